@@ -1,0 +1,115 @@
+//! The `HmcApi` trait: every HMC operation the driver needs.
+
+use async_trait::async_trait;
+
+use crate::error::HmcError;
+use crate::ids::{AdapterUri, CpcUri, HbaUri, JobUri, PartitionUri, StoragePortUri};
+use crate::wire::{
+    Adapter, AdapterSummary, AdapterType, ApiVersion, Cpc, CpcSummary, Hba, HbaCreate, Job,
+    LogonResponse, Partition, PartitionCreate, PartitionStatus, PartitionSummary, PartitionUpdate,
+    StoragePort,
+};
+
+/// Filter for [`HmcApi::list_adapters`]. `name` is a regular expression
+/// anchored at both ends, as the HMC's query parameters are.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AdapterFilter {
+    /// Only adapters of this type.
+    pub adapter_type: Option<AdapterType>,
+    /// Only adapters whose name matches this pattern.
+    pub name: Option<String>,
+}
+
+/// Filter for [`HmcApi::list_partitions`]. `name` is a regular expression
+/// anchored at both ends.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PartitionFilter {
+    /// Only partitions whose name matches this pattern.
+    pub name: Option<String>,
+    /// Only partitions in this status.
+    pub status: Option<PartitionStatus>,
+}
+
+/// The HMC Web Services API subset for DPM partitions that boot from FCP LUNs.
+///
+/// Implemented by the HTTPS client and by the simulator (`dpm-sim`), so code
+/// written against it runs unchanged on both. Every method is one HMC
+/// request; [`crate::wait_for_job`] builds polling on top.
+///
+/// ```no_run
+/// # async fn demo(hmc: &dyn hmc_client::HmcApi, cpc: &hmc_client::CpcUri) -> Result<(), hmc_client::HmcError> {
+/// use hmc_client::{PartitionFilter, wait_for_job, PollPolicy};
+/// hmc.logon().await?;
+/// for p in hmc.list_partitions(cpc, &PartitionFilter::default()).await? {
+///     println!("{} {}", p.name, p.status);
+/// }
+/// # Ok(()) }
+/// ```
+#[async_trait]
+pub trait HmcApi: Send + Sync {
+    /// `POST /api/sessions` with the credentials the client was built with.
+    async fn logon(&self) -> Result<LogonResponse, HmcError>;
+    /// `DELETE /api/sessions/this-session`.
+    async fn logoff(&self) -> Result<(), HmcError>;
+    /// `GET /api/version` (needs no session).
+    async fn api_version(&self) -> Result<ApiVersion, HmcError>;
+
+    /// `GET /api/cpcs[?name=]`.
+    async fn list_cpcs(&self, name: Option<&str>) -> Result<Vec<CpcSummary>, HmcError>;
+    /// `GET /api/cpcs/{id}`.
+    async fn get_cpc(&self, cpc: &CpcUri) -> Result<Cpc, HmcError>;
+
+    /// `GET /api/cpcs/{id}/adapters[?type=&name=]`.
+    async fn list_adapters(
+        &self,
+        cpc: &CpcUri,
+        filter: &AdapterFilter,
+    ) -> Result<Vec<AdapterSummary>, HmcError>;
+    /// `GET /api/adapters/{id}`.
+    async fn get_adapter(&self, adapter: &AdapterUri) -> Result<Adapter, HmcError>;
+    /// `GET /api/adapters/{id}/storage-ports/{n}`.
+    async fn get_storage_port(&self, port: &StoragePortUri) -> Result<StoragePort, HmcError>;
+
+    /// `GET /api/cpcs/{id}/partitions[?name=&status=]`.
+    async fn list_partitions(
+        &self,
+        cpc: &CpcUri,
+        filter: &PartitionFilter,
+    ) -> Result<Vec<PartitionSummary>, HmcError>;
+    /// `POST /api/cpcs/{id}/partitions`.
+    async fn create_partition(
+        &self,
+        cpc: &CpcUri,
+        props: &PartitionCreate,
+    ) -> Result<PartitionUri, HmcError>;
+    /// `GET /api/partitions/{id}`.
+    async fn get_partition(&self, partition: &PartitionUri) -> Result<Partition, HmcError>;
+    /// `POST /api/partitions/{id}`: change properties.
+    async fn update_partition(
+        &self,
+        partition: &PartitionUri,
+        props: &PartitionUpdate,
+    ) -> Result<(), HmcError>;
+    /// `DELETE /api/partitions/{id}`; the partition must be stopped.
+    async fn delete_partition(&self, partition: &PartitionUri) -> Result<(), HmcError>;
+    /// `POST /api/partitions/{id}/operations/start`; returns the job.
+    async fn start_partition(&self, partition: &PartitionUri) -> Result<JobUri, HmcError>;
+    /// `POST /api/partitions/{id}/operations/stop`; returns the job.
+    async fn stop_partition(&self, partition: &PartitionUri) -> Result<JobUri, HmcError>;
+
+    /// `POST /api/partitions/{id}/hbas`.
+    async fn create_hba(
+        &self,
+        partition: &PartitionUri,
+        props: &HbaCreate,
+    ) -> Result<HbaUri, HmcError>;
+    /// `GET /api/partitions/{pid}/hbas/{hid}`.
+    async fn get_hba(&self, hba: &HbaUri) -> Result<Hba, HmcError>;
+    /// `DELETE /api/partitions/{pid}/hbas/{hid}`.
+    async fn delete_hba(&self, hba: &HbaUri) -> Result<(), HmcError>;
+
+    /// `GET /api/jobs/{id}`.
+    async fn get_job(&self, job: &JobUri) -> Result<Job, HmcError>;
+    /// `DELETE /api/jobs/{id}`; only once the job has ended.
+    async fn delete_job(&self, job: &JobUri) -> Result<(), HmcError>;
+}

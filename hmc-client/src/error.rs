@@ -1,0 +1,155 @@
+//! Errors of the HMC API.
+
+use std::time::Duration;
+
+use crate::ids::JobUri;
+use crate::wire::ErrorBody;
+
+/// Whether a request that failed in transport may have reached the HMC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sent {
+    /// The request never left this process (connect failure, TLS failure).
+    No,
+    /// The request may have been received and acted on (timeout, reset).
+    Maybe,
+}
+
+/// An HMC operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HmcError {
+    /// The HMC answered with an error status and its error body.
+    #[error("HMC refused {method} {uri}: HTTP {status} reason {reason}: {message}")]
+    Api {
+        /// Request method.
+        method: &'static str,
+        /// Request URI.
+        uri: String,
+        /// HTTP status.
+        status: u16,
+        /// HMC reason code.
+        reason: u16,
+        /// The HMC's message.
+        message: String,
+    },
+    /// An asynchronous job ended with a non-2xx status.
+    #[error(
+        "HMC job {job} failed: job-status-code {status_code} reason {reason_code:?}: {message}"
+    )]
+    JobFailed {
+        /// The job.
+        job: JobUri,
+        /// `job-status-code`.
+        status_code: u16,
+        /// `job-reason-code`.
+        reason_code: Option<u16>,
+        /// `job-results.message`.
+        message: String,
+    },
+    /// A job was canceled before it completed.
+    #[error("HMC job {job} was canceled")]
+    JobCanceled {
+        /// The job.
+        job: JobUri,
+    },
+    /// A job did not finish within the polling policy's bound.
+    #[error("HMC job {job} did not finish within {waited:?}")]
+    JobTimeout {
+        /// The job.
+        job: JobUri,
+        /// How long was waited.
+        waited: Duration,
+    },
+    /// The request could not be carried out at the transport level.
+    #[error("could not reach the HMC for {method} {uri}")]
+    Transport {
+        /// Request method.
+        method: &'static str,
+        /// Request URI.
+        uri: String,
+        /// Whether the HMC may have acted on it.
+        sent: Sent,
+        /// The cause.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The HMC's answer could not be decoded into the expected type.
+    #[error("could not decode the HMC's answer to {method} {uri}")]
+    Decode {
+        /// Request method.
+        method: &'static str,
+        /// Request URI.
+        uri: String,
+        /// The cause.
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+impl HmcError {
+    /// Builds an `Api` error from an HMC error body.
+    pub fn from_body(method: &'static str, uri: impl Into<String>, body: ErrorBody) -> Self {
+        Self::Api {
+            method,
+            uri: uri.into(),
+            status: body.http_status,
+            reason: body.reason,
+            message: body.message,
+        }
+    }
+
+    /// The HTTP status and reason, for `Api` errors.
+    pub fn status_reason(&self) -> Option<(u16, u16)> {
+        match self {
+            Self::Api { status, reason, .. } => Some((*status, *reason)),
+            _ => None,
+        }
+    }
+
+    /// Whether this is the given HTTP status and reason.
+    pub fn is(&self, status: u16, reason: u16) -> bool {
+        self.status_reason() == Some((status, reason))
+    }
+
+    /// Whether the object is gone (404).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Self::Api { status: 404, .. })
+    }
+
+    /// Whether the session must be renewed: 403 reason 4 (no session) or 5
+    /// (expired or unknown session).
+    pub fn is_session_expired(&self) -> bool {
+        self.is(403, 4) || self.is(403, 5)
+    }
+
+    /// Whether sending the same request again may succeed. The caller must
+    /// also know that the request is safe to repeat: this says nothing of
+    /// what a request that may have been received already did.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            // 409.1 (wrong state, often transient) and 409.2 (busy) are
+            // retried a few times by the reference client; 503 is overload.
+            Self::Api { status, reason, .. } => {
+                matches!((status, reason), (409, 1) | (409, 2)) || *status == 503
+            }
+            Self::Transport { .. } => true,
+            Self::JobFailed { .. } => false,
+            Self::JobCanceled { .. } => false,
+            Self::JobTimeout { .. } => false,
+            Self::Decode { .. } => false,
+        }
+    }
+
+    /// Whether the failed request may have been acted on by the HMC. A
+    /// refusal (`Api`) was not; a transport failure after sending may have
+    /// been; an undecodable success was.
+    pub fn may_have_taken_effect(&self) -> bool {
+        match self {
+            Self::Transport { sent, .. } => *sent == Sent::Maybe,
+            Self::Api { .. } => false,
+            Self::JobFailed { .. } => true,
+            Self::JobCanceled { .. } => true,
+            Self::JobTimeout { .. } => true,
+            Self::Decode { .. } => true,
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! Waiting for asynchronous HMC jobs with a bounded polling policy.
+
+use std::time::Duration;
+
+use crate::api::HmcApi;
+use crate::error::HmcError;
+use crate::ids::JobUri;
+use crate::wire::{Job, JobStatus};
+
+/// How to poll a job: at once, then at growing intervals, up to a bound.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PollPolicy {
+    /// The interval after the first poll.
+    pub first_interval: Duration,
+    /// Each interval is the previous one times this factor.
+    pub factor: u32,
+    /// The longest interval.
+    pub max_interval: Duration,
+    /// The longest total wait before giving up.
+    pub timeout: Duration,
+}
+
+impl Default for PollPolicy {
+    /// 0.5 s, doubling up to 5 s, for at most 15 minutes: partition start can
+    /// take minutes on a loaded CPC.
+    fn default() -> Self {
+        Self {
+            first_interval: Duration::from_millis(500),
+            factor: 2,
+            max_interval: Duration::from_secs(5),
+            timeout: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// Polls `job` until it ends, then deletes it (as the reference client does).
+///
+/// Returns the finished job when its status code is 2xx; a failed job is
+/// [`HmcError::JobFailed`] with the HMC's status, reason and message, and a
+/// job still running after `policy.timeout` is [`HmcError::JobTimeout`] (the
+/// job is then left for the HMC to expire). Waiting uses tokio time, so
+/// tests on a paused clock do not sleep.
+pub async fn wait_for_job(
+    hmc: &(impl HmcApi + ?Sized),
+    job: &JobUri,
+    policy: &PollPolicy,
+) -> Result<Job, HmcError> {
+    let started = tokio::time::Instant::now();
+    let mut interval = policy.first_interval;
+    loop {
+        let state = hmc.get_job(job).await?;
+        if state.is_finished() {
+            // A job that cannot be deleted is not the caller's failure: the
+            // HMC expires finished jobs on its own.
+            if let Err(e) = hmc.delete_job(job).await {
+                tracing::debug!(job = %job, error = %e, "could not delete finished job");
+            }
+            return finish(job, state);
+        }
+        let waited = started.elapsed();
+        if waited >= policy.timeout {
+            return Err(HmcError::JobTimeout {
+                job: job.clone(),
+                waited,
+            });
+        }
+        let nap = interval.min(policy.timeout - waited);
+        tokio::time::sleep(nap).await;
+        interval = (interval * policy.factor).min(policy.max_interval);
+    }
+}
+
+fn finish(job: &JobUri, state: Job) -> Result<Job, HmcError> {
+    if state.status == JobStatus::Canceled {
+        return Err(HmcError::JobCanceled { job: job.clone() });
+    }
+    if state.succeeded() {
+        return Ok(state);
+    }
+    Err(HmcError::JobFailed {
+        job: job.clone(),
+        status_code: state.job_status_code.unwrap_or(0),
+        reason_code: state.job_reason_code,
+        message: state
+            .message()
+            .unwrap_or("the HMC gave no message")
+            .to_owned(),
+    })
+}

@@ -1,0 +1,52 @@
+//! The IBM Z Hardware Management Console Web Services API, DPM subset.
+//!
+//! This crate is the contract between the compute driver and an HMC: the
+//! [`HmcApi`] trait (one method per HMC request), its wire types (serde
+//! structs with the HMC's own kebab-case property names), typed resource
+//! URIs, and [`HmcError`]. It does no I/O of its own apart from
+//! [`wait_for_job`], which polls through the trait. The HTTPS client and the
+//! `dpm-sim` simulator both implement [`HmcApi`].
+//!
+//! ```
+//! use hmc_client::{Partition, PartitionStatus};
+//!
+//! // A partition as the HMC returns it (trimmed).
+//! let json = r#"{
+//!   "object-id": "p1", "object-uri": "/api/partitions/p1",
+//!   "parent": "/api/cpcs/c1", "class": "partition", "name": "web1",
+//!   "status": "stopped", "initial-memory": 4096, "maximum-memory": 4096,
+//!   "boot-device": "storage-adapter",
+//!   "boot-storage-device": "/api/partitions/p1/hbas/h1",
+//!   "boot-world-wide-port-name": "500507680B2155AB",
+//!   "boot-logical-unit-number": "0001000000000000"
+//! }"#;
+//! let p: Partition = serde_json::from_str(json)?;
+//! assert_eq!(p.status, PartitionStatus::Stopped);
+//! assert_eq!(p.boot_world_wide_port_name.unwrap().to_string(), "500507680b2155ab");
+//! assert_eq!(p.boot_logical_unit_number.unwrap().to_target_lun(), 1);
+//! # Ok::<(), serde_json::Error>(())
+//! ```
+
+mod api;
+mod error;
+mod ids;
+mod job;
+mod secret;
+mod strenum;
+mod wire;
+
+pub use api::{AdapterFilter, HmcApi, PartitionFilter};
+pub use error::{HmcError, Sent};
+pub use ids::{AdapterUri, CpcUri, HbaUri, JobUri, PartitionUri, StoragePortUri, UriError};
+pub use job::{wait_for_job, PollPolicy};
+pub use secret::Secret;
+pub use wire::*;
+
+/// Credentials for HMC logon. The password is a [`Secret`].
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    /// HMC user id.
+    pub userid: String,
+    /// HMC password.
+    pub password: Secret,
+}

@@ -1,0 +1,618 @@
+//! Wire types: serde structs that use the HMC's own property names.
+//!
+//! Objects returned by `GET` keep the properties this project reads; unknown
+//! properties are ignored. Properties that a `?properties=` filter may leave
+//! out, or that only some machine generations carry, are `Option`.
+//! Request bodies skip unset fields, so an update sends exactly what changes.
+
+use fc_types::{DeviceNumber, FcpLun, Wwnn, Wwpn};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::ids::{AdapterUri, CpcUri, HbaUri, JobUri, PartitionUri, StoragePortUri};
+use crate::secret::Secret;
+use crate::strenum::string_enum;
+
+/// Reads `null` and `""` as `None`: the HMC uses both for "not set"
+/// (e.g. `boot-world-wide-port-name: ""`, `boot-storage-device: null`).
+fn empty_as_none<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    match Option::<std::borrow::Cow<'de, str>>::deserialize(d)? {
+        None => Ok(None),
+        Some(s) if s.is_empty() => Ok(None),
+        Some(s) => s.parse().map(Some).map_err(serde::de::Error::custom),
+    }
+}
+
+string_enum!(
+    /// CPC `status`.
+    CpcStatus {
+        Operating = "operating",
+        Active = "active",
+        ServiceRequired = "service-required",
+        Degraded = "degraded",
+        Exceptions = "exceptions",
+        NotOperating = "not-operating",
+        NoPower = "no-power",
+        NotCommunicating = "not-communicating",
+        StatusCheck = "status-check",
+        Service = "service",
+    }
+);
+
+impl CpcStatus {
+    /// Whether partitions can be managed on a CPC in this status.
+    pub fn is_usable(&self) -> bool {
+        matches!(
+            self,
+            Self::Active
+                | Self::Operating
+                | Self::ServiceRequired
+                | Self::Degraded
+                | Self::Exceptions
+        )
+    }
+}
+
+string_enum!(
+    /// Adapter `type`.
+    AdapterType {
+        /// An FCP channel: the only type that hosts vHBAs.
+        Fcp = "fcp",
+        /// A FICON channel.
+        Fc = "fc",
+        NotConfigured = "not-configured",
+        Osd = "osd",
+        Hipersockets = "hipersockets",
+        Roce = "roce",
+        Crypto = "crypto",
+        Zedc = "zedc",
+        Cna = "cna",
+        Nvme = "nvme",
+    }
+);
+
+string_enum!(
+    /// Partition `status`.
+    PartitionStatus {
+        Stopped = "stopped",
+        Starting = "starting",
+        Active = "active",
+        Stopping = "stopping",
+        Degraded = "degraded",
+        Paused = "paused",
+        Terminated = "terminated",
+        ReservationError = "reservation-error",
+        CommunicationsNotActive = "communications-not-active",
+        StatusCheck = "status-check",
+    }
+);
+
+string_enum!(
+    /// Partition `boot-device`.
+    BootDevice {
+        None = "none",
+        /// Boot from an FCP LUN through an HBA (CPCs without storage management).
+        StorageAdapter = "storage-adapter",
+        /// Boot from a storage-group volume (z14+ with storage management).
+        StorageVolume = "storage-volume",
+        NetworkAdapter = "network-adapter",
+        Ftp = "ftp",
+        RemovableMedia = "removable-media",
+        IsoImage = "iso-image",
+        TestOperatingSystem = "test-operating-system",
+    }
+);
+
+string_enum!(
+    /// Job `status`.
+    JobStatus {
+        Running = "running",
+        CancelPending = "cancel-pending",
+        Canceled = "canceled",
+        Complete = "complete",
+    }
+);
+
+/// `POST /api/sessions` body.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LogonRequest {
+    /// HMC user id.
+    pub userid: String,
+    /// Password; never shown by `Debug`.
+    pub password: Secret,
+}
+
+/// `POST /api/sessions` response.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct LogonResponse {
+    /// The session id to send in `X-API-Session`; never shown by `Debug`.
+    pub api_session: Secret,
+    /// The session credential; never shown by `Debug`.
+    pub session_credential: Secret,
+    /// Notification topic of this session.
+    pub notification_topic: String,
+    /// Job notification topic of this session.
+    pub job_notification_topic: String,
+    /// API major version.
+    pub api_major_version: u32,
+    /// API minor version.
+    pub api_minor_version: u32,
+    /// Days until the password expires, when the HMC says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_expires: Option<i64>,
+}
+
+/// `GET /api/version`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct ApiVersion {
+    /// API major version.
+    pub api_major_version: u32,
+    /// API minor version.
+    pub api_minor_version: u32,
+    /// HMC version, e.g. "2.16.0".
+    pub hmc_version: String,
+    /// HMC name.
+    pub hmc_name: String,
+}
+
+/// One entry of `available-features-list`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Feature {
+    /// Feature name, e.g. `dpm-storage-management`.
+    pub name: String,
+    /// Human description.
+    #[serde(default)]
+    pub description: String,
+    /// Whether the feature is enabled.
+    pub state: bool,
+}
+
+/// The storage-management feature that replaces HBAs with storage groups.
+pub const FEATURE_DPM_STORAGE_MANAGEMENT: &str = "dpm-storage-management";
+
+/// An entry of `GET /api/cpcs`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct CpcSummary {
+    /// CPC URI.
+    pub object_uri: CpcUri,
+    /// CPC name.
+    pub name: String,
+    /// CPC status.
+    pub status: CpcStatus,
+    /// Whether the status is one the CPC is told not to accept.
+    #[serde(default)]
+    pub has_unacceptable_status: bool,
+    /// Whether the CPC runs in DPM mode.
+    #[serde(default)]
+    pub dpm_enabled: bool,
+    /// Support element version.
+    #[serde(default)]
+    pub se_version: Option<String>,
+}
+
+/// `GET /api/cpcs/{id}`: the properties this project reads.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Cpc {
+    /// Object id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_id: Option<String>,
+    /// Object URI.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_uri: Option<CpcUri>,
+    /// `"cpc"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<String>,
+    /// CPC name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<CpcStatus>,
+    /// DPM mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpm_enabled: Option<bool>,
+    /// `"dpm"` or `"lpar"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iml_mode: Option<String>,
+    /// Installed IFLs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processor_count_ifl: Option<u32>,
+    /// Installed general purpose processors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processor_count_general_purpose: Option<u32>,
+    /// Customer memory in MiB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_customer: Option<u64>,
+    /// Customer memory not in use by active partitions, MiB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_customer_available: Option<u64>,
+    /// Most partitions the CPC can define.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maximum_partitions: Option<u32>,
+    /// Machine type, e.g. "3932".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine_type: Option<String>,
+    /// Machine model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine_model: Option<String>,
+    /// Support element version, "a.b.c".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub se_version: Option<String>,
+    /// Firmware features.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub available_features_list: Option<Vec<Feature>>,
+}
+
+impl Cpc {
+    /// Whether the named firmware feature is present and enabled.
+    pub fn has_feature(&self, name: &str) -> bool {
+        self.available_features_list
+            .iter()
+            .flatten()
+            .any(|f| f.name == name && f.state)
+    }
+}
+
+/// An entry of `GET /api/cpcs/{id}/adapters`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct AdapterSummary {
+    /// Adapter URI.
+    pub object_uri: AdapterUri,
+    /// Adapter name.
+    pub name: String,
+    /// PCHID, hex string.
+    #[serde(default)]
+    pub adapter_id: Option<String>,
+    /// Family, e.g. `ficon`.
+    #[serde(default)]
+    pub adapter_family: Option<String>,
+    /// Type, e.g. `fcp`.
+    #[serde(rename = "type")]
+    pub adapter_type: AdapterType,
+    /// Status.
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+/// `GET /api/adapters/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Adapter {
+    /// Object id.
+    pub object_id: String,
+    /// Object URI.
+    pub object_uri: AdapterUri,
+    /// The CPC.
+    pub parent: CpcUri,
+    /// `"adapter"`.
+    pub class: String,
+    /// Adapter name.
+    pub name: String,
+    /// Description.
+    #[serde(default)]
+    pub description: String,
+    /// PCHID, hex string like "118".
+    pub adapter_id: String,
+    /// Family, e.g. `ficon`.
+    pub adapter_family: String,
+    /// Type: only `fcp` hosts vHBAs.
+    #[serde(rename = "type")]
+    pub adapter_type: AdapterType,
+    /// Card type.
+    #[serde(default)]
+    pub detected_card_type: Option<String>,
+    /// Number of ports.
+    #[serde(default)]
+    pub port_count: Option<u32>,
+    /// Status, e.g. `active`.
+    pub status: String,
+    /// State, e.g. `online`.
+    #[serde(default)]
+    pub state: Option<String>,
+    /// The ports of a storage (FICON-family) adapter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_port_uris: Option<Vec<StoragePortUri>>,
+}
+
+/// `GET /api/adapters/{id}/storage-ports/{n}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct StoragePort {
+    /// Element id ("0").
+    pub element_id: String,
+    /// Element URI.
+    pub element_uri: StoragePortUri,
+    /// The adapter.
+    pub parent: AdapterUri,
+    /// `"storage-port"`.
+    pub class: String,
+    /// Port index.
+    pub index: u32,
+    /// Port name.
+    pub name: String,
+    /// Description.
+    #[serde(default)]
+    pub description: String,
+    /// The WWN of the SAN fabric the port is logged into, if any.
+    #[serde(
+        default,
+        deserialize_with = "empty_as_none",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub fabric_id: Option<Wwnn>,
+}
+
+/// An entry of `GET /api/cpcs/{id}/partitions`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct PartitionSummary {
+    /// Partition URI.
+    pub object_uri: PartitionUri,
+    /// Partition name.
+    pub name: String,
+    /// Status.
+    pub status: PartitionStatus,
+    /// Partition type, e.g. `linux`.
+    #[serde(rename = "type", default)]
+    pub partition_type: Option<String>,
+}
+
+/// `GET /api/partitions/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Partition {
+    /// Object id.
+    pub object_id: String,
+    /// Object URI.
+    pub object_uri: PartitionUri,
+    /// The CPC.
+    pub parent: CpcUri,
+    /// `"partition"`.
+    pub class: String,
+    /// Name.
+    pub name: String,
+    /// Description.
+    #[serde(default)]
+    pub description: String,
+    /// Status.
+    pub status: PartitionStatus,
+    /// Partition type, e.g. `linux`.
+    #[serde(rename = "type", default)]
+    pub partition_type: Option<String>,
+    /// IFLs.
+    #[serde(default)]
+    pub ifl_processors: u32,
+    /// General purpose processors.
+    #[serde(default)]
+    pub cp_processors: u32,
+    /// Memory at start, MiB.
+    pub initial_memory: u64,
+    /// Maximum memory, MiB.
+    pub maximum_memory: u64,
+    /// `shared` or `dedicated`.
+    #[serde(default)]
+    pub processor_mode: Option<String>,
+    /// The partition's vHBAs.
+    #[serde(default)]
+    pub hba_uris: Vec<HbaUri>,
+    /// The partition's NICs.
+    #[serde(default)]
+    pub nic_uris: Vec<String>,
+    /// What the partition boots from.
+    #[serde(default = "default_boot_device")]
+    pub boot_device: BootDevice,
+    /// The boot HBA (`storage-adapter` boot).
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub boot_storage_device: Option<HbaUri>,
+    /// The boot target port.
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub boot_world_wide_port_name: Option<Wwpn>,
+    /// The boot LUN.
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub boot_logical_unit_number: Option<FcpLun>,
+}
+
+fn default_boot_device() -> BootDevice {
+    BootDevice::None
+}
+
+/// `POST /api/cpcs/{id}/partitions` body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct PartitionCreate {
+    /// Name, unique on the CPC.
+    pub name: String,
+    /// Description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Partition type, e.g. `linux`.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub partition_type: Option<String>,
+    /// IFLs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ifl_processors: Option<u32>,
+    /// General purpose processors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cp_processors: Option<u32>,
+    /// Memory at start, MiB.
+    pub initial_memory: u64,
+    /// Maximum memory, MiB.
+    pub maximum_memory: u64,
+    /// `shared` or `dedicated`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processor_mode: Option<String>,
+}
+
+/// `POST /api/partitions/{id}` body: the properties to change. Unset fields
+/// are not sent.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct PartitionUpdate {
+    /// New description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// New IFL count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ifl_processors: Option<u32>,
+    /// New initial memory, MiB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial_memory: Option<u64>,
+    /// New maximum memory, MiB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maximum_memory: Option<u64>,
+    /// Boot device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boot_device: Option<BootDevice>,
+    /// Boot HBA.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boot_storage_device: Option<HbaUri>,
+    /// Boot target port.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boot_world_wide_port_name: Option<Wwpn>,
+    /// Boot LUN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boot_logical_unit_number: Option<FcpLun>,
+}
+
+impl PartitionUpdate {
+    /// The one update that makes a partition boot from an FCP LUN.
+    pub fn boot_from_san(hba: HbaUri, target: Wwpn, lun: FcpLun) -> Self {
+        Self {
+            boot_device: Some(BootDevice::StorageAdapter),
+            boot_storage_device: Some(hba),
+            boot_world_wide_port_name: Some(target),
+            boot_logical_unit_number: Some(lun),
+            ..Self::default()
+        }
+    }
+}
+
+/// `POST /api/cpcs/{id}/partitions` response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct CreatedObject<U> {
+    /// URI of the new object.
+    pub object_uri: U,
+}
+
+/// `POST /api/partitions/{id}/hbas` body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct HbaCreate {
+    /// HBA name, unique in the partition.
+    pub name: String,
+    /// The FCP adapter port that backs the vHBA.
+    pub adapter_port_uri: StoragePortUri,
+    /// Description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Device number; the HMC picks one when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_number: Option<DeviceNumber>,
+}
+
+/// `POST /api/partitions/{id}/hbas` response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct CreatedElement<U> {
+    /// URI of the new element.
+    pub element_uri: U,
+}
+
+/// `GET /api/partitions/{pid}/hbas/{hid}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Hba {
+    /// Element id.
+    pub element_id: String,
+    /// Element URI.
+    pub element_uri: HbaUri,
+    /// The partition.
+    pub parent: PartitionUri,
+    /// `"hba"`.
+    pub class: String,
+    /// Name.
+    pub name: String,
+    /// Description.
+    #[serde(default)]
+    pub description: String,
+    /// The NPIV WWPN the HMC assigned.
+    pub wwpn: Wwpn,
+    /// The backing adapter port.
+    pub adapter_port_uri: StoragePortUri,
+    /// Device number.
+    pub device_number: DeviceNumber,
+}
+
+/// `202` response of start and stop.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct JobStarted {
+    /// The job to poll.
+    pub job_uri: JobUri,
+}
+
+/// `GET /api/jobs/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Job {
+    /// `running`, `cancel-pending`, `canceled` or `complete`.
+    pub status: JobStatus,
+    /// The HTTP status of the finished operation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_status_code: Option<u16>,
+    /// The reason code of the finished operation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_reason_code: Option<u16>,
+    /// Results; on failure `{"message": "..."}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_results: Option<serde_json::Value>,
+}
+
+impl Job {
+    /// Whether the job has ended, one way or another.
+    pub fn is_finished(&self) -> bool {
+        matches!(self.status, JobStatus::Complete | JobStatus::Canceled)
+    }
+    /// Whether the job ended with a 2xx status.
+    pub fn succeeded(&self) -> bool {
+        self.status == JobStatus::Complete
+            && self
+                .job_status_code
+                .is_some_and(|c| (200..300).contains(&c))
+    }
+    /// `job-results.message`, when present.
+    pub fn message(&self) -> Option<&str> {
+        self.job_results.as_ref()?.get("message")?.as_str()
+    }
+}
+
+/// The HMC's error body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct ErrorBody {
+    /// HTTP status.
+    pub http_status: u16,
+    /// HMC reason code.
+    pub reason: u16,
+    /// Message.
+    pub message: String,
+    /// Method of the failed request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_method: Option<String>,
+    /// URI of the failed request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_uri: Option<String>,
+}

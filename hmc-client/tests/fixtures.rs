@@ -1,0 +1,87 @@
+//! The wire types read the objects of a configuration export taken from a
+//! real HMC, so property names and value shapes (hex strings, `null` against
+//! `""`) match the real thing.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use hmc_client::{Adapter, AdapterType, BootDevice, Cpc, Partition, PartitionStatus, StoragePort};
+use serde_json::Value;
+
+fn export() -> Value {
+    let text = include_str!("data/dpm-export-1p-1sg.json");
+    serde_json::from_str(text).unwrap()
+}
+
+#[test]
+fn cpc_properties_and_features() {
+    let e = export();
+    let mut cpc = e["cpc-properties"].clone();
+    cpc["available-features-list"] = e["available-features-list"].clone();
+    cpc["se-version"] = e["se-version"].clone();
+    let cpc: Cpc = serde_json::from_value(cpc).unwrap();
+    assert!(cpc.has_feature(hmc_client::FEATURE_DPM_STORAGE_MANAGEMENT));
+    assert_eq!(cpc.se_version.as_deref(), Some("2.17.0"));
+    assert_eq!(cpc.description.as_deref(), Some(""));
+}
+
+#[test]
+fn every_adapter() {
+    let e = export();
+    let adapters = e["adapters"].as_array().unwrap();
+    assert_eq!(adapters.len(), 100);
+    let mut ficon_ports = 0;
+    for a in adapters {
+        let parsed: Adapter = serde_json::from_value(a.clone())
+            .unwrap_or_else(|err| panic!("adapter {}: {err}", a["name"]));
+        assert_eq!(parsed.class, "adapter");
+        assert_eq!(parsed.object_uri.object_id(), parsed.object_id);
+        assert_eq!(parsed.adapter_type.as_str(), a["type"].as_str().unwrap());
+        if parsed.adapter_type == AdapterType::Fc {
+            ficon_ports += parsed.storage_port_uris.as_ref().unwrap().len();
+        }
+    }
+    assert!(ficon_ports > 0);
+}
+
+#[test]
+fn every_storage_port() {
+    let e = export();
+    let ports = e["storage-ports"].as_array().unwrap();
+    assert_eq!(ports.len(), 64);
+    for p in ports {
+        let parsed: StoragePort = serde_json::from_value(p.clone()).unwrap();
+        assert_eq!(parsed.class, "storage-port");
+        assert_eq!(parsed.element_uri.parent(), parsed.parent);
+        assert_eq!(parsed.element_uri.element_id(), parsed.element_id);
+        assert_eq!(parsed.index.to_string(), parsed.element_id);
+    }
+}
+
+#[test]
+fn the_partition() {
+    let e = export();
+    let p: Partition = serde_json::from_value(e["partitions"][0].clone()).unwrap();
+    assert_eq!(p.name, "p1");
+    assert_eq!(p.status, PartitionStatus::Stopped);
+    assert_eq!(p.boot_device, BootDevice::StorageVolume);
+    // "" and null both read as "not set".
+    assert_eq!(p.boot_world_wide_port_name, None);
+    assert_eq!(p.boot_logical_unit_number, None);
+    assert_eq!(p.boot_storage_device, None);
+    assert!(p.hba_uris.is_empty());
+    assert_eq!((p.initial_memory, p.maximum_memory), (16384, 32768));
+}
+
+#[test]
+fn bad_values_are_decode_errors_not_panics() {
+    let e = export();
+    let mut p = e["partitions"][0].clone();
+    p["boot-world-wide-port-name"] = "not-a-wwpn".into();
+    let err = serde_json::from_value::<Partition>(p).unwrap_err();
+    assert!(err.to_string().contains("WWPN"), "{err}");
+    let mut p = e["partitions"][0].clone();
+    p["boot-logical-unit-number"] = "1".into();
+    assert!(serde_json::from_value::<Partition>(p).is_err());
+    let mut p = e["partitions"][0].clone();
+    p["object-uri"] = "/api/cpcs/x".into();
+    assert!(serde_json::from_value::<Partition>(p).is_err());
+}
