@@ -1,0 +1,45 @@
+//! OpenStack Cinder v3, the subset a DPM compute driver needs.
+//!
+//! This crate is the contract between the compute driver and Cinder: the
+//! [`CinderApi`] trait (the attachments API of microversion 3.44 and the
+//! legacy volume actions), typed ids, [`Volume`] and [`Attachment`] with their
+//! real status values, the [`Connector`] the compute side sends, and
+//! [`ConnectionInfo`] with its typed Fibre Channel reading. The HTTP client and
+//! the `dpm-sim` simulator both implement [`CinderApi`].
+//!
+//! ```
+//! use cinder_client::ConnectionInfo;
+//!
+//! // The flat shape of the attachments API...
+//! let flat: ConnectionInfo = serde_json::from_str(r#"{
+//!     "driver_volume_type": "fibre_channel", "attachment_id": "8b2c66c1-4b3f-4bb5-bf3b-1f6fbdcfdc63",
+//!     "enforce_multipath": false, "target_discovered": false, "target_lun": 1,
+//!     "target_wwn": ["500507680B2155AB"],
+//!     "initiator_target_map": {"c05076ffe5000a10": ["500507680b2155ab"]}
+//! }"#)?;
+//! // ...and the nested shape of os-initialize_connection are one value.
+//! let nested: ConnectionInfo = serde_json::from_str(r#"{
+//!     "driver_volume_type": "fibre_channel",
+//!     "data": {"target_discovered": false, "target_lun": 1,
+//!              "target_wwn": ["500507680B2155AB"],
+//!              "initiator_target_map": {"c05076ffe5000a10": ["500507680b2155ab"]}}
+//! }"#)?;
+//! assert_eq!(flat, nested);
+//! let fc = flat.fibre_channel().expect("valid FC info");
+//! assert_eq!(fc.targets[0].lun.to_string(), "0001000000000000");
+//! # Ok::<(), serde_json::Error>(())
+//! ```
+
+mod api;
+mod connection;
+mod error;
+mod ids;
+mod types;
+
+pub use api::{AttachmentFilter, CinderApi};
+pub use connection::{ConnectionInfo, FcConnection, FcData, FcInfoError, FcTarget, FIBRE_CHANNEL};
+pub use error::{CinderError, FaultKind};
+pub use ids::{AttachmentId, IdError, ImageId, InstanceId, VolumeId};
+pub use types::{
+    AttachStatus, Attachment, Connector, Volume, VolumeAttachment, VolumeCreate, VolumeStatus,
+};
