@@ -1,0 +1,401 @@
+//! The API traits, implemented on the shared world.
+//!
+//! Each call locks the world, lets due transitions finish, counts the
+//! request, answers an injected fault if one is armed, and then runs the
+//! operation. Nothing is canned: every answer is read from the state.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use cinder_client::{
+    Attachment, AttachmentFilter, AttachmentId, CinderApi, CinderError, ConnectionInfo, Connector,
+    InstanceId, Volume, VolumeCreate, VolumeId,
+};
+use hmc_client::{
+    Adapter, AdapterFilter, AdapterSummary, AdapterUri, ApiVersion, Cpc, CpcSummary, CpcUri,
+    Credentials, Hba, HbaCreate, HbaUri, HmcApi, HmcError, Job, JobUri, LogonResponse, Partition,
+    PartitionCreate, PartitionFilter, PartitionSummary, PartitionUpdate, PartitionUri, StoragePort,
+    StoragePortUri,
+};
+
+use crate::hmc::refuse;
+use crate::ops::Op;
+use crate::world::World;
+
+pub(crate) fn lock(world: &Mutex<World>) -> MutexGuard<'_, World> {
+    // A panic while holding the lock cannot leave a half-applied change
+    // (each operation validates before it mutates), so keep going.
+    world.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// An HMC client of the simulated world, with its own session.
+pub struct SimHmc {
+    world: Arc<Mutex<World>>,
+    credentials: Credentials,
+    session: Mutex<Option<String>>,
+}
+
+impl std::fmt::Debug for SimHmc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimHmc")
+            .field("userid", &self.credentials.userid)
+            .field("logged_on", &self.session().is_some())
+            .finish()
+    }
+}
+
+impl SimHmc {
+    pub(crate) fn new(world: Arc<Mutex<World>>, credentials: Credentials) -> Self {
+        Self {
+            world,
+            credentials,
+            session: Mutex::new(None),
+        }
+    }
+
+    fn session(&self) -> Option<String> {
+        self.session
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Runs one session-bound request.
+    fn call<T>(
+        &self,
+        op: Op,
+        method: &'static str,
+        uri: &str,
+        f: impl FnOnce(&mut World) -> Result<T, HmcError>,
+    ) -> Result<T, HmcError> {
+        let session = self.session();
+        let mut w = lock(&self.world);
+        if let Some(fault) = w.enter(op) {
+            return Err(refuse(
+                method,
+                uri,
+                fault.status,
+                fault.reason,
+                fault.message,
+            ));
+        }
+        w.check_session(session.as_deref(), method, uri)?;
+        let out = f(&mut w);
+        if let Err(e) = &out {
+            tracing::debug!(op = %op, error = %e, "dpm-sim refused");
+        }
+        out
+    }
+}
+
+#[async_trait]
+impl HmcApi for SimHmc {
+    async fn logon(&self) -> Result<LogonResponse, HmcError> {
+        let mut w = lock(&self.world);
+        if let Some(fault) = w.enter(Op::Logon) {
+            return Err(refuse(
+                "POST",
+                "/api/sessions",
+                fault.status,
+                fault.reason,
+                fault.message,
+            ));
+        }
+        let r = w.logon(&self.credentials.userid, self.credentials.password.expose())?;
+        *self.session.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some(r.api_session.expose().to_owned());
+        Ok(r)
+    }
+
+    async fn logoff(&self) -> Result<(), HmcError> {
+        let uri = "/api/sessions/this-session";
+        self.call(Op::Logoff, "DELETE", uri, |_| Ok(()))?;
+        if let Some(s) = self
+            .session
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
+            lock(&self.world).logoff(&s);
+        }
+        Ok(())
+    }
+
+    async fn api_version(&self) -> Result<ApiVersion, HmcError> {
+        let mut w = lock(&self.world);
+        if let Some(fault) = w.enter(Op::ApiVersion) {
+            return Err(refuse(
+                "GET",
+                "/api/version",
+                fault.status,
+                fault.reason,
+                fault.message,
+            ));
+        }
+        Ok(w.api_version())
+    }
+
+    async fn list_cpcs(&self, name: Option<&str>) -> Result<Vec<CpcSummary>, HmcError> {
+        self.call(Op::ListCpcs, "GET", "/api/cpcs", |w| w.list_cpcs(name))
+    }
+
+    async fn get_cpc(&self, cpc: &CpcUri) -> Result<Cpc, HmcError> {
+        self.call(Op::GetCpc, "GET", cpc.as_str(), |w| w.get_cpc(cpc))
+    }
+
+    async fn list_adapters(
+        &self,
+        cpc: &CpcUri,
+        filter: &AdapterFilter,
+    ) -> Result<Vec<AdapterSummary>, HmcError> {
+        self.call(Op::ListAdapters, "GET", cpc.as_str(), |w| {
+            w.list_adapters(cpc, filter)
+        })
+    }
+
+    async fn get_adapter(&self, adapter: &AdapterUri) -> Result<Adapter, HmcError> {
+        self.call(Op::GetAdapter, "GET", adapter.as_str(), |w| {
+            w.get_adapter(adapter)
+        })
+    }
+
+    async fn get_storage_port(&self, port: &StoragePortUri) -> Result<StoragePort, HmcError> {
+        self.call(Op::GetStoragePort, "GET", port.as_str(), |w| {
+            w.get_storage_port(port)
+        })
+    }
+
+    async fn list_partitions(
+        &self,
+        cpc: &CpcUri,
+        filter: &PartitionFilter,
+    ) -> Result<Vec<PartitionSummary>, HmcError> {
+        self.call(Op::ListPartitions, "GET", cpc.as_str(), |w| {
+            w.list_partitions(cpc, filter)
+        })
+    }
+
+    async fn create_partition(
+        &self,
+        cpc: &CpcUri,
+        props: &PartitionCreate,
+    ) -> Result<PartitionUri, HmcError> {
+        self.call(Op::CreatePartition, "POST", cpc.as_str(), |w| {
+            w.create_partition(cpc, props)
+        })
+    }
+
+    async fn get_partition(&self, partition: &PartitionUri) -> Result<Partition, HmcError> {
+        self.call(Op::GetPartition, "GET", partition.as_str(), |w| {
+            w.get_partition(partition)
+        })
+    }
+
+    async fn update_partition(
+        &self,
+        partition: &PartitionUri,
+        props: &PartitionUpdate,
+    ) -> Result<(), HmcError> {
+        self.call(Op::UpdatePartition, "POST", partition.as_str(), |w| {
+            w.update_partition(partition, props)
+        })
+    }
+
+    async fn delete_partition(&self, partition: &PartitionUri) -> Result<(), HmcError> {
+        self.call(Op::DeletePartition, "DELETE", partition.as_str(), |w| {
+            w.delete_partition(partition)
+        })
+    }
+
+    async fn start_partition(&self, partition: &PartitionUri) -> Result<JobUri, HmcError> {
+        self.call(Op::StartPartition, "POST", partition.as_str(), |w| {
+            w.start_partition(partition)
+        })
+    }
+
+    async fn stop_partition(&self, partition: &PartitionUri) -> Result<JobUri, HmcError> {
+        self.call(Op::StopPartition, "POST", partition.as_str(), |w| {
+            w.stop_partition(partition)
+        })
+    }
+
+    async fn create_hba(
+        &self,
+        partition: &PartitionUri,
+        props: &HbaCreate,
+    ) -> Result<HbaUri, HmcError> {
+        self.call(Op::CreateHba, "POST", partition.as_str(), |w| {
+            w.create_hba(partition, props)
+        })
+    }
+
+    async fn get_hba(&self, hba: &HbaUri) -> Result<Hba, HmcError> {
+        self.call(Op::GetHba, "GET", hba.as_str(), |w| w.get_hba(hba))
+    }
+
+    async fn delete_hba(&self, hba: &HbaUri) -> Result<(), HmcError> {
+        self.call(Op::DeleteHba, "DELETE", hba.as_str(), |w| w.delete_hba(hba))
+    }
+
+    async fn get_job(&self, job: &JobUri) -> Result<Job, HmcError> {
+        self.call(Op::GetJob, "GET", job.as_str(), |w| w.get_job(job))
+    }
+
+    async fn delete_job(&self, job: &JobUri) -> Result<(), HmcError> {
+        self.call(Op::DeleteJob, "DELETE", job.as_str(), |w| w.delete_job(job))
+    }
+}
+
+/// A Cinder client of the simulated world, scoped to one project.
+#[derive(Debug)]
+pub struct SimCinder {
+    world: Arc<Mutex<World>>,
+    project: String,
+}
+
+impl SimCinder {
+    pub(crate) fn new(world: Arc<Mutex<World>>, project: String) -> Self {
+        Self { world, project }
+    }
+
+    fn call<T>(
+        &self,
+        op: Op,
+        f: impl FnOnce(&mut World, &str) -> Result<T, CinderError>,
+    ) -> Result<T, CinderError> {
+        let mut w = lock(&self.world);
+        if let Some(fault) = w.enter(op) {
+            return Err(CinderError::api(op.name(), fault.status, fault.message));
+        }
+        if !w.projects.contains(&self.project) {
+            return Err(CinderError::api(
+                op.name(),
+                401,
+                format!("The project {} does not exist.", self.project),
+            ));
+        }
+        let out = f(&mut w, &self.project);
+        if let Err(e) = &out {
+            tracing::debug!(op = %op, error = %e, "dpm-sim refused");
+        }
+        out
+    }
+}
+
+#[async_trait]
+impl CinderApi for SimCinder {
+    async fn get_volume(&self, id: &VolumeId) -> Result<Volume, CinderError> {
+        self.call(Op::GetVolume, |w, p| w.get_volume(p, id))
+    }
+
+    async fn list_volumes(&self) -> Result<Vec<Volume>, CinderError> {
+        self.call(Op::ListVolumes, |w, p| Ok(w.list_volumes(p)))
+    }
+
+    async fn create_volume(&self, req: &VolumeCreate) -> Result<Volume, CinderError> {
+        self.call(Op::CreateVolume, |w, p| w.create_volume(p, req))
+    }
+
+    async fn delete_volume(&self, id: &VolumeId) -> Result<(), CinderError> {
+        self.call(Op::DeleteVolume, |w, p| w.delete_volume(p, id))
+    }
+
+    async fn create_attachment(
+        &self,
+        volume: &VolumeId,
+        instance: &InstanceId,
+        connector: Option<&Connector>,
+    ) -> Result<Attachment, CinderError> {
+        self.call(Op::CreateAttachment, |w, p| {
+            w.create_attachment(p, volume, instance, connector)
+        })
+    }
+
+    async fn update_attachment(
+        &self,
+        id: &AttachmentId,
+        connector: &Connector,
+    ) -> Result<Attachment, CinderError> {
+        self.call(Op::UpdateAttachment, |w, p| {
+            w.update_attachment(p, id, connector)
+        })
+    }
+
+    async fn complete_attachment(&self, id: &AttachmentId) -> Result<(), CinderError> {
+        self.call(Op::CompleteAttachment, |w, p| w.complete_attachment(p, id))
+    }
+
+    async fn delete_attachment(&self, id: &AttachmentId) -> Result<Vec<Attachment>, CinderError> {
+        self.call(Op::DeleteAttachment, |w, p| w.delete_attachment(p, id))
+    }
+
+    async fn get_attachment(&self, id: &AttachmentId) -> Result<Attachment, CinderError> {
+        self.call(Op::GetAttachment, |w, p| w.get_attachment(p, id))
+    }
+
+    async fn list_attachments(
+        &self,
+        filter: &AttachmentFilter,
+    ) -> Result<Vec<Attachment>, CinderError> {
+        self.call(
+            Op::ListAttachments,
+            |w, p| Ok(w.list_attachments(p, filter)),
+        )
+    }
+
+    async fn reserve(&self, volume: &VolumeId) -> Result<(), CinderError> {
+        self.call(Op::Reserve, |w, p| w.reserve(p, volume))
+    }
+
+    async fn unreserve(&self, volume: &VolumeId) -> Result<(), CinderError> {
+        self.call(Op::Unreserve, |w, p| w.unreserve(p, volume))
+    }
+
+    async fn initialize_connection(
+        &self,
+        volume: &VolumeId,
+        connector: &Connector,
+    ) -> Result<ConnectionInfo, CinderError> {
+        self.call(Op::InitializeConnection, |w, p| {
+            w.initialize_connection(p, volume, connector)
+        })
+    }
+
+    async fn attach(
+        &self,
+        volume: &VolumeId,
+        instance: &InstanceId,
+        mountpoint: &str,
+        host_name: Option<&str>,
+    ) -> Result<(), CinderError> {
+        self.call(Op::Attach, |w, p| {
+            w.attach(p, volume, instance, mountpoint, host_name)
+        })
+    }
+
+    async fn begin_detaching(&self, volume: &VolumeId) -> Result<(), CinderError> {
+        self.call(Op::BeginDetaching, |w, p| w.begin_detaching(p, volume))
+    }
+
+    async fn roll_detaching(&self, volume: &VolumeId) -> Result<(), CinderError> {
+        self.call(Op::RollDetaching, |w, p| w.roll_detaching(p, volume))
+    }
+
+    async fn terminate_connection(
+        &self,
+        volume: &VolumeId,
+        connector: &Connector,
+    ) -> Result<(), CinderError> {
+        self.call(Op::TerminateConnection, |w, p| {
+            w.terminate_connection(p, volume, connector)
+        })
+    }
+
+    async fn detach(
+        &self,
+        volume: &VolumeId,
+        attachment: &AttachmentId,
+    ) -> Result<(), CinderError> {
+        self.call(Op::Detach, |w, p| w.detach(p, volume, attachment))
+    }
+}

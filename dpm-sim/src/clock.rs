@@ -1,0 +1,106 @@
+//! The simulator's two clocks.
+//!
+//! In [`ClockMode::Auto`], transitions finish after their configured
+//! durations on tokio time, so a demo or an end-to-end run flows on its own,
+//! and tests on tokio's paused clock run without sleeping. In
+//! [`ClockMode::Stepped`], time stands still until a test moves it with
+//! [`crate::Sim::advance`] or [`crate::Sim::run_until_idle`].
+
+use std::time::Duration;
+
+/// How simulated time passes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClockMode {
+    /// Time is tokio time since the world was made.
+    Auto,
+    /// Time moves only when the test steps it.
+    Stepped,
+}
+
+#[derive(Debug)]
+pub(crate) struct Clock {
+    mode: ClockMode,
+    origin: tokio::time::Instant,
+    stepped: Duration,
+}
+
+impl Clock {
+    pub(crate) fn new(mode: ClockMode) -> Self {
+        Self {
+            mode,
+            origin: tokio::time::Instant::now(),
+            stepped: Duration::ZERO,
+        }
+    }
+
+    /// Time since the world was made.
+    pub(crate) fn now(&self) -> Duration {
+        match self.mode {
+            ClockMode::Auto => self.origin.elapsed(),
+            ClockMode::Stepped => self.stepped,
+        }
+    }
+
+    pub(crate) fn mode(&self) -> ClockMode {
+        self.mode
+    }
+
+    /// Moves stepped time forward to `t` (never backward).
+    pub(crate) fn step_to(&mut self, t: Duration) {
+        if self.mode == ClockMode::Stepped && t > self.stepped {
+            self.stepped = t;
+        }
+    }
+}
+
+/// An ISO 8601 timestamp for simulated time, counted from
+/// 2026-01-01T00:00:00Z, in Cinder's format (`2026-01-01T00:00:03.000000`).
+pub(crate) fn timestamp(t: Duration) -> String {
+    const EPOCH_DAYS: u64 = 20_454; // 2026-01-01 in days since 1970-01-01
+    let secs = t.as_secs();
+    let (days, rem) = (EPOCH_DAYS + secs / 86_400, secs % 86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        t.subsec_micros()
+    )
+}
+
+/// Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+fn civil_from_days(z: u64) -> (u64, u64, u64) {
+    let z = z + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + u64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps() {
+        assert_eq!(timestamp(Duration::ZERO), "2026-01-01T00:00:00.000000");
+        assert_eq!(
+            timestamp(Duration::from_millis(86_400_000 * 59 + 3_723_500)),
+            "2026-03-01T01:02:03.500000"
+        );
+    }
+
+    #[test]
+    fn stepped_time_only_moves_forward() {
+        let mut c = Clock::new(ClockMode::Stepped);
+        c.step_to(Duration::from_secs(5));
+        c.step_to(Duration::from_secs(1));
+        assert_eq!(c.now(), Duration::from_secs(5));
+    }
+}

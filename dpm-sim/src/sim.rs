@@ -1,0 +1,435 @@
+//! The simulator handle: API clients on one side, and on the other the
+//! control interface that tests use (clock, counters, faults, inspection).
+//! None of the controls are on the API traits.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use cinder_client::{AttachStatus, AttachmentId, ImageId, InstanceId, VolumeId, VolumeStatus};
+use fc_types::{DeviceNumber, FcpLun, Wwpn};
+use hmc_client::{
+    AdapterUri, CpcUri, Credentials, PartitionStatus, PartitionUri, Secret, StoragePortUri,
+};
+
+use crate::client::{lock, SimCinder, SimHmc};
+use crate::clock::ClockMode;
+use crate::ops::{Counters, Op};
+use crate::spec::{SpecError, WorldSpec};
+use crate::storage::{Host, StorageEvent, Zone};
+use crate::world::{unreachable_uri, Fault, World};
+
+/// One LUN path a partition's operating system would discover.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct GuestPath {
+    /// The vHBA's device number.
+    pub device_number: DeviceNumber,
+    /// The storage target port.
+    pub target: Wwpn,
+    /// The LUN.
+    pub lun: FcpLun,
+    /// The volume behind it.
+    pub volume: VolumeId,
+}
+
+/// A vHBA, as the world sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HbaView {
+    /// Partition name.
+    pub partition: String,
+    /// HBA name.
+    pub name: String,
+    /// WWPN.
+    pub wwpn: Wwpn,
+    /// Device number.
+    pub device_number: DeviceNumber,
+    /// Backing adapter port.
+    pub port: StoragePortUri,
+}
+
+/// A partition, as the world sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionView {
+    /// URI.
+    pub uri: PartitionUri,
+    /// Name.
+    pub name: String,
+    /// Status.
+    pub status: PartitionStatus,
+    /// IFLs.
+    pub ifl: u32,
+    /// Initial memory, MiB.
+    pub memory_mib: u64,
+}
+
+/// A volume, across all projects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VolumeView {
+    /// Id.
+    pub id: VolumeId,
+    /// Name.
+    pub name: Option<String>,
+    /// Status.
+    pub status: VolumeStatus,
+    /// Bootable.
+    pub bootable: bool,
+    /// Size, GiB.
+    pub size: u64,
+}
+
+/// An attachment, across all projects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentView {
+    /// Id.
+    pub id: AttachmentId,
+    /// Volume.
+    pub volume: VolumeId,
+    /// Instance.
+    pub instance: Option<InstanceId>,
+    /// Status.
+    pub status: AttachStatus,
+}
+
+/// Everything an operation may change, for "the world is exactly as
+/// before" assertions. Ids the world hands out (WWPNs, object ids) are not
+/// reused, so a snapshot compares what exists, not what counters say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorldSnapshot {
+    /// Partitions.
+    pub partitions: Vec<PartitionView>,
+    /// vHBAs.
+    pub hbas: Vec<HbaView>,
+    /// Storage host objects with their mappings.
+    pub hosts: Vec<Host>,
+    /// Zones.
+    pub zones: Vec<Zone>,
+    /// Volumes.
+    pub volumes: Vec<VolumeView>,
+    /// Attachments.
+    pub attachments: Vec<AttachmentView>,
+    /// CPC memory held by partitions, MiB.
+    pub memory_held_mib: u64,
+}
+
+/// An FCP adapter of the world, for wiring a driver's configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FcpAdapterInfo {
+    /// Adapter URI.
+    pub uri: AdapterUri,
+    /// Adapter name.
+    pub name: String,
+    /// Number of ports.
+    pub ports: u32,
+}
+
+/// A simulated DPM world. Cloning gives another handle to the same world.
+#[derive(Clone)]
+pub struct Sim {
+    world: Arc<Mutex<World>>,
+    spec: Arc<WorldSpec>,
+}
+
+impl std::fmt::Debug for Sim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sim")
+            .field("cpc", &self.spec.cpc.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sim {
+    /// A world whose transitions finish on tokio time.
+    pub fn new(spec: WorldSpec) -> Result<Self, SpecError> {
+        Self::with_clock(spec, ClockMode::Auto)
+    }
+
+    /// A world whose time moves only when stepped.
+    pub fn stepped(spec: WorldSpec) -> Result<Self, SpecError> {
+        Self::with_clock(spec, ClockMode::Stepped)
+    }
+
+    /// A world with the given clock.
+    pub fn with_clock(spec: WorldSpec, mode: ClockMode) -> Result<Self, SpecError> {
+        let world = World::new(&spec, mode)?;
+        Ok(Self {
+            world: Arc::new(Mutex::new(world)),
+            spec: Arc::new(spec),
+        })
+    }
+
+    /// The spec the world was built from.
+    pub fn spec(&self) -> &WorldSpec {
+        &self.spec
+    }
+
+    // ----- API clients --------------------------------------------------------
+
+    /// An HMC client with the world's credentials (not yet logged on).
+    pub fn hmc(&self) -> SimHmc {
+        self.hmc_with(Credentials {
+            userid: self.spec.hmc.userid.clone(),
+            password: Secret::new(self.spec.hmc.password.clone()),
+        })
+    }
+
+    /// An HMC client with other credentials.
+    pub fn hmc_with(&self, credentials: Credentials) -> SimHmc {
+        SimHmc::new(self.world.clone(), credentials)
+    }
+
+    /// A Cinder client scoped to `project`.
+    pub fn cinder(&self, project: &str) -> SimCinder {
+        SimCinder::new(self.world.clone(), project.into())
+    }
+
+    /// A Cinder client scoped to the first project of the spec.
+    pub fn default_cinder(&self) -> SimCinder {
+        let p = self
+            .spec
+            .projects
+            .first()
+            .map(|p| p.name.clone())
+            .unwrap_or_default();
+        self.cinder(&p)
+    }
+
+    // ----- facts for wiring ---------------------------------------------------
+
+    /// The CPC's URI.
+    pub fn cpc_uri(&self) -> CpcUri {
+        lock(&self.world).cpc.uri()
+    }
+
+    /// The FCP adapters, in spec order.
+    pub fn fcp_adapters(&self) -> Vec<FcpAdapterInfo> {
+        let w = lock(&self.world);
+        w.adapters
+            .iter()
+            .filter(|a| a.adapter_type == hmc_client::AdapterType::Fcp)
+            .map(|a| FcpAdapterInfo {
+                uri: AdapterUri::from_object_id(&a.object_id).unwrap_or_else(|_| unreachable_uri()),
+                name: a.name.clone(),
+                ports: u32::try_from(a.ports.len()).unwrap_or(u32::MAX),
+            })
+            .collect()
+    }
+
+    /// Every adapter URI and type, in spec order.
+    pub fn adapters(&self) -> Vec<(AdapterUri, String)> {
+        let w = lock(&self.world);
+        w.adapters
+            .iter()
+            .map(|a| {
+                (
+                    AdapterUri::from_object_id(&a.object_id).unwrap_or_else(|_| unreachable_uri()),
+                    a.adapter_type.to_string(),
+                )
+            })
+            .collect()
+    }
+
+    /// The images volumes can be made from.
+    pub fn images(&self) -> Vec<(ImageId, String)> {
+        self.spec
+            .images
+            .iter()
+            .map(|i| (i.id.clone(), i.name.clone()))
+            .collect()
+    }
+
+    // ----- clock --------------------------------------------------------------
+
+    /// Simulated time since the world was made.
+    pub fn now(&self) -> Duration {
+        lock(&self.world).now()
+    }
+
+    /// Moves a stepped clock forward by `d` and finishes what is due.
+    pub fn advance(&self, d: Duration) {
+        let mut w = lock(&self.world);
+        let t = w.now() + d;
+        w.clock.step_to(t);
+        w.settle();
+    }
+
+    /// Finishes every pending transition (a stepped clock jumps to each
+    /// one's due time; an automatic clock finishes only what is due).
+    pub fn run_until_idle(&self) {
+        let mut w = lock(&self.world);
+        if w.clock.mode() == ClockMode::Stepped {
+            while let Some(t) = w.next_due_time() {
+                w.clock.step_to(t);
+                w.settle();
+            }
+        } else {
+            w.settle();
+        }
+    }
+
+    /// Whether transitions are still pending.
+    pub fn is_busy(&self) -> bool {
+        lock(&self.world).next_due_time().is_some()
+    }
+
+    // ----- counters and faults --------------------------------------------------
+
+    /// Request counts so far.
+    pub fn counters(&self) -> Counters {
+        lock(&self.world).counters.clone()
+    }
+
+    /// Resets the request counts to zero.
+    pub fn reset_counters(&self) {
+        lock(&self.world).counters = Counters::default();
+    }
+
+    /// Makes the next `count` requests of `op` fail with `fault`, without
+    /// changing anything.
+    pub fn fail_next(&self, op: Op, count: u32, fault: Fault) {
+        if count > 0 {
+            lock(&self.world).faults.insert(op, (count, fault));
+        }
+    }
+
+    /// Ends every HMC session, as an HMC restart or timeout would.
+    pub fn expire_sessions(&self) {
+        lock(&self.world).sessions.clear();
+    }
+
+    // ----- inspection -----------------------------------------------------------
+
+    /// The LUN paths the operating system of a running partition would
+    /// discover: for each of its vHBAs, each volume mapped to the vHBA's
+    /// host at each target port the vHBA is zoned with. A partition that is
+    /// not running discovers nothing.
+    pub fn guest_paths(&self, partition: &PartitionUri) -> Vec<GuestPath> {
+        let mut w = lock(&self.world);
+        w.settle();
+        let Some(p) = w.partitions.get(partition.object_id()) else {
+            return Vec::new();
+        };
+        if !matches!(
+            p.status,
+            PartitionStatus::Active | PartitionStatus::Degraded
+        ) {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for hba in &p.hbas {
+            let Some(host) = w.storage.host_of(hba.wwpn) else {
+                continue;
+            };
+            for z in w.storage.zones.iter().filter(|z| z.initiator == hba.wwpn) {
+                for (id, volume) in &host.mappings {
+                    out.push(GuestPath {
+                        device_number: hba.device_number,
+                        target: z.target,
+                        lun: FcpLun::from_target_lun(u64::from(*id)),
+                        volume: volume.clone(),
+                    });
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// The storage system's host objects.
+    pub fn hosts(&self) -> Vec<Host> {
+        lock(&self.world).storage.hosts.clone()
+    }
+
+    /// The zones on all fabrics.
+    pub fn zones(&self) -> Vec<Zone> {
+        lock(&self.world).storage.zones.iter().cloned().collect()
+    }
+
+    /// What the storage system did, in order.
+    pub fn storage_events(&self) -> Vec<StorageEvent> {
+        lock(&self.world).storage.events.clone()
+    }
+
+    /// The Cinder node's own WWPNs (used for image deployment).
+    pub fn node_wwpns(&self) -> Vec<Wwpn> {
+        lock(&self.world).storage.node_wwpns()
+    }
+
+    /// The target ports on each fabric, by fabric index.
+    pub fn target_ports(&self) -> Vec<(Wwpn, usize)> {
+        lock(&self.world).storage.target_ports.clone()
+    }
+
+    /// The fabric an adapter port is cabled to.
+    pub fn port_fabric(&self, port: &StoragePortUri) -> Option<usize> {
+        lock(&self.world).port_fabric(port)
+    }
+
+    /// Jobs the HMC still holds (not yet deleted).
+    pub fn job_count(&self) -> usize {
+        lock(&self.world).jobs.len()
+    }
+
+    /// The CPC memory held by partitions, MiB.
+    pub fn memory_held_mib(&self) -> u64 {
+        lock(&self.world).memory_held()
+    }
+
+    /// The state an operation may change.
+    pub fn snapshot(&self) -> WorldSnapshot {
+        let mut w = lock(&self.world);
+        w.settle();
+        let partitions = w
+            .partitions
+            .values()
+            .map(|p| PartitionView {
+                uri: p.uri(),
+                name: p.name.clone(),
+                status: p.status.clone(),
+                ifl: p.ifl,
+                memory_mib: p.initial_memory,
+            })
+            .collect();
+        let hbas = w
+            .partitions
+            .values()
+            .flat_map(|p| {
+                p.hbas.iter().map(|h| HbaView {
+                    partition: p.name.clone(),
+                    name: h.name.clone(),
+                    wwpn: h.wwpn,
+                    device_number: h.device_number,
+                    port: h.port.clone(),
+                })
+            })
+            .collect();
+        let volumes = w
+            .volumes
+            .values()
+            .map(|v| VolumeView {
+                id: v.id.clone(),
+                name: v.name.clone(),
+                status: v.status,
+                bootable: v.bootable,
+                size: v.size,
+            })
+            .collect();
+        let attachments = w
+            .attachments
+            .values()
+            .map(|a| AttachmentView {
+                id: a.id.clone(),
+                volume: a.volume.clone(),
+                instance: a.instance.clone(),
+                status: a.status,
+            })
+            .collect();
+        WorldSnapshot {
+            partitions,
+            hbas,
+            hosts: w.storage.hosts.clone(),
+            zones: w.storage.zones.iter().cloned().collect(),
+            volumes,
+            attachments,
+            memory_held_mib: w.memory_held(),
+        }
+    }
+}
