@@ -251,7 +251,7 @@ impl World {
             }
         }
         let after = self.timings.volume_create();
-        self.schedule(after, Action::FinishVolumeCreate { volume: id.clone() });
+        self.schedule(after, Action::VolumeCreated { volume: id.clone() });
         Ok(self.volume_view(&self.volumes[&id]))
     }
 
@@ -292,7 +292,7 @@ impl World {
         }
         self.set_volume_status(id, VolumeStatus::Deleting);
         let after = self.timings.volume_delete();
-        self.schedule(after, Action::FinishVolumeDelete { volume: id.clone() });
+        self.schedule(after, Action::VolumeDeleted { volume: id.clone() });
         Ok(())
     }
 

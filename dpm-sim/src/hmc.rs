@@ -665,7 +665,7 @@ impl World {
         let after = self.timings.start();
         self.schedule(
             after,
-            Action::FinishStart {
+            Action::PartitionStarted {
                 job: job.object_id().into(),
             },
         );
@@ -689,7 +689,7 @@ impl World {
         let after = self.timings.stop();
         self.schedule(
             after,
-            Action::FinishStop {
+            Action::PartitionStopped {
                 job: job.object_id().into(),
             },
         );

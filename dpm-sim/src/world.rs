@@ -130,10 +130,10 @@ pub(crate) struct JobState {
 /// A transition that finishes at a point in simulated time.
 #[derive(Debug, Clone)]
 pub(crate) enum Action {
-    FinishStart { job: String },
-    FinishStop { job: String },
-    FinishVolumeCreate { volume: VolumeId },
-    FinishVolumeDelete { volume: VolumeId },
+    PartitionStarted { job: String },
+    PartitionStopped { job: String },
+    VolumeCreated { volume: VolumeId },
+    VolumeDeleted { volume: VolumeId },
 }
 
 #[derive(Debug)]
@@ -298,10 +298,10 @@ impl World {
 
     fn apply(&mut self, action: Action) {
         match action {
-            Action::FinishStart { job } => self.finish_start(&job),
-            Action::FinishStop { job } => self.finish_stop(&job),
-            Action::FinishVolumeCreate { volume } => self.finish_volume_create(&volume),
-            Action::FinishVolumeDelete { volume } => self.finish_volume_delete(&volume),
+            Action::PartitionStarted { job } => self.finish_start(&job),
+            Action::PartitionStopped { job } => self.finish_stop(&job),
+            Action::VolumeCreated { volume } => self.finish_volume_create(&volume),
+            Action::VolumeDeleted { volume } => self.finish_volume_delete(&volume),
         }
     }
 

@@ -1,0 +1,503 @@
+use std::time::Duration;
+
+use dpm_sim::{Fault, Op, Sim, WorldSpec};
+use hmc_client::{
+    wait_for_job, AdapterFilter, AdapterType, Credentials, HbaCreate, HmcApi, HmcError, JobStatus,
+    PartitionFilter, PartitionStatus, PartitionUpdate, PollPolicy, Secret, StoragePortUri,
+};
+
+use crate::support::{assert_hmc, props, world};
+
+#[tokio::test]
+async fn logon_checks_credentials_and_sessions() {
+    let sim = Sim::stepped(WorldSpec::default()).unwrap();
+    let bad = sim.hmc_with(Credentials {
+        userid: "admin".into(),
+        password: Secret::new("wrong"),
+    });
+    assert_hmc(bad.logon().await, 403, 0);
+    // No session yet: 403.4.
+    let hmc = sim.hmc();
+    assert_hmc(hmc.list_cpcs(None).await, 403, 4);
+    // The version needs no session.
+    assert_eq!(hmc.api_version().await.unwrap().api_minor_version, 10);
+    let r = hmc.logon().await.unwrap();
+    assert!(!format!("{r:?}").contains(r.api_session.expose()));
+    assert_eq!(hmc.list_cpcs(None).await.unwrap().len(), 1);
+    // An expired session is 403.5.
+    sim.expire_sessions();
+    assert_hmc(hmc.list_cpcs(None).await, 403, 5);
+    hmc.logon().await.unwrap();
+    hmc.logoff().await.unwrap();
+    assert_hmc(hmc.list_cpcs(None).await, 403, 4);
+}
+
+#[tokio::test]
+async fn cpc_and_adapters() {
+    let w = world().await;
+    let cpcs = w.hmc.list_cpcs(Some("CPC.*")).await.unwrap();
+    assert_eq!(cpcs.len(), 1);
+    assert!(cpcs[0].dpm_enabled);
+    assert!(
+        w.hmc.list_cpcs(Some("CPC")).await.unwrap().is_empty(),
+        "anchored"
+    );
+    assert_hmc(w.hmc.list_cpcs(Some("(")).await, 400, 1);
+    let cpc = w.hmc.get_cpc(&w.sim.cpc_uri()).await.unwrap();
+    assert_eq!(cpc.processor_count_ifl, Some(8));
+    assert_eq!(cpc.storage_customer, Some(65536));
+    assert_eq!(cpc.storage_customer_available, Some(65536));
+    assert!(!cpc.has_feature(hmc_client::FEATURE_DPM_STORAGE_MANAGEMENT));
+    let fcp = w
+        .hmc
+        .list_adapters(
+            &w.sim.cpc_uri(),
+            &AdapterFilter {
+                adapter_type: Some(AdapterType::Fcp),
+                name: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(fcp.len(), 2);
+    let all = w
+        .hmc
+        .list_adapters(&w.sim.cpc_uri(), &AdapterFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 3);
+    let a = w.hmc.get_adapter(&fcp[0].object_uri).await.unwrap();
+    assert_eq!(a.adapter_type, AdapterType::Fcp);
+    let ports = a.storage_port_uris.unwrap();
+    let port = w.hmc.get_storage_port(&ports[0]).await.unwrap();
+    assert_eq!(port.class, "storage-port");
+    assert!(port.fabric_id.is_some());
+    let missing = StoragePortUri::new(&fcp[0].object_uri, "3").unwrap();
+    assert_hmc(w.hmc.get_storage_port(&missing).await, 404, 1);
+}
+
+#[tokio::test]
+async fn partition_status_machine_with_jobs() {
+    let w = world().await;
+    let p = w.partition("p1").await;
+    let got = w.hmc.get_partition(&p).await.unwrap();
+    assert_eq!(got.status, PartitionStatus::Stopped);
+    assert_eq!((got.ifl_processors, got.initial_memory), (2, 4096));
+
+    // stop from stopped: 409.1
+    assert_hmc(w.hmc.stop_partition(&p).await, 409, 1);
+
+    let job = w.hmc.start_partition(&p).await.unwrap();
+    assert_eq!(
+        w.hmc.get_partition(&p).await.unwrap().status,
+        PartitionStatus::Starting
+    );
+    let j = w.hmc.get_job(&job).await.unwrap();
+    assert_eq!(j.status, JobStatus::Running);
+    // A running job cannot be deleted.
+    assert_hmc(w.hmc.delete_job(&job).await, 409, 40);
+    // start while starting, delete while starting: 409.1
+    assert_hmc(w.hmc.start_partition(&p).await, 409, 1);
+    assert_hmc(w.hmc.delete_partition(&p).await, 409, 1);
+    assert_hmc(w.hmc.stop_partition(&p).await, 409, 1);
+
+    w.sim.advance(Duration::from_millis(2999));
+    assert_eq!(
+        w.hmc.get_partition(&p).await.unwrap().status,
+        PartitionStatus::Starting
+    );
+    w.sim.advance(Duration::from_millis(1));
+    assert_eq!(
+        w.hmc.get_partition(&p).await.unwrap().status,
+        PartitionStatus::Active
+    );
+    let j = w.hmc.get_job(&job).await.unwrap();
+    assert!(j.succeeded());
+    assert_eq!(j.job_status_code, Some(200));
+    w.hmc.delete_job(&job).await.unwrap();
+    assert_hmc(w.hmc.get_job(&job).await, 404, 1);
+    assert_eq!(w.sim.memory_held_mib(), 4096);
+    let cpc = w.hmc.get_cpc(&w.sim.cpc_uri()).await.unwrap();
+    assert_eq!(cpc.storage_customer_available, Some(65536 - 4096));
+
+    // start when active, delete when active: 409.1
+    assert_hmc(w.hmc.start_partition(&p).await, 409, 1);
+    assert_hmc(w.hmc.delete_partition(&p).await, 409, 1);
+
+    let job = w.hmc.stop_partition(&p).await.unwrap();
+    assert_eq!(
+        w.hmc.get_partition(&p).await.unwrap().status,
+        PartitionStatus::Stopping
+    );
+    w.sim.run_until_idle();
+    assert_eq!(
+        w.hmc.get_partition(&p).await.unwrap().status,
+        PartitionStatus::Stopped
+    );
+    assert!(w.hmc.get_job(&job).await.unwrap().succeeded());
+    assert_eq!(w.sim.memory_held_mib(), 0);
+
+    w.hmc.delete_partition(&p).await.unwrap();
+    assert_hmc(w.hmc.get_partition(&p).await, 404, 1);
+    assert!(w.sim.snapshot().partitions.is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn wait_for_job_on_the_automatic_clock() {
+    let sim = Sim::new(WorldSpec::default()).unwrap();
+    let hmc = sim.hmc();
+    hmc.logon().await.unwrap();
+    let p = hmc
+        .create_partition(&sim.cpc_uri(), &props("p1", 1, 1024))
+        .await
+        .unwrap();
+    let job = hmc.start_partition(&p).await.unwrap();
+    let t0 = tokio::time::Instant::now();
+    let done = wait_for_job(&hmc, &job, &PollPolicy::default())
+        .await
+        .unwrap();
+    assert!(done.succeeded());
+    assert!(t0.elapsed() >= Duration::from_secs(3));
+    assert_eq!(
+        hmc.get_partition(&p).await.unwrap().status,
+        PartitionStatus::Active
+    );
+    // The finished job was deleted.
+    assert_eq!(sim.job_count(), 0);
+    // Polls: at once, then 0.5, 1, 2 s (3.5 s total) -> 4 polls + 1 delete.
+    let c = sim.counters();
+    assert_eq!(c.get(Op::GetJob), 4);
+    assert_eq!(c.get(Op::DeleteJob), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn wait_for_job_gives_up_at_its_bound() {
+    let mut spec = WorldSpec::default();
+    spec.timings.partition_start_ms = 60_000;
+    let sim = Sim::new(spec).unwrap();
+    let hmc = sim.hmc();
+    hmc.logon().await.unwrap();
+    let p = hmc
+        .create_partition(&sim.cpc_uri(), &props("p1", 1, 1024))
+        .await
+        .unwrap();
+    let job = hmc.start_partition(&p).await.unwrap();
+    let policy = PollPolicy {
+        timeout: Duration::from_secs(10),
+        ..PollPolicy::default()
+    };
+    match wait_for_job(&hmc, &job, &policy).await {
+        Err(HmcError::JobTimeout { waited, .. }) => assert_eq!(waited, Duration::from_secs(10)),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn create_refusals() {
+    let w = world().await;
+    let cpc = w.sim.cpc_uri();
+    w.partition("dup").await;
+    assert_hmc(
+        w.hmc.create_partition(&cpc, &props("dup", 1, 1024)).await,
+        409,
+        8,
+    );
+    // More IFLs than the CPC has.
+    assert_hmc(
+        w.hmc.create_partition(&cpc, &props("big", 9, 1024)).await,
+        400,
+        7,
+    );
+    // No processors at all.
+    let mut none = props("none", 1, 1024);
+    none.ifl_processors = None;
+    assert_hmc(w.hmc.create_partition(&cpc, &none).await, 400, 5);
+    // initial > maximum.
+    let mut m = props("mem", 1, 1024);
+    m.initial_memory = 2048;
+    assert_hmc(w.hmc.create_partition(&cpc, &m).await, 400, 7);
+    assert_eq!(w.sim.snapshot().partitions.len(), 1);
+
+    let mut spec = WorldSpec::default();
+    spec.cpc.dpm = false;
+    let w = crate::support::world_from(spec).await;
+    assert_hmc(
+        w.hmc
+            .create_partition(&w.sim.cpc_uri(), &props("p", 1, 1024))
+            .await,
+        409,
+        5,
+    );
+}
+
+#[tokio::test]
+async fn list_partitions_filters() {
+    let w = world().await;
+    w.partition("OpenStack-h1-a").await;
+    w.partition("OpenStack-h1-b").await;
+    w.partition("other").await;
+    let cpc = w.sim.cpc_uri();
+    let f = |name: &str| PartitionFilter {
+        name: Some(name.into()),
+        status: None,
+    };
+    assert_eq!(
+        w.hmc
+            .list_partitions(&cpc, &f("OpenStack-h1-.*"))
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        w.hmc
+            .list_partitions(&cpc, &f("OpenStack"))
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
+    let stopped = PartitionFilter {
+        name: None,
+        status: Some(PartitionStatus::Active),
+    };
+    assert!(w
+        .hmc
+        .list_partitions(&cpc, &stopped)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn memory_is_taken_at_start() {
+    let w = crate::support::world_from(WorldSpec::default().with_memory_mib(6144)).await;
+    let cpc = w.sim.cpc_uri();
+    let a = w
+        .hmc
+        .create_partition(&cpc, &props("a", 1, 4096))
+        .await
+        .unwrap();
+    let b = w
+        .hmc
+        .create_partition(&cpc, &props("b", 1, 4096))
+        .await
+        .unwrap();
+    w.hmc.start_partition(&a).await.unwrap();
+    w.sim.run_until_idle();
+    assert_eq!(
+        w.hmc.get_partition(&a).await.unwrap().status,
+        PartitionStatus::Active
+    );
+    let job = w.hmc.start_partition(&b).await.unwrap();
+    w.sim.run_until_idle();
+    let j = w.hmc.get_job(&job).await.unwrap();
+    assert_eq!(j.status, JobStatus::Complete);
+    assert!(!j.succeeded());
+    assert!(
+        j.message().unwrap().contains("Insufficient memory"),
+        "{:?}",
+        j.message()
+    );
+    assert_eq!(
+        w.hmc.get_partition(&b).await.unwrap().status,
+        PartitionStatus::Stopped
+    );
+    assert_eq!(w.sim.memory_held_mib(), 4096);
+    // Once a stops, b fits.
+    w.hmc.stop_partition(&a).await.unwrap();
+    w.sim.run_until_idle();
+    w.hmc.start_partition(&b).await.unwrap();
+    w.sim.run_until_idle();
+    assert_eq!(
+        w.hmc.get_partition(&b).await.unwrap().status,
+        PartitionStatus::Active
+    );
+}
+
+#[tokio::test]
+async fn hbas_unique_wwpns_and_state_rules() {
+    let w = world().await;
+    let p1 = w.partition("p1").await;
+    let p2 = w.partition("p2").await;
+    let h1 = w.hbas(&p1).await;
+    let h2 = w.hbas(&p2).await;
+    let mut all: Vec<_> = h1.iter().chain(&h2).map(|h| h.wwpn).collect();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 4, "WWPNs are unique in the world");
+    assert_eq!(h1[0].device_number.to_string(), "1900");
+    assert_eq!(h1[1].device_number.to_string(), "1901");
+    let part = w.hmc.get_partition(&p1).await.unwrap();
+    assert_eq!(
+        part.hba_uris,
+        h1.iter().map(|h| h.element_uri.clone()).collect::<Vec<_>>()
+    );
+
+    // Duplicate name, unknown port, non-FCP adapter.
+    let port = w.fcp_ports()[0].clone();
+    let hba = |name: &str, port: StoragePortUri| HbaCreate {
+        name: name.into(),
+        adapter_port_uri: port,
+        description: None,
+        device_number: None,
+    };
+    assert_hmc(
+        w.hmc.create_hba(&p1, &hba("hba0", port.clone())).await,
+        409,
+        8,
+    );
+    let bad_port = StoragePortUri::new(&port.parent(), "2").unwrap();
+    assert_hmc(w.hmc.create_hba(&p1, &hba("x", bad_port)).await, 404, 2);
+    let (ficon, _) = w
+        .sim
+        .adapters()
+        .into_iter()
+        .find(|(_, t)| t == "fc")
+        .unwrap();
+    let ficon_port = StoragePortUri::new(&ficon, "0").unwrap();
+    assert_hmc(w.hmc.create_hba(&p1, &hba("x", ficon_port)).await, 400, 7);
+
+    // HBA create while starting and stopping: 409.1; while active: allowed.
+    w.hmc.start_partition(&p1).await.unwrap();
+    assert_hmc(
+        w.hmc.create_hba(&p1, &hba("late", port.clone())).await,
+        409,
+        1,
+    );
+    assert_hmc(w.hmc.delete_hba(&h1[0].element_uri).await, 409, 1);
+    w.sim.run_until_idle();
+    // (p1 has no boot device set, so it starts.)
+    let extra = w
+        .hmc
+        .create_hba(&p1, &hba("hot", port.clone()))
+        .await
+        .unwrap();
+    w.hmc.stop_partition(&p1).await.unwrap();
+    assert_hmc(
+        w.hmc.create_hba(&p1, &hba("late", port.clone())).await,
+        409,
+        1,
+    );
+    w.sim.run_until_idle();
+    w.hmc.delete_hba(&extra).await.unwrap();
+    assert_hmc(w.hmc.get_hba(&extra).await, 404, 1);
+
+    // Deleting the partition removes its vHBAs.
+    w.hmc.delete_partition(&p1).await.unwrap();
+    assert_hmc(w.hmc.get_hba(&h1[0].element_uri).await, 404, 1);
+    let snap = w.sim.snapshot();
+    assert_eq!(snap.hbas.len(), 2);
+    assert!(snap.hbas.iter().all(|h| h.partition == "p2"));
+}
+
+#[tokio::test]
+async fn no_hbas_with_storage_management() {
+    let mut spec = WorldSpec::default();
+    spec.cpc.storage_management = true;
+    let w = crate::support::world_from(spec).await;
+    let p = w.partition("p").await;
+    let port = w.fcp_ports()[0].clone();
+    let r = w
+        .hmc
+        .create_hba(
+            &p,
+            &HbaCreate {
+                name: "h".into(),
+                adapter_port_uri: port,
+                description: None,
+                device_number: None,
+            },
+        )
+        .await;
+    assert_hmc(r, 409, 1);
+}
+
+#[tokio::test]
+async fn update_rules() {
+    let w = world().await;
+    let p = w.partition("p").await;
+    let other = w.partition("q").await;
+    let theirs = w.hbas(&other).await;
+    // A boot HBA that does not exist is 404.2; another partition's HBA is
+    // accepted here (the start job finds it out).
+    let mut u = PartitionUpdate::boot_from_san(
+        hmc_client::HbaUri::new(&p, "nope").unwrap(),
+        "500507680b2155ab".parse().unwrap(),
+        fc_types::FcpLun::from_target_lun(0),
+    );
+    assert_hmc(w.hmc.update_partition(&p, &u).await, 404, 2);
+    u.boot_storage_device = Some(theirs[0].element_uri.clone());
+    w.hmc.update_partition(&p, &u).await.unwrap();
+    let got = w.hmc.get_partition(&p).await.unwrap();
+    assert_eq!(got.boot_storage_device, Some(theirs[0].element_uri.clone()));
+    assert_eq!(
+        got.boot_logical_unit_number.unwrap().to_string(),
+        "0000000000000000"
+    );
+
+    // Memory can change only while stopped.
+    w.hmc
+        .update_partition(
+            &other,
+            &PartitionUpdate {
+                initial_memory: Some(2048),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        w.hmc.get_partition(&other).await.unwrap().initial_memory,
+        2048
+    );
+    w.hmc.start_partition(&other).await.unwrap();
+    w.sim.run_until_idle();
+    let r = w
+        .hmc
+        .update_partition(
+            &other,
+            &PartitionUpdate {
+                initial_memory: Some(1024),
+                ..Default::default()
+            },
+        )
+        .await;
+    assert_hmc(r, 409, 1);
+    assert_hmc(
+        w.hmc
+            .update_partition(
+                &p,
+                &PartitionUpdate {
+                    ifl_processors: Some(99),
+                    ..Default::default()
+                },
+            )
+            .await,
+        400,
+        7,
+    );
+}
+
+#[tokio::test]
+async fn counters_and_injected_faults() {
+    let w = world().await;
+    w.sim.reset_counters();
+    w.sim
+        .fail_next(Op::CreatePartition, 1, Fault::new(503, 0, "busy"));
+    let e = w
+        .hmc
+        .create_partition(&w.sim.cpc_uri(), &props("p", 1, 1024))
+        .await
+        .unwrap_err();
+    assert!(e.is_retryable());
+    assert!(
+        w.sim.snapshot().partitions.is_empty(),
+        "a fault changes nothing"
+    );
+    w.partition("p").await;
+    let c = w.sim.counters();
+    assert_eq!(c.get(Op::CreatePartition), 2);
+    assert_eq!(c.requests(dpm_sim::Side::Hmc), 2);
+    assert_eq!(c.requests(dpm_sim::Side::Cinder), 0);
+}

@@ -1,0 +1,10 @@
+//! dpm-sim's tests: every state transition and refusal of the simulated
+//! world, each asserting the world's state.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod boot;
+mod cinder;
+mod hmc;
+mod spec;
+mod storage;
+mod support;

@@ -1,0 +1,229 @@
+//! LUN masking, LUN allocation and reuse, zoning across two fabrics, and
+//! image deployment.
+
+use std::collections::BTreeSet;
+
+use cinder_client::{CinderApi, InstanceId, VolumeCreate, VolumeStatus};
+use dpm_sim::StorageEvent;
+use fc_types::Wwpn;
+use hmc_client::HmcApi;
+
+use crate::support::{connector, world};
+
+#[tokio::test]
+async fn zoning_is_initiator_target_on_shared_fabric_only() {
+    let w = world().await;
+    let p = w.partition("p").await;
+    let hbas = w.hbas(&p).await;
+    let vol = w.volume(false).await;
+    let a = w
+        .cinder
+        .create_attachment(&vol, &InstanceId::from_u128(1), None)
+        .await
+        .unwrap();
+    let a = w
+        .cinder
+        .update_attachment(&a.id, &connector(&hbas))
+        .await
+        .unwrap();
+    let fc = a.connection_info.unwrap().fibre_channel().unwrap();
+
+    let targets = w.sim.target_ports();
+    let zones = w.sim.zones();
+    // 2 initiators x 2 targets on each one's fabric.
+    assert_eq!(zones.len(), 4);
+    for h in &hbas {
+        let fabric = w.sim.port_fabric(&h.adapter_port_uri).unwrap();
+        let mine: BTreeSet<Wwpn> = zones
+            .iter()
+            .filter(|z| z.initiator == h.wwpn)
+            .map(|z| z.target)
+            .collect();
+        let expected: BTreeSet<Wwpn> = targets
+            .iter()
+            .filter(|(_, f)| *f == fabric)
+            .map(|(t, _)| *t)
+            .collect();
+        assert_eq!(mine, expected);
+        assert!(zones
+            .iter()
+            .filter(|z| z.initiator == h.wwpn)
+            .all(|z| z.fabric == fabric));
+        // The map lists the same reachable targets.
+        let listed: BTreeSet<Wwpn> = fc.initiator_target_map.as_ref().unwrap()[&h.wwpn]
+            .iter()
+            .copied()
+            .collect();
+        assert_eq!(listed, expected);
+    }
+    // The two vHBAs are on different fabrics.
+    assert_ne!(
+        w.sim.port_fabric(&hbas[0].adapter_port_uri),
+        w.sim.port_fabric(&hbas[1].adapter_port_uri)
+    );
+    assert_eq!(fc.targets.len(), 4);
+}
+
+#[tokio::test]
+async fn lun_allocation_takes_the_lowest_free_id_and_reuses() {
+    let w = world().await;
+    let p = w.partition("p").await;
+    let hbas = w.hbas(&p).await;
+    let conn = connector(&hbas);
+    let vm = InstanceId::from_u128(1);
+    let mut atts = Vec::new();
+    let mut luns = Vec::new();
+    for _ in 0..3 {
+        let v = w.volume(false).await;
+        let a = w
+            .cinder
+            .create_attachment(&v, &vm, Some(&conn))
+            .await
+            .unwrap();
+        let fc = a.connection_info.clone().unwrap().fibre_channel().unwrap();
+        luns.push(fc.targets[0].lun.to_target_lun());
+        atts.push((v, a.id));
+    }
+    assert_eq!(luns, vec![0, 1, 2]);
+    let hosts = w.sim.hosts();
+    assert_eq!(hosts.len(), 1, "one host object keyed by the WWPNs");
+    assert_eq!(hosts[0].wwpns, hbas.iter().map(|h| h.wwpn).collect());
+
+    // Unmap the middle one: its id is free again and is taken next.
+    w.cinder.delete_attachment(&atts[1].1).await.unwrap();
+    assert_eq!(
+        w.sim.hosts()[0]
+            .mappings
+            .keys()
+            .copied()
+            .collect::<Vec<_>>(),
+        vec![0, 2]
+    );
+    let v = w.volume(false).await;
+    let a = w
+        .cinder
+        .create_attachment(&v, &vm, Some(&conn))
+        .await
+        .unwrap();
+    assert_eq!(
+        a.connection_info.unwrap().fibre_channel().unwrap().targets[0]
+            .lun
+            .to_target_lun(),
+        1
+    );
+
+    // Connecting a volume that is already mapped reuses its mapping.
+    let again = w
+        .cinder
+        .initialize_connection(&atts[0].0, &conn)
+        .await
+        .unwrap();
+    assert_eq!(
+        again.fibre_channel().unwrap().targets[0]
+            .lun
+            .to_target_lun(),
+        0
+    );
+    assert_eq!(w.sim.hosts()[0].mappings.len(), 3);
+}
+
+#[tokio::test]
+async fn a_host_gains_ports_and_goes_with_its_last_mapping() {
+    let w = world().await;
+    let p = w.partition("p").await;
+    let hbas = w.hbas(&p).await;
+    let vm = InstanceId::from_u128(1);
+    let v1 = w.volume(false).await;
+    let v2 = w.volume(false).await;
+    // First with one port, then with both: the host gains the second.
+    let a1 = w
+        .cinder
+        .create_attachment(&v1, &vm, Some(&connector(&hbas[..1])))
+        .await
+        .unwrap();
+    assert_eq!(w.sim.hosts()[0].wwpns.len(), 1);
+    let a2 = w
+        .cinder
+        .create_attachment(&v2, &vm, Some(&connector(&hbas)))
+        .await
+        .unwrap();
+    let hosts = w.sim.hosts();
+    assert_eq!(hosts.len(), 1);
+    assert_eq!(hosts[0].wwpns.len(), 2);
+    assert_eq!(w.sim.zones().len(), 4);
+    // Zones stay while a mapping remains...
+    w.cinder.delete_attachment(&a1.id).await.unwrap();
+    assert_eq!(w.sim.zones().len(), 4);
+    assert_eq!(w.sim.hosts().len(), 1);
+    // ...and go with the last one, with the host.
+    w.cinder.delete_attachment(&a2.id).await.unwrap();
+    assert!(w.sim.zones().is_empty());
+    assert!(w.sim.hosts().is_empty());
+    for v in [&v1, &v2] {
+        assert_eq!(
+            w.cinder.get_volume(v).await.unwrap().status,
+            VolumeStatus::Available
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_connector_without_a_fabric_path_is_refused_and_changes_nothing() {
+    let w = world().await;
+    let v = w.volume(false).await;
+    let vm = InstanceId::from_u128(1);
+    let a = w.cinder.create_attachment(&v, &vm, None).await.unwrap();
+    let before = w.sim.snapshot();
+    let mut stray = connector(&[]);
+    stray.wwpns = vec!["c05076ffe5ffffff".parse().unwrap()];
+    let e = w.cinder.update_attachment(&a.id, &stray).await.unwrap_err();
+    assert_eq!(e.status(), Some(500));
+    stray.wwpns.clear();
+    let e = w.cinder.update_attachment(&a.id, &stray).await.unwrap_err();
+    assert_eq!(e.status(), Some(400));
+    assert_eq!(w.sim.snapshot(), before);
+}
+
+#[tokio::test]
+async fn image_deployment_masks_writes_unmasks() {
+    let w = world().await;
+    let req = VolumeCreate {
+        size: 10,
+        name: Some("boot".into()),
+        image_ref: Some(w.sim.images()[0].0.clone()),
+        ..VolumeCreate::default()
+    };
+    let v = w.cinder.create_volume(&req).await.unwrap();
+    assert_eq!(v.status, VolumeStatus::Creating);
+    assert!(!v.bootable);
+    // While the image is copied the volume is masked to the Cinder node.
+    let hosts = w.sim.hosts();
+    assert_eq!(hosts.len(), 1);
+    assert_eq!(hosts[0].wwpns, w.sim.node_wwpns().into_iter().collect());
+    assert!(!w.sim.zones().is_empty());
+
+    w.sim.run_until_idle();
+    let v = w.cinder.get_volume(&v.id).await.unwrap();
+    assert_eq!(v.status, VolumeStatus::Available);
+    assert!(v.bootable);
+    // No mapping, zone or host is left behind.
+    assert!(w.sim.hosts().is_empty());
+    assert!(w.sim.zones().is_empty());
+    let events = w.sim.storage_events();
+    assert!(matches!(&events[0], StorageEvent::Mapped { volume, .. } if *volume == v.id));
+    assert!(matches!(&events[1], StorageEvent::ImageWritten { volume, .. } if *volume == v.id));
+    assert!(matches!(&events[2], StorageEvent::Unmapped { volume, .. } if *volume == v.id));
+    assert!(matches!(&events[3], StorageEvent::HostRemoved { .. }));
+
+    // An unknown image is a 400 and creates nothing.
+    let bad = VolumeCreate {
+        image_ref: Some(cinder_client::ImageId::from_u128(99)),
+        ..req
+    };
+    assert_eq!(
+        w.cinder.create_volume(&bad).await.unwrap_err().status(),
+        Some(400)
+    );
+    assert_eq!(w.cinder.list_volumes().await.unwrap().len(), 1);
+    let _ = w.hmc.list_cpcs(None).await.unwrap();
+}
