@@ -1,0 +1,262 @@
+//! The Fibre Channel volume driver for DPM partitions.
+//!
+//! On DPM the initiators of a volume are the partition's virtual HBAs, not
+//! the compute host's ports, and the LPAR hypervisor never sees the volume:
+//! the guest discovers it through its vHBAs. So this driver does no I/O. It
+//! works out, from the vHBAs and Cinder's `connection_info`:
+//!
+//! - the [`Connector`] to hand Cinder ([`connector`]);
+//! - the LUN paths the guest will find ([`paths`]);
+//! - the boot path the HMC needs ([`boot_path`]): the vHBA of the first
+//!   adapter mapping, the first target the map gives it that is not on the
+//!   ignore list (compared canonically), a fallback to `target_wwn(s)`, and
+//!   the SAM-encoded LUN;
+//! - a record of each data volume's paths per instance
+//!   ([`FcVolumeDriver::connect_volume`], [`FcVolumeDriver::disconnect_volume`]).
+//!
+//! ```
+//! use dpm_volume::{boot_path, connector, Vhba};
+//! use cinder_client::ConnectionInfo;
+//!
+//! let vhbas = vec![Vhba {
+//!     uri: "/api/partitions/p1/hbas/h1".parse()?,
+//!     wwpn: "c05076ffe5000a10".parse()?,
+//!     device_number: "1900".parse()?,
+//! }];
+//! let c = connector(&vhbas, "compute-1")?;
+//! assert_eq!(c.platform.as_deref(), Some("s390x"));
+//!
+//! let info: ConnectionInfo = serde_json::from_value(serde_json::json!({
+//!     "driver_volume_type": "fibre_channel",
+//!     "data": {"target_lun": 1, "target_wwn": ["500507680b2155ab"],
+//!              "initiator_target_map": {"C05076FFE5000A10": ["500507680B2155AB"]}}
+//! }))?;
+//! let boot = boot_path(&info, &vhbas, &[])?;
+//! assert_eq!(boot.target.to_string(), "500507680b2155ab");
+//! assert_eq!(boot.lun.to_string(), "0001000000000000");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use cinder_client::{ConnectionInfo, Connector, FcConnection, FcInfoError, InstanceId, VolumeId};
+use fc_types::{DeviceNumber, FcpLun, Wwnn, Wwpn};
+use hmc_client::HbaUri;
+
+/// A partition's virtual HBA, as far as volumes care.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vhba {
+    /// The HBA's URI (the HMC's `boot-storage-device` names it).
+    pub uri: HbaUri,
+    /// Its NPIV WWPN: the initiator.
+    pub wwpn: Wwpn,
+    /// Its device number in the guest.
+    pub device_number: DeviceNumber,
+}
+
+/// One path to a LUN: which vHBA, which target port, which LUN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FcPath {
+    /// The vHBA's device number.
+    pub device_number: DeviceNumber,
+    /// The storage target port.
+    pub target: Wwpn,
+    /// The FCP LUN.
+    pub lun: FcpLun,
+}
+
+/// Where a partition boots from: the HMC's three boot properties.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BootPath {
+    /// `boot-storage-device`.
+    pub hba: HbaUri,
+    /// `boot-world-wide-port-name`.
+    pub target: Wwpn,
+    /// `boot-logical-unit-number`.
+    pub lun: FcpLun,
+}
+
+/// A volume or connection that cannot be used as asked.
+#[derive(Debug, thiserror::Error)]
+pub enum VolumeError {
+    /// The partition has no vHBAs to connect through.
+    #[error("the partition has no vHBAs; check physical_storage_adapter_mappings")]
+    NoVhbas,
+    /// Cinder's connection info is not usable FC connection info.
+    #[error("Cinder's connection info is not usable")]
+    ConnectionInfo(#[source] FcInfoError),
+    /// The boot vHBA has no entry in `initiator_target_map`.
+    #[error("the boot vHBA {wwpn} is not in the initiator_target_map Cinder returned (is its adapter zoned to the storage?)")]
+    BootVhbaNotInMap {
+        /// The boot vHBA's WWPN.
+        wwpn: Wwpn,
+    },
+    /// Every target the boot vHBA could use is on the ignore list.
+    #[error("every storage target port for the boot vHBA is on target_wwpn_ignore_list ({} ignored)", ignored.len())]
+    NoUsableTarget {
+        /// The targets that were ignored.
+        ignored: Vec<Wwpn>,
+    },
+    /// The chosen target has no LUN (the LUNs differ per target and this one
+    /// is not listed).
+    #[error("Cinder gave no LUN for target port {target}")]
+    NoLunForTarget {
+        /// The target.
+        target: Wwpn,
+    },
+    /// None of the partition's vHBAs reaches any target.
+    #[error("none of the partition's vHBAs reaches a target port of the volume")]
+    NoPaths,
+}
+
+impl From<FcInfoError> for VolumeError {
+    fn from(e: FcInfoError) -> Self {
+        Self::ConnectionInfo(e)
+    }
+}
+
+/// The connector for a partition: its vHBAs' WWPNs in canonical form.
+///
+/// The HMC reports no node name for a vHBA; each WWPN is also sent as the
+/// node name, which meets Cinder's generic FC check that both lists are
+/// present (backends key hosts on the WWPNs).
+pub fn connector(vhbas: &[Vhba], host: &str) -> Result<Connector, VolumeError> {
+    if vhbas.is_empty() {
+        return Err(VolumeError::NoVhbas);
+    }
+    Ok(Connector {
+        wwpns: vhbas.iter().map(|v| v.wwpn).collect(),
+        wwnns: vhbas
+            .iter()
+            .map(|v| Wwnn::from_u64(v.wwpn.as_u64()))
+            .collect(),
+        host: host.to_owned(),
+        platform: Some("s390x".into()),
+        os_type: Some("linux".into()),
+        multipath: false,
+        enforce_multipath: false,
+    })
+}
+
+/// The targets a vHBA can use: its map entry, or every target without a map.
+fn targets_for(fc: &FcConnection, vhba: &Vhba) -> Option<Vec<Wwpn>> {
+    match &fc.initiator_target_map {
+        Some(map) => map.get(&vhba.wwpn).cloned(),
+        None => Some(fc.targets.iter().map(|t| t.wwpn).collect()),
+    }
+}
+
+/// The LUN paths the guest will discover, through every vHBA.
+pub fn paths(info: &ConnectionInfo, vhbas: &[Vhba]) -> Result<Vec<FcPath>, VolumeError> {
+    if vhbas.is_empty() {
+        return Err(VolumeError::NoVhbas);
+    }
+    let fc = info.fibre_channel()?;
+    let mut out = Vec::new();
+    for v in vhbas {
+        for target in targets_for(&fc, v).unwrap_or_default() {
+            let lun = fc
+                .lun_for(target)
+                .ok_or(VolumeError::NoLunForTarget { target })?;
+            out.push(FcPath {
+                device_number: v.device_number,
+                target,
+                lun,
+            });
+        }
+    }
+    if out.is_empty() {
+        return Err(VolumeError::NoPaths);
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// The boot path: the first vHBA (the first adapter mapping's), the first
+/// target for it that is not ignored, and that target's LUN.
+pub fn boot_path(
+    info: &ConnectionInfo,
+    vhbas: &[Vhba],
+    ignore: &[Wwpn],
+) -> Result<BootPath, VolumeError> {
+    let boot = vhbas.first().ok_or(VolumeError::NoVhbas)?;
+    let fc = info.fibre_channel()?;
+    let candidates =
+        targets_for(&fc, boot).ok_or(VolumeError::BootVhbaNotInMap { wwpn: boot.wwpn })?;
+    // Wwpn compares on its value, so case and punctuation do not matter.
+    let target = candidates
+        .iter()
+        .copied()
+        .find(|t| !ignore.contains(t))
+        .ok_or_else(|| VolumeError::NoUsableTarget {
+            ignored: candidates.clone(),
+        })?;
+    let lun = fc
+        .lun_for(target)
+        .ok_or(VolumeError::NoLunForTarget { target })?;
+    Ok(BootPath {
+        hba: boot.uri.clone(),
+        target,
+        lun,
+    })
+}
+
+/// Records which paths each instance's volumes use, so that they can be
+/// reported. The record is a convenience: cleanup never depends on it
+/// (Cinder's attachments are the source of truth).
+#[derive(Debug, Default)]
+pub struct FcVolumeDriver {
+    connected: Mutex<BTreeMap<(InstanceId, VolumeId), Vec<FcPath>>>,
+}
+
+impl FcVolumeDriver {
+    /// An empty driver.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn record(&self) -> std::sync::MutexGuard<'_, BTreeMap<(InstanceId, VolumeId), Vec<FcPath>>> {
+        self.connected.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Validates the connection info, works out the paths, and records them
+    /// for the instance. Nothing is recorded when the info is bad.
+    pub fn connect_volume(
+        &self,
+        instance: &InstanceId,
+        volume: &VolumeId,
+        info: &ConnectionInfo,
+        vhbas: &[Vhba],
+    ) -> Result<Vec<FcPath>, VolumeError> {
+        let p = paths(info, vhbas)?;
+        tracing::debug!(instance = %instance, volume = %volume, paths = p.len(), "volume connected");
+        self.record()
+            .insert((instance.clone(), volume.clone()), p.clone());
+        Ok(p)
+    }
+
+    /// Forgets the volume's paths; returns them if they were recorded.
+    pub fn disconnect_volume(
+        &self,
+        instance: &InstanceId,
+        volume: &VolumeId,
+    ) -> Option<Vec<FcPath>> {
+        self.record().remove(&(instance.clone(), volume.clone()))
+    }
+
+    /// Forgets every volume of the instance.
+    pub fn forget_instance(&self, instance: &InstanceId) {
+        self.record().retain(|(i, _), _| i != instance);
+    }
+
+    /// The recorded paths of the instance's volumes.
+    pub fn volumes_of(&self, instance: &InstanceId) -> Vec<(VolumeId, Vec<FcPath>)> {
+        self.record()
+            .iter()
+            .filter(|((i, _), _)| i == instance)
+            .map(|((_, v), p)| (v.clone(), p.clone()))
+            .collect()
+    }
+}
