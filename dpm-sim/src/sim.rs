@@ -290,6 +290,13 @@ impl Sim {
         }
     }
 
+    /// Turns the FC zone manager on or off. Off, Cinder still masks LUNs
+    /// and returns its `initiator_target_map`, but no zones are made, so
+    /// the LUNs are not visible to the initiators (a misconfigured site).
+    pub fn set_zoning(&self, enabled: bool) {
+        lock(&self.world).storage.zoning = enabled;
+    }
+
     /// Ends every HMC session, as an HMC restart or timeout would.
     pub fn expire_sessions(&self) {
         lock(&self.world).sessions.clear();

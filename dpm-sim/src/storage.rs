@@ -106,6 +106,10 @@ pub(crate) struct Storage {
     pub hosts: Vec<Host>,
     pub zones: BTreeSet<Zone>,
     pub events: Vec<StorageEvent>,
+    /// Whether the FC zone manager zones (`zoning_mode=fabric`); when off,
+    /// LUNs are masked but no zones are made, as with `zoning_mode=none`
+    /// on a fabric that needs zoning.
+    pub zoning: bool,
     next_host: u32,
 }
 
@@ -123,6 +127,7 @@ impl Storage {
             hosts: Vec::new(),
             zones: BTreeSet::new(),
             events: Vec::new(),
+            zoning: true,
             next_host: 0,
         })
     }
@@ -227,7 +232,9 @@ impl Storage {
                 id
             }
         };
-        self.zones.extend(zones);
+        if self.zoning {
+            self.zones.extend(zones);
+        }
         let target_wwn: Vec<Wwpn> = self
             .target_ports
             .iter()

@@ -227,3 +227,16 @@ async fn image_deployment_masks_writes_unmasks() {
     assert_eq!(w.cinder.list_volumes().await.unwrap().len(), 1);
     let _ = w.hmc.list_cpcs(None).await.unwrap();
 }
+
+#[tokio::test]
+async fn without_zoning_luns_are_masked_but_unreachable() {
+    let w = world().await;
+    w.sim.set_zoning(false);
+    let p = w.partition("p").await;
+    let hbas = w.hbas(&p).await;
+    let v = w.volume(false).await;
+    let a = w.cinder.create_attachment(&v, &InstanceId::from_u128(1), Some(&connector(&hbas))).await.unwrap();
+    assert!(a.connection_info.unwrap().fibre_channel().unwrap().initiator_target_map.is_some());
+    assert_eq!(w.sim.hosts()[0].mappings.len(), 1);
+    assert!(w.sim.zones().is_empty());
+}

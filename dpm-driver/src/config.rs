@@ -1,0 +1,237 @@
+//! The driver's configuration: nova-dpm's `[dpm]` options, for parity.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use fc_types::Wwpn;
+use hmc_client::{AdapterUri, CpcUri, Secret};
+use serde::Deserialize;
+
+/// A configuration that cannot be used. Each says what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The text is not TOML of the expected shape.
+    #[error("the configuration is not valid TOML for the [dpm] section")]
+    Toml(#[source] toml::de::Error),
+    /// `host` is empty.
+    #[error("[dpm] host must name this compute host")]
+    MissingHost,
+    /// `cpc_object_id` is not a UUID.
+    #[error("[dpm] cpc_object_id {value:?} is not a CPC object id (a UUID)")]
+    BadCpcObjectId {
+        /// The value given.
+        value: String,
+    },
+    /// `max_processors` is zero.
+    #[error("[dpm] max_processors must be at least 1")]
+    NoProcessors,
+    /// `max_memory` below 512 MiB.
+    #[error("[dpm] max_memory is {value} MiB; it must be at least 512")]
+    MaxMemoryTooSmall {
+        /// The value given.
+        value: u64,
+    },
+    /// No adapter mappings.
+    #[error("[dpm] physical_storage_adapter_mappings is empty: name at least one \"<adapter object-id>:<port>\"")]
+    NoAdapterMappings,
+    /// A mapping that does not parse.
+    #[error("[dpm] physical_storage_adapter_mappings entry {value:?} is not \"<adapter object-id>:<port 0-3>\"")]
+    BadAdapterMapping {
+        /// The value given.
+        value: String,
+    },
+    /// The same adapter port twice.
+    #[error("[dpm] physical_storage_adapter_mappings names {value} twice")]
+    DuplicateAdapterMapping {
+        /// The repeated mapping.
+        value: String,
+    },
+}
+
+/// One FCP adapter port assigned to the OpenStack domain.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct AdapterMapping {
+    /// The adapter.
+    pub adapter: AdapterUri,
+    /// The port index, 0 to 3.
+    pub port: u8,
+}
+
+impl FromStr for AdapterMapping {
+    type Err = ConfigError;
+    fn from_str(s: &str) -> Result<Self, ConfigError> {
+        let bad = || ConfigError::BadAdapterMapping { value: s.into() };
+        let (id, port) = s.rsplit_once(':').ok_or_else(bad)?;
+        let port: u8 = port.parse().map_err(|_| bad())?;
+        if port > 3 || !is_uuid(id) {
+            return Err(bad());
+        }
+        Ok(Self {
+            adapter: AdapterUri::from_object_id(&id.to_ascii_lowercase()).map_err(|_| bad())?,
+            port,
+        })
+    }
+}
+
+impl fmt::Display for AdapterMapping {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.adapter.object_id(), self.port)
+    }
+}
+
+fn is_uuid(s: &str) -> bool {
+    s.len() == 36
+        && s.bytes().enumerate().all(|(i, b)| {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                b == b'-'
+            } else {
+                b.is_ascii_hexdigit()
+            }
+        })
+}
+
+/// The driver's configuration.
+#[derive(Clone)]
+pub struct DriverConfig {
+    /// This compute host's name, used in partition names.
+    pub host: String,
+    /// HMC address.
+    pub hmc: String,
+    /// HMC user id.
+    pub hmc_username: String,
+    /// HMC password; never printed.
+    pub hmc_password: Secret,
+    /// The CPC this host manages.
+    pub cpc: CpcUri,
+    /// Most IFLs for this host's partitions together.
+    pub max_processors: u32,
+    /// Most memory for this host's partitions together, MiB.
+    pub max_memory: u64,
+    /// FCP adapter ports assigned to the domain; the first is the boot path.
+    pub adapter_mappings: Vec<AdapterMapping>,
+    /// Storage target ports never used for boot.
+    pub target_wwpn_ignore_list: Vec<Wwpn>,
+    /// The longest wait for one HMC job.
+    pub job_timeout: Duration,
+}
+
+impl fmt::Debug for DriverConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DriverConfig")
+            .field("host", &self.host)
+            .field("hmc", &self.hmc)
+            .field("hmc_username", &self.hmc_username)
+            .field("hmc_password", &self.hmc_password)
+            .field("cpc", &self.cpc)
+            .field("max_processors", &self.max_processors)
+            .field("max_memory", &self.max_memory)
+            .field("adapter_mappings", &self.adapter_mappings)
+            .field("target_wwpn_ignore_list", &self.target_wwpn_ignore_list)
+            .field("job_timeout", &self.job_timeout)
+            .finish()
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDpm {
+    host: String,
+    hmc: String,
+    hmc_username: String,
+    hmc_password: Secret,
+    cpc_object_id: String,
+    max_processors: u32,
+    max_memory: u64,
+    #[serde(default)]
+    physical_storage_adapter_mappings: Vec<String>,
+    #[serde(default)]
+    target_wwpn_ignore_list: Vec<Wwpn>,
+    #[serde(default = "default_job_timeout")]
+    job_timeout_seconds: u64,
+}
+
+fn default_job_timeout() -> u64 {
+    900
+}
+
+#[derive(Deserialize)]
+struct RawFile {
+    dpm: RawDpm,
+}
+
+impl DriverConfig {
+    /// Reads the `[dpm]` section of a TOML file (other sections are left to
+    /// their owners) and validates it.
+    ///
+    /// ```
+    /// let cfg = dpm_driver::DriverConfig::from_toml(r#"
+    ///     [dpm]
+    ///     host = "compute-1"
+    ///     hmc = "https://hmc.example.com:6794"
+    ///     hmc_username = "nova"
+    ///     hmc_password = "s3cret"
+    ///     cpc_object_id = "C0000001-63D7-11F0-8067-FA163ED76C47"
+    ///     max_processors = 4
+    ///     max_memory = 16384
+    ///     physical_storage_adapter_mappings = ["a0000002-63d7-11f0-8067-fa163ed76c47:0"]
+    /// "#)?;
+    /// assert_eq!(cfg.cpc.object_id(), "c0000001-63d7-11f0-8067-fa163ed76c47");
+    /// assert!(!format!("{cfg:?}").contains("s3cret"));
+    /// # Ok::<(), dpm_driver::ConfigError>(())
+    /// ```
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        let raw: RawFile = toml::from_str(text).map_err(ConfigError::Toml)?;
+        Self::from_raw(raw.dpm)
+    }
+
+    fn from_raw(r: RawDpm) -> Result<Self, ConfigError> {
+        if r.host.trim().is_empty() {
+            return Err(ConfigError::MissingHost);
+        }
+        let cpc_id = r.cpc_object_id.to_ascii_lowercase();
+        if !is_uuid(&cpc_id) {
+            return Err(ConfigError::BadCpcObjectId {
+                value: r.cpc_object_id,
+            });
+        }
+        let cpc = CpcUri::from_object_id(&cpc_id).map_err(|_| ConfigError::BadCpcObjectId {
+            value: r.cpc_object_id.clone(),
+        })?;
+        if r.max_processors == 0 {
+            return Err(ConfigError::NoProcessors);
+        }
+        if r.max_memory < 512 {
+            return Err(ConfigError::MaxMemoryTooSmall {
+                value: r.max_memory,
+            });
+        }
+        if r.physical_storage_adapter_mappings.is_empty() {
+            return Err(ConfigError::NoAdapterMappings);
+        }
+        let mut seen = BTreeSet::new();
+        let mut adapter_mappings = Vec::new();
+        for m in &r.physical_storage_adapter_mappings {
+            let m: AdapterMapping = m.parse()?;
+            if !seen.insert(m.clone()) {
+                return Err(ConfigError::DuplicateAdapterMapping {
+                    value: m.to_string(),
+                });
+            }
+            adapter_mappings.push(m);
+        }
+        Ok(Self {
+            host: r.host,
+            hmc: r.hmc,
+            hmc_username: r.hmc_username,
+            hmc_password: r.hmc_password,
+            cpc,
+            max_processors: r.max_processors,
+            max_memory: r.max_memory,
+            adapter_mappings,
+            target_wwpn_ignore_list: r.target_wwpn_ignore_list,
+            job_timeout: Duration::from_secs(r.job_timeout_seconds),
+        })
+    }
+}

@@ -1,0 +1,530 @@
+//! The driver's errors: one variant for each step that can fail, the cause
+//! in `#[source]`, and for operations that undo their work on failure, the
+//! errors of the undo steps attached.
+
+use cinder_client::{AttachmentId, CinderError, InstanceId, VolumeId};
+use dpm_volume::VolumeError;
+use hmc_client::{AdapterUri, CpcUri, HmcError, PartitionUri};
+
+/// `init_host` found the host unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    /// HMC logon failed.
+    #[error("could not log on to the HMC")]
+    Logon(#[source] HmcError),
+    /// The configured CPC does not exist.
+    #[error("CPC {cpc} does not exist on the HMC; check cpc_object_id")]
+    CpcNotFound {
+        /// The CPC.
+        cpc: CpcUri,
+    },
+    /// Reading the CPC failed.
+    #[error("could not read CPC {cpc}")]
+    GetCpc {
+        /// The CPC.
+        cpc: CpcUri,
+        /// The cause.
+        #[source]
+        source: HmcError,
+    },
+    /// The CPC does not report a property the driver needs.
+    #[error("CPC {cpc} does not report {property}")]
+    CpcPropertyMissing {
+        /// The CPC.
+        cpc: CpcUri,
+        /// The property.
+        property: &'static str,
+    },
+    /// The CPC is not in DPM mode.
+    #[error("CPC {cpc} is not in DPM mode")]
+    CpcNotDpm {
+        /// The CPC.
+        cpc: CpcUri,
+    },
+    /// The CPC's status does not allow managing partitions.
+    #[error("CPC {cpc} has status {status}, in which partitions cannot be managed")]
+    CpcUnusable {
+        /// The CPC.
+        cpc: CpcUri,
+        /// Its status.
+        status: String,
+    },
+    /// The CPC uses storage groups, which this driver does not manage.
+    #[error("CPC {cpc} has the dpm-storage-management feature: it has no HBAs, and storage groups are not supported yet")]
+    StorageManagementUnsupported {
+        /// The CPC.
+        cpc: CpcUri,
+    },
+    /// `max_processors` exceeds the CPC's IFLs.
+    #[error("max_processors is {configured}, but the CPC has only {available} IFLs")]
+    MaxProcessorsExceeded {
+        /// Configured.
+        configured: u32,
+        /// Installed.
+        available: u32,
+    },
+    /// `max_memory` exceeds the CPC's customer memory.
+    #[error("max_memory is {configured} MiB, but the CPC has only {available} MiB")]
+    MaxMemoryExceeded {
+        /// Configured.
+        configured: u64,
+        /// Installed.
+        available: u64,
+    },
+    /// A mapped adapter does not exist.
+    #[error("adapter {adapter} in physical_storage_adapter_mappings does not exist")]
+    AdapterNotFound {
+        /// The adapter.
+        adapter: AdapterUri,
+    },
+    /// Reading an adapter or its port failed.
+    #[error("could not read adapter {adapter}")]
+    GetAdapter {
+        /// The adapter.
+        adapter: AdapterUri,
+        /// The cause.
+        #[source]
+        source: HmcError,
+    },
+    /// A mapped adapter belongs to another CPC.
+    #[error("adapter {adapter} belongs to CPC {parent}, not to the configured CPC")]
+    AdapterOnOtherCpc {
+        /// The adapter.
+        adapter: AdapterUri,
+        /// Its CPC.
+        parent: CpcUri,
+    },
+    /// A mapped adapter is not an FCP adapter.
+    #[error("adapter {adapter} ({name}) is of type {adapter_type}, not fcp")]
+    AdapterNotFcp {
+        /// The adapter.
+        adapter: AdapterUri,
+        /// Its name.
+        name: String,
+        /// Its type.
+        adapter_type: String,
+    },
+    /// A mapped adapter has no such port.
+    #[error("adapter {adapter} has no port {port} (it has {ports})")]
+    AdapterPortMissing {
+        /// The adapter.
+        adapter: AdapterUri,
+        /// The port asked for.
+        port: u8,
+        /// How many ports it has.
+        ports: usize,
+    },
+}
+
+/// A failure while undoing or tearing down: these are attached to the
+/// error that caused the undo, or returned by `destroy`.
+#[derive(Debug, thiserror::Error)]
+pub enum CleanupError {
+    /// Reading the partition's status failed.
+    #[error("could not read partition {partition}")]
+    GetPartition {
+        /// The partition.
+        partition: PartitionUri,
+        /// The cause.
+        #[source]
+        source: HmcError,
+    },
+    /// The partition stayed in a transitional status.
+    #[error("partition {partition} stayed {status} for longer than the job timeout")]
+    PartitionStuck {
+        /// The partition.
+        partition: PartitionUri,
+        /// The status it stayed in.
+        status: String,
+    },
+    /// Stopping the partition failed.
+    #[error("could not stop partition {partition}")]
+    StopPartition {
+        /// The partition.
+        partition: PartitionUri,
+        /// The cause.
+        #[source]
+        source: HmcError,
+    },
+    /// Listing the instance's attachments failed.
+    #[error("could not list the Cinder attachments of instance {instance}")]
+    ListAttachments {
+        /// The instance.
+        instance: InstanceId,
+        /// The cause.
+        #[source]
+        source: CinderError,
+    },
+    /// Deleting an attachment failed; its LUN may still be masked.
+    #[error("could not delete Cinder attachment {attachment} of volume {volume}")]
+    DeleteAttachment {
+        /// The attachment.
+        attachment: AttachmentId,
+        /// The volume.
+        volume: VolumeId,
+        /// The cause.
+        #[source]
+        source: CinderError,
+    },
+    /// Deleting the partition failed.
+    #[error("could not delete partition {partition}")]
+    DeletePartition {
+        /// The partition.
+        partition: PartitionUri,
+        /// The cause.
+        #[source]
+        source: HmcError,
+    },
+}
+
+/// The step of a spawn that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SpawnStep {
+    /// `init_host` has not succeeded.
+    #[error("the driver is not initialized (init_host has not succeeded)")]
+    NotInitialized,
+    /// No block device has boot index 0: booting from an image is not
+    /// supported on DPM.
+    #[error("no block device has boot_index 0; DPM instances boot from a volume, not an image")]
+    BootFromImageNotSupported,
+    /// The flavor asks for more than the host offers.
+    #[error("the flavor asks for {vcpus} vCPUs and {memory_mb} MiB; this host offers at most {max_processors} and {max_memory} MiB")]
+    FlavorTooLarge {
+        /// vCPUs asked.
+        vcpus: u32,
+        /// Memory asked.
+        memory_mb: u64,
+        /// Configured maximum.
+        max_processors: u32,
+        /// Configured maximum.
+        max_memory: u64,
+    },
+    /// Creating the partition failed.
+    #[error("could not create partition {name}")]
+    CreatePartition {
+        /// The partition name.
+        name: String,
+        /// The cause.
+        #[source]
+        source: HmcError,
+    },
+    /// Taking over a partition left by an earlier try failed.
+    #[error("could not adopt existing partition {name}")]
+    AdoptPartition {
+        /// The partition name.
+        name: String,
+        /// The cause.
+        #[source]
+        source: HmcError,
+    },
+    /// The adopted partition could not be brought to `stopped`.
+    #[error("could not stop adopted partition {partition}")]
+    AdoptStop {
+        /// The partition.
+        partition: PartitionUri,
+        /// The cause.
+        #[source]
+        source: CleanupError,
+    },
+    /// The attachments an earlier try left could not be removed.
+    #[error("could not remove the attachments an earlier try left for partition {partition}")]
+    AdoptAttachments {
+        /// The partition.
+        partition: PartitionUri,
+        /// The cause.
+        #[source]
+        source: CleanupError,
+    },
+    /// Creating a vHBA failed.
+    #[error("could not create the vHBA on adapter port {mapping}")]
+    CreateHba {
+        /// The adapter mapping.
+        mapping: String,
+        /// The cause.
+        #[source]
+        source: HmcError,
+    },
+    /// Reading a vHBA's WWPN failed.
+    #[error("could not read vHBA {hba}")]
+    ReadHba {
+        /// The HBA.
+        hba: String,
+        /// The cause.
+        #[source]
+        source: HmcError,
+    },
+    /// Building the connector failed.
+    #[error("could not build the volume connector")]
+    Connector(#[source] VolumeError),
+    /// Cinder refused to reserve the volume.
+    #[error("Cinder could not reserve volume {volume}")]
+    CreateAttachment {
+        /// The volume.
+        volume: VolumeId,
+        /// The cause.
+        #[source]
+        source: CinderError,
+    },
+    /// Cinder refused the connector (zoning or LUN masking).
+    #[error("Cinder could not connect volume {volume} to the partition's vHBAs")]
+    UpdateAttachment {
+        /// The volume.
+        volume: VolumeId,
+        /// The cause.
+        #[source]
+        source: CinderError,
+    },
+    /// Cinder's answer had no connection info.
+    #[error("Cinder returned no connection info for volume {volume}")]
+    NoConnectionInfo {
+        /// The volume.
+        volume: VolumeId,
+    },
+    /// The volume driver could not use the connection info.
+    #[error("volume {volume} cannot be connected")]
+    ConnectVolume {
+        /// The volume.
+        volume: VolumeId,
+        /// The cause.
+        #[source]
+        source: VolumeError,
+    },
+    /// No boot path could be chosen.
+    #[error("no boot path for volume {volume}")]
+    BootPath {
+        /// The volume.
+        volume: VolumeId,
+        /// The cause.
+        #[source]
+        source: VolumeError,
+    },
+    /// Setting the boot properties failed.
+    #[error("could not set the boot properties of partition {partition}")]
+    SetBootProperties {
+        /// The partition.
+        partition: PartitionUri,
+        /// The cause.
+        #[source]
+        source: HmcError,
+    },
+    /// Starting the partition failed (including a failed start job).
+    #[error("partition {partition} did not start")]
+    StartPartition {
+        /// The partition.
+        partition: PartitionUri,
+        /// The cause.
+        #[source]
+        source: HmcError,
+    },
+    /// Completing an attachment failed.
+    #[error("Cinder could not complete the attachment of volume {volume}")]
+    CompleteAttachment {
+        /// The volume.
+        volume: VolumeId,
+        /// The cause.
+        #[source]
+        source: CinderError,
+    },
+}
+
+fn undo_summary(undo: &[CleanupError]) -> String {
+    match undo.len() {
+        0 => "everything it did was undone".into(),
+        n => format!("{n} undo step(s) failed and may have left resources behind"),
+    }
+}
+
+/// A spawn failed. Everything it did was undone, unless `undo` lists what
+/// could not be.
+#[derive(Debug, thiserror::Error)]
+#[error("spawn of instance {instance} failed; {}", undo_summary(undo))]
+pub struct SpawnError {
+    /// The instance.
+    pub instance: InstanceId,
+    /// The step that failed.
+    #[source]
+    pub step: SpawnStep,
+    /// Undo steps that failed.
+    pub undo: Vec<CleanupError>,
+}
+
+/// The step of an attach that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AttachStep {
+    /// The volume is already attached to the instance.
+    #[error("volume {volume} is already attached to this instance")]
+    AlreadyAttached {
+        /// The volume.
+        volume: VolumeId,
+    },
+    /// Looking up the volume's attachments failed.
+    #[error("could not list the attachments of volume {volume}")]
+    ListAttachments {
+        /// The volume.
+        volume: VolumeId,
+        /// The cause.
+        #[source]
+        source: CinderError,
+    },
+    /// Building the connector failed.
+    #[error("could not build the volume connector")]
+    Connector(#[source] VolumeError),
+    /// Cinder refused to reserve the volume.
+    #[error("Cinder could not reserve volume {volume}")]
+    CreateAttachment {
+        /// The volume.
+        volume: VolumeId,
+        /// The cause.
+        #[source]
+        source: CinderError,
+    },
+    /// Cinder refused the connector.
+    #[error("Cinder could not connect volume {volume}")]
+    UpdateAttachment {
+        /// The volume.
+        volume: VolumeId,
+        /// The cause.
+        #[source]
+        source: CinderError,
+    },
+    /// No connection info.
+    #[error("Cinder returned no connection info for volume {volume}")]
+    NoConnectionInfo {
+        /// The volume.
+        volume: VolumeId,
+    },
+    /// The volume driver could not use the connection info.
+    #[error("volume {volume} cannot be connected")]
+    ConnectVolume {
+        /// The volume.
+        volume: VolumeId,
+        /// The cause.
+        #[source]
+        source: VolumeError,
+    },
+    /// Completing the attachment failed.
+    #[error("Cinder could not complete the attachment of volume {volume}")]
+    CompleteAttachment {
+        /// The volume.
+        volume: VolumeId,
+        /// The cause.
+        #[source]
+        source: CinderError,
+    },
+}
+
+/// An attach failed; its attachment was deleted unless `undo` says not.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "attach of volume {volume} to instance {instance} failed; {}",
+    undo_summary(undo)
+)]
+pub struct AttachError {
+    /// The instance.
+    pub instance: InstanceId,
+    /// The volume.
+    pub volume: VolumeId,
+    /// The step that failed.
+    #[source]
+    pub step: AttachStep,
+    /// Undo steps that failed.
+    pub undo: Vec<CleanupError>,
+}
+
+/// Any other driver operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DriverError {
+    /// `init_host` has not succeeded.
+    #[error("the driver is not initialized (init_host has not succeeded)")]
+    NotInitialized,
+    /// The instance has no partition.
+    #[error("instance {instance} not found: no partition of this host has its name")]
+    InstanceNotFound {
+        /// The instance.
+        instance: InstanceId,
+    },
+    /// Looking up partitions failed.
+    #[error("could not list the partitions of this host")]
+    ListPartitions(#[source] HmcError),
+    /// Reading a partition failed.
+    #[error("could not read partition {partition}")]
+    GetPartition {
+        /// The partition.
+        partition: PartitionUri,
+        /// The cause.
+        #[source]
+        source: HmcError,
+    },
+    /// Reading a vHBA failed.
+    #[error("could not read vHBA {hba}")]
+    ReadHba {
+        /// The HBA.
+        hba: String,
+        /// The cause.
+        #[source]
+        source: HmcError,
+    },
+    /// Building the connector failed.
+    #[error("could not build the volume connector")]
+    Connector(#[source] VolumeError),
+    /// An attach failed.
+    #[error(transparent)]
+    Attach(#[from] AttachError),
+    /// The volume is not attached to the instance.
+    #[error("volume {volume} is not attached to instance {instance}")]
+    NotAttached {
+        /// The instance.
+        instance: InstanceId,
+        /// The volume.
+        volume: VolumeId,
+    },
+    /// Listing attachments failed.
+    #[error("could not list Cinder attachments")]
+    ListAttachments(#[source] CinderError),
+    /// Deleting an attachment failed.
+    #[error("could not delete Cinder attachment {attachment}")]
+    DeleteAttachment {
+        /// The attachment.
+        attachment: AttachmentId,
+        /// The cause.
+        #[source]
+        source: CinderError,
+    },
+    /// Starting the partition failed.
+    #[error("could not start partition {partition}")]
+    StartPartition {
+        /// The partition.
+        partition: PartitionUri,
+        /// The cause.
+        #[source]
+        source: HmcError,
+    },
+    /// Stopping the partition failed.
+    #[error("could not stop partition {partition}")]
+    StopPartition {
+        /// The partition.
+        partition: PartitionUri,
+        /// The cause.
+        #[source]
+        source: HmcError,
+    },
+    /// The partition did not leave a transitional status in time.
+    #[error("partition {partition} stayed {status} for longer than the job timeout")]
+    StatusTimeout {
+        /// The partition.
+        partition: PartitionUri,
+        /// The status it stayed in.
+        status: String,
+    },
+    /// Destroy could not remove everything.
+    #[error("destroy of instance {instance} failed: {} step(s) could not be done", failures.len())]
+    Destroy {
+        /// The instance.
+        instance: InstanceId,
+        /// What failed, in order.
+        failures: Vec<CleanupError>,
+    },
+    /// Reading the CPC failed.
+    #[error("could not read the CPC")]
+    GetCpc(#[source] HmcError),
+}

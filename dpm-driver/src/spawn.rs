@@ -1,0 +1,385 @@
+//! Spawn: boot a partition from a Cinder FCP volume, all or nothing.
+//!
+//! The order the design spec requires: the initiator WWPNs exist only once
+//! the partition and its vHBAs exist, so the partition comes first, then the
+//! vHBAs, then Cinder (attachment create and update with the connector:
+//! zoning and LUN masking), then the boot properties, the start job, and the
+//! attachments' completion. Any failure undoes every step done so far.
+
+use cinder_client::{
+    AttachmentFilter, AttachmentId, CinderApi, ConnectionInfo, InstanceId, VolumeId,
+};
+use dpm_volume::{boot_path, connector, BootPath, FcPath, Vhba};
+use hmc_client::{
+    HbaCreate, HmcApi, PartitionCreate, PartitionStatus, PartitionUpdate, PartitionUri,
+};
+use tracing::Instrument;
+
+use crate::driver::{BlockDevice, DpmDriver, Instance};
+use crate::error::{CleanupError, SpawnError, SpawnStep};
+
+/// A running instance, as spawn left it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spawned {
+    /// The partition.
+    pub partition: PartitionUri,
+    /// Whether the partition was left by an earlier try and taken over.
+    pub adopted: bool,
+    /// The vHBAs, boot vHBA first.
+    pub vhbas: Vec<Vhba>,
+    /// What the partition boots from.
+    pub boot: BootPath,
+    /// Each volume's LUN paths, in boot order.
+    pub volumes: Vec<(VolumeId, Vec<FcPath>)>,
+}
+
+/// What spawn has done so far, to undo on failure.
+#[derive(Debug, Default)]
+struct Done {
+    partition: Option<PartitionUri>,
+    attachments: Vec<(AttachmentId, VolumeId)>,
+}
+
+impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
+    /// Boots a new partition for `instance` from the block device with boot
+    /// index 0, with the other block devices attached as data volumes.
+    ///
+    /// All or nothing: on failure, every step done is undone (attachments
+    /// deleted, which unmasks and unzones; the partition stopped and deleted
+    /// with its vHBAs) and the first error is returned, with any undo errors
+    /// attached. A partition left by an earlier try of the same instance is
+    /// adopted, so a retry works.
+    #[tracing::instrument(name = "spawn", skip_all, fields(instance = %instance.uuid, partition = tracing::field::Empty))]
+    pub async fn spawn(
+        &self,
+        instance: &Instance,
+        devices: &[BlockDevice],
+    ) -> Result<Spawned, SpawnError> {
+        let mut done = Done::default();
+        match self.spawn_steps(instance, devices, &mut done).await {
+            Ok(s) => {
+                tracing::info!(partition = %s.partition, "instance spawned");
+                Ok(s)
+            }
+            Err(step) => {
+                tracing::warn!(error = %step, "spawn failed; undoing");
+                let undo = self
+                    .teardown(&instance.uuid, done.partition.as_ref(), &done.attachments)
+                    .instrument(tracing::info_span!("rollback"))
+                    .await;
+                self.volumes.forget_instance(&instance.uuid);
+                Err(SpawnError {
+                    instance: instance.uuid.clone(),
+                    step,
+                    undo,
+                })
+            }
+        }
+    }
+
+    async fn spawn_steps(
+        &self,
+        instance: &Instance,
+        devices: &[BlockDevice],
+        done: &mut Done,
+    ) -> Result<Spawned, SpawnStep> {
+        let ready = self.ready().ok_or(SpawnStep::NotInitialized)?;
+        let mut ordered: Vec<&BlockDevice> = devices.iter().collect();
+        ordered.sort_by_key(|d| d.boot_index.unwrap_or(u32::MAX));
+        let boot_volume = ordered
+            .iter()
+            .find(|d| d.boot_index == Some(0))
+            .map(|d| d.volume_id.clone())
+            .ok_or(SpawnStep::BootFromImageNotSupported)?;
+        let cfg = &self.config;
+        if instance.vcpus == 0
+            || instance.vcpus > cfg.max_processors
+            || instance.memory_mb > cfg.max_memory
+        {
+            return Err(SpawnStep::FlavorTooLarge {
+                vcpus: instance.vcpus,
+                memory_mb: instance.memory_mb,
+                max_processors: cfg.max_processors,
+                max_memory: cfg.max_memory,
+            });
+        }
+
+        // 1. The partition, or the one an earlier try left.
+        let name = self.partition_name(&instance.uuid);
+        let (partition, adopted, existing) = self.create_or_adopt(instance, &name).await?;
+        tracing::Span::current().record("partition", tracing::field::display(&partition));
+        done.partition = Some(partition.clone());
+
+        // 2. One vHBA for each adapter mapping, in mapping order.
+        let mut vhbas = Vec::new();
+        for (mapping, port) in &ready.ports {
+            let hba_name = Self::hba_name(mapping);
+            if let Some((_, v)) = existing.iter().find(|(n, _)| *n == hba_name) {
+                vhbas.push(v.clone());
+                continue;
+            }
+            let props = HbaCreate {
+                name: hba_name.clone(),
+                adapter_port_uri: port.clone(),
+                description: Some(format!("OpenStack instance {}", instance.uuid)),
+                device_number: None,
+            };
+            let uri = self
+                .hmc
+                .create_hba(&partition, &props)
+                .await
+                .map_err(|source| SpawnStep::CreateHba {
+                    mapping: mapping.to_string(),
+                    source,
+                })?;
+            let h = self
+                .hmc
+                .get_hba(&uri)
+                .await
+                .map_err(|source| SpawnStep::ReadHba {
+                    hba: uri.to_string(),
+                    source,
+                })?;
+            tracing::debug!(hba = %uri, wwpn = %h.wwpn, "vHBA created");
+            vhbas.push(Vhba {
+                uri,
+                wwpn: h.wwpn,
+                device_number: h.device_number,
+            });
+        }
+
+        // 3. Cinder: reserve, then connect with the vHBAs as initiators.
+        let conn = connector(&vhbas, &cfg.host).map_err(SpawnStep::Connector)?;
+        let mut boot_info: Option<ConnectionInfo> = None;
+        let mut volumes = Vec::new();
+        for d in &ordered {
+            let volume = &d.volume_id;
+            let span = tracing::info_span!("connect_volume", volume = %volume);
+            let info = async {
+                let a = self
+                    .cinder
+                    .create_attachment(volume, &instance.uuid, None)
+                    .await
+                    .map_err(|source| SpawnStep::CreateAttachment {
+                        volume: volume.clone(),
+                        source,
+                    })?;
+                done.attachments.push((a.id.clone(), volume.clone()));
+                let a = self
+                    .cinder
+                    .update_attachment(&a.id, &conn)
+                    .await
+                    .map_err(|source| SpawnStep::UpdateAttachment {
+                        volume: volume.clone(),
+                        source,
+                    })?;
+                a.connection_info
+                    .ok_or_else(|| SpawnStep::NoConnectionInfo {
+                        volume: volume.clone(),
+                    })
+            }
+            .instrument(span)
+            .await?;
+            let paths = self
+                .volumes
+                .connect_volume(&instance.uuid, volume, &info, &vhbas)
+                .map_err(|source| SpawnStep::ConnectVolume {
+                    volume: volume.clone(),
+                    source,
+                })?;
+            if *volume == boot_volume {
+                boot_info = Some(info);
+            }
+            volumes.push((volume.clone(), paths));
+        }
+
+        // 4. Boot properties, in one update.
+        let info = boot_info.ok_or_else(|| SpawnStep::NoConnectionInfo {
+            volume: boot_volume.clone(),
+        })?;
+        let boot = boot_path(&info, &vhbas, &cfg.target_wwpn_ignore_list).map_err(|source| {
+            SpawnStep::BootPath {
+                volume: boot_volume.clone(),
+                source,
+            }
+        })?;
+        let update = PartitionUpdate::boot_from_san(boot.hba.clone(), boot.target, boot.lun);
+        self.hmc
+            .update_partition(&partition, &update)
+            .await
+            .map_err(|source| SpawnStep::SetBootProperties {
+                partition: partition.clone(),
+                source,
+            })?;
+        tracing::info!(hba = %boot.hba, target = %boot.target, lun = %boot.lun, "boot properties set");
+
+        // 5. Start, and wait for the job.
+        self.start_and_wait(&partition)
+            .await
+            .map_err(|source| SpawnStep::StartPartition {
+                partition: partition.clone(),
+                source,
+            })?;
+
+        // 6. Complete the attachments.
+        for (attachment, volume) in &done.attachments {
+            self.cinder
+                .complete_attachment(attachment)
+                .await
+                .map_err(|source| SpawnStep::CompleteAttachment {
+                    volume: volume.clone(),
+                    source,
+                })?;
+        }
+        Ok(Spawned {
+            partition,
+            adopted,
+            vhbas,
+            boot,
+            volumes,
+        })
+    }
+
+    /// Creates the partition, or takes over the one an earlier try of this
+    /// instance left: stopped, with its earlier attachments deleted.
+    async fn create_or_adopt(
+        &self,
+        instance: &Instance,
+        name: &str,
+    ) -> Result<(PartitionUri, bool, Vec<(String, Vhba)>), SpawnStep> {
+        let props = PartitionCreate {
+            name: name.to_owned(),
+            description: Some(format!("OpenStack CPCSubset={}", self.config.host)),
+            partition_type: Some("linux".into()),
+            ifl_processors: Some(instance.vcpus),
+            cp_processors: None,
+            initial_memory: instance.memory_mb,
+            maximum_memory: instance.memory_mb,
+            processor_mode: Some("shared".into()),
+        };
+        let create_err = match self.hmc.create_partition(self.cpc(), &props).await {
+            Ok(uri) => return Ok((uri, false, Vec::new())),
+            Err(e) => e,
+        };
+        // A duplicate name is a 409; only then can there be one to adopt.
+        if create_err.status_reason().map(|(s, _)| s) != Some(409) {
+            return Err(SpawnStep::CreatePartition {
+                name: name.to_owned(),
+                source: create_err,
+            });
+        }
+        let adopt = |source| SpawnStep::AdoptPartition {
+            name: name.to_owned(),
+            source,
+        };
+        let Some(uri) = self.find_partition(&instance.uuid).await.map_err(adopt)? else {
+            return Err(SpawnStep::CreatePartition {
+                name: name.to_owned(),
+                source: create_err,
+            });
+        };
+        tracing::info!(partition = %uri, "adopting the partition of an earlier try");
+        // Bring it back to a clean, stopped state with the flavor's sizes.
+        self.ensure_stopped(&uri)
+            .await
+            .map_err(|source| SpawnStep::AdoptStop {
+                partition: uri.clone(),
+                source,
+            })?;
+        let p = self.hmc.get_partition(&uri).await.map_err(adopt)?;
+        debug_assert_eq!(p.status, PartitionStatus::Stopped);
+        if p.ifl_processors != instance.vcpus || p.initial_memory != instance.memory_mb {
+            let u = PartitionUpdate {
+                ifl_processors: Some(instance.vcpus),
+                initial_memory: Some(instance.memory_mb),
+                maximum_memory: Some(instance.memory_mb),
+                ..PartitionUpdate::default()
+            };
+            self.hmc.update_partition(&uri, &u).await.map_err(adopt)?;
+        }
+        let stale_err = |source| SpawnStep::AdoptAttachments {
+            partition: uri.clone(),
+            source,
+        };
+        let stale = self
+            .cinder
+            .list_attachments(&AttachmentFilter {
+                instance_id: Some(instance.uuid.clone()),
+                volume_id: None,
+            })
+            .await
+            .map_err(|source| {
+                stale_err(CleanupError::ListAttachments {
+                    instance: instance.uuid.clone(),
+                    source,
+                })
+            })?;
+        for a in stale {
+            self.cinder
+                .delete_attachment(&a.id)
+                .await
+                .map_err(|source| {
+                    stale_err(CleanupError::DeleteAttachment {
+                        attachment: a.id.clone(),
+                        volume: a.volume_id.clone(),
+                        source,
+                    })
+                })?;
+        }
+        let existing = self
+            .read_vhbas(&p.hba_uris)
+            .await
+            .map_err(|(hba, source)| SpawnStep::ReadHba {
+                hba: hba.to_string(),
+                source,
+            })?;
+        Ok((uri, true, existing))
+    }
+
+    /// Tears down what an instance has: stops the partition, deletes the
+    /// attachments (which unmasks and unzones), deletes the partition (its
+    /// vHBAs go with it). Returns what could not be done. When the partition
+    /// cannot be stopped, nothing else is touched, so a running guest never
+    /// loses its LUNs.
+    pub(crate) async fn teardown(
+        &self,
+        instance: &InstanceId,
+        partition: Option<&PartitionUri>,
+        attachments: &[(AttachmentId, VolumeId)],
+    ) -> Vec<CleanupError> {
+        let mut failures = Vec::new();
+        if let Some(p) = partition {
+            if let Err(e) = self.ensure_stopped(p).await {
+                if !matches!(&e, CleanupError::GetPartition { source, .. } if source.is_not_found())
+                {
+                    return vec![e];
+                }
+            }
+        }
+        for (attachment, volume) in attachments.iter().rev() {
+            match self.cinder.delete_attachment(attachment).await {
+                Ok(_) => {
+                    tracing::debug!(attachment = %attachment, volume = %volume, "attachment deleted")
+                }
+                Err(e) if e.is_not_found() => {}
+                Err(source) => failures.push(CleanupError::DeleteAttachment {
+                    attachment: attachment.clone(),
+                    volume: volume.clone(),
+                    source,
+                }),
+            }
+            self.volumes.disconnect_volume(instance, volume);
+        }
+        if let Some(p) = partition {
+            match self.hmc.delete_partition(p).await {
+                Ok(()) => tracing::debug!(partition = %p, "partition deleted"),
+                Err(e) if e.is_not_found() => {}
+                Err(source) => failures.push(CleanupError::DeletePartition {
+                    partition: p.clone(),
+                    source,
+                }),
+            }
+        }
+        failures
+    }
+}
