@@ -12,9 +12,16 @@ use serde::Deserialize;
 /// A configuration that cannot be used. Each says what to fix.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    /// The text is not TOML of the expected shape.
-    #[error("the configuration is not valid TOML for the [dpm] section")]
-    Toml(#[source] toml::de::Error),
+    /// The text is not TOML of the expected shape. The parser's own error
+    /// is not kept: it quotes the whole input, password included.
+    #[error("the configuration is not valid for the [dpm] section (line {line}): {message}")]
+    Toml {
+        /// The parser's message, or a redacted one when it concerns the
+        /// password.
+        message: String,
+        /// The 1-based line, 0 when unknown.
+        line: usize,
+    },
     /// `host` is empty.
     #[error("[dpm] host must name this compute host")]
     MissingHost,
@@ -152,6 +159,25 @@ struct RawDpm {
     job_timeout_seconds: u64,
 }
 
+/// A TOML error without the input text; an error about the password line
+/// does not repeat the value.
+fn toml_error(text: &str, e: &toml::de::Error) -> ConfigError {
+    let (line, line_text) = match e.span() {
+        Some(span) => {
+            let start = span.start.min(text.len());
+            let line = text[..start].matches('\n').count() + 1;
+            (line, text.lines().nth(line - 1).unwrap_or_default())
+        }
+        None => (0, ""),
+    };
+    let message = if line_text.trim_start().starts_with("hmc_password") {
+        "hmc_password must be a string (value not shown)".to_owned()
+    } else {
+        e.message().to_owned()
+    };
+    ConfigError::Toml { message, line }
+}
+
 fn default_job_timeout() -> u64 {
     900
 }
@@ -182,7 +208,7 @@ impl DriverConfig {
     /// # Ok::<(), dpm_driver::ConfigError>(())
     /// ```
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
-        let raw: RawFile = toml::from_str(text).map_err(ConfigError::Toml)?;
+        let raw: RawFile = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
         Self::from_raw(raw.dpm)
     }
 

@@ -235,8 +235,18 @@ async fn without_zoning_luns_are_masked_but_unreachable() {
     let p = w.partition("p").await;
     let hbas = w.hbas(&p).await;
     let v = w.volume(false).await;
-    let a = w.cinder.create_attachment(&v, &InstanceId::from_u128(1), Some(&connector(&hbas))).await.unwrap();
-    assert!(a.connection_info.unwrap().fibre_channel().unwrap().initiator_target_map.is_some());
+    let a = w
+        .cinder
+        .create_attachment(&v, &InstanceId::from_u128(1), Some(&connector(&hbas)))
+        .await
+        .unwrap();
+    assert!(a
+        .connection_info
+        .unwrap()
+        .fibre_channel()
+        .unwrap()
+        .initiator_target_map
+        .is_some());
     assert_eq!(w.sim.hosts()[0].mappings.len(), 1);
     assert!(w.sim.zones().is_empty());
 }

@@ -1,0 +1,318 @@
+//! Adoption, attach and detach refusals, destroy, power, info and
+//! resources.
+
+use cinder_client::{CinderApi, VolumeStatus};
+use dpm_driver::{AttachStep, BlockDevice, DriverError, PowerState, SpawnStep};
+use dpm_sim::{Fault, Op};
+use hmc_client::{HbaCreate, HmcApi, PartitionStatus, StoragePortUri};
+
+use crate::support::{boot_from, env, instance};
+
+#[tokio::test(start_paused = true)]
+async fn spawn_adopts_the_partition_of_an_earlier_try() {
+    let env = env().await;
+    let boot = env.volume("boot", true).await;
+    let vm = instance(1);
+    // An earlier try made the partition and one vHBA, reserved the volume,
+    // and died.
+    let hmc = env.driver.hmc();
+    let cpc = env.sim.cpc_uri();
+    let p = hmc
+        .create_partition(
+            &cpc,
+            &hmc_client::PartitionCreate {
+                name: env.driver.partition_name(&vm.uuid),
+                description: None,
+                partition_type: None,
+                ifl_processors: Some(1),
+                cp_processors: None,
+                initial_memory: 2048,
+                maximum_memory: 2048,
+                processor_mode: None,
+            },
+        )
+        .await
+        .unwrap();
+    let a0 = &env.sim.fcp_adapters()[0];
+    hmc.create_hba(
+        &p,
+        &HbaCreate {
+            name: format!("OpenStack_Port_{}_0", a0.uri.object_id()),
+            adapter_port_uri: StoragePortUri::new(&a0.uri, "0").unwrap(),
+            description: None,
+            device_number: None,
+        },
+    )
+    .await
+    .unwrap();
+    env.cinder()
+        .create_attachment(&boot, &vm.uuid, None)
+        .await
+        .unwrap();
+
+    let s = env.driver.spawn(&vm, &boot_from(&boot)).await.unwrap();
+    assert!(s.adopted);
+    assert_eq!(s.partition, p);
+    let got = hmc.get_partition(&p).await.unwrap();
+    assert_eq!(got.status, PartitionStatus::Active);
+    assert_eq!((got.ifl_processors, got.initial_memory), (2, 4096));
+    assert_eq!(got.hba_uris.len(), 2, "the existing vHBA was reused");
+    let snap = env.sim.snapshot();
+    assert_eq!(
+        snap.attachments.len(),
+        1,
+        "the stale reservation was replaced"
+    );
+    assert_eq!(env.status(&boot).await, VolumeStatus::InUse);
+}
+
+#[tokio::test(start_paused = true)]
+async fn spawn_refuses_image_boot_and_oversized_flavors() {
+    let env = env().await;
+    let data = env.volume("data", false).await;
+    let vm = instance(1);
+    let err = env
+        .driver
+        .spawn(
+            &vm,
+            &[BlockDevice {
+                volume_id: data.clone(),
+                boot_index: None,
+            }],
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err.step, SpawnStep::BootFromImageNotSupported));
+    let mut big = instance(2);
+    big.vcpus = 9;
+    let err = env.driver.spawn(&big, &boot_from(&data)).await.unwrap_err();
+    assert!(matches!(
+        err.step,
+        SpawnStep::FlavorTooLarge { vcpus: 9, .. }
+    ));
+    assert!(env.sim.snapshot().partitions.is_empty());
+    assert_eq!(env.status(&data).await, VolumeStatus::Available);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_non_bootable_volume_fails_at_start_and_rolls_back() {
+    let env = env().await;
+    let blank = env.volume("blank", false).await;
+    let before = env.sim.snapshot();
+    let err = env
+        .driver
+        .spawn(&instance(1), &boot_from(&blank))
+        .await
+        .unwrap_err();
+    assert!(matches!(err.step, SpawnStep::StartPartition { .. }));
+    assert!(err.to_string().contains("everything it did was undone"));
+    assert_eq!(env.sim.snapshot(), before);
+}
+
+#[tokio::test(start_paused = true)]
+async fn spawn_with_data_volumes_and_a_failing_undo() {
+    let env = env().await;
+    let boot = env.volume("boot", true).await;
+    let data = env.volume("data", false).await;
+    let vm = instance(1);
+    let devices = vec![
+        BlockDevice {
+            volume_id: data.clone(),
+            boot_index: None,
+        },
+        BlockDevice {
+            volume_id: boot.clone(),
+            boot_index: Some(0),
+        },
+    ];
+    // Completing fails after the partition started; undo then has to stop
+    // it, and one attachment delete fails on the way.
+    env.sim
+        .fail_next(Op::CompleteAttachment, 1, Fault::new(503, 0, "busy"));
+    env.sim
+        .fail_next(Op::DeleteAttachment, 1, Fault::new(503, 0, "busy"));
+    let err = env.driver.spawn(&vm, &devices).await.unwrap_err();
+    assert!(matches!(err.step, SpawnStep::CompleteAttachment { .. }));
+    assert_eq!(err.undo.len(), 1, "{:?}", err.undo);
+    assert!(matches!(
+        &err.undo[0],
+        dpm_driver::CleanupError::DeleteAttachment { .. }
+    ));
+    let snap = env.sim.snapshot();
+    assert!(snap.partitions.is_empty());
+    assert_eq!(
+        snap.attachments.len(),
+        1,
+        "the one undo that failed is reported, and is what is left"
+    );
+    // Destroy finishes the job: it finds the attachment in Cinder.
+    env.driver.destroy(&vm.uuid).await.unwrap();
+    let snap = env.sim.snapshot();
+    assert!(snap.attachments.is_empty() && snap.hosts.is_empty() && snap.zones.is_empty());
+
+    // And a good spawn with both: boot volume first in the paths.
+    let s = env.driver.spawn(&vm, &devices).await.unwrap();
+    assert_eq!(s.volumes[0].0, boot);
+    assert_eq!(s.volumes.len(), 2);
+    assert_eq!(env.status(&data).await, VolumeStatus::InUse);
+    assert_eq!(env.sim.guest_paths(&s.partition).len(), 8);
+}
+
+#[tokio::test(start_paused = true)]
+async fn attach_and_detach_refusals() {
+    let env = env().await;
+    let boot = env.volume("boot", true).await;
+    let data = env.volume("data", false).await;
+    let vm = instance(1);
+    // Unknown instance.
+    assert!(matches!(
+        env.driver.attach_volume(&vm.uuid, &data).await,
+        Err(DriverError::InstanceNotFound { .. })
+    ));
+    env.driver.spawn(&vm, &boot_from(&boot)).await.unwrap();
+    // Not attached.
+    assert!(matches!(
+        env.driver.detach_volume(&vm.uuid, &data).await,
+        Err(DriverError::NotAttached { .. })
+    ));
+    env.driver.attach_volume(&vm.uuid, &data).await.unwrap();
+    let before = env.sim.snapshot();
+    match env.driver.attach_volume(&vm.uuid, &data).await {
+        Err(DriverError::Attach(e)) => {
+            assert!(matches!(e.step, AttachStep::AlreadyAttached { .. }))
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(env.sim.snapshot(), before);
+    // A refused connector rolls the attach back.
+    let other = env.volume("other", false).await;
+    let before = env.sim.snapshot();
+    env.sim
+        .fail_next(Op::UpdateAttachment, 1, Fault::new(500, 0, "backend"));
+    match env.driver.attach_volume(&vm.uuid, &other).await {
+        Err(DriverError::Attach(e)) => {
+            assert!(matches!(e.step, AttachStep::UpdateAttachment { .. }));
+            assert!(e.undo.is_empty());
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(env.sim.snapshot(), before);
+    assert_eq!(env.status(&other).await, VolumeStatus::Available);
+}
+
+#[tokio::test(start_paused = true)]
+async fn destroy_is_idempotent_and_power_and_info_follow_the_hmc() {
+    let env = env().await;
+    let boot = env.volume("boot", true).await;
+    let vm = instance(1);
+    // Destroying what does not exist is a no-op.
+    env.driver.destroy(&vm.uuid).await.unwrap();
+    assert!(matches!(
+        env.driver.get_info(&vm.uuid).await,
+        Err(DriverError::InstanceNotFound { .. })
+    ));
+
+    env.driver.spawn(&vm, &boot_from(&boot)).await.unwrap();
+    let info = env.driver.get_info(&vm.uuid).await.unwrap();
+    assert_eq!(
+        (info.state, info.vcpus, info.memory_mb),
+        (PowerState::Running, 2, 4096)
+    );
+    assert_eq!(
+        env.driver.list_instances().await.unwrap(),
+        vec![vm.uuid.clone()]
+    );
+
+    env.driver.power_off(&vm.uuid).await.unwrap();
+    assert_eq!(
+        env.driver.get_info(&vm.uuid).await.unwrap().state,
+        PowerState::Shutdown
+    );
+    assert_eq!(env.sim.memory_held_mib(), 0);
+    env.driver.power_off(&vm.uuid).await.unwrap(); // already off: fine
+    env.driver.power_on(&vm.uuid).await.unwrap();
+    assert_eq!(
+        env.driver.get_info(&vm.uuid).await.unwrap().status,
+        PartitionStatus::Active
+    );
+    env.driver.power_on(&vm.uuid).await.unwrap(); // already on: fine
+    env.driver.reboot(&vm.uuid).await.unwrap();
+    assert_eq!(
+        env.driver.get_info(&vm.uuid).await.unwrap().state,
+        PowerState::Running
+    );
+    // The boot LUN is still there after the reboot.
+    let p = env.driver.get_info(&vm.uuid).await.unwrap().partition;
+    assert!(env.sim.guest_paths(&p).iter().any(|x| x.volume == boot));
+
+    // power_on waits out a stop in progress.
+    let hmc = env.driver.hmc();
+    hmc.stop_partition(&p).await.unwrap();
+    assert_eq!(
+        env.driver.get_info(&vm.uuid).await.unwrap().state,
+        PowerState::Paused
+    );
+    env.driver.power_on(&vm.uuid).await.unwrap();
+    assert_eq!(
+        env.driver.get_info(&vm.uuid).await.unwrap().state,
+        PowerState::Running
+    );
+
+    // Destroying a running instance stops it first.
+    env.driver.destroy(&vm.uuid).await.unwrap();
+    assert!(env.sim.snapshot().partitions.is_empty());
+    assert_eq!(env.status(&boot).await, VolumeStatus::Available);
+    env.driver.destroy(&vm.uuid).await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn resources_sum_our_partitions() {
+    let env = env().await;
+    let a = env.volume("a", true).await;
+    let b = env.volume("b", true).await;
+    let mut small = instance(2);
+    small.vcpus = 1;
+    small.memory_mb = 2048;
+    env.driver
+        .spawn(&instance(1), &boot_from(&a))
+        .await
+        .unwrap();
+    env.driver.spawn(&small, &boot_from(&b)).await.unwrap();
+    // A partition that is not ours does not count.
+    let hmc = env.sim.hmc();
+    hmc.logon().await.unwrap();
+    hmc.create_partition(
+        &env.sim.cpc_uri(),
+        &hmc_client::PartitionCreate {
+            name: "OpenStack-compute-2-00000000-0000-0000-0000-000000000001".into(),
+            description: None,
+            partition_type: None,
+            ifl_processors: Some(4),
+            cp_processors: None,
+            initial_memory: 1024,
+            maximum_memory: 1024,
+            processor_mode: None,
+        },
+    )
+    .await
+    .unwrap();
+    let r = env.driver.get_available_resource().await.unwrap();
+    assert_eq!((r.vcpus, r.memory_mb), (8, 32768));
+    assert_eq!(
+        (r.vcpus_used, r.memory_mb_used),
+        (3, 6144),
+        "the sum, not the maximum"
+    );
+    assert_eq!(r.hypervisor_type, "PRSM");
+    assert_eq!(r.hypervisor_version, 2_013_001);
+    assert_eq!(r.cpu_arch, "s390x");
+    assert_eq!(env.driver.list_instances().await.unwrap().len(), 2);
+    let c = env
+        .driver
+        .get_volume_connector(&instance(1).uuid)
+        .await
+        .unwrap();
+    assert_eq!(c.wwpns.len(), 2);
+    assert_eq!(c.platform.as_deref(), Some("s390x"));
+    let _ = env.cinder().list_volumes().await.unwrap();
+}

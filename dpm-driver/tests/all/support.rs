@@ -1,0 +1,106 @@
+use cinder_client::{CinderApi, InstanceId, VolumeCreate, VolumeId, VolumeStatus};
+use dpm_driver::{BlockDevice, DpmDriver, DriverConfig, Instance};
+use dpm_sim::{Sim, SimCinder, SimHmc, WorldSpec};
+
+pub type Driver = DpmDriver<SimHmc, SimCinder>;
+
+pub struct Env {
+    pub sim: Sim,
+    pub driver: Driver,
+}
+
+/// The driver configuration for a simulated world: every FCP adapter's port
+/// 0, in order, and limits within the CPC.
+pub fn config_toml(sim: &Sim, extra: &str) -> String {
+    let mappings: Vec<String> = sim
+        .fcp_adapters()
+        .iter()
+        .map(|a| format!("\"{}:0\"", a.uri.object_id()))
+        .collect();
+    format!(
+        r#"
+[dpm]
+host = "compute-1"
+hmc = "https://127.0.0.1:6794"
+hmc_username = "{user}"
+hmc_password = "{password}"
+cpc_object_id = "{cpc}"
+max_processors = 8
+max_memory = 32768
+physical_storage_adapter_mappings = [{mappings}]
+{extra}
+"#,
+        user = sim.spec().hmc.userid,
+        password = sim.spec().hmc.password,
+        cpc = sim.cpc_uri().object_id(),
+        mappings = mappings.join(", "),
+    )
+}
+
+pub fn driver_for(sim: &Sim, extra: &str) -> Driver {
+    driver_with(
+        sim,
+        DriverConfig::from_toml(&config_toml(sim, extra)).unwrap(),
+    )
+}
+
+/// A driver whose HMC client logs on with the configuration's credentials.
+pub fn driver_with(sim: &Sim, cfg: DriverConfig) -> Driver {
+    let hmc = sim.hmc_with(hmc_client::Credentials {
+        userid: cfg.hmc_username.clone(),
+        password: cfg.hmc_password.clone(),
+    });
+    DpmDriver::new(hmc, sim.default_cinder(), cfg)
+}
+
+pub async fn env() -> Env {
+    env_from(WorldSpec::default(), "").await
+}
+
+pub async fn env_from(spec: WorldSpec, extra: &str) -> Env {
+    let sim = Sim::new(spec).unwrap();
+    let driver = driver_for(&sim, extra);
+    driver.init_host().await.unwrap();
+    Env { sim, driver }
+}
+
+pub fn instance(n: u128) -> Instance {
+    Instance {
+        uuid: InstanceId::from_u128(0x1000 + n),
+        vcpus: 2,
+        memory_mb: 4096,
+    }
+}
+
+pub fn boot_from(volume: &VolumeId) -> Vec<BlockDevice> {
+    vec![BlockDevice {
+        volume_id: volume.clone(),
+        boot_index: Some(0),
+    }]
+}
+
+impl Env {
+    pub fn cinder(&self) -> &SimCinder {
+        self.driver.cinder()
+    }
+
+    /// Creates a volume (from the first image when `image`) and waits for it
+    /// on the automatic clock.
+    pub async fn volume(&self, name: &str, image: bool) -> VolumeId {
+        let req = VolumeCreate {
+            size: 10,
+            name: Some(name.into()),
+            image_ref: image.then(|| self.sim.images()[0].0.clone()),
+            ..VolumeCreate::default()
+        };
+        let v = self.cinder().create_volume(&req).await.unwrap();
+        while self.cinder().get_volume(&v.id).await.unwrap().status == VolumeStatus::Creating {
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+        v.id
+    }
+
+    pub async fn status(&self, v: &VolumeId) -> VolumeStatus {
+        self.cinder().get_volume(v).await.unwrap().status
+    }
+}
