@@ -246,10 +246,11 @@ impl World {
         format!("{kind:x}{n:07x}-63d7-11f0-8067-fa163ed76c47")
     }
 
-    /// A fresh UUID for Cinder objects.
+    /// A fresh UUID for Cinder objects: the sequence number leads, so ids
+    /// differ in their first digits; `kind` tells volumes from attachments.
     pub(crate) fn new_uuid(&mut self, kind: u8) -> u128 {
-        let n = self.next_seq();
-        (u128::from(kind) << 120) | (0x4000_8000_0000_0000_u128 << 16) | u128::from(n)
+        let n = u128::from(self.next_seq());
+        (n << 96) | (u128::from(kind) << 80) | (0x4000_u128 << 64) | (0x8000_u128 << 48) | n
     }
 
     /// A world-unique NPIV WWPN, in the range the HMC assigns.

@@ -1,0 +1,37 @@
+//! Plain-text tables.
+
+/// Prints a table with a title, aligned columns and a rule under the header.
+pub fn print(title: &str, headers: &[&str], rows: &[Vec<String>]) {
+    println!("\n{title}");
+    if rows.is_empty() {
+        println!("  (none)");
+        return;
+    }
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (w, cell) in widths.iter_mut().zip(r) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let parts: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        println!("  {}", parts.join("  ").trim_end());
+    };
+    line(headers.to_vec());
+    line(
+        widths
+            .iter()
+            .map(|w| "-".repeat(*w))
+            .collect::<Vec<_>>()
+            .iter()
+            .map(String::as_str)
+            .collect(),
+    );
+    for r in rows {
+        line(r.iter().map(String::as_str).collect());
+    }
+}
