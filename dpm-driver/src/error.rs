@@ -177,6 +177,54 @@ pub enum CleanupError {
     },
 }
 
+/// A step of connecting one volume to a partition's vHBAs, shared by spawn
+/// and attach.
+#[derive(Debug, thiserror::Error)]
+pub enum VolumeStep {
+    /// Cinder refused to reserve the volume.
+    #[error("Cinder could not reserve volume {volume}")]
+    CreateAttachment {
+        /// The volume.
+        volume: VolumeId,
+        /// The cause.
+        #[source]
+        source: CinderError,
+    },
+    /// Cinder refused the connector (zoning or LUN masking).
+    #[error("Cinder could not connect volume {volume} to the partition's vHBAs")]
+    UpdateAttachment {
+        /// The volume.
+        volume: VolumeId,
+        /// The cause.
+        #[source]
+        source: CinderError,
+    },
+    /// Cinder's answer had no connection info.
+    #[error("Cinder returned no connection info for volume {volume}")]
+    NoConnectionInfo {
+        /// The volume.
+        volume: VolumeId,
+    },
+    /// The volume driver could not use the connection info.
+    #[error("volume {volume} cannot be connected")]
+    ConnectVolume {
+        /// The volume.
+        volume: VolumeId,
+        /// The cause.
+        #[source]
+        source: VolumeError,
+    },
+    /// Completing the attachment failed.
+    #[error("Cinder could not complete the attachment of volume {volume}")]
+    CompleteAttachment {
+        /// The volume.
+        volume: VolumeId,
+        /// The cause.
+        #[source]
+        source: CinderError,
+    },
+}
+
 /// The step of a spawn that failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SpawnStep {
@@ -256,39 +304,6 @@ pub enum SpawnStep {
     /// Building the connector failed.
     #[error("could not build the volume connector")]
     Connector(#[source] VolumeError),
-    /// Cinder refused to reserve the volume.
-    #[error("Cinder could not reserve volume {volume}")]
-    CreateAttachment {
-        /// The volume.
-        volume: VolumeId,
-        /// The cause.
-        #[source]
-        source: CinderError,
-    },
-    /// Cinder refused the connector (zoning or LUN masking).
-    #[error("Cinder could not connect volume {volume} to the partition's vHBAs")]
-    UpdateAttachment {
-        /// The volume.
-        volume: VolumeId,
-        /// The cause.
-        #[source]
-        source: CinderError,
-    },
-    /// Cinder's answer had no connection info.
-    #[error("Cinder returned no connection info for volume {volume}")]
-    NoConnectionInfo {
-        /// The volume.
-        volume: VolumeId,
-    },
-    /// The volume driver could not use the connection info.
-    #[error("volume {volume} cannot be connected")]
-    ConnectVolume {
-        /// The volume.
-        volume: VolumeId,
-        /// The cause.
-        #[source]
-        source: VolumeError,
-    },
     /// No boot path could be chosen.
     #[error("no boot path for volume {volume}")]
     BootPath {
@@ -316,15 +331,9 @@ pub enum SpawnStep {
         #[source]
         source: HmcError,
     },
-    /// Completing an attachment failed.
-    #[error("Cinder could not complete the attachment of volume {volume}")]
-    CompleteAttachment {
-        /// The volume.
-        volume: VolumeId,
-        /// The cause.
-        #[source]
-        source: CinderError,
-    },
+    /// Connecting or completing a volume failed.
+    #[error(transparent)]
+    Volume(#[from] VolumeStep),
 }
 
 fn undo_summary(undo: &[CleanupError]) -> String {
@@ -369,48 +378,9 @@ pub enum AttachStep {
     /// Building the connector failed.
     #[error("could not build the volume connector")]
     Connector(#[source] VolumeError),
-    /// Cinder refused to reserve the volume.
-    #[error("Cinder could not reserve volume {volume}")]
-    CreateAttachment {
-        /// The volume.
-        volume: VolumeId,
-        /// The cause.
-        #[source]
-        source: CinderError,
-    },
-    /// Cinder refused the connector.
-    #[error("Cinder could not connect volume {volume}")]
-    UpdateAttachment {
-        /// The volume.
-        volume: VolumeId,
-        /// The cause.
-        #[source]
-        source: CinderError,
-    },
-    /// No connection info.
-    #[error("Cinder returned no connection info for volume {volume}")]
-    NoConnectionInfo {
-        /// The volume.
-        volume: VolumeId,
-    },
-    /// The volume driver could not use the connection info.
-    #[error("volume {volume} cannot be connected")]
-    ConnectVolume {
-        /// The volume.
-        volume: VolumeId,
-        /// The cause.
-        #[source]
-        source: VolumeError,
-    },
-    /// Completing the attachment failed.
-    #[error("Cinder could not complete the attachment of volume {volume}")]
-    CompleteAttachment {
-        /// The volume.
-        volume: VolumeId,
-        /// The cause.
-        #[source]
-        source: CinderError,
-    },
+    /// Connecting or completing the volume failed.
+    #[error(transparent)]
+    Volume(#[from] VolumeStep),
 }
 
 /// An attach failed; its attachment was deleted unless `undo` says not.

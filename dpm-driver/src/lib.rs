@@ -16,7 +16,25 @@
 //!   [`DpmDriver::destroy`], power, info and resources follow
 //!   `spec/DRIVER.md`.
 //!
-//! See [`DpmDriver`] for an example.
+//! ```no_run
+//! use cinder_client::{InstanceId, VolumeId};
+//! use dpm_driver::{BlockDevice, DpmDriver, DriverConfig, Instance};
+//!
+//! # async fn demo(hmc: impl hmc_client::HmcApi, cinder: impl cinder_client::CinderApi)
+//! #     -> Result<(), Box<dyn std::error::Error>> {
+//! let config = DriverConfig::from_toml(&std::fs::read_to_string("dpm.toml")?)?;
+//! let driver = DpmDriver::new(hmc, cinder, config);
+//! driver.init_host().await?;
+//! let vm = Instance { uuid: "8b2c66c1-4b3f-4bb5-bf3b-1f6fbdcfdc63".parse()?, vcpus: 2, memory_mb: 4096 };
+//! let boot: VolumeId = "2bb89d80-a0be-4a57-a939-7395967d790c".parse()?;
+//! let spawned = driver.spawn(&vm, &[BlockDevice { volume_id: boot, boot_index: Some(0) }]).await?;
+//! println!("{} boots from {} LUN {}", spawned.partition, spawned.boot.target, spawned.boot.lun);
+//! let data: VolumeId = "2bb89d80-a0be-4a57-a939-7395967d790d".parse()?;
+//! driver.attach_volume(&vm.uuid, &data).await?;
+//! driver.detach_volume(&vm.uuid, &data).await?;
+//! driver.destroy(&vm.uuid).await?;
+//! # Ok(()) }
+//! ```
 
 mod config;
 mod driver;
@@ -28,6 +46,7 @@ pub use config::{AdapterMapping, ConfigError, DriverConfig};
 pub use driver::{BlockDevice, DpmDriver, Instance};
 pub use error::{
     AttachError, AttachStep, CleanupError, DriverError, InitError, SpawnError, SpawnStep,
+    VolumeStep,
 };
 pub use ops::{hypervisor_version, InstanceInfo, PowerState, Resources};
 pub use spawn::Spawned;

@@ -5,7 +5,7 @@ use dpm_volume::{connector, FcPath, Vhba};
 use hmc_client::{HmcApi, PartitionFilter, PartitionStatus, PartitionUri};
 
 use crate::driver::{regex_escape, DpmDriver};
-use crate::error::{AttachError, AttachStep, CleanupError, DriverError};
+use crate::error::{AttachError, AttachStep, CleanupError, DriverError, VolumeStep};
 
 /// Nova's power states.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,47 +151,14 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
         }
         let conn = connector(&vhbas, &self.config.host)
             .map_err(|e| fail(AttachStep::Connector(e), Vec::new()))?;
-        let a = self
-            .cinder
-            .create_attachment(volume, instance, None)
-            .await
-            .map_err(|source| {
-                fail(
-                    AttachStep::CreateAttachment {
-                        volume: volume.clone(),
-                        source,
-                    },
-                    Vec::new(),
-                )
-            })?;
-        let result: Result<Vec<FcPath>, AttachStep> = async {
-            let updated = self
-                .cinder
-                .update_attachment(&a.id, &conn)
-                .await
-                .map_err(|source| AttachStep::UpdateAttachment {
-                    volume: volume.clone(),
-                    source,
-                })?;
-            let info = updated
-                .connection_info
-                .ok_or_else(|| AttachStep::NoConnectionInfo {
-                    volume: volume.clone(),
-                })?;
-            let paths = self
-                .volumes
-                .connect_volume(instance, volume, &info, &vhbas)
-                .map_err(|source| AttachStep::ConnectVolume {
-                    volume: volume.clone(),
-                    source,
-                })?;
-            self.cinder
-                .complete_attachment(&a.id)
-                .await
-                .map_err(|source| AttachStep::CompleteAttachment {
-                    volume: volume.clone(),
-                    source,
-                })?;
+        let mut created = Vec::new();
+        let result: Result<Vec<FcPath>, VolumeStep> = async {
+            let (_, paths) = self
+                .connect_one(instance, volume, &conn, &vhbas, &mut created)
+                .await?;
+            for (attachment, volume) in &created {
+                self.complete(attachment, volume).await?;
+            }
             Ok(paths)
         }
         .await;
@@ -201,10 +168,8 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
                 Ok(paths)
             }
             Err(step) => {
-                let undo = self
-                    .teardown(instance, None, &[(a.id.clone(), volume.clone())])
-                    .await;
-                Err(fail(step, undo).into())
+                let undo = self.teardown(instance, None, &created).await;
+                Err(fail(AttachStep::Volume(step), undo).into())
             }
         }
     }

@@ -16,7 +16,7 @@ use hmc_client::{
 use tracing::Instrument;
 
 use crate::driver::{BlockDevice, DpmDriver, Instance};
-use crate::error::{CleanupError, SpawnError, SpawnStep};
+use crate::error::{CleanupError, SpawnError, SpawnStep, VolumeStep};
 
 /// A running instance, as spawn left it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,38 +155,10 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
         for d in &ordered {
             let volume = &d.volume_id;
             let span = tracing::info_span!("connect_volume", volume = %volume);
-            let info = async {
-                let a = self
-                    .cinder
-                    .create_attachment(volume, &instance.uuid, None)
-                    .await
-                    .map_err(|source| SpawnStep::CreateAttachment {
-                        volume: volume.clone(),
-                        source,
-                    })?;
-                done.attachments.push((a.id.clone(), volume.clone()));
-                let a = self
-                    .cinder
-                    .update_attachment(&a.id, &conn)
-                    .await
-                    .map_err(|source| SpawnStep::UpdateAttachment {
-                        volume: volume.clone(),
-                        source,
-                    })?;
-                a.connection_info
-                    .ok_or_else(|| SpawnStep::NoConnectionInfo {
-                        volume: volume.clone(),
-                    })
-            }
-            .instrument(span)
-            .await?;
-            let paths = self
-                .volumes
-                .connect_volume(&instance.uuid, volume, &info, &vhbas)
-                .map_err(|source| SpawnStep::ConnectVolume {
-                    volume: volume.clone(),
-                    source,
-                })?;
+            let (info, paths) = self
+                .connect_one(&instance.uuid, volume, &conn, &vhbas, &mut done.attachments)
+                .instrument(span)
+                .await?;
             if *volume == boot_volume {
                 boot_info = Some(info);
             }
@@ -194,7 +166,7 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
         }
 
         // 4. Boot properties, in one update.
-        let info = boot_info.ok_or_else(|| SpawnStep::NoConnectionInfo {
+        let info = boot_info.ok_or_else(|| VolumeStep::NoConnectionInfo {
             volume: boot_volume.clone(),
         })?;
         let boot = boot_path(&info, &vhbas, &cfg.target_wwpn_ignore_list).map_err(|source| {
@@ -223,13 +195,7 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
 
         // 6. Complete the attachments.
         for (attachment, volume) in &done.attachments {
-            self.cinder
-                .complete_attachment(attachment)
-                .await
-                .map_err(|source| SpawnStep::CompleteAttachment {
-                    volume: volume.clone(),
-                    source,
-                })?;
+            self.complete(attachment, volume).await?;
         }
         Ok(Spawned {
             partition,

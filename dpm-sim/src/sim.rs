@@ -277,9 +277,17 @@ impl Sim {
         lock(&self.world).counters.clone()
     }
 
-    /// Resets the request counts to zero.
+    /// Every request since the last reset, in order (job traffic
+    /// included), for checks of call order across the HMC and Cinder.
+    pub fn op_log(&self) -> Vec<Op> {
+        lock(&self.world).log.clone()
+    }
+
+    /// Resets the request counts and the request log.
     pub fn reset_counters(&self) {
-        lock(&self.world).counters = Counters::default();
+        let mut w = lock(&self.world);
+        w.counters = Counters::default();
+        w.log.clear();
     }
 
     /// Makes the next `count` requests of `op` fail with `fault`, without

@@ -165,6 +165,8 @@ pub(crate) struct World {
     pub attachments: BTreeMap<AttachmentId, AttachmentState>,
     pub pending: Vec<Pending>,
     pub counters: Counters,
+    /// Every request, in order, for call-order checks.
+    pub log: Vec<Op>,
     pub faults: BTreeMap<Op, (u32, Fault)>,
 }
 
@@ -206,6 +208,7 @@ impl World {
             attachments: BTreeMap::new(),
             pending: Vec::new(),
             counters: Counters::default(),
+            log: Vec::new(),
             faults: BTreeMap::new(),
         };
         w.cpc.object_id = w.new_object_id(0xc);
@@ -310,6 +313,7 @@ impl World {
     pub(crate) fn enter(&mut self, op: Op) -> Option<Fault> {
         self.settle();
         *self.counters.0.entry(op).or_insert(0) += 1;
+        self.log.push(op);
         let slot = self.faults.get_mut(&op)?;
         slot.0 -= 1;
         let fault = slot.1.clone();

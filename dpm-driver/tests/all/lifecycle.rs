@@ -2,7 +2,7 @@
 //! resources.
 
 use cinder_client::{CinderApi, VolumeStatus};
-use dpm_driver::{AttachStep, BlockDevice, DriverError, PowerState, SpawnStep};
+use dpm_driver::{AttachStep, BlockDevice, DriverError, PowerState, SpawnStep, VolumeStep};
 use dpm_sim::{Fault, Op};
 use hmc_client::{HbaCreate, HmcApi, PartitionStatus, StoragePortUri};
 
@@ -132,7 +132,10 @@ async fn spawn_with_data_volumes_and_a_failing_undo() {
     env.sim
         .fail_next(Op::DeleteAttachment, 1, Fault::new(503, 0, "busy"));
     let err = env.driver.spawn(&vm, &devices).await.unwrap_err();
-    assert!(matches!(err.step, SpawnStep::CompleteAttachment { .. }));
+    assert!(matches!(
+        err.step,
+        SpawnStep::Volume(VolumeStep::CompleteAttachment { .. })
+    ));
     assert_eq!(err.undo.len(), 1, "{:?}", err.undo);
     assert!(matches!(
         &err.undo[0],
@@ -191,7 +194,10 @@ async fn attach_and_detach_refusals() {
         .fail_next(Op::UpdateAttachment, 1, Fault::new(500, 0, "backend"));
     match env.driver.attach_volume(&vm.uuid, &other).await {
         Err(DriverError::Attach(e)) => {
-            assert!(matches!(e.step, AttachStep::UpdateAttachment { .. }));
+            assert!(matches!(
+                e.step,
+                AttachStep::Volume(VolumeStep::UpdateAttachment { .. })
+            ));
             assert!(e.undo.is_empty());
         }
         other => panic!("{other:?}"),
@@ -315,4 +321,84 @@ async fn resources_sum_our_partitions() {
     assert_eq!(c.wwpns.len(), 2);
     assert_eq!(c.platform.as_deref(), Some("s390x"));
     let _ = env.cinder().list_volumes().await.unwrap();
+}
+
+/// The position of the first `op` in the log.
+fn first(log: &[Op], op: Op) -> usize {
+    log.iter()
+        .position(|o| *o == op)
+        .unwrap_or_else(|| panic!("{op} not in {log:?}"))
+}
+
+/// The position of the last `op` in the log.
+fn last(log: &[Op], op: Op) -> usize {
+    log.iter()
+        .rposition(|o| *o == op)
+        .unwrap_or_else(|| panic!("{op} not in {log:?}"))
+}
+
+#[tokio::test(start_paused = true)]
+async fn call_order_across_hmc_and_cinder() {
+    let env = env().await;
+    let boot = env.volume("boot", true).await;
+    let vm = instance(1);
+
+    // Spawn: partition, vHBAs, then Cinder; boot properties only once
+    // Cinder answered; attachments completed only after the start job.
+    env.sim.reset_counters();
+    env.driver.spawn(&vm, &boot_from(&boot)).await.unwrap();
+    let log = env.sim.op_log();
+    assert!(first(&log, Op::CreatePartition) < first(&log, Op::CreateHba));
+    assert!(last(&log, Op::GetHba) < first(&log, Op::CreateAttachment));
+    assert!(last(&log, Op::UpdateAttachment) < first(&log, Op::UpdatePartition));
+    assert!(first(&log, Op::UpdatePartition) < first(&log, Op::StartPartition));
+    assert!(last(&log, Op::GetJob) < first(&log, Op::CompleteAttachment));
+
+    // Destroy: the guest stops before its LUNs are unmasked, and the
+    // partition goes last.
+    env.sim.reset_counters();
+    env.driver.destroy(&vm.uuid).await.unwrap();
+    let log = env.sim.op_log();
+    assert!(last(&log, Op::GetJob) < first(&log, Op::DeleteAttachment));
+    assert!(first(&log, Op::StopPartition) < first(&log, Op::DeleteAttachment));
+    assert!(last(&log, Op::DeleteAttachment) < first(&log, Op::DeletePartition));
+
+    // Rollback after a failed start: same order.
+    env.sim.set_zoning(false);
+    env.sim.reset_counters();
+    env.driver.spawn(&vm, &boot_from(&boot)).await.unwrap_err();
+    let log = env.sim.op_log();
+    assert!(last(&log, Op::GetJob) < first(&log, Op::DeleteAttachment));
+    assert!(last(&log, Op::DeleteAttachment) < first(&log, Op::DeletePartition));
+    assert!(!log.contains(&Op::CompleteAttachment));
+}
+
+#[tokio::test(start_paused = true)]
+async fn init_host_refuses_unusable_cpcs() {
+    let mut spec = dpm_sim::WorldSpec::default();
+    spec.cpc.dpm = false;
+    let sim = dpm_sim::Sim::new(spec).unwrap();
+    let d = crate::support::driver_for(&sim, "");
+    assert!(matches!(
+        d.init_host().await,
+        Err(dpm_driver::InitError::CpcNotDpm { .. })
+    ));
+
+    let mut spec = dpm_sim::WorldSpec::default();
+    spec.cpc.storage_management = true;
+    let sim = dpm_sim::Sim::new(spec).unwrap();
+    let d = crate::support::driver_for(&sim, "");
+    assert!(matches!(
+        d.init_host().await,
+        Err(dpm_driver::InitError::StorageManagementUnsupported { .. })
+    ));
+
+    let mut spec = dpm_sim::WorldSpec::default();
+    spec.cpc.status = "no-power".into();
+    let sim = dpm_sim::Sim::new(spec).unwrap();
+    let d = crate::support::driver_for(&sim, "");
+    assert!(matches!(
+        d.init_host().await,
+        Err(dpm_driver::InitError::CpcUnusable { status, .. }) if status == "no-power"
+    ));
 }

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use cinder_client::VolumeStatus;
-use dpm_driver::{BlockDevice, InitError, SpawnStep};
+use dpm_driver::{BlockDevice, InitError, SpawnStep, VolumeStep};
 use dpm_sim::{Fault, Op, WorldSpec};
 use hmc_client::{BootDevice, HmcApi, HmcError, PartitionStatus};
 
@@ -153,7 +153,7 @@ async fn rollback_when_cinder_refuses_the_connector() {
         .await
         .unwrap_err();
     match &err.step {
-        SpawnStep::UpdateAttachment { volume, source } => {
+        SpawnStep::Volume(VolumeStep::UpdateAttachment { volume, source }) => {
             assert_eq!(volume, &boot);
             assert_eq!(source.status(), Some(400));
         }
@@ -226,7 +226,9 @@ async fn a_second_instance_cannot_boot_from_the_same_volume() {
         .await
         .unwrap_err();
     match &err.step {
-        SpawnStep::CreateAttachment { source, .. } => assert_eq!(source.status(), Some(400)),
+        SpawnStep::Volume(VolumeStep::CreateAttachment { source, .. }) => {
+            assert_eq!(source.status(), Some(400))
+        }
         other => panic!("{other:?}"),
     }
     assert_eq!(env.sim.snapshot(), before);

@@ -501,3 +501,76 @@ async fn counters_and_injected_faults() {
     assert_eq!(c.requests(dpm_sim::Side::Hmc), 2);
     assert_eq!(c.requests(dpm_sim::Side::Cinder), 0);
 }
+
+/// Every property the simulator's HMC objects carry is a property name the
+/// recorded HMC data uses.
+#[tokio::test]
+async fn sim_objects_use_the_hmcs_property_names() {
+    use std::collections::BTreeSet;
+    let export = include_str!("../../../hmc-client/tests/data/dpm-export-1p-1sg.json");
+    let mock = include_str!("../../../hmc-client/tests/data/mocked_hmc_z16.yaml");
+    let mut known = BTreeSet::new();
+    fn walk(v: &serde_json::Value, out: &mut BTreeSet<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, x) in m {
+                    out.insert(k.clone());
+                    walk(x, out);
+                }
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    walk(&serde_json::from_str(export).unwrap(), &mut known);
+    for line in mock.lines() {
+        let t = line
+            .trim_start()
+            .trim_start_matches("- ")
+            .trim_start_matches("# ");
+        if let Some((k, _)) = t.split_once(':') {
+            if !k.is_empty()
+                && k.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            {
+                known.insert(k.to_owned());
+            }
+        }
+    }
+
+    let w = world().await;
+    let p = w.partition("p").await;
+    let hbas = w.hbas(&p).await;
+    let adapters = w
+        .hmc
+        .list_adapters(&w.sim.cpc_uri(), &AdapterFilter::default())
+        .await
+        .unwrap();
+    let adapter = w.hmc.get_adapter(&adapters[0].object_uri).await.unwrap();
+    let port = w
+        .hmc
+        .get_storage_port(&adapter.storage_port_uris.clone().unwrap()[0])
+        .await
+        .unwrap();
+    let objects = [
+        serde_json::to_value(w.hmc.get_cpc(&w.sim.cpc_uri()).await.unwrap()).unwrap(),
+        serde_json::to_value(&w.hmc.list_cpcs(None).await.unwrap()[0]).unwrap(),
+        serde_json::to_value(&adapters[0]).unwrap(),
+        serde_json::to_value(&adapter).unwrap(),
+        serde_json::to_value(&port).unwrap(),
+        serde_json::to_value(w.hmc.get_partition(&p).await.unwrap()).unwrap(),
+        serde_json::to_value(&hbas[0]).unwrap(),
+    ];
+    for o in &objects {
+        for k in o.as_object().unwrap().keys() {
+            // The recorded data holds no HBA and no port logged into a
+            // fabric; these two come from the HMC's HBA and storage-port
+            // documentation (HMC.md).
+            let documented = ["wwpn", "fabric-id"];
+            assert!(
+                known.contains(k) || documented.contains(&k.as_str()),
+                "{k} is not an HMC property name"
+            );
+        }
+    }
+}

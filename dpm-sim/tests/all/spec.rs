@@ -1,5 +1,7 @@
 use dpm_sim::{Sim, SpecError, WorldSpec};
 
+const DEFAULT_TOML: &str = include_str!("../../worlds/default.toml");
+
 #[test]
 fn default_world_has_what_the_flow_needs() {
     let spec = WorldSpec::default();
@@ -20,60 +22,52 @@ fn default_world_has_what_the_flow_needs() {
 }
 
 #[test]
-fn toml_round_trip_and_errors() {
-    let spec = WorldSpec::default();
-    let text = toml_text(&spec);
-    assert_eq!(WorldSpec::from_toml(&text).unwrap(), spec);
+fn the_default_world_file_is_the_default_world() {
+    assert_eq!(
+        WorldSpec::from_toml(DEFAULT_TOML).unwrap(),
+        WorldSpec::default()
+    );
+}
 
-    let bad = text.replace("fabric = \"B\"", "fabric = \"Z\"");
+#[test]
+fn bad_specs_are_refused_with_what_to_fix() {
+    let bad = DEFAULT_TOML.replace("fabric = \"B\" }", "fabric = \"Z\" }");
     let err = Sim::stepped(WorldSpec::from_toml(&bad).unwrap()).unwrap_err();
-    assert!(matches!(err, SpecError::UnknownFabric { .. }), "{err}");
+    assert!(
+        matches!(&err, SpecError::UnknownFabric { fabric, .. } if fabric == "Z"),
+        "{err}"
+    );
+
+    let dup = DEFAULT_TOML.replacen("name = \"B\"", "name = \"A\"", 1);
+    let err = WorldSpec::from_toml(&dup).unwrap().validate().unwrap_err();
+    assert!(
+        matches!(err, SpecError::Duplicate { what: "fabric", .. }),
+        "{err}"
+    );
+
+    let dup_port = DEFAULT_TOML.replace("500507680b2155ac", "500507680b2155ab");
+    assert!(matches!(
+        WorldSpec::from_toml(&dup_port).unwrap().validate(),
+        Err(SpecError::Duplicate { .. })
+    ));
 
     assert!(matches!(
         WorldSpec::from_toml("[cpc]\nname = 1"),
         Err(SpecError::Toml(_))
     ));
-    let dup = text.replacen("name = \"A\"", "name = \"B\"", 1);
+    let typo = DEFAULT_TOML.replace("memory_mib", "memory");
     assert!(matches!(
-        WorldSpec::from_toml(&dup).unwrap().validate(),
-        Err(SpecError::Duplicate { .. })
+        WorldSpec::from_toml(&typo),
+        Err(SpecError::Toml(_))
     ));
-}
-
-/// A TOML rendering of a spec, written by hand so the crate needs only
-/// TOML parsing.
-fn toml_text(s: &WorldSpec) -> String {
-    let mut t = format!(
-        "[hmc]\nuserid = \"{}\"\npassword = \"{}\"\n\n[cpc]\nname = \"{}\"\nifl = {}\nmemory_mib = {}\n\n",
-        s.hmc.userid, s.hmc.password, s.cpc.name, s.cpc.ifl, s.cpc.memory_mib
-    );
-    for f in &s.fabrics {
-        t += &format!("[[fabric]]\nname = \"{}\"\nwwn = \"{}\"\n\n", f.name, f.wwn);
-    }
-    for a in &s.adapters {
-        let ports: Vec<String> = a.ports.iter().map(|p| format!("\"{p}\"")).collect();
-        t += &format!(
-            "[[adapter]]\nname = \"{}\"\npchid = \"{}\"\ntype = \"{}\"\nports = [{}]\n\n",
-            a.name,
-            a.pchid,
-            a.adapter_type,
-            ports.join(", ")
-        );
-    }
-    let ports = |ps: &[dpm_sim::FabricPort]| {
-        ps.iter()
-            .map(|p| format!("{{ wwpn = \"{}\", fabric = \"{}\" }}", p.wwpn, p.fabric))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    t += &format!(
-        "[storage]\nname = \"{}\"\nnode_ports = [{}]\ntarget_ports = [{}]\n\n",
-        s.storage.name,
-        ports(&s.storage.node_ports),
-        ports(&s.storage.target_ports)
-    );
-    for i in &s.images {
-        t += &format!("[[image]]\nid = \"{}\"\nname = \"{}\"\n\n", i.id, i.name);
-    }
-    t
+    let bad_wwpn = DEFAULT_TOML.replace("500507680b2255ac", "5005");
+    assert!(matches!(
+        WorldSpec::from_toml(&bad_wwpn),
+        Err(SpecError::Toml(_))
+    ));
+    let no_ports = DEFAULT_TOML.replace("ports = [\"A\"]", "ports = []");
+    assert!(matches!(
+        WorldSpec::from_toml(&no_ports).unwrap().validate(),
+        Err(SpecError::Invalid { .. })
+    ));
 }
