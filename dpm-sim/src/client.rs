@@ -68,71 +68,102 @@ impl SimHmc {
         uri: &str,
         f: impl FnOnce(&mut World) -> Result<T, HmcError>,
     ) -> Result<T, HmcError> {
-        let session = self.session();
-        let mut w = lock(&self.world);
-        if let Some(fault) = w.enter(op) {
-            return Err(refuse(
-                method,
-                uri,
-                fault.status,
-                fault.reason,
-                fault.message,
-            ));
-        }
-        w.check_session(session.as_deref(), method, uri)?;
-        let out = f(&mut w);
-        if let Err(e) = &out {
-            tracing::debug!(op = %op, error = %e, "dpm-sim refused");
-        }
-        out
+        hmc_call(&self.world, op, self.session().as_deref(), method, uri, f)
     }
+}
+
+/// One HMC request against the world: settle due transitions, count it,
+/// answer an armed fault, check the session, run it. The in-memory client
+/// and the HTTP server both go through here.
+pub(crate) fn hmc_call<T>(
+    world: &Mutex<World>,
+    op: Op,
+    session: Option<&str>,
+    method: &'static str,
+    uri: &str,
+    f: impl FnOnce(&mut World) -> Result<T, HmcError>,
+) -> Result<T, HmcError> {
+    let mut w = lock(world);
+    if let Some(fault) = w.enter(op) {
+        return Err(refuse(
+            method,
+            uri,
+            fault.status,
+            fault.reason,
+            fault.message,
+        ));
+    }
+    if !matches!(op, Op::Logon | Op::ApiVersion) {
+        w.check_session(session, method, uri)?;
+    }
+    let out = f(&mut w);
+    if let Err(e) = &out {
+        tracing::debug!(op = %op, error = %e, "dpm-sim refused");
+    }
+    out
+}
+
+/// One Cinder request against the world, scoped to a project.
+pub(crate) fn cinder_call<T>(
+    world: &Mutex<World>,
+    op: Op,
+    project: &str,
+    f: impl FnOnce(&mut World, &str) -> Result<T, CinderError>,
+) -> Result<T, CinderError> {
+    let mut w = lock(world);
+    if let Some(fault) = w.enter(op) {
+        return Err(CinderError::api(op.name(), fault.status, fault.message));
+    }
+    if !w.projects.iter().any(|p| p == project) {
+        return Err(CinderError::api(
+            op.name(),
+            401,
+            format!("The project {project} does not exist."),
+        ));
+    }
+    let out = f(&mut w, project);
+    if let Err(e) = &out {
+        tracing::debug!(op = %op, error = %e, "dpm-sim refused");
+    }
+    out
 }
 
 #[async_trait]
 impl HmcApi for SimHmc {
     async fn logon(&self) -> Result<LogonResponse, HmcError> {
-        let mut w = lock(&self.world);
-        if let Some(fault) = w.enter(Op::Logon) {
-            return Err(refuse(
-                "POST",
-                "/api/sessions",
-                fault.status,
-                fault.reason,
-                fault.message,
-            ));
-        }
-        let r = w.logon(&self.credentials.userid, self.credentials.password.expose())?;
+        let (userid, password) = (&self.credentials.userid, self.credentials.password.expose());
+        let r = hmc_call(&self.world, Op::Logon, None, "POST", "/api/sessions", |w| {
+            w.logon(userid, password)
+        })?;
         *self.session.lock().unwrap_or_else(|e| e.into_inner()) =
             Some(r.api_session.expose().to_owned());
         Ok(r)
     }
 
     async fn logoff(&self) -> Result<(), HmcError> {
-        let uri = "/api/sessions/this-session";
-        self.call(Op::Logoff, "DELETE", uri, |_| Ok(()))?;
-        if let Some(s) = self
-            .session
+        let session = self.session();
+        self.call(Op::Logoff, "DELETE", "/api/sessions/this-session", |w| {
+            if let Some(s) = &session {
+                w.logoff(s);
+            }
+            Ok(())
+        })?;
+        self.session
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .take()
-        {
-            lock(&self.world).logoff(&s);
-        }
+            .take();
         Ok(())
     }
 
     async fn api_version(&self) -> Result<ApiVersion, HmcError> {
-        let mut w = lock(&self.world);
-        if let Some(fault) = w.enter(Op::ApiVersion) {
-            return Err(refuse(
-                "GET",
-                "/api/version",
-                fault.status,
-                fault.reason,
-                fault.message,
-            ));
-        }
-        Ok(w.api_version())
+        hmc_call(
+            &self.world,
+            Op::ApiVersion,
+            None,
+            "GET",
+            "/api/version",
+            |w| Ok(w.api_version()),
+        )
     }
 
     async fn list_cpcs(&self, name: Option<&str>) -> Result<Vec<CpcSummary>, HmcError> {
@@ -263,22 +294,7 @@ impl SimCinder {
         op: Op,
         f: impl FnOnce(&mut World, &str) -> Result<T, CinderError>,
     ) -> Result<T, CinderError> {
-        let mut w = lock(&self.world);
-        if let Some(fault) = w.enter(op) {
-            return Err(CinderError::api(op.name(), fault.status, fault.message));
-        }
-        if !w.projects.contains(&self.project) {
-            return Err(CinderError::api(
-                op.name(),
-                401,
-                format!("The project {} does not exist.", self.project),
-            ));
-        }
-        let out = f(&mut w, &self.project);
-        if let Err(e) = &out {
-            tracing::debug!(op = %op, error = %e, "dpm-sim refused");
-        }
-        out
+        cinder_call(&self.world, op, &self.project, f)
     }
 }
 
