@@ -33,6 +33,10 @@ pub struct AttachmentFilter {
 /// ```
 #[async_trait]
 pub trait CinderApi: Send + Sync {
+    /// Whether the server has the attachments API of microversion 3.44.
+    /// When it does not, callers use the legacy volume actions.
+    async fn attachments_api(&self) -> Result<bool, CinderError>;
+
     /// `GET /volumes/{id}`.
     async fn get_volume(&self, id: &VolumeId) -> Result<Volume, CinderError>;
     /// `GET /volumes/detail`.

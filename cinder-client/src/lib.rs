@@ -33,12 +33,16 @@
 mod api;
 mod connection;
 mod error;
+#[cfg(feature = "http")]
+mod http;
 mod ids;
 mod types;
 
 pub use api::{AttachmentFilter, CinderApi};
 pub use connection::{ConnectionInfo, FcConnection, FcData, FcInfoError, FcTarget, FIBRE_CHANNEL};
 pub use error::{CinderError, FaultKind};
+#[cfg(feature = "http")]
+pub use http::{CinderAuth, CinderHttpConfig, CinderSetupError, HttpCinder, Secret, MICROVERSION};
 pub use ids::{AttachmentId, IdError, ImageId, InstanceId, VolumeId};
 pub use types::{
     AttachStatus, Attachment, Connector, Volume, VolumeAttachment, VolumeCreate, VolumeStatus,

@@ -283,6 +283,9 @@ impl<C> NarratedCinder<C> {
 
 #[async_trait]
 impl<C: CinderApi> CinderApi for NarratedCinder<C> {
+    async fn attachments_api(&self) -> Result<bool, CinderError> {
+        self.inner.attachments_api().await
+    }
     async fn get_volume(&self, id: &VolumeId) -> Result<Volume, CinderError> {
         self.inner.get_volume(id).await
     }

@@ -300,6 +300,10 @@ impl SimCinder {
 
 #[async_trait]
 impl CinderApi for SimCinder {
+    async fn attachments_api(&self) -> Result<bool, CinderError> {
+        Ok(lock(&self.world).cinder_max >= (3, 44))
+    }
+
     async fn get_volume(&self, id: &VolumeId) -> Result<Volume, CinderError> {
         self.call(Op::GetVolume, |w, p| w.get_volume(p, id))
     }

@@ -40,6 +40,8 @@ mod client;
 mod clock;
 mod hmc;
 mod ops;
+#[cfg(feature = "serve")]
+mod serve;
 mod sim;
 mod spec;
 mod storage;
@@ -48,13 +50,18 @@ mod world;
 pub use client::{SimCinder, SimHmc};
 pub use clock::ClockMode;
 pub use ops::{Counters, Op, Side};
+#[cfg(feature = "serve")]
+pub use serve::{
+    AdapterInfo, CinderEndpoint, CpcInfo, Endpoints, HmcEndpoint, ImageInfo, KeystoneEndpoint,
+    ServeConfig, ServeError, Server,
+};
 pub use sim::{
     AttachmentView, FcpAdapterInfo, GuestPath, HbaView, PartitionView, Sim, VolumeView,
     WorldSnapshot,
 };
 pub use spec::{
-    AdapterSpec, CpcSpec, FabricPort, FabricSpec, HmcSpec, ImageSpec, ProjectSpec, SpecError,
-    StorageSpec, Timings, WorldSpec,
+    AdapterSpec, CinderSpec, CpcSpec, FabricPort, FabricSpec, HmcSpec, ImageSpec, KeystoneSpec,
+    ProjectSpec, SpecError, StorageSpec, Timings, WorldSpec,
 };
 pub use storage::{Host, StorageEvent, Zone};
 pub use world::Fault;

@@ -156,6 +156,12 @@ impl Sim {
         })
     }
 
+    /// The shared world, for the HTTP layer.
+    #[cfg(feature = "serve")]
+    pub(crate) fn world(&self) -> Arc<Mutex<World>> {
+        self.world.clone()
+    }
+
     /// The spec the world was built from.
     pub fn spec(&self) -> &WorldSpec {
         &self.spec

@@ -75,6 +75,12 @@ pub struct WorldSpec {
     /// HMC logon credentials the simulator accepts.
     #[serde(default)]
     pub hmc: HmcSpec,
+    /// The Keystone user the simulator accepts.
+    #[serde(default)]
+    pub keystone: KeystoneSpec,
+    /// What the simulated Cinder offers.
+    #[serde(default)]
+    pub cinder: CinderSpec,
     /// The CPC.
     pub cpc: CpcSpec,
     /// SAN fabrics.
@@ -112,6 +118,61 @@ impl Default for HmcSpec {
             userid: "admin".into(),
             password: "dpm-sim-password".into(),
         }
+    }
+}
+
+/// The Keystone user (in domain `Default`) and its tokens.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KeystoneSpec {
+    /// User name.
+    pub username: String,
+    /// Password.
+    pub password: String,
+    /// How long a token lives, in seconds.
+    pub token_lifetime_s: u64,
+}
+
+impl Default for KeystoneSpec {
+    fn default() -> Self {
+        Self {
+            username: "admin".into(),
+            password: "dpm-sim-password".into(),
+            token_lifetime_s: 3600,
+        }
+    }
+}
+
+/// What the simulated Cinder offers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CinderSpec {
+    /// The highest microversion, "3.N" (3.71 by default; below 3.44 there
+    /// is no complete attachments API and clients use the legacy actions).
+    pub max_microversion: String,
+}
+
+impl Default for CinderSpec {
+    fn default() -> Self {
+        Self {
+            max_microversion: "3.71".into(),
+        }
+    }
+}
+
+impl CinderSpec {
+    /// The highest microversion as (3, N).
+    pub fn max(&self) -> Result<(u32, u32), SpecError> {
+        self.max_microversion
+            .split_once('.')
+            .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
+            .filter(|v: &(u32, u32)| v.0 == 3)
+            .ok_or_else(|| SpecError::Invalid {
+                what: format!(
+                    "cinder max_microversion {:?} is not 3.N",
+                    self.max_microversion
+                ),
+            })
     }
 }
 
@@ -231,6 +292,24 @@ pub struct ProjectSpec {
     pub name: String,
 }
 
+impl ProjectSpec {
+    /// The project id Keystone reports: 32 hex digits derived from the name,
+    /// so that it is the same in every run.
+    pub fn id(&self) -> String {
+        // FNV-1a, twice with different offsets, for 128 bits.
+        let h = |offset: u64| {
+            self.name.bytes().fold(offset, |acc, b| {
+                (acc ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+            })
+        };
+        format!(
+            "{:016x}{:016x}",
+            h(0xcbf2_9ce4_8422_2325),
+            h(0x6c62_272e_07bb_0142)
+        )
+    }
+}
+
 fn default_projects() -> Vec<ProjectSpec> {
     vec![ProjectSpec {
         name: "demo".into(),
@@ -293,6 +372,8 @@ impl Default for WorldSpec {
         };
         Self {
             hmc: HmcSpec::default(),
+            keystone: KeystoneSpec::default(),
+            cinder: CinderSpec::default(),
             cpc: CpcSpec {
                 name: "CPC1".into(),
                 ifl: 8,
@@ -453,6 +534,7 @@ impl WorldSpec {
         {
             self.fabric_index(&p.fabric, &format!("storage port {}", p.wwpn))?;
         }
+        self.cinder.max()?;
         if self.cpc.memory_mib == 0 || self.cpc.ifl == 0 {
             return Err(SpecError::Invalid {
                 what: "the CPC needs IFLs and memory".into(),

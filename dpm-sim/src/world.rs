@@ -161,6 +161,8 @@ pub(crate) struct World {
     pub storage: Storage,
     pub images: BTreeMap<ImageId, String>,
     pub projects: Vec<String>,
+    /// Cinder's highest microversion.
+    pub cinder_max: (u32, u32),
     pub volumes: BTreeMap<VolumeId, VolumeState>,
     pub attachments: BTreeMap<AttachmentId, AttachmentState>,
     pub pending: Vec<Pending>,
@@ -204,6 +206,7 @@ impl World {
                 .map(|i| (i.id.clone(), i.name.clone()))
                 .collect(),
             projects: spec.projects.iter().map(|p| p.name.clone()).collect(),
+            cinder_max: spec.cinder.max()?,
             volumes: BTreeMap::new(),
             attachments: BTreeMap::new(),
             pending: Vec::new(),

@@ -29,6 +29,8 @@
 
 mod api;
 mod error;
+#[cfg(feature = "http")]
+mod http;
 mod ids;
 mod job;
 mod secret;
@@ -37,6 +39,8 @@ mod wire;
 
 pub use api::{AdapterFilter, HmcApi, PartitionFilter};
 pub use error::{HmcError, Sent};
+#[cfg(feature = "http")]
+pub use http::{HttpConfig, HttpHmc, HttpSetupError, TlsVerify};
 pub use ids::{AdapterUri, CpcUri, HbaUri, JobUri, PartitionUri, StoragePortUri, UriError};
 pub use job::{wait_for_job, PollPolicy};
 pub use secret::Secret;

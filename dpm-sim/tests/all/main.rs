@@ -4,6 +4,7 @@
 
 mod boot;
 mod cinder;
+mod conformance;
 mod hmc;
 mod spec;
 mod storage;

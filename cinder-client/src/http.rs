@@ -1,0 +1,731 @@
+//! `HttpCinder`: Cinder v3 over HTTP(S), with Keystone v3 password auth.
+//!
+//! - Keystone: a project-scoped token from `POST /v3/auth/tokens`; the
+//!   volume endpoint is the catalog's `block-storage`, `volumev3` or
+//!   `volume` entry (public interface). The token is renewed before it
+//!   expires (its lifetime is read from the token itself, so clock skew does
+//!   not matter) and once on a 401.
+//! - Without Keystone ([`CinderAuth::NoAuth`]) it talks to a given endpoint.
+//! - The server's version range is read first; requests send
+//!   `OpenStack-API-Version: volume 3.44` when the server has it, and
+//!   [`CinderApi::attachments_api`] tells callers to use the legacy actions
+//!   when it does not.
+//! - Errors come from Cinder's and Keystone's error bodies. Tokens and the
+//!   password never appear in logs or `Debug`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use reqwest::{Method, StatusCode, Url};
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+use crate::api::{AttachmentFilter, CinderApi};
+use crate::connection::ConnectionInfo;
+use crate::error::{CinderError, FaultKind};
+use crate::ids::{AttachmentId, InstanceId, VolumeId};
+use crate::types::{Attachment, Connector, Volume, VolumeCreate};
+
+/// The microversion this client asks for.
+pub const MICROVERSION: (u32, u32) = (3, 44);
+
+/// A string never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+    /// The text, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// How to authenticate.
+#[derive(Debug, Clone)]
+pub enum CinderAuth {
+    /// Keystone v3 password auth, scoped to a project.
+    Keystone {
+        /// e.g. `http://keystone:5000/v3`.
+        auth_url: String,
+        /// User name.
+        username: String,
+        /// Password.
+        password: Secret,
+        /// Project name.
+        project_name: String,
+        /// User domain name (`Default`).
+        user_domain_name: String,
+        /// Project domain name (`Default`).
+        project_domain_name: String,
+    },
+    /// No auth: a Cinder endpoint that includes the project
+    /// (`http://cinder:8776/v3/<project id>`).
+    NoAuth {
+        /// The endpoint.
+        endpoint: String,
+    },
+}
+
+/// How an [`HttpCinder`] connects.
+#[derive(Debug, Clone)]
+pub struct CinderHttpConfig {
+    /// Authentication.
+    pub auth: CinderAuth,
+    /// Use this volume endpoint instead of the catalog's.
+    pub endpoint_override: Option<String>,
+    /// Trust only this CA file for https endpoints.
+    pub ca_file: Option<PathBuf>,
+    /// Timeout of one request.
+    pub request_timeout: Duration,
+}
+
+impl CinderHttpConfig {
+    /// Defaults: 60 s per request, system roots.
+    pub fn new(auth: CinderAuth) -> Self {
+        Self {
+            auth,
+            endpoint_override: None,
+            ca_file: None,
+            request_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// The client could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum CinderSetupError {
+    /// A URL does not parse.
+    #[error("{what} {url:?} is not an http(s) URL")]
+    BadUrl {
+        /// Which URL.
+        what: &'static str,
+        /// The URL.
+        url: String,
+    },
+    /// The CA file is not usable.
+    #[error("cannot use CA file {path}: {reason}")]
+    CaFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The HTTP stack refused the configuration.
+    #[error("cannot build the HTTP client")]
+    Build(#[source] reqwest::Error),
+}
+
+#[derive(Debug, Default)]
+struct State {
+    token: Option<Secret>,
+    renew_at: Option<Instant>,
+    endpoint: Option<Url>,
+    version: Option<(u32, u32)>,
+}
+
+/// Cinder over HTTP.
+pub struct HttpCinder {
+    http: reqwest::Client,
+    cfg: CinderHttpConfig,
+    state: Mutex<State>,
+}
+
+impl std::fmt::Debug for HttpCinder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpCinder")
+            .field("auth", &self.cfg.auth)
+            .finish_non_exhaustive()
+    }
+}
+
+fn parse_url(what: &'static str, s: &str) -> Result<Url, CinderSetupError> {
+    Url::parse(s.trim_end_matches('/'))
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .ok_or_else(|| CinderSetupError::BadUrl {
+            what,
+            url: s.into(),
+        })
+}
+
+fn transport(op: &str, e: reqwest::Error) -> CinderError {
+    CinderError::Transport {
+        operation: op.into(),
+        maybe_sent: !e.is_connect(),
+        source: Box::new(e),
+    }
+}
+
+/// An error answer, from Cinder's `{"<fault>": {"code", "message"}}` or
+/// Keystone's `{"error": {"code", "title", "message"}}`.
+fn api_error(op: &str, status: StatusCode, text: &str) -> CinderError {
+    let message = serde_json::from_str::<Value>(text)
+        .ok()
+        .and_then(|v| {
+            let inner = v.as_object()?.values().next()?.clone();
+            inner.get("message")?.as_str().map(str::to_owned)
+        })
+        .unwrap_or_else(|| format!("HTTP {status} without an error body"));
+    CinderError::Api {
+        operation: op.into(),
+        status: status.as_u16(),
+        kind: FaultKind::for_status(status.as_u16()),
+        message,
+    }
+}
+
+fn decode<T: DeserializeOwned>(op: &str, v: Value) -> Result<T, CinderError> {
+    serde_json::from_value(v).map_err(|source| CinderError::Decode {
+        operation: op.into(),
+        source,
+    })
+}
+
+/// Parses an ISO 8601 UTC time (`2026-11-25T10:00:00.000000Z`) to seconds
+/// since 1970, for the difference between `expires_at` and `issued_at`.
+fn iso_seconds(s: &str) -> Option<i64> {
+    let (date, time) = s.trim_end_matches('Z').split_once('T')?;
+    let mut d = date.split('-').map(|x| x.parse::<i64>().ok());
+    let (y, m, dd) = (d.next()??, d.next()??, d.next()??);
+    let mut t = time.split(':');
+    let (hh, mm) = (
+        t.next()?.parse::<i64>().ok()?,
+        t.next()?.parse::<i64>().ok()?,
+    );
+    let ss = t.next()?.split('.').next()?.parse::<i64>().ok()?;
+    // Days from civil (Howard Hinnant).
+    let y2 = if m <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + dd - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
+}
+
+impl HttpCinder {
+    /// Builds the client; nothing is sent until the first request.
+    pub fn new(cfg: CinderHttpConfig) -> Result<Self, CinderSetupError> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        match &cfg.auth {
+            CinderAuth::Keystone { auth_url, .. } => {
+                drop(parse_url("Keystone auth_url", auth_url)?)
+            }
+            CinderAuth::NoAuth { endpoint } => drop(parse_url("Cinder endpoint", endpoint)?),
+        }
+        if let Some(e) = &cfg.endpoint_override {
+            parse_url("Cinder endpoint", e)?;
+        }
+        let mut b = reqwest::Client::builder()
+            .timeout(cfg.request_timeout)
+            .connect_timeout(Duration::from_secs(10))
+            .no_proxy()
+            .user_agent(concat!("dpm-cinder-client/", env!("CARGO_PKG_VERSION")));
+        if let Some(path) = &cfg.ca_file {
+            let ca = |reason: String| CinderSetupError::CaFile {
+                path: path.clone(),
+                reason,
+            };
+            let pem = std::fs::read(path).map_err(|e| ca(e.to_string()))?;
+            let certs =
+                reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| ca(e.to_string()))?;
+            b = b.tls_certs_only(certs);
+        }
+        Ok(Self {
+            http: b.build().map_err(CinderSetupError::Build)?,
+            cfg,
+            state: Mutex::new(State::default()),
+        })
+    }
+
+    /// Gets a token and the endpoint when there is none or it is due for
+    /// renewal; then the server's version range.
+    async fn ready(&self, force: bool) -> Result<(Url, Option<Secret>, (u32, u32)), CinderError> {
+        let mut st = self.state.lock().await;
+        let due = st.renew_at.is_some_and(|t| Instant::now() >= t);
+        if force || st.endpoint.is_none() || due {
+            match &self.cfg.auth {
+                CinderAuth::NoAuth { endpoint } => {
+                    st.endpoint = Url::parse(endpoint.trim_end_matches('/')).ok();
+                }
+                CinderAuth::Keystone { .. } => {
+                    let (token, endpoint, lifetime) = self.authenticate().await?;
+                    st.token = Some(token);
+                    st.endpoint = Some(endpoint);
+                    // Renew at 90% of the lifetime, or a minute before.
+                    let early = (lifetime / 10)
+                        .max(Duration::from_secs(1))
+                        .min(Duration::from_secs(60));
+                    st.renew_at = Some(Instant::now() + lifetime.saturating_sub(early));
+                }
+            }
+            if let Some(o) = &self.cfg.endpoint_override {
+                st.endpoint = Url::parse(o.trim_end_matches('/')).ok();
+            }
+        }
+        let endpoint = st.endpoint.clone().ok_or_else(|| {
+            CinderError::api("find the volume endpoint", 500, "no usable Cinder endpoint")
+        })?;
+        if st.version.is_none() {
+            st.version = Some(self.discover(&endpoint, st.token.as_ref()).await?);
+        }
+        Ok((endpoint, st.token.clone(), st.version.unwrap_or((3, 0))))
+    }
+
+    async fn authenticate(&self) -> Result<(Secret, Url, Duration), CinderError> {
+        let CinderAuth::Keystone {
+            auth_url,
+            username,
+            password,
+            project_name,
+            user_domain_name,
+            project_domain_name,
+        } = &self.cfg.auth
+        else {
+            return Err(CinderError::api(
+                "authenticate",
+                500,
+                "no Keystone configured",
+            ));
+        };
+        let op = "Keystone authentication";
+        let body = json!({"auth": {
+            "identity": {"methods": ["password"], "password": {"user": {
+                "name": username, "domain": {"name": user_domain_name}, "password": password.expose()}}},
+            "scope": {"project": {"name": project_name, "domain": {"name": project_domain_name}}}}});
+        let url = format!("{}/auth/tokens", auth_url.trim_end_matches('/'));
+        let resp = self
+            .http
+            .post(&url)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| transport(op, e))?;
+        let status = resp.status();
+        let token = resp
+            .headers()
+            .get("x-subject-token")
+            .and_then(|v| v.to_str().ok())
+            .map(Secret::new);
+        let text = resp.text().await.map_err(|e| transport(op, e))?;
+        if !status.is_success() {
+            return Err(api_error(op, status, &text));
+        }
+        let token = token
+            .ok_or_else(|| CinderError::api(op, 500, "Keystone returned no X-Subject-Token"))?;
+        let v: Value = serde_json::from_str(&text).map_err(|source| CinderError::Decode {
+            operation: op.into(),
+            source,
+        })?;
+        let t = &v["token"];
+        let lifetime = match (
+            t["issued_at"].as_str().and_then(iso_seconds),
+            t["expires_at"].as_str().and_then(iso_seconds),
+        ) {
+            (Some(i), Some(e)) if e > i => Duration::from_secs((e - i) as u64),
+            _ => Duration::from_secs(3600),
+        };
+        let endpoint = t["catalog"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|s| {
+                matches!(
+                    s["type"].as_str(),
+                    Some("block-storage" | "volumev3" | "volume")
+                )
+            })
+            .flat_map(|s| s["endpoints"].as_array().cloned().unwrap_or_default())
+            .find(|e| e["interface"].as_str() == Some("public"))
+            .and_then(|e| e["url"].as_str().map(str::to_owned))
+            .ok_or_else(|| {
+                CinderError::api(
+                    op,
+                    500,
+                    "the Keystone catalog has no public block-storage endpoint",
+                )
+            })?;
+        let endpoint = Url::parse(endpoint.trim_end_matches('/')).map_err(|_| {
+            CinderError::api(op, 500, format!("bad block-storage endpoint {endpoint:?}"))
+        })?;
+        tracing::debug!(endpoint = %endpoint, lifetime_s = lifetime.as_secs(), "authenticated with Keystone");
+        Ok((token, endpoint, lifetime))
+    }
+
+    /// Reads the server's highest microversion from the version document
+    /// at the endpoint's root.
+    async fn discover(
+        &self,
+        endpoint: &Url,
+        token: Option<&Secret>,
+    ) -> Result<(u32, u32), CinderError> {
+        let op = "Cinder version discovery";
+        let mut root = endpoint.clone();
+        root.set_path("/");
+        let mut rb = self.http.get(root);
+        if let Some(t) = token {
+            rb = rb.header("x-auth-token", t.expose());
+        }
+        let resp = rb.send().await.map_err(|e| transport(op, e))?;
+        let status = resp.status();
+        let text = resp.text().await.map_err(|e| transport(op, e))?;
+        if !(status.is_success() || status == StatusCode::MULTIPLE_CHOICES) {
+            return Err(api_error(op, status, &text));
+        }
+        let v: Value = serde_json::from_str(&text).map_err(|source| CinderError::Decode {
+            operation: op.into(),
+            source,
+        })?;
+        let best = v["versions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|x| x["version"].as_str())
+            .filter_map(|s| {
+                s.split_once('.')
+                    .and_then(|(a, b)| Some((a.parse::<u32>().ok()?, b.parse::<u32>().ok()?)))
+            })
+            .max()
+            .unwrap_or((3, 0));
+        Ok(best)
+    }
+
+    /// One request; renews the token and resends once on a 401.
+    async fn call(
+        &self,
+        op: &str,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<Value>,
+    ) -> Result<Value, CinderError> {
+        let mut renewed = false;
+        loop {
+            let (endpoint, token, version) = self.ready(false).await?;
+            let mut url = endpoint.clone();
+            url.set_path(&format!(
+                "{}/{}",
+                endpoint.path().trim_end_matches('/'),
+                path.trim_start_matches('/')
+            ));
+            if !query.is_empty() {
+                let mut q = url.query_pairs_mut();
+                for (k, v) in query {
+                    q.append_pair(k, v);
+                }
+            }
+            let mv = version.min(MICROVERSION);
+            let mut rb = self
+                .http
+                .request(method.clone(), url)
+                .header("accept", "application/json")
+                .header("openstack-api-version", format!("volume {}.{}", mv.0, mv.1));
+            if let Some(t) = &token {
+                rb = rb.header("x-auth-token", t.expose());
+            }
+            if let Some(b) = &body {
+                rb = rb.json(b);
+            }
+            let resp = rb.send().await.map_err(|e| transport(op, e))?;
+            let status = resp.status();
+            let text = resp.text().await.map_err(|e| transport(op, e))?;
+            if status == StatusCode::UNAUTHORIZED && !renewed && token.is_some() {
+                renewed = true;
+                self.ready(true).await?;
+                continue;
+            }
+            if !status.is_success() {
+                return Err(api_error(op, status, &text));
+            }
+            if text.trim().is_empty() {
+                return Ok(Value::Null);
+            }
+            return serde_json::from_str(&text).map_err(|source| CinderError::Decode {
+                operation: op.into(),
+                source,
+            });
+        }
+    }
+
+    async fn action(&self, op: &str, volume: &VolumeId, body: Value) -> Result<Value, CinderError> {
+        self.call(
+            op,
+            Method::POST,
+            &format!("volumes/{volume}/action"),
+            &[],
+            Some(body),
+        )
+        .await
+    }
+}
+
+#[async_trait]
+impl CinderApi for HttpCinder {
+    async fn attachments_api(&self) -> Result<bool, CinderError> {
+        let (_, _, v) = self.ready(false).await?;
+        Ok(v >= MICROVERSION)
+    }
+
+    async fn get_volume(&self, id: &VolumeId) -> Result<Volume, CinderError> {
+        let v = self
+            .call(
+                "get volume",
+                Method::GET,
+                &format!("volumes/{id}"),
+                &[],
+                None,
+            )
+            .await?;
+        decode("get volume", v["volume"].clone())
+    }
+
+    async fn list_volumes(&self) -> Result<Vec<Volume>, CinderError> {
+        let v = self
+            .call("list volumes", Method::GET, "volumes/detail", &[], None)
+            .await?;
+        decode("list volumes", v["volumes"].clone())
+    }
+
+    async fn create_volume(&self, req: &VolumeCreate) -> Result<Volume, CinderError> {
+        let v = self
+            .call(
+                "create volume",
+                Method::POST,
+                "volumes",
+                &[],
+                Some(json!({ "volume": req })),
+            )
+            .await?;
+        decode("create volume", v["volume"].clone())
+    }
+
+    async fn delete_volume(&self, id: &VolumeId) -> Result<(), CinderError> {
+        self.call(
+            "delete volume",
+            Method::DELETE,
+            &format!("volumes/{id}"),
+            &[],
+            None,
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn create_attachment(
+        &self,
+        volume: &VolumeId,
+        instance: &InstanceId,
+        connector: Option<&Connector>,
+    ) -> Result<Attachment, CinderError> {
+        let body = json!({"attachment": {"volume_uuid": volume, "instance_uuid": instance, "connector": connector}});
+        let v = self
+            .call(
+                "create attachment",
+                Method::POST,
+                "attachments",
+                &[],
+                Some(body),
+            )
+            .await?;
+        decode("create attachment", v["attachment"].clone())
+    }
+
+    async fn update_attachment(
+        &self,
+        id: &AttachmentId,
+        connector: &Connector,
+    ) -> Result<Attachment, CinderError> {
+        let body = json!({"attachment": {"connector": connector}});
+        let v = self
+            .call(
+                "update attachment",
+                Method::PUT,
+                &format!("attachments/{id}"),
+                &[],
+                Some(body),
+            )
+            .await?;
+        decode("update attachment", v["attachment"].clone())
+    }
+
+    async fn complete_attachment(&self, id: &AttachmentId) -> Result<(), CinderError> {
+        self.call(
+            "complete attachment",
+            Method::POST,
+            &format!("attachments/{id}/action"),
+            &[],
+            Some(json!({"os-complete": null})),
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn delete_attachment(&self, id: &AttachmentId) -> Result<Vec<Attachment>, CinderError> {
+        let v = self
+            .call(
+                "delete attachment",
+                Method::DELETE,
+                &format!("attachments/{id}"),
+                &[],
+                None,
+            )
+            .await?;
+        decode(
+            "delete attachment",
+            v.get("attachments").cloned().unwrap_or(json!([])),
+        )
+    }
+
+    async fn get_attachment(&self, id: &AttachmentId) -> Result<Attachment, CinderError> {
+        let v = self
+            .call(
+                "get attachment",
+                Method::GET,
+                &format!("attachments/{id}"),
+                &[],
+                None,
+            )
+            .await?;
+        decode("get attachment", v["attachment"].clone())
+    }
+
+    async fn list_attachments(
+        &self,
+        filter: &AttachmentFilter,
+    ) -> Result<Vec<Attachment>, CinderError> {
+        let mut q = Vec::new();
+        if let Some(v) = &filter.volume_id {
+            q.push(("volume_id", v.to_string()));
+        }
+        if let Some(i) = &filter.instance_id {
+            q.push(("instance_id", i.to_string()));
+        }
+        let v = self
+            .call(
+                "list attachments",
+                Method::GET,
+                "attachments/detail",
+                &q,
+                None,
+            )
+            .await?;
+        decode("list attachments", v["attachments"].clone())
+    }
+
+    async fn reserve(&self, volume: &VolumeId) -> Result<(), CinderError> {
+        self.action("os-reserve", volume, json!({"os-reserve": null}))
+            .await
+            .map(drop)
+    }
+
+    async fn unreserve(&self, volume: &VolumeId) -> Result<(), CinderError> {
+        self.action("os-unreserve", volume, json!({"os-unreserve": null}))
+            .await
+            .map(drop)
+    }
+
+    async fn initialize_connection(
+        &self,
+        volume: &VolumeId,
+        connector: &Connector,
+    ) -> Result<ConnectionInfo, CinderError> {
+        let v = self
+            .action(
+                "os-initialize_connection",
+                volume,
+                json!({"os-initialize_connection": {"connector": connector}}),
+            )
+            .await?;
+        decode("os-initialize_connection", v["connection_info"].clone())
+    }
+
+    async fn attach(
+        &self,
+        volume: &VolumeId,
+        instance: &InstanceId,
+        mountpoint: &str,
+        host_name: Option<&str>,
+    ) -> Result<(), CinderError> {
+        let body = json!({"os-attach": {"instance_uuid": instance, "mountpoint": mountpoint, "mode": "rw", "host_name": host_name}});
+        self.action("os-attach", volume, body).await.map(drop)
+    }
+
+    async fn begin_detaching(&self, volume: &VolumeId) -> Result<(), CinderError> {
+        self.action(
+            "os-begin_detaching",
+            volume,
+            json!({"os-begin_detaching": null}),
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn roll_detaching(&self, volume: &VolumeId) -> Result<(), CinderError> {
+        self.action(
+            "os-roll_detaching",
+            volume,
+            json!({"os-roll_detaching": null}),
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn terminate_connection(
+        &self,
+        volume: &VolumeId,
+        connector: &Connector,
+    ) -> Result<(), CinderError> {
+        self.action(
+            "os-terminate_connection",
+            volume,
+            json!({"os-terminate_connection": {"connector": connector}}),
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn detach(
+        &self,
+        volume: &VolumeId,
+        attachment: &AttachmentId,
+    ) -> Result<(), CinderError> {
+        self.action(
+            "os-detach",
+            volume,
+            json!({"os-detach": {"attachment_id": attachment}}),
+        )
+        .await
+        .map(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::iso_seconds;
+
+    #[test]
+    fn iso_times() {
+        assert_eq!(iso_seconds("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(
+            iso_seconds("2026-01-01T01:00:00.000000Z"),
+            Some(1_767_229_200)
+        );
+        let a = iso_seconds("2026-11-25T09:00:00.000000Z").unwrap();
+        let b = iso_seconds("2026-11-25T10:00:00.123456Z").unwrap();
+        assert_eq!(b - a, 3600);
+        assert_eq!(iso_seconds("yesterday"), None);
+    }
+}

@@ -1,0 +1,106 @@
+//! `dpm-sim serve`: run a simulated DPM world as network services.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use dpm_sim::{ServeConfig, Sim, WorldSpec};
+
+const USAGE: &str = "\
+usage: dpm-sim serve [--world FILE] [--hmc-port N] [--keystone-port N] [--cinder-port N] [--state-dir DIR]
+
+Serves a simulated DPM world on 127.0.0.1: the HMC Web Services API over
+HTTPS (default port 6794), Keystone v3 (5000) and Cinder v3 (8776). Port 0
+picks a free port. When ready it prints one JSON line with the endpoints and
+credentials, and writes the same to DIR/endpoints.json (DIR defaults to
+./dpm-sim-state) with the CA certificate in DIR/ca.pem. It runs until
+SIGINT or SIGTERM.";
+
+struct Args {
+    world: Option<PathBuf>,
+    cfg: ServeConfig,
+}
+
+fn parse(args: &[String]) -> Result<Args, String> {
+    let mut it = args.iter();
+    if it.next().map(String::as_str) != Some("serve") {
+        return Err("the only command is `serve`".into());
+    }
+    let mut out = Args {
+        world: None,
+        cfg: ServeConfig::standard_ports("dpm-sim-state"),
+    };
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
+        let port = |v: &String| {
+            v.parse::<u16>()
+                .map_err(|_| format!("{flag} wants a port number, not {v:?}"))
+        };
+        match flag.as_str() {
+            "--world" => out.world = Some(PathBuf::from(value()?)),
+            "--hmc-port" => out.cfg.hmc_port = port(value()?)?,
+            "--keystone-port" => out.cfg.keystone_port = port(value()?)?,
+            "--cinder-port" => out.cfg.cinder_port = port(value()?)?,
+            "--state-dir" => out.cfg.state_dir = PathBuf::from(value()?),
+            other => return Err(format!("unknown option {other}")),
+        }
+    }
+    Ok(out)
+}
+
+async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    let spec = match &args.world {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read world file {}: {e}", path.display()))?;
+            WorldSpec::from_toml(&text)?
+        }
+        None => WorldSpec::default(),
+    };
+    let sim = Sim::new(spec)?;
+    let server = sim.serve(&args.cfg).await?;
+    println!("{}", serde_json::to_string(server.endpoints())?);
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r?,
+        _ = term.recv() => {},
+    }
+    server.shutdown().await;
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    if argv.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    let args = match parse(&argv) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("dpm-sim: {e}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("dpm-sim: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("dpm-sim: {e}");
+            let mut cause = e.source();
+            while let Some(c) = cause {
+                eprintln!("  because: {c}");
+                cause = c.source();
+            }
+            ExitCode::FAILURE
+        }
+    }
+}

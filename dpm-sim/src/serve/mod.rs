@@ -1,0 +1,380 @@
+//! `dpm-sim serve`: the in-memory world behind three listeners on
+//! 127.0.0.1: the HMC Web Services API over HTTPS (with a CA generated for
+//! the run), Keystone v3, and Cinder v3. Requests go through the same world
+//! operations, counters and faults as the in-memory clients.
+
+mod hmc;
+mod http;
+mod openstack;
+mod tls;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use serde::Serialize;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::world::World;
+use crate::Sim;
+
+/// Where to listen and where to write the CA and `endpoints.json`.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// HMC port (HTTPS); 0 picks a free one.
+    pub hmc_port: u16,
+    /// Keystone port; 0 picks a free one.
+    pub keystone_port: u16,
+    /// Cinder port; 0 picks a free one.
+    pub cinder_port: u16,
+    /// Directory for `ca.pem` and `endpoints.json`.
+    pub state_dir: PathBuf,
+}
+
+impl ServeConfig {
+    /// The real services' ports (6794, 5000, 8776).
+    pub fn standard_ports(state_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            hmc_port: 6794,
+            keystone_port: 5000,
+            cinder_port: 8776,
+            state_dir: state_dir.into(),
+        }
+    }
+
+    /// Free ports picked by the system.
+    pub fn any_ports(state_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            hmc_port: 0,
+            keystone_port: 0,
+            cinder_port: 0,
+            state_dir: state_dir.into(),
+        }
+    }
+}
+
+/// The server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// A port could not be bound.
+    #[error("could not listen on 127.0.0.1:{port}")]
+    Bind {
+        /// The port.
+        port: u16,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The certificates could not be made.
+    #[error("could not make the simulator's TLS certificates: {0}")]
+    Certificate(String),
+    /// The state directory could not be written.
+    #[error("could not write {path}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// How to reach the served world: printed as one JSON line and written to
+/// `endpoints.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct Endpoints {
+    /// The HMC.
+    pub hmc: HmcEndpoint,
+    /// Keystone.
+    pub keystone: KeystoneEndpoint,
+    /// Cinder.
+    pub cinder: CinderEndpoint,
+    /// The CPC.
+    pub cpc: CpcInfo,
+    /// The FCP adapters.
+    pub fcp_adapters: Vec<AdapterInfo>,
+    /// The images.
+    pub images: Vec<ImageInfo>,
+}
+
+/// The HMC endpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct HmcEndpoint {
+    /// `https://127.0.0.1:<port>`.
+    pub url: String,
+    /// User id.
+    pub userid: String,
+    /// Password (the simulator's; not a real secret).
+    pub password: String,
+    /// The CA file to verify the server with.
+    pub ca_cert: PathBuf,
+}
+
+/// The Keystone endpoint and user.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct KeystoneEndpoint {
+    /// `http://127.0.0.1:<port>/v3`.
+    pub auth_url: String,
+    /// User.
+    pub username: String,
+    /// Password.
+    pub password: String,
+    /// Project.
+    pub project_name: String,
+    /// `Default`.
+    pub user_domain_name: String,
+    /// `Default`.
+    pub project_domain_name: String,
+}
+
+/// The Cinder endpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct CinderEndpoint {
+    /// `http://127.0.0.1:<port>/v3/<project id>`.
+    pub endpoint: String,
+}
+
+/// The CPC.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct CpcInfo {
+    /// Name.
+    pub name: String,
+    /// Object id.
+    pub object_id: String,
+}
+
+/// An FCP adapter.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct AdapterInfo {
+    /// Object id.
+    pub object_id: String,
+    /// Number of ports.
+    pub ports: u32,
+}
+
+/// An image.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct ImageInfo {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+}
+
+/// A running server. Dropping it does not stop it; call
+/// [`Server::shutdown`].
+#[derive(Debug)]
+pub struct Server {
+    endpoints: Endpoints,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Server {
+    /// Where the services listen.
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.endpoints
+    }
+
+    /// Stops accepting, and waits for the listeners to end.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+}
+
+async fn bind(port: u16) -> Result<TcpListener, ServeError> {
+    TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))
+        .await
+        .map_err(|source| ServeError::Bind { port, source })
+}
+
+fn local_port(l: &TcpListener, asked: u16) -> u16 {
+    l.local_addr().map(|a| a.port()).unwrap_or(asked)
+}
+
+#[derive(Clone, Copy)]
+enum Api {
+    Hmc,
+    Keystone,
+    Cinder,
+}
+
+async fn handle(
+    api: Api,
+    world: Arc<Mutex<World>>,
+    ks: Arc<openstack::Keystone>,
+    req: hyper::Request<hyper::body::Incoming>,
+) -> Result<hyper::Response<http_body_util::Full<bytes::Bytes>>, hyper::Error> {
+    let req = http::Req::read(req).await?;
+    let resp = match api {
+        Api::Hmc => hmc::route(&world, &req),
+        Api::Keystone => openstack::keystone(&ks, &world, &req),
+        Api::Cinder => openstack::cinder(&ks, &world, &req),
+    };
+    tracing::debug!(method = %req.method, path = %req.path, status = resp.status, "dpm-sim served");
+    Ok(resp.into_hyper())
+}
+
+fn spawn_listener(
+    api: Api,
+    listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    world: Arc<Mutex<World>>,
+    ks: Arc<openstack::Keystone>,
+    mut stop: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let (stream, _) = tokio::select! {
+                r = listener.accept() => match r {
+                    Ok(c) => c,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accept failed");
+                        continue;
+                    }
+                },
+                _ = stop.changed() => return,
+            };
+            let (world, ks, tls) = (world.clone(), ks.clone(), tls.clone());
+            tokio::spawn(async move {
+                let svc = service_fn(move |req| handle(api, world.clone(), ks.clone(), req));
+                let http = hyper::server::conn::http1::Builder::new();
+                let result = match tls {
+                    Some(acceptor) => match acceptor.accept(stream).await {
+                        Ok(s) => http.serve_connection(TokioIo::new(s), svc).await,
+                        Err(e) => {
+                            tracing::debug!(error = %e, "TLS handshake failed");
+                            return;
+                        }
+                    },
+                    None => http.serve_connection(TokioIo::new(stream), svc).await,
+                };
+                if let Err(e) = result {
+                    tracing::debug!(error = %e, "connection ended with an error");
+                }
+            });
+        }
+    })
+}
+
+fn write(path: &Path, text: &str) -> Result<(), ServeError> {
+    std::fs::write(path, text).map_err(|source| ServeError::Write {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+impl Sim {
+    /// Serves this world over HTTP(S) until [`Server::shutdown`]. Writes
+    /// `ca.pem` and `endpoints.json` to the state directory.
+    pub async fn serve(&self, cfg: &ServeConfig) -> Result<Server, ServeError> {
+        std::fs::create_dir_all(&cfg.state_dir).map_err(|source| ServeError::Write {
+            path: cfg.state_dir.clone(),
+            source,
+        })?;
+        let tls = tls::make()?;
+        let ca_path = cfg.state_dir.join("ca.pem");
+        write(&ca_path, &tls.ca_pem)?;
+
+        let hmc_l = bind(cfg.hmc_port).await?;
+        let ks_l = bind(cfg.keystone_port).await?;
+        let cinder_l = bind(cfg.cinder_port).await?;
+        let (hmc_port, ks_port, cinder_port) = (
+            local_port(&hmc_l, cfg.hmc_port),
+            local_port(&ks_l, cfg.keystone_port),
+            local_port(&cinder_l, cfg.cinder_port),
+        );
+
+        let spec = self.spec();
+        let auth_url = format!("http://127.0.0.1:{ks_port}/v3");
+        let cinder_root = format!("http://127.0.0.1:{cinder_port}");
+        let ks = Arc::new(openstack::Keystone::new(
+            spec,
+            auth_url.clone(),
+            cinder_root.clone(),
+        ));
+        let project = spec
+            .projects
+            .first()
+            .cloned()
+            .unwrap_or(crate::ProjectSpec {
+                name: "demo".into(),
+            });
+        let endpoints = Endpoints {
+            hmc: HmcEndpoint {
+                url: format!("https://127.0.0.1:{hmc_port}"),
+                userid: spec.hmc.userid.clone(),
+                password: spec.hmc.password.clone(),
+                ca_cert: std::path::absolute(&ca_path).unwrap_or(ca_path),
+            },
+            keystone: KeystoneEndpoint {
+                auth_url,
+                username: spec.keystone.username.clone(),
+                password: spec.keystone.password.clone(),
+                project_name: project.name.clone(),
+                user_domain_name: "Default".into(),
+                project_domain_name: "Default".into(),
+            },
+            cinder: CinderEndpoint {
+                endpoint: format!("{cinder_root}/v3/{}", project.id()),
+            },
+            cpc: CpcInfo {
+                name: spec.cpc.name.clone(),
+                object_id: self.cpc_uri().object_id().to_owned(),
+            },
+            fcp_adapters: self
+                .fcp_adapters()
+                .into_iter()
+                .map(|a| AdapterInfo {
+                    object_id: a.uri.object_id().to_owned(),
+                    ports: a.ports,
+                })
+                .collect(),
+            images: self
+                .images()
+                .into_iter()
+                .map(|(id, name)| ImageInfo {
+                    id: id.to_string(),
+                    name,
+                })
+                .collect(),
+        };
+        let json = serde_json::to_string(&endpoints).unwrap_or_default();
+        write(&cfg.state_dir.join("endpoints.json"), &json)?;
+
+        let (stop, stop_rx) = watch::channel(false);
+        let acceptor = tokio_rustls::TlsAcceptor::from(tls.config);
+        let world = self.world();
+        let tasks = vec![
+            spawn_listener(
+                Api::Hmc,
+                hmc_l,
+                Some(acceptor),
+                world.clone(),
+                ks.clone(),
+                stop_rx.clone(),
+            ),
+            spawn_listener(
+                Api::Keystone,
+                ks_l,
+                None,
+                world.clone(),
+                ks.clone(),
+                stop_rx.clone(),
+            ),
+            spawn_listener(Api::Cinder, cinder_l, None, world, ks, stop_rx),
+        ];
+        Ok(Server {
+            endpoints,
+            stop,
+            tasks,
+        })
+    }
+}

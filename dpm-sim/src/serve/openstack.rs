@@ -1,0 +1,658 @@
+//! Keystone v3 (password auth, tokens, catalog) and Cinder v3 (versions,
+//! microversions, volumes, attachments, legacy actions) over HTTP, on the
+//! world's Cinder operations. Bodies use cinder-client's own types.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use cinder_client::{
+    AttachmentFilter, AttachmentId, CinderError, Connector, FaultKind, InstanceId, VolumeCreate,
+    VolumeId,
+};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::http::{Req, Resp};
+use crate::client::cinder_call;
+use crate::ops::Op;
+use crate::spec::WorldSpec;
+use crate::world::World;
+
+/// The lowest microversion this Cinder speaks; the highest is the spec's.
+const MIN_VERSION: (u32, u32) = (3, 0);
+
+fn max_version(world: &Mutex<World>) -> (u32, u32) {
+    crate::client::lock(world).cinder_max
+}
+
+#[derive(Debug, Clone)]
+struct Token {
+    project: String,
+    expires: Duration,
+}
+
+/// Keystone's state: the accepted user and the tokens handed out.
+#[derive(Debug)]
+pub(crate) struct Keystone {
+    username: String,
+    password: String,
+    lifetime: Duration,
+    /// project name → id
+    projects: Vec<(String, String)>,
+    tokens: Mutex<BTreeMap<String, Token>>,
+    seq: Mutex<u64>,
+    pub(crate) auth_url: String,
+    pub(crate) cinder_url: String,
+}
+
+impl Keystone {
+    pub(crate) fn new(spec: &WorldSpec, auth_url: String, cinder_url: String) -> Self {
+        Self {
+            username: spec.keystone.username.clone(),
+            password: spec.keystone.password.clone(),
+            lifetime: Duration::from_secs(spec.keystone.token_lifetime_s),
+            projects: spec
+                .projects
+                .iter()
+                .map(|p| (p.name.clone(), p.id()))
+                .collect(),
+            tokens: Mutex::new(BTreeMap::new()),
+            seq: Mutex::new(0),
+            auth_url,
+            cinder_url,
+        }
+    }
+
+    fn project_id(&self, name: &str) -> Option<&str> {
+        self.projects
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, id)| id.as_str())
+    }
+
+    fn project_name(&self, id: &str) -> Option<&str> {
+        self.projects
+            .iter()
+            .find(|(_, i)| i == id)
+            .map(|(n, _)| n.as_str())
+    }
+
+    /// The project a valid token is scoped to.
+    fn check(&self, token: Option<&str>, now: Duration) -> Option<String> {
+        let tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+        let t = tokens.get(token?)?;
+        (t.expires > now).then(|| t.project.clone())
+    }
+}
+
+fn keystone_error(code: u16, title: &str, message: &str) -> Resp {
+    Resp::json(
+        code,
+        json!({"error": {"code": code, "title": title, "message": message}}),
+    )
+}
+
+fn unauthorized() -> Resp {
+    keystone_error(
+        401,
+        "Unauthorized",
+        "The request you have made requires authentication.",
+    )
+}
+
+/// Simulated time, for token expiry.
+fn now(world: &Mutex<World>) -> Duration {
+    crate::client::lock(world).now()
+}
+
+fn iso(t: Duration) -> String {
+    format!("{}Z", crate::clock::timestamp(t))
+}
+
+#[derive(Deserialize)]
+struct AuthBody {
+    auth: Auth,
+}
+#[derive(Deserialize)]
+struct Auth {
+    identity: Identity,
+    #[serde(default)]
+    scope: Option<Scope>,
+}
+#[derive(Deserialize)]
+struct Identity {
+    methods: Vec<String>,
+    password: Option<PasswordMethod>,
+}
+#[derive(Deserialize)]
+struct PasswordMethod {
+    user: User,
+}
+#[derive(Deserialize)]
+struct User {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    domain: Option<Domain>,
+    password: String,
+}
+#[derive(Deserialize)]
+struct Domain {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    id: Option<String>,
+}
+#[derive(Deserialize)]
+struct Scope {
+    project: Option<ProjectRef>,
+}
+#[derive(Deserialize)]
+struct ProjectRef {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    domain: Option<Domain>,
+}
+
+fn default_domain(d: Option<&Domain>) -> bool {
+    match d {
+        None => true,
+        Some(d) => {
+            d.name
+                .as_deref()
+                .is_none_or(|n| n.eq_ignore_ascii_case("default"))
+                && d.id.as_deref().is_none_or(|i| i == "default")
+        }
+    }
+}
+
+pub(crate) fn keystone(ks: &Keystone, world: &Mutex<World>, req: &Req) -> Resp {
+    let seg = req.segments("/").unwrap_or_default();
+    match (req.method.as_str(), seg.as_slice()) {
+        ("GET", [] | ["v3"]) => Resp::json(
+            if seg.is_empty() { 300 } else { 200 },
+            json!({"version": {"id": "v3.14", "status": "stable", "updated": "2020-04-07T00:00:00Z",
+                "links": [{"rel": "self", "href": format!("{}/", ks.auth_url)}],
+                "media-types": [{"base": "application/json", "type": "application/vnd.openstack.identity-v3+json"}]}}),
+        ),
+        ("POST", ["v3", "auth", "tokens"]) => issue_token(ks, world, req),
+        _ => keystone_error(
+            501,
+            "Not Implemented",
+            &format!("{} {} is not implemented in dpm-sim.", req.method, req.path),
+        ),
+    }
+}
+
+fn issue_token(ks: &Keystone, world: &Mutex<World>, req: &Req) -> Resp {
+    let body: AuthBody = match req.json().and_then(serde_json::from_value) {
+        Ok(b) => b,
+        Err(_) => {
+            return keystone_error(
+                400,
+                "Bad Request",
+                "The request body is not a valid v3 password authentication request.",
+            )
+        }
+    };
+    let Some(pw) = body
+        .auth
+        .identity
+        .password
+        .filter(|_| body.auth.identity.methods.iter().any(|m| m == "password"))
+    else {
+        return keystone_error(
+            401,
+            "Unauthorized",
+            "Only password authentication is supported.",
+        );
+    };
+    let user_ok = pw.user.name.as_deref() == Some(ks.username.as_str())
+        && default_domain(pw.user.domain.as_ref())
+        || pw.user.id.as_deref() == Some(ks.username.as_str());
+    if !user_ok || pw.user.password != ks.password {
+        return keystone_error(
+            401,
+            "Unauthorized",
+            "The request you have made requires authentication.",
+        );
+    }
+    let Some(project) = body.auth.scope.and_then(|s| s.project) else {
+        return keystone_error(
+            400,
+            "Bad Request",
+            "dpm-sim issues project-scoped tokens only: give a project scope.",
+        );
+    };
+    let name = match (&project.id, &project.name) {
+        (Some(id), _) => ks.project_name(id).map(str::to_owned),
+        (None, Some(n)) if default_domain(project.domain.as_ref()) => {
+            ks.project_id(n).map(|_| n.clone())
+        }
+        _ => None,
+    };
+    let Some(name) = name else {
+        return keystone_error(
+            401,
+            "Unauthorized",
+            "The project in the scope does not exist or is not accessible.",
+        );
+    };
+    let project_id = ks.project_id(&name).unwrap_or_default().to_owned();
+    let issued = now(world);
+    let expires = issued + ks.lifetime;
+    let token = {
+        let mut seq = ks.seq.lock().unwrap_or_else(|e| e.into_inner());
+        *seq += 1;
+        format!(
+            "gAAAAAsim{:08x}{:016x}",
+            *seq,
+            (issued.as_nanos() as u64) ^ 0x9e37_79b9_7f4a_7c15
+        )
+    };
+    ks.tokens.lock().unwrap_or_else(|e| e.into_inner()).insert(
+        token.clone(),
+        Token {
+            project: name.clone(),
+            expires,
+        },
+    );
+    let endpoint = |id: &str, url: String| json!({"id": id, "interface": "public", "region": "RegionOne", "region_id": "RegionOne", "url": url});
+    let cinder = format!("{}/v3/{project_id}", ks.cinder_url);
+    let body = json!({"token": {
+        "methods": ["password"],
+        "expires_at": iso(expires),
+        "issued_at": iso(issued),
+        "user": {"id": ks.username, "name": ks.username, "domain": {"id": "default", "name": "Default"}, "password_expires_at": null},
+        "project": {"id": project_id, "name": name, "domain": {"id": "default", "name": "Default"}},
+        "roles": [{"id": "0e0f0e0f0e0f0e0f0e0f0e0f0e0f0e0f", "name": "member"}],
+        "catalog": [
+            {"type": "identity", "name": "keystone", "id": "c0000000000000000000000000000001", "endpoints": [endpoint("e1", ks.auth_url.clone())]},
+            {"type": "block-storage", "name": "cinder", "id": "c0000000000000000000000000000002", "endpoints": [endpoint("e2", cinder.clone())]},
+            {"type": "volumev3", "name": "cinderv3", "id": "c0000000000000000000000000000003", "endpoints": [endpoint("e3", cinder)]},
+        ],
+    }});
+    Resp::json(201, body).with_header("x-subject-token", token)
+}
+
+// ----- Cinder -------------------------------------------------------------
+
+fn fault(status: u16, message: &str) -> Resp {
+    let kind = FaultKind::for_status(status);
+    Resp::json(
+        status,
+        json!({ kind.as_str(): {"code": status, "message": message} }),
+    )
+}
+
+fn cinder_error(e: CinderError) -> Resp {
+    match e {
+        CinderError::Api {
+            status, message, ..
+        } => fault(status, &message),
+        other => fault(500, &other.to_string()),
+    }
+}
+
+fn versions(ks: &Keystone, max: (u32, u32)) -> Value {
+    json!({"versions": [{"id": "v3.0", "status": "CURRENT",
+        "version": format!("{}.{}", max.0, max.1),
+        "min_version": format!("{}.{}", MIN_VERSION.0, MIN_VERSION.1),
+        "updated": "2023-08-31T00:00:00Z",
+        "links": [{"rel": "self", "href": format!("{}/v3/", ks.cinder_url)}],
+        "media-types": [{"base": "application/json", "type": "application/vnd.openstack.volume+json;version=3"}]}]})
+}
+
+/// The requested microversion: none means 3.0, `latest` the highest.
+fn microversion(req: &Req, max: (u32, u32)) -> Result<(u32, u32), Resp> {
+    let Some(h) = req.header("openstack-api-version") else {
+        return Ok(MIN_VERSION);
+    };
+    let v = h.trim().strip_prefix("volume").map(str::trim).unwrap_or("");
+    if v == "latest" {
+        return Ok(max);
+    }
+    let parsed = v
+        .split_once('.')
+        .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)));
+    match parsed {
+        Some(ver) if (MIN_VERSION..=max).contains(&ver) => Ok(ver),
+        Some(_) => Err(fault(
+            406,
+            &format!(
+                "Version {v} is not supported by the API. Minimum is 3.0 and maximum is {}.{}.",
+                max.0, max.1
+            ),
+        )),
+        None => Err(fault(
+            400,
+            &format!("Invalid API version request string {h:?}."),
+        )),
+    }
+}
+
+pub(crate) fn cinder(ks: &Keystone, world: &Mutex<World>, req: &Req) -> Resp {
+    let seg = req.segments("/").unwrap_or_default();
+    let max = max_version(world);
+    if req.method == "GET" && (seg.is_empty() || seg == ["v3"]) {
+        return Resp::json(if seg.is_empty() { 300 } else { 200 }, versions(ks, max));
+    }
+    let ver = match microversion(req, max) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let echo = format!("volume {}.{}", ver.0, ver.1);
+    let resp = match seg.as_slice() {
+        ["v3", project_id, rest @ ..] => match ks.check(req.header("x-auth-token"), now(world)) {
+            None => unauthorized(),
+            Some(project) if ks.project_id(&project) != Some(project_id) => {
+                fault(400, "Malformed request url")
+            }
+            Some(project) => match volume_api(world, req, &project, ver, rest) {
+                Ok(r) => r,
+                Err(e) => cinder_error(e),
+            },
+        },
+        _ => fault(
+            404,
+            &format!("{} {} is not a Cinder v3 URL.", req.method, req.path),
+        ),
+    };
+    resp.with_header("openstack-api-version", echo)
+        .with_header("vary", "OpenStack-API-Version")
+}
+
+fn body<T: serde::de::DeserializeOwned>(req: &Req, key: &str) -> Result<T, CinderError> {
+    let v = req
+        .json()
+        .map_err(|e| CinderError::api("parse body", 400, format!("Malformed request body: {e}")))?;
+    let inner = v.get(key).cloned().ok_or_else(|| {
+        CinderError::api(
+            "parse body",
+            400,
+            format!("Missing required element '{key}' in request body."),
+        )
+    })?;
+    serde_json::from_value(inner)
+        .map_err(|e| CinderError::api("parse body", 400, format!("Invalid input received: {e}")))
+}
+
+fn id<T: std::str::FromStr>(s: &str, what: &str) -> Result<T, CinderError> {
+    s.parse()
+        .map_err(|_| CinderError::api("parse id", 404, format!("{what} {s} could not be found.")))
+}
+
+/// The attachments API's view: connection info in the flat shape, `{}`
+/// until a connector is given.
+fn attachment_json(a: cinder_client::Attachment) -> Value {
+    let flat = a
+        .connection_info
+        .as_ref()
+        .map(|c| c.to_flat(&a.id))
+        .unwrap_or_else(|| json!({}));
+    let mut v = serde_json::to_value(&a).unwrap_or(Value::Null);
+    v["connection_info"] = flat;
+    v
+}
+
+#[derive(Deserialize)]
+struct AttachmentCreate {
+    volume_uuid: VolumeId,
+    instance_uuid: InstanceId,
+    #[serde(default)]
+    connector: Option<Connector>,
+}
+
+#[derive(Deserialize)]
+struct AttachmentUpdate {
+    connector: Connector,
+}
+
+fn volume_api(
+    world: &Mutex<World>,
+    req: &Req,
+    project: &str,
+    ver: (u32, u32),
+    rest: &[&str],
+) -> Result<Resp, CinderError> {
+    let call = |op: Op, f: &mut dyn FnMut(&mut World, &str) -> Result<Resp, CinderError>| {
+        cinder_call(world, op, project, f)
+    };
+    let need = |min: (u32, u32), what: &str| {
+        if ver < min {
+            Err(CinderError::api(
+                what,
+                404,
+                format!(
+                    "{what} needs microversion {}.{} or later (asked for {}.{}).",
+                    min.0, min.1, ver.0, ver.1
+                ),
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    match (req.method.as_str(), rest) {
+        ("GET", ["volumes"]) => call(Op::ListVolumes, &mut |w, p| {
+            let list: Vec<Value> = w
+                .list_volumes(p)
+                .iter()
+                .map(|v| json!({"id": v.id, "name": v.name, "links": []}))
+                .collect();
+            Ok(Resp::json(200, json!({ "volumes": list })))
+        }),
+        ("GET", ["volumes", "detail"]) => call(Op::ListVolumes, &mut |w, p| {
+            Ok(Resp::json(200, json!({ "volumes": w.list_volumes(p) })))
+        }),
+        ("POST", ["volumes"]) => {
+            let raw = req.json().unwrap_or(Value::Null);
+            if raw
+                .pointer("/volume/multiattach")
+                .is_some_and(|m| m == &Value::Bool(true))
+            {
+                return Err(CinderError::api("create volume", 400, "Invalid input received: multiattach comes from the volume type, not the request."));
+            }
+            let create: VolumeCreate = body(req, "volume")?;
+            call(Op::CreateVolume, &mut |w, p| {
+                Ok(Resp::json(
+                    202,
+                    json!({ "volume": w.create_volume(p, &create)? }),
+                ))
+            })
+        }
+        ("GET", ["volumes", vid]) => {
+            let v: VolumeId = id(vid, "Volume")?;
+            call(Op::GetVolume, &mut |w, p| {
+                Ok(Resp::json(200, json!({ "volume": w.get_volume(p, &v)? })))
+            })
+        }
+        ("DELETE", ["volumes", vid]) => {
+            let v: VolumeId = id(vid, "Volume")?;
+            call(Op::DeleteVolume, &mut |w, p| {
+                w.delete_volume(p, &v).map(|()| Resp::empty(202))
+            })
+        }
+        ("POST", ["volumes", vid, "action"]) => {
+            let v: VolumeId = id(vid, "Volume")?;
+            volume_action(world, req, project, &v)
+        }
+        ("POST", ["attachments"]) => {
+            need((3, 27), "attachments")?;
+            let a: AttachmentCreate = body(req, "attachment")?;
+            call(Op::CreateAttachment, &mut |w, p| {
+                let r =
+                    w.create_attachment(p, &a.volume_uuid, &a.instance_uuid, a.connector.as_ref())?;
+                Ok(Resp::json(200, json!({ "attachment": attachment_json(r) })))
+            })
+        }
+        ("GET", ["attachments"] | ["attachments", "detail"]) => {
+            need((3, 27), "attachments")?;
+            let filter = AttachmentFilter {
+                volume_id: req
+                    .query_all("volume_id")
+                    .first()
+                    .and_then(|v| v.parse().ok()),
+                instance_id: req
+                    .query_all("instance_id")
+                    .first()
+                    .and_then(|v| v.parse().ok()),
+            };
+            let detail = rest.len() == 2;
+            call(Op::ListAttachments, &mut |w, p| {
+                let list: Vec<Value> = w
+                    .list_attachments(p, &filter)
+                    .into_iter()
+                    .map(|a| if detail { attachment_json(a) } else { json!({"id": a.id, "status": a.status, "instance": a.instance, "volume_id": a.volume_id}) })
+                    .collect();
+                Ok(Resp::json(200, json!({ "attachments": list })))
+            })
+        }
+        (m @ ("GET" | "PUT" | "DELETE"), ["attachments", aid]) => {
+            need((3, 27), "attachments")?;
+            let a: AttachmentId = id(aid, "VolumeAttachment")?;
+            match m {
+                "GET" => call(Op::GetAttachment, &mut |w, p| {
+                    Ok(Resp::json(
+                        200,
+                        json!({ "attachment": attachment_json(w.get_attachment(p, &a)?) }),
+                    ))
+                }),
+                "PUT" => {
+                    let u: AttachmentUpdate = body(req, "attachment")?;
+                    call(Op::UpdateAttachment, &mut |w, p| {
+                        Ok(Resp::json(
+                            200,
+                            json!({ "attachment": attachment_json(w.update_attachment(p, &a, &u.connector)?) }),
+                        ))
+                    })
+                }
+                _ => call(Op::DeleteAttachment, &mut |w, p| {
+                    let left: Vec<Value> = w
+                        .delete_attachment(p, &a)?
+                        .into_iter()
+                        .map(attachment_json)
+                        .collect();
+                    Ok(Resp::json(200, json!({ "attachments": left })))
+                }),
+            }
+        }
+        ("POST", ["attachments", aid, "action"]) => {
+            need((3, 44), "os-complete")?;
+            let a: AttachmentId = id(aid, "VolumeAttachment")?;
+            let v = req.json().unwrap_or(Value::Null);
+            if v.get("os-complete").is_none() {
+                return Err(CinderError::api(
+                    "attachment action",
+                    400,
+                    "There is no such action (only os-complete).",
+                ));
+            }
+            call(Op::CompleteAttachment, &mut |w, p| {
+                w.complete_attachment(p, &a).map(|()| Resp::empty(204))
+            })
+        }
+        _ => Err(CinderError::api(
+            "route",
+            501,
+            format!("{} {} is not implemented in dpm-sim.", req.method, req.path),
+        )),
+    }
+}
+
+#[derive(Deserialize)]
+struct WithConnector {
+    connector: Connector,
+}
+
+#[derive(Deserialize)]
+struct AttachArgs {
+    instance_uuid: InstanceId,
+    #[serde(default)]
+    mountpoint: Option<String>,
+    #[serde(default)]
+    host_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct DetachArgs {
+    attachment_id: AttachmentId,
+}
+
+fn volume_action(
+    world: &Mutex<World>,
+    req: &Req,
+    project: &str,
+    v: &VolumeId,
+) -> Result<Resp, CinderError> {
+    let raw = req.json().map_err(|e| {
+        CinderError::api("volume action", 400, format!("Malformed request body: {e}"))
+    })?;
+    let Some((action, _)) = raw.as_object().and_then(|o| o.iter().next()) else {
+        return Err(CinderError::api(
+            "volume action",
+            400,
+            "The action body is empty.",
+        ));
+    };
+    let call = |op: Op, f: &mut dyn FnMut(&mut World, &str) -> Result<Resp, CinderError>| {
+        cinder_call(world, op, project, f)
+    };
+    match action.as_str() {
+        "os-reserve" => call(Op::Reserve, &mut |w, p| {
+            w.reserve(p, v).map(|()| Resp::empty(202))
+        }),
+        "os-unreserve" => call(Op::Unreserve, &mut |w, p| {
+            w.unreserve(p, v).map(|()| Resp::empty(202))
+        }),
+        "os-begin_detaching" => call(Op::BeginDetaching, &mut |w, p| {
+            w.begin_detaching(p, v).map(|()| Resp::empty(202))
+        }),
+        "os-roll_detaching" => call(Op::RollDetaching, &mut |w, p| {
+            w.roll_detaching(p, v).map(|()| Resp::empty(202))
+        }),
+        "os-initialize_connection" => {
+            let c: WithConnector = body(req, "os-initialize_connection")?;
+            call(Op::InitializeConnection, &mut |w, p| {
+                let info = w.initialize_connection(p, v, &c.connector)?;
+                Ok(Resp::json(200, json!({ "connection_info": info })))
+            })
+        }
+        "os-terminate_connection" => {
+            let c: WithConnector = body(req, "os-terminate_connection")?;
+            call(Op::TerminateConnection, &mut |w, p| {
+                w.terminate_connection(p, v, &c.connector)
+                    .map(|()| Resp::empty(202))
+            })
+        }
+        "os-attach" => {
+            let a: AttachArgs = body(req, "os-attach")?;
+            call(Op::Attach, &mut |w, p| {
+                w.attach(
+                    p,
+                    v,
+                    &a.instance_uuid,
+                    a.mountpoint.as_deref().unwrap_or("/dev/sda"),
+                    a.host_name.as_deref(),
+                )
+                .map(|()| Resp::empty(202))
+            })
+        }
+        "os-detach" => {
+            let d: DetachArgs = body(req, "os-detach")?;
+            call(Op::Detach, &mut |w, p| {
+                w.detach(p, v, &d.attachment_id).map(|()| Resp::empty(202))
+            })
+        }
+        other => Err(CinderError::api(
+            "volume action",
+            501,
+            format!("Volume action {other} is not implemented in dpm-sim."),
+        )),
+    }
+}

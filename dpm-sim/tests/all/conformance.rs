@@ -1,0 +1,506 @@
+//! One test body, several back ends: the HMC and Cinder contracts run
+//! against the in-memory simulator, and through the real HTTP clients
+//! against the simulator served on loopback. With `DPM_REAL_HMC_URL` (and
+//! `DPM_REAL_HMC_USER`, `DPM_REAL_HMC_PASSWORD`, `DPM_REAL_HMC_CA`) set, a
+//! read-only subset also runs against a real HMC; unset, it is skipped.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use cinder_client::{
+    AttachStatus, CinderApi, CinderAuth, CinderHttpConfig, HttpCinder, InstanceId, VolumeCreate,
+    VolumeStatus,
+};
+use dpm_sim::{ServeConfig, Server, Sim, WorldSpec};
+use hmc_client::{
+    AdapterFilter, AdapterType, Credentials, HbaCreate, HmcApi, HmcError, HttpConfig, HttpHmc,
+    JobStatus, PartitionStatus, PartitionUpdate, Secret, StoragePortUri, TlsVerify,
+};
+
+use crate::support::{connector, props};
+
+fn state_dir() -> PathBuf {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let d = std::env::temp_dir().join(format!(
+        "dpm-sim-test-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+async fn served(spec: WorldSpec) -> (Sim, Server) {
+    let sim = Sim::stepped(spec).unwrap();
+    let server = sim
+        .serve(&ServeConfig::any_ports(state_dir()))
+        .await
+        .unwrap();
+    (sim, server)
+}
+
+fn http_hmc(server: &Server, password: &str) -> HttpHmc {
+    let e = &server.endpoints().hmc;
+    HttpHmc::new(HttpConfig::new(
+        &e.url,
+        Credentials {
+            userid: e.userid.clone(),
+            password: Secret::new(password),
+        },
+        TlsVerify::CaFile(e.ca_cert.clone()),
+    ))
+    .unwrap()
+}
+
+fn http_cinder(server: &Server, project: &str, password: &str) -> HttpCinder {
+    let k = &server.endpoints().keystone;
+    HttpCinder::new(CinderHttpConfig::new(CinderAuth::Keystone {
+        auth_url: k.auth_url.clone(),
+        username: k.username.clone(),
+        password: cinder_client::Secret::new(password),
+        project_name: project.into(),
+        user_domain_name: "Default".into(),
+        project_domain_name: "Default".into(),
+    }))
+    .unwrap()
+}
+
+/// The HMC contract: every operation and the refusals that matter.
+async fn hmc_contract(hmc: &dyn HmcApi, sim: &Sim) {
+    hmc.logon().await.unwrap();
+    let cpcs = hmc.list_cpcs(Some("CPC.*")).await.unwrap();
+    assert_eq!(cpcs.len(), 1);
+    let cpc = cpcs[0].object_uri.clone();
+    assert_eq!(
+        hmc.get_cpc(&cpc).await.unwrap().processor_count_ifl,
+        Some(8)
+    );
+    let fcp = hmc
+        .list_adapters(
+            &cpc,
+            &AdapterFilter {
+                adapter_type: Some(AdapterType::Fcp),
+                name: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(fcp.len(), 2);
+    let adapter = hmc.get_adapter(&fcp[0].object_uri).await.unwrap();
+    let port_uri = adapter.storage_port_uris.unwrap()[0].clone();
+    assert_eq!(hmc.get_storage_port(&port_uri).await.unwrap().index, 0);
+
+    // A name with regex metacharacters round-trips through the query.
+    let name = "OpenStack-h.1-(x)";
+    let p = hmc
+        .create_partition(&cpc, &props(name, 2, 4096))
+        .await
+        .unwrap();
+    let dup = hmc
+        .create_partition(&cpc, &props(name, 2, 4096))
+        .await
+        .unwrap_err();
+    assert_eq!(dup.status_reason(), Some((409, 8)));
+    let filter = hmc_client::PartitionFilter {
+        name: Some(r"OpenStack-h\.1-\(x\)".into()),
+        status: None,
+    };
+    assert_eq!(hmc.list_partitions(&cpc, &filter).await.unwrap().len(), 1);
+
+    let hba = hmc
+        .create_hba(
+            &p,
+            &HbaCreate {
+                name: "hba0".into(),
+                adapter_port_uri: port_uri.clone(),
+                description: None,
+                device_number: None,
+            },
+        )
+        .await
+        .unwrap();
+    let h = hmc.get_hba(&hba).await.unwrap();
+    assert_eq!(h.adapter_port_uri, port_uri);
+    let bad_port = StoragePortUri::new(&port_uri.parent(), "3").unwrap();
+    let e = hmc
+        .create_hba(
+            &p,
+            &HbaCreate {
+                name: "x".into(),
+                adapter_port_uri: bad_port,
+                description: None,
+                device_number: None,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.status_reason(), Some((404, 2)));
+
+    // Boot from a LUN nothing maps: the start job fails, the partition
+    // stays stopped.
+    let u = PartitionUpdate::boot_from_san(
+        hba.clone(),
+        "500507680b2155ab".parse().unwrap(),
+        fc_types::FcpLun::from_target_lun(1),
+    );
+    hmc.update_partition(&p, &u).await.unwrap();
+    let got = hmc.get_partition(&p).await.unwrap();
+    assert_eq!(got.boot_storage_device, Some(hba.clone()));
+    assert_eq!(
+        got.boot_logical_unit_number.unwrap().to_string(),
+        "0001000000000000"
+    );
+    let job = hmc.start_partition(&p).await.unwrap();
+    assert_eq!(
+        hmc.get_partition(&p).await.unwrap().status,
+        PartitionStatus::Starting
+    );
+    assert_eq!(
+        hmc.delete_partition(&p).await.unwrap_err().status_reason(),
+        Some((409, 1))
+    );
+    assert_eq!(
+        hmc.delete_job(&job).await.unwrap_err().status_reason(),
+        Some((409, 40))
+    );
+    sim.run_until_idle();
+    let j = hmc.get_job(&job).await.unwrap();
+    assert_eq!(j.status, JobStatus::Complete);
+    assert_eq!(j.job_status_code, Some(500));
+    assert!(j.message().unwrap().contains("not zoned"));
+    hmc.delete_job(&job).await.unwrap();
+    assert_eq!(
+        hmc.get_job(&job).await.unwrap_err().status_reason(),
+        Some((404, 1))
+    );
+    assert_eq!(
+        hmc.get_partition(&p).await.unwrap().status,
+        PartitionStatus::Stopped
+    );
+
+    // Without a boot device it starts; then stop and delete.
+    hmc.update_partition(
+        &p,
+        &PartitionUpdate {
+            boot_device: Some(hmc_client::BootDevice::None),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let job = hmc.start_partition(&p).await.unwrap();
+    sim.run_until_idle();
+    assert!(hmc.get_job(&job).await.unwrap().succeeded());
+    assert_eq!(
+        hmc.get_partition(&p).await.unwrap().status,
+        PartitionStatus::Active
+    );
+    let job = hmc.stop_partition(&p).await.unwrap();
+    sim.run_until_idle();
+    assert!(hmc.get_job(&job).await.unwrap().succeeded());
+    hmc.delete_hba(&hba).await.unwrap();
+    hmc.delete_partition(&p).await.unwrap();
+    assert!(hmc.get_partition(&p).await.unwrap_err().is_not_found());
+    assert!(sim.snapshot().partitions.is_empty());
+    hmc.logoff().await.unwrap();
+}
+
+/// The Cinder contract: volumes, image deployment, the attachments API with
+/// zoning and masking, and the refusals.
+async fn cinder_contract(cinder: &dyn CinderApi, sim: &Sim) {
+    assert!(cinder.attachments_api().await.unwrap());
+    // Initiators: a partition's vHBAs, made through the in-memory HMC.
+    let hmc = sim.hmc();
+    hmc.logon().await.unwrap();
+    let p = hmc
+        .create_partition(&sim.cpc_uri(), &props("cinder-contract", 1, 1024))
+        .await
+        .unwrap();
+    let mut hbas = Vec::new();
+    for a in sim.fcp_adapters() {
+        let uri = hmc
+            .create_hba(
+                &p,
+                &HbaCreate {
+                    name: a.name.clone(),
+                    adapter_port_uri: StoragePortUri::new(&a.uri, "0").unwrap(),
+                    description: None,
+                    device_number: None,
+                },
+            )
+            .await
+            .unwrap();
+        hbas.push(hmc.get_hba(&uri).await.unwrap());
+    }
+
+    let image = sim.images()[0].0.clone();
+    let v = cinder
+        .create_volume(&VolumeCreate {
+            size: 10,
+            name: Some("boot".into()),
+            image_ref: Some(image),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(v.status, VolumeStatus::Creating);
+    sim.run_until_idle();
+    let v = cinder.get_volume(&v.id).await.unwrap();
+    assert_eq!(v.status, VolumeStatus::Available);
+    assert!(v.bootable);
+    assert!(sim.hosts().is_empty(), "image deployment leaves no mapping");
+
+    let vm = InstanceId::from_u128(42);
+    let a = cinder.create_attachment(&v.id, &vm, None).await.unwrap();
+    assert_eq!(a.status, AttachStatus::Reserved);
+    assert!(a.connection_info.is_none());
+    assert_eq!(
+        cinder.get_volume(&v.id).await.unwrap().status,
+        VolumeStatus::Reserved
+    );
+    let second = cinder
+        .create_attachment(&v.id, &InstanceId::from_u128(43), None)
+        .await
+        .unwrap_err();
+    assert_eq!(second.status(), Some(400));
+    let a = cinder
+        .update_attachment(&a.id, &connector(&hbas))
+        .await
+        .unwrap();
+    let fc = a.connection_info.unwrap().fibre_channel().unwrap();
+    assert_eq!(fc.targets[0].lun.to_target_lun(), 0);
+    assert_eq!(fc.initiator_target_map.unwrap().len(), 2);
+    assert_eq!(sim.zones().len(), 4);
+    cinder.complete_attachment(&a.id).await.unwrap();
+    let vol = cinder.get_volume(&v.id).await.unwrap();
+    assert_eq!(vol.status, VolumeStatus::InUse);
+    assert_eq!(vol.attachments.len(), 1);
+    assert_eq!(
+        cinder.delete_volume(&v.id).await.unwrap_err().status(),
+        Some(400)
+    );
+    let listed = cinder
+        .list_attachments(&cinder_client::AttachmentFilter {
+            instance_id: Some(vm.clone()),
+            volume_id: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        cinder.get_attachment(&a.id).await.unwrap().status,
+        AttachStatus::Attached
+    );
+    assert!(cinder.delete_attachment(&a.id).await.unwrap().is_empty());
+    assert_eq!(
+        cinder.get_volume(&v.id).await.unwrap().status,
+        VolumeStatus::Available
+    );
+    assert!(sim.hosts().is_empty() && sim.zones().is_empty());
+
+    // The legacy actions.
+    cinder.reserve(&v.id).await.unwrap();
+    assert_eq!(cinder.reserve(&v.id).await.unwrap_err().status(), Some(400));
+    let info = cinder
+        .initialize_connection(&v.id, &connector(&hbas))
+        .await
+        .unwrap();
+    assert_eq!(info.fibre_channel().unwrap().volume_id, Some(v.id.clone()));
+    cinder
+        .attach(&v.id, &vm, "/dev/sda", Some("h"))
+        .await
+        .unwrap();
+    let vol = cinder.get_volume(&v.id).await.unwrap();
+    assert_eq!(vol.status, VolumeStatus::InUse);
+    cinder.begin_detaching(&v.id).await.unwrap();
+    cinder.roll_detaching(&v.id).await.unwrap();
+    cinder.begin_detaching(&v.id).await.unwrap();
+    cinder
+        .terminate_connection(&v.id, &connector(&hbas))
+        .await
+        .unwrap();
+    cinder
+        .detach(&v.id, &vol.attachments[0].attachment_id)
+        .await
+        .unwrap();
+    assert_eq!(
+        cinder.get_volume(&v.id).await.unwrap().status,
+        VolumeStatus::Available
+    );
+    assert!(sim.hosts().is_empty());
+    assert_eq!(cinder.list_volumes().await.unwrap().len(), 1);
+    cinder.delete_volume(&v.id).await.unwrap();
+    sim.run_until_idle();
+    assert!(cinder.get_volume(&v.id).await.unwrap_err().is_not_found());
+}
+
+#[tokio::test]
+async fn hmc_contract_in_memory() {
+    let sim = Sim::stepped(WorldSpec::default()).unwrap();
+    hmc_contract(&sim.hmc(), &sim).await;
+}
+
+#[tokio::test]
+async fn hmc_contract_over_https() {
+    let (sim, server) = served(WorldSpec::default()).await;
+    let hmc = http_hmc(&server, &sim.spec().hmc.password);
+    hmc_contract(&hmc, &sim).await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn cinder_contract_in_memory() {
+    let sim = Sim::stepped(WorldSpec::default()).unwrap();
+    cinder_contract(&sim.default_cinder(), &sim).await;
+}
+
+#[tokio::test]
+async fn cinder_contract_over_http() {
+    let (sim, server) = served(WorldSpec::default()).await;
+    let cinder = http_cinder(&server, "demo", &sim.spec().keystone.password);
+    cinder_contract(&cinder, &sim).await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn https_sessions_credentials_and_certificates() {
+    let (sim, server) = served(WorldSpec::default()).await;
+    // A wrong password is refused at logon.
+    let bad = http_hmc(&server, "wrong");
+    let e = bad.list_cpcs(None).await.unwrap_err();
+    assert_eq!(e.status_reason(), Some((403, 0)), "{e}");
+    // After the HMC drops the session, the client logs on again once.
+    let hmc = http_hmc(&server, &sim.spec().hmc.password);
+    hmc.list_cpcs(None).await.unwrap();
+    sim.expire_sessions();
+    sim.reset_counters();
+    assert_eq!(hmc.list_cpcs(None).await.unwrap().len(), 1);
+    assert_eq!(sim.counters().get(dpm_sim::Op::Logon), 1);
+    assert_eq!(sim.counters().get(dpm_sim::Op::ListCpcs), 2);
+    // The session id and password are not in Debug output.
+    let shown = format!("{hmc:?}");
+    assert!(
+        !shown.contains(&sim.spec().hmc.password) && !shown.contains("sim-session"),
+        "{shown}"
+    );
+    // A client that does not trust the simulator's CA cannot connect, and
+    // knows the request never left.
+    let e = &server.endpoints().hmc;
+    let untrusting = HttpHmc::new(HttpConfig::new(
+        &e.url,
+        Credentials {
+            userid: e.userid.clone(),
+            password: Secret::new(sim.spec().hmc.password.clone()),
+        },
+        TlsVerify::SystemRoots,
+    ))
+    .unwrap();
+    match untrusting.api_version().await {
+        Err(err @ HmcError::Transport { .. }) => assert!(!err.may_have_taken_effect()),
+        other => panic!("{other:?}"),
+    }
+    // A route the simulator does not model says so, in the HMC's format.
+    let http = reqwest::Client::builder()
+        .tls_certs_only(
+            reqwest::Certificate::from_pem_bundle(&std::fs::read(&e.ca_cert).unwrap()).unwrap(),
+        )
+        .build()
+        .unwrap();
+    let r = http
+        .get(format!("{}/api/console", e.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 501);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["http-status"], 501);
+    assert!(body["message"]
+        .as_str()
+        .unwrap()
+        .contains("not implemented in dpm-sim"));
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn keystone_auth_scoping_and_renewal() {
+    let mut spec = WorldSpec::default().with_project("other");
+    spec.keystone.token_lifetime_s = 600;
+    let (sim, server) = served(spec).await;
+    let pw = sim.spec().keystone.password.clone();
+    // A wrong password is a 401 from Keystone.
+    let bad = http_cinder(&server, "demo", "wrong");
+    assert_eq!(bad.list_volumes().await.unwrap_err().status(), Some(401));
+    // Another project's token cannot see this project's volumes.
+    let demo = http_cinder(&server, "demo", &pw);
+    let v = demo
+        .create_volume(&VolumeCreate {
+            size: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let other = http_cinder(&server, "other", &pw);
+    assert!(other.get_volume(&v.id).await.unwrap_err().is_not_found());
+    assert!(other.list_volumes().await.unwrap().is_empty());
+    // The server's clock passes the token's expiry: the next request gets
+    // a 401, and the client authenticates again once and carries on.
+    sim.advance(std::time::Duration::from_secs(601));
+    assert_eq!(demo.list_volumes().await.unwrap().len(), 1);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_server_without_3_44_is_reported() {
+    let mut spec = WorldSpec::default();
+    spec.cinder.max_microversion = "3.27".into();
+    let (sim, server) = served(spec).await;
+    let cinder = http_cinder(&server, "demo", &sim.spec().keystone.password);
+    assert!(!cinder.attachments_api().await.unwrap());
+    assert!(!sim.default_cinder().attachments_api().await.unwrap());
+    server.shutdown().await;
+}
+
+/// A read-only check against a real HMC, when one is configured.
+#[tokio::test]
+async fn real_hmc_read_only() {
+    let (Ok(url), Ok(user), Ok(password)) = (
+        std::env::var("DPM_REAL_HMC_URL"),
+        std::env::var("DPM_REAL_HMC_USER"),
+        std::env::var("DPM_REAL_HMC_PASSWORD"),
+    ) else {
+        eprintln!("real_hmc_read_only: skipped (set DPM_REAL_HMC_URL, DPM_REAL_HMC_USER, DPM_REAL_HMC_PASSWORD and DPM_REAL_HMC_CA)");
+        return;
+    };
+    let tls = match std::env::var("DPM_REAL_HMC_CA") {
+        Ok(ca) => TlsVerify::CaFile(ca.into()),
+        Err(_) => TlsVerify::SystemRoots,
+    };
+    let hmc = HttpHmc::new(HttpConfig::new(
+        url,
+        Credentials {
+            userid: user,
+            password: Secret::new(password),
+        },
+        tls,
+    ))
+    .unwrap();
+    hmc.api_version().await.unwrap();
+    for c in hmc.list_cpcs(None).await.unwrap() {
+        let cpc = hmc.get_cpc(&c.object_uri).await.unwrap();
+        if cpc.dpm_enabled == Some(true) {
+            hmc.list_adapters(
+                &c.object_uri,
+                &AdapterFilter {
+                    adapter_type: Some(AdapterType::Fcp),
+                    name: None,
+                },
+            )
+            .await
+            .unwrap();
+            hmc.list_partitions(&c.object_uri, &Default::default())
+                .await
+                .unwrap();
+        }
+    }
+    hmc.logoff().await.unwrap();
+}

@@ -1,0 +1,545 @@
+//! `HttpHmc`: the HMC Web Services API over HTTPS (reqwest and rustls).
+//!
+//! - TLS verification is on. [`TlsVerify::CaFile`] trusts only the given CA
+//!   (the usual case for an HMC); [`TlsVerify::SystemRoots`] uses the
+//!   platform's roots; turning verification off needs
+//!   [`TlsVerify::DangerAcceptInvalidCertificates`].
+//! - Logon happens on first use; requests carry `X-API-Session`. After a
+//!   403 reason 4 or 5 the client logs on again once and resends (the HMC
+//!   did not act on a request it refused for its session).
+//! - Connections are reused; every request has a timeout. Requests that are
+//!   safe to repeat (GETs, and any request that never left this process)
+//!   are retried a bounded number of times with backoff on transport errors,
+//!   503 and 409.2. A start, stop, create or update that may have reached
+//!   the HMC is never resent: its error says it may have taken effect.
+//! - The password and the session id never appear in logs or `Debug`.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use reqwest::{Method, StatusCode, Url};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::api::{AdapterFilter, HmcApi, PartitionFilter};
+use crate::error::{HmcError, Sent};
+use crate::ids::{AdapterUri, CpcUri, HbaUri, JobUri, PartitionUri, StoragePortUri};
+use crate::secret::Secret;
+use crate::wire::*;
+use crate::Credentials;
+
+/// How the server certificate is checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsVerify {
+    /// Trust only the CA certificates (PEM) in this file.
+    CaFile(PathBuf),
+    /// Trust the platform's root certificates.
+    SystemRoots,
+    /// Do not verify the server at all. Anyone on the path can read the
+    /// password. For throwaway test setups only.
+    DangerAcceptInvalidCertificates,
+}
+
+/// How an [`HttpHmc`] connects.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// `https://host[:port]` (the HMC listens on 6794).
+    pub url: String,
+    /// Logon credentials.
+    pub credentials: Credentials,
+    /// Certificate checking.
+    pub tls: TlsVerify,
+    /// Timeout of one request.
+    pub request_timeout: Duration,
+    /// Timeout of establishing a connection.
+    pub connect_timeout: Duration,
+    /// Attempts for a request that is safe to repeat (1 = no retry).
+    pub attempts: u32,
+    /// Wait before the first retry; doubles each time.
+    pub backoff: Duration,
+}
+
+impl HttpConfig {
+    /// Defaults: 60 s per request, 10 s to connect, 3 attempts, 0.5 s
+    /// backoff, verification against the given CA file.
+    pub fn new(url: impl Into<String>, credentials: Credentials, tls: TlsVerify) -> Self {
+        Self {
+            url: url.into(),
+            credentials,
+            tls,
+            request_timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(10),
+            attempts: 3,
+            backoff: Duration::from_millis(500),
+        }
+    }
+}
+
+/// The client could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpSetupError {
+    /// The URL does not parse or is not https.
+    #[error("HMC URL {url:?} is not an https:// URL")]
+    BadUrl {
+        /// The URL given.
+        url: String,
+    },
+    /// The CA file cannot be read or holds no certificate.
+    #[error("cannot use CA file {path}: {reason}")]
+    CaFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The HTTP stack refused the configuration.
+    #[error("cannot build the HTTPS client")]
+    Build(#[source] reqwest::Error),
+}
+
+/// The HMC over HTTPS.
+pub struct HttpHmc {
+    http: reqwest::Client,
+    base: Url,
+    cfg: HttpConfig,
+    session: Mutex<Option<Secret>>,
+}
+
+impl std::fmt::Debug for HttpHmc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpHmc")
+            .field("url", &self.base.as_str())
+            .field("userid", &self.cfg.credentials.userid)
+            .field("logged_on", &self.session().is_some())
+            .finish()
+    }
+}
+
+/// Installs ring as the process's TLS crypto provider, once.
+pub(crate) fn install_crypto() {
+    // Fails only when a provider is installed already, which is fine.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// What a request may do if it fails in transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Repeat {
+    /// Safe to send again (GET).
+    Safe,
+    /// Must not be resent once it may have reached the HMC.
+    Once,
+}
+
+impl HttpHmc {
+    /// Builds the client. Nothing is sent until the first request.
+    pub fn new(cfg: HttpConfig) -> Result<Self, HttpSetupError> {
+        install_crypto();
+        let base = Url::parse(&cfg.url)
+            .ok()
+            .filter(|u| u.scheme() == "https" && u.host().is_some())
+            .ok_or_else(|| HttpSetupError::BadUrl {
+                url: cfg.url.clone(),
+            })?;
+        let mut b = reqwest::Client::builder()
+            .timeout(cfg.request_timeout)
+            .connect_timeout(cfg.connect_timeout)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .no_proxy()
+            .user_agent(concat!("dpm-hmc-client/", env!("CARGO_PKG_VERSION")));
+        match &cfg.tls {
+            TlsVerify::CaFile(path) => {
+                let ca = |reason: String| HttpSetupError::CaFile {
+                    path: path.clone(),
+                    reason,
+                };
+                let pem = std::fs::read(path).map_err(|e| ca(e.to_string()))?;
+                let certs =
+                    reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| ca(e.to_string()))?;
+                if certs.is_empty() {
+                    return Err(ca("it holds no PEM certificate".into()));
+                }
+                b = b.tls_certs_only(certs);
+            }
+            TlsVerify::SystemRoots => {}
+            TlsVerify::DangerAcceptInvalidCertificates => {
+                tracing::warn!("TLS verification of the HMC is OFF: the password can be read by anyone on the path");
+                b = b.tls_danger_accept_invalid_certs(true);
+            }
+        }
+        Ok(Self {
+            http: b.build().map_err(HttpSetupError::Build)?,
+            base,
+            cfg,
+            session: Mutex::new(None),
+        })
+    }
+
+    fn session(&self) -> Option<Secret> {
+        self.session
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn set_session(&self, s: Option<Secret>) {
+        *self.session.lock().unwrap_or_else(|e| e.into_inner()) = s;
+    }
+
+    fn url(&self, path: &str, query: &[(&str, String)]) -> Url {
+        let mut u = self.base.clone();
+        u.set_path(path);
+        if !query.is_empty() {
+            let mut q = u.query_pairs_mut();
+            for (k, v) in query {
+                q.append_pair(k, v);
+            }
+        }
+        u
+    }
+
+    /// Sends one request with retries; returns the status and body text.
+    async fn send(
+        &self,
+        method: &'static str,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+        repeat: Repeat,
+        with_session: bool,
+    ) -> Result<(StatusCode, String), HmcError> {
+        let mut relogged = false;
+        let mut attempt = 1;
+        let mut wait = self.cfg.backoff;
+        loop {
+            if with_session && self.session().is_none() {
+                self.logon().await?;
+            }
+            let m = Method::from_bytes(method.as_bytes()).unwrap_or(Method::GET);
+            let mut rb = self
+                .http
+                .request(m, self.url(path, query))
+                .header("accept", "application/json");
+            if let (true, Some(s)) = (with_session, self.session()) {
+                rb = rb.header("x-api-session", s.expose());
+            }
+            if let Some(b) = body {
+                rb = rb.json(b);
+            }
+            let result = rb.send().await;
+            let transient = match result {
+                Ok(resp) => {
+                    let status = resp.status();
+                    let text = resp.text().await.map_err(|e| transport(method, path, e))?;
+                    if status.is_success() {
+                        return Ok((status, text));
+                    }
+                    let err = api_error(method, path, status, &text);
+                    if with_session && !relogged && err.is_session_expired() {
+                        // The HMC refused the request for its session, so
+                        // it did nothing: log on again and resend once.
+                        tracing::info!(
+                            status = status.as_u16(),
+                            "HMC session expired; logging on again"
+                        );
+                        relogged = true;
+                        self.set_session(None);
+                        continue;
+                    }
+                    let busy = err.is(409, 2) || status == StatusCode::SERVICE_UNAVAILABLE;
+                    if !(busy && repeat == Repeat::Safe) {
+                        return Err(err);
+                    }
+                    err
+                }
+                Err(e) => {
+                    let err = transport(method, path, e);
+                    let resendable = repeat == Repeat::Safe || !err.may_have_taken_effect();
+                    if !resendable {
+                        return Err(err);
+                    }
+                    err
+                }
+            };
+            if attempt >= self.cfg.attempts {
+                return Err(transient);
+            }
+            tracing::debug!(method, path, attempt, error = %transient, "retrying");
+            tokio::time::sleep(wait).await;
+            wait *= 2;
+            attempt += 1;
+        }
+    }
+
+    async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T, HmcError> {
+        let (_, text) = self
+            .send("GET", path, query, None, Repeat::Safe, true)
+            .await?;
+        decode("GET", path, &text)
+    }
+
+    async fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, HmcError> {
+        let body = serde_json::to_value(body).map_err(|e| HmcError::Decode {
+            method: "POST",
+            uri: path.into(),
+            source: e,
+        })?;
+        let (_, text) = self
+            .send("POST", path, &[], Some(&body), Repeat::Once, true)
+            .await?;
+        decode("POST", path, &text)
+    }
+
+    async fn post_empty_reply<B: Serialize>(&self, path: &str, body: &B) -> Result<(), HmcError> {
+        let body = serde_json::to_value(body).map_err(|e| HmcError::Decode {
+            method: "POST",
+            uri: path.into(),
+            source: e,
+        })?;
+        self.send("POST", path, &[], Some(&body), Repeat::Once, true)
+            .await
+            .map(drop)
+    }
+
+    async fn delete(&self, path: &str) -> Result<(), HmcError> {
+        self.send("DELETE", path, &[], None, Repeat::Once, true)
+            .await
+            .map(drop)
+    }
+}
+
+fn transport(method: &'static str, path: &str, e: reqwest::Error) -> HmcError {
+    // A connect failure (refused, TLS handshake) never reached the HMC.
+    let sent = if e.is_connect() {
+        Sent::No
+    } else {
+        Sent::Maybe
+    };
+    HmcError::Transport {
+        method,
+        uri: path.into(),
+        sent,
+        source: Box::new(e),
+    }
+}
+
+fn decode<T: DeserializeOwned>(
+    method: &'static str,
+    path: &str,
+    text: &str,
+) -> Result<T, HmcError> {
+    let text = if text.trim().is_empty() { "null" } else { text };
+    serde_json::from_str(text).map_err(|source| HmcError::Decode {
+        method,
+        uri: path.into(),
+        source,
+    })
+}
+
+/// An error answer: the HMC's body when it is one, else the status alone.
+fn api_error(method: &'static str, path: &str, status: StatusCode, text: &str) -> HmcError {
+    match serde_json::from_str::<ErrorBody>(text) {
+        Ok(body) => HmcError::from_body(method, path, body),
+        Err(_) => HmcError::Api {
+            method,
+            uri: path.into(),
+            status: status.as_u16(),
+            reason: 0,
+            message: format!("the HMC answered HTTP {status} without an HMC error body"),
+        },
+    }
+}
+
+#[async_trait]
+impl HmcApi for HttpHmc {
+    async fn logon(&self) -> Result<LogonResponse, HmcError> {
+        let body = serde_json::json!({
+            "userid": self.cfg.credentials.userid,
+            "password": self.cfg.credentials.password.expose(),
+        });
+        let (_, text) = self
+            .send(
+                "POST",
+                "/api/sessions",
+                &[],
+                Some(&body),
+                Repeat::Safe,
+                false,
+            )
+            .await?;
+        let r: LogonResponse = decode("POST", "/api/sessions", &text)?;
+        self.set_session(Some(r.api_session.clone()));
+        tracing::debug!(userid = %self.cfg.credentials.userid, "logged on to the HMC");
+        Ok(r)
+    }
+
+    async fn logoff(&self) -> Result<(), HmcError> {
+        if self.session().is_none() {
+            return Ok(());
+        }
+        let r = self
+            .send(
+                "DELETE",
+                "/api/sessions/this-session",
+                &[],
+                None,
+                Repeat::Once,
+                true,
+            )
+            .await;
+        self.set_session(None);
+        r.map(drop)
+    }
+
+    async fn api_version(&self) -> Result<ApiVersion, HmcError> {
+        let (_, text) = self
+            .send("GET", "/api/version", &[], None, Repeat::Safe, false)
+            .await?;
+        decode("GET", "/api/version", &text)
+    }
+
+    async fn list_cpcs(&self, name: Option<&str>) -> Result<Vec<CpcSummary>, HmcError> {
+        #[derive(serde::Deserialize)]
+        struct L {
+            cpcs: Vec<CpcSummary>,
+        }
+        let q: Vec<(&str, String)> = name.map(|n| ("name", n.to_owned())).into_iter().collect();
+        Ok(self.get::<L>("/api/cpcs", &q).await?.cpcs)
+    }
+
+    async fn get_cpc(&self, cpc: &CpcUri) -> Result<Cpc, HmcError> {
+        self.get(cpc.as_str(), &[]).await
+    }
+
+    async fn list_adapters(
+        &self,
+        cpc: &CpcUri,
+        filter: &AdapterFilter,
+    ) -> Result<Vec<AdapterSummary>, HmcError> {
+        #[derive(serde::Deserialize)]
+        struct L {
+            adapters: Vec<AdapterSummary>,
+        }
+        let mut q = Vec::new();
+        if let Some(t) = &filter.adapter_type {
+            q.push(("type", t.as_str().to_owned()));
+        }
+        if let Some(n) = &filter.name {
+            q.push(("name", n.clone()));
+        }
+        Ok(self
+            .get::<L>(&format!("{cpc}/adapters"), &q)
+            .await?
+            .adapters)
+    }
+
+    async fn get_adapter(&self, adapter: &AdapterUri) -> Result<Adapter, HmcError> {
+        self.get(adapter.as_str(), &[]).await
+    }
+
+    async fn get_storage_port(&self, port: &StoragePortUri) -> Result<StoragePort, HmcError> {
+        self.get(port.as_str(), &[]).await
+    }
+
+    async fn list_partitions(
+        &self,
+        cpc: &CpcUri,
+        filter: &PartitionFilter,
+    ) -> Result<Vec<PartitionSummary>, HmcError> {
+        #[derive(serde::Deserialize)]
+        struct L {
+            partitions: Vec<PartitionSummary>,
+        }
+        let mut q = Vec::new();
+        if let Some(n) = &filter.name {
+            q.push(("name", n.clone()));
+        }
+        if let Some(s) = &filter.status {
+            q.push(("status", s.as_str().to_owned()));
+        }
+        Ok(self
+            .get::<L>(&format!("{cpc}/partitions"), &q)
+            .await?
+            .partitions)
+    }
+
+    async fn create_partition(
+        &self,
+        cpc: &CpcUri,
+        props: &PartitionCreate,
+    ) -> Result<PartitionUri, HmcError> {
+        let r: CreatedObject<PartitionUri> = self.post(&format!("{cpc}/partitions"), props).await?;
+        Ok(r.object_uri)
+    }
+
+    async fn get_partition(&self, partition: &PartitionUri) -> Result<Partition, HmcError> {
+        self.get(partition.as_str(), &[]).await
+    }
+
+    async fn update_partition(
+        &self,
+        partition: &PartitionUri,
+        props: &PartitionUpdate,
+    ) -> Result<(), HmcError> {
+        self.post_empty_reply(partition.as_str(), props).await
+    }
+
+    async fn delete_partition(&self, partition: &PartitionUri) -> Result<(), HmcError> {
+        self.delete(partition.as_str()).await
+    }
+
+    async fn start_partition(&self, partition: &PartitionUri) -> Result<JobUri, HmcError> {
+        let r: JobStarted = self
+            .post(
+                &format!("{partition}/operations/start"),
+                &serde_json::json!({}),
+            )
+            .await?;
+        Ok(r.job_uri)
+    }
+
+    async fn stop_partition(&self, partition: &PartitionUri) -> Result<JobUri, HmcError> {
+        let r: JobStarted = self
+            .post(
+                &format!("{partition}/operations/stop"),
+                &serde_json::json!({}),
+            )
+            .await?;
+        Ok(r.job_uri)
+    }
+
+    async fn create_hba(
+        &self,
+        partition: &PartitionUri,
+        props: &HbaCreate,
+    ) -> Result<HbaUri, HmcError> {
+        let r: CreatedElement<HbaUri> = self.post(&format!("{partition}/hbas"), props).await?;
+        Ok(r.element_uri)
+    }
+
+    async fn get_hba(&self, hba: &HbaUri) -> Result<Hba, HmcError> {
+        self.get(hba.as_str(), &[]).await
+    }
+
+    async fn delete_hba(&self, hba: &HbaUri) -> Result<(), HmcError> {
+        self.delete(hba.as_str()).await
+    }
+
+    async fn get_job(&self, job: &JobUri) -> Result<Job, HmcError> {
+        self.get(job.as_str(), &[]).await
+    }
+
+    async fn delete_job(&self, job: &JobUri) -> Result<(), HmcError> {
+        self.delete(job.as_str()).await
+    }
+}
