@@ -9,7 +9,7 @@ use dpm_driver::{BlockDevice, DpmDriver, DriverConfig, Instance};
 use dpm_sim::{Sim, WorldSpec};
 use hmc_client::{Credentials, HmcApi};
 
-use crate::narrate::{say, NarratedCinder, NarratedHmc, StorageWatch};
+use crate::narrate::{say, NarratedCinder, NarratedHmc, StorageWatch, Voice};
 use crate::table;
 
 fn heading(s: &str) {
@@ -67,7 +67,7 @@ pub async fn run() -> Result<(), Box<dyn Error>> {
             userid: cfg.hmc_username.clone(),
             password: cfg.hmc_password.clone(),
         }),
-        sim: sim.clone(),
+        voice: Voice::Demo(sim.clone()),
     };
     let cinder = NarratedCinder {
         inner: sim.default_cinder(),

@@ -114,16 +114,36 @@ fn short(v: &VolumeId) -> &str {
     &v.as_str()[..8]
 }
 
-/// An HMC client that narrates each request.
+/// Who listens to an [`NarratedHmc`].
+#[derive(Debug)]
+pub enum Voice {
+    /// The demo: every request, on stdout, with simulated time.
+    Demo(Sim),
+    /// An operator command: only what waits (start, stop, job polls), on
+    /// stderr, so that `--json` output stays clean.
+    Progress,
+}
+
+/// An HMC client that narrates its requests.
 #[derive(Debug)]
 pub struct NarratedHmc<H> {
     pub inner: H,
-    pub sim: Sim,
+    pub voice: Voice,
 }
 
 impl<H> NarratedHmc<H> {
     fn say(&self, what: String) {
-        say(&self.sim, "nova-driver → HMC", &what);
+        if let Voice::Demo(sim) = &self.voice {
+            say(sim, "nova-driver → HMC", &what);
+        }
+    }
+
+    /// Progress of something that takes time: said in both voices.
+    fn progress(&self, what: String) {
+        match &self.voice {
+            Voice::Demo(sim) => say(sim, "nova-driver → HMC", &what),
+            Voice::Progress => eprintln!("… {what}"),
+        }
     }
 }
 
@@ -216,11 +236,11 @@ impl<H: HmcApi> HmcApi for NarratedHmc<H> {
         self.inner.delete_partition(partition).await
     }
     async fn start_partition(&self, partition: &PartitionUri) -> Result<JobUri, HmcError> {
-        self.say(format!("POST {partition}/operations/start"));
+        self.progress(format!("POST {partition}/operations/start"));
         self.inner.start_partition(partition).await
     }
     async fn stop_partition(&self, partition: &PartitionUri) -> Result<JobUri, HmcError> {
-        self.say(format!("POST {partition}/operations/stop"));
+        self.progress(format!("POST {partition}/operations/stop"));
         self.inner.stop_partition(partition).await
     }
     async fn create_hba(
@@ -252,7 +272,7 @@ impl<H: HmcApi> HmcApi for NarratedHmc<H> {
     async fn get_job(&self, job: &JobUri) -> Result<Job, HmcError> {
         let r = self.inner.get_job(job).await;
         if let Ok(j) = &r {
-            self.say(format!(
+            self.progress(format!(
                 "GET {job} → {}{}",
                 j.status,
                 j.job_status_code

@@ -159,9 +159,10 @@ struct RawDpm {
     job_timeout_seconds: u64,
 }
 
-/// A TOML error without the input text; an error about the password line
-/// does not repeat the value.
-fn toml_error(text: &str, e: &toml::de::Error) -> ConfigError {
+/// A TOML error without the input text; an error about a line that holds a
+/// password does not repeat the value. Callers that read other sections of
+/// the same file use it too.
+pub fn toml_error(text: &str, e: &toml::de::Error) -> ConfigError {
     let (line, line_text) = match e.span() {
         Some(span) => {
             let start = span.start.min(text.len());
@@ -170,8 +171,9 @@ fn toml_error(text: &str, e: &toml::de::Error) -> ConfigError {
         }
         None => (0, ""),
     };
-    let message = if line_text.trim_start().starts_with("hmc_password") {
-        "hmc_password must be a string (value not shown)".to_owned()
+    let key = line_text.split('=').next().unwrap_or_default().trim();
+    let message = if key.contains("password") {
+        format!("{key} must be a string (value not shown)")
     } else {
         e.message().to_owned()
     };

@@ -42,7 +42,7 @@ mod error;
 mod ops;
 mod spawn;
 
-pub use config::{AdapterMapping, ConfigError, DriverConfig};
+pub use config::{toml_error, AdapterMapping, ConfigError, DriverConfig};
 pub use driver::{BlockDevice, DpmDriver, Instance};
 pub use error::{
     AttachError, AttachStep, CleanupError, DriverError, InitError, SpawnError, SpawnStep,
