@@ -1,13 +1,19 @@
 //! `cargo xtask <task>`: the project's automation, with no dependencies.
 //!
 //! - `ci`: format check, clippy with `-D warnings`, every test, then `e2e`.
-//! - `e2e`: the end-to-end scenarios on the simulator, and the demo.
+//! - `e2e`: the end-to-end scenarios on the in-memory simulator, the same
+//!   scenarios through the `dpm` CLI against `dpm-sim serve` in its own
+//!   process, the demo, and the third-party conformance check (the public
+//!   Python clients zhmcclient and python-cinderclient against
+//!   `dpm-sim serve`; skipped, saying why, when Python or the package index
+//!   cannot be reached).
 //! - `demo`: `dpm demo` in release mode.
-//! - `bench`: request counts (and timings) of each driver operation;
-//!   `--json` prints one JSON object.
+//! - `bench [--json]`: request counts and timings per driver operation, and
+//!   hmc-client against zhmcclient over HTTPS.
 
-use std::path::PathBuf;
-use std::process::{Command, ExitCode};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
 
 const USAGE: &str = "usage: cargo xtask <ci | e2e | demo | bench [--json]>";
 
@@ -15,6 +21,12 @@ fn root() -> PathBuf {
     // xtask lives one level below the workspace root.
     let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     here.parent().map(PathBuf::from).unwrap_or(here)
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
 }
 
 fn cargo() -> Command {
@@ -35,18 +47,163 @@ fn run(args: &[&str]) -> bool {
     }
 }
 
+/// Runs a cargo command and returns its stdout.
+fn capture(args: &[&str], env: &[(&str, &Path)]) -> Option<String> {
+    eprintln!("xtask: cargo {}", args.join(" "));
+    let mut c = cargo();
+    c.args(args).stderr(Stdio::inherit());
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let out = c.output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// A virtual environment with zhmcclient and python-cinderclient, made once
+/// under the target directory. Err says why it cannot be had.
+fn python_env() -> Result<PathBuf, String> {
+    let venv = target_dir().join("xtask-venv");
+    let python = venv.join("bin").join("python");
+    let has = |py: &Path| {
+        Command::new(py)
+            .args(["-c", "import zhmcclient, cinderclient, keystoneauth1"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if python.exists() && has(&python) {
+        return Ok(python);
+    }
+    let made = Command::new("python3")
+        .arg("-m")
+        .arg("venv")
+        .arg(&venv)
+        .stdout(Stdio::null())
+        .status();
+    if !made.is_ok_and(|s| s.success()) {
+        return Err("Python 3 with the venv module is not available".into());
+    }
+    eprintln!(
+        "xtask: installing zhmcclient and python-cinderclient into {}",
+        venv.display()
+    );
+    let pip = Command::new(&python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--timeout",
+            "30",
+            "--retries",
+            "2",
+        ])
+        .args(["zhmcclient", "python-cinderclient"])
+        .status();
+    if !pip.is_ok_and(|s| s.success()) || !has(&python) {
+        return Err(
+            "zhmcclient and python-cinderclient could not be installed from the package index"
+                .into(),
+        );
+    }
+    Ok(python)
+}
+
+/// `dpm-sim serve` on free ports with fast transitions; returns the child
+/// and the endpoints file once it is ready.
+fn serve(name: &str) -> Result<(Child, PathBuf), String> {
+    let dir = target_dir().join(format!("xtask-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let world = std::fs::read_to_string(root().join("dpm-sim/worlds/default.toml"))
+        .map_err(|e| e.to_string())?
+        .replace("partition_start_ms = 3000", "partition_start_ms = 300")
+        .replace("partition_stop_ms = 1500", "partition_stop_ms = 200")
+        .replace("volume_create_ms = 2000", "volume_create_ms = 200");
+    std::fs::write(dir.join("world.toml"), world).map_err(|e| e.to_string())?;
+    let bin = target_dir().join("debug").join("dpm-sim");
+    let mut child = Command::new(&bin)
+        .args([
+            "serve",
+            "--hmc-port",
+            "0",
+            "--keystone-port",
+            "0",
+            "--cinder-port",
+            "0",
+            "--world",
+        ])
+        .arg(dir.join("world.toml"))
+        .arg("--state-dir")
+        .arg(&dir)
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+    let mut line = String::new();
+    if let Some(out) = child.stdout.take() {
+        let _ = BufReader::new(out).read_line(&mut line);
+    }
+    if line.trim().is_empty() {
+        let _ = child.kill();
+        return Err("dpm-sim serve printed no endpoints".into());
+    }
+    Ok((child, dir.join("endpoints.json")))
+}
+
+fn stop(mut child: Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+}
+
+fn third_party() -> bool {
+    let python = match python_env() {
+        Ok(p) => p,
+        Err(why) => {
+            eprintln!("xtask: third-party conformance SKIPPED: {why}");
+            return true;
+        }
+    };
+    let (child, endpoints) = match serve("third-party") {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            return false;
+        }
+    };
+    eprintln!(
+        "xtask: third-party conformance (zhmcclient, python-cinderclient) against dpm-sim serve"
+    );
+    let ok = Command::new(&python)
+        .arg(root().join("xtask/python/third_party.py"))
+        .arg(&endpoints)
+        .status()
+        .is_ok_and(|s| s.success());
+    stop(child);
+    ok
+}
+
 fn e2e() -> bool {
-    run(&[
-        "test",
-        "-p",
-        "dpm-driver",
-        "--test",
-        "all",
-        "--",
-        "scenarios::",
-    ]) && run(&[
-        "run", "--quiet", "-p", "dpm-cli", "--bin", "dpm", "--", "demo",
-    ])
+    run(&["build", "-p", "dpm-sim", "--bin", "dpm-sim"])
+        && run(&[
+            "test",
+            "-p",
+            "dpm-driver",
+            "--test",
+            "all",
+            "--",
+            "scenarios::",
+        ])
+        && run(&["test", "-p", "dpm-cli", "--test", "e2e"])
+        && run(&[
+            "run", "--quiet", "-p", "dpm-cli", "--bin", "dpm", "--", "demo",
+        ])
+        && third_party()
 }
 
 fn ci() -> bool {
@@ -63,6 +220,50 @@ fn ci() -> bool {
         && e2e()
 }
 
+fn bench(json: bool) -> bool {
+    let mut requests = vec![
+        "bench",
+        "-p",
+        "dpm-driver",
+        "--bench",
+        "requests",
+        "--quiet",
+    ];
+    let mut http = vec!["bench", "-p", "dpm-sim", "--bench", "http", "--quiet"];
+    if json {
+        requests.extend(["--", "--json"]);
+        http.extend(["--", "--json"]);
+    }
+    let python = python_env()
+        .map_err(|why| eprintln!("xtask: zhmcclient comparison skipped: {why}"))
+        .ok();
+    let script = root().join("xtask/python/bench_zhmcclient.py");
+    let env: Vec<(&str, &Path)> = match &python {
+        Some(p) => vec![
+            ("DPM_BENCH_PYTHON", p.as_path()),
+            ("DPM_BENCH_SCRIPT", script.as_path()),
+        ],
+        None => Vec::new(),
+    };
+    let (Some(a), Some(b)) = (capture(&requests, &[]), capture(&http, &env)) else {
+        return false;
+    };
+    if json {
+        // Two JSON objects into one: {..requests.., "http_cycles": {...}}.
+        let (a, b) = (a.trim(), b.trim());
+        match (a.strip_suffix('}'), b.strip_prefix('{')) {
+            (Some(head), Some(tail)) => println!("{head},{tail}"),
+            _ => {
+                eprintln!("xtask: a benchmark printed no JSON object");
+                return false;
+            }
+        }
+    } else {
+        print!("{a}{b}");
+    }
+    true
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let ok = match args
@@ -74,24 +275,8 @@ fn main() -> ExitCode {
         ["ci"] => ci(),
         ["e2e"] => e2e(),
         ["demo"] => run(&["run", "--release", "--quiet", "--bin", "dpm", "--", "demo"]),
-        ["bench"] => run(&[
-            "bench",
-            "-p",
-            "dpm-driver",
-            "--bench",
-            "requests",
-            "--quiet",
-        ]),
-        ["bench", "--json"] => run(&[
-            "bench",
-            "-p",
-            "dpm-driver",
-            "--bench",
-            "requests",
-            "--quiet",
-            "--",
-            "--json",
-        ]),
+        ["bench"] => bench(false),
+        ["bench", "--json"] => bench(true),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);

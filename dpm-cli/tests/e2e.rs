@@ -1,0 +1,346 @@
+//! End to end across processes: `dpm-sim serve` runs as its own process,
+//! and every step is a `dpm` command over HTTPS and HTTP, as an operator
+//! would run it. The world is checked through the HMC API as well as
+//! through the commands' JSON output.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use hmc_client::{
+    AdapterFilter, BootDevice, CpcUri, Credentials, HmcApi, HttpConfig, HttpHmc, PartitionStatus,
+    Secret, TlsVerify,
+};
+use serde_json::Value;
+
+struct Served {
+    child: Child,
+    endpoints: Value,
+    dir: PathBuf,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+fn sim_binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("DPM_SIM_BIN") {
+        return p.into();
+    }
+    let dpm = PathBuf::from(env!("CARGO_BIN_EXE_dpm"));
+    let sim = dpm.with_file_name(format!("dpm-sim{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        sim.exists(),
+        "{} is not built: run `cargo build -p dpm-sim` (cargo xtask e2e does)",
+        sim.display()
+    );
+    sim
+}
+
+/// Starts `dpm-sim serve` on free ports with fast transitions, and reads
+/// its one JSON line.
+fn serve(name: &str) -> Served {
+    let dir = std::env::temp_dir().join(format!("dpm-e2e-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let world = include_str!("../../dpm-sim/worlds/default.toml")
+        .replace("partition_start_ms = 3000", "partition_start_ms = 300")
+        .replace("partition_stop_ms = 1500", "partition_stop_ms = 200")
+        .replace("volume_create_ms = 2000", "volume_create_ms = 200");
+    std::fs::write(dir.join("world.toml"), world).unwrap();
+    let mut child = Command::new(sim_binary())
+        .args([
+            "serve",
+            "--hmc-port",
+            "0",
+            "--keystone-port",
+            "0",
+            "--cinder-port",
+            "0",
+            "--world",
+        ])
+        .arg(dir.join("world.toml"))
+        .arg("--state-dir")
+        .arg(&dir)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let endpoints: Value =
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("not one JSON line: {line:?}: {e}"));
+    let written: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("endpoints.json")).unwrap())
+            .unwrap();
+    assert_eq!(endpoints, written);
+    Served {
+        child,
+        endpoints,
+        dir,
+    }
+}
+
+fn write_config(s: &Served, mappings: &[String]) -> PathBuf {
+    let e = &s.endpoints;
+    let maps: Vec<String> = mappings.iter().map(|m| format!("\"{m}\"")).collect();
+    let text = format!(
+        "[dpm]\nhost = \"e2e\"\nhmc = \"{}\"\nhmc_username = \"{}\"\nhmc_password = \"{}\"\ncpc_object_id = \"{}\"\n\
+         max_processors = 8\nmax_memory = 32768\nphysical_storage_adapter_mappings = [{}]\njob_timeout_seconds = 60\n\n\
+         [hmc]\nca_file = \"{}\"\n\n[cinder]\nauth_url = \"{}\"\nusername = \"{}\"\npassword = \"{}\"\nproject_name = \"{}\"\n",
+        e["hmc"]["url"].as_str().unwrap(),
+        e["hmc"]["userid"].as_str().unwrap(),
+        e["hmc"]["password"].as_str().unwrap(),
+        e["cpc"]["object_id"].as_str().unwrap(),
+        maps.join(", "),
+        e["hmc"]["ca_cert"].as_str().unwrap(),
+        e["keystone"]["auth_url"].as_str().unwrap(),
+        e["keystone"]["username"].as_str().unwrap(),
+        e["keystone"]["password"].as_str().unwrap(),
+        e["keystone"]["project_name"].as_str().unwrap(),
+    );
+    let path = s.dir.join(format!(
+        "dpm-{}.toml",
+        mappings.len() + mappings.iter().map(String::len).sum::<usize>()
+    ));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+struct Out {
+    ok: bool,
+    json: Value,
+    stderr: String,
+}
+
+fn dpm(config: &Path, args: &[&str]) -> Out {
+    let out = Command::new(env!("CARGO_BIN_EXE_dpm"))
+        .arg("--config")
+        .arg(config)
+        .arg("--json")
+        .args(args)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    Out {
+        ok: out.status.success(),
+        json: serde_json::from_str(stdout.trim()).unwrap_or(Value::Null),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn ok(config: &Path, args: &[&str]) -> Value {
+    let o = dpm(config, args);
+    assert!(o.ok, "dpm {args:?} failed:\n{}", o.stderr);
+    o.json
+}
+
+fn hmc_of(s: &Served) -> HttpHmc {
+    let e = &s.endpoints["hmc"];
+    HttpHmc::new(HttpConfig::new(
+        e["url"].as_str().unwrap(),
+        Credentials {
+            userid: e["userid"].as_str().unwrap().into(),
+            password: Secret::new(e["password"].as_str().unwrap()),
+        },
+        TlsVerify::CaFile(e["ca_cert"].as_str().unwrap().into()),
+    ))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn scenarios_through_the_cli_and_http() {
+    let s = serve("scenarios");
+    let adapters: Vec<String> = s.endpoints["fcp_adapters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| format!("{}:0", a["object_id"].as_str().unwrap()))
+        .collect();
+    let cfg = write_config(&s, &adapters);
+    let hmc = hmc_of(&s);
+    let cpc = CpcUri::from_object_id(s.endpoints["cpc"]["object_id"].as_str().unwrap()).unwrap();
+
+    assert_eq!(ok(&cfg, &["check"])["ok"], true);
+    let image = s.endpoints["images"][0]["id"].as_str().unwrap().to_owned();
+    let boot = ok(
+        &cfg,
+        &[
+            "volume", "create", "--name", "boot", "--size", "10", "--image", &image,
+        ],
+    );
+    assert_eq!(boot["bootable"], true);
+    let boot = boot["id"].as_str().unwrap().to_owned();
+    let data = ok(&cfg, &["volume", "create", "--name", "data", "--size", "5"])["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // 1. Spawn.
+    let spawned = ok(
+        &cfg,
+        &[
+            "spawn",
+            "--name",
+            "web1",
+            "--vcpus",
+            "2",
+            "--memory-mb",
+            "4096",
+            "--boot-volume",
+            &boot,
+        ],
+    );
+    let partition = spawned["partition"].as_str().unwrap().parse().unwrap();
+    let p = hmc.get_partition(&partition).await.unwrap();
+    assert_eq!(p.status, PartitionStatus::Active);
+    assert_eq!((p.ifl_processors, p.initial_memory), (2, 4096));
+    assert_eq!(p.boot_device, BootDevice::StorageAdapter);
+    assert_eq!(
+        p.boot_logical_unit_number.unwrap().to_string(),
+        spawned["boot"]["lun"].as_str().unwrap()
+    );
+    let boot_hba = hmc
+        .get_hba(p.boot_storage_device.as_ref().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        boot_hba.adapter_port_uri.parent().object_id(),
+        adapters[0].split(':').next().unwrap()
+    );
+    assert_eq!(spawned["vhbas"].as_array().unwrap().len(), 2);
+
+    // 2. Attach and detach on the running instance.
+    let attached = ok(&cfg, &["attach", "web1", &data]);
+    let paths = attached["paths"].as_array().unwrap();
+    let devices: std::collections::BTreeSet<&str> = paths
+        .iter()
+        .map(|p| p["device_number"].as_str().unwrap())
+        .collect();
+    assert_eq!(devices.len(), 2, "on both vHBAs");
+    assert_ne!(paths[0]["lun"], spawned["boot"]["lun"]);
+    assert_eq!(
+        ok(&cfg, &["info", "web1"])["volumes"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    ok(&cfg, &["detach", "web1", &data]);
+    let info = ok(&cfg, &["info", "web1"]);
+    assert_eq!(info["volumes"].as_array().unwrap().len(), 1);
+    assert_eq!(info["power_state"], "Running");
+    let refused = dpm(&cfg, &["detach", "web1", &data]);
+    assert!(
+        !refused.ok && refused.stderr.contains("is not attached"),
+        "{}",
+        refused.stderr
+    );
+
+    // 5. A second instance cannot boot from the same volume; nothing is left.
+    let second = dpm(
+        &cfg,
+        &[
+            "spawn",
+            "--name",
+            "web2",
+            "--vcpus",
+            "1",
+            "--memory-mb",
+            "2048",
+            "--boot-volume",
+            &boot,
+        ],
+    );
+    assert!(!second.ok);
+    assert!(
+        second.stderr.contains("everything it did was undone"),
+        "{}",
+        second.stderr
+    );
+    assert!(
+        second.stderr.contains("Cinder could not reserve volume"),
+        "{}",
+        second.stderr
+    );
+    assert_eq!(
+        hmc.list_partitions(&cpc, &Default::default())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    let resources = ok(&cfg, &["resources"]);
+    assert_eq!(
+        (
+            resources["vcpus_used"].as_u64(),
+            resources["memory_mb_used"].as_u64()
+        ),
+        (Some(2), Some(4096))
+    );
+
+    // 3. Destroy.
+    ok(&cfg, &["destroy", "web1"]);
+    assert!(ok(&cfg, &["list"])["instances"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    assert!(hmc
+        .list_partitions(&cpc, &Default::default())
+        .await
+        .unwrap()
+        .is_empty());
+    let vols = ok(&cfg, &["volume", "list"]);
+    assert!(
+        vols["volumes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|v| v["status"] == "available"),
+        "{vols}"
+    );
+    // Destroying again is a no-op.
+    ok(&cfg, &["destroy", "web1"]);
+
+    // 6. A non-FCP adapter in the mappings is its own error.
+    let all = hmc
+        .list_adapters(&cpc, &AdapterFilter::default())
+        .await
+        .unwrap();
+    let ficon = all
+        .iter()
+        .find(|a| a.adapter_type.as_str() == "fc")
+        .unwrap();
+    let bad = write_config(&s, &[format!("{}:0", ficon.object_uri.object_id())]);
+    let check = dpm(&bad, &["check"]);
+    assert!(
+        !check.ok && check.stderr.contains("not fcp"),
+        "{}",
+        check.stderr
+    );
+
+    // Bad input is a usage error (exit 2), not a panic.
+    let usage = Command::new(env!("CARGO_BIN_EXE_dpm"))
+        .args(["--config"])
+        .arg(&cfg)
+        .args(["spawn", "--vcpus", "two"])
+        .output()
+        .unwrap();
+    assert_eq!(usage.status.code(), Some(2));
+    hmc.logoff().await.unwrap();
+
+    // The server ends cleanly on SIGTERM.
+    let mut s = s;
+    let pid = s.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    assert!(s.child.wait().unwrap().success());
+}
