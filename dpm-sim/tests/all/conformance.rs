@@ -504,3 +504,103 @@ async fn real_hmc_read_only() {
     }
     hmc.logoff().await.unwrap();
 }
+
+#[tokio::test]
+async fn retries_only_what_is_safe_to_repeat() {
+    let (sim, server) = served(WorldSpec::default()).await;
+    let e = &server.endpoints().hmc;
+    let mut cfg = HttpConfig::new(
+        &e.url,
+        Credentials {
+            userid: e.userid.clone(),
+            password: Secret::new(sim.spec().hmc.password.clone()),
+        },
+        TlsVerify::CaFile(e.ca_cert.clone()),
+    );
+    cfg.backoff = std::time::Duration::ZERO;
+    let hmc = HttpHmc::new(cfg).unwrap();
+    hmc.logon().await.unwrap();
+    let cpc = sim.cpc_uri();
+    // A GET that meets 503 twice succeeds on the third attempt.
+    sim.fail_next(
+        dpm_sim::Op::ListCpcs,
+        2,
+        dpm_sim::Fault::new(503, 0, "busy"),
+    );
+    sim.reset_counters();
+    assert_eq!(hmc.list_cpcs(None).await.unwrap().len(), 1);
+    assert_eq!(sim.counters().get(dpm_sim::Op::ListCpcs), 3);
+    // Three 503s exhaust the attempts.
+    sim.fail_next(dpm_sim::Op::GetCpc, 3, dpm_sim::Fault::new(503, 0, "busy"));
+    assert_eq!(
+        hmc.get_cpc(&cpc).await.unwrap_err().status_reason(),
+        Some((503, 0))
+    );
+    // A start is never resent: one request, and its error comes back.
+    let p = hmc
+        .create_partition(&cpc, &props("once", 1, 1024))
+        .await
+        .unwrap();
+    sim.fail_next(
+        dpm_sim::Op::StartPartition,
+        1,
+        dpm_sim::Fault::new(503, 0, "busy"),
+    );
+    sim.reset_counters();
+    let err = hmc.start_partition(&p).await.unwrap_err();
+    assert_eq!(err.status_reason(), Some((503, 0)));
+    assert!(err.is_retryable());
+    assert_eq!(sim.counters().get(dpm_sim::Op::StartPartition), 1);
+    assert_eq!(
+        hmc.get_partition(&p).await.unwrap().status,
+        PartitionStatus::Stopped
+    );
+    // Nor is a create.
+    sim.fail_next(
+        dpm_sim::Op::CreatePartition,
+        1,
+        dpm_sim::Fault::new(503, 0, "busy"),
+    );
+    sim.reset_counters();
+    assert!(hmc
+        .create_partition(&cpc, &props("twice", 1, 1024))
+        .await
+        .is_err());
+    assert_eq!(sim.counters().get(dpm_sim::Op::CreatePartition), 1);
+    // A failed job is a typed error with the HMC's code and message.
+    hmc.update_partition(
+        &p,
+        &PartitionUpdate::boot_from_san(
+            hmc.create_hba(
+                &p,
+                &HbaCreate {
+                    name: "h".into(),
+                    adapter_port_uri: StoragePortUri::new(&sim.fcp_adapters()[0].uri, "0").unwrap(),
+                    description: None,
+                    device_number: None,
+                },
+            )
+            .await
+            .unwrap(),
+            "500507680b2155ab".parse().unwrap(),
+            fc_types::FcpLun::from_target_lun(0),
+        ),
+    )
+    .await
+    .unwrap();
+    let job = hmc.start_partition(&p).await.unwrap();
+    sim.run_until_idle();
+    match hmc_client::wait_for_job(&hmc, &job, &Default::default()).await {
+        Err(HmcError::JobFailed {
+            status_code,
+            reason_code,
+            message,
+            ..
+        }) => {
+            assert_eq!((status_code, reason_code), (500, Some(263)));
+            assert!(message.contains("not zoned"));
+        }
+        other => panic!("{other:?}"),
+    }
+    server.shutdown().await;
+}
