@@ -1,6 +1,6 @@
 //! The driver object, `init_host`, and the helpers every operation shares.
 
-use cinder_client::{AttachmentId, CinderApi, ConnectionInfo, Connector, InstanceId, VolumeId};
+use cinder_client::{CinderApi, InstanceId, VolumeId};
 use dpm_volume::{FcPath, FcVolumeDriver, Vhba};
 use hmc_client::{
     wait_for_job, AdapterType, CpcUri, HbaUri, HmcApi, HmcError, Partition, PartitionFilter,
@@ -9,7 +9,7 @@ use hmc_client::{
 use std::sync::{Arc, Mutex};
 
 use crate::config::{AdapterMapping, DriverConfig};
-use crate::error::{CleanupError, DriverError, InitError, VolumeStep};
+use crate::error::{CleanupError, DriverError, InitError};
 
 /// What `init_host` learned and every later operation uses.
 #[derive(Debug, Clone)]
@@ -371,64 +371,6 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             .await
             .map_err(|source| CleanupError::StopPartition {
                 partition: uri.clone(),
-                source,
-            })
-    }
-
-    /// Connects one volume: attachment create (recorded in `created` for
-    /// undo), attachment update with the connector (Cinder zones and masks),
-    /// and the volume driver's `connect_volume`. Spawn and attach share it.
-    pub(crate) async fn connect_one(
-        &self,
-        instance: &InstanceId,
-        volume: &VolumeId,
-        conn: &Connector,
-        vhbas: &[Vhba],
-        created: &mut Vec<(AttachmentId, VolumeId)>,
-    ) -> Result<(ConnectionInfo, Vec<FcPath>), VolumeStep> {
-        let a = self
-            .cinder
-            .create_attachment(volume, instance, None)
-            .await
-            .map_err(|source| VolumeStep::CreateAttachment {
-                volume: volume.clone(),
-                source,
-            })?;
-        created.push((a.id.clone(), volume.clone()));
-        let a = self
-            .cinder
-            .update_attachment(&a.id, conn)
-            .await
-            .map_err(|source| VolumeStep::UpdateAttachment {
-                volume: volume.clone(),
-                source,
-            })?;
-        let info = a
-            .connection_info
-            .ok_or_else(|| VolumeStep::NoConnectionInfo {
-                volume: volume.clone(),
-            })?;
-        let paths = self
-            .volumes
-            .connect_volume(instance, volume, &info, vhbas)
-            .map_err(|source| VolumeStep::ConnectVolume {
-                volume: volume.clone(),
-                source,
-            })?;
-        Ok((info, paths))
-    }
-
-    /// Completes an attachment.
-    pub(crate) async fn complete(
-        &self,
-        attachment: &AttachmentId,
-        volume: &VolumeId,
-    ) -> Result<(), VolumeStep> {
-        self.cinder
-            .complete_attachment(attachment)
-            .await
-            .map_err(|source| VolumeStep::CompleteAttachment {
-                volume: volume.clone(),
                 source,
             })
     }

@@ -166,6 +166,24 @@ pub enum CleanupError {
         #[source]
         source: CinderError,
     },
+    /// Legacy: unmasking a volume failed.
+    #[error("could not terminate the connection of volume {volume}")]
+    TerminateConnection {
+        /// The volume.
+        volume: VolumeId,
+        /// The cause.
+        #[source]
+        source: CinderError,
+    },
+    /// Legacy: detaching or unreserving a volume failed.
+    #[error("could not detach volume {volume} in Cinder")]
+    DetachVolume {
+        /// The volume.
+        volume: VolumeId,
+        /// The cause.
+        #[source]
+        source: CinderError,
+    },
     /// Deleting the partition failed.
     #[error("could not delete partition {partition}")]
     DeletePartition {
@@ -331,6 +349,9 @@ pub enum SpawnStep {
         #[source]
         source: HmcError,
     },
+    /// Cinder's API version could not be read.
+    #[error("could not read Cinder's API version")]
+    CinderApi(#[source] CinderError),
     /// Connecting or completing a volume failed.
     #[error(transparent)]
     Volume(#[from] VolumeStep),
@@ -378,6 +399,9 @@ pub enum AttachStep {
     /// Building the connector failed.
     #[error("could not build the volume connector")]
     Connector(#[source] VolumeError),
+    /// Cinder's API version could not be read.
+    #[error("could not read Cinder's API version")]
+    CinderApi(#[source] CinderError),
     /// Connecting or completing the volume failed.
     #[error(transparent)]
     Volume(#[from] VolumeStep),
@@ -451,6 +475,24 @@ pub enum DriverError {
     /// Listing attachments failed.
     #[error("could not list Cinder attachments")]
     ListAttachments(#[source] CinderError),
+    /// Legacy detach: marking the volume detaching failed.
+    #[error("Cinder refused to begin detaching volume {volume}")]
+    BeginDetaching {
+        /// The volume.
+        volume: VolumeId,
+        /// The cause.
+        #[source]
+        source: CinderError,
+    },
+    /// Releasing a volume failed.
+    #[error("could not release volume {volume} in Cinder")]
+    Release {
+        /// The volume.
+        volume: VolumeId,
+        /// The cause.
+        #[source]
+        source: CleanupError,
+    },
     /// Deleting an attachment failed.
     #[error("could not delete Cinder attachment {attachment}")]
     DeleteAttachment {

@@ -39,6 +39,7 @@
 mod config;
 mod driver;
 mod error;
+mod link;
 mod ops;
 mod spawn;
 

@@ -5,7 +5,8 @@ use dpm_volume::{connector, FcPath, Vhba};
 use hmc_client::{HmcApi, PartitionFilter, PartitionStatus, PartitionUri};
 
 use crate::driver::{regex_escape, DpmDriver};
-use crate::error::{AttachError, AttachStep, CleanupError, DriverError, VolumeStep};
+use crate::error::{AttachError, AttachStep, DriverError, VolumeStep};
+use crate::link::{Connected, Link};
 
 /// Nova's power states.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,7 +110,8 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
 
     /// Attaches a volume to an instance (running or not): Cinder masks and
     /// zones the LUN to every vHBA, and the guest finds it by
-    /// auto-discovery. Returns the LUN paths, which are also recorded.
+    /// auto-discovery. Returns the LUN paths, which are also recorded. Uses
+    /// the attachments API, or the legacy actions when Cinder lacks 3.44.
     #[tracing::instrument(name = "attach_volume", skip(self), fields(instance = %instance, volume = %volume, partition = tracing::field::Empty))]
     pub async fn attach_volume(
         &self,
@@ -124,23 +126,37 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             step,
             undo,
         };
-        let existing = self
+        let legacy = !self
             .cinder
-            .list_attachments(&AttachmentFilter {
-                volume_id: Some(volume.clone()),
-                instance_id: Some(instance.clone()),
-            })
+            .attachments_api()
             .await
-            .map_err(|source| {
-                fail(
-                    AttachStep::ListAttachments {
-                        volume: volume.clone(),
-                        source,
-                    },
-                    Vec::new(),
-                )
-            })?;
-        if !existing.is_empty() {
+            .map_err(|e| fail(AttachStep::CinderApi(e), Vec::new()))?;
+        let list = |source| {
+            fail(
+                AttachStep::ListAttachments {
+                    volume: volume.clone(),
+                    source,
+                },
+                Vec::new(),
+            )
+        };
+        let attached = if legacy {
+            self.legacy_attachment(instance, volume)
+                .await
+                .map_err(list)?
+                .is_some()
+        } else {
+            !self
+                .cinder
+                .list_attachments(&AttachmentFilter {
+                    volume_id: Some(volume.clone()),
+                    instance_id: Some(instance.clone()),
+                })
+                .await
+                .map_err(list)?
+                .is_empty()
+        };
+        if attached {
             return Err(fail(
                 AttachStep::AlreadyAttached {
                     volume: volume.clone(),
@@ -154,10 +170,11 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
         let mut created = Vec::new();
         let result: Result<Vec<FcPath>, VolumeStep> = async {
             let (_, paths) = self
-                .connect_one(instance, volume, &conn, &vhbas, &mut created)
+                .connect_one(instance, volume, &conn, &vhbas, &mut created, legacy)
                 .await?;
-            for (attachment, volume) in &created {
-                self.complete(attachment, volume).await?;
+            for c in &created {
+                // A letter past the boot disk, for the legacy mount point.
+                self.complete(instance, c, 1).await?;
             }
             Ok(paths)
         }
@@ -174,47 +191,93 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
         }
     }
 
-    /// Detaches a volume: the volume driver forgets its paths, then the
-    /// attachment is deleted (which unmasks, and unzones with the last LUN).
-    /// A volume not attached to this instance is an error and changes
-    /// nothing.
+    /// Detaches a volume: the volume driver forgets its paths, then Cinder
+    /// releases it (which unmasks, and unzones with the last LUN). A volume
+    /// not attached to this instance is an error and changes nothing.
     #[tracing::instrument(name = "detach_volume", skip(self), fields(instance = %instance, volume = %volume))]
     pub async fn detach_volume(
         &self,
         instance: &InstanceId,
         volume: &VolumeId,
     ) -> Result<(), DriverError> {
-        self.require_partition(instance).await?;
-        let attachments = self
+        let legacy = !self
             .cinder
-            .list_attachments(&AttachmentFilter {
-                volume_id: Some(volume.clone()),
-                instance_id: Some(instance.clone()),
-            })
+            .attachments_api()
             .await
             .map_err(DriverError::ListAttachments)?;
-        if attachments.is_empty() {
-            return Err(DriverError::NotAttached {
-                instance: instance.clone(),
-                volume: volume.clone(),
-            });
-        }
-        self.volumes.disconnect_volume(instance, volume);
-        for a in attachments {
-            self.cinder
-                .delete_attachment(&a.id)
+        if !legacy {
+            self.require_partition(instance).await?;
+            let attachments = self
+                .cinder
+                .list_attachments(&AttachmentFilter {
+                    volume_id: Some(volume.clone()),
+                    instance_id: Some(instance.clone()),
+                })
                 .await
-                .map_err(|source| DriverError::DeleteAttachment {
-                    attachment: a.id.clone(),
+                .map_err(DriverError::ListAttachments)?;
+            if attachments.is_empty() {
+                return Err(DriverError::NotAttached {
+                    instance: instance.clone(),
+                    volume: volume.clone(),
+                });
+            }
+            for a in attachments {
+                let c = Connected {
+                    volume: volume.clone(),
+                    link: Link::Attachment(a.id),
+                };
+                self.release(instance, &c)
+                    .await
+                    .map_err(|source| DriverError::Release {
+                        volume: volume.clone(),
+                        source,
+                    })?;
+            }
+        } else {
+            // Nova's legacy order: begin_detaching, disconnect,
+            // terminate_connection, detach; roll_detaching on failure.
+            let (_, vhbas) = self.partition_vhbas(instance).await?;
+            if self
+                .legacy_attachment(instance, volume)
+                .await
+                .map_err(DriverError::ListAttachments)?
+                .is_none()
+            {
+                return Err(DriverError::NotAttached {
+                    instance: instance.clone(),
+                    volume: volume.clone(),
+                });
+            }
+            let conn = connector(&vhbas, &self.config.host).map_err(DriverError::Connector)?;
+            self.cinder
+                .begin_detaching(volume)
+                .await
+                .map_err(|source| DriverError::BeginDetaching {
+                    volume: volume.clone(),
                     source,
                 })?;
+            let c = Connected {
+                volume: volume.clone(),
+                link: Link::Legacy {
+                    connector: Some(conn),
+                },
+            };
+            if let Err(source) = self.release(instance, &c).await {
+                if let Err(e) = self.cinder.roll_detaching(volume).await {
+                    tracing::warn!(error = %e, "roll_detaching failed");
+                }
+                return Err(DriverError::Release {
+                    volume: volume.clone(),
+                    source,
+                });
+            }
         }
         tracing::info!("volume detached");
         Ok(())
     }
 
-    /// Destroys an instance: stops its partition, deletes its Cinder
-    /// attachments (found in Cinder, not in process memory), and deletes the
+    /// Destroys an instance: stops its partition, releases its volumes in
+    /// Cinder (found in Cinder, not in process memory), and deletes the
     /// partition with its vHBAs. An instance that does not exist is a no-op.
     #[tracing::instrument(name = "destroy", skip(self), fields(instance = %instance, partition = tracing::field::Empty))]
     pub async fn destroy(&self, instance: &InstanceId) -> Result<(), DriverError> {
@@ -222,34 +285,36 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             .find_partition(instance)
             .await
             .map_err(DriverError::ListPartitions)?;
+        let mut conn = None;
         if let Some(p) = &partition {
             tracing::Span::current().record("partition", tracing::field::display(p));
-        }
-        let attachments = match self
-            .cinder
-            .list_attachments(&AttachmentFilter {
-                instance_id: Some(instance.clone()),
-                volume_id: None,
-            })
-            .await
-        {
-            Ok(list) => list
-                .into_iter()
-                .map(|a| (a.id, a.volume_id))
-                .collect::<Vec<_>>(),
-            Err(source) => {
-                return Err(DriverError::Destroy {
-                    instance: instance.clone(),
-                    failures: vec![CleanupError::ListAttachments {
-                        instance: instance.clone(),
+            // The legacy terminate_connection needs the connector.
+            if !self
+                .cinder
+                .attachments_api()
+                .await
+                .map_err(DriverError::ListAttachments)?
+            {
+                let part = self.get_partition(p).await?;
+                let vhbas = self
+                    .read_vhbas(&part.hba_uris)
+                    .await
+                    .map_err(|(hba, source)| DriverError::ReadHba {
+                        hba: hba.to_string(),
                         source,
-                    }],
-                })
+                    })?;
+                let vhbas: Vec<_> = vhbas.into_iter().map(|(_, v)| v).collect();
+                conn = connector(&vhbas, &self.config.host).ok();
             }
-        };
-        let failures = self
-            .teardown(instance, partition.as_ref(), &attachments)
-            .await;
+        }
+        let links = self
+            .find_links(instance, conn)
+            .await
+            .map_err(|e| DriverError::Destroy {
+                instance: instance.clone(),
+                failures: vec![e],
+            })?;
+        let failures = self.teardown(instance, partition.as_ref(), &links).await;
         self.volumes.forget_instance(instance);
         if failures.is_empty() {
             tracing::info!(existed = partition.is_some(), "instance destroyed");

@@ -6,9 +6,7 @@
 //! zoning and LUN masking), then the boot properties, the start job, and the
 //! attachments' completion. Any failure undoes every step done so far.
 
-use cinder_client::{
-    AttachmentFilter, AttachmentId, CinderApi, ConnectionInfo, InstanceId, VolumeId,
-};
+use cinder_client::{CinderApi, ConnectionInfo, VolumeId};
 use dpm_volume::{boot_path, connector, BootPath, FcPath, Vhba};
 use hmc_client::{
     HbaCreate, HmcApi, PartitionCreate, PartitionStatus, PartitionUpdate, PartitionUri,
@@ -16,7 +14,8 @@ use hmc_client::{
 use tracing::Instrument;
 
 use crate::driver::{BlockDevice, DpmDriver, Instance};
-use crate::error::{CleanupError, SpawnError, SpawnStep, VolumeStep};
+use crate::error::{SpawnError, SpawnStep, VolumeStep};
+use crate::link::Connected;
 
 /// A running instance, as spawn left it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,7 +36,7 @@ pub struct Spawned {
 #[derive(Debug, Default)]
 struct Done {
     partition: Option<PartitionUri>,
-    attachments: Vec<(AttachmentId, VolumeId)>,
+    volumes: Vec<Connected>,
 }
 
 impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
@@ -64,7 +63,7 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             Err(step) => {
                 tracing::warn!(error = %step, "spawn failed; undoing");
                 let undo = self
-                    .teardown(&instance.uuid, done.partition.as_ref(), &done.attachments)
+                    .teardown(&instance.uuid, done.partition.as_ref(), &done.volumes)
                     .instrument(tracing::info_span!("rollback"))
                     .await;
                 self.volumes.forget_instance(&instance.uuid);
@@ -150,13 +149,25 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
 
         // 3. Cinder: reserve, then connect with the vHBAs as initiators.
         let conn = connector(&vhbas, &cfg.host).map_err(SpawnStep::Connector)?;
+        let legacy = !self
+            .cinder
+            .attachments_api()
+            .await
+            .map_err(SpawnStep::CinderApi)?;
         let mut boot_info: Option<ConnectionInfo> = None;
         let mut volumes = Vec::new();
         for d in &ordered {
             let volume = &d.volume_id;
             let span = tracing::info_span!("connect_volume", volume = %volume);
             let (info, paths) = self
-                .connect_one(&instance.uuid, volume, &conn, &vhbas, &mut done.attachments)
+                .connect_one(
+                    &instance.uuid,
+                    volume,
+                    &conn,
+                    &vhbas,
+                    &mut done.volumes,
+                    legacy,
+                )
                 .instrument(span)
                 .await?;
             if *volume == boot_volume {
@@ -194,8 +205,8 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             })?;
 
         // 6. Complete the attachments.
-        for (attachment, volume) in &done.attachments {
-            self.complete(attachment, volume).await?;
+        for (i, c) in done.volumes.iter().enumerate() {
+            self.complete(&instance.uuid, c, i).await?;
         }
         Ok(Spawned {
             partition,
@@ -263,35 +274,6 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             };
             self.hmc.update_partition(&uri, &u).await.map_err(adopt)?;
         }
-        let stale_err = |source| SpawnStep::AdoptAttachments {
-            partition: uri.clone(),
-            source,
-        };
-        let stale = self
-            .cinder
-            .list_attachments(&AttachmentFilter {
-                instance_id: Some(instance.uuid.clone()),
-                volume_id: None,
-            })
-            .await
-            .map_err(|source| {
-                stale_err(CleanupError::ListAttachments {
-                    instance: instance.uuid.clone(),
-                    source,
-                })
-            })?;
-        for a in stale {
-            self.cinder
-                .delete_attachment(&a.id)
-                .await
-                .map_err(|source| {
-                    stale_err(CleanupError::DeleteAttachment {
-                        attachment: a.id.clone(),
-                        volume: a.volume_id.clone(),
-                        source,
-                    })
-                })?;
-        }
         let existing = self
             .read_vhbas(&p.hba_uris)
             .await
@@ -299,53 +281,25 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
                 hba: hba.to_string(),
                 source,
             })?;
+        // What an earlier try left in Cinder for this instance goes first,
+        // so that the volumes can be reserved again.
+        let vhbas: Vec<Vhba> = existing.iter().map(|(_, v)| v.clone()).collect();
+        let conn = connector(&vhbas, &self.config.host).ok();
+        let stale = self
+            .find_links(&instance.uuid, conn)
+            .await
+            .map_err(|source| SpawnStep::AdoptAttachments {
+                partition: uri.clone(),
+                source,
+            })?;
+        for c in &stale {
+            self.release(&instance.uuid, c).await.map_err(|source| {
+                SpawnStep::AdoptAttachments {
+                    partition: uri.clone(),
+                    source,
+                }
+            })?;
+        }
         Ok((uri, true, existing))
-    }
-
-    /// Tears down what an instance has: stops the partition, deletes the
-    /// attachments (which unmasks and unzones), deletes the partition (its
-    /// vHBAs go with it). Returns what could not be done. When the partition
-    /// cannot be stopped, nothing else is touched, so a running guest never
-    /// loses its LUNs.
-    pub(crate) async fn teardown(
-        &self,
-        instance: &InstanceId,
-        partition: Option<&PartitionUri>,
-        attachments: &[(AttachmentId, VolumeId)],
-    ) -> Vec<CleanupError> {
-        let mut failures = Vec::new();
-        if let Some(p) = partition {
-            if let Err(e) = self.ensure_stopped(p).await {
-                if !matches!(&e, CleanupError::GetPartition { source, .. } if source.is_not_found())
-                {
-                    return vec![e];
-                }
-            }
-        }
-        for (attachment, volume) in attachments.iter().rev() {
-            match self.cinder.delete_attachment(attachment).await {
-                Ok(_) => {
-                    tracing::debug!(attachment = %attachment, volume = %volume, "attachment deleted")
-                }
-                Err(e) if e.is_not_found() => {}
-                Err(source) => failures.push(CleanupError::DeleteAttachment {
-                    attachment: attachment.clone(),
-                    volume: volume.clone(),
-                    source,
-                }),
-            }
-            self.volumes.disconnect_volume(instance, volume);
-        }
-        if let Some(p) = partition {
-            match self.hmc.delete_partition(p).await {
-                Ok(()) => tracing::debug!(partition = %p, "partition deleted"),
-                Err(e) if e.is_not_found() => {}
-                Err(source) => failures.push(CleanupError::DeletePartition {
-                    partition: p.clone(),
-                    source,
-                }),
-            }
-        }
-        failures
     }
 }

@@ -289,12 +289,39 @@ impl SimCinder {
         Self { world, project }
     }
 
+    /// Like the HTTP client, the in-memory client speaks the highest
+    /// microversion both sides know (up to 3.44): on a Cinder below 3.27
+    /// the attachments API does not exist, and below 3.44 it cannot
+    /// complete an attachment.
     fn call<T>(
         &self,
         op: Op,
         f: impl FnOnce(&mut World, &str) -> Result<T, CinderError>,
     ) -> Result<T, CinderError> {
-        cinder_call(&self.world, op, &self.project, f)
+        let need = match op {
+            Op::CreateAttachment
+            | Op::UpdateAttachment
+            | Op::DeleteAttachment
+            | Op::GetAttachment
+            | Op::ListAttachments => Some((3, 27)),
+            Op::CompleteAttachment => Some((3, 44)),
+            _ => None,
+        };
+        cinder_call(&self.world, op, &self.project, |w, p| {
+            if let Some(min) = need {
+                if w.cinder_max < min {
+                    return Err(CinderError::api(
+                        op.name(),
+                        404,
+                        format!(
+                            "{op} needs microversion {}.{}; this Cinder offers up to {}.{}.",
+                            min.0, min.1, w.cinder_max.0, w.cinder_max.1
+                        ),
+                    ));
+                }
+            }
+            f(w, p)
+        })
     }
 }
 

@@ -1,0 +1,264 @@
+//! How a volume is tied to an instance in Cinder, in either of Cinder's two
+//! ways: the attachments API (3.44, what current Nova uses) or, on a server
+//! without it, the legacy volume actions in Nova's legacy order. Spawn,
+//! attach, detach and destroy all go through here, so the two ways cannot
+//! drift apart.
+
+use cinder_client::{
+    AttachmentFilter, AttachmentId, CinderApi, ConnectionInfo, Connector, InstanceId, VolumeId,
+};
+use dpm_volume::{FcPath, Vhba};
+use hmc_client::{HmcApi, PartitionUri};
+
+use crate::driver::DpmDriver;
+use crate::error::{CleanupError, VolumeStep};
+
+/// Cinder's record of a volume connected to an instance.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Link {
+    /// An attachment of the attachments API.
+    Attachment(AttachmentId),
+    /// Legacy: reserved and initialized with this connector; once attached,
+    /// Cinder holds an attachment for it.
+    Legacy {
+        /// The connector it was initialized with, when known.
+        connector: Option<Connector>,
+    },
+}
+
+/// A volume and how it is tied to the instance.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Connected {
+    pub volume: VolumeId,
+    pub link: Link,
+}
+
+impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
+    /// Connects one volume to the partition's vHBAs: reserve it, hand Cinder
+    /// the connector (Cinder zones and masks), and let the volume driver
+    /// check the connection info and record the paths. What Cinder holds is
+    /// pushed to `created` as soon as it exists, for undo.
+    pub(crate) async fn connect_one(
+        &self,
+        instance: &InstanceId,
+        volume: &VolumeId,
+        conn: &Connector,
+        vhbas: &[Vhba],
+        created: &mut Vec<Connected>,
+        legacy: bool,
+    ) -> Result<(ConnectionInfo, Vec<FcPath>), VolumeStep> {
+        let reserve = |source| VolumeStep::CreateAttachment {
+            volume: volume.clone(),
+            source,
+        };
+        let connect = |source| VolumeStep::UpdateAttachment {
+            volume: volume.clone(),
+            source,
+        };
+        let info = if legacy {
+            self.cinder.reserve(volume).await.map_err(reserve)?;
+            created.push(Connected {
+                volume: volume.clone(),
+                link: Link::Legacy {
+                    connector: Some(conn.clone()),
+                },
+            });
+            self.cinder
+                .initialize_connection(volume, conn)
+                .await
+                .map_err(connect)?
+        } else {
+            let a = self
+                .cinder
+                .create_attachment(volume, instance, None)
+                .await
+                .map_err(reserve)?;
+            created.push(Connected {
+                volume: volume.clone(),
+                link: Link::Attachment(a.id.clone()),
+            });
+            let a = self
+                .cinder
+                .update_attachment(&a.id, conn)
+                .await
+                .map_err(connect)?;
+            a.connection_info
+                .ok_or_else(|| VolumeStep::NoConnectionInfo {
+                    volume: volume.clone(),
+                })?
+        };
+        let paths = self
+            .volumes
+            .connect_volume(instance, volume, &info, vhbas)
+            .map_err(|source| VolumeStep::ConnectVolume {
+                volume: volume.clone(),
+                source,
+            })?;
+        Ok((info, paths))
+    }
+
+    /// Completes a connection: `os-complete`, or the legacy `os-attach`.
+    pub(crate) async fn complete(
+        &self,
+        instance: &InstanceId,
+        c: &Connected,
+        index: usize,
+    ) -> Result<(), VolumeStep> {
+        let r = match &c.link {
+            Link::Attachment(id) => self.cinder.complete_attachment(id).await,
+            Link::Legacy { .. } => {
+                // Device names only label the attachment in Cinder; the
+                // guest finds the LUN by auto-discovery.
+                let mountpoint = format!("/dev/sd{}", char::from(b'a' + (index % 26) as u8));
+                self.cinder
+                    .attach(&c.volume, instance, &mountpoint, Some(&self.config.host))
+                    .await
+            }
+        };
+        r.map_err(|source| VolumeStep::CompleteAttachment {
+            volume: c.volume.clone(),
+            source,
+        })
+    }
+
+    /// The legacy attachment of `volume` to `instance`, if Cinder has one.
+    pub(crate) async fn legacy_attachment(
+        &self,
+        instance: &InstanceId,
+        volume: &VolumeId,
+    ) -> Result<Option<AttachmentId>, cinder_client::CinderError> {
+        let v = self.cinder.get_volume(volume).await?;
+        Ok(v.attachments
+            .into_iter()
+            .find(|a| a.server_id.as_ref() == Some(instance))
+            .map(|a| a.attachment_id))
+    }
+
+    /// Releases one volume in Cinder (which unmasks, and unzones with the
+    /// host's last LUN) and forgets its paths.
+    pub(crate) async fn release(
+        &self,
+        instance: &InstanceId,
+        c: &Connected,
+    ) -> Result<(), CleanupError> {
+        self.volumes.disconnect_volume(instance, &c.volume);
+        let volume = c.volume.clone();
+        match &c.link {
+            Link::Attachment(id) => match self.cinder.delete_attachment(id).await {
+                Ok(_) => Ok(()),
+                Err(e) if e.is_not_found() => Ok(()),
+                Err(source) => Err(CleanupError::DeleteAttachment {
+                    attachment: id.clone(),
+                    volume,
+                    source,
+                }),
+            },
+            Link::Legacy { connector } => {
+                if let Some(conn) = connector {
+                    self.cinder
+                        .terminate_connection(&c.volume, conn)
+                        .await
+                        .map_err(|source| CleanupError::TerminateConnection {
+                            volume: volume.clone(),
+                            source,
+                        })?;
+                }
+                let attached =
+                    self.legacy_attachment(instance, &c.volume)
+                        .await
+                        .map_err(|source| CleanupError::DetachVolume {
+                            volume: volume.clone(),
+                            source,
+                        })?;
+                match attached {
+                    Some(a) => self.cinder.detach(&c.volume, &a).await,
+                    None => self.cinder.unreserve(&c.volume).await,
+                }
+                .map_err(|source| CleanupError::DetachVolume { volume, source })
+            }
+        }
+    }
+
+    /// Every volume Cinder holds for the instance, found in Cinder (never in
+    /// process memory). `connector` is used to unmask legacy connections.
+    pub(crate) async fn find_links(
+        &self,
+        instance: &InstanceId,
+        connector: Option<Connector>,
+    ) -> Result<Vec<Connected>, CleanupError> {
+        let list = |source| CleanupError::ListAttachments {
+            instance: instance.clone(),
+            source,
+        };
+        if self.cinder.attachments_api().await.map_err(list)? {
+            let found = self
+                .cinder
+                .list_attachments(&AttachmentFilter {
+                    instance_id: Some(instance.clone()),
+                    volume_id: None,
+                })
+                .await
+                .map_err(list)?;
+            return Ok(found
+                .into_iter()
+                .map(|a| Connected {
+                    volume: a.volume_id,
+                    link: Link::Attachment(a.id),
+                })
+                .collect());
+        }
+        let volumes = self.cinder.list_volumes().await.map_err(list)?;
+        Ok(volumes
+            .into_iter()
+            .filter(|v| {
+                v.attachments
+                    .iter()
+                    .any(|a| a.server_id.as_ref() == Some(instance))
+            })
+            .map(|v| Connected {
+                volume: v.id,
+                link: Link::Legacy {
+                    connector: connector.clone(),
+                },
+            })
+            .collect())
+    }
+
+    /// Tears down what an instance has: stops the partition, releases the
+    /// volumes (newest first), deletes the partition (its vHBAs go with it).
+    /// Returns what could not be done. When the partition cannot be
+    /// stopped, nothing else is touched, so a running guest never loses its
+    /// LUNs.
+    pub(crate) async fn teardown(
+        &self,
+        instance: &InstanceId,
+        partition: Option<&PartitionUri>,
+        volumes: &[Connected],
+    ) -> Vec<CleanupError> {
+        let mut failures = Vec::new();
+        if let Some(p) = partition {
+            if let Err(e) = self.ensure_stopped(p).await {
+                if !matches!(&e, CleanupError::GetPartition { source, .. } if source.is_not_found())
+                {
+                    return vec![e];
+                }
+            }
+        }
+        for c in volumes.iter().rev() {
+            if let Err(e) = self.release(instance, c).await {
+                failures.push(e);
+            }
+        }
+        if let Some(p) = partition {
+            match self.hmc.delete_partition(p).await {
+                Ok(()) => tracing::debug!(partition = %p, "partition deleted"),
+                Err(e) if e.is_not_found() => {}
+                Err(source) => failures.push(CleanupError::DeletePartition {
+                    partition: p.clone(),
+                    source,
+                }),
+            }
+        }
+        failures
+    }
+}
