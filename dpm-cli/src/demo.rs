@@ -2,14 +2,14 @@
 //! narrated step by step, with the world's state in tables.
 
 use std::error::Error;
-use std::time::Duration;
 
-use cinder_client::{CinderApi, InstanceId, VolumeCreate, VolumeId, VolumeStatus};
+use cinder_client::{CinderApi, InstanceId, VolumeCreate, VolumeStatus};
 use dpm_driver::{BlockDevice, DpmDriver, DriverConfig, Instance};
 use dpm_sim::{Sim, WorldSpec};
 use hmc_client::{Credentials, HmcApi};
 
 use crate::narrate::{say, NarratedCinder, NarratedHmc, StorageWatch, Voice};
+use crate::operator::wait_available;
 use crate::table;
 
 fn heading(s: &str) {
@@ -31,16 +31,6 @@ fn config_for(sim: &Sim) -> Result<DriverConfig, Box<dyn Error>> {
         mappings.join(", ")
     );
     Ok(DriverConfig::from_toml(&text)?)
-}
-
-async fn wait_available(cinder: &impl CinderApi, v: &VolumeId) -> Result<(), Box<dyn Error>> {
-    loop {
-        match cinder.get_volume(v).await?.status {
-            VolumeStatus::Creating => tokio::time::sleep(Duration::from_millis(500)).await,
-            VolumeStatus::Available => return Ok(()),
-            other => return Err(format!("volume {v} ended {other}").into()),
-        }
-    }
 }
 
 /// Runs the demo. Returns an error if any scenario does not end as it must.
@@ -96,7 +86,7 @@ pub async fn run() -> Result<(), Box<dyn Error>> {
             ..Default::default()
         })
         .await?;
-    wait_available(driver.cinder(), &boot.id).await?;
+    wait_available(driver.cinder(), &boot.id, false).await?;
     driver.cinder().storage.report();
     say(
         &sim,
@@ -152,7 +142,7 @@ pub async fn run() -> Result<(), Box<dyn Error>> {
             ..Default::default()
         })
         .await?;
-    wait_available(driver.cinder(), &data.id).await?;
+    wait_available(driver.cinder(), &data.id, false).await?;
     say(
         &sim,
         "nova → nova-driver",

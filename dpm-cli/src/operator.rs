@@ -86,14 +86,22 @@ fn print(json_out: bool, v: &Value, human: impl FnOnce()) {
     }
 }
 
-async fn wait_volume(d: &Driver, id: &VolumeId) -> Result<cinder_client::Volume, Box<dyn Error>> {
+/// Waits until a new volume leaves `creating`, and requires it to be
+/// `available`. `progress` says each status change on stderr.
+pub async fn wait_available(
+    cinder: &impl CinderApi,
+    id: &VolumeId,
+    progress: bool,
+) -> Result<cinder_client::Volume, Box<dyn Error>> {
     let mut last = None;
     for _ in 0..600 {
-        let v = d.cinder().get_volume(id).await?;
-        if v.status != VolumeStatus::Creating {
-            return Ok(v);
+        let v = cinder.get_volume(id).await?;
+        match v.status {
+            VolumeStatus::Available => return Ok(v),
+            VolumeStatus::Creating => {}
+            other => return Err(format!("volume {id} ended {other}, not available").into()),
         }
-        if last != Some(v.status) {
+        if progress && last != Some(v.status) {
             eprintln!("… volume {id} is {}", v.status);
             last = Some(v.status);
         }
@@ -283,10 +291,7 @@ pub async fn run(d: &Driver, cmd: Command, json_out: bool) -> Result<(), Box<dyn
                     ..Default::default()
                 })
                 .await?;
-            let v = wait_volume(d, &v.id).await?;
-            if v.status != VolumeStatus::Available {
-                return Err(format!("volume {} ended {}, not available", v.id, v.status).into());
-            }
+            let v = wait_available(d.cinder(), &v.id, true).await?;
             print(
                 json_out,
                 &json!({"id": v.id, "status": v.status, "bootable": v.bootable, "size": v.size}),
