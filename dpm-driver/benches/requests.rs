@@ -47,7 +47,7 @@ async fn volume(d: &Driver, sim: &Sim, image: bool) -> VolumeId {
         .unwrap_or_else(|e| panic!("{e}"));
     while d.cinder().get_volume(&v.id).await.map(|v| v.status).ok() == Some(VolumeStatus::Creating)
     {
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        tokio::time::advance(Duration::from_millis(500)).await; // paused clock
     }
     v.id
 }

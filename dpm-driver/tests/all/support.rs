@@ -95,7 +95,8 @@ impl Env {
         };
         let v = self.cinder().create_volume(&req).await.unwrap();
         while self.cinder().get_volume(&v.id).await.unwrap().status == VolumeStatus::Creating {
-            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            // The clock is paused: this moves simulated time, it does not sleep.
+            tokio::time::advance(std::time::Duration::from_millis(500)).await;
         }
         v.id
     }

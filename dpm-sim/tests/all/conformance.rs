@@ -604,3 +604,36 @@ async fn retries_only_what_is_safe_to_repeat() {
     }
     server.shutdown().await;
 }
+
+/// A read-only check against a real Keystone and Cinder, when the usual
+/// OpenStack variables (`OS_AUTH_URL`, `OS_USERNAME`, `OS_PASSWORD`,
+/// `OS_PROJECT_NAME`, optional `OS_USER_DOMAIN_NAME`,
+/// `OS_PROJECT_DOMAIN_NAME`, `OS_CACERT`) are set; skipped otherwise.
+#[tokio::test]
+async fn real_cinder_read_only() {
+    let var = |k: &str| std::env::var(k).ok();
+    let (Some(auth_url), Some(username), Some(password), Some(project_name)) = (
+        var("OS_AUTH_URL"),
+        var("OS_USERNAME"),
+        var("OS_PASSWORD"),
+        var("OS_PROJECT_NAME"),
+    ) else {
+        eprintln!("real_cinder_read_only: skipped (set OS_AUTH_URL, OS_USERNAME, OS_PASSWORD and OS_PROJECT_NAME)");
+        return;
+    };
+    let mut cfg = CinderHttpConfig::new(CinderAuth::Keystone {
+        auth_url,
+        username,
+        password: cinder_client::Secret::new(password),
+        project_name,
+        user_domain_name: var("OS_USER_DOMAIN_NAME").unwrap_or_else(|| "Default".into()),
+        project_domain_name: var("OS_PROJECT_DOMAIN_NAME").unwrap_or_else(|| "Default".into()),
+    });
+    cfg.ca_file = var("OS_CACERT").map(Into::into);
+    let cinder = HttpCinder::new(cfg).unwrap();
+    let has_attachments = cinder.attachments_api().await.unwrap();
+    cinder.list_volumes().await.unwrap();
+    if has_attachments {
+        cinder.list_attachments(&Default::default()).await.unwrap();
+    }
+}
