@@ -88,10 +88,7 @@ impl World {
             ));
         }
         let n = self.next_seq();
-        let session = format!(
-            "sim-session-{n:08x}-{:016x}",
-            self.now().as_nanos() as u64 ^ 0x5eed
-        );
+        let session = format!("sim-session-{n:08x}-{:016x}", crate::world::unguessable());
         self.sessions.insert(session.clone());
         Ok(LogonResponse {
             api_session: Secret::new(session),

@@ -58,6 +58,16 @@ impl CpcState {
     }
 }
 
+/// 64 bits no other process can predict (the standard library's per-process
+/// random hash keys), so that served session ids and tokens are not
+/// guessable. Not for cryptography.
+pub(crate) fn unguessable() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(0x5eed);
+    h.finish()
+}
+
 /// Ids the simulator makes are always valid URI segments; this is never
 /// reached, and exists so that no `unwrap` is needed.
 #[cold]

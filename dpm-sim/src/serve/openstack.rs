@@ -250,11 +250,7 @@ fn issue_token(ks: &Keystone, world: &Mutex<World>, req: &Req) -> Resp {
     let token = {
         let mut seq = ks.seq.lock().unwrap_or_else(|e| e.into_inner());
         *seq += 1;
-        format!(
-            "gAAAAAsim{:08x}{:016x}",
-            *seq,
-            (issued.as_nanos() as u64) ^ 0x9e37_79b9_7f4a_7c15
-        )
+        format!("gAAAAAsim{:08x}{:016x}", *seq, crate::world::unguessable())
     };
     ks.tokens.lock().unwrap_or_else(|e| e.into_inner()).insert(
         token.clone(),
