@@ -307,24 +307,7 @@ async fn print_world(sim: &Sim, title: &str) -> Result<(), Box<dyn Error>> {
         .collect();
     table::print("Zones", &["fabric", "initiator", "target"], &rows);
 
-    let rows: Vec<Vec<String>> = s
-        .volumes
-        .iter()
-        .map(|v| {
-            vec![
-                v.id.to_string(),
-                v.name.clone().unwrap_or_default(),
-                v.status.to_string(),
-                v.bootable.to_string(),
-                format!("{} GiB", v.size),
-            ]
-        })
-        .collect();
-    table::print(
-        "Volumes",
-        &["id", "name", "status", "bootable", "size"],
-        &rows,
-    );
+    table::volumes(&sim.default_cinder().list_volumes().await?);
     hmc.logoff().await?;
     Ok(())
 }

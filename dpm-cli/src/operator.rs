@@ -307,26 +307,8 @@ pub async fn run(d: &Driver, cmd: Command, json_out: bool) -> Result<(), Box<dyn
         }
         Command::VolumeList => {
             let vols = d.cinder().list_volumes().await?;
-            let rows: Vec<Vec<String>> = vols
-                .iter()
-                .map(|v| {
-                    vec![
-                        v.id.to_string(),
-                        v.name.clone().unwrap_or_default(),
-                        v.status.to_string(),
-                        v.bootable.to_string(),
-                        format!("{} GiB", v.size),
-                    ]
-                })
-                .collect();
             let out: Vec<Value> = vols.iter().map(|v| json!({"id": v.id, "name": v.name, "status": v.status, "bootable": v.bootable, "size": v.size})).collect();
-            print(json_out, &json!({"volumes": out}), || {
-                table::print(
-                    "Volumes",
-                    &["id", "name", "status", "bootable", "size"],
-                    &rows,
-                )
-            });
+            print(json_out, &json!({"volumes": out}), || table::volumes(&vols));
         }
     }
     // The HMC session ends with the command.

@@ -35,3 +35,24 @@ pub fn print(title: &str, headers: &[&str], rows: &[Vec<String>]) {
         line(r.iter().map(String::as_str).collect());
     }
 }
+
+/// The volumes table, shared by the demo and `dpm volume list`.
+pub fn volumes(vols: &[cinder_client::Volume]) {
+    let rows: Vec<Vec<String>> = vols
+        .iter()
+        .map(|v| {
+            vec![
+                v.id.to_string(),
+                v.name.clone().unwrap_or_default(),
+                v.status.to_string(),
+                v.bootable.to_string(),
+                format!("{} GiB", v.size),
+            ]
+        })
+        .collect();
+    print(
+        "Volumes",
+        &["id", "name", "status", "bootable", "size"],
+        &rows,
+    );
+}
