@@ -150,12 +150,16 @@ pub struct CinderSpec {
     /// The highest microversion, "3.N" (3.71 by default; below 3.44 there
     /// is no complete attachments API and clients use the legacy actions).
     pub max_microversion: String,
+    /// Serve Cinder without Keystone (`auth_strategy = noauth`): the
+    /// project comes from the URL and no token is asked for.
+    pub noauth: bool,
 }
 
 impl Default for CinderSpec {
     fn default() -> Self {
         Self {
             max_microversion: "3.71".into(),
+            noauth: false,
         }
     }
 }

@@ -637,3 +637,16 @@ async fn real_cinder_read_only() {
         cinder.list_attachments(&Default::default()).await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn cinder_without_keystone() {
+    let mut spec = WorldSpec::default();
+    spec.cinder.noauth = true;
+    let (sim, server) = served(spec).await;
+    let cinder = HttpCinder::new(CinderHttpConfig::new(CinderAuth::NoAuth {
+        endpoint: server.endpoints().cinder.endpoint.clone(),
+    }))
+    .unwrap();
+    cinder_contract(&cinder, &sim).await;
+    server.shutdown().await;
+}
