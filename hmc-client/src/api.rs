@@ -3,7 +3,15 @@
 use async_trait::async_trait;
 
 use crate::error::HmcError;
-use crate::ids::{AdapterUri, CpcUri, HbaUri, JobUri, PartitionUri, StoragePortUri};
+use crate::ids::{
+    AdapterUri, CpcUri, HbaUri, JobUri, PartitionUri, StorageGroupUri, StoragePortUri,
+    StorageVolumeUri, VsrUri,
+};
+use crate::storage_group::{
+    FulfillmentState, LunPath, StorageGroup, StorageGroupCreate, StorageGroupCreated,
+    StorageGroupModify, StorageGroupSummary, StorageVolume, StorageVolumeSummary, VolumeUsage, Vsr,
+    VsrSummary,
+};
 use crate::wire::{
     Adapter, AdapterSummary, AdapterType, ApiVersion, Cpc, CpcSummary, Hba, HbaCreate, Job,
     LogonResponse, Partition, PartitionCreate, PartitionStatus, PartitionSummary, PartitionUpdate,
@@ -28,6 +36,28 @@ pub struct PartitionFilter {
     pub name: Option<String>,
     /// Only partitions in this status.
     pub status: Option<PartitionStatus>,
+}
+
+/// Filter for [`HmcApi::list_storage_groups`]. `name` is a regular
+/// expression anchored at both ends.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StorageGroupFilter {
+    /// Only groups of this CPC.
+    pub cpc: Option<CpcUri>,
+    /// Only groups whose name matches this pattern.
+    pub name: Option<String>,
+}
+
+/// Filter for [`HmcApi::list_storage_volumes`]. `name` is a regular
+/// expression anchored at both ends.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StorageVolumeFilter {
+    /// Only volumes whose name matches this pattern.
+    pub name: Option<String>,
+    /// Only volumes of this usage.
+    pub usage: Option<VolumeUsage>,
+    /// Only volumes in this fulfillment state.
+    pub fulfillment_state: Option<FulfillmentState>,
 }
 
 /// The HMC Web Services API subset for DPM partitions that boot from FCP LUNs.
@@ -107,6 +137,92 @@ pub trait HmcApi: Send + Sync {
     async fn get_hba(&self, hba: &HbaUri) -> Result<Hba, HmcError>;
     /// `DELETE /api/partitions/{pid}/hbas/{hid}`.
     async fn delete_hba(&self, hba: &HbaUri) -> Result<(), HmcError>;
+
+    // ----- storage groups (CPCs with dpm-storage-management) -----------
+
+    /// `GET /api/storage-groups[?cpc-uri=&name=]`.
+    async fn list_storage_groups(
+        &self,
+        filter: &StorageGroupFilter,
+    ) -> Result<Vec<StorageGroupSummary>, HmcError>;
+    /// `POST /api/storage-groups`: the group, with its volume requests.
+    async fn create_storage_group(
+        &self,
+        props: &StorageGroupCreate,
+    ) -> Result<StorageGroupCreated, HmcError>;
+    /// `GET /api/storage-groups/{id}`.
+    async fn get_storage_group(&self, group: &StorageGroupUri) -> Result<StorageGroup, HmcError>;
+    /// `POST /api/storage-groups/{id}/operations/modify`; returns the
+    /// volumes it created, in request order.
+    async fn modify_storage_group(
+        &self,
+        group: &StorageGroupUri,
+        props: &StorageGroupModify,
+    ) -> Result<Vec<StorageVolumeUri>, HmcError>;
+    /// `POST /api/storage-groups/{id}/operations/delete`.
+    async fn delete_storage_group(&self, group: &StorageGroupUri) -> Result<(), HmcError>;
+    /// `POST .../operations/add-candidate-adapter-ports`.
+    async fn add_candidate_adapter_ports(
+        &self,
+        group: &StorageGroupUri,
+        ports: &[StoragePortUri],
+    ) -> Result<(), HmcError>;
+    /// `POST .../operations/remove-candidate-adapter-ports`.
+    async fn remove_candidate_adapter_ports(
+        &self,
+        group: &StorageGroupUri,
+        ports: &[StoragePortUri],
+    ) -> Result<(), HmcError>;
+    /// `GET .../operations/get-partitions`: the partitions it is attached to.
+    async fn get_storage_group_partitions(
+        &self,
+        group: &StorageGroupUri,
+    ) -> Result<Vec<PartitionSummary>, HmcError>;
+    /// `POST .../operations/start-fcp-storage-discovery`; returns the job.
+    async fn start_fcp_storage_discovery(
+        &self,
+        group: &StorageGroupUri,
+        force_restart: bool,
+    ) -> Result<JobUri, HmcError>;
+    /// `POST .../operations/accept-mismatched-storage-volumes`.
+    async fn accept_mismatched_storage_volumes(
+        &self,
+        group: &StorageGroupUri,
+        volumes: &[StorageVolumeUri],
+    ) -> Result<(), HmcError>;
+    /// `GET /api/storage-groups/{id}/storage-volumes[?name=&usage=&fulfillment-state=]`.
+    async fn list_storage_volumes(
+        &self,
+        group: &StorageGroupUri,
+        filter: &StorageVolumeFilter,
+    ) -> Result<Vec<StorageVolumeSummary>, HmcError>;
+    /// `GET /api/storage-groups/{sg}/storage-volumes/{sv}`.
+    async fn get_storage_volume(
+        &self,
+        volume: &StorageVolumeUri,
+    ) -> Result<StorageVolume, HmcError>;
+    /// `GET /api/storage-groups/{id}/virtual-storage-resources[?partition-uri=]`.
+    async fn list_vsrs(
+        &self,
+        group: &StorageGroupUri,
+        partition: Option<&PartitionUri>,
+    ) -> Result<Vec<VsrSummary>, HmcError>;
+    /// `GET /api/storage-groups/{sg}/virtual-storage-resources/{vsr}`.
+    async fn get_vsr(&self, vsr: &VsrUri) -> Result<Vsr, HmcError>;
+    /// `POST /api/partitions/{id}/operations/attach-storage-group`.
+    async fn attach_storage_group(
+        &self,
+        partition: &PartitionUri,
+        group: &StorageGroupUri,
+    ) -> Result<(), HmcError>;
+    /// `POST /api/partitions/{id}/operations/detach-storage-group`.
+    async fn detach_storage_group(
+        &self,
+        partition: &PartitionUri,
+        group: &StorageGroupUri,
+    ) -> Result<(), HmcError>;
+    /// `POST /api/cpcs/{id}/operations/validate-lun-path`.
+    async fn validate_lun_path(&self, cpc: &CpcUri, path: &LunPath) -> Result<(), HmcError>;
 
     /// `GET /api/jobs/{id}`.
     async fn get_job(&self, job: &JobUri) -> Result<Job, HmcError>;

@@ -24,10 +24,14 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::api::{AdapterFilter, HmcApi, PartitionFilter};
+use crate::api::{AdapterFilter, HmcApi, PartitionFilter, StorageGroupFilter, StorageVolumeFilter};
 use crate::error::{HmcError, Sent};
-use crate::ids::{AdapterUri, CpcUri, HbaUri, JobUri, PartitionUri, StoragePortUri};
+use crate::ids::{
+    AdapterUri, CpcUri, HbaUri, JobUri, PartitionUri, StorageGroupUri, StoragePortUri,
+    StorageVolumeUri, VsrUri,
+};
 use crate::secret::Secret;
+use crate::storage_group::*;
 use crate::wire::*;
 use crate::Credentials;
 
@@ -533,6 +537,220 @@ impl HmcApi for HttpHmc {
 
     async fn delete_hba(&self, hba: &HbaUri) -> Result<(), HmcError> {
         self.delete(hba.as_str()).await
+    }
+
+    async fn list_storage_groups(
+        &self,
+        filter: &StorageGroupFilter,
+    ) -> Result<Vec<StorageGroupSummary>, HmcError> {
+        #[derive(serde::Deserialize)]
+        struct L {
+            #[serde(rename = "storage-groups")]
+            groups: Vec<StorageGroupSummary>,
+        }
+        let mut q = Vec::new();
+        if let Some(c) = &filter.cpc {
+            q.push(("cpc-uri", c.as_str().to_owned()));
+        }
+        if let Some(n) = &filter.name {
+            q.push(("name", n.clone()));
+        }
+        Ok(self.get::<L>("/api/storage-groups", &q).await?.groups)
+    }
+
+    async fn create_storage_group(
+        &self,
+        props: &StorageGroupCreate,
+    ) -> Result<StorageGroupCreated, HmcError> {
+        self.post("/api/storage-groups", props).await
+    }
+
+    async fn get_storage_group(&self, group: &StorageGroupUri) -> Result<StorageGroup, HmcError> {
+        self.get(group.as_str(), &[]).await
+    }
+
+    async fn modify_storage_group(
+        &self,
+        group: &StorageGroupUri,
+        props: &StorageGroupModify,
+    ) -> Result<Vec<StorageVolumeUri>, HmcError> {
+        let r: Option<StorageGroupModified> = self
+            .post(&format!("{group}/operations/modify"), props)
+            .await?;
+        Ok(r.map(|m| m.element_uris).unwrap_or_default())
+    }
+
+    async fn delete_storage_group(&self, group: &StorageGroupUri) -> Result<(), HmcError> {
+        self.post_empty_reply(
+            &format!("{group}/operations/delete"),
+            &serde_json::json!({}),
+        )
+        .await
+    }
+
+    async fn add_candidate_adapter_ports(
+        &self,
+        group: &StorageGroupUri,
+        ports: &[StoragePortUri],
+    ) -> Result<(), HmcError> {
+        let body = AdapterPorts {
+            adapter_port_uris: ports.to_vec(),
+        };
+        self.post_empty_reply(
+            &format!("{group}/operations/add-candidate-adapter-ports"),
+            &body,
+        )
+        .await
+    }
+
+    async fn remove_candidate_adapter_ports(
+        &self,
+        group: &StorageGroupUri,
+        ports: &[StoragePortUri],
+    ) -> Result<(), HmcError> {
+        let body = AdapterPorts {
+            adapter_port_uris: ports.to_vec(),
+        };
+        self.post_empty_reply(
+            &format!("{group}/operations/remove-candidate-adapter-ports"),
+            &body,
+        )
+        .await
+    }
+
+    async fn get_storage_group_partitions(
+        &self,
+        group: &StorageGroupUri,
+    ) -> Result<Vec<PartitionSummary>, HmcError> {
+        #[derive(serde::Deserialize)]
+        struct L {
+            partitions: Vec<PartitionSummary>,
+        }
+        Ok(self
+            .get::<L>(&format!("{group}/operations/get-partitions"), &[])
+            .await?
+            .partitions)
+    }
+
+    async fn start_fcp_storage_discovery(
+        &self,
+        group: &StorageGroupUri,
+        force_restart: bool,
+    ) -> Result<JobUri, HmcError> {
+        let r: JobStarted = self
+            .post(
+                &format!("{group}/operations/start-fcp-storage-discovery"),
+                &StartDiscovery { force_restart },
+            )
+            .await?;
+        Ok(r.job_uri)
+    }
+
+    async fn accept_mismatched_storage_volumes(
+        &self,
+        group: &StorageGroupUri,
+        volumes: &[StorageVolumeUri],
+    ) -> Result<(), HmcError> {
+        let body = AcceptMismatched {
+            storage_volume_uris: volumes.to_vec(),
+        };
+        self.post_empty_reply(
+            &format!("{group}/operations/accept-mismatched-storage-volumes"),
+            &body,
+        )
+        .await
+    }
+
+    async fn list_storage_volumes(
+        &self,
+        group: &StorageGroupUri,
+        filter: &StorageVolumeFilter,
+    ) -> Result<Vec<StorageVolumeSummary>, HmcError> {
+        #[derive(serde::Deserialize)]
+        struct L {
+            #[serde(rename = "storage-volumes")]
+            volumes: Vec<StorageVolumeSummary>,
+        }
+        let mut q = Vec::new();
+        if let Some(n) = &filter.name {
+            q.push(("name", n.clone()));
+        }
+        if let Some(u) = &filter.usage {
+            q.push(("usage", u.as_str().to_owned()));
+        }
+        if let Some(f) = &filter.fulfillment_state {
+            q.push(("fulfillment-state", f.as_str().to_owned()));
+        }
+        Ok(self
+            .get::<L>(&format!("{group}/storage-volumes"), &q)
+            .await?
+            .volumes)
+    }
+
+    async fn get_storage_volume(
+        &self,
+        volume: &StorageVolumeUri,
+    ) -> Result<StorageVolume, HmcError> {
+        self.get(volume.as_str(), &[]).await
+    }
+
+    async fn list_vsrs(
+        &self,
+        group: &StorageGroupUri,
+        partition: Option<&PartitionUri>,
+    ) -> Result<Vec<VsrSummary>, HmcError> {
+        #[derive(serde::Deserialize)]
+        struct L {
+            #[serde(rename = "virtual-storage-resources")]
+            vsrs: Vec<VsrSummary>,
+        }
+        let q: Vec<(&str, String)> = partition
+            .map(|p| ("partition-uri", p.as_str().to_owned()))
+            .into_iter()
+            .collect();
+        Ok(self
+            .get::<L>(&format!("{group}/virtual-storage-resources"), &q)
+            .await?
+            .vsrs)
+    }
+
+    async fn get_vsr(&self, vsr: &VsrUri) -> Result<Vsr, HmcError> {
+        self.get(vsr.as_str(), &[]).await
+    }
+
+    async fn attach_storage_group(
+        &self,
+        partition: &PartitionUri,
+        group: &StorageGroupUri,
+    ) -> Result<(), HmcError> {
+        let body = StorageGroupRef {
+            storage_group_uri: group.clone(),
+        };
+        self.post_empty_reply(
+            &format!("{partition}/operations/attach-storage-group"),
+            &body,
+        )
+        .await
+    }
+
+    async fn detach_storage_group(
+        &self,
+        partition: &PartitionUri,
+        group: &StorageGroupUri,
+    ) -> Result<(), HmcError> {
+        let body = StorageGroupRef {
+            storage_group_uri: group.clone(),
+        };
+        self.post_empty_reply(
+            &format!("{partition}/operations/detach-storage-group"),
+            &body,
+        )
+        .await
+    }
+
+    async fn validate_lun_path(&self, cpc: &CpcUri, path: &LunPath) -> Result<(), HmcError> {
+        self.post_empty_reply(&format!("{cpc}/operations/validate-lun-path"), path)
+            .await
     }
 
     async fn get_job(&self, job: &JobUri) -> Result<Job, HmcError> {

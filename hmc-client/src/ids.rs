@@ -166,6 +166,31 @@ top_level_uri!(
     "/api/jobs/",
     "job"
 );
+top_level_uri!(
+    /// `/api/storage-groups/{id}`: a storage group (CPCs with the
+    /// `dpm-storage-management` feature). A console-level object tied to one
+    /// CPC by its `cpc-uri`.
+    StorageGroupUri,
+    "/api/storage-groups/",
+    "storage group"
+);
+element_uri!(
+    /// `/api/storage-groups/{sg}/storage-volumes/{sv}`: a storage volume, a
+    /// request for a LUN in a storage group.
+    StorageVolumeUri,
+    StorageGroupUri,
+    "/storage-volumes/",
+    "storage volume"
+);
+element_uri!(
+    /// `/api/storage-groups/{sg}/virtual-storage-resources/{vsr}`: one path
+    /// of an attached storage group into a partition (the vHBA of the
+    /// storage-group model).
+    VsrUri,
+    StorageGroupUri,
+    "/virtual-storage-resources/",
+    "virtual storage resource"
+);
 element_uri!(
     /// `/api/adapters/{id}/storage-ports/{n}`: one port of an FCP adapter.
     StoragePortUri,
@@ -205,5 +230,20 @@ mod tests {
         assert!("/api/partitions//hbas/x".parse::<HbaUri>().is_err());
         assert!("/api/adapters/fcp1".parse::<StoragePortUri>().is_err());
         assert!(CpcUri::from_object_id("x?y=1").is_err());
+        assert!("/api/storage-groups/g1/storage-volumes/v1"
+            .parse::<VsrUri>()
+            .is_err());
+    }
+
+    #[test]
+    fn storage_group_element_uris() {
+        let sv: StorageVolumeUri = "/api/storage-groups/g1/storage-volumes/v1".parse().unwrap();
+        assert_eq!(sv.parent().object_id(), "g1");
+        assert_eq!(sv.element_id(), "v1");
+        let vsr: VsrUri = "/api/storage-groups/g1/virtual-storage-resources/r2"
+            .parse()
+            .unwrap();
+        assert_eq!(vsr.parent(), StorageGroupUri::from_object_id("g1").unwrap());
+        assert_eq!(VsrUri::new(&vsr.parent(), "r2").unwrap(), vsr);
     }
 }

@@ -34,16 +34,21 @@ mod http;
 mod ids;
 mod job;
 mod secret;
+mod storage_group;
 mod strenum;
 mod wire;
 
-pub use api::{AdapterFilter, HmcApi, PartitionFilter};
+pub use api::{AdapterFilter, HmcApi, PartitionFilter, StorageGroupFilter, StorageVolumeFilter};
 pub use error::{HmcError, Sent};
 #[cfg(feature = "http")]
 pub use http::{HttpConfig, HttpHmc, HttpSetupError, TlsVerify};
-pub use ids::{AdapterUri, CpcUri, HbaUri, JobUri, PartitionUri, StoragePortUri, UriError};
+pub use ids::{
+    AdapterUri, CpcUri, HbaUri, JobUri, PartitionUri, StorageGroupUri, StoragePortUri,
+    StorageVolumeUri, UriError, VsrUri,
+};
 pub use job::{wait_for_job, PollPolicy};
 pub use secret::Secret;
+pub use storage_group::*;
 pub use wire::*;
 
 /// Credentials for HMC logon. The password is a [`Secret`].

@@ -8,13 +8,16 @@
 use fc_types::{DeviceNumber, FcpLun, Wwnn, Wwpn};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::ids::{AdapterUri, CpcUri, HbaUri, JobUri, PartitionUri, StoragePortUri};
+use crate::ids::{
+    AdapterUri, CpcUri, HbaUri, JobUri, PartitionUri, StorageGroupUri, StoragePortUri,
+    StorageVolumeUri,
+};
 use crate::secret::Secret;
 use crate::strenum::string_enum;
 
 /// Reads `null` and `""` as `None`: the HMC uses both for "not set"
 /// (e.g. `boot-world-wide-port-name: ""`, `boot-storage-device: null`).
-fn empty_as_none<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+pub(crate) fn empty_as_none<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
 where
     D: Deserializer<'de>,
     T: std::str::FromStr,
@@ -422,6 +425,13 @@ pub struct Partition {
     /// The boot LUN.
     #[serde(default, deserialize_with = "empty_as_none")]
     pub boot_logical_unit_number: Option<FcpLun>,
+    /// The storage groups attached to the partition (storage-management
+    /// CPCs; absent elsewhere).
+    #[serde(default)]
+    pub storage_group_uris: Vec<StorageGroupUri>,
+    /// The boot volume (`storage-volume` boot).
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub boot_storage_volume: Option<StorageVolumeUri>,
 }
 
 fn default_boot_device() -> BootDevice {
@@ -484,6 +494,9 @@ pub struct PartitionUpdate {
     /// Boot LUN.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub boot_logical_unit_number: Option<FcpLun>,
+    /// Boot volume (`storage-volume` boot).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boot_storage_volume: Option<StorageVolumeUri>,
 }
 
 impl PartitionUpdate {
@@ -494,6 +507,16 @@ impl PartitionUpdate {
             boot_storage_device: Some(hba),
             boot_world_wide_port_name: Some(target),
             boot_logical_unit_number: Some(lun),
+            ..Self::default()
+        }
+    }
+
+    /// The one update that makes a partition boot from a storage volume of
+    /// an attached storage group (storage-management CPCs).
+    pub fn boot_from_volume(volume: StorageVolumeUri) -> Self {
+        Self {
+            boot_device: Some(BootDevice::StorageVolume),
+            boot_storage_volume: Some(volume),
             ..Self::default()
         }
     }

@@ -3,7 +3,10 @@
 //! `""`) match the real thing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use hmc_client::{Adapter, AdapterType, BootDevice, Cpc, Partition, PartitionStatus, StoragePort};
+use hmc_client::{
+    Adapter, AdapterType, BootDevice, Cpc, FulfillmentState, Partition, PartitionStatus,
+    StorageGroup, StorageGroupType, StoragePort, StorageVolume, VolumeUsage,
+};
 use serde_json::Value;
 
 fn export() -> Value {
@@ -69,6 +72,32 @@ fn the_partition() {
     assert_eq!(p.boot_storage_device, None);
     assert!(p.hba_uris.is_empty());
     assert_eq!((p.initial_memory, p.maximum_memory), (16384, 32768));
+    assert_eq!(p.storage_group_uris.len(), 1);
+    let boot = p.boot_storage_volume.expect("boots from a storage volume");
+    assert_eq!(boot.parent(), p.storage_group_uris[0]);
+}
+
+#[test]
+fn the_storage_group_and_its_volumes() {
+    let e = export();
+    let g: StorageGroup = serde_json::from_value(e["storage-groups"][0].clone()).unwrap();
+    assert_eq!(g.class, "storage-group");
+    assert_eq!(g.parent, "/api/console");
+    assert_eq!(g.group_type, StorageGroupType::Fc);
+    assert_eq!(g.fulfillment_state, FulfillmentState::Complete);
+    assert_eq!(g.object_uri.object_id(), g.object_id);
+    assert_eq!(g.storage_volume_uris.len(), 6);
+    let volumes = e["storage-volumes"].as_array().unwrap();
+    for v in volumes {
+        let parsed: StorageVolume = serde_json::from_value(v.clone())
+            .unwrap_or_else(|err| panic!("volume {}: {err}", v["name"]));
+        assert_eq!(parsed.class, "storage-volume");
+        assert_eq!(parsed.element_uri.parent(), parsed.parent);
+        assert!(g.storage_volume_uris.contains(&parsed.element_uri));
+    }
+    let boot: StorageVolume = serde_json::from_value(volumes[0].clone()).unwrap();
+    assert_eq!(boot.usage, VolumeUsage::Boot);
+    assert_eq!(boot.active_size, Some(0.88));
 }
 
 #[test]
