@@ -17,10 +17,27 @@ use hmc_client::{
     PartitionCreate, PartitionFilter, PartitionSummary, PartitionUpdate, PartitionUri, StoragePort,
     StoragePortUri,
 };
+use hmc_client::{
+    LunPath, StorageGroup, StorageGroupCreate, StorageGroupCreated, StorageGroupFilter,
+    StorageGroupModify, StorageGroupSummary, StorageGroupUri, StorageVolume, StorageVolumeFilter,
+    StorageVolumeSummary, StorageVolumeUri, Vsr, VsrSummary, VsrUri,
+};
 
 use crate::hmc::refuse;
 use crate::ops::Op;
 use crate::world::World;
+
+/// Storage groups are not wired into the world yet: 404.1, as a real HMC
+/// answers an operation it does not have.
+fn not_yet(method: &'static str, uri: &str) -> HmcError {
+    refuse(
+        method,
+        uri,
+        404,
+        1,
+        "dpm-sim does not model storage groups yet.",
+    )
+}
 
 pub(crate) fn lock(world: &Mutex<World>) -> MutexGuard<'_, World> {
     // A panic while holding the lock cannot leave a half-applied change
@@ -266,6 +283,108 @@ impl HmcApi for SimHmc {
 
     async fn delete_hba(&self, hba: &HbaUri) -> Result<(), HmcError> {
         self.call(Op::DeleteHba, "DELETE", hba.as_str(), |w| w.delete_hba(hba))
+    }
+
+    // ----- storage groups: not wired into the world yet -------------------
+
+    async fn list_storage_groups(
+        &self,
+        _filter: &StorageGroupFilter,
+    ) -> Result<Vec<StorageGroupSummary>, HmcError> {
+        Err(not_yet("GET", "/api/storage-groups"))
+    }
+    async fn create_storage_group(
+        &self,
+        _props: &StorageGroupCreate,
+    ) -> Result<StorageGroupCreated, HmcError> {
+        Err(not_yet("POST", "/api/storage-groups"))
+    }
+    async fn get_storage_group(&self, group: &StorageGroupUri) -> Result<StorageGroup, HmcError> {
+        Err(not_yet("GET", group.as_str()))
+    }
+    async fn modify_storage_group(
+        &self,
+        group: &StorageGroupUri,
+        _props: &StorageGroupModify,
+    ) -> Result<Vec<StorageVolumeUri>, HmcError> {
+        Err(not_yet("POST", group.as_str()))
+    }
+    async fn delete_storage_group(&self, group: &StorageGroupUri) -> Result<(), HmcError> {
+        Err(not_yet("POST", group.as_str()))
+    }
+    async fn add_candidate_adapter_ports(
+        &self,
+        group: &StorageGroupUri,
+        _ports: &[StoragePortUri],
+    ) -> Result<(), HmcError> {
+        Err(not_yet("POST", group.as_str()))
+    }
+    async fn remove_candidate_adapter_ports(
+        &self,
+        group: &StorageGroupUri,
+        _ports: &[StoragePortUri],
+    ) -> Result<(), HmcError> {
+        Err(not_yet("POST", group.as_str()))
+    }
+    async fn get_storage_group_partitions(
+        &self,
+        group: &StorageGroupUri,
+    ) -> Result<Vec<PartitionSummary>, HmcError> {
+        Err(not_yet("GET", group.as_str()))
+    }
+    async fn start_fcp_storage_discovery(
+        &self,
+        group: &StorageGroupUri,
+        _force_restart: bool,
+    ) -> Result<JobUri, HmcError> {
+        Err(not_yet("POST", group.as_str()))
+    }
+    async fn accept_mismatched_storage_volumes(
+        &self,
+        group: &StorageGroupUri,
+        _volumes: &[StorageVolumeUri],
+    ) -> Result<(), HmcError> {
+        Err(not_yet("POST", group.as_str()))
+    }
+    async fn list_storage_volumes(
+        &self,
+        group: &StorageGroupUri,
+        _filter: &StorageVolumeFilter,
+    ) -> Result<Vec<StorageVolumeSummary>, HmcError> {
+        Err(not_yet("GET", group.as_str()))
+    }
+    async fn get_storage_volume(
+        &self,
+        volume: &StorageVolumeUri,
+    ) -> Result<StorageVolume, HmcError> {
+        Err(not_yet("GET", volume.as_str()))
+    }
+    async fn list_vsrs(
+        &self,
+        group: &StorageGroupUri,
+        _partition: Option<&PartitionUri>,
+    ) -> Result<Vec<VsrSummary>, HmcError> {
+        Err(not_yet("GET", group.as_str()))
+    }
+    async fn get_vsr(&self, vsr: &VsrUri) -> Result<Vsr, HmcError> {
+        Err(not_yet("GET", vsr.as_str()))
+    }
+    async fn attach_storage_group(
+        &self,
+        partition: &PartitionUri,
+        _group: &StorageGroupUri,
+    ) -> Result<(), HmcError> {
+        Err(not_yet("POST", partition.as_str()))
+    }
+    async fn detach_storage_group(
+        &self,
+        partition: &PartitionUri,
+        _group: &StorageGroupUri,
+    ) -> Result<(), HmcError> {
+        Err(not_yet("POST", partition.as_str()))
+    }
+    async fn validate_lun_path(&self, cpc: &CpcUri, _path: &LunPath) -> Result<(), HmcError> {
+        Err(not_yet("POST", cpc.as_str()))
     }
 
     async fn get_job(&self, job: &JobUri) -> Result<Job, HmcError> {

@@ -508,6 +508,8 @@ impl World {
             boot_storage_device: p.boot_storage_device.clone(),
             boot_world_wide_port_name: p.boot_wwpn,
             boot_logical_unit_number: p.boot_lun,
+            storage_group_uris: Vec::new(),
+            boot_storage_volume: None,
         })
     }
 
