@@ -38,6 +38,9 @@
 mod cinder;
 mod client;
 mod clock;
+// Storage management; wired into the world once dpm-sim's restructure lands.
+#[allow(dead_code)]
+mod dsm;
 mod hmc;
 mod ops;
 #[cfg(feature = "serve")]
