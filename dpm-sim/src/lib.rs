@@ -39,6 +39,7 @@ mod cinder;
 mod client;
 mod clock;
 mod hmc;
+mod ids;
 mod ops;
 #[cfg(feature = "serve")]
 mod serve;
