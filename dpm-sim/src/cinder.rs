@@ -6,16 +6,102 @@
 //! `in-use`) → delete (unmask; volume status recomputed). Legacy actions:
 //! reserve, initialize_connection, attach / begin_detaching,
 //! terminate_connection, detach, with unreserve and roll_detaching.
+//!
+//! This module knows nothing of the HMC or of how the SAN works: it drives
+//! its storage backend through [`Backend`], which `world.rs` implements on
+//! the SAN (resolving each initiator's fabric from the HMC's cabling).
+//! Operations that change something take a [`Cx`]; creating and deleting a
+//! volume return the [`Later`] transition for the world to schedule.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use cinder_client::{
     AttachStatus, Attachment, AttachmentFilter, AttachmentId, CinderError, ConnectionInfo,
-    Connector, ImageId, InstanceId, Volume, VolumeAttachment, VolumeCreate, VolumeId, VolumeStatus,
+    Connector, FcData, ImageId, InstanceId, Volume, VolumeAttachment, VolumeCreate, VolumeId,
+    VolumeStatus,
 };
+use fc_types::Wwpn;
 
-use crate::storage::StorageEvent;
-use crate::world::{Action, World};
+use crate::clock::{timestamp, Clock};
+use crate::ids::Ids;
+use crate::spec::{SpecError, Timings, WorldSpec};
+
+/// Cinder's storage backend: the storage system and the FC zone manager.
+/// `world.rs` implements it on the SAN.
+pub(crate) trait Backend {
+    /// The Cinder node's own WWPNs (image deployment masks to them).
+    fn node_wwpns(&self) -> Vec<Wwpn>;
+    /// Maps `volume` to the host of `initiators` (named after `host` when
+    /// new) and zones them; nothing changes on refusal.
+    fn connect(
+        &mut self,
+        volume: &VolumeId,
+        initiators: &[Wwpn],
+        host: &str,
+    ) -> Result<FcData, BackendRefusal>;
+    /// Unmaps `volume` from the host of `initiators`; idempotent.
+    fn disconnect(&mut self, volume: &VolumeId, initiators: &[Wwpn]);
+    /// Unmaps `volume` from every host (the volume is deleted).
+    fn unmap_everywhere(&mut self, volume: &VolumeId);
+    /// Records that `image` was written to `volume`.
+    fn image_written(&mut self, volume: &VolumeId, image: &str);
+}
+
+/// Why the backend refused a connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BackendRefusal {
+    /// The connector itself is unusable (400); otherwise the backend
+    /// failed (500).
+    pub bad_connector: bool,
+    /// The backend's message.
+    pub message: String,
+}
+
+/// What a Cinder operation that changes something borrows from the rest of
+/// the world; `world.rs` assembles it.
+pub(crate) struct Cx<'a> {
+    /// The id allocator.
+    pub ids: &'a mut Ids,
+    /// The clock, for timestamps.
+    pub clock: &'a Clock,
+    /// The storage backend.
+    pub backend: &'a mut dyn Backend,
+}
+
+impl Cx<'_> {
+    fn stamp(&self) -> String {
+        timestamp(self.clock.now())
+    }
+}
+
+/// A Cinder transition that finishes at a later point in simulated time.
+#[derive(Debug, Clone)]
+pub(crate) enum Later {
+    VolumeCreated { volume: VolumeId },
+    VolumeDeleted { volume: VolumeId },
+}
+
+impl Later {
+    /// How long after it begins the transition finishes.
+    pub(crate) fn after(&self, timings: &Timings) -> Duration {
+        match self {
+            Self::VolumeCreated { .. } => timings.volume_create(),
+            Self::VolumeDeleted { .. } => timings.volume_delete(),
+        }
+    }
+}
+
+/// Cinder's objects and configuration.
+#[derive(Debug)]
+pub(crate) struct CinderState {
+    pub images: BTreeMap<ImageId, String>,
+    pub projects: Vec<String>,
+    /// Cinder's highest microversion.
+    pub max_version: (u32, u32),
+    pub volumes: BTreeMap<VolumeId, VolumeState>,
+    pub attachments: BTreeMap<AttachmentId, AttachmentState>,
+}
 
 #[derive(Debug, Clone)]
 pub(crate) struct VolumeState {
@@ -54,7 +140,29 @@ fn bad(op: &str, msg: impl Into<String>) -> CinderError {
 /// The volume types the simulated backend offers; none is multiattach.
 const DEFAULT_VOLUME_TYPE: &str = "svc-fc";
 
-impl World {
+impl CinderState {
+    pub(crate) fn new(spec: &WorldSpec) -> Result<Self, SpecError> {
+        Ok(Self {
+            images: spec
+                .images
+                .iter()
+                .map(|i| (i.id.clone(), i.name.clone()))
+                .collect(),
+            projects: spec.projects.iter().map(|p| p.name.clone()).collect(),
+            max_version: spec.cinder.max()?,
+            volumes: BTreeMap::new(),
+            attachments: BTreeMap::new(),
+        })
+    }
+
+    /// Finishes a transition that is due.
+    pub(crate) fn finish(&mut self, cx: &mut Cx<'_>, later: Later) {
+        match later {
+            Later::VolumeCreated { volume } => self.finish_volume_create(cx, &volume),
+            Later::VolumeDeleted { volume } => self.finish_volume_delete(cx, &volume),
+        }
+    }
+
     // ----- lookups ------------------------------------------------------------
 
     fn volume_in(
@@ -144,8 +252,8 @@ impl World {
         }
     }
 
-    fn set_volume_status(&mut self, id: &VolumeId, status: VolumeStatus) {
-        let stamp = self.now_stamp();
+    fn set_volume_status(&mut self, cx: &Cx<'_>, id: &VolumeId, status: VolumeStatus) {
+        let stamp = cx.stamp();
         if let Some(v) = self.volumes.get_mut(id) {
             v.status = status;
             v.updated_at = Some(stamp);
@@ -155,7 +263,7 @@ impl World {
     /// The status a volume has from its attachments: `in-use` when one is
     /// attached, `attaching`/`reserved` while one is on its way, else
     /// `available`.
-    fn recompute_volume_status(&mut self, id: &VolumeId) {
+    fn recompute_volume_status(&mut self, cx: &Cx<'_>, id: &VolumeId) {
         let statuses: Vec<AttachStatus> = self
             .attachments
             .values()
@@ -171,7 +279,7 @@ impl World {
         } else {
             VolumeStatus::Available
         };
-        self.set_volume_status(id, status);
+        self.set_volume_status(cx, id, status);
     }
 
     // ----- volumes ------------------------------------------------------------
@@ -188,11 +296,13 @@ impl World {
             .collect()
     }
 
+    /// Creates a volume; it becomes available with the returned transition.
     pub(crate) fn create_volume(
         &mut self,
+        cx: &mut Cx<'_>,
         project: &str,
         req: &VolumeCreate,
-    ) -> Result<Volume, CinderError> {
+    ) -> Result<(Volume, Later), CinderError> {
         let op = "create volume";
         if req.size == 0 {
             return Err(bad(
@@ -218,7 +328,7 @@ impl World {
             })?),
             None => None,
         };
-        let id = VolumeId::from_u128(self.new_uuid(0x1));
+        let id = VolumeId::from_u128(cx.ids.new_uuid(0x1));
         let v = VolumeState {
             id: id.clone(),
             project: project.into(),
@@ -229,7 +339,7 @@ impl World {
             status: VolumeStatus::Creating,
             bootable: false,
             image: req.image_ref.clone(),
-            created_at: self.now_stamp(),
+            created_at: cx.stamp(),
             updated_at: None,
             metadata: req.metadata.clone(),
         };
@@ -238,24 +348,18 @@ impl World {
             // Image deployment, done by Cinder alone: mask the new volume to
             // the Cinder node's own WWPNs; the copy and the unmasking finish
             // with the creation.
-            let node = self.storage.node_wwpns();
-            let node_fabric = |w| self.storage.node_port_fabric(w);
-            let fabrics: Vec<(fc_types::Wwpn, Option<usize>)> =
-                node.iter().map(|w| (*w, node_fabric(*w))).collect();
-            let result = self.storage.connect(&id, &node, "cinder-node", |w| {
-                fabrics.iter().find(|(x, _)| *x == w).and_then(|(_, f)| *f)
-            });
+            let node = cx.backend.node_wwpns();
+            let result = cx.backend.connect(&id, &node, "cinder-node");
             if let Err(refusal) = result {
-                self.set_volume_status(&id, VolumeStatus::Error);
-                tracing::warn!(volume = %id, reason = %refusal.message(), "image deployment could not map the volume");
+                self.set_volume_status(cx, &id, VolumeStatus::Error);
+                tracing::warn!(volume = %id, reason = %refusal.message, "image deployment could not map the volume");
             }
         }
-        let after = self.timings.volume_create();
-        self.schedule(after, Action::VolumeCreated { volume: id.clone() });
-        Ok(self.volume_view(&self.volumes[&id]))
+        let view = self.volume_view(&self.volumes[&id]);
+        Ok((view, Later::VolumeCreated { volume: id }))
     }
 
-    pub(crate) fn finish_volume_create(&mut self, id: &VolumeId) {
+    fn finish_volume_create(&mut self, cx: &mut Cx<'_>, id: &VolumeId) {
         let Some(v) = self.volumes.get(id) else {
             return;
         };
@@ -264,24 +368,23 @@ impl World {
         }
         if let Some(image) = v.image.clone() {
             let name = self.images.get(&image).cloned().unwrap_or_default();
-            self.storage.events.push(StorageEvent::ImageWritten {
-                volume: id.clone(),
-                image: name,
-            });
-            let node = self.storage.node_wwpns();
-            self.storage.disconnect(id, &node);
+            cx.backend.image_written(id, &name);
+            let node = cx.backend.node_wwpns();
+            cx.backend.disconnect(id, &node);
             if let Some(v) = self.volumes.get_mut(id) {
                 v.bootable = true;
             }
         }
-        self.set_volume_status(id, VolumeStatus::Available);
+        self.set_volume_status(cx, id, VolumeStatus::Available);
     }
 
+    /// Starts deleting a volume; it goes with the returned transition.
     pub(crate) fn delete_volume(
         &mut self,
+        cx: &mut Cx<'_>,
         project: &str,
         id: &VolumeId,
-    ) -> Result<(), CinderError> {
+    ) -> Result<Later, CinderError> {
         let op = "delete volume";
         let v = self.volume_in(project, id, op)?;
         if self.attachments.values().any(|a| &a.volume == id) {
@@ -290,14 +393,12 @@ impl World {
         if !v.status.is_deletable() {
             return Err(bad(op, format!("Invalid volume: Volume status must be available or error or error_restoring or error_extending or error_managing, but current status is: {}.", v.status)));
         }
-        self.set_volume_status(id, VolumeStatus::Deleting);
-        let after = self.timings.volume_delete();
-        self.schedule(after, Action::VolumeDeleted { volume: id.clone() });
-        Ok(())
+        self.set_volume_status(cx, id, VolumeStatus::Deleting);
+        Ok(Later::VolumeDeleted { volume: id.clone() })
     }
 
-    pub(crate) fn finish_volume_delete(&mut self, id: &VolumeId) {
-        self.storage.unmap_everywhere(id);
+    fn finish_volume_delete(&mut self, cx: &mut Cx<'_>, id: &VolumeId) {
+        cx.backend.unmap_everywhere(id);
         self.volumes.remove(id);
     }
 
@@ -305,6 +406,7 @@ impl World {
 
     pub(crate) fn create_attachment(
         &mut self,
+        cx: &mut Cx<'_>,
         project: &str,
         volume: &VolumeId,
         instance: &InstanceId,
@@ -316,7 +418,7 @@ impl World {
         if v.status != VolumeStatus::Available {
             return Err(bad(op, format!("Invalid volume: Volume {volume} status must be available or in-use (multiattach) to reserve, but the status is {}.", v.status)));
         }
-        let id = AttachmentId::from_u128(self.new_uuid(0x2));
+        let id = AttachmentId::from_u128(cx.ids.new_uuid(0x2));
         self.attachments.insert(
             id.clone(),
             AttachmentState {
@@ -332,51 +434,39 @@ impl World {
                 host_name: None,
             },
         );
-        self.recompute_volume_status(volume);
+        self.recompute_volume_status(cx, volume);
         match connector {
             None => Ok(Self::attachment_view(&self.attachments[&id])),
-            Some(c) => self.update_attachment(project, &id, c).inspect_err(|_| {
-                // Cinder creates the attachment and its connection in one
-                // call: a refused connector leaves nothing behind.
-                self.attachments.remove(&id);
-                self.recompute_volume_status(volume);
-            }),
+            Some(c) => self
+                .update_attachment(cx, project, &id, c)
+                .inspect_err(|_| {
+                    // Cinder creates the attachment and its connection in one
+                    // call: a refused connector leaves nothing behind.
+                    self.attachments.remove(&id);
+                    self.recompute_volume_status(cx, volume);
+                }),
         }
     }
 
     /// Zoning and LUN masking for a connector; no state changes on refusal.
     fn connect_for(
-        &mut self,
+        cx: &mut Cx<'_>,
         op: &str,
         volume: &VolumeId,
         connector: &Connector,
     ) -> Result<ConnectionInfo, CinderError> {
-        let fabrics: Vec<(fc_types::Wwpn, Option<usize>)> = connector
-            .wwpns
-            .iter()
-            .map(|w| (*w, self.initiator_fabric(*w)))
-            .collect();
-        let data = self
-            .storage
-            .connect(volume, &connector.wwpns, &connector.host, |w| {
-                fabrics.iter().find(|(x, _)| *x == w).and_then(|(_, f)| *f)
-            })
+        let data = cx
+            .backend
+            .connect(volume, &connector.wwpns, &connector.host)
             .map_err(|r| {
-                CinderError::api(
-                    op,
-                    if matches!(r, crate::storage::StorageRefusal::NoInitiators) {
-                        400
-                    } else {
-                        500
-                    },
-                    r.message(),
-                )
+                CinderError::api(op, if r.bad_connector { 400 } else { 500 }, r.message)
             })?;
         Ok(ConnectionInfo::from_fc(&data))
     }
 
     pub(crate) fn update_attachment(
         &mut self,
+        cx: &mut Cx<'_>,
         project: &str,
         id: &AttachmentId,
         connector: &Connector,
@@ -387,8 +477,8 @@ impl World {
             return Err(bad(op, format!("Invalid volume attachment: attachment {id} status must be reserved to update, but it is {}.", a.status)));
         }
         let volume = a.volume.clone();
-        let info = self.connect_for(op, &volume, connector)?;
-        let stamp = self.now_stamp();
+        let info = Self::connect_for(cx, op, &volume, connector)?;
+        let stamp = cx.stamp();
         if let Some(a) = self.attachments.get_mut(id) {
             a.status = AttachStatus::Attaching;
             a.connector = Some(connector.clone());
@@ -396,12 +486,13 @@ impl World {
             a.host_name = Some(connector.host.clone());
             a.attached_at = Some(stamp);
         }
-        self.recompute_volume_status(&volume);
+        self.recompute_volume_status(cx, &volume);
         Ok(Self::attachment_view(&self.attachments[id]))
     }
 
     pub(crate) fn complete_attachment(
         &mut self,
+        cx: &mut Cx<'_>,
         project: &str,
         id: &AttachmentId,
     ) -> Result<(), CinderError> {
@@ -414,12 +505,13 @@ impl World {
         if let Some(a) = self.attachments.get_mut(id) {
             a.status = AttachStatus::Attached;
         }
-        self.recompute_volume_status(&volume);
+        self.recompute_volume_status(cx, &volume);
         Ok(())
     }
 
     pub(crate) fn delete_attachment(
         &mut self,
+        cx: &mut Cx<'_>,
         project: &str,
         id: &AttachmentId,
     ) -> Result<Vec<Attachment>, CinderError> {
@@ -430,9 +522,9 @@ impl World {
         };
         // A reserved attachment has no connection to undo.
         if let Some(c) = &a.connector {
-            self.storage.disconnect(&a.volume, &c.wwpns);
+            cx.backend.disconnect(&a.volume, &c.wwpns);
         }
-        self.recompute_volume_status(&a.volume);
+        self.recompute_volume_status(cx, &a.volume);
         Ok(self
             .attachments
             .values()
@@ -469,27 +561,38 @@ impl World {
 
     // ----- legacy actions -----------------------------------------------------
 
-    pub(crate) fn reserve(&mut self, project: &str, id: &VolumeId) -> Result<(), CinderError> {
+    pub(crate) fn reserve(
+        &mut self,
+        cx: &mut Cx<'_>,
+        project: &str,
+        id: &VolumeId,
+    ) -> Result<(), CinderError> {
         let op = "os-reserve";
         let v = self.volume_in(project, id, op)?;
         if v.status != VolumeStatus::Available {
             return Err(bad(op, format!("Invalid volume: Volume status must be available to reserve, but the status is {}.", v.status)));
         }
-        self.set_volume_status(id, VolumeStatus::Attaching);
+        self.set_volume_status(cx, id, VolumeStatus::Attaching);
         Ok(())
     }
 
-    pub(crate) fn unreserve(&mut self, project: &str, id: &VolumeId) -> Result<(), CinderError> {
+    pub(crate) fn unreserve(
+        &mut self,
+        cx: &mut Cx<'_>,
+        project: &str,
+        id: &VolumeId,
+    ) -> Result<(), CinderError> {
         let op = "os-unreserve";
         let v = self.volume_in(project, id, op)?;
         if v.status == VolumeStatus::Attaching {
-            self.recompute_volume_status(id);
+            self.recompute_volume_status(cx, id);
         }
         Ok(())
     }
 
     pub(crate) fn initialize_connection(
         &mut self,
+        cx: &mut Cx<'_>,
         project: &str,
         id: &VolumeId,
         connector: &Connector,
@@ -505,11 +608,12 @@ impl World {
         ) {
             return Err(bad(op, format!("Invalid volume: Volume {id} status must be available, reserved, attaching or in-use to initialize a connection, but the status is {}.", v.status)));
         }
-        self.connect_for(op, id, connector)
+        Self::connect_for(cx, op, id, connector)
     }
 
     pub(crate) fn attach(
         &mut self,
+        cx: &mut Cx<'_>,
         project: &str,
         id: &VolumeId,
         instance: &InstanceId,
@@ -521,8 +625,8 @@ impl World {
         if v.status != VolumeStatus::Attaching {
             return Err(bad(op, format!("Invalid volume: Volume status must be attaching (reserved) to attach, but the status is {}.", v.status)));
         }
-        let aid = AttachmentId::from_u128(self.new_uuid(0x2));
-        let stamp = self.now_stamp();
+        let aid = AttachmentId::from_u128(cx.ids.new_uuid(0x2));
+        let stamp = cx.stamp();
         self.attachments.insert(
             aid.clone(),
             AttachmentState {
@@ -538,12 +642,13 @@ impl World {
                 host_name: host_name.map(Into::into),
             },
         );
-        self.set_volume_status(id, VolumeStatus::InUse);
+        self.set_volume_status(cx, id, VolumeStatus::InUse);
         Ok(())
     }
 
     pub(crate) fn begin_detaching(
         &mut self,
+        cx: &mut Cx<'_>,
         project: &str,
         id: &VolumeId,
     ) -> Result<(), CinderError> {
@@ -552,35 +657,38 @@ impl World {
         if v.status != VolumeStatus::InUse {
             return Err(bad(op, format!("Invalid volume: Unable to detach volume. Volume status must be 'in-use' and attach_status must be 'attached' to detach, but the status is {}.", v.status)));
         }
-        self.set_volume_status(id, VolumeStatus::Detaching);
+        self.set_volume_status(cx, id, VolumeStatus::Detaching);
         Ok(())
     }
 
     pub(crate) fn roll_detaching(
         &mut self,
+        cx: &mut Cx<'_>,
         project: &str,
         id: &VolumeId,
     ) -> Result<(), CinderError> {
         let v = self.volume_mut(project, id, "os-roll_detaching")?;
         if v.status == VolumeStatus::Detaching {
-            self.recompute_volume_status(id);
+            self.recompute_volume_status(cx, id);
         }
         Ok(())
     }
 
     pub(crate) fn terminate_connection(
         &mut self,
+        cx: &mut Cx<'_>,
         project: &str,
         id: &VolumeId,
         connector: &Connector,
     ) -> Result<(), CinderError> {
         self.volume_in(project, id, "os-terminate_connection")?;
-        self.storage.disconnect(id, &connector.wwpns);
+        cx.backend.disconnect(id, &connector.wwpns);
         Ok(())
     }
 
     pub(crate) fn detach(
         &mut self,
+        cx: &mut Cx<'_>,
         project: &str,
         id: &VolumeId,
         attachment: &AttachmentId,
@@ -601,7 +709,7 @@ impl World {
             }
         }
         self.attachments.remove(attachment);
-        self.recompute_volume_status(id);
+        self.recompute_volume_status(cx, id);
         Ok(())
     }
 }

@@ -111,7 +111,7 @@ pub(crate) fn hmc_call<T>(
         ));
     }
     if !matches!(op, Op::Logon | Op::ApiVersion) {
-        w.check_session(session, method, uri)?;
+        w.hmc.check_session(session, method, uri)?;
     }
     let out = f(&mut w);
     if let Err(e) = &out {
@@ -131,7 +131,7 @@ pub(crate) fn cinder_call<T>(
     if let Some(fault) = w.enter(op) {
         return Err(CinderError::api(op.name(), fault.status, fault.message));
     }
-    if !w.projects.iter().any(|p| p == project) {
+    if !w.cinder.projects.iter().any(|p| p == project) {
         return Err(CinderError::api(
             op.name(),
             401,
@@ -150,7 +150,7 @@ impl HmcApi for SimHmc {
     async fn logon(&self) -> Result<LogonResponse, HmcError> {
         let (userid, password) = (&self.credentials.userid, self.credentials.password.expose());
         let r = hmc_call(&self.world, Op::Logon, None, "POST", "/api/sessions", |w| {
-            w.logon(userid, password)
+            w.hmc.logon(&mut w.ids, userid, password)
         })?;
         *self.session.lock().unwrap_or_else(|e| e.into_inner()) =
             Some(r.api_session.expose().to_owned());
@@ -161,7 +161,7 @@ impl HmcApi for SimHmc {
         let session = self.session();
         self.call(Op::Logoff, "DELETE", "/api/sessions/this-session", |w| {
             if let Some(s) = &session {
-                w.logoff(s);
+                w.hmc.logoff(s);
             }
             Ok(())
         })?;
@@ -179,16 +179,16 @@ impl HmcApi for SimHmc {
             None,
             "GET",
             "/api/version",
-            |w| Ok(w.api_version()),
+            |w| Ok(w.hmc.api_version()),
         )
     }
 
     async fn list_cpcs(&self, name: Option<&str>) -> Result<Vec<CpcSummary>, HmcError> {
-        self.call(Op::ListCpcs, "GET", "/api/cpcs", |w| w.list_cpcs(name))
+        self.call(Op::ListCpcs, "GET", "/api/cpcs", |w| w.hmc.list_cpcs(name))
     }
 
     async fn get_cpc(&self, cpc: &CpcUri) -> Result<Cpc, HmcError> {
-        self.call(Op::GetCpc, "GET", cpc.as_str(), |w| w.get_cpc(cpc))
+        self.call(Op::GetCpc, "GET", cpc.as_str(), |w| w.hmc.get_cpc(cpc))
     }
 
     async fn list_adapters(
@@ -197,19 +197,19 @@ impl HmcApi for SimHmc {
         filter: &AdapterFilter,
     ) -> Result<Vec<AdapterSummary>, HmcError> {
         self.call(Op::ListAdapters, "GET", cpc.as_str(), |w| {
-            w.list_adapters(cpc, filter)
+            w.hmc.list_adapters(cpc, filter)
         })
     }
 
     async fn get_adapter(&self, adapter: &AdapterUri) -> Result<Adapter, HmcError> {
         self.call(Op::GetAdapter, "GET", adapter.as_str(), |w| {
-            w.get_adapter(adapter)
+            w.hmc.get_adapter(adapter)
         })
     }
 
     async fn get_storage_port(&self, port: &StoragePortUri) -> Result<StoragePort, HmcError> {
         self.call(Op::GetStoragePort, "GET", port.as_str(), |w| {
-            w.get_storage_port(port)
+            w.hmc.get_storage_port(port)
         })
     }
 
@@ -219,7 +219,7 @@ impl HmcApi for SimHmc {
         filter: &PartitionFilter,
     ) -> Result<Vec<PartitionSummary>, HmcError> {
         self.call(Op::ListPartitions, "GET", cpc.as_str(), |w| {
-            w.list_partitions(cpc, filter)
+            w.hmc.list_partitions(cpc, filter)
         })
     }
 
@@ -229,13 +229,13 @@ impl HmcApi for SimHmc {
         props: &PartitionCreate,
     ) -> Result<PartitionUri, HmcError> {
         self.call(Op::CreatePartition, "POST", cpc.as_str(), |w| {
-            w.create_partition(cpc, props)
+            w.hmc.create_partition(&mut w.ids, cpc, props)
         })
     }
 
     async fn get_partition(&self, partition: &PartitionUri) -> Result<Partition, HmcError> {
         self.call(Op::GetPartition, "GET", partition.as_str(), |w| {
-            w.get_partition(partition)
+            w.hmc.get_partition(partition)
         })
     }
 
@@ -245,13 +245,13 @@ impl HmcApi for SimHmc {
         props: &PartitionUpdate,
     ) -> Result<(), HmcError> {
         self.call(Op::UpdatePartition, "POST", partition.as_str(), |w| {
-            w.update_partition(partition, props)
+            w.hmc.update_partition(partition, props)
         })
     }
 
     async fn delete_partition(&self, partition: &PartitionUri) -> Result<(), HmcError> {
         self.call(Op::DeletePartition, "DELETE", partition.as_str(), |w| {
-            w.delete_partition(partition)
+            w.hmc.delete_partition(partition)
         })
     }
 
@@ -273,16 +273,18 @@ impl HmcApi for SimHmc {
         props: &HbaCreate,
     ) -> Result<HbaUri, HmcError> {
         self.call(Op::CreateHba, "POST", partition.as_str(), |w| {
-            w.create_hba(partition, props)
+            w.hmc.create_hba(&mut w.ids, partition, props)
         })
     }
 
     async fn get_hba(&self, hba: &HbaUri) -> Result<Hba, HmcError> {
-        self.call(Op::GetHba, "GET", hba.as_str(), |w| w.get_hba(hba))
+        self.call(Op::GetHba, "GET", hba.as_str(), |w| w.hmc.get_hba(hba))
     }
 
     async fn delete_hba(&self, hba: &HbaUri) -> Result<(), HmcError> {
-        self.call(Op::DeleteHba, "DELETE", hba.as_str(), |w| w.delete_hba(hba))
+        self.call(Op::DeleteHba, "DELETE", hba.as_str(), |w| {
+            w.hmc.delete_hba(hba)
+        })
     }
 
     // ----- storage groups: not wired into the world yet -------------------
@@ -388,11 +390,13 @@ impl HmcApi for SimHmc {
     }
 
     async fn get_job(&self, job: &JobUri) -> Result<Job, HmcError> {
-        self.call(Op::GetJob, "GET", job.as_str(), |w| w.get_job(job))
+        self.call(Op::GetJob, "GET", job.as_str(), |w| w.hmc.get_job(job))
     }
 
     async fn delete_job(&self, job: &JobUri) -> Result<(), HmcError> {
-        self.call(Op::DeleteJob, "DELETE", job.as_str(), |w| w.delete_job(job))
+        self.call(Op::DeleteJob, "DELETE", job.as_str(), |w| {
+            w.hmc.delete_job(job)
+        })
     }
 }
 
@@ -428,13 +432,13 @@ impl SimCinder {
         };
         cinder_call(&self.world, op, &self.project, |w, p| {
             if let Some(min) = need {
-                if w.cinder_max < min {
+                if w.cinder.max_version < min {
                     return Err(CinderError::api(
                         op.name(),
                         404,
                         format!(
                             "{op} needs microversion {}.{}; this Cinder offers up to {}.{}.",
-                            min.0, min.1, w.cinder_max.0, w.cinder_max.1
+                            min.0, min.1, w.cinder.max_version.0, w.cinder.max_version.1
                         ),
                     ));
                 }
@@ -447,15 +451,15 @@ impl SimCinder {
 #[async_trait]
 impl CinderApi for SimCinder {
     async fn attachments_api(&self) -> Result<bool, CinderError> {
-        Ok(lock(&self.world).cinder_max >= (3, 44))
+        Ok(lock(&self.world).cinder.max_version >= (3, 44))
     }
 
     async fn get_volume(&self, id: &VolumeId) -> Result<Volume, CinderError> {
-        self.call(Op::GetVolume, |w, p| w.get_volume(p, id))
+        self.call(Op::GetVolume, |w, p| w.cinder.get_volume(p, id))
     }
 
     async fn list_volumes(&self) -> Result<Vec<Volume>, CinderError> {
-        self.call(Op::ListVolumes, |w, p| Ok(w.list_volumes(p)))
+        self.call(Op::ListVolumes, |w, p| Ok(w.cinder.list_volumes(p)))
     }
 
     async fn create_volume(&self, req: &VolumeCreate) -> Result<Volume, CinderError> {
@@ -496,17 +500,16 @@ impl CinderApi for SimCinder {
     }
 
     async fn get_attachment(&self, id: &AttachmentId) -> Result<Attachment, CinderError> {
-        self.call(Op::GetAttachment, |w, p| w.get_attachment(p, id))
+        self.call(Op::GetAttachment, |w, p| w.cinder.get_attachment(p, id))
     }
 
     async fn list_attachments(
         &self,
         filter: &AttachmentFilter,
     ) -> Result<Vec<Attachment>, CinderError> {
-        self.call(
-            Op::ListAttachments,
-            |w, p| Ok(w.list_attachments(p, filter)),
-        )
+        self.call(Op::ListAttachments, |w, p| {
+            Ok(w.cinder.list_attachments(p, filter))
+        })
     }
 
     async fn reserve(&self, volume: &VolumeId) -> Result<(), CinderError> {

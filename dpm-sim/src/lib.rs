@@ -42,6 +42,7 @@ mod clock;
 #[allow(dead_code)]
 mod dsm;
 mod hmc;
+mod ids;
 mod ops;
 #[cfg(feature = "serve")]
 mod serve;

@@ -16,7 +16,7 @@ use crate::clock::ClockMode;
 use crate::ops::{Counters, Op};
 use crate::spec::{SpecError, WorldSpec};
 use crate::storage::{Host, StorageEvent, Zone};
-use crate::world::{unreachable_uri, Fault, World};
+use crate::world::{Fault, World};
 
 /// One LUN path a partition's operating system would discover.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -202,17 +202,18 @@ impl Sim {
 
     /// The CPC's URI.
     pub fn cpc_uri(&self) -> CpcUri {
-        lock(&self.world).cpc.uri()
+        lock(&self.world).hmc.cpc.uri()
     }
 
     /// The FCP adapters, in spec order.
     pub fn fcp_adapters(&self) -> Vec<FcpAdapterInfo> {
         let w = lock(&self.world);
-        w.adapters
+        w.hmc
+            .adapters
             .iter()
             .filter(|a| a.adapter_type == hmc_client::AdapterType::Fcp)
             .map(|a| FcpAdapterInfo {
-                uri: AdapterUri::from_object_id(&a.object_id).unwrap_or_else(|_| unreachable_uri()),
+                uri: a.uri(),
                 name: a.name.clone(),
                 ports: u32::try_from(a.ports.len()).unwrap_or(u32::MAX),
             })
@@ -222,14 +223,10 @@ impl Sim {
     /// Every adapter URI and type, in spec order.
     pub fn adapters(&self) -> Vec<(AdapterUri, String)> {
         let w = lock(&self.world);
-        w.adapters
+        w.hmc
+            .adapters
             .iter()
-            .map(|a| {
-                (
-                    AdapterUri::from_object_id(&a.object_id).unwrap_or_else(|_| unreachable_uri()),
-                    a.adapter_type.to_string(),
-                )
-            })
+            .map(|a| (a.uri(), a.adapter_type.to_string()))
             .collect()
     }
 
@@ -308,12 +305,12 @@ impl Sim {
     /// and returns its `initiator_target_map`, but no zones are made, so
     /// the LUNs are not visible to the initiators (a misconfigured site).
     pub fn set_zoning(&self, enabled: bool) {
-        lock(&self.world).storage.zoning = enabled;
+        lock(&self.world).san.zoning = enabled;
     }
 
     /// Ends every HMC session, as an HMC restart or timeout would.
     pub fn expire_sessions(&self) {
-        lock(&self.world).sessions.clear();
+        lock(&self.world).hmc.sessions.clear();
     }
 
     // ----- inspection -----------------------------------------------------------
@@ -325,7 +322,7 @@ impl Sim {
     pub fn guest_paths(&self, partition: &PartitionUri) -> Vec<GuestPath> {
         let mut w = lock(&self.world);
         w.settle();
-        let Some(p) = w.partitions.get(partition.object_id()) else {
+        let Some(p) = w.hmc.partitions.get(partition.object_id()) else {
             return Vec::new();
         };
         if !matches!(
@@ -336,10 +333,10 @@ impl Sim {
         }
         let mut out = Vec::new();
         for hba in &p.hbas {
-            let Some(host) = w.storage.host_of(hba.wwpn) else {
+            let Some(host) = w.san.host_of(hba.wwpn) else {
                 continue;
             };
-            for z in w.storage.zones.iter().filter(|z| z.initiator == hba.wwpn) {
+            for z in w.san.zones.iter().filter(|z| z.initiator == hba.wwpn) {
                 for (id, volume) in &host.mappings {
                     out.push(GuestPath {
                         device_number: hba.device_number,
@@ -356,42 +353,42 @@ impl Sim {
 
     /// The storage system's host objects.
     pub fn hosts(&self) -> Vec<Host> {
-        lock(&self.world).storage.hosts.clone()
+        lock(&self.world).san.hosts.clone()
     }
 
     /// The zones on all fabrics.
     pub fn zones(&self) -> Vec<Zone> {
-        lock(&self.world).storage.zones.iter().cloned().collect()
+        lock(&self.world).san.zones.iter().cloned().collect()
     }
 
     /// What the storage system did, in order.
     pub fn storage_events(&self) -> Vec<StorageEvent> {
-        lock(&self.world).storage.events.clone()
+        lock(&self.world).san.events.clone()
     }
 
     /// The Cinder node's own WWPNs (used for image deployment).
     pub fn node_wwpns(&self) -> Vec<Wwpn> {
-        lock(&self.world).storage.node_wwpns()
+        lock(&self.world).san.node_wwpns()
     }
 
     /// The target ports on each fabric, by fabric index.
     pub fn target_ports(&self) -> Vec<(Wwpn, usize)> {
-        lock(&self.world).storage.target_ports.clone()
+        lock(&self.world).san.target_ports.clone()
     }
 
     /// The fabric an adapter port is cabled to.
     pub fn port_fabric(&self, port: &StoragePortUri) -> Option<usize> {
-        lock(&self.world).port_fabric(port)
+        lock(&self.world).hmc.port_fabric(port)
     }
 
     /// Jobs the HMC still holds (not yet deleted).
     pub fn job_count(&self) -> usize {
-        lock(&self.world).jobs.len()
+        lock(&self.world).hmc.jobs.len()
     }
 
     /// The CPC memory held by partitions, MiB.
     pub fn memory_held_mib(&self) -> u64 {
-        lock(&self.world).memory_held()
+        lock(&self.world).hmc.memory_held()
     }
 
     /// The state an operation may change.
@@ -399,6 +396,7 @@ impl Sim {
         let mut w = lock(&self.world);
         w.settle();
         let partitions = w
+            .hmc
             .partitions
             .values()
             .map(|p| PartitionView {
@@ -410,6 +408,7 @@ impl Sim {
             })
             .collect();
         let hbas = w
+            .hmc
             .partitions
             .values()
             .flat_map(|p| {
@@ -423,6 +422,7 @@ impl Sim {
             })
             .collect();
         let volumes = w
+            .cinder
             .volumes
             .values()
             .map(|v| VolumeView {
@@ -434,6 +434,7 @@ impl Sim {
             })
             .collect();
         let attachments = w
+            .cinder
             .attachments
             .values()
             .map(|a| AttachmentView {
@@ -446,11 +447,11 @@ impl Sim {
         WorldSnapshot {
             partitions,
             hbas,
-            hosts: w.storage.hosts.clone(),
-            zones: w.storage.zones.iter().cloned().collect(),
+            hosts: w.san.hosts.clone(),
+            zones: w.san.zones.iter().cloned().collect(),
             volumes,
             attachments,
-            memory_held_mib: w.memory_held(),
+            memory_held_mib: w.hmc.memory_held(),
         }
     }
 }

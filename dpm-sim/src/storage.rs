@@ -279,6 +279,14 @@ impl Storage {
         }
     }
 
+    /// Records that `image` was written to `volume`.
+    pub(crate) fn image_written(&mut self, volume: &VolumeId, image: &str) {
+        self.events.push(StorageEvent::ImageWritten {
+            volume: volume.clone(),
+            image: image.into(),
+        });
+    }
+
     /// Removes `volume` from every host (when the volume is deleted).
     pub(crate) fn unmap_everywhere(&mut self, volume: &VolumeId) {
         let hosts: Vec<Vec<Wwpn>> = self

@@ -1,19 +1,41 @@
-//! The state of a simulated world, and the transitions that move it.
+//! The simulated world: one sub-state per domain, and what is common to
+//! them (clock, ids, pending transitions, counters, request log, faults).
+//!
+//! This is the one module that knows every domain. The domains never
+//! import each other or this module; what one needs from another it reads
+//! through a narrow view assembled here:
+//!
+//! - the HMC's start job checks the boot path through [`hmc::BootView`],
+//!   implemented by [`BootFacts`] on the SAN and Cinder;
+//! - Cinder drives its storage backend through [`cinder::Backend`],
+//!   implemented by [`SanBackend`] on the SAN, with each initiator's fabric
+//!   read from the HMC's cabling ([`initiator_fabric`]).
+//!
+//! Domains return the transitions they start ([`hmc::Later`],
+//! [`cinder::Later`]) and this module schedules and applies them.
+//!
+//! Callers (`client.rs`, `serve`) call a domain directly for what stays
+//! inside it (`w.hmc.get_cpc(..)`, `w.hmc.create_hba(&mut w.ids, ..)`,
+//! `w.cinder.get_volume(..)`); the operations on [`World`] below are those
+//! that need more: a transition to schedule, or Cinder's clock and backend.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
-use cinder_client::{AttachmentId, ImageId, VolumeId};
-use fc_types::{DeviceNumber, FcpLun, Wwnn, Wwpn};
-use hmc_client::{
-    AdapterType, BootDevice, CpcUri, HbaUri, PartitionStatus, PartitionUri, StoragePortUri,
+use cinder_client::{
+    Attachment, AttachmentId, CinderError, ConnectionInfo, Connector, FcData, InstanceId, Volume,
+    VolumeCreate, VolumeId,
 };
+use fc_types::Wwpn;
+use hmc_client::{HmcError, JobUri, PartitionUri};
 
-use crate::cinder::{AttachmentState, VolumeState};
+use crate::cinder::{self, CinderState};
 use crate::clock::{Clock, ClockMode};
+use crate::hmc::{self, HmcState};
+use crate::ids::Ids;
 use crate::ops::{Counters, Op};
 use crate::spec::{SpecError, Timings, WorldSpec};
-use crate::storage::Storage;
+use crate::storage::{Storage, StorageRefusal};
 
 /// A failure to inject: the next `count` requests of an operation answer
 /// with this HTTP status (and, on the HMC, reason code).
@@ -38,112 +60,11 @@ impl Fault {
     }
 }
 
-#[derive(Debug)]
-pub(crate) struct CpcState {
-    pub object_id: String,
-    pub name: String,
-    pub dpm: bool,
-    pub storage_management: bool,
-    pub status: String,
-    pub ifl: u32,
-    pub memory_mib: u64,
-    pub se_version: String,
-    pub machine_type: String,
-    pub maximum_partitions: u32,
-}
-
-impl CpcState {
-    pub fn uri(&self) -> CpcUri {
-        CpcUri::from_object_id(&self.object_id).unwrap_or_else(|_| unreachable_uri())
-    }
-}
-
-/// 64 bits no other process can predict (the standard library's per-process
-/// random hash keys), so that served session ids and tokens are not
-/// guessable. Not for cryptography.
-pub(crate) fn unguessable() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(0x5eed);
-    h.finish()
-}
-
-/// Ids the simulator makes are always valid URI segments; this is never
-/// reached, and exists so that no `unwrap` is needed.
-#[cold]
-pub(crate) fn unreachable_uri<T>() -> T {
-    panic!("dpm-sim built an invalid URI from its own id")
-}
-
-#[derive(Debug)]
-pub(crate) struct PortState {
-    pub index: u32,
-    pub fabric: Option<usize>,
-}
-
-#[derive(Debug)]
-pub(crate) struct AdapterState {
-    pub object_id: String,
-    pub name: String,
-    pub pchid: String,
-    pub adapter_type: AdapterType,
-    pub ports: Vec<PortState>,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct HbaState {
-    pub element_id: String,
-    pub name: String,
-    pub description: String,
-    pub wwpn: Wwpn,
-    pub port: StoragePortUri,
-    pub device_number: DeviceNumber,
-}
-
-#[derive(Debug)]
-pub(crate) struct PartitionState {
-    pub object_id: String,
-    pub name: String,
-    pub description: String,
-    pub status: PartitionStatus,
-    pub partition_type: String,
-    pub ifl: u32,
-    pub cp: u32,
-    pub initial_memory: u64,
-    pub maximum_memory: u64,
-    pub processor_mode: String,
-    pub hbas: Vec<HbaState>,
-    pub boot_device: BootDevice,
-    pub boot_storage_device: Option<HbaUri>,
-    pub boot_wwpn: Option<Wwpn>,
-    pub boot_lun: Option<FcpLun>,
-    /// Memory is held from start until stop, as PR/SM does.
-    pub memory_held: bool,
-}
-
-impl PartitionState {
-    pub fn uri(&self) -> PartitionUri {
-        PartitionUri::from_object_id(&self.object_id).unwrap_or_else(|_| unreachable_uri())
-    }
-    pub fn hba_uri(&self, hba: &HbaState) -> HbaUri {
-        HbaUri::new(&self.uri(), &hba.element_id).unwrap_or_else(|_| unreachable_uri())
-    }
-}
-
-#[derive(Debug)]
-pub(crate) struct JobState {
-    pub partition: String,
-    /// `None` while running; the status code, reason and message once done.
-    pub outcome: Option<(u16, Option<u16>, Option<String>)>,
-}
-
 /// A transition that finishes at a point in simulated time.
 #[derive(Debug, Clone)]
 pub(crate) enum Action {
-    PartitionStarted { job: String },
-    PartitionStopped { job: String },
-    VolumeCreated { volume: VolumeId },
-    VolumeDeleted { volume: VolumeId },
+    Hmc(hmc::Later),
+    Cinder(cinder::Later),
 }
 
 #[derive(Debug)]
@@ -153,28 +74,25 @@ pub(crate) struct Pending {
     pub action: Action,
 }
 
-/// The whole simulated world.
+/// The whole simulated world: one sub-state per domain, and what they
+/// share.
+///
+/// The DPM storage-management domain (storage groups and their volumes, on
+/// a CPC with the dpm-storage-management feature) goes here as one more
+/// sub-state, in its own module, reaching the SAN and the HMC only through
+/// views assembled in this file.
 #[derive(Debug)]
 pub(crate) struct World {
     pub clock: Clock,
     pub timings: Timings,
-    seq: u64,
-    pub hmc_userid: String,
-    pub hmc_password: String,
-    pub sessions: BTreeSet<String>,
-    pub cpc: CpcState,
-    pub fabrics: Vec<Wwnn>,
-    pub adapters: Vec<AdapterState>,
-    pub partitions: BTreeMap<String, PartitionState>,
-    pub jobs: BTreeMap<String, JobState>,
-    next_npiv: u64,
-    pub storage: Storage,
-    pub images: BTreeMap<ImageId, String>,
-    pub projects: Vec<String>,
-    /// Cinder's highest microversion.
-    pub cinder_max: (u32, u32),
-    pub volumes: BTreeMap<VolumeId, VolumeState>,
-    pub attachments: BTreeMap<AttachmentId, AttachmentState>,
+    /// The one id allocator every domain draws from.
+    pub ids: Ids,
+    /// The HMC: sessions, CPC, adapters, partitions with their vHBAs, jobs.
+    pub hmc: HmcState,
+    /// The SAN and the storage system: host objects, mappings, zones.
+    pub san: Storage,
+    /// Cinder: volumes, attachments, images, projects.
+    pub cinder: CinderState,
     pub pending: Vec<Pending>,
     pub counters: Counters,
     /// Every request, in order, for call-order checks.
@@ -185,108 +103,38 @@ pub(crate) struct World {
 impl World {
     pub(crate) fn new(spec: &WorldSpec, mode: ClockMode) -> Result<Self, SpecError> {
         spec.validate()?;
-        let mut w = Self {
+        let san = Storage::new(spec)?;
+        let cinder = CinderState::new(spec)?;
+        let mut ids = Ids::default();
+        let hmc = HmcState::new(spec, &mut ids)?;
+        Ok(Self {
             clock: Clock::new(mode),
             timings: spec.timings.clone(),
-            seq: 0,
-            hmc_userid: spec.hmc.userid.clone(),
-            hmc_password: spec.hmc.password.clone(),
-            sessions: BTreeSet::new(),
-            cpc: CpcState {
-                object_id: String::new(),
-                name: spec.cpc.name.clone(),
-                dpm: spec.cpc.dpm,
-                storage_management: spec.cpc.storage_management,
-                status: spec.cpc.status.clone(),
-                ifl: spec.cpc.ifl,
-                memory_mib: spec.cpc.memory_mib,
-                se_version: spec.cpc.se_version.clone(),
-                machine_type: spec.cpc.machine_type.clone(),
-                maximum_partitions: spec.cpc.maximum_partitions,
-            },
-            fabrics: spec.fabrics.iter().map(|f| f.wwn).collect(),
-            adapters: Vec::new(),
-            partitions: BTreeMap::new(),
-            jobs: BTreeMap::new(),
-            next_npiv: 0,
-            storage: Storage::new(spec)?,
-            images: spec
-                .images
-                .iter()
-                .map(|i| (i.id.clone(), i.name.clone()))
-                .collect(),
-            projects: spec.projects.iter().map(|p| p.name.clone()).collect(),
-            cinder_max: spec.cinder.max()?,
-            volumes: BTreeMap::new(),
-            attachments: BTreeMap::new(),
+            ids,
+            hmc,
+            san,
+            cinder,
             pending: Vec::new(),
             counters: Counters::default(),
             log: Vec::new(),
             faults: BTreeMap::new(),
-        };
-        w.cpc.object_id = w.new_object_id(0xc);
-        for a in &spec.adapters {
-            let mut ports = Vec::new();
-            for (i, f) in a.ports.iter().enumerate() {
-                let fabric = if f.is_empty() {
-                    None
-                } else {
-                    Some(spec.fabric_index(f, &a.name)?)
-                };
-                ports.push(PortState {
-                    index: u32::try_from(i).unwrap_or(u32::MAX),
-                    fabric,
-                });
-            }
-            let object_id = w.new_object_id(0xa);
-            w.adapters.push(AdapterState {
-                object_id,
-                name: a.name.clone(),
-                pchid: a.pchid.clone(),
-                adapter_type: AdapterType::from(a.adapter_type.as_str()),
-                ports,
-            });
-        }
-        Ok(w)
-    }
-
-    /// A fresh sequence number.
-    pub(crate) fn next_seq(&mut self) -> u64 {
-        self.seq += 1;
-        self.seq
-    }
-
-    /// A fresh HMC object id in the HMC's UUID-like shape.
-    pub(crate) fn new_object_id(&mut self, kind: u8) -> String {
-        let n = self.next_seq();
-        format!("{kind:x}{n:07x}-63d7-11f0-8067-fa163ed76c47")
-    }
-
-    /// A fresh UUID for Cinder objects: the sequence number leads, so ids
-    /// differ in their first digits; `kind` tells volumes from attachments.
-    pub(crate) fn new_uuid(&mut self, kind: u8) -> u128 {
-        let n = u128::from(self.next_seq());
-        (n << 96) | (u128::from(kind) << 80) | (0x4000_u128 << 64) | (0x8000_u128 << 48) | n
-    }
-
-    /// A world-unique NPIV WWPN, in the range the HMC assigns.
-    pub(crate) fn new_npiv_wwpn(&mut self) -> Wwpn {
-        self.next_npiv += 1;
-        Wwpn::from_u64(0xc050_76ff_e500_0000 + self.next_npiv)
+        })
     }
 
     pub(crate) fn now(&self) -> Duration {
         self.clock.now()
     }
 
-    pub(crate) fn now_stamp(&self) -> String {
-        crate::clock::timestamp(self.now())
-    }
+    // ----- transitions ----------------------------------------------------------
 
-    /// Schedules `action` to finish `after` from now.
-    pub(crate) fn schedule(&mut self, after: Duration, action: Action) {
+    /// Schedules `action` to finish after its configured duration.
+    fn schedule(&mut self, action: Action) {
+        let after = match &action {
+            Action::Hmc(l) => l.after(&self.timings),
+            Action::Cinder(l) => l.after(&self.timings),
+        };
         let due = self.now() + after;
-        let seq = self.next_seq();
+        let seq = self.ids.next_seq();
         self.pending.push(Pending { due, seq, action });
     }
 
@@ -315,10 +163,14 @@ impl World {
 
     fn apply(&mut self, action: Action) {
         match action {
-            Action::PartitionStarted { job } => self.finish_start(&job),
-            Action::PartitionStopped { job } => self.finish_stop(&job),
-            Action::VolumeCreated { volume } => self.finish_volume_create(&volume),
-            Action::VolumeDeleted { volume } => self.finish_volume_delete(&volume),
+            Action::Hmc(later) => {
+                let view = BootFacts {
+                    san: &self.san,
+                    cinder: &self.cinder,
+                };
+                self.hmc.finish(later, &view);
+            }
+            Action::Cinder(later) => self.with_cinder(|c, cx| c.finish(cx, later)),
         }
     }
 
@@ -336,41 +188,225 @@ impl World {
         Some(fault)
     }
 
-    /// The fabric an initiator WWPN is logged into: a vHBA through its
-    /// adapter port's cable, or one of the Cinder node's ports.
-    pub(crate) fn initiator_fabric(&self, wwpn: Wwpn) -> Option<usize> {
-        if let Some(f) = self.storage.node_port_fabric(wwpn) {
-            return Some(f);
-        }
-        self.partitions
-            .values()
-            .flat_map(|p| &p.hbas)
-            .find(|h| h.wwpn == wwpn)
-            .and_then(|h| self.port_fabric(&h.port))
+    // ----- HMC operations that schedule -----------------------------------------
+
+    pub(crate) fn start_partition(&mut self, uri: &PartitionUri) -> Result<JobUri, HmcError> {
+        let (job, later) = self.hmc.start_partition(&mut self.ids, uri)?;
+        self.schedule(Action::Hmc(later));
+        Ok(job)
     }
 
-    /// The fabric an adapter port is cabled to.
-    pub(crate) fn port_fabric(&self, port: &StoragePortUri) -> Option<usize> {
-        let (adapter, index) = self.find_port(port)?;
-        adapter.ports.get(index)?.fabric
+    pub(crate) fn stop_partition(&mut self, uri: &PartitionUri) -> Result<JobUri, HmcError> {
+        let (job, later) = self.hmc.stop_partition(&mut self.ids, uri)?;
+        self.schedule(Action::Hmc(later));
+        Ok(job)
     }
 
-    /// The adapter and port index a storage port URI names.
-    pub(crate) fn find_port(&self, port: &StoragePortUri) -> Option<(&AdapterState, usize)> {
-        let adapter = self
-            .adapters
+    // ----- Cinder operations that change something --------------------------------
+
+    /// Runs `f` on Cinder with what it borrows from the rest of the world.
+    fn with_cinder<T>(&mut self, f: impl FnOnce(&mut CinderState, &mut cinder::Cx<'_>) -> T) -> T {
+        let mut backend = SanBackend {
+            san: &mut self.san,
+            hmc: &self.hmc,
+        };
+        let mut cx = cinder::Cx {
+            ids: &mut self.ids,
+            clock: &self.clock,
+            backend: &mut backend,
+        };
+        f(&mut self.cinder, &mut cx)
+    }
+
+    pub(crate) fn create_volume(
+        &mut self,
+        project: &str,
+        req: &VolumeCreate,
+    ) -> Result<Volume, CinderError> {
+        let (volume, later) = self.with_cinder(|c, cx| c.create_volume(cx, project, req))?;
+        self.schedule(Action::Cinder(later));
+        Ok(volume)
+    }
+
+    pub(crate) fn delete_volume(
+        &mut self,
+        project: &str,
+        id: &VolumeId,
+    ) -> Result<(), CinderError> {
+        let later = self.with_cinder(|c, cx| c.delete_volume(cx, project, id))?;
+        self.schedule(Action::Cinder(later));
+        Ok(())
+    }
+
+    pub(crate) fn create_attachment(
+        &mut self,
+        project: &str,
+        volume: &VolumeId,
+        instance: &InstanceId,
+        connector: Option<&Connector>,
+    ) -> Result<Attachment, CinderError> {
+        self.with_cinder(|c, cx| c.create_attachment(cx, project, volume, instance, connector))
+    }
+
+    pub(crate) fn update_attachment(
+        &mut self,
+        project: &str,
+        id: &AttachmentId,
+        connector: &Connector,
+    ) -> Result<Attachment, CinderError> {
+        self.with_cinder(|c, cx| c.update_attachment(cx, project, id, connector))
+    }
+
+    pub(crate) fn complete_attachment(
+        &mut self,
+        project: &str,
+        id: &AttachmentId,
+    ) -> Result<(), CinderError> {
+        self.with_cinder(|c, cx| c.complete_attachment(cx, project, id))
+    }
+
+    pub(crate) fn delete_attachment(
+        &mut self,
+        project: &str,
+        id: &AttachmentId,
+    ) -> Result<Vec<Attachment>, CinderError> {
+        self.with_cinder(|c, cx| c.delete_attachment(cx, project, id))
+    }
+
+    pub(crate) fn reserve(&mut self, project: &str, id: &VolumeId) -> Result<(), CinderError> {
+        self.with_cinder(|c, cx| c.reserve(cx, project, id))
+    }
+
+    pub(crate) fn unreserve(&mut self, project: &str, id: &VolumeId) -> Result<(), CinderError> {
+        self.with_cinder(|c, cx| c.unreserve(cx, project, id))
+    }
+
+    pub(crate) fn initialize_connection(
+        &mut self,
+        project: &str,
+        id: &VolumeId,
+        connector: &Connector,
+    ) -> Result<ConnectionInfo, CinderError> {
+        self.with_cinder(|c, cx| c.initialize_connection(cx, project, id, connector))
+    }
+
+    pub(crate) fn attach(
+        &mut self,
+        project: &str,
+        id: &VolumeId,
+        instance: &InstanceId,
+        mountpoint: &str,
+        host_name: Option<&str>,
+    ) -> Result<(), CinderError> {
+        self.with_cinder(|c, cx| c.attach(cx, project, id, instance, mountpoint, host_name))
+    }
+
+    pub(crate) fn begin_detaching(
+        &mut self,
+        project: &str,
+        id: &VolumeId,
+    ) -> Result<(), CinderError> {
+        self.with_cinder(|c, cx| c.begin_detaching(cx, project, id))
+    }
+
+    pub(crate) fn roll_detaching(
+        &mut self,
+        project: &str,
+        id: &VolumeId,
+    ) -> Result<(), CinderError> {
+        self.with_cinder(|c, cx| c.roll_detaching(cx, project, id))
+    }
+
+    pub(crate) fn terminate_connection(
+        &mut self,
+        project: &str,
+        id: &VolumeId,
+        connector: &Connector,
+    ) -> Result<(), CinderError> {
+        self.with_cinder(|c, cx| c.terminate_connection(cx, project, id, connector))
+    }
+
+    pub(crate) fn detach(
+        &mut self,
+        project: &str,
+        id: &VolumeId,
+        attachment: &AttachmentId,
+    ) -> Result<(), CinderError> {
+        self.with_cinder(|c, cx| c.detach(cx, project, id, attachment))
+    }
+}
+
+// ----- views between domains ------------------------------------------------------
+
+/// The fabric an initiator WWPN is logged into: one of the Cinder node's
+/// ports, or a vHBA through its adapter port's cable.
+fn initiator_fabric(san: &Storage, hmc: &HmcState, wwpn: Wwpn) -> Option<usize> {
+    san.node_port_fabric(wwpn).or_else(|| hmc.vhba_fabric(wwpn))
+}
+
+/// What the HMC's boot check reads: zones and mappings from the SAN,
+/// bootability from Cinder.
+struct BootFacts<'a> {
+    san: &'a Storage,
+    cinder: &'a CinderState,
+}
+
+impl hmc::BootView for BootFacts<'_> {
+    fn zoned(&self, initiator: Wwpn, target: Wwpn) -> bool {
+        self.san.zoned(initiator, target)
+    }
+
+    fn mapped_volume(&self, initiator: Wwpn, scsi_id: u32) -> Option<VolumeId> {
+        self.san.host_of(initiator)?.mappings.get(&scsi_id).cloned()
+    }
+
+    fn bootable(&self, volume: &VolumeId) -> bool {
+        self.cinder.volumes.get(volume).is_some_and(|v| v.bootable)
+    }
+}
+
+/// Cinder's backend: the SAN, with each initiator's fabric read from the
+/// HMC's cabling.
+struct SanBackend<'a> {
+    san: &'a mut Storage,
+    hmc: &'a HmcState,
+}
+
+impl cinder::Backend for SanBackend<'_> {
+    fn node_wwpns(&self) -> Vec<Wwpn> {
+        self.san.node_wwpns()
+    }
+
+    fn connect(
+        &mut self,
+        volume: &VolumeId,
+        initiators: &[Wwpn],
+        host: &str,
+    ) -> Result<FcData, cinder::BackendRefusal> {
+        // Resolved before the SAN changes, so the lookup borrows nothing.
+        let fabrics: Vec<(Wwpn, Option<usize>)> = initiators
             .iter()
-            .find(|a| a.object_id == port.parent().object_id())?;
-        let index: usize = port.element_id().parse().ok()?;
-        (index < adapter.ports.len()).then_some((adapter, index))
+            .map(|w| (*w, initiator_fabric(self.san, self.hmc, *w)))
+            .collect();
+        self.san
+            .connect(volume, initiators, host, |w| {
+                fabrics.iter().find(|(x, _)| *x == w).and_then(|(_, f)| *f)
+            })
+            .map_err(|r| cinder::BackendRefusal {
+                bad_connector: matches!(r, StorageRefusal::NoInitiators),
+                message: r.message(),
+            })
     }
 
-    /// Memory held by partitions that are starting or running, MiB.
-    pub(crate) fn memory_held(&self) -> u64 {
-        self.partitions
-            .values()
-            .filter(|p| p.memory_held)
-            .map(|p| p.initial_memory)
-            .sum()
+    fn disconnect(&mut self, volume: &VolumeId, initiators: &[Wwpn]) {
+        self.san.disconnect(volume, initiators);
+    }
+
+    fn unmap_everywhere(&mut self, volume: &VolumeId) {
+        self.san.unmap_everywhere(volume);
+    }
+
+    fn image_written(&mut self, volume: &VolumeId, image: &str) {
+        self.san.image_written(volume, image);
     }
 }

@@ -23,7 +23,7 @@ use crate::world::World;
 const MIN_VERSION: (u32, u32) = (3, 0);
 
 fn max_version(world: &Mutex<World>) -> (u32, u32) {
-    crate::client::lock(world).cinder_max
+    crate::client::lock(world).cinder.max_version
 }
 
 #[derive(Debug, Clone)]
@@ -261,7 +261,7 @@ fn issue_token(ks: &Keystone, world: &Mutex<World>, req: &Req) -> Resp {
     let token = {
         let mut seq = ks.seq.lock().unwrap_or_else(|e| e.into_inner());
         *seq += 1;
-        format!("gAAAAAsim{:08x}{:016x}", *seq, crate::world::unguessable())
+        format!("gAAAAAsim{:08x}{:016x}", *seq, crate::ids::unguessable())
     };
     ks.tokens.lock().unwrap_or_else(|e| e.into_inner()).insert(
         token.clone(),
@@ -450,6 +450,7 @@ fn volume_api(
     match (req.method.as_str(), rest) {
         ("GET", ["volumes"]) => call(Op::ListVolumes, &mut |w, p| {
             let list: Vec<Value> = w
+                .cinder
                 .list_volumes(p)
                 .iter()
                 .map(|v| json!({"id": v.id, "name": v.name, "links": []}))
@@ -457,7 +458,10 @@ fn volume_api(
             Ok(Resp::json(200, json!({ "volumes": list })))
         }),
         ("GET", ["volumes", "detail"]) => call(Op::ListVolumes, &mut |w, p| {
-            Ok(Resp::json(200, json!({ "volumes": w.list_volumes(p) })))
+            Ok(Resp::json(
+                200,
+                json!({ "volumes": w.cinder.list_volumes(p) }),
+            ))
         }),
         ("POST", ["volumes"]) => {
             let raw = req.json().unwrap_or(Value::Null);
@@ -478,7 +482,10 @@ fn volume_api(
         ("GET", ["volumes", vid]) => {
             let v: VolumeId = id(vid, "Volume")?;
             call(Op::GetVolume, &mut |w, p| {
-                Ok(Resp::json(200, json!({ "volume": w.get_volume(p, &v)? })))
+                Ok(Resp::json(
+                    200,
+                    json!({ "volume": w.cinder.get_volume(p, &v)? }),
+                ))
             })
         }
         ("DELETE", ["volumes", vid]) => {
@@ -515,6 +522,7 @@ fn volume_api(
             let detail = rest.len() == 2;
             call(Op::ListAttachments, &mut |w, p| {
                 let list: Vec<Value> = w
+                    .cinder
                     .list_attachments(p, &filter)
                     .into_iter()
                     .map(|a| if detail { attachment_json(a) } else { json!({"id": a.id, "status": a.status, "instance": a.instance, "volume_id": a.volume_id}) })
@@ -529,7 +537,7 @@ fn volume_api(
                 "GET" => call(Op::GetAttachment, &mut |w, p| {
                     Ok(Resp::json(
                         200,
-                        json!({ "attachment": attachment_json(w.get_attachment(p, &a)?) }),
+                        json!({ "attachment": attachment_json(w.cinder.get_attachment(p, &a)?) }),
                     ))
                 }),
                 "PUT" => {

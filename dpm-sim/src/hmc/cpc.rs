@@ -1,0 +1,243 @@
+//! The CPC and its adapters with their storage ports.
+
+use hmc_client::{
+    Adapter, AdapterFilter, AdapterSummary, AdapterType, AdapterUri, Cpc, CpcStatus, CpcSummary,
+    CpcUri, Feature, HmcError, StoragePort, StoragePortUri, FEATURE_DPM_STORAGE_MANAGEMENT,
+};
+
+use super::{reason, refuse, regex, HmcState};
+use crate::ids::unreachable_uri;
+use crate::spec::WorldSpec;
+
+#[derive(Debug)]
+pub(crate) struct CpcState {
+    pub object_id: String,
+    pub name: String,
+    pub dpm: bool,
+    pub storage_management: bool,
+    pub status: String,
+    pub ifl: u32,
+    pub memory_mib: u64,
+    pub se_version: String,
+    pub machine_type: String,
+    pub maximum_partitions: u32,
+}
+
+impl CpcState {
+    /// The CPC of `spec`, its object id not yet drawn.
+    pub(super) fn new(spec: &WorldSpec) -> Self {
+        Self {
+            object_id: String::new(),
+            name: spec.cpc.name.clone(),
+            dpm: spec.cpc.dpm,
+            storage_management: spec.cpc.storage_management,
+            status: spec.cpc.status.clone(),
+            ifl: spec.cpc.ifl,
+            memory_mib: spec.cpc.memory_mib,
+            se_version: spec.cpc.se_version.clone(),
+            machine_type: spec.cpc.machine_type.clone(),
+            maximum_partitions: spec.cpc.maximum_partitions,
+        }
+    }
+
+    pub fn uri(&self) -> CpcUri {
+        CpcUri::from_object_id(&self.object_id).unwrap_or_else(|_| unreachable_uri())
+    }
+
+    fn status(&self) -> CpcStatus {
+        CpcStatus::from(self.status.as_str())
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct PortState {
+    pub index: u32,
+    pub fabric: Option<usize>,
+}
+
+#[derive(Debug)]
+pub(crate) struct AdapterState {
+    pub object_id: String,
+    pub name: String,
+    pub pchid: String,
+    pub adapter_type: AdapterType,
+    pub ports: Vec<PortState>,
+}
+
+impl AdapterState {
+    pub fn uri(&self) -> AdapterUri {
+        AdapterUri::from_object_id(&self.object_id).unwrap_or_else(|_| unreachable_uri())
+    }
+}
+
+impl HmcState {
+    pub(crate) fn list_cpcs(&self, name: Option<&str>) -> Result<Vec<CpcSummary>, HmcError> {
+        if let Some(pattern) = name {
+            if !regex("GET", "/api/cpcs", pattern)?.is_match(&self.cpc.name) {
+                return Ok(Vec::new());
+            }
+        }
+        Ok(vec![CpcSummary {
+            object_uri: self.cpc.uri(),
+            name: self.cpc.name.clone(),
+            status: self.cpc.status(),
+            has_unacceptable_status: !self.cpc.status().is_usable(),
+            dpm_enabled: self.cpc.dpm,
+            se_version: Some(self.cpc.se_version.clone()),
+        }])
+    }
+
+    /// 404.1 unless `cpc` is this HMC's CPC.
+    pub(super) fn check_cpc(&self, method: &'static str, cpc: &CpcUri) -> Result<(), HmcError> {
+        if *cpc != self.cpc.uri() {
+            return Err(refuse(
+                method,
+                cpc.as_str(),
+                404,
+                reason::NOT_FOUND,
+                format!("No CPC {cpc}."),
+            ));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn get_cpc(&self, cpc: &CpcUri) -> Result<Cpc, HmcError> {
+        self.check_cpc("GET", cpc)?;
+        let c = &self.cpc;
+        Ok(Cpc {
+            object_id: Some(c.object_id.clone()),
+            object_uri: Some(c.uri()),
+            class: Some("cpc".into()),
+            name: Some(c.name.clone()),
+            description: Some(format!("Simulated CPC {}", c.name)),
+            status: Some(c.status()),
+            dpm_enabled: Some(c.dpm),
+            iml_mode: Some(if c.dpm { "dpm" } else { "lpar" }.into()),
+            processor_count_ifl: Some(c.ifl),
+            processor_count_general_purpose: Some(2),
+            storage_customer: Some(c.memory_mib),
+            storage_customer_available: Some(self.memory_free()),
+            maximum_partitions: Some(c.maximum_partitions),
+            machine_type: Some(c.machine_type.clone()),
+            machine_model: Some("N63".into()),
+            se_version: Some(c.se_version.clone()),
+            available_features_list: Some(vec![Feature {
+                name: FEATURE_DPM_STORAGE_MANAGEMENT.into(),
+                description: "The DPM storage management approach in which FCP and FICON storage resources are defined in Storage Groups, which are attached to Partitions.".into(),
+                state: c.storage_management,
+            }]),
+        })
+    }
+
+    pub(crate) fn list_adapters(
+        &self,
+        cpc: &CpcUri,
+        filter: &AdapterFilter,
+    ) -> Result<Vec<AdapterSummary>, HmcError> {
+        let uri = format!("{cpc}/adapters");
+        self.check_cpc("GET", cpc)?;
+        let name_re = filter
+            .name
+            .as_deref()
+            .map(|p| regex("GET", &uri, p))
+            .transpose()?;
+        Ok(self
+            .adapters
+            .iter()
+            .filter(|a| {
+                filter
+                    .adapter_type
+                    .as_ref()
+                    .is_none_or(|t| *t == a.adapter_type)
+            })
+            .filter(|a| name_re.as_ref().is_none_or(|re| re.is_match(&a.name)))
+            .map(|a| {
+                let full = self.adapter_view(a);
+                AdapterSummary {
+                    object_uri: full.object_uri,
+                    name: full.name,
+                    adapter_id: Some(full.adapter_id),
+                    adapter_family: Some(full.adapter_family),
+                    adapter_type: full.adapter_type,
+                    status: Some(full.status),
+                }
+            })
+            .collect())
+    }
+
+    fn adapter_view(&self, a: &AdapterState) -> Adapter {
+        let uri = a.uri();
+        let storage = matches!(a.adapter_type, AdapterType::Fcp | AdapterType::Fc);
+        let (family, card) = match a.adapter_type {
+            AdapterType::Fcp | AdapterType::Fc => ("ficon", "ficon-express-16s"),
+            AdapterType::Osd => ("osa", "osa-express-6s-10gb"),
+            _ => ("other", "unknown"),
+        };
+        Adapter {
+            object_id: a.object_id.clone(),
+            object_uri: uri.clone(),
+            parent: self.cpc.uri(),
+            class: "adapter".into(),
+            name: a.name.clone(),
+            description: String::new(),
+            adapter_id: a.pchid.clone(),
+            adapter_family: family.into(),
+            adapter_type: a.adapter_type.clone(),
+            detected_card_type: Some(card.into()),
+            port_count: Some(u32::try_from(a.ports.len()).unwrap_or(u32::MAX)),
+            status: "active".into(),
+            state: Some("online".into()),
+            storage_port_uris: storage.then(|| {
+                a.ports
+                    .iter()
+                    .map(|p| {
+                        StoragePortUri::new(&uri, &p.index.to_string())
+                            .unwrap_or_else(|_| unreachable_uri())
+                    })
+                    .collect()
+            }),
+        }
+    }
+
+    pub(crate) fn get_adapter(&self, uri: &AdapterUri) -> Result<Adapter, HmcError> {
+        self.adapters
+            .iter()
+            .find(|a| a.object_id == uri.object_id())
+            .map(|a| self.adapter_view(a))
+            .ok_or_else(|| {
+                refuse(
+                    "GET",
+                    uri.as_str(),
+                    404,
+                    reason::NOT_FOUND,
+                    format!("No adapter {uri}."),
+                )
+            })
+    }
+
+    pub(crate) fn get_storage_port(&self, uri: &StoragePortUri) -> Result<StoragePort, HmcError> {
+        let (adapter, index) = self
+            .find_port(uri)
+            .filter(|(a, _)| matches!(a.adapter_type, AdapterType::Fcp | AdapterType::Fc))
+            .ok_or_else(|| {
+                refuse(
+                    "GET",
+                    uri.as_str(),
+                    404,
+                    reason::NOT_FOUND,
+                    format!("No storage port {uri}."),
+                )
+            })?;
+        let port = &adapter.ports[index];
+        Ok(StoragePort {
+            element_id: port.index.to_string(),
+            element_uri: uri.clone(),
+            parent: uri.parent(),
+            class: "storage-port".into(),
+            index: port.index,
+            name: format!("Port {}", port.index),
+            description: String::new(),
+            fabric_id: port.fabric.map(|f| self.fabrics[f]),
+        })
+    }
+}

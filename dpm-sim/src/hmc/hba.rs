@@ -1,0 +1,167 @@
+//! vHBAs: create (with a world-unique NPIV WWPN), read, delete. They live
+//! in their partition and go with it.
+
+use fc_types::{DeviceNumber, Wwpn};
+use hmc_client::{
+    AdapterType, Hba, HbaCreate, HbaUri, HmcError, PartitionStatus, PartitionUri, StoragePortUri,
+};
+
+use super::{reason, refuse, HmcState, PartitionState};
+use crate::ids::Ids;
+
+const HBA_FIRST_DEVICE_NUMBER: u16 = 0x1900;
+
+#[derive(Debug, Clone)]
+pub(crate) struct HbaState {
+    pub element_id: String,
+    pub name: String,
+    pub description: String,
+    pub wwpn: Wwpn,
+    pub port: StoragePortUri,
+    pub device_number: DeviceNumber,
+}
+
+impl HmcState {
+    pub(crate) fn create_hba(
+        &mut self,
+        ids: &mut Ids,
+        uri: &PartitionUri,
+        props: &HbaCreate,
+    ) -> Result<HbaUri, HmcError> {
+        let at = format!("{uri}/hbas");
+        let bad = |status, reason, msg: String| refuse("POST", at.clone(), status, reason, msg);
+        if self.cpc.storage_management {
+            return Err(bad(409, reason::WRONG_STATE, "HBAs do not exist on a CPC with the dpm-storage-management feature; use storage groups.".into()));
+        }
+        let p = self.partition("POST", uri)?;
+        if matches!(
+            p.status,
+            PartitionStatus::Starting | PartitionStatus::Stopping
+        ) {
+            return Err(bad(
+                409,
+                reason::WRONG_STATE,
+                format!("Partition {} is {}.", p.name, p.status),
+            ));
+        }
+        match self.find_port(&props.adapter_port_uri) {
+            None => {
+                return Err(bad(
+                    404,
+                    reason::REFERENCED_NOT_FOUND,
+                    format!(
+                        "adapter-port-uri {} does not exist.",
+                        props.adapter_port_uri
+                    ),
+                ))
+            }
+            Some((a, _)) if a.adapter_type != AdapterType::Fcp => {
+                return Err(bad(
+                    400,
+                    reason::INVALID_VALUE,
+                    format!("Adapter {} is of type {}, not fcp.", a.name, a.adapter_type),
+                ))
+            }
+            Some(_) => {}
+        }
+        if p.hbas.iter().any(|h| h.name == props.name) {
+            return Err(bad(
+                409,
+                reason::DUPLICATE_NAME,
+                format!(
+                    "Partition {} already has an HBA named {:?}.",
+                    p.name, props.name
+                ),
+            ));
+        }
+        let device_number = match props.device_number {
+            Some(d) if p.hbas.iter().any(|h| h.device_number == d) => {
+                return Err(bad(
+                    400,
+                    reason::INVALID_VALUE,
+                    format!("device-number {d} is in use in partition {}.", p.name),
+                ))
+            }
+            Some(d) => d,
+            None => (HBA_FIRST_DEVICE_NUMBER..=u16::MAX)
+                .map(DeviceNumber::new)
+                .find(|d| p.hbas.iter().all(|h| h.device_number != *d))
+                .ok_or_else(|| bad(409, reason::WRONG_STATE, "no free device number".into()))?,
+        };
+        let element_id = ids.new_object_id(0xb);
+        let wwpn = self.new_npiv_wwpn();
+        let hba = HbaState {
+            element_id,
+            name: props.name.clone(),
+            description: props.description.clone().unwrap_or_default(),
+            wwpn,
+            port: props.adapter_port_uri.clone(),
+            device_number,
+        };
+        let p = self.partition_mut("POST", uri)?;
+        let hba_uri = p.hba_uri(&hba);
+        p.hbas.push(hba);
+        Ok(hba_uri)
+    }
+
+    fn hba(
+        &self,
+        method: &'static str,
+        uri: &HbaUri,
+    ) -> Result<(&PartitionState, &HbaState), HmcError> {
+        let not_found = || {
+            refuse(
+                method,
+                uri.as_str(),
+                404,
+                reason::NOT_FOUND,
+                format!("No HBA {uri}."),
+            )
+        };
+        let p = self
+            .partitions
+            .get(uri.parent().object_id())
+            .ok_or_else(not_found)?;
+        let h = p
+            .hbas
+            .iter()
+            .find(|h| h.element_id == uri.element_id())
+            .ok_or_else(not_found)?;
+        Ok((p, h))
+    }
+
+    pub(crate) fn get_hba(&self, uri: &HbaUri) -> Result<Hba, HmcError> {
+        let (p, h) = self.hba("GET", uri)?;
+        Ok(Hba {
+            element_id: h.element_id.clone(),
+            element_uri: uri.clone(),
+            parent: p.uri(),
+            class: "hba".into(),
+            name: h.name.clone(),
+            description: h.description.clone(),
+            wwpn: h.wwpn,
+            adapter_port_uri: h.port.clone(),
+            device_number: h.device_number,
+        })
+    }
+
+    pub(crate) fn delete_hba(&mut self, uri: &HbaUri) -> Result<(), HmcError> {
+        let (p, _) = self.hba("DELETE", uri)?;
+        if matches!(
+            p.status,
+            PartitionStatus::Starting | PartitionStatus::Stopping
+        ) {
+            return Err(refuse(
+                "DELETE",
+                uri.as_str(),
+                409,
+                reason::WRONG_STATE,
+                format!("Partition {} is {}.", p.name, p.status),
+            ));
+        }
+        if let Some(p) = self.partitions.get_mut(uri.parent().object_id()) {
+            p.hbas.retain(|h| h.element_id != uri.element_id());
+        }
+        Ok(())
+    }
+}

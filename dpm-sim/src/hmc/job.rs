@@ -1,0 +1,169 @@
+//! Jobs: what a start or stop answers with, polled until it ends, then
+//! deleted by the client. How a job ends is [`start_outcome`] or
+//! [`stop_outcome`]; what a poll answers is [`JobState::view`].
+
+use hmc_client::{HmcError, Job, JobStatus, JobUri};
+
+use super::{reason, refuse, HmcState};
+
+/// How a job ended: the HTTP status of its operation, and on failure a
+/// reason code and message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct JobOutcome {
+    pub status: u16,
+    pub reason: Option<u16>,
+    pub message: Option<String>,
+}
+
+#[derive(Debug)]
+pub(crate) struct JobState {
+    /// The object id of the partition the job works on.
+    pub partition: String,
+    /// `None` while running.
+    pub outcome: Option<JobOutcome>,
+}
+
+impl JobState {
+    /// A job that has just begun on `partition`.
+    pub(crate) fn running(partition: &str) -> Self {
+        Self {
+            partition: partition.into(),
+            outcome: None,
+        }
+    }
+
+    /// What polling the job answers.
+    pub(crate) fn view(&self) -> Job {
+        match &self.outcome {
+            None => Job {
+                status: JobStatus::Running,
+                job_status_code: None,
+                job_reason_code: None,
+                job_results: None,
+            },
+            Some(o) => Job {
+                status: JobStatus::Complete,
+                job_status_code: Some(o.status),
+                job_reason_code: o.reason,
+                job_results: o
+                    .message
+                    .as_ref()
+                    .map(|m| serde_json::json!({ "message": m })),
+            },
+        }
+    }
+}
+
+/// How a start job ends from its verdict: 200, or 500 with the start
+/// failure's reason code and the verdict as its message.
+pub(crate) fn start_outcome(verdict: Result<(), String>) -> JobOutcome {
+    match verdict {
+        Ok(()) => JobOutcome {
+            status: 200,
+            reason: None,
+            message: None,
+        },
+        Err(msg) => JobOutcome {
+            status: 500,
+            reason: Some(reason::JOB_START_FAILED),
+            message: Some(msg),
+        },
+    }
+}
+
+/// How a stop job ends: 204.
+pub(crate) fn stop_outcome() -> JobOutcome {
+    JobOutcome {
+        status: 204,
+        reason: None,
+        message: None,
+    }
+}
+
+impl HmcState {
+    pub(crate) fn get_job(&self, uri: &JobUri) -> Result<Job, HmcError> {
+        let j = self.jobs.get(uri.object_id()).ok_or_else(|| {
+            refuse(
+                "GET",
+                uri.as_str(),
+                404,
+                reason::NOT_FOUND,
+                format!("No job {uri}."),
+            )
+        })?;
+        Ok(j.view())
+    }
+
+    pub(crate) fn delete_job(&mut self, uri: &JobUri) -> Result<(), HmcError> {
+        let j = self.jobs.get(uri.object_id()).ok_or_else(|| {
+            refuse(
+                "DELETE",
+                uri.as_str(),
+                404,
+                reason::NOT_FOUND,
+                format!("No job {uri}."),
+            )
+        })?;
+        if j.outcome.is_none() {
+            return Err(refuse(
+                "DELETE",
+                uri.as_str(),
+                409,
+                reason::JOB_NOT_ENDED,
+                "The job has not ended.",
+            ));
+        }
+        self.jobs.remove(uri.object_id());
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_start_that_passes_ends_200() {
+        assert_eq!(
+            start_outcome(Ok(())),
+            JobOutcome {
+                status: 200,
+                reason: None,
+                message: None
+            }
+        );
+    }
+
+    #[test]
+    fn a_start_that_fails_ends_500_263_with_its_message() {
+        assert_eq!(
+            start_outcome(Err("Boot failed: no LUN.".into())),
+            JobOutcome {
+                status: 500,
+                reason: Some(263),
+                message: Some("Boot failed: no LUN.".into())
+            }
+        );
+    }
+
+    #[test]
+    fn a_stop_ends_204() {
+        assert_eq!(stop_outcome().status, 204);
+        assert_eq!(stop_outcome().message, None);
+    }
+
+    #[test]
+    fn a_poll_answers_running_then_complete() {
+        let mut j = JobState::running("p");
+        assert_eq!(j.view().status, JobStatus::Running);
+        assert_eq!(j.view().job_status_code, None);
+        j.outcome = Some(start_outcome(Err("no".into())));
+        let v = j.view();
+        assert_eq!(v.status, JobStatus::Complete);
+        assert_eq!(
+            (v.job_status_code, v.job_reason_code),
+            (Some(500), Some(263))
+        );
+        assert_eq!(v.job_results, Some(serde_json::json!({ "message": "no" })));
+    }
+}

@@ -1,0 +1,243 @@
+//! The HMC side of the world: sessions, the CPC and its adapters,
+//! partitions with their vHBAs, and jobs, with the status machine and
+//! refusals of the real HMC.
+//!
+//! Partition status: `stopped` → (start) `starting` → `active` →
+//! (stop) `stopping` → `stopped`. Start and stop are jobs that finish after
+//! the configured durations. A start job checks memory and, when the
+//! partition boots from an HBA, the boot path; a failed check fails the job
+//! and the partition returns to `stopped`.
+//!
+//! This module knows nothing of the SAN or Cinder: the boot check reads them
+//! through [`BootView`], which `world.rs` implements, and starting or
+//! stopping returns the [`Later`] transition for the world to schedule.
+
+mod boot;
+mod cpc;
+mod hba;
+mod job;
+mod partition;
+mod session;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use fc_types::{Wwnn, Wwpn};
+use hmc_client::{AdapterType, HmcError, StoragePortUri};
+
+pub(crate) use boot::BootView;
+pub(crate) use cpc::{AdapterState, CpcState, PortState};
+pub(crate) use hba::HbaState;
+pub(crate) use job::JobState;
+pub(crate) use partition::PartitionState;
+
+use crate::ids::Ids;
+use crate::spec::{SpecError, Timings, WorldSpec};
+
+/// Reason codes this simulator answers with. Where HMC.md marks a code
+/// unconfirmed, the stricter reading is taken and named here.
+pub(crate) mod reason {
+    pub const BAD_QUERY: u16 = 1;
+    pub const MISSING_FIELD: u16 = 5;
+    pub const INVALID_VALUE: u16 = 7;
+    pub const NOT_FOUND: u16 = 1;
+    pub const REFERENCED_NOT_FOUND: u16 = 2;
+    pub const WRONG_STATE: u16 = 1;
+    /// Duplicate name: unconfirmed, 8 is HMC.md's fair choice.
+    pub const DUPLICATE_NAME: u16 = 8;
+    pub const NOT_DPM: u16 = 5;
+    pub const JOB_NOT_ENDED: u16 = 40;
+    /// Wrong password at logon: unconfirmed, 0 is HMC.md's fair choice.
+    pub const BAD_LOGON: u16 = 0;
+    pub const NO_SESSION: u16 = 4;
+    pub const BAD_SESSION: u16 = 5;
+    /// Job reason code of a failed start (unconfirmed; any non-2xx status
+    /// with a message is what clients read).
+    pub const JOB_START_FAILED: u16 = 263;
+}
+
+pub(crate) fn refuse(
+    method: &'static str,
+    uri: impl Into<String>,
+    status: u16,
+    reason: u16,
+    message: impl Into<String>,
+) -> HmcError {
+    HmcError::Api {
+        method,
+        uri: uri.into(),
+        status,
+        reason,
+        message: message.into(),
+    }
+}
+
+/// A refusal decided before the request it answers is known: what the
+/// small transition functions return; [`Refusal::at`] makes the error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Refusal {
+    /// HTTP status.
+    pub status: u16,
+    /// HMC reason code.
+    pub reason: u16,
+    /// Message.
+    pub message: String,
+}
+
+impl Refusal {
+    /// 409.1: the object's status does not allow the operation.
+    pub(crate) fn wrong_state(message: String) -> Self {
+        Self {
+            status: 409,
+            reason: reason::WRONG_STATE,
+            message,
+        }
+    }
+
+    /// The error answering `method uri`.
+    pub(crate) fn at(self, method: &'static str, uri: impl Into<String>) -> HmcError {
+        refuse(method, uri, self.status, self.reason, self.message)
+    }
+}
+
+fn regex(method: &'static str, uri: &str, pattern: &str) -> Result<regex_lite::Regex, HmcError> {
+    regex_lite::Regex::new(&format!("^(?:{pattern})$")).map_err(|e| {
+        refuse(
+            method,
+            uri,
+            400,
+            reason::BAD_QUERY,
+            format!("query value {pattern:?} is not a valid regular expression: {e}"),
+        )
+    })
+}
+
+/// An HMC transition that finishes at a later point in simulated time: the
+/// end of a start or stop job.
+#[derive(Debug, Clone)]
+pub(crate) enum Later {
+    PartitionStarted { job: String },
+    PartitionStopped { job: String },
+}
+
+impl Later {
+    /// How long after it begins the transition finishes.
+    pub(crate) fn after(&self, timings: &Timings) -> Duration {
+        match self {
+            Self::PartitionStarted { .. } => timings.start(),
+            Self::PartitionStopped { .. } => timings.stop(),
+        }
+    }
+}
+
+/// The HMC's objects.
+#[derive(Debug)]
+pub(crate) struct HmcState {
+    pub userid: String,
+    pub password: String,
+    pub sessions: BTreeSet<String>,
+    pub cpc: CpcState,
+    /// Each fabric's WWN, by fabric index: what a storage port reports as
+    /// its `fabric-id`.
+    pub fabrics: Vec<Wwnn>,
+    pub adapters: Vec<AdapterState>,
+    pub partitions: BTreeMap<String, PartitionState>,
+    pub jobs: BTreeMap<String, JobState>,
+    next_npiv: u64,
+}
+
+impl HmcState {
+    /// The HMC of `spec`: the CPC's object id is drawn first, then one per
+    /// adapter, in spec order.
+    pub(crate) fn new(spec: &WorldSpec, ids: &mut Ids) -> Result<Self, SpecError> {
+        let mut cpc = CpcState::new(spec);
+        cpc.object_id = ids.new_object_id(0xc);
+        let mut adapters = Vec::new();
+        for a in &spec.adapters {
+            let mut ports = Vec::new();
+            for (i, f) in a.ports.iter().enumerate() {
+                let fabric = if f.is_empty() {
+                    None
+                } else {
+                    Some(spec.fabric_index(f, &a.name)?)
+                };
+                ports.push(PortState {
+                    index: u32::try_from(i).unwrap_or(u32::MAX),
+                    fabric,
+                });
+            }
+            adapters.push(AdapterState {
+                object_id: ids.new_object_id(0xa),
+                name: a.name.clone(),
+                pchid: a.pchid.clone(),
+                adapter_type: AdapterType::from(a.adapter_type.as_str()),
+                ports,
+            });
+        }
+        Ok(Self {
+            userid: spec.hmc.userid.clone(),
+            password: spec.hmc.password.clone(),
+            sessions: BTreeSet::new(),
+            cpc,
+            fabrics: spec.fabrics.iter().map(|f| f.wwn).collect(),
+            adapters,
+            partitions: BTreeMap::new(),
+            jobs: BTreeMap::new(),
+            next_npiv: 0,
+        })
+    }
+
+    /// A world-unique NPIV WWPN, in the range the HMC assigns.
+    fn new_npiv_wwpn(&mut self) -> Wwpn {
+        self.next_npiv += 1;
+        Wwpn::from_u64(0xc050_76ff_e500_0000 + self.next_npiv)
+    }
+
+    /// Finishes a transition that is due; the boot check reads `view`.
+    pub(crate) fn finish(&mut self, later: Later, view: &impl BootView) {
+        match later {
+            Later::PartitionStarted { job } => self.finish_start(&job, view),
+            Later::PartitionStopped { job } => self.finish_stop(&job),
+        }
+    }
+
+    /// The fabric a vHBA's WWPN is logged into, through its adapter port's
+    /// cable; `None` when no vHBA has it.
+    pub(crate) fn vhba_fabric(&self, wwpn: Wwpn) -> Option<usize> {
+        self.partitions
+            .values()
+            .flat_map(|p| &p.hbas)
+            .find(|h| h.wwpn == wwpn)
+            .and_then(|h| self.port_fabric(&h.port))
+    }
+
+    /// The fabric an adapter port is cabled to.
+    pub(crate) fn port_fabric(&self, port: &StoragePortUri) -> Option<usize> {
+        let (adapter, index) = self.find_port(port)?;
+        adapter.ports.get(index)?.fabric
+    }
+
+    /// The adapter and port index a storage port URI names.
+    pub(crate) fn find_port(&self, port: &StoragePortUri) -> Option<(&AdapterState, usize)> {
+        let adapter = self
+            .adapters
+            .iter()
+            .find(|a| a.object_id == port.parent().object_id())?;
+        let index: usize = port.element_id().parse().ok()?;
+        (index < adapter.ports.len()).then_some((adapter, index))
+    }
+
+    /// Memory held by partitions that are starting or running, MiB.
+    pub(crate) fn memory_held(&self) -> u64 {
+        self.partitions
+            .values()
+            .filter(|p| p.memory_held)
+            .map(|p| p.initial_memory)
+            .sum()
+    }
+
+    /// CPC memory no partition holds, MiB.
+    fn memory_free(&self) -> u64 {
+        self.cpc.memory_mib.saturating_sub(self.memory_held())
+    }
+}

@@ -1,0 +1,48 @@
+//! The ids the world hands out. One sequence feeds HMC object ids, Cinder
+//! UUIDs, session numbers and the order of pending transitions, so every id
+//! is unique and a run is deterministic.
+
+/// The world's id allocator. Domain operations that make objects receive it
+/// as `&mut Ids`, so they need nothing else from the world.
+#[derive(Debug, Default)]
+pub(crate) struct Ids {
+    seq: u64,
+}
+
+impl Ids {
+    /// A fresh sequence number.
+    pub(crate) fn next_seq(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+
+    /// A fresh HMC object id in the HMC's UUID-like shape.
+    pub(crate) fn new_object_id(&mut self, kind: u8) -> String {
+        let n = self.next_seq();
+        format!("{kind:x}{n:07x}-63d7-11f0-8067-fa163ed76c47")
+    }
+
+    /// A fresh UUID for Cinder objects: the sequence number leads, so ids
+    /// differ in their first digits; `kind` tells volumes from attachments.
+    pub(crate) fn new_uuid(&mut self, kind: u8) -> u128 {
+        let n = u128::from(self.next_seq());
+        (n << 96) | (u128::from(kind) << 80) | (0x4000_u128 << 64) | (0x8000_u128 << 48) | n
+    }
+}
+
+/// 64 bits no other process can predict (the standard library's per-process
+/// random hash keys), so that served session ids and tokens are not
+/// guessable. Not for cryptography.
+pub(crate) fn unguessable() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(0x5eed);
+    h.finish()
+}
+
+/// Ids the simulator makes are always valid URI segments; this is never
+/// reached, and exists so that no `unwrap` is needed.
+#[cold]
+pub(crate) fn unreachable_uri<T>() -> T {
+    panic!("dpm-sim built an invalid URI from its own id")
+}

@@ -1,0 +1,67 @@
+//! A CPC's adapters, one adapter, and an adapter's storage ports.
+
+use hmc_client::{AdapterFilter, AdapterType, AdapterUri, CpcUri, HmcError, StoragePortUri};
+use serde_json::json;
+
+use super::{allow_query, ok, pattern, uri, Ctx};
+use crate::ops::Op;
+use crate::serve::http::{Req, Resp};
+
+pub(super) fn route(ctx: &Ctx<'_>, req: &Req, seg: &[&str]) -> Option<Result<Resp, HmcError>> {
+    Some(match (req.method.as_str(), seg) {
+        ("GET", ["cpcs", id, "adapters"]) => list(ctx, req, id),
+        ("GET", ["adapters", id]) => get(ctx, req, id),
+        ("GET", ["adapters", id, "storage-ports", n]) => get_port(ctx, req, id, n),
+        _ => return None,
+    })
+}
+
+fn list(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
+    allow_query(req, "GET", &["name", "type", "adapter-family", "status"])?;
+    let cpc: CpcUri = uri(req, "GET", format!("/api/cpcs/{id}"))?;
+    let types = req.query_all("type");
+    let filter = AdapterFilter {
+        adapter_type: types.first().map(|t| AdapterType::from(*t)),
+        name: pattern(req.query_all("name")),
+    };
+    ctx.call(Op::ListAdapters, "GET", |w| {
+        let mut list = w.hmc.list_adapters(
+            &cpc,
+            &AdapterFilter {
+                adapter_type: None,
+                ..filter.clone()
+            },
+        )?;
+        if !types.is_empty() {
+            list.retain(|a| types.contains(&a.adapter_type.as_str()));
+        }
+        for (k, v) in [
+            ("adapter-family", req.query_all("adapter-family")),
+            ("status", req.query_all("status")),
+        ] {
+            if !v.is_empty() {
+                list.retain(|a| {
+                    let have = if k == "status" {
+                        a.status.clone()
+                    } else {
+                        a.adapter_family.clone()
+                    };
+                    have.is_some_and(|h| v.contains(&h.as_str()))
+                });
+            }
+        }
+        ok(200, json!({ "adapters": list }))
+    })
+}
+
+fn get(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
+    let a: AdapterUri = uri(req, "GET", format!("/api/adapters/{id}"))?;
+    ctx.call(Op::GetAdapter, "GET", |w| ok(200, w.hmc.get_adapter(&a)?))
+}
+
+fn get_port(ctx: &Ctx<'_>, req: &Req, id: &str, n: &str) -> Result<Resp, HmcError> {
+    let p: StoragePortUri = uri(req, "GET", format!("/api/adapters/{id}/storage-ports/{n}"))?;
+    ctx.call(Op::GetStoragePort, "GET", |w| {
+        ok(200, w.hmc.get_storage_port(&p)?)
+    })
+}

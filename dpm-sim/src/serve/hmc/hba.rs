@@ -1,0 +1,39 @@
+//! A partition's vHBAs: create, read, delete.
+
+use hmc_client::{CreatedElement, HbaCreate, HbaUri, HmcError, PartitionUri};
+
+use super::{ok, parse, uri, Ctx};
+use crate::ops::Op;
+use crate::serve::http::{Req, Resp};
+
+pub(super) fn route(ctx: &Ctx<'_>, req: &Req, seg: &[&str]) -> Option<Result<Resp, HmcError>> {
+    Some(match (req.method.as_str(), seg) {
+        ("POST", ["partitions", id, "hbas"]) => create(ctx, req, id),
+        (m @ ("GET" | "DELETE"), ["partitions", id, "hbas", hid]) => one(ctx, req, m, id, hid),
+        _ => return None,
+    })
+}
+
+fn create(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
+    let p: PartitionUri = uri(req, "POST", format!("/api/partitions/{id}"))?;
+    let props: HbaCreate = parse(req, "POST")?;
+    ctx.call(Op::CreateHba, "POST", |w| {
+        ok(
+            201,
+            CreatedElement {
+                element_uri: w.hmc.create_hba(&mut w.ids, &p, &props)?,
+            },
+        )
+    })
+}
+
+fn one(ctx: &Ctx<'_>, req: &Req, method: &str, id: &str, hid: &str) -> Result<Resp, HmcError> {
+    let h: HbaUri = uri(req, "GET", format!("/api/partitions/{id}/hbas/{hid}"))?;
+    if method == "GET" {
+        ctx.call(Op::GetHba, "GET", |w| ok(200, w.hmc.get_hba(&h)?))
+    } else {
+        ctx.call(Op::DeleteHba, "DELETE", |w| {
+            w.hmc.delete_hba(&h).map(|()| Resp::empty(204))
+        })
+    }
+}

@@ -1,0 +1,25 @@
+//! Jobs: poll and delete.
+
+use hmc_client::{HmcError, JobUri};
+
+use super::{ok, uri, Ctx};
+use crate::ops::Op;
+use crate::serve::http::{Req, Resp};
+
+pub(super) fn route(ctx: &Ctx<'_>, req: &Req, seg: &[&str]) -> Option<Result<Resp, HmcError>> {
+    Some(match (req.method.as_str(), seg) {
+        (m @ ("GET" | "DELETE"), ["jobs", id]) => one(ctx, req, m, id),
+        _ => return None,
+    })
+}
+
+fn one(ctx: &Ctx<'_>, req: &Req, method: &str, id: &str) -> Result<Resp, HmcError> {
+    let j: JobUri = uri(req, "GET", format!("/api/jobs/{id}"))?;
+    if method == "GET" {
+        ctx.call(Op::GetJob, "GET", |w| ok(200, w.hmc.get_job(&j)?))
+    } else {
+        ctx.call(Op::DeleteJob, "DELETE", |w| {
+            w.hmc.delete_job(&j).map(|()| Resp::empty(204))
+        })
+    }
+}

@@ -1,0 +1,189 @@
+//! The HMC Web Services API over HTTP, on the world's HMC operations.
+//! The wire types are hmc-client's own, so the JSON cannot drift.
+//!
+//! One module per resource, each with a `route` that answers the requests
+//! it knows and returns `None` for the rest; [`route`] tries them in turn,
+//! and what none of them knows answers 501. A new resource is a new module
+//! and one line in [`RESOURCES`].
+
+mod adapter;
+mod cpc;
+mod hba;
+mod job;
+mod partition;
+mod session;
+
+use std::sync::Mutex;
+
+use hmc_client::{ErrorBody, HmcError};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::http::{Req, Resp};
+use crate::client::hmc_call;
+use crate::hmc::{reason, refuse};
+use crate::ops::Op;
+use crate::world::World;
+
+/// What a resource's handler needs to run a request against the world.
+pub(super) struct Ctx<'a> {
+    world: &'a Mutex<World>,
+    session: Option<&'a str>,
+    path: &'a str,
+}
+
+impl Ctx<'_> {
+    /// Runs `op` through [`hmc_call`]: settle, count, fault, session, run.
+    fn call(
+        &self,
+        op: Op,
+        method: &'static str,
+        f: impl FnOnce(&mut World) -> Result<Resp, HmcError>,
+    ) -> Result<Resp, HmcError> {
+        hmc_call(self.world, op, self.session, method, self.path, f)
+    }
+}
+
+/// A resource's handler: `None` when the request is not for it.
+type Route = fn(&Ctx<'_>, &Req, &[&str]) -> Option<Result<Resp, HmcError>>;
+
+/// The resources, tried in this order.
+const RESOURCES: &[Route] = &[
+    session::route,
+    cpc::route,
+    adapter::route,
+    partition::route,
+    hba::route,
+    job::route,
+];
+
+pub(crate) fn route(world: &Mutex<World>, req: &Req) -> Resp {
+    match dispatch(world, req) {
+        Ok(r) => r,
+        Err(e) => error(req, e),
+    }
+}
+
+fn dispatch(world: &Mutex<World>, req: &Req) -> Result<Resp, HmcError> {
+    let Some(seg) = req.segments("/api/") else {
+        return Err(not_implemented(req));
+    };
+    let ctx = Ctx {
+        world,
+        session: req.header("x-api-session"),
+        path: &req.path,
+    };
+    RESOURCES
+        .iter()
+        .find_map(|route| route(&ctx, req, &seg))
+        .unwrap_or_else(|| Err(not_implemented(req)))
+}
+
+fn error(req: &Req, e: HmcError) -> Resp {
+    let (status, reason, message) = match e {
+        HmcError::Api {
+            status,
+            reason,
+            message,
+            ..
+        } => (status, reason, message),
+        other => (500, 0, other.to_string()),
+    };
+    let body = ErrorBody {
+        http_status: status,
+        reason,
+        message,
+        request_method: Some(req.method.clone()),
+        request_uri: Some(req.path.clone()),
+    };
+    Resp::json(status, serde_json::to_value(body).unwrap_or(Value::Null))
+}
+
+fn ok<T: Serialize>(status: u16, v: T) -> Result<Resp, HmcError> {
+    Ok(Resp::json(
+        status,
+        serde_json::to_value(v).unwrap_or(Value::Null),
+    ))
+}
+
+/// A body that does not parse: 400.5 for a missing field, 400.7 otherwise.
+fn bad_body(req: &Req, method: &'static str, e: &serde_json::Error, quote: bool) -> HmcError {
+    let missing = e.to_string().contains("missing field");
+    let msg = if quote {
+        format!("The request body is not valid: {e}")
+    } else {
+        "The request body is not valid.".into()
+    };
+    refuse(
+        method,
+        req.path.clone(),
+        400,
+        if missing {
+            reason::MISSING_FIELD
+        } else {
+            reason::INVALID_VALUE
+        },
+        msg,
+    )
+}
+
+fn parse<T: serde::de::DeserializeOwned>(req: &Req, method: &'static str) -> Result<T, HmcError> {
+    let v = req.json().map_err(|e| bad_body(req, method, &e, true))?;
+    serde_json::from_value(v).map_err(|e| bad_body(req, method, &e, true))
+}
+
+fn uri<T: std::str::FromStr>(req: &Req, method: &'static str, s: String) -> Result<T, HmcError> {
+    s.parse().map_err(|_| {
+        refuse(
+            method,
+            req.path.clone(),
+            404,
+            reason::NOT_FOUND,
+            format!("No object {s}."),
+        )
+    })
+}
+
+/// Only the listed query parameters are understood; anything else is 400.1.
+fn allow_query(req: &Req, method: &'static str, allowed: &[&str]) -> Result<(), HmcError> {
+    match req
+        .query
+        .iter()
+        .find(|(k, _)| !allowed.contains(&k.as_str()))
+    {
+        Some((k, _)) => Err(refuse(
+            method,
+            req.path.clone(),
+            400,
+            reason::BAD_QUERY,
+            format!("Query parameter {k:?} is not supported."),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Repeated query values are ORed, as the HMC does.
+fn pattern(values: Vec<&str>) -> Option<String> {
+    match values.len() {
+        0 => None,
+        1 => Some(values[0].to_owned()),
+        _ => Some(
+            values
+                .iter()
+                .map(|v| format!("(?:{v})"))
+                .collect::<Vec<_>>()
+                .join("|"),
+        ),
+    }
+}
+
+fn not_implemented(req: &Req) -> HmcError {
+    // The method's name must be 'static; the request's is in the body.
+    refuse(
+        "GET",
+        req.path.clone(),
+        501,
+        0,
+        format!("{} {} is not implemented in dpm-sim.", req.method, req.path),
+    )
+}

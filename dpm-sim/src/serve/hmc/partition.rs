@@ -1,0 +1,129 @@
+//! A CPC's partitions (list, create), one partition (read, update,
+//! delete), and its start and stop operations.
+
+use hmc_client::{
+    CpcUri, CreatedObject, HmcError, JobStarted, PartitionCreate, PartitionFilter, PartitionUpdate,
+    PartitionUri,
+};
+use serde_json::json;
+
+use super::{allow_query, bad_body, ok, parse, pattern, uri, Ctx};
+use crate::hmc::refuse;
+use crate::ops::Op;
+use crate::serve::http::{Req, Resp};
+
+/// The properties `POST /api/partitions/{id}` may change here.
+const WRITABLE: &[&str] = &[
+    "description",
+    "ifl-processors",
+    "initial-memory",
+    "maximum-memory",
+    "boot-device",
+    "boot-storage-device",
+    "boot-world-wide-port-name",
+    "boot-logical-unit-number",
+];
+
+pub(super) fn route(ctx: &Ctx<'_>, req: &Req, seg: &[&str]) -> Option<Result<Resp, HmcError>> {
+    Some(match (req.method.as_str(), seg) {
+        ("GET", ["cpcs", id, "partitions"]) => list(ctx, req, id),
+        ("POST", ["cpcs", id, "partitions"]) => create(ctx, req, id),
+        (m @ ("GET" | "POST" | "DELETE"), ["partitions", id]) => one(ctx, req, m, id),
+        ("POST", ["partitions", id, "operations", op @ ("start" | "stop")]) => {
+            operation(ctx, req, id, op)
+        }
+        _ => return None,
+    })
+}
+
+fn list(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
+    allow_query(req, "GET", &["name", "status", "type"])?;
+    let cpc: CpcUri = uri(req, "GET", format!("/api/cpcs/{id}"))?;
+    let statuses = req.query_all("status");
+    let types = req.query_all("type");
+    let filter = PartitionFilter {
+        name: pattern(req.query_all("name")),
+        status: None,
+    };
+    ctx.call(Op::ListPartitions, "GET", |w| {
+        let mut list = w.hmc.list_partitions(&cpc, &filter)?;
+        if !statuses.is_empty() {
+            list.retain(|p| statuses.contains(&p.status.as_str()));
+        }
+        if !types.is_empty() {
+            list.retain(|p| {
+                p.partition_type
+                    .as_deref()
+                    .is_some_and(|t| types.contains(&t))
+            });
+        }
+        ok(200, json!({ "partitions": list }))
+    })
+}
+
+fn create(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
+    let cpc: CpcUri = uri(req, "POST", format!("/api/cpcs/{id}"))?;
+    let props: PartitionCreate = parse(req, "POST")?;
+    ctx.call(Op::CreatePartition, "POST", |w| {
+        ok(
+            201,
+            CreatedObject {
+                object_uri: w.hmc.create_partition(&mut w.ids, &cpc, &props)?,
+            },
+        )
+    })
+}
+
+fn one(ctx: &Ctx<'_>, req: &Req, method: &str, id: &str) -> Result<Resp, HmcError> {
+    let p: PartitionUri = uri(req, "GET", format!("/api/partitions/{id}"))?;
+    match method {
+        "GET" => ctx.call(Op::GetPartition, "GET", |w| {
+            ok(200, w.hmc.get_partition(&p)?)
+        }),
+        "POST" => {
+            let v = req.json().map_err(|e| bad_body(req, "POST", &e, true))?;
+            if let Some(obj) = v.as_object() {
+                if let Some(k) = obj.keys().find(|k| !WRITABLE.contains(&k.as_str())) {
+                    return Err(refuse(
+                        "POST",
+                        req.path.clone(),
+                        400,
+                        6,
+                        format!("Property {k:?} is not writable (or not simulated by dpm-sim)."),
+                    ));
+                }
+            }
+            let u: PartitionUpdate =
+                serde_json::from_value(v).map_err(|e| bad_body(req, "POST", &e, true))?;
+            ctx.call(Op::UpdatePartition, "POST", |w| {
+                w.hmc.update_partition(&p, &u).map(|()| Resp::empty(204))
+            })
+        }
+        _ => ctx.call(Op::DeletePartition, "DELETE", |w| {
+            w.hmc.delete_partition(&p).map(|()| Resp::empty(204))
+        }),
+    }
+}
+
+fn operation(ctx: &Ctx<'_>, req: &Req, id: &str, op: &str) -> Result<Resp, HmcError> {
+    let p: PartitionUri = uri(req, "POST", format!("/api/partitions/{id}"))?;
+    if op == "start" {
+        ctx.call(Op::StartPartition, "POST", |w| {
+            ok(
+                202,
+                JobStarted {
+                    job_uri: w.start_partition(&p)?,
+                },
+            )
+        })
+    } else {
+        ctx.call(Op::StopPartition, "POST", |w| {
+            ok(
+                202,
+                JobStarted {
+                    job_uri: w.stop_partition(&p)?,
+                },
+            )
+        })
+    }
+}
