@@ -27,17 +27,7 @@ use crate::hmc::refuse;
 use crate::ops::Op;
 use crate::world::World;
 
-/// Storage groups are not wired into the world yet: 404.1, as a real HMC
-/// answers an operation it does not have.
-fn not_yet(method: &'static str, uri: &str) -> HmcError {
-    refuse(
-        method,
-        uri,
-        404,
-        1,
-        "dpm-sim does not model storage groups yet.",
-    )
-}
+const GROUPS: &str = "/api/storage-groups";
 
 pub(crate) fn lock(world: &Mutex<World>) -> MutexGuard<'_, World> {
     // A panic while holding the lock cannot leave a half-applied change
@@ -235,7 +225,7 @@ impl HmcApi for SimHmc {
 
     async fn get_partition(&self, partition: &PartitionUri) -> Result<Partition, HmcError> {
         self.call(Op::GetPartition, "GET", partition.as_str(), |w| {
-            w.hmc.get_partition(partition)
+            w.get_partition(partition)
         })
     }
 
@@ -245,13 +235,13 @@ impl HmcApi for SimHmc {
         props: &PartitionUpdate,
     ) -> Result<(), HmcError> {
         self.call(Op::UpdatePartition, "POST", partition.as_str(), |w| {
-            w.hmc.update_partition(partition, props)
+            w.update_partition(partition, props)
         })
     }
 
     async fn delete_partition(&self, partition: &PartitionUri) -> Result<(), HmcError> {
         self.call(Op::DeletePartition, "DELETE", partition.as_str(), |w| {
-            w.hmc.delete_partition(partition)
+            w.delete_partition(partition)
         })
     }
 
@@ -273,7 +263,7 @@ impl HmcApi for SimHmc {
         props: &HbaCreate,
     ) -> Result<HbaUri, HmcError> {
         self.call(Op::CreateHba, "POST", partition.as_str(), |w| {
-            w.hmc.create_hba(&mut w.ids, partition, props)
+            w.create_hba(partition, props)
         })
     }
 
@@ -287,106 +277,166 @@ impl HmcApi for SimHmc {
         })
     }
 
-    // ----- storage groups: not wired into the world yet -------------------
+    // ----- storage groups ---------------------------------------------------
 
     async fn list_storage_groups(
         &self,
-        _filter: &StorageGroupFilter,
+        filter: &StorageGroupFilter,
     ) -> Result<Vec<StorageGroupSummary>, HmcError> {
-        Err(not_yet("GET", "/api/storage-groups"))
+        self.call(Op::ListStorageGroups, "GET", GROUPS, |w| {
+            w.dsm.list_groups(filter, &w.dsm_facts())
+        })
     }
+
     async fn create_storage_group(
         &self,
-        _props: &StorageGroupCreate,
+        props: &StorageGroupCreate,
     ) -> Result<StorageGroupCreated, HmcError> {
-        Err(not_yet("POST", "/api/storage-groups"))
+        self.call(Op::CreateStorageGroup, "POST", GROUPS, |w| {
+            w.create_storage_group(props)
+        })
     }
+
     async fn get_storage_group(&self, group: &StorageGroupUri) -> Result<StorageGroup, HmcError> {
-        Err(not_yet("GET", group.as_str()))
+        self.call(Op::GetStorageGroup, "GET", group.as_str(), |w| {
+            w.dsm.get_group(group)
+        })
     }
+
     async fn modify_storage_group(
         &self,
         group: &StorageGroupUri,
-        _props: &StorageGroupModify,
+        props: &StorageGroupModify,
     ) -> Result<Vec<StorageVolumeUri>, HmcError> {
-        Err(not_yet("POST", group.as_str()))
+        let at = format!("{group}/operations/modify");
+        self.call(Op::ModifyStorageGroup, "POST", &at, |w| {
+            w.modify_storage_group(group, props)
+        })
     }
+
     async fn delete_storage_group(&self, group: &StorageGroupUri) -> Result<(), HmcError> {
-        Err(not_yet("POST", group.as_str()))
+        let at = format!("{group}/operations/delete");
+        self.call(Op::DeleteStorageGroup, "POST", &at, |w| {
+            w.delete_storage_group(group)
+        })
     }
+
     async fn add_candidate_adapter_ports(
         &self,
         group: &StorageGroupUri,
-        _ports: &[StoragePortUri],
+        ports: &[StoragePortUri],
     ) -> Result<(), HmcError> {
-        Err(not_yet("POST", group.as_str()))
+        let at = format!("{group}/operations/add-candidate-adapter-ports");
+        self.call(Op::AddCandidateAdapterPorts, "POST", &at, |w| {
+            w.add_candidate_ports(group, ports)
+        })
     }
+
     async fn remove_candidate_adapter_ports(
         &self,
         group: &StorageGroupUri,
-        _ports: &[StoragePortUri],
+        ports: &[StoragePortUri],
     ) -> Result<(), HmcError> {
-        Err(not_yet("POST", group.as_str()))
+        let at = format!("{group}/operations/remove-candidate-adapter-ports");
+        self.call(Op::RemoveCandidateAdapterPorts, "POST", &at, |w| {
+            w.dsm.remove_candidate_ports(group, ports)
+        })
     }
+
     async fn get_storage_group_partitions(
         &self,
         group: &StorageGroupUri,
     ) -> Result<Vec<PartitionSummary>, HmcError> {
-        Err(not_yet("GET", group.as_str()))
+        let at = format!("{group}/operations/get-partitions");
+        self.call(Op::GetStorageGroupPartitions, "GET", &at, |w| {
+            w.dsm.group_partitions(group, &w.dsm_facts())
+        })
     }
+
     async fn start_fcp_storage_discovery(
         &self,
         group: &StorageGroupUri,
-        _force_restart: bool,
+        force_restart: bool,
     ) -> Result<JobUri, HmcError> {
-        Err(not_yet("POST", group.as_str()))
+        let at = format!("{group}/operations/start-fcp-storage-discovery");
+        self.call(Op::StartFcpStorageDiscovery, "POST", &at, |w| {
+            w.start_discovery(group, force_restart)
+        })
     }
+
     async fn accept_mismatched_storage_volumes(
         &self,
         group: &StorageGroupUri,
-        _volumes: &[StorageVolumeUri],
+        volumes: &[StorageVolumeUri],
     ) -> Result<(), HmcError> {
-        Err(not_yet("POST", group.as_str()))
+        let at = format!("{group}/operations/accept-mismatched-storage-volumes");
+        self.call(Op::AcceptMismatchedStorageVolumes, "POST", &at, |w| {
+            w.dsm.accept_mismatched(group, volumes)
+        })
     }
+
     async fn list_storage_volumes(
         &self,
         group: &StorageGroupUri,
-        _filter: &StorageVolumeFilter,
+        filter: &StorageVolumeFilter,
     ) -> Result<Vec<StorageVolumeSummary>, HmcError> {
-        Err(not_yet("GET", group.as_str()))
+        let at = format!("{group}/storage-volumes");
+        self.call(Op::ListStorageVolumes, "GET", &at, |w| {
+            w.dsm.list_volumes(group, filter)
+        })
     }
+
     async fn get_storage_volume(
         &self,
         volume: &StorageVolumeUri,
     ) -> Result<StorageVolume, HmcError> {
-        Err(not_yet("GET", volume.as_str()))
+        self.call(Op::GetStorageVolume, "GET", volume.as_str(), |w| {
+            w.dsm.get_volume(volume)
+        })
     }
+
     async fn list_vsrs(
         &self,
         group: &StorageGroupUri,
-        _partition: Option<&PartitionUri>,
+        partition: Option<&PartitionUri>,
     ) -> Result<Vec<VsrSummary>, HmcError> {
-        Err(not_yet("GET", group.as_str()))
+        let at = format!("{group}/virtual-storage-resources");
+        self.call(Op::ListVsrs, "GET", &at, |w| {
+            w.dsm.list_vsrs(group, partition, None)
+        })
     }
+
     async fn get_vsr(&self, vsr: &VsrUri) -> Result<Vsr, HmcError> {
-        Err(not_yet("GET", vsr.as_str()))
+        self.call(Op::GetVsr, "GET", vsr.as_str(), |w| w.dsm.get_vsr(vsr))
     }
+
     async fn attach_storage_group(
         &self,
         partition: &PartitionUri,
-        _group: &StorageGroupUri,
+        group: &StorageGroupUri,
     ) -> Result<(), HmcError> {
-        Err(not_yet("POST", partition.as_str()))
+        let at = format!("{partition}/operations/attach-storage-group");
+        self.call(Op::AttachStorageGroup, "POST", &at, |w| {
+            w.attach_storage_group(partition, group)
+        })
     }
+
     async fn detach_storage_group(
         &self,
         partition: &PartitionUri,
-        _group: &StorageGroupUri,
+        group: &StorageGroupUri,
     ) -> Result<(), HmcError> {
-        Err(not_yet("POST", partition.as_str()))
+        let at = format!("{partition}/operations/detach-storage-group");
+        self.call(Op::DetachStorageGroup, "POST", &at, |w| {
+            w.detach_storage_group(partition, group)
+        })
     }
-    async fn validate_lun_path(&self, cpc: &CpcUri, _path: &LunPath) -> Result<(), HmcError> {
-        Err(not_yet("POST", cpc.as_str()))
+
+    async fn validate_lun_path(&self, cpc: &CpcUri, path: &LunPath) -> Result<(), HmcError> {
+        let at = format!("{cpc}/operations/validate-lun-path");
+        self.call(Op::ValidateLunPath, "POST", &at, |w| {
+            w.validate_lun_path(cpc, path)
+        })
     }
 
     async fn get_job(&self, job: &JobUri) -> Result<Job, HmcError> {

@@ -7,6 +7,7 @@
 #[derive(Debug, Default)]
 pub(crate) struct Ids {
     seq: u64,
+    next_npiv: u64,
 }
 
 impl Ids {
@@ -20,6 +21,14 @@ impl Ids {
     pub(crate) fn new_object_id(&mut self, kind: u8) -> String {
         let n = self.next_seq();
         format!("{kind:x}{n:07x}-63d7-11f0-8067-fa163ed76c47")
+    }
+
+    /// A world-unique NPIV WWPN, in the range the HMC assigns: vHBAs and
+    /// storage groups draw from this one allocator, so no WWPN is handed
+    /// out twice.
+    pub(crate) fn new_npiv_wwpn(&mut self) -> fc_types::Wwpn {
+        self.next_npiv += 1;
+        fc_types::Wwpn::from_u64(0xc050_76ff_e500_0000 + self.next_npiv)
     }
 
     /// A fresh UUID for Cinder objects: the sequence number leads, so ids

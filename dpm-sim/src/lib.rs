@@ -38,8 +38,6 @@
 mod cinder;
 mod client;
 mod clock;
-// Storage management; wired into the world once dpm-sim's restructure lands.
-#[allow(dead_code)]
 mod dsm;
 mod hmc;
 mod ids;
@@ -53,6 +51,7 @@ mod world;
 
 pub use client::{SimCinder, SimHmc};
 pub use clock::ClockMode;
+pub use dsm::{GroupWwpnView, StorageGroupView, StorageVolumeView, VsrView};
 pub use ops::{Counters, Op, Side};
 #[cfg(feature = "serve")]
 pub use serve::{

@@ -13,9 +13,10 @@ use hmc_client::{
 
 use crate::client::{lock, SimCinder, SimHmc};
 use crate::clock::ClockMode;
+use crate::dsm::StorageGroupView;
 use crate::ops::{Counters, Op};
 use crate::spec::{SpecError, WorldSpec};
-use crate::storage::{Host, StorageEvent, Zone};
+use crate::storage::{Host, Storage, StorageEvent, Zone};
 use crate::world::{Fault, World};
 
 /// One LUN path a partition's operating system would discover.
@@ -92,7 +93,7 @@ pub struct AttachmentView {
 /// Everything an operation may change, for "the world is exactly as
 /// before" assertions. Ids the world hands out (WWPNs, object ids) are not
 /// reused, so a snapshot compares what exists, not what counters say.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct WorldSnapshot {
     /// Partitions.
     pub partitions: Vec<PartitionView>,
@@ -108,6 +109,8 @@ pub struct WorldSnapshot {
     pub attachments: Vec<AttachmentView>,
     /// CPC memory held by partitions, MiB.
     pub memory_held_mib: u64,
+    /// Storage groups with their WWPNs, volumes, VSRs and partitions.
+    pub storage_groups: Vec<StorageGroupView>,
 }
 
 /// An FCP adapter of the world, for wiring a driver's configuration.
@@ -316,8 +319,9 @@ impl Sim {
     // ----- inspection -----------------------------------------------------------
 
     /// The LUN paths the operating system of a running partition would
-    /// discover: for each of its vHBAs, each volume mapped to the vHBA's
-    /// host at each target port the vHBA is zoned with. A partition that is
+    /// discover: for each of its FCP channels (vHBAs, or the VSRs of its
+    /// attached storage groups), each volume mapped to the channel WWPN's
+    /// host at each target port the WWPN is zoned with. A partition that is
     /// not running discovers nothing.
     pub fn guest_paths(&self, partition: &PartitionUri) -> Vec<GuestPath> {
         let mut w = lock(&self.world);
@@ -331,24 +335,19 @@ impl Sim {
         ) {
             return Vec::new();
         }
-        let mut out = Vec::new();
-        for hba in &p.hbas {
-            let Some(host) = w.san.host_of(hba.wwpn) else {
-                continue;
-            };
-            for z in w.san.zones.iter().filter(|z| z.initiator == hba.wwpn) {
-                for (id, volume) in &host.mappings {
-                    out.push(GuestPath {
-                        device_number: hba.device_number,
-                        target: z.target,
-                        lun: FcpLun::from_target_lun(u64::from(*id)),
-                        volume: volume.clone(),
-                    });
-                }
-            }
-        }
-        out.sort();
-        out
+        let mut channels: Vec<(DeviceNumber, Wwpn)> =
+            p.hbas.iter().map(|h| (h.device_number, h.wwpn)).collect();
+        channels.extend(w.dsm.vsr_pairs(partition));
+        paths_through(&w.san, &channels)
+    }
+
+    /// The storage groups, in creation order: WWPNs with their status and
+    /// bound port, volumes with their state, size, usage and the Cinder
+    /// volume discovery matched, VSRs, and the attached partitions.
+    pub fn storage_groups(&self) -> Vec<StorageGroupView> {
+        let mut w = lock(&self.world);
+        w.settle();
+        w.dsm.views()
     }
 
     /// The storage system's host objects.
@@ -452,6 +451,30 @@ impl Sim {
             volumes,
             attachments,
             memory_held_mib: w.hmc.memory_held(),
+            storage_groups: w.dsm.views(),
         }
     }
+}
+
+/// The paths a guest discovers through its FCP channels, each a (device
+/// number, WWPN) pair: a vHBA and a VSR are looked at the same way.
+fn paths_through(san: &Storage, channels: &[(DeviceNumber, Wwpn)]) -> Vec<GuestPath> {
+    let mut out = Vec::new();
+    for &(device_number, wwpn) in channels {
+        let Some(host) = san.host_of(wwpn) else {
+            continue;
+        };
+        for z in san.zones.iter().filter(|z| z.initiator == wwpn) {
+            for (id, volume) in &host.mappings {
+                out.push(GuestPath {
+                    device_number,
+                    target: z.target,
+                    lun: FcpLun::from_target_lun(u64::from(*id)),
+                    volume: volume.clone(),
+                });
+            }
+        }
+    }
+    out.sort();
+    out
 }

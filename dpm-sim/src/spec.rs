@@ -332,6 +332,11 @@ pub struct Timings {
     pub volume_create_ms: u64,
     /// `deleting` → gone.
     pub volume_delete_ms: u64,
+    /// A storage group's FCP discovery job, from start to end.
+    pub discovery_ms: u64,
+    /// The interval of automatic discovery of storage groups that are not
+    /// complete (10 simulated minutes).
+    pub auto_discovery_ms: u64,
 }
 
 impl Default for Timings {
@@ -341,6 +346,8 @@ impl Default for Timings {
             partition_stop_ms: 1_500,
             volume_create_ms: 2_000,
             volume_delete_ms: 500,
+            discovery_ms: 5_000,
+            auto_discovery_ms: 600_000,
         }
     }
 }
@@ -357,6 +364,12 @@ impl Timings {
     }
     pub(crate) fn volume_delete(&self) -> Duration {
         Duration::from_millis(self.volume_delete_ms)
+    }
+    pub(crate) fn discovery(&self) -> Duration {
+        Duration::from_millis(self.discovery_ms)
+    }
+    pub(crate) fn auto_discovery(&self) -> Duration {
+        Duration::from_millis(self.auto_discovery_ms)
     }
 }
 

@@ -9,7 +9,12 @@
 //!   implemented by [`BootFacts`] on the SAN and Cinder;
 //! - Cinder drives its storage backend through [`cinder::Backend`],
 //!   implemented by [`SanBackend`] on the SAN, with each initiator's fabric
-//!   read from the HMC's cabling ([`initiator_fabric`]).
+//!   read from the HMC's cabling ([`initiator_fabric`]): a vHBA's port, or
+//!   the candidate port a storage group's WWPN is bound to;
+//! - storage management ([`dsm`]) reads the CPC, ports, partitions, the SAN
+//!   and Cinder through [`DsmFacts`], and draws ids from [`Ids`]; the start
+//!   job's storage-volume boot check is decided by it, here, just before
+//!   the HMC finishes the job.
 //!
 //! Domains return the transitions they start ([`hmc::Later`],
 //! [`cinder::Later`]) and this module schedules and applies them.
@@ -26,12 +31,17 @@ use cinder_client::{
     Attachment, AttachmentId, CinderError, ConnectionInfo, Connector, FcData, InstanceId, Volume,
     VolumeCreate, VolumeId,
 };
-use fc_types::Wwpn;
-use hmc_client::{HmcError, JobUri, PartitionUri};
+use fc_types::{FcpLun, Wwpn};
+use hmc_client::{
+    AdapterType, BootDevice, HbaCreate, HbaUri, HmcError, JobUri, LunPath, Partition,
+    PartitionUpdate, PartitionUri, StorageGroupCreate, StorageGroupCreated, StorageGroupModify,
+    StorageGroupUri, StoragePortUri, StorageVolumeUri,
+};
 
 use crate::cinder::{self, CinderState};
 use crate::clock::{Clock, ClockMode};
-use crate::hmc::{self, HmcState};
+use crate::dsm::{self, DsmState};
+use crate::hmc::{self, HmcState, PartitionState};
 use crate::ids::Ids;
 use crate::ops::{Counters, Op};
 use crate::spec::{SpecError, Timings, WorldSpec};
@@ -65,6 +75,24 @@ impl Fault {
 pub(crate) enum Action {
     Hmc(hmc::Later),
     Cinder(cinder::Later),
+    /// A storage group's discovery job ends (after `discovery_ms`).
+    DiscoveryJobEnds {
+        job: String,
+    },
+    /// A storage group's automatic discovery round (every
+    /// `auto_discovery_ms`); background.
+    AutoDiscovery {
+        group: String,
+    },
+}
+
+impl Action {
+    /// Background transitions (periodic rounds) never end, so
+    /// [`World::next_due_time`] and with it `Sim::run_until_idle` and
+    /// `Sim::is_busy` do not wait for them; they run when time passes them.
+    fn is_background(&self) -> bool {
+        matches!(self, Self::AutoDiscovery { .. })
+    }
 }
 
 #[derive(Debug)]
@@ -76,11 +104,6 @@ pub(crate) struct Pending {
 
 /// The whole simulated world: one sub-state per domain, and what they
 /// share.
-///
-/// The DPM storage-management domain (storage groups and their volumes, on
-/// a CPC with the dpm-storage-management feature) goes here as one more
-/// sub-state, in its own module, reaching the SAN and the HMC only through
-/// views assembled in this file.
 #[derive(Debug)]
 pub(crate) struct World {
     pub clock: Clock,
@@ -93,6 +116,9 @@ pub(crate) struct World {
     pub san: Storage,
     /// Cinder: volumes, attachments, images, projects.
     pub cinder: CinderState,
+    /// DPM storage management: storage groups, their volumes and VSRs
+    /// (CPCs with the dpm-storage-management feature).
+    pub dsm: DsmState,
     pub pending: Vec<Pending>,
     pub counters: Counters,
     /// Every request, in order, for call-order checks.
@@ -114,6 +140,7 @@ impl World {
             hmc,
             san,
             cinder,
+            dsm: DsmState::default(),
             pending: Vec::new(),
             counters: Counters::default(),
             log: Vec::new(),
@@ -132,6 +159,8 @@ impl World {
         let after = match &action {
             Action::Hmc(l) => l.after(&self.timings),
             Action::Cinder(l) => l.after(&self.timings),
+            Action::DiscoveryJobEnds { .. } => self.timings.discovery(),
+            Action::AutoDiscovery { .. } => self.timings.auto_discovery(),
         };
         let due = self.now() + after;
         let seq = self.ids.next_seq();
@@ -156,22 +185,54 @@ impl World {
             .map(|(i, _)| i)
     }
 
-    /// When the next pending transition is due.
+    /// When the next pending transition is due (background rounds left
+    /// out: see [`Action::is_background`]).
     pub(crate) fn next_due_time(&self) -> Option<Duration> {
-        self.pending.iter().map(|p| p.due).min()
+        self.pending
+            .iter()
+            .filter(|p| !p.action.is_background())
+            .map(|p| p.due)
+            .min()
     }
 
     fn apply(&mut self, action: Action) {
         match action {
             Action::Hmc(later) => {
+                let volume_boot = match &later {
+                    hmc::Later::PartitionStarted { job } => self.volume_boot_verdict(job),
+                    hmc::Later::PartitionStopped { .. } => None,
+                };
                 let view = BootFacts {
                     san: &self.san,
                     cinder: &self.cinder,
+                    volume_boot,
                 };
                 self.hmc.finish(later, &view);
             }
             Action::Cinder(later) => self.with_cinder(|c, cx| c.finish(cx, later)),
+            Action::DiscoveryJobEnds { job } => {
+                self.with_dsm(|d, env, ids| d.finish_discovery_job(&job, env, ids));
+                self.hmc.end_job(&job, hmc::no_content_outcome());
+            }
+            Action::AutoDiscovery { group } => {
+                if self.with_dsm(|d, env, ids| d.auto_discover(&group, env, ids)) {
+                    self.schedule(Action::AutoDiscovery { group });
+                }
+            }
         }
+    }
+
+    /// The storage-volume boot check of the partition a start job starts,
+    /// decided now (when the job ends); `None` when it does not boot from a
+    /// storage volume.
+    fn volume_boot_verdict(&self, job: &str) -> Option<Result<(), String>> {
+        let pid = self.hmc.jobs.get(job)?.partition.as_deref()?;
+        let p = self.hmc.partitions.get(pid)?;
+        if p.boot_device != BootDevice::StorageVolume {
+            return None;
+        }
+        let env = self.dsm_facts();
+        Some(self.dsm.boot_check(&partition_facts(p), &env))
     }
 
     /// Counts a request and returns the injected fault, if one is armed.
@@ -202,6 +263,188 @@ impl World {
         Ok(job)
     }
 
+    /// `GET /api/partitions/{id}`, with the storage groups attached to it.
+    pub(crate) fn get_partition(&self, uri: &PartitionUri) -> Result<Partition, HmcError> {
+        let mut p = self.hmc.get_partition(uri)?;
+        p.storage_group_uris = self.dsm.groups_of(uri);
+        Ok(p)
+    }
+
+    /// `POST /api/partitions/{id}`: a `boot-storage-volume` must exist
+    /// (404.2) and be in a group attached to the partition (400.7,
+    /// inferred); the HMC checks the rest.
+    pub(crate) fn update_partition(
+        &mut self,
+        uri: &PartitionUri,
+        u: &PartitionUpdate,
+    ) -> Result<(), HmcError> {
+        self.hmc.partition("POST", uri)?;
+        if let Some(v) = &u.boot_storage_volume {
+            let bad = |status, reason, msg: String| {
+                hmc::refuse("POST", uri.as_str(), status, reason, msg)
+            };
+            if !self.hmc.cpc.storage_management {
+                return Err(bad(
+                    400,
+                    dsm::rules::reason::INVALID_VALUE,
+                    "boot-storage-volume needs the dpm-storage-management feature.".into(),
+                ));
+            }
+            let (group, _) = self.dsm.volume(v).ok_or_else(|| {
+                bad(
+                    404,
+                    dsm::rules::reason::REFERENCED_NOT_FOUND,
+                    format!("boot-storage-volume {v} does not exist."),
+                )
+            })?;
+            if !group.is_attached_to(uri) {
+                return Err(bad(
+                    400,
+                    dsm::rules::reason::INVALID_VALUE,
+                    format!(
+                        "boot-storage-volume {v} is not in a storage group attached to the partition."
+                    ),
+                ));
+            }
+        }
+        self.hmc.update_partition(uri, u)
+    }
+
+    /// `DELETE /api/partitions/{id}`: its vHBAs go with it, and its storage
+    /// groups are detached (their VSRs removed; the groups stay).
+    pub(crate) fn delete_partition(&mut self, uri: &PartitionUri) -> Result<(), HmcError> {
+        self.hmc.delete_partition(uri)?;
+        self.dsm.partition_deleted(uri);
+        Ok(())
+    }
+
+    /// `POST /api/partitions/{id}/hbas`: refused on a CPC with the
+    /// dpm-storage-management feature (dpm-sim's own reason code).
+    pub(crate) fn create_hba(
+        &mut self,
+        uri: &PartitionUri,
+        props: &HbaCreate,
+    ) -> Result<HbaUri, HmcError> {
+        if self.hmc.cpc.storage_management {
+            return Err(hmc::refuse(
+                "POST",
+                format!("{uri}/hbas"),
+                409,
+                dsm::rules::reason::HBAS_NOT_ON_STORAGE_MANAGEMENT,
+                "HBAs do not exist on a CPC with the dpm-storage-management feature; use storage groups.",
+            ));
+        }
+        self.hmc.create_hba(&mut self.ids, uri, props)
+    }
+
+    // ----- storage management ---------------------------------------------------------
+
+    /// What storage management reads from the other domains.
+    pub(crate) fn dsm_facts(&self) -> DsmFacts<'_> {
+        DsmFacts {
+            hmc: &self.hmc,
+            san: &self.san,
+            cinder: &self.cinder,
+        }
+    }
+
+    /// Runs `f` on storage management with its view of the world and the
+    /// id allocator.
+    pub(crate) fn with_dsm<T>(
+        &mut self,
+        f: impl FnOnce(&mut DsmState, &DsmFacts<'_>, &mut Ids) -> T,
+    ) -> T {
+        let env = DsmFacts {
+            hmc: &self.hmc,
+            san: &self.san,
+            cinder: &self.cinder,
+        };
+        f(&mut self.dsm, &env, &mut self.ids)
+    }
+
+    /// `POST /api/storage-groups`; the group's automatic discovery rounds
+    /// begin.
+    pub(crate) fn create_storage_group(
+        &mut self,
+        req: &StorageGroupCreate,
+    ) -> Result<StorageGroupCreated, HmcError> {
+        let created = self.with_dsm(|d, env, ids| d.create_group(req, env, ids))?;
+        self.schedule(Action::AutoDiscovery {
+            group: created.object_uri.object_id().to_owned(),
+        });
+        Ok(created)
+    }
+
+    pub(crate) fn modify_storage_group(
+        &mut self,
+        uri: &StorageGroupUri,
+        req: &StorageGroupModify,
+    ) -> Result<Vec<StorageVolumeUri>, HmcError> {
+        self.with_dsm(|d, env, ids| d.modify_group(uri, req, env, ids))
+    }
+
+    /// `POST .../operations/delete`; a discovery still running on it is
+    /// canceled.
+    pub(crate) fn delete_storage_group(&mut self, uri: &StorageGroupUri) -> Result<(), HmcError> {
+        if let Some(job) = self.dsm.delete_group(uri)? {
+            self.hmc
+                .cancel_job(&job, "The job was canceled: its storage group was deleted.");
+        }
+        Ok(())
+    }
+
+    pub(crate) fn add_candidate_ports(
+        &mut self,
+        uri: &StorageGroupUri,
+        ports: &[StoragePortUri],
+    ) -> Result<(), HmcError> {
+        self.with_dsm(|d, env, _| d.add_candidate_ports(uri, ports, env))
+    }
+
+    /// `POST .../operations/start-fcp-storage-discovery`: a job that ends
+    /// after `discovery_ms`, when discovery runs; a forced restart cancels
+    /// the running one.
+    pub(crate) fn start_discovery(
+        &mut self,
+        uri: &StorageGroupUri,
+        force_restart: bool,
+    ) -> Result<JobUri, HmcError> {
+        let started = self
+            .dsm
+            .start_discovery(uri, force_restart, &mut self.ids)?;
+        if let Some(old) = &started.superseded {
+            self.hmc
+                .cancel_job(old, "The job was canceled: a forced restart superseded it.");
+        }
+        let job = self.hmc.new_job_elsewhere(&started.job);
+        self.schedule(Action::DiscoveryJobEnds { job: started.job });
+        Ok(job)
+    }
+
+    pub(crate) fn attach_storage_group(
+        &mut self,
+        partition: &PartitionUri,
+        group: &StorageGroupUri,
+    ) -> Result<(), HmcError> {
+        self.with_dsm(|d, env, ids| d.attach(partition, group, env, ids))
+    }
+
+    pub(crate) fn detach_storage_group(
+        &mut self,
+        partition: &PartitionUri,
+        group: &StorageGroupUri,
+    ) -> Result<(), HmcError> {
+        self.with_dsm(|d, env, _| d.detach(partition, group, env))
+    }
+
+    pub(crate) fn validate_lun_path(
+        &self,
+        cpc: &hmc_client::CpcUri,
+        path: &LunPath,
+    ) -> Result<(), HmcError> {
+        self.dsm.validate_lun_path(cpc, path, &self.dsm_facts())
+    }
+
     // ----- Cinder operations that change something --------------------------------
 
     /// Runs `f` on Cinder with what it borrows from the rest of the world.
@@ -209,6 +452,7 @@ impl World {
         let mut backend = SanBackend {
             san: &mut self.san,
             hmc: &self.hmc,
+            dsm: &self.dsm,
         };
         let mut cx = cinder::Cx {
             ids: &mut self.ids,
@@ -339,16 +583,22 @@ impl World {
 // ----- views between domains ------------------------------------------------------
 
 /// The fabric an initiator WWPN is logged into: one of the Cinder node's
-/// ports, or a vHBA through its adapter port's cable.
-fn initiator_fabric(san: &Storage, hmc: &HmcState, wwpn: Wwpn) -> Option<usize> {
-    san.node_port_fabric(wwpn).or_else(|| hmc.vhba_fabric(wwpn))
+/// ports, a vHBA through its adapter port's cable, or a storage group's
+/// WWPN through the candidate port it is bound to (so Cinder zones and
+/// masks a group WWPN exactly like a vHBA's).
+fn initiator_fabric(san: &Storage, hmc: &HmcState, dsm: &DsmState, wwpn: Wwpn) -> Option<usize> {
+    san.node_port_fabric(wwpn)
+        .or_else(|| hmc.vhba_fabric(wwpn))
+        .or_else(|| hmc.port_fabric(dsm.bound_port(wwpn)?))
 }
 
 /// What the HMC's boot check reads: zones and mappings from the SAN,
-/// bootability from Cinder.
+/// bootability from Cinder, and storage management's verdict for a
+/// storage-volume boot.
 struct BootFacts<'a> {
     san: &'a Storage,
     cinder: &'a CinderState,
+    volume_boot: Option<Result<(), String>>,
 }
 
 impl hmc::BootView for BootFacts<'_> {
@@ -363,6 +613,115 @@ impl hmc::BootView for BootFacts<'_> {
     fn bootable(&self, volume: &VolumeId) -> bool {
         self.cinder.volumes.get(volume).is_some_and(|v| v.bootable)
     }
+
+    fn storage_volume_boot(&self, p: &PartitionState) -> Result<(), String> {
+        self.volume_boot.clone().unwrap_or_else(|| {
+            Err(format!(
+                "Boot failed: partition {} does not boot from a storage volume.",
+                p.name
+            ))
+        })
+    }
+}
+
+/// What storage management reads: the CPC, its ports and partitions from
+/// the HMC, zones and masking from the SAN, volumes from Cinder.
+pub(crate) struct DsmFacts<'a> {
+    hmc: &'a HmcState,
+    san: &'a Storage,
+    cinder: &'a CinderState,
+}
+
+fn partition_facts(p: &PartitionState) -> dsm::PartitionFacts {
+    dsm::PartitionFacts {
+        uri: p.uri(),
+        name: p.name.clone(),
+        status: p.status.clone(),
+        partition_type: p.partition_type.clone(),
+        boot_storage_volume: p.boot_storage_volume.clone(),
+        device_numbers: p.hbas.iter().map(|h| h.device_number).collect(),
+    }
+}
+
+impl dsm::CpcView for DsmFacts<'_> {
+    fn cpc(&self) -> dsm::CpcFacts {
+        dsm::CpcFacts {
+            uri: self.hmc.cpc.uri(),
+            name: self.hmc.cpc.name.clone(),
+            storage_management: self.hmc.cpc.storage_management,
+        }
+    }
+}
+
+impl dsm::PortView for DsmFacts<'_> {
+    fn port(&self, port: &StoragePortUri) -> Option<dsm::PortFacts> {
+        let (adapter, index) = self.hmc.find_port(port)?;
+        Some(dsm::PortFacts {
+            fcp: adapter.adapter_type == AdapterType::Fcp,
+            fabric: adapter.ports.get(index)?.fabric,
+        })
+    }
+}
+
+impl dsm::PartitionsView for DsmFacts<'_> {
+    fn partition(&self, uri: &PartitionUri) -> Option<dsm::PartitionFacts> {
+        self.hmc
+            .partitions
+            .get(uri.object_id())
+            .map(partition_facts)
+    }
+
+    fn partitions(&self) -> Vec<dsm::PartitionFacts> {
+        self.hmc.partitions.values().map(partition_facts).collect()
+    }
+}
+
+impl dsm::SanView for DsmFacts<'_> {
+    fn zoned_targets(&self, initiator: Wwpn, fabric: usize) -> Vec<Wwpn> {
+        self.san
+            .zones
+            .iter()
+            .filter(|z| z.initiator == initiator && z.fabric == fabric)
+            .map(|z| z.target)
+            .collect()
+    }
+
+    fn masked_luns(&self, initiator: Wwpn) -> Vec<(FcpLun, VolumeId)> {
+        self.san
+            .host_of(initiator)
+            .map(|h| {
+                h.mappings
+                    .iter()
+                    .map(|(id, v)| (FcpLun::from_target_lun(u64::from(*id)), v.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl dsm::CinderView for DsmFacts<'_> {
+    fn cinder_volume(&self, id: &VolumeId) -> Option<dsm::CinderVolumeFacts> {
+        self.cinder.volumes.get(id).map(|v| dsm::CinderVolumeFacts {
+            size_gib: v.size,
+            bootable: v.bootable,
+        })
+    }
+}
+
+/// Storage management draws its ids from the world's one allocator.
+impl dsm::Alloc for Ids {
+    fn object_id(&mut self, kind: dsm::IdKind) -> String {
+        self.new_object_id(match kind {
+            dsm::IdKind::Group => 0x5,
+            dsm::IdKind::Volume => 0x6,
+            dsm::IdKind::Job => 0x7,
+            dsm::IdKind::Vsr => 0x8,
+        })
+    }
+
+    fn npiv_wwpn(&mut self) -> Wwpn {
+        self.new_npiv_wwpn()
+    }
 }
 
 /// Cinder's backend: the SAN, with each initiator's fabric read from the
@@ -370,6 +729,7 @@ impl hmc::BootView for BootFacts<'_> {
 struct SanBackend<'a> {
     san: &'a mut Storage,
     hmc: &'a HmcState,
+    dsm: &'a DsmState,
 }
 
 impl cinder::Backend for SanBackend<'_> {
@@ -386,7 +746,7 @@ impl cinder::Backend for SanBackend<'_> {
         // Resolved before the SAN changes, so the lookup borrows nothing.
         let fabrics: Vec<(Wwpn, Option<usize>)> = initiators
             .iter()
-            .map(|w| (*w, initiator_fabric(self.san, self.hmc, *w)))
+            .map(|w| (*w, initiator_fabric(self.san, self.hmc, self.dsm, *w)))
             .collect();
         self.san
             .connect(volume, initiators, host, |w| {

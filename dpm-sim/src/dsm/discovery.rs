@@ -93,6 +93,7 @@ impl DsmState {
     }
 
     /// Runs discovery on one group now.
+    #[cfg(test)]
     pub(crate) fn discover(&mut self, uri: &StorageGroupUri, env: &dyn Env, alloc: &mut dyn Alloc) {
         if let Some(i) = self
             .groups

@@ -39,7 +39,6 @@ use hmc_client::{
     StorageGroupUri, StoragePortUri, StorageVolumeUri, VolumeUsage, VsrUri,
 };
 
-#[allow(unused_imports)] // re-exported from lib.rs once wired in
 pub use view::{GroupWwpnView, StorageGroupView, StorageVolumeView, VsrView};
 
 // ----- what the domain reads from the rest of the world ------------------
@@ -239,9 +238,6 @@ impl DsmState {
     pub(crate) fn group(&self, id: &str) -> Option<&GroupState> {
         self.groups.iter().find(|g| g.object_id == id)
     }
-    fn group_index(&self, id: &str) -> Option<usize> {
-        self.groups.iter().position(|g| g.object_id == id)
-    }
 
     /// The groups attached to a partition (its `storage-group-uris`).
     pub(crate) fn groups_of(&self, partition: &PartitionUri) -> Vec<StorageGroupUri> {
@@ -281,14 +277,6 @@ impl DsmState {
             .flat_map(|g| &g.wwpns)
             .find(|w| w.wwpn == wwpn)
             .and_then(|w| w.port.as_ref())
-    }
-
-    /// Every WWPN the groups hold.
-    pub(crate) fn all_wwpns(&self) -> Vec<Wwpn> {
-        self.groups
-            .iter()
-            .flat_map(|g| g.wwpns.iter().map(|w| w.wwpn))
-            .collect()
     }
 
     /// A partition was deleted: its groups are detached (VSRs removed, the

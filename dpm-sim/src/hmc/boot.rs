@@ -18,14 +18,19 @@ pub(crate) trait BootView {
     fn mapped_volume(&self, initiator: Wwpn, scsi_id: u32) -> Option<VolumeId>;
     /// Whether `volume` exists and is bootable.
     fn bootable(&self, volume: &VolumeId) -> bool;
+    /// The storage-volume boot check of a partition (storage management
+    /// decides it; `Err` names the failing condition).
+    fn storage_volume_boot(&self, p: &PartitionState) -> Result<(), String>;
 }
 
 /// The boot check: the boot HBA is the partition's, its WWPN is zoned with
 /// the boot target, and a bootable volume is mapped to that WWPN at the
 /// boot LUN. A partition that does not boot from an HBA passes.
 pub(crate) fn check(p: &PartitionState, view: &impl BootView) -> Result<(), String> {
-    if p.boot_device != BootDevice::StorageAdapter {
-        return Ok(());
+    match p.boot_device {
+        BootDevice::StorageAdapter => {}
+        BootDevice::StorageVolume => return view.storage_volume_boot(p),
+        _ => return Ok(()),
     }
     let hba_uri = p
         .boot_storage_device
@@ -99,6 +104,9 @@ mod tests {
         fn bootable(&self, v: &VolumeId) -> bool {
             self.bootable && *v == VolumeId::from_u128(1)
         }
+        fn storage_volume_boot(&self, _: &PartitionState) -> Result<(), String> {
+            Err("storage volume".into())
+        }
     }
 
     const OK: Facts = Facts {
@@ -132,6 +140,7 @@ mod tests {
             boot_storage_device: None,
             boot_wwpn: Some(Wwpn::from_u64(TARGET)),
             boot_lun: Some(FcpLun::from_target_lun(lun)),
+            boot_storage_volume: None,
             memory_held: true,
         };
         p.boot_storage_device = Some(p.hba_uri(&p.hbas[0]));

@@ -30,9 +30,6 @@ impl HmcState {
     ) -> Result<HbaUri, HmcError> {
         let at = format!("{uri}/hbas");
         let bad = |status, reason, msg: String| refuse("POST", at.clone(), status, reason, msg);
-        if self.cpc.storage_management {
-            return Err(bad(409, reason::WRONG_STATE, "HBAs do not exist on a CPC with the dpm-storage-management feature; use storage groups.".into()));
-        }
         let p = self.partition("POST", uri)?;
         if matches!(
             p.status,
@@ -89,7 +86,7 @@ impl HmcState {
                 .ok_or_else(|| bad(409, reason::WRONG_STATE, "no free device number".into()))?,
         };
         let element_id = ids.new_object_id(0xb);
-        let wwpn = self.new_npiv_wwpn();
+        let wwpn = ids.new_npiv_wwpn();
         let hba = HbaState {
             element_id,
             name: props.name.clone(),

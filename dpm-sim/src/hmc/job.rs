@@ -17,18 +17,32 @@ pub(crate) struct JobOutcome {
 
 #[derive(Debug)]
 pub(crate) struct JobState {
-    /// The object id of the partition the job works on.
-    pub partition: String,
+    /// The object id of the partition the job works on; `None` for a job
+    /// on another object (a storage group's discovery).
+    pub partition: Option<String>,
     /// `None` while running.
     pub outcome: Option<JobOutcome>,
+    /// Ended by being canceled (a discovery superseded by a forced
+    /// restart).
+    pub canceled: bool,
 }
 
 impl JobState {
     /// A job that has just begun on `partition`.
     pub(crate) fn running(partition: &str) -> Self {
         Self {
-            partition: partition.into(),
+            partition: Some(partition.into()),
             outcome: None,
+            canceled: false,
+        }
+    }
+
+    /// A job that has just begun on an object that is not a partition.
+    pub(crate) fn running_elsewhere() -> Self {
+        Self {
+            partition: None,
+            outcome: None,
+            canceled: false,
         }
     }
 
@@ -42,7 +56,11 @@ impl JobState {
                 job_results: None,
             },
             Some(o) => Job {
-                status: JobStatus::Complete,
+                status: if self.canceled {
+                    JobStatus::Canceled
+                } else {
+                    JobStatus::Complete
+                },
                 job_status_code: Some(o.status),
                 job_reason_code: o.reason,
                 job_results: o
@@ -71,6 +89,11 @@ pub(crate) fn start_outcome(verdict: Result<(), String>) -> JobOutcome {
     }
 }
 
+/// How a job with no results ends (a stop, a discovery): 204.
+pub(crate) fn no_content_outcome() -> JobOutcome {
+    stop_outcome()
+}
+
 /// How a stop job ends: 204.
 pub(crate) fn stop_outcome() -> JobOutcome {
     JobOutcome {
@@ -81,6 +104,34 @@ pub(crate) fn stop_outcome() -> JobOutcome {
 }
 
 impl HmcState {
+    /// A job on an object that is not a partition; it runs until
+    /// [`HmcState::end_job`] or [`HmcState::cancel_job`].
+    pub(crate) fn new_job_elsewhere(&mut self, id: &str) -> JobUri {
+        self.jobs
+            .insert(id.to_owned(), JobState::running_elsewhere());
+        JobUri::from_object_id(id).unwrap_or_else(|_| crate::ids::unreachable_uri())
+    }
+
+    /// Ends a running job with `outcome` (nothing if it already ended or
+    /// was deleted).
+    pub(crate) fn end_job(&mut self, id: &str, outcome: JobOutcome) {
+        if let Some(j) = self.jobs.get_mut(id).filter(|j| j.outcome.is_none()) {
+            j.outcome = Some(outcome);
+        }
+    }
+
+    /// Ends a running job as canceled.
+    pub(crate) fn cancel_job(&mut self, id: &str, message: &str) {
+        if let Some(j) = self.jobs.get_mut(id).filter(|j| j.outcome.is_none()) {
+            j.canceled = true;
+            j.outcome = Some(JobOutcome {
+                status: 409,
+                reason: Some(reason::WRONG_STATE),
+                message: Some(message.to_owned()),
+            });
+        }
+    }
+
     pub(crate) fn get_job(&self, uri: &JobUri) -> Result<Job, HmcError> {
         let j = self.jobs.get(uri.object_id()).ok_or_else(|| {
             refuse(

@@ -28,7 +28,7 @@ use hmc_client::{AdapterType, HmcError, StoragePortUri};
 pub(crate) use boot::BootView;
 pub(crate) use cpc::{AdapterState, CpcState, PortState};
 pub(crate) use hba::HbaState;
-pub(crate) use job::JobState;
+pub(crate) use job::{no_content_outcome, JobState};
 pub(crate) use partition::PartitionState;
 
 use crate::ids::Ids;
@@ -143,7 +143,6 @@ pub(crate) struct HmcState {
     pub adapters: Vec<AdapterState>,
     pub partitions: BTreeMap<String, PartitionState>,
     pub jobs: BTreeMap<String, JobState>,
-    next_npiv: u64,
 }
 
 impl HmcState {
@@ -183,14 +182,7 @@ impl HmcState {
             adapters,
             partitions: BTreeMap::new(),
             jobs: BTreeMap::new(),
-            next_npiv: 0,
         })
-    }
-
-    /// A world-unique NPIV WWPN, in the range the HMC assigns.
-    fn new_npiv_wwpn(&mut self) -> Wwpn {
-        self.next_npiv += 1;
-        Wwpn::from_u64(0xc050_76ff_e500_0000 + self.next_npiv)
     }
 
     /// Finishes a transition that is due; the boot check reads `view`.

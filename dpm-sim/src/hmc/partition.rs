@@ -6,7 +6,7 @@
 use fc_types::{FcpLun, Wwpn};
 use hmc_client::{
     BootDevice, CpcUri, HbaUri, HmcError, JobUri, Partition, PartitionCreate, PartitionFilter,
-    PartitionStatus, PartitionSummary, PartitionUpdate, PartitionUri,
+    PartitionStatus, PartitionSummary, PartitionUpdate, PartitionUri, StorageVolumeUri,
 };
 
 use super::job::{self, JobState};
@@ -30,6 +30,8 @@ pub(crate) struct PartitionState {
     pub boot_storage_device: Option<HbaUri>,
     pub boot_wwpn: Option<Wwpn>,
     pub boot_lun: Option<FcpLun>,
+    /// The boot volume (`storage-volume` boot, storage-management CPCs).
+    pub boot_storage_volume: Option<StorageVolumeUri>,
     /// Memory is held from start until stop, as PR/SM does.
     pub memory_held: bool,
 }
@@ -207,6 +209,7 @@ impl HmcState {
             boot_storage_device: None,
             boot_wwpn: None,
             boot_lun: None,
+            boot_storage_volume: None,
             memory_held: false,
         };
         let uri = p.uri();
@@ -236,8 +239,9 @@ impl HmcState {
             boot_storage_device: p.boot_storage_device.clone(),
             boot_world_wide_port_name: p.boot_wwpn,
             boot_logical_unit_number: p.boot_lun,
+            // The world adds the attached groups (it knows storage management).
             storage_group_uris: Vec::new(),
-            boot_storage_volume: None,
+            boot_storage_volume: p.boot_storage_volume.clone(),
         })
     }
 
@@ -269,6 +273,13 @@ impl HmcState {
                     400,
                     reason::INVALID_VALUE,
                     format!("boot-device {s:?} is not a valid value."),
+                ));
+            }
+            if *b == BootDevice::StorageAdapter && self.cpc.storage_management {
+                return Err(bad(
+                    400,
+                    reason::INVALID_VALUE,
+                    "boot-device storage-adapter does not exist on a CPC with the dpm-storage-management feature; boot from a storage-volume.".into(),
                 ));
             }
             if *b == BootDevice::StorageVolume && !self.cpc.storage_management {
@@ -339,6 +350,9 @@ impl HmcState {
         if let Some(l) = u.boot_logical_unit_number {
             p.boot_lun = Some(l);
         }
+        if let Some(v) = &u.boot_storage_volume {
+            p.boot_storage_volume = Some(v.clone());
+        }
         Ok(())
     }
 
@@ -405,7 +419,7 @@ impl HmcState {
 
     /// The end of a start job: the memory check, then the boot check.
     pub(super) fn finish_start(&mut self, job: &str, view: &impl BootView) {
-        let Some(pid) = self.jobs.get(job).map(|j| j.partition.clone()) else {
+        let Some(pid) = self.jobs.get(job).and_then(|j| j.partition.clone()) else {
             return;
         };
         let verdict = match self.partitions.get(&pid) {
@@ -436,7 +450,7 @@ impl HmcState {
 
     /// The end of a stop job.
     pub(super) fn finish_stop(&mut self, job: &str) {
-        let Some(pid) = self.jobs.get(job).map(|j| j.partition.clone()) else {
+        let Some(pid) = self.jobs.get(job).and_then(|j| j.partition.clone()) else {
             return;
         };
         if let Some(p) = self.partitions.get_mut(&pid) {

@@ -410,7 +410,8 @@ async fn no_hbas_with_storage_management() {
             },
         )
         .await;
-    assert_hmc(r, 409, 1);
+    // dpm-sim's own reason code: no public source names the HMC's.
+    assert_hmc(r, 409, 490);
 }
 
 #[tokio::test]

@@ -1,9 +1,9 @@
 //! `GET /api/cpcs` and `GET /api/cpcs/{id}`.
 
-use hmc_client::{CpcUri, HmcError};
+use hmc_client::{CpcUri, HmcError, LunPath};
 use serde_json::json;
 
-use super::{allow_query, ok, pattern, uri, Ctx};
+use super::{allow_query, ok, parse, pattern, uri, Ctx};
 use crate::ops::Op;
 use crate::serve::http::{Req, Resp};
 
@@ -11,6 +11,9 @@ pub(super) fn route(ctx: &Ctx<'_>, req: &Req, seg: &[&str]) -> Option<Result<Res
     Some(match (req.method.as_str(), seg) {
         ("GET", ["cpcs"]) => list(ctx, req),
         ("GET", ["cpcs", id]) => get(ctx, req, id),
+        ("POST", ["cpcs", id, "operations", "validate-lun-path"]) => {
+            validate_lun_path(ctx, req, id)
+        }
         _ => return None,
     })
 }
@@ -26,4 +29,14 @@ fn list(ctx: &Ctx<'_>, req: &Req) -> Result<Resp, HmcError> {
 fn get(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
     let cpc: CpcUri = uri(req, "GET", format!("/api/cpcs/{id}"))?;
     ctx.call(Op::GetCpc, "GET", |w| ok(200, w.hmc.get_cpc(&cpc)?))
+}
+
+/// `POST /api/cpcs/{id}/operations/validate-lun-path` (storage-management
+/// CPCs): 204, or 409.484 / 409.485.
+fn validate_lun_path(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
+    let cpc: CpcUri = uri(req, "POST", format!("/api/cpcs/{id}"))?;
+    let path: LunPath = parse(req, "POST")?;
+    ctx.call(Op::ValidateLunPath, "POST", |w| {
+        w.validate_lun_path(&cpc, &path).map(|()| Resp::empty(204))
+    })
 }

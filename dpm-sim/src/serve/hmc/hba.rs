@@ -21,7 +21,7 @@ fn create(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
         ok(
             201,
             CreatedElement {
-                element_uri: w.hmc.create_hba(&mut w.ids, &p, &props)?,
+                element_uri: w.create_hba(&p, &props)?,
             },
         )
     })

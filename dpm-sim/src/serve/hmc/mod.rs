@@ -12,6 +12,7 @@ mod hba;
 mod job;
 mod partition;
 mod session;
+mod storage_group;
 
 use std::sync::Mutex;
 
@@ -54,6 +55,7 @@ const RESOURCES: &[Route] = &[
     adapter::route,
     partition::route,
     hba::route,
+    storage_group::route,
     job::route,
 ];
 

@@ -3,7 +3,7 @@
 
 use hmc_client::{
     CpcUri, CreatedObject, HmcError, JobStarted, PartitionCreate, PartitionFilter, PartitionUpdate,
-    PartitionUri,
+    PartitionUri, StorageGroupRef,
 };
 use serde_json::json;
 
@@ -22,6 +22,7 @@ const WRITABLE: &[&str] = &[
     "boot-storage-device",
     "boot-world-wide-port-name",
     "boot-logical-unit-number",
+    "boot-storage-volume",
 ];
 
 pub(super) fn route(ctx: &Ctx<'_>, req: &Req, seg: &[&str]) -> Option<Result<Resp, HmcError>> {
@@ -32,6 +33,10 @@ pub(super) fn route(ctx: &Ctx<'_>, req: &Req, seg: &[&str]) -> Option<Result<Res
         ("POST", ["partitions", id, "operations", op @ ("start" | "stop")]) => {
             operation(ctx, req, id, op)
         }
+        (
+            "POST",
+            ["partitions", id, "operations", op @ ("attach-storage-group" | "detach-storage-group")],
+        ) => storage_group(ctx, req, id, op),
         _ => return None,
     })
 }
@@ -77,9 +82,7 @@ fn create(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
 fn one(ctx: &Ctx<'_>, req: &Req, method: &str, id: &str) -> Result<Resp, HmcError> {
     let p: PartitionUri = uri(req, "GET", format!("/api/partitions/{id}"))?;
     match method {
-        "GET" => ctx.call(Op::GetPartition, "GET", |w| {
-            ok(200, w.hmc.get_partition(&p)?)
-        }),
+        "GET" => ctx.call(Op::GetPartition, "GET", |w| ok(200, w.get_partition(&p)?)),
         "POST" => {
             let v = req.json().map_err(|e| bad_body(req, "POST", &e, true))?;
             if let Some(obj) = v.as_object() {
@@ -96,11 +99,11 @@ fn one(ctx: &Ctx<'_>, req: &Req, method: &str, id: &str) -> Result<Resp, HmcErro
             let u: PartitionUpdate =
                 serde_json::from_value(v).map_err(|e| bad_body(req, "POST", &e, true))?;
             ctx.call(Op::UpdatePartition, "POST", |w| {
-                w.hmc.update_partition(&p, &u).map(|()| Resp::empty(204))
+                w.update_partition(&p, &u).map(|()| Resp::empty(204))
             })
         }
         _ => ctx.call(Op::DeletePartition, "DELETE", |w| {
-            w.hmc.delete_partition(&p).map(|()| Resp::empty(204))
+            w.delete_partition(&p).map(|()| Resp::empty(204))
         }),
     }
 }
@@ -124,6 +127,22 @@ fn operation(ctx: &Ctx<'_>, req: &Req, id: &str, op: &str) -> Result<Resp, HmcEr
                     job_uri: w.stop_partition(&p)?,
                 },
             )
+        })
+    }
+}
+
+/// Attach or detach a storage group (storage-management CPCs).
+fn storage_group(ctx: &Ctx<'_>, req: &Req, id: &str, op: &str) -> Result<Resp, HmcError> {
+    let p: PartitionUri = uri(req, "POST", format!("/api/partitions/{id}"))?;
+    let body: StorageGroupRef = parse(req, "POST")?;
+    let g = body.storage_group_uri;
+    if op == "attach-storage-group" {
+        ctx.call(Op::AttachStorageGroup, "POST", |w| {
+            w.attach_storage_group(&p, &g).map(|()| Resp::empty(204))
+        })
+    } else {
+        ctx.call(Op::DetachStorageGroup, "POST", |w| {
+            w.detach_storage_group(&p, &g).map(|()| Resp::empty(204))
         })
     }
 }

@@ -1,0 +1,214 @@
+//! Storage groups (CPCs with the dpm-storage-management feature): list,
+//! create, read, the group operations, and the group's storage volumes and
+//! virtual storage resources. Attach and detach are partition operations
+//! (`partition.rs`); validate-lun-path is a CPC operation (`cpc.rs`).
+
+use fc_types::DeviceNumber;
+use hmc_client::{
+    AcceptMismatched, AdapterPorts, CpcUri, FulfillmentState, HmcError, JobStarted, PartitionUri,
+    StartDiscovery, StorageGroupCreate, StorageGroupFilter, StorageGroupModified,
+    StorageGroupModify, StorageGroupUri, StorageVolumeFilter, StorageVolumeUri, VolumeUsage,
+    VsrUri,
+};
+use serde_json::json;
+
+use super::{allow_query, ok, parse, pattern, uri, Ctx};
+use crate::hmc::{reason, refuse};
+use crate::ops::Op;
+use crate::serve::http::{Req, Resp};
+
+pub(super) fn route(ctx: &Ctx<'_>, req: &Req, seg: &[&str]) -> Option<Result<Resp, HmcError>> {
+    Some(match (req.method.as_str(), seg) {
+        ("GET", ["storage-groups"]) => list(ctx, req),
+        ("POST", ["storage-groups"]) => create(ctx, req),
+        ("GET", ["storage-groups", id]) => get(ctx, req, id),
+        ("GET", ["storage-groups", id, "operations", "get-partitions"]) => partitions(ctx, req, id),
+        ("POST", ["storage-groups", id, "operations", op]) => operation(ctx, req, id, op)?,
+        ("GET", ["storage-groups", id, "storage-volumes"]) => volumes(ctx, req, id),
+        ("GET", ["storage-groups", id, "storage-volumes", vid]) => volume(ctx, req, id, vid),
+        ("GET", ["storage-groups", id, "virtual-storage-resources"]) => vsrs(ctx, req, id),
+        ("GET", ["storage-groups", id, "virtual-storage-resources", rid]) => vsr(ctx, req, id, rid),
+        _ => return None,
+    })
+}
+
+fn group(req: &Req, method: &'static str, id: &str) -> Result<StorageGroupUri, HmcError> {
+    uri(req, method, format!("/api/storage-groups/{id}"))
+}
+
+/// A query value that must parse as `T` (400.1 otherwise).
+fn query_value<T: std::str::FromStr>(req: &Req, key: &str) -> Result<Option<T>, HmcError> {
+    match req.query_all(key).first() {
+        None => Ok(None),
+        Some(v) => v.parse().map(Some).map_err(|_| {
+            refuse(
+                "GET",
+                req.path.clone(),
+                400,
+                reason::BAD_QUERY,
+                format!("Query parameter {key} has a value that is not valid: {v:?}."),
+            )
+        }),
+    }
+}
+
+fn list(ctx: &Ctx<'_>, req: &Req) -> Result<Resp, HmcError> {
+    allow_query(
+        req,
+        "GET",
+        &["cpc-uri", "name", "type", "fulfillment-state"],
+    )?;
+    let filter = StorageGroupFilter {
+        cpc: query_value::<CpcUri>(req, "cpc-uri")?,
+        name: pattern(req.query_all("name")),
+    };
+    let types = req.query_all("type");
+    let states = req.query_all("fulfillment-state");
+    ctx.call(Op::ListStorageGroups, "GET", |w| {
+        let mut list = w.dsm.list_groups(&filter, &w.dsm_facts())?;
+        if !types.is_empty() {
+            list.retain(|g| types.contains(&g.group_type.as_str()));
+        }
+        if !states.is_empty() {
+            list.retain(|g| states.contains(&g.fulfillment_state.as_str()));
+        }
+        ok(200, json!({ "storage-groups": list }))
+    })
+}
+
+fn create(ctx: &Ctx<'_>, req: &Req) -> Result<Resp, HmcError> {
+    let props: StorageGroupCreate = parse(req, "POST")?;
+    ctx.call(Op::CreateStorageGroup, "POST", |w| {
+        ok(201, w.create_storage_group(&props)?)
+    })
+}
+
+fn get(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
+    allow_query(req, "GET", &[])?;
+    let g = group(req, "GET", id)?;
+    ctx.call(Op::GetStorageGroup, "GET", |w| {
+        ok(200, w.dsm.get_group(&g)?)
+    })
+}
+
+fn partitions(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
+    allow_query(req, "GET", &[])?;
+    let g = group(req, "GET", id)?;
+    ctx.call(Op::GetStorageGroupPartitions, "GET", |w| {
+        let list = w.dsm.group_partitions(&g, &w.dsm_facts())?;
+        ok(200, json!({ "partitions": list }))
+    })
+}
+
+/// The group operations; `None` for one dpm-sim does not know (501).
+fn operation(ctx: &Ctx<'_>, req: &Req, id: &str, op: &str) -> Option<Result<Resp, HmcError>> {
+    let g = match group(req, "POST", id) {
+        Ok(g) => g,
+        Err(e) => return Some(Err(e)),
+    };
+    Some(match op {
+        "modify" => parse::<StorageGroupModify>(req, "POST").and_then(|m| {
+            ctx.call(Op::ModifyStorageGroup, "POST", |w| {
+                let element_uris = w.modify_storage_group(&g, &m)?;
+                ok(200, StorageGroupModified { element_uris })
+            })
+        }),
+        "delete" => ctx.call(Op::DeleteStorageGroup, "POST", |w| {
+            w.delete_storage_group(&g).map(|()| Resp::empty(204))
+        }),
+        "add-candidate-adapter-ports" => parse::<AdapterPorts>(req, "POST").and_then(|b| {
+            ctx.call(Op::AddCandidateAdapterPorts, "POST", |w| {
+                w.add_candidate_ports(&g, &b.adapter_port_uris)
+                    .map(|()| Resp::empty(204))
+            })
+        }),
+        "remove-candidate-adapter-ports" => parse::<AdapterPorts>(req, "POST").and_then(|b| {
+            ctx.call(Op::RemoveCandidateAdapterPorts, "POST", |w| {
+                w.dsm
+                    .remove_candidate_ports(&g, &b.adapter_port_uris)
+                    .map(|()| Resp::empty(204))
+            })
+        }),
+        "start-fcp-storage-discovery" => {
+            // The body is optional: no body is no forced restart.
+            let body = if req.body.is_empty() {
+                Ok(StartDiscovery::default())
+            } else {
+                parse::<StartDiscovery>(req, "POST")
+            };
+            body.and_then(|b| {
+                ctx.call(Op::StartFcpStorageDiscovery, "POST", |w| {
+                    ok(
+                        202,
+                        JobStarted {
+                            job_uri: w.start_discovery(&g, b.force_restart)?,
+                        },
+                    )
+                })
+            })
+        }
+        "accept-mismatched-storage-volumes" => {
+            parse::<AcceptMismatched>(req, "POST").and_then(|b| {
+                ctx.call(Op::AcceptMismatchedStorageVolumes, "POST", |w| {
+                    w.dsm
+                        .accept_mismatched(&g, &b.storage_volume_uris)
+                        .map(|()| Resp::empty(204))
+                })
+            })
+        }
+        _ => return None,
+    })
+}
+
+fn volumes(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
+    allow_query(req, "GET", &["name", "usage", "fulfillment-state"])?;
+    let g = group(req, "GET", id)?;
+    let filter = StorageVolumeFilter {
+        name: pattern(req.query_all("name")),
+        usage: req
+            .query_all("usage")
+            .first()
+            .map(|u| VolumeUsage::from(*u)),
+        fulfillment_state: req
+            .query_all("fulfillment-state")
+            .first()
+            .map(|s| FulfillmentState::from(*s)),
+    };
+    ctx.call(Op::ListStorageVolumes, "GET", |w| {
+        let list = w.dsm.list_volumes(&g, &filter)?;
+        ok(200, json!({ "storage-volumes": list }))
+    })
+}
+
+fn volume(ctx: &Ctx<'_>, req: &Req, id: &str, vid: &str) -> Result<Resp, HmcError> {
+    allow_query(req, "GET", &[])?;
+    let v: StorageVolumeUri = uri(
+        req,
+        "GET",
+        format!("/api/storage-groups/{id}/storage-volumes/{vid}"),
+    )?;
+    ctx.call(Op::GetStorageVolume, "GET", |w| {
+        ok(200, w.dsm.get_volume(&v)?)
+    })
+}
+
+fn vsrs(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
+    allow_query(req, "GET", &["partition-uri", "device-number"])?;
+    let g = group(req, "GET", id)?;
+    let partition = query_value::<PartitionUri>(req, "partition-uri")?;
+    let device = query_value::<DeviceNumber>(req, "device-number")?;
+    ctx.call(Op::ListVsrs, "GET", |w| {
+        let list = w.dsm.list_vsrs(&g, partition.as_ref(), device)?;
+        ok(200, json!({ "virtual-storage-resources": list }))
+    })
+}
+
+fn vsr(ctx: &Ctx<'_>, req: &Req, id: &str, rid: &str) -> Result<Resp, HmcError> {
+    allow_query(req, "GET", &[])?;
+    let r: VsrUri = uri(
+        req,
+        "GET",
+        format!("/api/storage-groups/{id}/virtual-storage-resources/{rid}"),
+    )?;
+    ctx.call(Op::GetVsr, "GET", |w| ok(200, w.dsm.get_vsr(&r)?))
+}
