@@ -35,7 +35,7 @@ fn config_for(sim: &Sim) -> Result<DriverConfig, Box<dyn Error>> {
 
 /// Runs the demo. Returns an error if any scenario does not end as it must.
 pub async fn run() -> Result<(), Box<dyn Error>> {
-    let sim = Sim::new(WorldSpec::default())?;
+    let sim = Sim::new(WorldSpec::z13())?;
     let spec = sim.spec();
     println!(
         "dpm demo: boot an IBM Z partition from a Cinder FCP volume, on a simulated DPM world"

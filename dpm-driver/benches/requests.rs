@@ -72,7 +72,7 @@ impl Stats {
 }
 
 async fn run() -> Stats {
-    let sim = Sim::new(WorldSpec::default()).unwrap_or_else(|e| panic!("{e}"));
+    let sim = Sim::new(WorldSpec::z13()).unwrap_or_else(|e| panic!("{e}"));
     let d = driver(&sim);
     d.init_host().await.unwrap_or_else(|e| panic!("{e}"));
     let boot = volume(&d, &sim, true).await;

@@ -30,7 +30,7 @@ fn start_server() -> Endpoints {
             .build()
             .unwrap_or_else(|e| die("runtime", e));
         rt.block_on(async move {
-            let sim = Sim::new(WorldSpec::default()).unwrap_or_else(|e| die("world", e));
+            let sim = Sim::new(WorldSpec::z13()).unwrap_or_else(|e| die("world", e));
             let dir = std::env::temp_dir().join(format!("dpm-bench-{}", std::process::id()));
             let server = sim
                 .serve(&ServeConfig::any_ports(dir))

@@ -6,17 +6,18 @@ use std::process::ExitCode;
 use dpm_sim::{ServeConfig, Sim, WorldSpec};
 
 const USAGE: &str = "\
-usage: dpm-sim serve [--world FILE] [--hmc-port N] [--keystone-port N] [--cinder-port N] [--state-dir DIR]
+usage: dpm-sim serve [--world z16|z13|FILE] [--hmc-port N] [--keystone-port N] [--cinder-port N] [--state-dir DIR]
 
 Serves a simulated DPM world on 127.0.0.1: the HMC Web Services API over
 HTTPS (default port 6794), Keystone v3 (5000) and Cinder v3 (8776). Port 0
-picks a free port. When ready it prints one JSON line with the endpoints and
+picks a free port. The world is z16 (storage groups) unless --world names
+z13 (the HBA model) or a TOML file. When ready it prints one JSON line with the endpoints and
 credentials, and writes the same to DIR/endpoints.json (DIR defaults to
 ./dpm-sim-state) with the CA certificate in DIR/ca.pem. It runs until
 SIGINT or SIGTERM.";
 
 struct Args {
-    world: Option<PathBuf>,
+    world: Option<String>,
     cfg: ServeConfig,
 }
 
@@ -36,7 +37,7 @@ fn parse(args: &[String]) -> Result<Args, String> {
                 .map_err(|_| format!("{flag} wants a port number, not {v:?}"))
         };
         match flag.as_str() {
-            "--world" => out.world = Some(PathBuf::from(value()?)),
+            "--world" => out.world = Some(value()?.clone()),
             "--hmc-port" => out.cfg.hmc_port = port(value()?)?,
             "--keystone-port" => out.cfg.keystone_port = port(value()?)?,
             "--cinder-port" => out.cfg.cinder_port = port(value()?)?,
@@ -48,13 +49,15 @@ fn parse(args: &[String]) -> Result<Args, String> {
 }
 
 async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
-    let spec = match &args.world {
+    let spec = match args.world.as_deref() {
+        None => WorldSpec::default(),
+        Some(name @ ("z13" | "z16")) => WorldSpec::named(name)?,
         Some(path) => {
-            let text = std::fs::read_to_string(path)
+            let path = PathBuf::from(path);
+            let text = std::fs::read_to_string(&path)
                 .map_err(|e| format!("cannot read world file {}: {e}", path.display()))?;
             WorldSpec::from_toml(&text)?
         }
-        None => WorldSpec::default(),
     };
     let sim = Sim::new(spec)?;
     let server = sim.serve(&args.cfg).await?;

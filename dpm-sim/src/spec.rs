@@ -6,6 +6,7 @@
 //! let spec = WorldSpec::from_toml(r#"
 //!     [cpc]
 //!     name = "Z1"
+//!     model = "z16"
 //!     ifl = 4
 //!     memory_mib = 8192
 //!
@@ -28,6 +29,7 @@
 //!     name = "rhel-9.4"
 //! "#)?;
 //! assert_eq!(spec.cpc.ifl, 4);
+//! assert!(spec.cpc.storage_management);
 //! let sim = dpm_sim::Sim::new(spec)?;
 //! # Ok::<(), dpm_sim::SpecError>(())
 //! ```
@@ -66,6 +68,38 @@ pub enum SpecError {
         /// What is wrong.
         what: String,
     },
+    /// A CPC model dpm-sim does not know.
+    #[error("cpc model {model:?} is not one of z13, z14, z15, z16, z17")]
+    UnknownModel {
+        /// The model named.
+        model: String,
+    },
+    /// A named world dpm-sim does not have.
+    #[error("there is no world named {name:?}; the named worlds are z13 and z16")]
+    UnknownWorld {
+        /// The name asked for.
+        name: String,
+    },
+    /// The CPC's generation and its dpm-storage-management feature do not
+    /// go together: a z13 never has it, every z14 and later has it.
+    #[error("a CPC at SE {se_version} (generation z{generation}) {}", if *storage_management { "cannot have the dpm-storage-management feature (only z14 and later have it)" } else { "must have the dpm-storage-management feature (every z14 and later has it)" })]
+    FeatureMismatch {
+        /// The CPC's SE version.
+        se_version: String,
+        /// Its generation (13 for a z13).
+        generation: u32,
+        /// What the spec says about the feature.
+        storage_management: bool,
+    },
+    /// The HMC does not manage the CPC: an HMC manages its own generation
+    /// and the two before it, and needs at least the CPC's SE level.
+    #[error("HMC {hmc_version} does not manage a CPC at SE {se_version}: an HMC 2.N manages z(N-2) to zN at an SE level up to its own")]
+    HmcCannotManage {
+        /// The HMC's version.
+        hmc_version: String,
+        /// The CPC's SE version.
+        se_version: String,
+    },
 }
 
 /// The whole world.
@@ -102,7 +136,7 @@ pub struct WorldSpec {
     pub timings: Timings,
 }
 
-/// HMC credentials.
+/// The HMC: logon credentials, and the versions it reports.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HmcSpec {
@@ -110,6 +144,19 @@ pub struct HmcSpec {
     pub userid: String,
     /// Password.
     pub password: String,
+    /// HMC version, e.g. "2.16.0" (`GET /api/version`'s `hmc-version`).
+    #[serde(default = "default_hmc_version")]
+    pub version: String,
+    /// API version "major.minor" that `GET /api/version` and logon report.
+    #[serde(default = "default_api_version")]
+    pub api_version: String,
+}
+
+fn default_hmc_version() -> String {
+    "2.16.0".into()
+}
+fn default_api_version() -> String {
+    "4.10".into()
 }
 
 impl Default for HmcSpec {
@@ -117,8 +164,93 @@ impl Default for HmcSpec {
         Self {
             userid: "admin".into(),
             password: "dpm-sim-password".into(),
+            version: default_hmc_version(),
+            api_version: default_api_version(),
         }
     }
+}
+
+impl HmcSpec {
+    /// The API version as (major, minor).
+    pub fn api(&self) -> Result<(u32, u32), SpecError> {
+        self.api_version
+            .split_once('.')
+            .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
+            .ok_or_else(|| SpecError::Invalid {
+                what: format!("hmc api_version {:?} is not MAJOR.MINOR", self.api_version),
+            })
+    }
+}
+
+/// What a CPC model fills in: machine type, SE version, and whether it has
+/// the dpm-storage-management feature (every z14 and later).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CpcModel {
+    /// The model's name, e.g. "z16".
+    pub name: &'static str,
+    /// Machine type.
+    pub machine_type: &'static str,
+    /// SE version.
+    pub se_version: &'static str,
+    /// Whether the dpm-storage-management feature is on.
+    pub storage_management: bool,
+}
+
+/// The models `[cpc] model` may name. The z17's machine type and SE level
+/// are unconfirmed in the public sources.
+pub const CPC_MODELS: &[CpcModel] = &[
+    CpcModel {
+        name: "z13",
+        machine_type: "2964",
+        se_version: "2.13.1",
+        storage_management: false,
+    },
+    CpcModel {
+        name: "z14",
+        machine_type: "3906",
+        se_version: "2.14.1",
+        storage_management: true,
+    },
+    CpcModel {
+        name: "z15",
+        machine_type: "8561",
+        se_version: "2.15.0",
+        storage_management: true,
+    },
+    CpcModel {
+        name: "z16",
+        machine_type: "3931",
+        se_version: "2.16.0",
+        storage_management: true,
+    },
+    CpcModel {
+        name: "z17",
+        machine_type: "9175",
+        se_version: "2.17.0",
+        storage_management: true,
+    },
+];
+
+impl CpcModel {
+    /// The model of this name.
+    pub fn named(name: &str) -> Result<Self, SpecError> {
+        CPC_MODELS
+            .iter()
+            .find(|m| m.name == name)
+            .copied()
+            .ok_or_else(|| SpecError::UnknownModel { model: name.into() })
+    }
+}
+
+/// A version "2.N.x" as (N, x), e.g. "2.16.0" → (16, 0).
+fn generation(version: &str) -> Option<(u32, u32)> {
+    let mut it = version.split('.');
+    if it.next()? != "2" {
+        return None;
+    }
+    let n = it.next()?.parse().ok()?;
+    let x = it.next().map_or(Some(0), |x| x.parse().ok())?;
+    Some((n, x))
 }
 
 /// The Keystone user (in domain `Default`) and its tokens.
@@ -182,33 +314,79 @@ impl CinderSpec {
 
 /// The CPC.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "CpcToml")]
 pub struct CpcSpec {
     /// CPC name.
     pub name: String,
+    /// The model ("z13" to "z17") that filled in the machine type, SE
+    /// version and feature, if the spec named one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
     /// Installed IFLs.
     pub ifl: u32,
     /// Customer memory, MiB.
     pub memory_mib: u64,
     /// DPM mode.
-    #[serde(default = "yes")]
     pub dpm: bool,
     /// Whether the `dpm-storage-management` feature is on (z14+ storage
     /// groups; HBAs do not exist then).
-    #[serde(default)]
     pub storage_management: bool,
     /// `status`.
-    #[serde(default = "default_cpc_status")]
     pub status: String,
     /// Support element version.
-    #[serde(default = "default_se_version")]
     pub se_version: String,
     /// Machine type.
-    #[serde(default = "default_machine_type")]
     pub machine_type: String,
     /// Most partitions.
-    #[serde(default = "default_max_partitions")]
     pub maximum_partitions: u32,
+}
+
+/// `[cpc]` as written: `model` fills in what is left out; without a model
+/// the CPC is a z13 (2964, SE 2.13.1, no storage management).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CpcToml {
+    name: String,
+    #[serde(default)]
+    model: Option<String>,
+    ifl: u32,
+    memory_mib: u64,
+    #[serde(default = "yes")]
+    dpm: bool,
+    #[serde(default)]
+    storage_management: Option<bool>,
+    #[serde(default = "default_cpc_status")]
+    status: String,
+    #[serde(default)]
+    se_version: Option<String>,
+    #[serde(default)]
+    machine_type: Option<String>,
+    #[serde(default = "default_max_partitions")]
+    maximum_partitions: u32,
+}
+
+impl TryFrom<CpcToml> for CpcSpec {
+    type Error = SpecError;
+    fn try_from(t: CpcToml) -> Result<Self, SpecError> {
+        let model = t
+            .model
+            .as_deref()
+            .map(CpcModel::named)
+            .transpose()?
+            .unwrap_or(CPC_MODELS[0]);
+        Ok(Self {
+            name: t.name,
+            model: t.model,
+            ifl: t.ifl,
+            memory_mib: t.memory_mib,
+            dpm: t.dpm,
+            storage_management: t.storage_management.unwrap_or(model.storage_management),
+            status: t.status,
+            se_version: t.se_version.unwrap_or_else(|| model.se_version.into()),
+            machine_type: t.machine_type.unwrap_or_else(|| model.machine_type.into()),
+            maximum_partitions: t.maximum_partitions,
+        })
+    }
 }
 
 fn yes() -> bool {
@@ -216,12 +394,6 @@ fn yes() -> bool {
 }
 fn default_cpc_status() -> String {
     "active".into()
-}
-fn default_se_version() -> String {
-    "2.13.1".into()
-}
-fn default_machine_type() -> String {
-    "2964".into()
 }
 fn default_max_partitions() -> u32 {
     85
@@ -373,92 +545,52 @@ impl Timings {
     }
 }
 
-fn wwpn(s: &str) -> Wwpn {
-    Wwpn::from_u64(u64::from_str_radix(s, 16).unwrap_or_default())
-}
+/// The named worlds, as TOML.
+const Z13_TOML: &str = include_str!("../worlds/z13.toml");
+const Z16_TOML: &str = include_str!("../worlds/z16.toml");
 
 impl Default for WorldSpec {
-    /// One DPM CPC without storage management (8 IFLs, 64 GiB), two FCP
-    /// adapters each cabled to its own fabric, a FICON adapter, one storage
-    /// system with two target ports on each fabric, two images and the
-    /// project `demo`.
+    /// [`WorldSpec::z16`].
     fn default() -> Self {
-        let port = |w: &str, f: &str| FabricPort {
-            wwpn: wwpn(w),
-            fabric: f.into(),
-        };
-        Self {
-            hmc: HmcSpec::default(),
-            keystone: KeystoneSpec::default(),
-            cinder: CinderSpec::default(),
-            cpc: CpcSpec {
-                name: "CPC1".into(),
-                ifl: 8,
-                memory_mib: 65_536,
-                dpm: true,
-                storage_management: false,
-                status: default_cpc_status(),
-                se_version: default_se_version(),
-                machine_type: default_machine_type(),
-                maximum_partitions: default_max_partitions(),
-            },
-            fabrics: vec![
-                FabricSpec {
-                    name: "A".into(),
-                    wwn: Wwnn::from_u64(0x1000_0005_1e00_000a),
-                },
-                FabricSpec {
-                    name: "B".into(),
-                    wwn: Wwnn::from_u64(0x1000_0005_1e00_000b),
-                },
-            ],
-            adapters: vec![
-                AdapterSpec {
-                    name: "FCP 0118 A13B-D104".into(),
-                    pchid: "118".into(),
-                    adapter_type: "fcp".into(),
-                    ports: vec!["A".into()],
-                },
-                AdapterSpec {
-                    name: "FCP 0119 A13B-D105".into(),
-                    pchid: "119".into(),
-                    adapter_type: "fcp".into(),
-                    ports: vec!["B".into()],
-                },
-                AdapterSpec {
-                    name: "FICON 0150 A23B-07".into(),
-                    pchid: "150".into(),
-                    adapter_type: "fc".into(),
-                    ports: vec!["A".into()],
-                },
-            ],
-            storage: StorageSpec {
-                name: "svc1".into(),
-                node_ports: vec![port("2100000e1e0a0001", "A"), port("2100000e1e0b0001", "B")],
-                target_ports: vec![
-                    port("500507680b2155ab", "A"),
-                    port("500507680b2155ac", "A"),
-                    port("500507680b2255ab", "B"),
-                    port("500507680b2255ac", "B"),
-                ],
-            },
-            images: vec![
-                ImageSpec {
-                    id: ImageId::from_u128(0x3f1c_6a5e_6f0b_4c1e_9d47_9b8f_1b1a_0001),
-                    name: "rhel-9.4-s390x".into(),
-                },
-                ImageSpec {
-                    id: ImageId::from_u128(0x3f1c_6a5e_6f0b_4c1e_9d47_9b8f_1b1a_0002),
-                    name: "ubuntu-24.04-s390x".into(),
-                },
-            ],
-            projects: default_projects(),
-            timings: Timings::default(),
-        }
+        Self::z16()
     }
 }
 
 impl WorldSpec {
+    /// A z13 (2964, SE 2.13.1) in DPM mode without storage management,
+    /// managed by an HMC 2.15.0 (API 3.1; the minor is unconfirmed): the
+    /// HBA model. 8 IFLs, 64 GiB, two FCP adapters each cabled to its own
+    /// fabric, a FICON adapter, one storage system with two target ports on
+    /// each fabric, two images and the project `demo`
+    /// (`worlds/z13.toml`).
+    pub fn z13() -> Self {
+        Self::builtin("z13", Z13_TOML)
+    }
+
+    /// A z16 (3931, SE 2.16.0) with the dpm-storage-management feature
+    /// (storage groups; no HBAs), managed by an HMC 2.16.0 (API 4.10), with
+    /// the same hardware as [`WorldSpec::z13`] (`worlds/z16.toml`). The
+    /// default world.
+    pub fn z16() -> Self {
+        Self::builtin("z16", Z16_TOML)
+    }
+
+    /// A named world: `"z13"` or `"z16"`.
+    pub fn named(name: &str) -> Result<Self, SpecError> {
+        match name {
+            "z13" => Ok(Self::z13()),
+            "z16" => Ok(Self::z16()),
+            _ => Err(SpecError::UnknownWorld { name: name.into() }),
+        }
+    }
+
+    /// A world built into the crate; its TOML is checked by the tests, so
+    /// this never panics.
+    fn builtin(name: &str, toml: &str) -> Self {
+        Self::from_toml(toml)
+            .unwrap_or_else(|e| panic!("dpm-sim's built-in world {name} does not parse: {e}"))
+    }
+
     /// Reads a spec from TOML text.
     pub fn from_toml(text: &str) -> Result<Self, SpecError> {
         toml::from_str(text).map_err(SpecError::Toml)
@@ -489,6 +621,33 @@ impl WorldSpec {
     pub fn with_project(mut self, name: &str) -> Self {
         self.projects.push(ProjectSpec { name: name.into() });
         self
+    }
+
+    /// A z13 never has the dpm-storage-management feature and every z14
+    /// and later has it; the HMC manages the CPC (its own generation and
+    /// the two before it, at an SE level up to its own).
+    fn check_generations(&self) -> Result<(), SpecError> {
+        let bad_version = |what: &str, v: &str| SpecError::Invalid {
+            what: format!("{what} {v:?} is not a version 2.N.x"),
+        };
+        let se = generation(&self.cpc.se_version)
+            .ok_or_else(|| bad_version("cpc se_version", &self.cpc.se_version))?;
+        let hmc = generation(&self.hmc.version)
+            .ok_or_else(|| bad_version("hmc version", &self.hmc.version))?;
+        if (se.0 >= 14) != self.cpc.storage_management {
+            return Err(SpecError::FeatureMismatch {
+                se_version: self.cpc.se_version.clone(),
+                generation: se.0,
+                storage_management: self.cpc.storage_management,
+            });
+        }
+        if hmc < se || hmc.0 > se.0 + 2 {
+            return Err(SpecError::HmcCannotManage {
+                hmc_version: self.hmc.version.clone(),
+                se_version: self.cpc.se_version.clone(),
+            });
+        }
+        Ok(())
     }
 
     /// Index of the named fabric.
@@ -552,6 +711,8 @@ impl WorldSpec {
             self.fabric_index(&p.fabric, &format!("storage port {}", p.wwpn))?;
         }
         self.cinder.max()?;
+        self.hmc.api()?;
+        self.check_generations()?;
         if self.cpc.memory_mib == 0 || self.cpc.ifl == 0 {
             return Err(SpecError::Invalid {
                 what: "the CPC needs IFLs and memory".into(),

@@ -54,7 +54,7 @@ pub fn driver_with(sim: &Sim, cfg: DriverConfig) -> Driver {
 }
 
 pub async fn env() -> Env {
-    env_from(WorldSpec::default(), "").await
+    env_from(WorldSpec::z13(), "").await
 }
 
 pub async fn env_from(spec: WorldSpec, extra: &str) -> Env {

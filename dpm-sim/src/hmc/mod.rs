@@ -135,6 +135,9 @@ impl Later {
 pub(crate) struct HmcState {
     pub userid: String,
     pub password: String,
+    /// The HMC version and API version it reports.
+    pub version: String,
+    pub api: (u32, u32),
     pub sessions: BTreeSet<String>,
     pub cpc: CpcState,
     /// Each fabric's WWN, by fabric index: what a storage port reports as
@@ -176,6 +179,8 @@ impl HmcState {
         Ok(Self {
             userid: spec.hmc.userid.clone(),
             password: spec.hmc.password.clone(),
+            version: spec.hmc.version.clone(),
+            api: spec.hmc.api()?,
             sessions: BTreeSet::new(),
             cpc,
             fabrics: spec.fabrics.iter().map(|f| f.wwn).collect(),

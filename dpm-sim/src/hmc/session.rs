@@ -30,8 +30,8 @@ impl HmcState {
             session_credential: Secret::new(format!("sim-credential-{n:08x}")),
             notification_topic: format!("topic-{n}"),
             job_notification_topic: format!("job-topic-{n}"),
-            api_major_version: 4,
-            api_minor_version: 10,
+            api_major_version: self.api.0,
+            api_minor_version: self.api.1,
             password_expires: None,
         })
     }
@@ -68,9 +68,9 @@ impl HmcState {
 
     pub(crate) fn api_version(&self) -> ApiVersion {
         ApiVersion {
-            api_major_version: 4,
-            api_minor_version: 10,
-            hmc_version: "2.16.0".into(),
+            api_major_version: self.api.0,
+            api_minor_version: self.api.1,
+            hmc_version: self.version.clone(),
             hmc_name: "dpm-sim".into(),
         }
     }

@@ -203,7 +203,7 @@ async fn legacy_attach_and_detach() {
 
 #[tokio::test]
 async fn projects_do_not_see_each_others_volumes() {
-    let w = world_from(WorldSpec::default().with_project("other")).await;
+    let w = world_from(WorldSpec::z13().with_project("other")).await;
     let v = w.volume(false).await;
     let other = w.sim.cinder("other");
     assert_cinder(other.get_volume(&v).await, 404);

@@ -336,13 +336,13 @@ async fn cinder_contract(cinder: &dyn CinderApi, sim: &Sim) {
 
 #[tokio::test]
 async fn hmc_contract_in_memory() {
-    let sim = Sim::stepped(WorldSpec::default()).unwrap();
+    let sim = Sim::stepped(WorldSpec::z13()).unwrap();
     hmc_contract(&sim.hmc(), &sim).await;
 }
 
 #[tokio::test]
 async fn hmc_contract_over_https() {
-    let (sim, server) = served(WorldSpec::default()).await;
+    let (sim, server) = served(WorldSpec::z13()).await;
     let hmc = http_hmc(&server, &sim.spec().hmc.password);
     hmc_contract(&hmc, &sim).await;
     server.shutdown().await;
@@ -350,13 +350,13 @@ async fn hmc_contract_over_https() {
 
 #[tokio::test]
 async fn cinder_contract_in_memory() {
-    let sim = Sim::stepped(WorldSpec::default()).unwrap();
+    let sim = Sim::stepped(WorldSpec::z13()).unwrap();
     cinder_contract(&sim.default_cinder(), &sim).await;
 }
 
 #[tokio::test]
 async fn cinder_contract_over_http() {
-    let (sim, server) = served(WorldSpec::default()).await;
+    let (sim, server) = served(WorldSpec::z13()).await;
     let cinder = http_cinder(&server, "demo", &sim.spec().keystone.password);
     cinder_contract(&cinder, &sim).await;
     server.shutdown().await;
@@ -364,7 +364,7 @@ async fn cinder_contract_over_http() {
 
 #[tokio::test]
 async fn https_sessions_credentials_and_certificates() {
-    let (sim, server) = served(WorldSpec::default()).await;
+    let (sim, server) = served(WorldSpec::z13()).await;
     // A wrong password is refused at logon.
     let bad = http_hmc(&server, "wrong");
     let e = bad.list_cpcs(None).await.unwrap_err();
@@ -423,7 +423,7 @@ async fn https_sessions_credentials_and_certificates() {
 
 #[tokio::test]
 async fn keystone_auth_scoping_and_renewal() {
-    let mut spec = WorldSpec::default().with_project("other");
+    let mut spec = WorldSpec::z13().with_project("other");
     spec.keystone.token_lifetime_s = 600;
     let (sim, server) = served(spec).await;
     let pw = sim.spec().keystone.password.clone();
@@ -451,7 +451,7 @@ async fn keystone_auth_scoping_and_renewal() {
 
 #[tokio::test]
 async fn a_server_without_3_44_is_reported() {
-    let mut spec = WorldSpec::default();
+    let mut spec = WorldSpec::z13();
     spec.cinder.max_microversion = "3.27".into();
     let (sim, server) = served(spec).await;
     let cinder = http_cinder(&server, "demo", &sim.spec().keystone.password);
@@ -507,7 +507,7 @@ async fn real_hmc_read_only() {
 
 #[tokio::test]
 async fn retries_only_what_is_safe_to_repeat() {
-    let (sim, server) = served(WorldSpec::default()).await;
+    let (sim, server) = served(WorldSpec::z13()).await;
     let e = &server.endpoints().hmc;
     let mut cfg = HttpConfig::new(
         &e.url,
@@ -640,7 +640,7 @@ async fn real_cinder_read_only() {
 
 #[tokio::test]
 async fn cinder_without_keystone() {
-    let mut spec = WorldSpec::default();
+    let mut spec = WorldSpec::z13();
     spec.cinder.noauth = true;
     let (sim, server) = served(spec).await;
     let cinder = HttpCinder::new(CinderHttpConfig::new(CinderAuth::NoAuth {

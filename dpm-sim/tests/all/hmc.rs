@@ -10,7 +10,7 @@ use crate::support::{assert_hmc, props, world};
 
 #[tokio::test]
 async fn logon_checks_credentials_and_sessions() {
-    let sim = Sim::stepped(WorldSpec::default()).unwrap();
+    let sim = Sim::stepped(WorldSpec::z16()).unwrap();
     let bad = sim.hmc_with(Credentials {
         userid: "admin".into(),
         password: Secret::new("wrong"),
@@ -144,7 +144,7 @@ async fn partition_status_machine_with_jobs() {
 
 #[tokio::test(start_paused = true)]
 async fn wait_for_job_on_the_automatic_clock() {
-    let sim = Sim::new(WorldSpec::default()).unwrap();
+    let sim = Sim::new(WorldSpec::z13()).unwrap();
     let hmc = sim.hmc();
     hmc.logon().await.unwrap();
     let p = hmc
@@ -172,7 +172,7 @@ async fn wait_for_job_on_the_automatic_clock() {
 
 #[tokio::test(start_paused = true)]
 async fn wait_for_job_gives_up_at_its_bound() {
-    let mut spec = WorldSpec::default();
+    let mut spec = WorldSpec::z13();
     spec.timings.partition_start_ms = 60_000;
     let sim = Sim::new(spec).unwrap();
     let hmc = sim.hmc();
@@ -218,7 +218,7 @@ async fn create_refusals() {
     assert_hmc(w.hmc.create_partition(&cpc, &m).await, 400, 7);
     assert_eq!(w.sim.snapshot().partitions.len(), 1);
 
-    let mut spec = WorldSpec::default();
+    let mut spec = WorldSpec::z13();
     spec.cpc.dpm = false;
     let w = crate::support::world_from(spec).await;
     assert_hmc(
@@ -271,7 +271,7 @@ async fn list_partitions_filters() {
 
 #[tokio::test]
 async fn memory_is_taken_at_start() {
-    let w = crate::support::world_from(WorldSpec::default().with_memory_mib(6144)).await;
+    let w = crate::support::world_from(WorldSpec::z13().with_memory_mib(6144)).await;
     let cpc = w.sim.cpc_uri();
     let a = w
         .hmc
@@ -393,9 +393,7 @@ async fn hbas_unique_wwpns_and_state_rules() {
 
 #[tokio::test]
 async fn no_hbas_with_storage_management() {
-    let mut spec = WorldSpec::default();
-    spec.cpc.storage_management = true;
-    let w = crate::support::world_from(spec).await;
+    let w = crate::support::world_from(WorldSpec::z16()).await;
     let p = w.partition("p").await;
     let port = w.fcp_ports()[0].clone();
     let r = w

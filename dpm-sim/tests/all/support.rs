@@ -9,7 +9,7 @@ pub struct World {
 }
 
 pub async fn world() -> World {
-    world_from(WorldSpec::default()).await
+    world_from(WorldSpec::z13()).await
 }
 
 pub async fn world_from(spec: WorldSpec) -> World {
