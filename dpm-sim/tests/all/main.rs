@@ -8,4 +8,5 @@ mod conformance;
 mod hmc;
 mod spec;
 mod storage;
+mod storage_groups;
 mod support;
