@@ -650,3 +650,356 @@ async fn cinder_without_keystone() {
     cinder_contract(&cinder, &sim).await;
     server.shutdown().await;
 }
+
+/// The storage-group contract (a z16): every storage-management operation
+/// and the refusals that matter; Cinder masks and zones through the
+/// in-memory client.
+async fn storage_group_contract(hmc: &dyn HmcApi, sim: &Sim) {
+    use hmc_client::{
+        FulfillmentState, LunPath, StorageGroupCreate, StorageGroupFilter, StorageGroupModify,
+        StorageGroupType, StorageVolumeFilter, VolumeCreate as SgVolume, VolumeModify,
+        VolumeRequest, VolumeUsage,
+    };
+    hmc.logon().await.unwrap();
+    let cpc = hmc.list_cpcs(None).await.unwrap()[0].object_uri.clone();
+    let all = StorageGroupFilter::default();
+    assert!(hmc.list_storage_groups(&all).await.unwrap().is_empty());
+    let ports: Vec<StoragePortUri> = sim
+        .fcp_adapters()
+        .iter()
+        .map(|a| StoragePortUri::new(&a.uri, "0").unwrap())
+        .collect();
+    let ficon = sim
+        .adapters()
+        .into_iter()
+        .find(|(_, t)| t == "fc")
+        .map(|(a, _)| StoragePortUri::new(&a, "0").unwrap())
+        .unwrap();
+
+    let p = hmc
+        .create_partition(&cpc, &props("sg-contract", 1, 1024))
+        .await
+        .unwrap();
+    let volume = |name: &str, size, usage| {
+        VolumeRequest::Create(SgVolume {
+            name: Some(name.into()),
+            description: None,
+            size,
+            usage: Some(usage),
+        })
+    };
+    let created = hmc
+        .create_storage_group(&StorageGroupCreate {
+            cpc_uri: cpc.clone(),
+            name: "sg-contract".into(),
+            group_type: StorageGroupType::Fcp,
+            description: Some("contract".into()),
+            shared: Some(false),
+            connectivity: Some(2),
+            max_partitions: Some(1),
+            storage_volumes: vec![
+                volume("boot", 10.0, VolumeUsage::Boot),
+                volume("data", 5.0, VolumeUsage::Data),
+            ],
+            email_to_addresses: None,
+        })
+        .await
+        .unwrap();
+    let g = created.object_uri.clone();
+    let (boot, data) = (
+        created.element_uris[0].clone(),
+        created.element_uris[1].clone(),
+    );
+    let sg = hmc.get_storage_group(&g).await.unwrap();
+    assert_eq!(
+        (sg.parent.as_str(), sg.class.as_str()),
+        ("/api/console", "storage-group")
+    );
+    assert_eq!(sg.fulfillment_state, FulfillmentState::Pending);
+    assert_eq!(sg.storage_volume_uris, created.element_uris);
+    let wwpns: Vec<_> = sg
+        .unassigned_world_wide_port_names
+        .iter()
+        .map(|w| w.world_wide_port_name)
+        .collect();
+    assert_eq!(wwpns.len(), 2);
+    let named = StorageGroupFilter {
+        cpc: Some(cpc.clone()),
+        name: Some("sg-.*".into()),
+    };
+    assert_eq!(hmc.list_storage_groups(&named).await.unwrap().len(), 1);
+
+    hmc.add_candidate_adapter_ports(&g, &ports).await.unwrap();
+    let e = hmc
+        .add_candidate_adapter_ports(&g, &ports)
+        .await
+        .unwrap_err();
+    assert_eq!(e.status_reason(), Some((409, 483)));
+    let e = hmc
+        .remove_candidate_adapter_ports(&g, &[ficon])
+        .await
+        .unwrap_err();
+    assert_eq!(e.status_reason(), Some((409, 479)));
+
+    // Cinder masks and zones the group's WWPNs.
+    let cinder = sim.default_cinder();
+    let v = cinder
+        .create_volume(&VolumeCreate {
+            size: 10,
+            name: Some("boot".into()),
+            image_ref: Some(sim.images()[0].0.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    sim.run_until_idle();
+    let a = cinder
+        .create_attachment(&v.id, &InstanceId::from_u128(9), None)
+        .await
+        .unwrap();
+    let mut conn = connector(&[]);
+    conn.wwpns = wwpns.clone();
+    cinder.update_attachment(&a.id, &conn).await.unwrap();
+
+    hmc.attach_storage_group(&p, &g).await.unwrap();
+    let vsrs = hmc.list_vsrs(&g, Some(&p)).await.unwrap();
+    assert_eq!(vsrs.len(), 2);
+    let vsr = hmc.get_vsr(&vsrs[0].element_uri).await.unwrap();
+    assert_eq!(vsr.world_wide_port_name, wwpns[0]);
+    assert_eq!(vsr.adapter_port_uri, Some(ports[0].clone()));
+    assert_eq!(
+        hmc.get_partition(&p).await.unwrap().storage_group_uris,
+        vec![g.clone()]
+    );
+    assert_eq!(
+        hmc.get_storage_group_partitions(&g).await.unwrap()[0].object_uri,
+        p
+    );
+
+    let job = hmc.start_fcp_storage_discovery(&g, false).await.unwrap();
+    let e = hmc
+        .start_fcp_storage_discovery(&g, false)
+        .await
+        .unwrap_err();
+    assert_eq!(e.status_reason(), Some((409, 1)));
+    sim.run_until_idle();
+    let j = hmc.get_job(&job).await.unwrap();
+    assert_eq!(
+        (j.status, j.job_status_code),
+        (JobStatus::Complete, Some(204))
+    );
+    hmc.delete_job(&job).await.unwrap();
+    let complete = StorageVolumeFilter {
+        fulfillment_state: Some(FulfillmentState::Complete),
+        ..StorageVolumeFilter::default()
+    };
+    let listed = hmc.list_storage_volumes(&g, &complete).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].element_uri, boot);
+    let bv = hmc.get_storage_volume(&boot).await.unwrap();
+    assert_eq!(bv.paths.len(), 4);
+    assert_eq!(
+        bv.paths[0].logical_unit_number.to_string(),
+        "0000000000000000"
+    );
+    let e = hmc
+        .accept_mismatched_storage_volumes(&g, std::slice::from_ref(&data))
+        .await
+        .unwrap_err();
+    assert_eq!(e.status_reason(), Some((409, 1)));
+
+    let made = hmc
+        .modify_storage_group(
+            &g,
+            &StorageGroupModify {
+                description: Some("changed".into()),
+                storage_volumes: vec![
+                    volume("more", 1.0, VolumeUsage::Data),
+                    VolumeRequest::Modify(VolumeModify {
+                        element_uri: data.clone(),
+                        name: Some("data-0".into()),
+                        description: None,
+                        size: Some(6.0),
+                        usage: None,
+                    }),
+                ],
+                ..StorageGroupModify::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(made.len(), 1);
+    assert_eq!(hmc.get_storage_volume(&data).await.unwrap().size, 6.0);
+
+    hmc.validate_lun_path(
+        &cpc,
+        &LunPath {
+            host_world_wide_port_name: wwpns[0],
+            adapter_port_uri: ports[0].clone(),
+            target_world_wide_port_name: bv.paths[0].target_world_wide_port_name,
+            logical_unit_number: fc_types::FcpLun::from_target_lun(0),
+        },
+    )
+    .await
+    .unwrap();
+
+    hmc.update_partition(&p, &PartitionUpdate::boot_from_volume(boot.clone()))
+        .await
+        .unwrap();
+    assert_eq!(
+        hmc.get_partition(&p).await.unwrap().boot_storage_volume,
+        Some(boot.clone())
+    );
+    let job = hmc.start_partition(&p).await.unwrap();
+    sim.run_until_idle();
+    assert!(hmc.get_job(&job).await.unwrap().succeeded());
+    assert_eq!(sim.guest_paths(&p).len(), 4);
+    let e = hmc.detach_storage_group(&p, &g).await.unwrap_err();
+    assert_eq!(e.status_reason(), Some((409, 1)));
+    let e = hmc.delete_storage_group(&g).await.unwrap_err();
+    assert_eq!(e.status_reason(), Some((409, 1)));
+    let job = hmc.stop_partition(&p).await.unwrap();
+    sim.run_until_idle();
+    assert!(hmc.get_job(&job).await.unwrap().succeeded());
+    hmc.delete_partition(&p).await.unwrap();
+    hmc.delete_storage_group(&g).await.unwrap();
+    assert_eq!(
+        hmc.get_storage_group(&g).await.unwrap_err().status_reason(),
+        Some((404, 1))
+    );
+    cinder.delete_attachment(&a.id).await.unwrap();
+    hmc.logoff().await.unwrap();
+}
+
+#[tokio::test]
+async fn storage_group_contract_in_memory() {
+    let sim = Sim::stepped(WorldSpec::z16()).unwrap();
+    storage_group_contract(&sim.hmc(), &sim).await;
+}
+
+#[tokio::test]
+async fn storage_group_contract_over_https() {
+    let (sim, server) = served(WorldSpec::z16()).await;
+    let hmc = http_hmc(&server, &sim.spec().hmc.password);
+    storage_group_contract(&hmc, &sim).await;
+    server.shutdown().await;
+}
+
+/// The storage-group routes as JSON: console-level groups, `null` for what
+/// is unset, and 400.1 for a query parameter a route does not take.
+#[tokio::test]
+async fn storage_group_routes_speak_the_hmcs_json() {
+    let (sim, server) = served(WorldSpec::z16()).await;
+    let e = &server.endpoints().hmc;
+    let http = reqwest::Client::builder()
+        .tls_certs_only(
+            reqwest::Certificate::from_pem_bundle(&std::fs::read(&e.ca_cert).unwrap()).unwrap(),
+        )
+        .build()
+        .unwrap();
+    let logon: serde_json::Value = http
+        .post(format!("{}/api/sessions", e.url))
+        .json(&serde_json::json!({"userid": e.userid, "password": sim.spec().hmc.password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let session = logon["api-session"].as_str().unwrap().to_owned();
+    let call = |method: reqwest::Method, path: String, body: Option<serde_json::Value>| {
+        let mut r = http
+            .request(method, format!("{}{path}", e.url))
+            .header("x-api-session", &session);
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        r.send()
+    };
+    let cpc = sim.cpc_uri();
+    let r = call(
+        reqwest::Method::POST,
+        "/api/storage-groups".into(),
+        Some(serde_json::json!({
+            "cpc-uri": cpc.as_str(), "name": "raw", "type": "fcp",
+            "storage-volumes": [{"operation": "create", "size": 4.0, "usage": "boot"}]
+        })),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let created: serde_json::Value = r.json().await.unwrap();
+    let g = created["object-uri"].as_str().unwrap().to_owned();
+    assert_eq!(created["element-uris"].as_array().unwrap().len(), 1);
+    let got: serde_json::Value = call(reqwest::Method::GET, g.clone(), None)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["parent"], "/api/console");
+    assert_eq!(got["shared"], true);
+    assert_eq!(got["connectivity"], 2);
+    assert_eq!(got["max-partitions"], 1);
+    assert_eq!(got["fulfillment-state"], "pending");
+    for (path, status, reason) in [
+        ("/api/storage-groups?colour=red".to_owned(), 400, 1),
+        (format!("{g}/storage-volumes?partition-uri=x"), 400, 1),
+        (
+            format!("{g}/virtual-storage-resources?device-number=xyz"),
+            400,
+            1,
+        ),
+        (format!("{}?name=x", g), 400, 1),
+    ] {
+        let r = call(reqwest::Method::GET, path.clone(), None)
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), status, "{path}");
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(body["reason"], reason, "{path}");
+    }
+    // A partition on this CPC: no HBAs, and unset storage fields read as
+    // `[]` and `null`.
+    let p: serde_json::Value = call(
+        reqwest::Method::POST,
+        format!("{cpc}/partitions"),
+        Some(serde_json::json!({"name": "raw", "ifl-processors": 1,
+            "initial-memory": 1024, "maximum-memory": 1024})),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let p = p["object-uri"].as_str().unwrap().to_owned();
+    let part: serde_json::Value = call(reqwest::Method::GET, p.clone(), None)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(part["hba-uris"], serde_json::json!([]));
+    assert_eq!(part["storage-group-uris"], serde_json::json!([]));
+    assert!(part["boot-storage-volume"].is_null());
+    assert!(part["boot-storage-device"].is_null());
+    // The discovery body is optional.
+    let r = call(
+        reqwest::Method::POST,
+        format!("{g}/operations/start-fcp-storage-discovery"),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status().as_u16(), 202);
+    // An operation dpm-sim does not model says so.
+    let r = call(
+        reqwest::Method::GET,
+        format!("{g}/operations/get-connection-report"),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status().as_u16(), 501);
+    server.shutdown().await;
+}
