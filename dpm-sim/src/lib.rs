@@ -9,11 +9,17 @@
 //! Every answer comes from the world's state, and it refuses what the real
 //! systems refuse, with their status and reason codes.
 //!
+//! The default world ([`WorldSpec::z16`]) has the `dpm-storage-management`
+//! feature: FCP storage comes in storage groups, whose WWPNs Cinder masks
+//! and zones, whose volume requests discovery fulfills, and which are
+//! attached to partitions as virtual storage resources; partitions boot
+//! from a storage volume. [`WorldSpec::z13`] is the HBA model.
+//!
 //! Tests reach past the APIs through the control interface on [`Sim`]: the
 //! clock ([`Sim::advance`], [`Sim::run_until_idle`]), request counters
 //! ([`Sim::counters`]), injected faults ([`Sim::fail_next`]), and views of
 //! the world ([`Sim::guest_paths`], [`Sim::zones`], [`Sim::hosts`],
-//! [`Sim::snapshot`]).
+//! [`Sim::storage_groups`], [`Sim::snapshot`]).
 //!
 //! ```
 //! use dpm_sim::{Sim, WorldSpec};

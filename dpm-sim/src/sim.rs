@@ -259,6 +259,8 @@ impl Sim {
 
     /// Finishes every pending transition (a stepped clock jumps to each
     /// one's due time; an automatic clock finishes only what is due).
+    /// Background rounds (automatic discovery every 10 simulated minutes)
+    /// are not waited for; they run when time passes them.
     pub fn run_until_idle(&self) {
         let mut w = lock(&self.world);
         if w.clock.mode() == ClockMode::Stepped {
@@ -271,7 +273,8 @@ impl Sim {
         }
     }
 
-    /// Whether transitions are still pending.
+    /// Whether transitions are still pending (background rounds such as
+    /// automatic discovery do not count).
     pub fn is_busy(&self) -> bool {
         lock(&self.world).next_due_time().is_some()
     }

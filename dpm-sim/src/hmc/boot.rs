@@ -164,6 +164,13 @@ mod tests {
     }
 
     #[test]
+    fn a_storage_volume_boot_is_decided_by_the_view() {
+        let mut p = partition(0);
+        p.boot_device = BootDevice::StorageVolume;
+        assert_eq!(check(&p, &OK), Err("storage volume".into()));
+    }
+
+    #[test]
     fn a_zoned_mapped_bootable_lun_boots() {
         assert_eq!(check(&partition(0), &OK), Ok(()));
     }
