@@ -387,8 +387,10 @@ impl World {
     /// canceled.
     pub(crate) fn delete_storage_group(&mut self, uri: &StorageGroupUri) -> Result<(), HmcError> {
         if let Some(job) = self.dsm.delete_group(uri)? {
-            self.hmc
-                .cancel_job(&job, "The job was canceled: its storage group was deleted.");
+            self.hmc.cancel_job(
+                &job,
+                canceled("The job was canceled: its storage group was deleted."),
+            );
         }
         Ok(())
     }
@@ -413,8 +415,10 @@ impl World {
             .dsm
             .start_discovery(uri, force_restart, &mut self.ids)?;
         if let Some(old) = &started.superseded {
-            self.hmc
-                .cancel_job(old, "The job was canceled: a forced restart superseded it.");
+            self.hmc.cancel_job(
+                old,
+                canceled("The job was canceled: a forced restart superseded it."),
+            );
         }
         let job = self.hmc.new_job_elsewhere(&started.job);
         self.schedule(Action::DiscoveryJobEnds { job: started.job });
@@ -577,6 +581,16 @@ impl World {
         attachment: &AttachmentId,
     ) -> Result<(), CinderError> {
         self.with_cinder(|c, cx| c.detach(cx, project, id, attachment))
+    }
+}
+
+/// How a canceled discovery job ends (status and reason are dpm-sim's
+/// choice, see `dsm::rules::CANCELED_JOB_STATUS`).
+fn canceled(message: &str) -> hmc::JobOutcome {
+    hmc::JobOutcome {
+        status: dsm::rules::CANCELED_JOB_STATUS,
+        reason: Some(dsm::rules::reason::WRONG_STATE),
+        message: Some(message.into()),
     }
 }
 

@@ -42,9 +42,12 @@
 //! 15. HBA create on a storage-management CPC is refused with dpm-sim's
 //!     own reason code ([`reason::HBAS_NOT_ON_STORAGE_MANAGEMENT`]).
 //! 16. A discovery job ends after a configurable time with status 204; a
-//!     forced restart ends the running job as `canceled`. Automatic
+//!     forced restart (or deleting the group) ends the running job as
+//!     `canceled`, with job-status-code 409 and reason 1. Automatic
 //!     discovery runs every 10 simulated minutes for each group that is not
-//!     complete.
+//!     complete, from the group's creation; it makes no job.
+//! 17. On a CPC without the feature, storage-group requests that name it
+//!     (create, list by `cpc-uri`, validate-lun-path) are refused 409.1.
 
 use cinder_client::VolumeId;
 use fc_types::DeviceNumber;
@@ -79,6 +82,9 @@ pub(crate) mod reason {
     /// a real HMC uses, so the simulator defines and names this one.
     pub const HBAS_NOT_ON_STORAGE_MANAGEMENT: u16 = 490;
 }
+
+/// **Inferred** (rule 16): the job-status-code of a canceled discovery job.
+pub(crate) const CANCELED_JOB_STATUS: u16 = 409;
 
 /// **Inferred** (rule 13): the HTTP status of validate-lun-path refusals;
 /// the sources name the reasons (484, 485) but not the status.

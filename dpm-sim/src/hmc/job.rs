@@ -120,15 +120,12 @@ impl HmcState {
         }
     }
 
-    /// Ends a running job as canceled.
-    pub(crate) fn cancel_job(&mut self, id: &str, message: &str) {
+    /// Ends a running job as canceled, with `outcome` as its status code,
+    /// reason and message.
+    pub(crate) fn cancel_job(&mut self, id: &str, outcome: JobOutcome) {
         if let Some(j) = self.jobs.get_mut(id).filter(|j| j.outcome.is_none()) {
             j.canceled = true;
-            j.outcome = Some(JobOutcome {
-                status: 409,
-                reason: Some(reason::WRONG_STATE),
-                message: Some(message.to_owned()),
-            });
+            j.outcome = Some(outcome);
         }
     }
 

@@ -28,7 +28,7 @@ use hmc_client::{AdapterType, HmcError, StoragePortUri};
 pub(crate) use boot::BootView;
 pub(crate) use cpc::{AdapterState, CpcState, PortState};
 pub(crate) use hba::HbaState;
-pub(crate) use job::{no_content_outcome, JobState};
+pub(crate) use job::{no_content_outcome, JobOutcome, JobState};
 pub(crate) use partition::PartitionState;
 
 use crate::ids::Ids;
