@@ -7,7 +7,7 @@ use cinder_client::{
     AttachmentFilter, CinderApi, HttpCinder, ImageId, InstanceId, VolumeCreate, VolumeId,
     VolumeStatus,
 };
-use dpm_driver::{BlockDevice, DpmDriver, Instance};
+use dpm_driver::{BlockDevice, Boot, DpmDriver, Instance};
 use hmc_client::{HmcApi, HttpHmc};
 use serde_json::{json, Value};
 
@@ -161,8 +161,9 @@ pub async fn run(d: &Driver, cmd: Command, json_out: bool) -> Result<(), Box<dyn
             let s = d.spawn(&vm, &devices).await?;
             let v = json!({
                 "instance": vm.uuid, "name": name, "partition": s.partition, "adopted": s.adopted,
-                "boot": {"hba": s.boot.hba, "target_wwpn": s.boot.target, "lun": s.boot.lun},
+                "boot": boot_json(&s.boot),
                 "vhbas": s.vhbas.iter().map(|h| json!({"uri": h.uri, "wwpn": h.wwpn, "device_number": h.device_number})).collect::<Vec<_>>(),
+                "storage_group": s.group.as_ref().map(|g| json!({"uri": g.uri, "name": g.name, "wwpns": g.wwpns})),
                 "volumes": s.volumes.iter().map(|(id, p)| json!({"id": id, "paths": p.len()})).collect::<Vec<_>>(),
             });
             print(json_out, &v, || {
@@ -170,12 +171,24 @@ pub async fn run(d: &Driver, cmd: Command, json_out: bool) -> Result<(), Box<dyn
                     "Instance {name} ({}) is running in partition {}.",
                     vm.uuid, s.partition
                 );
-                println!(
-                    "It boots from target {} LUN {} through vHBA {}.",
-                    s.boot.target, s.boot.lun, s.boot.hba
-                );
+                match &s.boot {
+                    Boot::San(b) => println!(
+                        "It boots from target {} LUN {} through vHBA {}.",
+                        b.target, b.lun, b.hba
+                    ),
+                    Boot::Volume { volume, paths } => println!(
+                        "It boots from storage volume {volume} ({} path(s)).",
+                        paths.len()
+                    ),
+                }
                 for h in &s.vhbas {
                     println!("  vHBA {} WWPN {}", h.device_number, h.wwpn);
+                }
+                if let Some(g) = &s.group {
+                    println!("  storage group {} ({})", g.name, g.uri);
+                    for w in &g.wwpns {
+                        println!("    WWPN {w}");
+                    }
                 }
             });
         }
@@ -316,4 +329,17 @@ pub async fn run(d: &Driver, cmd: Command, json_out: bool) -> Result<(), Box<dyn
         eprintln!("warning: could not log off from the HMC: {e}");
     }
     Ok(())
+}
+
+/// The boot source as JSON: the SAN path, or the storage volume.
+fn boot_json(b: &Boot) -> serde_json::Value {
+    match b {
+        Boot::San(p) => {
+            json!({"device": "storage-adapter", "hba": p.hba, "target_wwpn": p.target, "lun": p.lun})
+        }
+        Boot::Volume { volume, paths } => json!({
+            "device": "storage-volume", "storage_volume": volume,
+            "paths": paths.iter().map(|p| json!({"device_number": p.device_number, "target_wwpn": p.target, "lun": p.lun})).collect::<Vec<_>>(),
+        }),
+    }
 }
