@@ -88,7 +88,7 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
         &self,
         instance: &InstanceId,
     ) -> Result<(PartitionUri, Initiators), DriverError> {
-        if self.model() == StorageModel::StorageGroups {
+        if self.model()? == StorageModel::StorageGroups {
             let (partition, group, _) = self.attached_group(instance).await?.ok_or_else(|| {
                 DriverError::InstanceNotFound {
                     instance: instance.clone(),
@@ -111,9 +111,10 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
         ))
     }
 
-    /// The storage model `init_host` found (HBAs until it has run).
-    pub(crate) fn model(&self) -> StorageModel {
-        self.storage_model().unwrap_or(StorageModel::Hbas)
+    /// The storage model `init_host` found; before it has run, which model
+    /// an instance uses is unknown, so the operations refuse.
+    pub(crate) fn model(&self) -> Result<StorageModel, DriverError> {
+        self.storage_model().ok_or(DriverError::NotInitialized)
     }
 
     /// The connector Cinder needs for this instance: its partition's vHBAs,
@@ -266,7 +267,8 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             .map_err(DriverError::ListAttachments)?;
         // With storage groups, the request says whether it is the root disk.
         let mut request = None;
-        if self.model() == StorageModel::StorageGroups {
+        let model = self.model()?;
+        if model == StorageModel::StorageGroups {
             let group =
                 self.find_group(instance)
                     .await?
@@ -285,7 +287,7 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             }
         }
         if !legacy {
-            if request.is_none() && self.model() == StorageModel::Hbas {
+            if model == StorageModel::Hbas {
                 self.require_partition(instance).await?;
             }
             let attachments = self
@@ -401,7 +403,7 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
                 instance: instance.clone(),
                 failures: vec![e],
             })?;
-        let groups = self.model() == StorageModel::StorageGroups;
+        let groups = self.model()? == StorageModel::StorageGroups;
         let failures = self
             .teardown(instance, partition.as_ref(), &links, groups)
             .await;
