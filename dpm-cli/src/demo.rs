@@ -1,5 +1,6 @@
-//! `dpm demo`: scenarios 1 to 3 on an embedded default simulator world,
-//! narrated step by step, with the world's state in tables.
+//! `dpm demo`: scenarios 1 to 3 on an embedded simulated world (a z16 with
+//! storage groups by default, or a z13 with vHBAs), narrated step by step,
+//! with the world's state in tables.
 
 use std::error::Error;
 
@@ -33,22 +34,44 @@ fn config_for(sim: &Sim) -> Result<DriverConfig, Box<dyn Error>> {
     Ok(DriverConfig::from_toml(&text)?)
 }
 
-/// Runs the demo. Returns an error if any scenario does not end as it must.
-pub async fn run() -> Result<(), Box<dyn Error>> {
-    let sim = Sim::new(WorldSpec::z13())?;
+/// Runs the demo on the named world. Returns an error if any scenario does
+/// not end as it must.
+pub async fn run(world: &str) -> Result<(), Box<dyn Error>> {
+    let sim = Sim::new(WorldSpec::named(world)?)?;
     let spec = sim.spec();
+    let groups = spec.cpc.storage_management;
     println!(
         "dpm demo: boot an IBM Z partition from a Cinder FCP volume, on a simulated DPM world"
     );
     println!(
-        "  CPC {} (DPM, {} IFLs, {} MiB), FCP adapters: {}; storage {} with {} target ports on fabrics {}",
+        "  CPC {} (machine type {}, SE {}, DPM, {} IFLs, {} MiB), storage model: {}",
         spec.cpc.name,
+        spec.cpc.machine_type,
+        spec.cpc.se_version,
         spec.cpc.ifl,
         spec.cpc.memory_mib,
-        sim.fcp_adapters().iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", "),
+        if groups {
+            "storage groups (dpm-storage-management)"
+        } else {
+            "vHBAs"
+        },
+    );
+    println!(
+        "  FCP adapters: {}; storage {} with {} target ports on fabrics {}",
+        spec.cpc.ifl,
+        spec.cpc.memory_mib,
+        sim.fcp_adapters()
+            .iter()
+            .map(|a| a.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
         spec.storage.name,
         spec.storage.target_ports.len(),
-        spec.fabrics.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(" and "),
+        spec.fabrics
+            .iter()
+            .map(|f| f.name.as_str())
+            .collect::<Vec<_>>()
+            .join(" and "),
     );
 
     let cfg = config_for(&sim)?;
@@ -166,6 +189,7 @@ pub async fn run() -> Result<(), Box<dyn Error>> {
     )
     .await?;
 
+    heading("2b. Detach the data volume from the running instance");
     say(
         &sim,
         "nova → nova-driver",
@@ -192,6 +216,7 @@ pub async fn run() -> Result<(), Box<dyn Error>> {
     let s = sim.snapshot();
     if !(s.partitions.is_empty()
         && s.hbas.is_empty()
+        && s.storage_groups.is_empty()
         && s.hosts.is_empty()
         && s.zones.is_empty()
         && s.attachments.is_empty())
@@ -208,7 +233,7 @@ pub async fn run() -> Result<(), Box<dyn Error>> {
         spawn_counts.requests(dpm_sim::Side::Cinder),
         sim.now().as_secs_f64()
     );
-    println!("Nothing is left behind: no partition, vHBA, LUN mapping, zone or attachment; every volume is available.");
+    println!("Nothing is left behind: no partition, vHBA, storage group, LUN mapping, zone or attachment; every volume is available.");
     Ok(())
 }
 
@@ -226,8 +251,13 @@ async fn print_world(sim: &Sim, title: &str) -> Result<(), Box<dyn Error>> {
             full.boot_world_wide_port_name,
             full.boot_logical_unit_number,
         ) {
-            (Some(h), Some(w), Some(l)) => format!("HBA {} → {w} LUN {l}", &h.element_id()[..8]),
-            _ => full.boot_device.to_string(),
+            (Some(h), Some(w), Some(l)) => {
+                format!("HBA {} → {w} LUN {l}", short_id(h.element_id()))
+            }
+            _ => match &full.boot_storage_volume {
+                Some(v) => format!("storage volume {}", short_id(v.element_id())),
+                None => full.boot_device.to_string(),
+            },
         };
         rows.push(vec![
             p.name.clone(),
@@ -270,6 +300,10 @@ async fn print_world(sim: &Sim, title: &str) -> Result<(), Box<dyn Error>> {
         &rows,
     );
 
+    if sim.spec().cpc.storage_management {
+        print_groups(sim, &s, &fabric);
+    }
+
     let mut rows = Vec::new();
     for h in &s.hosts {
         for (id, v) in &h.mappings {
@@ -310,4 +344,96 @@ async fn print_world(sim: &Sim, title: &str) -> Result<(), Box<dyn Error>> {
     table::volumes(&sim.default_cinder().list_volumes().await?);
     hmc.logoff().await?;
     Ok(())
+}
+
+/// The first 8 characters of an id, for tables.
+fn short_id(id: &str) -> &str {
+    id.get(..8).unwrap_or(id)
+}
+
+/// The storage groups, their volumes and their VSRs.
+fn print_groups(sim: &Sim, s: &dpm_sim::WorldSnapshot, fabric: &dyn Fn(usize) -> String) {
+    let rows: Vec<Vec<String>> = s
+        .storage_groups
+        .iter()
+        .map(|g| {
+            let wwpns: Vec<String> = g
+                .wwpns
+                .iter()
+                .map(|w| format!("{} ({})", w.wwpn, w.status))
+                .collect();
+            vec![
+                g.name.clone(),
+                g.fulfillment_state.to_string(),
+                wwpns.join(", "),
+            ]
+        })
+        .collect();
+    table::print("Storage groups", &["name", "fulfillment", "WWPNs"], &rows);
+    let mut rows = Vec::new();
+    for g in &s.storage_groups {
+        for v in &g.volumes {
+            rows.push(vec![
+                short_id(g.uri.object_id()).to_owned(),
+                short_id(&v.name).to_owned(),
+                v.usage.to_string(),
+                format!("{} GiB", v.size),
+                v.fulfillment_state.to_string(),
+                v.cinder_volume
+                    .as_ref()
+                    .map(|c| short_id(c.as_str()).to_owned())
+                    .unwrap_or_default(),
+            ]);
+        }
+    }
+    table::print(
+        "Storage volumes (requests, fulfilled by discovery)",
+        &[
+            "group",
+            "name",
+            "usage",
+            "size",
+            "fulfillment",
+            "Cinder volume",
+        ],
+        &rows,
+    );
+    let mut rows = Vec::new();
+    for g in &s.storage_groups {
+        for r in &g.vsrs {
+            let port = g
+                .wwpns
+                .iter()
+                .find(|w| w.wwpn == r.wwpn)
+                .and_then(|w| w.port.clone());
+            let partition = s
+                .partitions
+                .iter()
+                .find(|p| p.uri == r.partition)
+                .map(|p| p.name.clone())
+                .unwrap_or_default();
+            rows.push(vec![
+                partition,
+                r.device_number.to_string(),
+                r.wwpn.to_string(),
+                port.as_ref()
+                    .and_then(|p| {
+                        sim.fcp_adapters()
+                            .into_iter()
+                            .find(|a| a.uri == p.parent())
+                            .map(|a| format!("{} port {}", a.name, p.element_id()))
+                    })
+                    .unwrap_or_default(),
+                port.as_ref()
+                    .and_then(|p| sim.port_fabric(p))
+                    .map(fabric)
+                    .unwrap_or_default(),
+            ]);
+        }
+    }
+    table::print(
+        "Virtual storage resources (the group's paths into the partition)",
+        &["partition", "device", "WWPN", "adapter port", "fabric"],
+        &rows,
+    );
 }

@@ -16,7 +16,8 @@ const USAGE: &str = "\
 usage: dpm [--config FILE] [--json] <command>
 
 commands:
-  demo                          the whole flow on an embedded simulated world
+  demo [--world z16|z13]        the whole flow on an embedded simulated world
+                                (z16: storage groups, the default; z13: vHBAs)
   check                         validate the configuration against the HMC (init_host)
   spawn --name N --vcpus V --memory-mb M --boot-volume ID [--volume ID ...]
                                 boot a new partition from a Cinder volume
@@ -214,11 +215,19 @@ fn main() -> ExitCode {
         };
     }
     if first == Some("demo") {
+        let world = match cli.command.get(1..).unwrap_or_default() {
+            [] => "z16".to_owned(),
+            [flag, name] if flag == "--world" => name.clone(),
+            _ => {
+                eprintln!("dpm: usage: dpm demo [--world z16|z13]");
+                return ExitCode::from(2);
+            }
+        };
         // The paused clock jumps to the simulator's next transition
         // whenever the flow waits, so the demo takes real milliseconds.
         return match runtime(true)
             .map_err(|e| Box::new(e) as Box<dyn Error>)
-            .and_then(|rt| rt.block_on(demo::run()))
+            .and_then(|rt| rt.block_on(demo::run(&world)))
         {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

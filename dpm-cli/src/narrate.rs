@@ -13,8 +13,12 @@ use cinder_client::{
 use dpm_sim::{Sim, StorageEvent, Zone};
 use hmc_client::{
     Adapter, AdapterFilter, AdapterSummary, AdapterUri, ApiVersion, Cpc, CpcSummary, CpcUri, Hba,
-    HbaCreate, HbaUri, HmcApi, HmcError, Job, JobUri, LogonResponse, Partition, PartitionCreate,
-    PartitionFilter, PartitionSummary, PartitionUpdate, PartitionUri, StoragePort, StoragePortUri,
+    HbaCreate, HbaUri, HmcApi, HmcError, Job, JobUri, LogonResponse, LunPath, Partition,
+    PartitionCreate, PartitionFilter, PartitionSummary, PartitionUpdate, PartitionUri,
+    StorageGroup, StorageGroupCreate, StorageGroupCreated, StorageGroupFilter, StorageGroupModify,
+    StorageGroupSummary, StorageGroupUri, StoragePort, StoragePortUri, StorageVolume,
+    StorageVolumeFilter, StorageVolumeSummary, StorageVolumeUri, VolumeRequest, Vsr, VsrSummary,
+    VsrUri,
 };
 
 /// Prints one line of the flow, stamped with simulated time.
@@ -226,13 +230,21 @@ impl<H: HmcApi> HmcApi for NarratedHmc<H> {
                 "POST {partition} (boot from storage-adapter: HBA {}, target {wwpn}, LUN {lun})",
                 hba.element_id()
             ),
-            _ => format!("POST {partition} (update properties)"),
+            _ => match &props.boot_storage_volume {
+                Some(sv) => format!(
+                    "POST {partition} (boot from storage-volume {})",
+                    sv.element_id()
+                ),
+                None => format!("POST {partition} (update properties)"),
+            },
         };
         self.say(what);
         self.inner.update_partition(partition, props).await
     }
     async fn delete_partition(&self, partition: &PartitionUri) -> Result<(), HmcError> {
-        self.say(format!("DELETE {partition} (vHBAs go with it)"));
+        self.say(format!(
+            "DELETE {partition} (its vHBAs go with it; its storage groups are detached)"
+        ));
         self.inner.delete_partition(partition).await
     }
     async fn start_partition(&self, partition: &PartitionUri) -> Result<JobUri, HmcError> {
@@ -284,6 +296,201 @@ impl<H: HmcApi> HmcApi for NarratedHmc<H> {
     }
     async fn delete_job(&self, job: &JobUri) -> Result<(), HmcError> {
         self.inner.delete_job(job).await
+    }
+    async fn list_storage_groups(
+        &self,
+        filter: &StorageGroupFilter,
+    ) -> Result<Vec<StorageGroupSummary>, HmcError> {
+        self.say(format!(
+            "GET /api/storage-groups?name={}",
+            filter.name.as_deref().unwrap_or("")
+        ));
+        self.inner.list_storage_groups(filter).await
+    }
+    async fn create_storage_group(
+        &self,
+        props: &StorageGroupCreate,
+    ) -> Result<StorageGroupCreated, HmcError> {
+        let volumes: Vec<String> = props
+            .storage_volumes
+            .iter()
+            .filter_map(|v| match v {
+                VolumeRequest::Create(c) => Some(format!(
+                    "{} {} GiB",
+                    c.usage.as_ref().map(|u| u.as_str()).unwrap_or("data"),
+                    c.size
+                )),
+                _ => None,
+            })
+            .collect();
+        self.say(format!(
+            "POST /api/storage-groups (create {}: fcp, {} paths, volumes: {})",
+            props.name,
+            props.connectivity.unwrap_or(0),
+            volumes.join(", ")
+        ));
+        self.inner.create_storage_group(props).await
+    }
+    async fn get_storage_group(&self, group: &StorageGroupUri) -> Result<StorageGroup, HmcError> {
+        let r = self.inner.get_storage_group(group).await;
+        match &r {
+            Ok(g) => self.say(format!(
+                "GET {group} → {}, WWPNs {}",
+                g.fulfillment_state,
+                g.unassigned_world_wide_port_names
+                    .iter()
+                    .map(|w| w.world_wide_port_name.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            Err(_) => self.say(format!("GET {group}")),
+        }
+        r
+    }
+    async fn modify_storage_group(
+        &self,
+        group: &StorageGroupUri,
+        props: &StorageGroupModify,
+    ) -> Result<Vec<StorageVolumeUri>, HmcError> {
+        let ops: Vec<&str> = props
+            .storage_volumes
+            .iter()
+            .map(|v| match v {
+                VolumeRequest::Create(_) => "add a volume request",
+                VolumeRequest::Modify(_) => "rename a volume request",
+                VolumeRequest::Delete { .. } => "remove a volume request",
+            })
+            .collect();
+        self.say(format!(
+            "POST {group}/operations/modify ({})",
+            ops.join(", ")
+        ));
+        self.inner.modify_storage_group(group, props).await
+    }
+    async fn delete_storage_group(&self, group: &StorageGroupUri) -> Result<(), HmcError> {
+        self.say(format!("POST {group}/operations/delete"));
+        self.inner.delete_storage_group(group).await
+    }
+    async fn add_candidate_adapter_ports(
+        &self,
+        group: &StorageGroupUri,
+        ports: &[StoragePortUri],
+    ) -> Result<(), HmcError> {
+        self.say(format!(
+            "POST {group}/operations/add-candidate-adapter-ports ({} ports)",
+            ports.len()
+        ));
+        self.inner.add_candidate_adapter_ports(group, ports).await
+    }
+    async fn remove_candidate_adapter_ports(
+        &self,
+        group: &StorageGroupUri,
+        ports: &[StoragePortUri],
+    ) -> Result<(), HmcError> {
+        self.say(format!(
+            "POST {group}/operations/remove-candidate-adapter-ports"
+        ));
+        self.inner
+            .remove_candidate_adapter_ports(group, ports)
+            .await
+    }
+    async fn get_storage_group_partitions(
+        &self,
+        group: &StorageGroupUri,
+    ) -> Result<Vec<PartitionSummary>, HmcError> {
+        self.say(format!("GET {group}/operations/get-partitions"));
+        self.inner.get_storage_group_partitions(group).await
+    }
+    async fn start_fcp_storage_discovery(
+        &self,
+        group: &StorageGroupUri,
+        force_restart: bool,
+    ) -> Result<JobUri, HmcError> {
+        self.progress(format!(
+            "POST {group}/operations/start-fcp-storage-discovery"
+        ));
+        self.inner
+            .start_fcp_storage_discovery(group, force_restart)
+            .await
+    }
+    async fn accept_mismatched_storage_volumes(
+        &self,
+        group: &StorageGroupUri,
+        volumes: &[StorageVolumeUri],
+    ) -> Result<(), HmcError> {
+        self.say(format!(
+            "POST {group}/operations/accept-mismatched-storage-volumes"
+        ));
+        self.inner
+            .accept_mismatched_storage_volumes(group, volumes)
+            .await
+    }
+    async fn list_storage_volumes(
+        &self,
+        group: &StorageGroupUri,
+        filter: &StorageVolumeFilter,
+    ) -> Result<Vec<StorageVolumeSummary>, HmcError> {
+        self.say(format!("GET {group}/storage-volumes"));
+        self.inner.list_storage_volumes(group, filter).await
+    }
+    async fn get_storage_volume(
+        &self,
+        volume: &StorageVolumeUri,
+    ) -> Result<StorageVolume, HmcError> {
+        let r = self.inner.get_storage_volume(volume).await;
+        match &r {
+            Ok(v) => self.say(format!(
+                "GET storage volume {} → {}, {} path(s)",
+                volume.element_id(),
+                v.fulfillment_state,
+                v.paths.len()
+            )),
+            Err(_) => self.say(format!("GET {volume}")),
+        }
+        r
+    }
+    async fn list_vsrs(
+        &self,
+        group: &StorageGroupUri,
+        partition: Option<&PartitionUri>,
+    ) -> Result<Vec<VsrSummary>, HmcError> {
+        self.say(format!("GET {group}/virtual-storage-resources"));
+        self.inner.list_vsrs(group, partition).await
+    }
+    async fn get_vsr(&self, vsr: &VsrUri) -> Result<Vsr, HmcError> {
+        let r = self.inner.get_vsr(vsr).await;
+        match &r {
+            Ok(v) => self.say(format!(
+                "GET VSR {} → WWPN {}, device {}",
+                vsr.element_id(),
+                v.world_wide_port_name,
+                v.device_number
+            )),
+            Err(_) => self.say(format!("GET {vsr}")),
+        }
+        r
+    }
+    async fn attach_storage_group(
+        &self,
+        partition: &PartitionUri,
+        group: &StorageGroupUri,
+    ) -> Result<(), HmcError> {
+        self.say(format!(
+            "POST {partition}/operations/attach-storage-group (one VSR per adapter)"
+        ));
+        self.inner.attach_storage_group(partition, group).await
+    }
+    async fn detach_storage_group(
+        &self,
+        partition: &PartitionUri,
+        group: &StorageGroupUri,
+    ) -> Result<(), HmcError> {
+        self.say(format!("POST {partition}/operations/detach-storage-group"));
+        self.inner.detach_storage_group(partition, group).await
+    }
+    async fn validate_lun_path(&self, cpc: &CpcUri, path: &LunPath) -> Result<(), HmcError> {
+        self.say(format!("POST {cpc}/operations/validate-lun-path"));
+        self.inner.validate_lun_path(cpc, path).await
     }
 }
 

@@ -7,7 +7,7 @@ use cinder_client::{
     AttachmentFilter, CinderApi, HttpCinder, ImageId, InstanceId, VolumeCreate, VolumeId,
     VolumeStatus,
 };
-use dpm_driver::{BlockDevice, DpmDriver, Instance};
+use dpm_driver::{BlockDevice, Boot, DpmDriver, Instance, StorageInfo};
 use hmc_client::{HmcApi, HttpHmc};
 use serde_json::{json, Value};
 
@@ -111,6 +111,17 @@ pub async fn wait_available(
 }
 
 pub async fn run(d: &Driver, cmd: Command, json_out: bool) -> Result<(), Box<dyn Error>> {
+    // What an instance is made of (vHBAs or a storage group) depends on the
+    // CPC, which init_host reads.
+    if matches!(
+        cmd,
+        Command::Attach { .. }
+            | Command::Detach { .. }
+            | Command::Destroy { .. }
+            | Command::Info { .. }
+    ) {
+        d.init_host().await?;
+    }
     match cmd {
         Command::Check => {
             d.init_host().await?;
@@ -161,8 +172,9 @@ pub async fn run(d: &Driver, cmd: Command, json_out: bool) -> Result<(), Box<dyn
             let s = d.spawn(&vm, &devices).await?;
             let v = json!({
                 "instance": vm.uuid, "name": name, "partition": s.partition, "adopted": s.adopted,
-                "boot": {"hba": s.boot.hba, "target_wwpn": s.boot.target, "lun": s.boot.lun},
+                "boot": boot_json(&s.boot),
                 "vhbas": s.vhbas.iter().map(|h| json!({"uri": h.uri, "wwpn": h.wwpn, "device_number": h.device_number})).collect::<Vec<_>>(),
+                "storage_group": s.group.as_ref().map(|g| json!({"uri": g.uri, "name": g.name, "wwpns": g.wwpns})),
                 "volumes": s.volumes.iter().map(|(id, p)| json!({"id": id, "paths": p.len()})).collect::<Vec<_>>(),
             });
             print(json_out, &v, || {
@@ -170,12 +182,24 @@ pub async fn run(d: &Driver, cmd: Command, json_out: bool) -> Result<(), Box<dyn
                     "Instance {name} ({}) is running in partition {}.",
                     vm.uuid, s.partition
                 );
-                println!(
-                    "It boots from target {} LUN {} through vHBA {}.",
-                    s.boot.target, s.boot.lun, s.boot.hba
-                );
+                match &s.boot {
+                    Boot::San(b) => println!(
+                        "It boots from target {} LUN {} through vHBA {}.",
+                        b.target, b.lun, b.hba
+                    ),
+                    Boot::Volume { volume, paths } => println!(
+                        "It boots from storage volume {volume} ({} path(s)).",
+                        paths.len()
+                    ),
+                }
                 for h in &s.vhbas {
                     println!("  vHBA {} WWPN {}", h.device_number, h.wwpn);
+                }
+                if let Some(g) = &s.group {
+                    println!("  storage group {} ({})", g.name, g.uri);
+                    for w in &g.wwpns {
+                        println!("    WWPN {w}");
+                    }
                 }
             });
         }
@@ -248,9 +272,11 @@ pub async fn run(d: &Driver, cmd: Command, json_out: bool) -> Result<(), Box<dyn
                     volume_id: None,
                 })
                 .await?;
+            let storage = d.storage_info(&id).await?;
             let v = json!({"instance": id, "partition": i.partition, "status": i.status, "power_state": format!("{:?}", i.state),
                 "vcpus": i.vcpus, "memory_mb": i.memory_mb,
-                "volumes": attached.iter().map(|a| json!({"volume": a.volume_id, "attachment": a.id, "status": a.status})).collect::<Vec<_>>()});
+                "volumes": attached.iter().map(|a| json!({"volume": a.volume_id, "attachment": a.id, "status": a.status})).collect::<Vec<_>>(),
+                "storage": storage_json(&storage)});
             print(json_out, &v, || {
                 println!(
                     "Instance {instance} ({id}): partition {} is {} ({:?}), {} vCPUs, {} MiB.",
@@ -259,6 +285,7 @@ pub async fn run(d: &Driver, cmd: Command, json_out: bool) -> Result<(), Box<dyn
                 for a in &attached {
                     println!("  volume {} ({})", a.volume_id, a.status);
                 }
+                print_storage(&storage);
             });
         }
         Command::Resources => {
@@ -316,4 +343,93 @@ pub async fn run(d: &Driver, cmd: Command, json_out: bool) -> Result<(), Box<dyn
         eprintln!("warning: could not log off from the HMC: {e}");
     }
     Ok(())
+}
+
+/// The boot source as JSON: the SAN path, or the storage volume.
+fn boot_json(b: &Boot) -> serde_json::Value {
+    match b {
+        Boot::San(p) => {
+            json!({"device": "storage-adapter", "hba": p.hba, "target_wwpn": p.target, "lun": p.lun})
+        }
+        Boot::Volume { volume, paths } => json!({
+            "device": "storage-volume", "storage_volume": volume,
+            "paths": paths.iter().map(|p| json!({"device_number": p.device_number, "target_wwpn": p.target, "lun": p.lun})).collect::<Vec<_>>(),
+        }),
+    }
+}
+
+fn paths_json(paths: &[dpm_volume::FcPath]) -> Vec<Value> {
+    paths
+        .iter()
+        .map(|p| json!({"device_number": p.device_number, "target_wwpn": p.target, "lun": p.lun}))
+        .collect()
+}
+
+/// An instance's vHBAs, or its storage group with volumes and VSRs.
+fn storage_json(s: &StorageInfo) -> Value {
+    match s {
+        StorageInfo::Vhbas(v) => json!({
+            "model": "hbas",
+            "vhbas": v.iter().map(|h| json!({"uri": h.uri, "wwpn": h.wwpn, "device_number": h.device_number})).collect::<Vec<_>>(),
+        }),
+        StorageInfo::Group {
+            group,
+            fulfillment_state,
+            volumes,
+            vsrs,
+        } => json!({
+            "model": "storage-groups",
+            "storage_group": {"uri": group.uri, "name": group.name, "fulfillment_state": fulfillment_state, "wwpns": group.wwpns},
+            "storage_volumes": volumes.iter().map(|v| json!({
+                "uri": v.uri, "name": v.name, "usage": v.usage, "size_gib": v.size,
+                "fulfillment_state": v.fulfillment_state, "paths": paths_json(&v.paths),
+            })).collect::<Vec<_>>(),
+            "vsrs": vsrs.iter().map(|r| json!({"device_number": r.device_number, "wwpn": r.wwpn, "adapter_port": r.adapter_port})).collect::<Vec<_>>(),
+        }),
+    }
+}
+
+fn print_storage(s: &StorageInfo) {
+    match s {
+        StorageInfo::Vhbas(v) => {
+            for h in v {
+                println!("  vHBA {} WWPN {}", h.device_number, h.wwpn);
+            }
+        }
+        StorageInfo::Group {
+            group,
+            fulfillment_state,
+            volumes,
+            vsrs,
+        } => {
+            println!("  storage group {} ({fulfillment_state})", group.name);
+            for r in vsrs {
+                println!(
+                    "    VSR device {} WWPN {} on {}",
+                    r.device_number,
+                    r.wwpn,
+                    r.adapter_port
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_else(|| "no port yet".into())
+                );
+            }
+            for v in volumes {
+                println!(
+                    "    {} volume {} ({} GiB, {}), {} path(s)",
+                    v.usage,
+                    v.name,
+                    v.size,
+                    v.fulfillment_state,
+                    v.paths.len()
+                );
+                for p in &v.paths {
+                    println!(
+                        "      device {} target {} LUN {}",
+                        p.device_number, p.target, p.lun
+                    );
+                }
+            }
+        }
+    }
 }

@@ -71,8 +71,8 @@ impl Stats {
     }
 }
 
-async fn run() -> Stats {
-    let sim = Sim::new(WorldSpec::z13()).unwrap_or_else(|e| panic!("{e}"));
+async fn run(spec: WorldSpec) -> Stats {
+    let sim = Sim::new(spec).unwrap_or_else(|e| panic!("{e}"));
     let d = driver(&sim);
     d.init_host().await.unwrap_or_else(|e| panic!("{e}"));
     let boot = volume(&d, &sim, true).await;
@@ -113,6 +113,62 @@ async fn run() -> Stats {
     stats
 }
 
+/// The targets for one boot volume and two adapters.
+const TARGETS_HBAS: [(&str, u64); 3] = [("spawn", 8), ("attach", 4), ("detach", 4)];
+const TARGETS_GROUPS: [(&str, u64); 4] =
+    [("spawn", 9), ("attach", 6), ("detach", 4), ("destroy", 7)];
+
+struct Report {
+    hmc: BTreeMap<&'static str, u64>,
+    cinder: BTreeMap<&'static str, u64>,
+    polls: BTreeMap<&'static str, u64>,
+    micros: BTreeMap<&'static str, u128>,
+}
+
+fn report(stats: &Stats) -> Report {
+    let per = |f: &dyn Fn(&Counters) -> u64| -> BTreeMap<&'static str, u64> {
+        OPS.iter()
+            .map(|op| (*op, stats.counts.get(op).map(f).unwrap_or(0)))
+            .collect()
+    };
+    Report {
+        hmc: per(&|c| c.requests(Side::Hmc)),
+        cinder: per(&|c| c.requests(Side::Cinder)),
+        polls: per(&|c| c.job_traffic()),
+        micros: OPS
+            .iter()
+            .map(|op| (*op, stats.median(op).as_micros()))
+            .collect(),
+    }
+}
+
+fn print_table(title: &str, r: &Report, targets: &[(&str, u64)]) {
+    println!("{title}");
+    println!(
+        "  {:<8} {:>5} {:>7} {:>10} {:>10}   median wall time",
+        "op", "HMC", "target", "job polls", "Cinder"
+    );
+    for op in OPS {
+        let target = targets
+            .iter()
+            .find(|(o, _)| *o == op)
+            .map(|(_, t)| t.to_string())
+            .unwrap_or_else(|| "-".into());
+        println!(
+            "  {op:<8} {:>5} {:>7} {:>10} {:>10}   {} µs",
+            r.hmc[op], target, r.polls[op], r.cinder[op], r.micros[op]
+        );
+    }
+}
+
+fn missed(r: &Report, targets: &[(&'static str, u64)]) -> Vec<String> {
+    targets
+        .iter()
+        .filter(|(op, t)| r.hmc[op] > *t)
+        .map(|(op, t)| format!("{op}: {} HMC requests, target {t}", r.hmc[op]))
+        .collect()
+}
+
 fn main() {
     let json = std::env::args().any(|a| a == "--json");
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -120,51 +176,53 @@ fn main() {
         .start_paused(true)
         .build()
         .unwrap_or_else(|e| panic!("{e}"));
-    let stats = rt.block_on(run());
-    let per = |f: &dyn Fn(&Counters) -> u64| -> BTreeMap<&str, u64> {
-        OPS.iter()
-            .map(|op| (*op, stats.counts.get(op).map(f).unwrap_or(0)))
-            .collect()
-    };
-    let hmc = per(&|c| c.requests(Side::Hmc));
-    let cinder = per(&|c| c.requests(Side::Cinder));
-    let polls = per(&|c| c.job_traffic());
-    let micros: BTreeMap<&str, u128> = OPS
-        .iter()
-        .map(|op| (*op, stats.median(op).as_micros()))
-        .collect();
+    let hbas = report(&rt.block_on(run(WorldSpec::z13())));
+    let groups = report(&rt.block_on(run(WorldSpec::z16())));
+    let missed_hbas = missed(&hbas, &TARGETS_HBAS);
+    let missed_groups = missed(&groups, &TARGETS_GROUPS);
     if json {
+        let targets = |t: &[(&str, u64)]| -> BTreeMap<String, u64> {
+            t.iter().map(|(o, n)| ((*o).to_owned(), *n)).collect()
+        };
         let v = serde_json::json!({
-            "hmc_requests": hmc,
-            "cinder_requests": cinder,
-            "job_polls": polls,
-            "targets": {"spawn": 8, "attach": 4, "detach": 4},
-            "median_us": micros,
+            "hmc_requests": hbas.hmc,
+            "cinder_requests": hbas.cinder,
+            "job_polls": hbas.polls,
+            "targets": targets(&TARGETS_HBAS),
+            "median_us": hbas.micros,
+            "hmc_requests_storage_groups": groups.hmc,
+            "cinder_requests_storage_groups": groups.cinder,
+            "job_polls_storage_groups": groups.polls,
+            "targets_storage_groups": targets(&TARGETS_GROUPS),
+            "median_us_storage_groups": groups.micros,
+            "missed_targets": missed_hbas.iter().chain(&missed_groups).collect::<Vec<_>>(),
             "cycles": CYCLES,
         });
         println!("{v}");
-        return;
-    }
-    println!("Requests per operation (2 FCP adapters; job polls and job deletes counted apart)");
-    println!(
-        "  {:<8} {:>5} {:>7} {:>10} {:>10}   median wall time",
-        "op", "HMC", "target", "job polls", "Cinder"
-    );
-    for op in OPS {
-        let target = match op {
-            "spawn" => "8",
-            "attach" | "detach" => "4",
-            _ => "-",
-        };
-        println!(
-            "  {op:<8} {:>5} {:>7} {:>10} {:>10}   {} µs",
-            hmc[op], target, polls[op], cinder[op], micros[op]
+    } else {
+        print_table(
+            "HBA model (z13), requests per operation (2 FCP adapters; job polls and job deletes counted apart)",
+            &hbas,
+            &TARGETS_HBAS,
         );
+        println!();
+        print_table(
+            "Storage-group model (z16), the same operations",
+            &groups,
+            &TARGETS_GROUPS,
+        );
+        println!("\nnova-dpm made about 18 HMC requests for the same spawn (DRIVER.md). Timings: median of {CYCLES} cycles, in-memory simulator, paused clock.");
     }
-    println!("\nnova-dpm made about 18 HMC requests for the same spawn (DRIVER.md). Timings: median of {CYCLES} cycles, in-memory simulator, paused clock.");
-    let within = hmc["spawn"] <= 8 && hmc["attach"] <= 4 && hmc["detach"] <= 4;
-    if !within {
-        eprintln!("a request target is missed");
+    for m in missed_hbas.iter().chain(&missed_groups) {
+        eprintln!("target missed: {m}");
+    }
+    if !missed_hbas.is_empty() {
         std::process::exit(1);
+    }
+    if !missed_groups.is_empty() {
+        // Attach on a running instance reads the WWPNs the partition's VSRs
+        // use one VSR at a time (the HMC lists no WWPN with a VSR, and a
+        // group's unassigned WWPNs exclude those in use): 5 + connectivity.
+        eprintln!("(storage groups: attach reads each VSR for its WWPN; see ARCHITECTURE.md)");
     }
 }

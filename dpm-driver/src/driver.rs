@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::config::{AdapterMapping, DriverConfig};
 use crate::error::{CleanupError, DriverError, InitError};
+use crate::storage::StorageModel;
 
 /// What `init_host` learned and every later operation uses.
 #[derive(Debug, Clone)]
@@ -18,6 +19,8 @@ pub(crate) struct Ready {
     pub ports: Vec<(AdapterMapping, StoragePortUri)>,
     /// The CPC's support element version, "a.b.c".
     pub se_version: String,
+    /// HBAs or storage groups, from the CPC's features.
+    pub model: StorageModel,
 }
 
 /// A Nova instance, as far as the driver cares.
@@ -54,7 +57,7 @@ pub struct BlockDevice {
 /// let spawned = driver
 ///     .spawn(&vm, &[BlockDevice { volume_id: boot, boot_index: Some(0) }])
 ///     .await?;
-/// println!("booting {} from LUN {}", spawned.partition, spawned.boot.lun);
+/// println!("booting {} from {:?}", spawned.partition, spawned.boot);
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]
@@ -162,9 +165,12 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
                 status: status.to_string(),
             });
         }
-        if cpc.has_feature(FEATURE_DPM_STORAGE_MANAGEMENT) {
-            return Err(InitError::StorageManagementUnsupported { cpc: cpc_uri });
-        }
+        // z14 and later have the feature (and no HBAs); z13 has neither.
+        let model = if cpc.has_feature(FEATURE_DPM_STORAGE_MANAGEMENT) {
+            StorageModel::StorageGroups
+        } else {
+            StorageModel::Hbas
+        };
         let ifl = cpc
             .processor_count_ifl
             .ok_or_else(|| missing("processor-count-ifl"))?;
@@ -192,13 +198,23 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
         for m in &self.config.adapter_mappings {
             ports.push((m.clone(), self.check_adapter(m).await?));
         }
-        tracing::info!(adapters = ports.len(), "host initialized");
-        *self.ready.lock().unwrap_or_else(|e| e.into_inner()) =
-            Some(Arc::new(Ready { ports, se_version }));
+        tracing::info!(adapters = ports.len(), model = %model, "host initialized");
+        *self.ready.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(Ready {
+            ports,
+            se_version,
+            model,
+        }));
         Ok(())
     }
 
-    /// The adapter exists on this CPC, is FCP, and has the port.
+    /// The storage model `init_host` found, once it has succeeded.
+    pub fn storage_model(&self) -> Option<StorageModel> {
+        self.ready().map(|r| r.model)
+    }
+
+    /// The adapter exists on this CPC, is FCP, and has the port. With
+    /// storage groups the port becomes a candidate of every instance's
+    /// group, so the same checks hold for both models.
     async fn check_adapter(&self, m: &AdapterMapping) -> Result<StoragePortUri, InitError> {
         let adapter = m.adapter.clone();
         let a = self.hmc.get_adapter(&adapter).await.map_err(|e| {

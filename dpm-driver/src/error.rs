@@ -2,9 +2,12 @@
 //! in `#[source]`, and for operations that undo their work on failure, the
 //! errors of the undo steps attached.
 
+use cinder_client::FcInfoError;
 use cinder_client::{AttachmentId, CinderError, InstanceId, VolumeId};
 use dpm_volume::VolumeError;
-use hmc_client::{AdapterUri, CpcUri, HmcError, PartitionUri};
+use hmc_client::{
+    AdapterUri, CpcUri, FulfillmentState, HmcError, PartitionUri, StorageGroupUri, StorageVolumeUri,
+};
 
 /// `init_host` found the host unusable.
 #[derive(Debug, thiserror::Error)]
@@ -48,12 +51,6 @@ pub enum InitError {
         cpc: CpcUri,
         /// Its status.
         status: String,
-    },
-    /// The CPC uses storage groups, which this driver does not manage.
-    #[error("CPC {cpc} has the dpm-storage-management feature: it has no HBAs, and storage groups are not supported yet")]
-    StorageManagementUnsupported {
-        /// The CPC.
-        cpc: CpcUri,
     },
     /// `max_processors` exceeds the CPC's IFLs.
     #[error("max_processors is {configured}, but the CPC has only {available} IFLs")]
@@ -193,6 +190,29 @@ pub enum CleanupError {
         #[source]
         source: HmcError,
     },
+    /// Looking up the instance's storage group failed.
+    #[error("could not look up the instance's storage group")]
+    FindGroup(#[source] GroupStep),
+    /// Deleting the instance's storage group failed.
+    #[error("could not delete storage group {group}")]
+    DeleteGroup {
+        /// The group.
+        group: StorageGroupUri,
+        /// The cause.
+        #[source]
+        source: HmcError,
+    },
+    /// Removing a volume request from the group failed.
+    #[error("could not remove volume request {request} from storage group {group}")]
+    RemoveRequest {
+        /// The group.
+        group: StorageGroupUri,
+        /// The request.
+        request: StorageVolumeUri,
+        /// The cause.
+        #[source]
+        source: HmcError,
+    },
 }
 
 /// A step of connecting one volume to a partition's vHBAs, shared by spawn
@@ -240,6 +260,174 @@ pub enum VolumeStep {
         /// The cause.
         #[source]
         source: CinderError,
+    },
+}
+
+/// A step of the storage-group model (CPCs with `dpm-storage-management`)
+/// that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum GroupStep {
+    /// Reading a Cinder volume's size for its request failed.
+    #[error("could not read the size of Cinder volume {volume}")]
+    ReadVolumeSize {
+        /// The volume.
+        volume: VolumeId,
+        /// The cause.
+        #[source]
+        source: CinderError,
+    },
+    /// More adapter mappings than a group's connectivity can hold.
+    #[error("{count} adapter mappings are more than a storage group's connectivity can hold")]
+    TooManyAdapters {
+        /// How many mappings.
+        count: usize,
+    },
+    /// Looking up the instance's group by name failed.
+    #[error("could not look up storage group {name}")]
+    FindGroup {
+        /// The group name.
+        name: String,
+        /// The cause.
+        #[source]
+        source: HmcError,
+    },
+    /// The instance has no storage group.
+    #[error("storage group {name} does not exist")]
+    GroupNotFound {
+        /// The group name.
+        name: String,
+    },
+    /// The instance's group is attached to no partition.
+    #[error("storage group {group} is not attached to a partition")]
+    GroupNotAttached {
+        /// The group.
+        group: StorageGroupUri,
+    },
+    /// Creating the group failed.
+    #[error("could not create storage group {name}")]
+    CreateGroup {
+        /// The group name.
+        name: String,
+        /// The cause.
+        #[source]
+        source: HmcError,
+    },
+    /// Making the mapped adapter ports the group's candidates failed.
+    #[error("could not add the mapped adapter ports to storage group {group} as candidates")]
+    AddCandidatePorts {
+        /// The group.
+        group: StorageGroupUri,
+        /// The cause.
+        #[source]
+        source: HmcError,
+    },
+    /// Reading the group (or one of its VSRs) failed.
+    #[error("could not read storage group {group}")]
+    ReadGroup {
+        /// The group.
+        group: StorageGroupUri,
+        /// The cause.
+        #[source]
+        source: HmcError,
+    },
+    /// The group does not have one WWPN per adapter mapping.
+    #[error("storage group {group} has {found} unassigned WWPNs; expected {expected}, one per adapter mapping")]
+    WrongWwpnCount {
+        /// The group.
+        group: StorageGroupUri,
+        /// One per adapter mapping.
+        expected: usize,
+        /// What the group has.
+        found: usize,
+    },
+    /// Attaching the group to the partition failed.
+    #[error("could not attach storage group {group} to partition {partition}")]
+    AttachGroup {
+        /// The group.
+        group: StorageGroupUri,
+        /// The partition.
+        partition: PartitionUri,
+        /// The cause.
+        #[source]
+        source: HmcError,
+    },
+    /// FCP discovery could not be started or its job failed.
+    #[error("FCP storage discovery of storage group {group} failed")]
+    Discovery {
+        /// The group.
+        group: StorageGroupUri,
+        /// The cause.
+        #[source]
+        source: HmcError,
+    },
+    /// Reading a storage volume failed.
+    #[error("could not read storage volume {volume}")]
+    ReadStorageVolume {
+        /// The storage volume.
+        volume: StorageVolumeUri,
+        /// The cause.
+        #[source]
+        source: HmcError,
+    },
+    /// Cinder's connection info could not be read as FC.
+    #[error("Cinder's connection info for volume {volume} is not usable")]
+    ConnectionInfo {
+        /// The volume.
+        volume: VolumeId,
+        /// The cause.
+        #[source]
+        source: FcInfoError,
+    },
+    /// Discovery found no storage volume with the volume's target and LUN.
+    #[error("DPM discovered no path to Cinder volume {volume} in storage group {group}: is the LUN masked and zoned to the group's WWPNs?")]
+    NotDiscovered {
+        /// The volume.
+        volume: VolumeId,
+        /// The group.
+        group: StorageGroupUri,
+    },
+    /// The volume's request is not fulfilled as asked.
+    #[error("storage volume {storage_volume} for Cinder volume {volume} is {state}, not complete")]
+    NotFulfilled {
+        /// The volume.
+        volume: VolumeId,
+        /// Its storage volume.
+        storage_volume: StorageVolumeUri,
+        /// Its fulfillment state.
+        state: FulfillmentState,
+    },
+    /// Renaming crosswise-fulfilled requests failed.
+    #[error("could not rename the volume requests of storage group {group}")]
+    RenameRequests {
+        /// The group.
+        group: StorageGroupUri,
+        /// The cause.
+        #[source]
+        source: HmcError,
+    },
+    /// Adding a volume request failed.
+    #[error("could not add a volume request to storage group {group}")]
+    AddRequest {
+        /// The group.
+        group: StorageGroupUri,
+        /// The cause.
+        #[source]
+        source: HmcError,
+    },
+    /// The HMC created no volume for the request.
+    #[error("storage group {group} created no volume for the request")]
+    NoRequestCreated {
+        /// The group.
+        group: StorageGroupUri,
+    },
+    /// Listing the group's volume requests failed.
+    #[error("could not list the volume requests of storage group {group}")]
+    ListRequests {
+        /// The group.
+        group: StorageGroupUri,
+        /// The cause.
+        #[source]
+        source: HmcError,
     },
 }
 
@@ -355,6 +543,9 @@ pub enum SpawnStep {
     /// Connecting or completing a volume failed.
     #[error(transparent)]
     Volume(#[from] VolumeStep),
+    /// A storage-group step failed.
+    #[error(transparent)]
+    Group(#[from] GroupStep),
 }
 
 fn undo_summary(undo: &[CleanupError]) -> String {
@@ -405,6 +596,9 @@ pub enum AttachStep {
     /// Connecting or completing the volume failed.
     #[error(transparent)]
     Volume(#[from] VolumeStep),
+    /// A storage-group step failed.
+    #[error(transparent)]
+    Group(#[from] GroupStep),
 }
 
 /// An attach failed; its attachment was deleted unless `undo` says not.
@@ -539,4 +733,26 @@ pub enum DriverError {
     /// Reading the CPC failed.
     #[error("could not read the CPC")]
     GetCpc(#[source] HmcError),
+    /// A storage-group step failed.
+    #[error(transparent)]
+    Group(#[from] GroupStep),
+    /// The detached volume's request could not leave the instance's group
+    /// (Cinder has already released the volume).
+    #[error("volume {volume} is detached in Cinder, but its request stays in the storage group")]
+    RemoveRequest {
+        /// The volume.
+        volume: VolumeId,
+        /// The cause.
+        #[source]
+        source: CleanupError,
+    },
+    /// The volume is the instance's root disk; it cannot be detached while
+    /// the instance exists (as Nova says: "Can't detach root device volume").
+    #[error("volume {volume} is the root disk of instance {instance} and cannot be detached while the instance exists")]
+    RootVolume {
+        /// The instance.
+        instance: InstanceId,
+        /// The volume.
+        volume: VolumeId,
+    },
 }

@@ -6,12 +6,18 @@
 //! and Cinder, or against the `dpm-sim` simulator. It never names an HTTP
 //! library or the simulator.
 //!
+//! Both of DPM's storage models are first-class ([`StorageModel`]): on a
+//! z13 the partition gets vHBAs; on z14 and later (`dpm-storage-management`)
+//! it gets a storage group of its own.
+//!
 //! - [`DpmDriver::init_host`] validates the CPC, the capacity limits and
-//!   every adapter mapping.
-//! - [`DpmDriver::spawn`] creates the partition and one vHBA per adapter
-//!   mapping, gives Cinder the vHBA WWPNs, sets the boot properties from
-//!   the target WWPN and LUN Cinder returns, and starts the partition; on
-//!   failure it undoes everything.
+//!   every adapter mapping, and reads the CPC's storage model.
+//! - [`DpmDriver::spawn`] creates the partition and its initiators (one vHBA
+//!   per adapter mapping, or a storage group with one WWPN per mapping and a
+//!   volume request per Cinder volume), gives Cinder the WWPNs, makes the
+//!   partition boot from the boot volume (a target WWPN and LUN, or the
+//!   storage volume DPM discovered), and starts it; on failure it undoes
+//!   everything.
 //! - [`DpmDriver::attach_volume`], [`DpmDriver::detach_volume`],
 //!   [`DpmDriver::destroy`], power, info and resources follow
 //!   `spec/DRIVER.md`.
@@ -28,7 +34,9 @@
 //! let vm = Instance { uuid: "8b2c66c1-4b3f-4bb5-bf3b-1f6fbdcfdc63".parse()?, vcpus: 2, memory_mb: 4096 };
 //! let boot: VolumeId = "2bb89d80-a0be-4a57-a939-7395967d790c".parse()?;
 //! let spawned = driver.spawn(&vm, &[BlockDevice { volume_id: boot, boot_index: Some(0) }]).await?;
-//! println!("{} boots from {} LUN {}", spawned.partition, spawned.boot.target, spawned.boot.lun);
+//! if let Some((target, lun)) = spawned.boot.target_lun() {
+//!     println!("{} boots from {target} LUN {lun}", spawned.partition);
+//! }
 //! let data: VolumeId = "2bb89d80-a0be-4a57-a939-7395967d790d".parse()?;
 //! driver.attach_volume(&vm.uuid, &data).await?;
 //! driver.detach_volume(&vm.uuid, &data).await?;
@@ -39,15 +47,18 @@
 mod config;
 mod driver;
 mod error;
+mod groups;
 mod link;
 mod ops;
 mod spawn;
+mod storage;
 
 pub use config::{toml_error, AdapterMapping, ConfigError, DriverConfig};
 pub use driver::{BlockDevice, DpmDriver, Instance};
 pub use error::{
-    AttachError, AttachStep, CleanupError, DriverError, InitError, SpawnError, SpawnStep,
-    VolumeStep,
+    AttachError, AttachStep, CleanupError, DriverError, GroupStep, InitError, SpawnError,
+    SpawnStep, VolumeStep,
 };
 pub use ops::{hypervisor_version, InstanceInfo, PowerState, Resources};
 pub use spawn::Spawned;
+pub use storage::{Boot, GroupInfo, GroupPath, GroupVolume, StorageInfo, StorageModel};

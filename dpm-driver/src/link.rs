@@ -7,11 +7,12 @@
 use cinder_client::{
     AttachmentFilter, AttachmentId, CinderApi, ConnectionInfo, Connector, InstanceId, VolumeId,
 };
-use dpm_volume::{FcPath, Vhba};
+use dpm_volume::{FcPath, FcVolumeDriver};
 use hmc_client::{HmcApi, PartitionUri};
 
 use crate::driver::DpmDriver;
 use crate::error::{CleanupError, VolumeStep};
+use crate::storage::Initiators;
 
 /// Cinder's record of a volume connected to an instance.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,16 +35,17 @@ pub(crate) struct Connected {
 }
 
 impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
-    /// Connects one volume to the partition's vHBAs: reserve it, hand Cinder
-    /// the connector (Cinder zones and masks), and let the volume driver
-    /// check the connection info and record the paths. What Cinder holds is
-    /// pushed to `created` as soon as it exists, for undo.
+    /// Connects one volume to the partition's initiators: reserve it, hand
+    /// Cinder the connector (Cinder zones and masks), and let the volume
+    /// driver check the connection info and, for vHBAs, record the paths
+    /// (with a storage group the HMC reports them after discovery). What
+    /// Cinder holds is pushed to `created` as soon as it exists, for undo.
     pub(crate) async fn connect_one(
         &self,
         instance: &InstanceId,
         volume: &VolumeId,
         conn: &Connector,
-        vhbas: &[Vhba],
+        initiators: &Initiators,
         created: &mut Vec<Connected>,
         legacy: bool,
     ) -> Result<(ConnectionInfo, Vec<FcPath>), VolumeStep> {
@@ -87,13 +89,20 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
                     volume: volume.clone(),
                 })?
         };
-        let paths = self
-            .volumes
-            .connect_volume(instance, volume, &info, vhbas)
-            .map_err(|source| VolumeStep::ConnectVolume {
-                volume: volume.clone(),
-                source,
-            })?;
+        let bad = |source| VolumeStep::ConnectVolume {
+            volume: volume.clone(),
+            source,
+        };
+        let paths = match initiators {
+            Initiators::Vhbas(vhbas) => self
+                .volumes
+                .connect_volume(instance, volume, &info, vhbas)
+                .map_err(bad)?,
+            Initiators::Group(_) => {
+                FcVolumeDriver::check_connection(&info).map_err(bad)?;
+                Vec::new()
+            }
+        };
         Ok((info, paths))
     }
 
@@ -225,15 +234,17 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
     }
 
     /// Tears down what an instance has: stops the partition, releases the
-    /// volumes (newest first), deletes the partition (its vHBAs go with it).
-    /// Returns what could not be done. When the partition cannot be
-    /// stopped, nothing else is touched, so a running guest never loses its
-    /// LUNs.
+    /// volumes (newest first), deletes the partition (its vHBAs go with it,
+    /// and it leaves its storage groups), and with `delete_group` the
+    /// instance's storage group, found on the HMC by its name. Returns what
+    /// could not be done. When the partition cannot be stopped, nothing
+    /// else is touched, so a running guest never loses its LUNs.
     pub(crate) async fn teardown(
         &self,
         instance: &InstanceId,
         partition: Option<&PartitionUri>,
         volumes: &[Connected],
+        delete_group: bool,
     ) -> Vec<CleanupError> {
         let mut failures = Vec::new();
         if let Some(p) = partition {
@@ -253,10 +264,27 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             match self.hmc.delete_partition(p).await {
                 Ok(()) => tracing::debug!(partition = %p, "partition deleted"),
                 Err(e) if e.is_not_found() => {}
-                Err(source) => failures.push(CleanupError::DeletePartition {
-                    partition: p.clone(),
-                    source,
-                }),
+                Err(source) => {
+                    // The group stays attached; deleting it would be refused.
+                    failures.push(CleanupError::DeletePartition {
+                        partition: p.clone(),
+                        source,
+                    });
+                    return failures;
+                }
+            }
+        }
+        if delete_group {
+            match self.find_group(instance).await {
+                Ok(None) => {}
+                Ok(Some(g)) => match self.hmc.delete_storage_group(&g).await {
+                    Ok(()) => tracing::debug!(group = %g, "storage group deleted"),
+                    Err(e) if e.is_not_found() => {}
+                    Err(source) => {
+                        failures.push(CleanupError::DeleteGroup { group: g, source });
+                    }
+                },
+                Err(e) => failures.push(CleanupError::FindGroup(e)),
             }
         }
         failures

@@ -1,12 +1,13 @@
 //! Attach, detach, destroy, power, info, resources and the connector.
 
 use cinder_client::{AttachmentFilter, CinderApi, Connector, InstanceId, VolumeId};
-use dpm_volume::{connector, FcPath, Vhba};
-use hmc_client::{HmcApi, PartitionFilter, PartitionStatus, PartitionUri};
+use dpm_volume::{connector_for, FcPath};
+use hmc_client::{HmcApi, PartitionFilter, PartitionStatus, PartitionUri, VolumeUsage};
 
 use crate::driver::{regex_escape, DpmDriver};
-use crate::error::{AttachError, AttachStep, DriverError, VolumeStep};
+use crate::error::{AttachError, AttachStep, CleanupError, DriverError};
 use crate::link::{Connected, Link};
+use crate::storage::{Initiators, StorageInfo, StorageModel};
 
 /// Nova's power states.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,11 +82,20 @@ pub fn hypervisor_version(se: &str) -> u64 {
 }
 
 impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
-    /// The partition and its vHBAs (boot vHBA first).
-    async fn partition_vhbas(
+    /// The partition and the initiators that reach its volumes: its vHBAs
+    /// (boot vHBA first), or its storage group with the WWPNs its VSRs use.
+    pub(crate) async fn instance_initiators(
         &self,
         instance: &InstanceId,
-    ) -> Result<(PartitionUri, Vec<Vhba>), DriverError> {
+    ) -> Result<(PartitionUri, Initiators), DriverError> {
+        if self.model()? == StorageModel::StorageGroups {
+            let (partition, group, _) = self.attached_group(instance).await?.ok_or_else(|| {
+                DriverError::InstanceNotFound {
+                    instance: instance.clone(),
+                }
+            })?;
+            return Ok((partition, Initiators::Group(group)));
+        }
         let uri = self.require_partition(instance).await?;
         let p = self.get_partition(&uri).await?;
         let vhbas = self
@@ -95,30 +105,52 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
                 hba: hba.to_string(),
                 source,
             })?;
-        Ok((uri, vhbas.into_iter().map(|(_, v)| v).collect()))
+        Ok((
+            uri,
+            Initiators::Vhbas(vhbas.into_iter().map(|(_, v)| v).collect()),
+        ))
     }
 
-    /// The connector Cinder needs for this instance: its partition's vHBAs.
+    /// The storage model `init_host` found; before it has run, which model
+    /// an instance uses is unknown, so the operations refuse.
+    pub(crate) fn model(&self) -> Result<StorageModel, DriverError> {
+        self.storage_model().ok_or(DriverError::NotInitialized)
+    }
+
+    /// The connector Cinder needs for this instance: its partition's vHBAs,
+    /// or its storage group's WWPNs.
     #[tracing::instrument(name = "get_volume_connector", skip(self), fields(instance = %instance))]
     pub async fn get_volume_connector(
         &self,
         instance: &InstanceId,
     ) -> Result<Connector, DriverError> {
-        let (_, vhbas) = self.partition_vhbas(instance).await?;
-        connector(&vhbas, &self.config.host).map_err(DriverError::Connector)
+        let (_, initiators) = self.instance_initiators(instance).await?;
+        connector_for(&initiators.wwpns(), &self.config.host).map_err(DriverError::Connector)
+    }
+
+    /// What reaches the instance's volumes: its vHBAs, or its storage group
+    /// with its volumes (fulfillment state and paths) and VSRs.
+    pub async fn storage_info(&self, instance: &InstanceId) -> Result<StorageInfo, DriverError> {
+        let (partition, initiators) = self.instance_initiators(instance).await?;
+        match initiators {
+            Initiators::Vhbas(v) => Ok(StorageInfo::Vhbas(v)),
+            Initiators::Group(_) => Ok(self.group_storage(instance, &partition).await?),
+        }
     }
 
     /// Attaches a volume to an instance (running or not): Cinder masks and
-    /// zones the LUN to every vHBA, and the guest finds it by
-    /// auto-discovery. Returns the LUN paths, which are also recorded. Uses
-    /// the attachments API, or the legacy actions when Cinder lacks 3.44.
+    /// zones the LUN to every initiator; with storage groups a volume
+    /// request is added to the instance's group and DPM discovers the LUN
+    /// first. The guest finds it by auto-discovery. Returns the LUN paths,
+    /// which are also recorded. Uses the attachments API, or the legacy
+    /// actions when Cinder lacks 3.44.
     #[tracing::instrument(name = "attach_volume", skip(self), fields(instance = %instance, volume = %volume, partition = tracing::field::Empty))]
     pub async fn attach_volume(
         &self,
         instance: &InstanceId,
         volume: &VolumeId,
     ) -> Result<Vec<FcPath>, DriverError> {
-        let (partition, vhbas) = self.partition_vhbas(instance).await?;
+        let (partition, initiators) = self.instance_initiators(instance).await?;
         tracing::Span::current().record("partition", tracing::field::display(&partition));
         let fail = |step, undo| AttachError {
             instance: instance.clone(),
@@ -165,13 +197,30 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             )
             .into());
         }
-        let conn = connector(&vhbas, &self.config.host)
+        let conn = connector_for(&initiators.wwpns(), &self.config.host)
             .map_err(|e| fail(AttachStep::Connector(e), Vec::new()))?;
         let mut created = Vec::new();
-        let result: Result<Vec<FcPath>, VolumeStep> = async {
-            let (_, paths) = self
-                .connect_one(instance, volume, &conn, &vhbas, &mut created, legacy)
+        let mut request = None;
+        let result: Result<Vec<FcPath>, AttachStep> = async {
+            if let Some(g) = initiators.group() {
+                request = Some(self.add_request(&g.uri, volume).await?);
+            }
+            let (info, mut paths) = self
+                .connect_one(instance, volume, &conn, &initiators, &mut created, legacy)
                 .await?;
+            if let (Some(g), Some(r)) = (initiators.group(), &request) {
+                self.discover(&g.uri).await?;
+                let matched = self
+                    .match_volumes(
+                        &g.uri,
+                        &partition,
+                        std::slice::from_ref(r),
+                        &[(volume.clone(), info, false)],
+                    )
+                    .await?;
+                paths = matched.into_iter().flat_map(|m| m.paths).collect();
+                self.volumes.record_paths(instance, volume, paths.clone());
+            }
             for c in &created {
                 // A letter past the boot disk, for the legacy mount point.
                 self.complete(instance, c, 1).await?;
@@ -185,15 +234,26 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
                 Ok(paths)
             }
             Err(step) => {
-                let undo = self.teardown(instance, None, &created).await;
-                Err(fail(AttachStep::Volume(step), undo).into())
+                let mut undo = self.teardown(instance, None, &created, false).await;
+                if let (Some(g), Some(r)) = (initiators.group(), request) {
+                    if let Err(source) = self.remove_request(&g.uri, &r).await {
+                        undo.push(CleanupError::RemoveRequest {
+                            group: g.uri.clone(),
+                            request: r,
+                            source,
+                        });
+                    }
+                }
+                Err(fail(step, undo).into())
             }
         }
     }
 
     /// Detaches a volume: the volume driver forgets its paths, then Cinder
-    /// releases it (which unmasks, and unzones with the last LUN). A volume
-    /// not attached to this instance is an error and changes nothing.
+    /// releases it (which unmasks, and unzones with the last LUN), and with
+    /// storage groups its volume request leaves the group. A volume not
+    /// attached to this instance is an error and changes nothing; so is the
+    /// instance's boot volume.
     #[tracing::instrument(name = "detach_volume", skip(self), fields(instance = %instance, volume = %volume))]
     pub async fn detach_volume(
         &self,
@@ -205,8 +265,31 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             .attachments_api()
             .await
             .map_err(DriverError::ListAttachments)?;
+        // With storage groups, the request says whether it is the root disk.
+        let mut request = None;
+        let model = self.model()?;
+        if model == StorageModel::StorageGroups {
+            let group =
+                self.find_group(instance)
+                    .await?
+                    .ok_or_else(|| DriverError::InstanceNotFound {
+                        instance: instance.clone(),
+                    })?;
+            match self.find_request(&group, volume).await? {
+                Some((_, VolumeUsage::Boot)) => {
+                    return Err(DriverError::RootVolume {
+                        instance: instance.clone(),
+                        volume: volume.clone(),
+                    })
+                }
+                Some((r, _)) => request = Some((group, r)),
+                None => {}
+            }
+        }
         if !legacy {
-            self.require_partition(instance).await?;
+            if model == StorageModel::Hbas {
+                self.require_partition(instance).await?;
+            }
             let attachments = self
                 .cinder
                 .list_attachments(&AttachmentFilter {
@@ -236,7 +319,7 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
         } else {
             // Nova's legacy order: begin_detaching, disconnect,
             // terminate_connection, detach; roll_detaching on failure.
-            let (_, vhbas) = self.partition_vhbas(instance).await?;
+            let (_, initiators) = self.instance_initiators(instance).await?;
             if self
                 .legacy_attachment(instance, volume)
                 .await
@@ -248,7 +331,8 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
                     volume: volume.clone(),
                 });
             }
-            let conn = connector(&vhbas, &self.config.host).map_err(DriverError::Connector)?;
+            let conn = connector_for(&initiators.wwpns(), &self.config.host)
+                .map_err(DriverError::Connector)?;
             self.cinder
                 .begin_detaching(volume)
                 .await
@@ -271,6 +355,19 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
                     source,
                 });
             }
+        }
+        // The LUN is unmasked: its request can leave the group.
+        if let Some((group, r)) = request {
+            self.remove_request(&group, &r)
+                .await
+                .map_err(|source| DriverError::RemoveRequest {
+                    volume: volume.clone(),
+                    source: CleanupError::RemoveRequest {
+                        group,
+                        request: r,
+                        source,
+                    },
+                })?;
         }
         tracing::info!("volume detached");
         Ok(())
@@ -295,16 +392,8 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
                 .await
                 .map_err(DriverError::ListAttachments)?
             {
-                let part = self.get_partition(p).await?;
-                let vhbas = self
-                    .read_vhbas(&part.hba_uris)
-                    .await
-                    .map_err(|(hba, source)| DriverError::ReadHba {
-                        hba: hba.to_string(),
-                        source,
-                    })?;
-                let vhbas: Vec<_> = vhbas.into_iter().map(|(_, v)| v).collect();
-                conn = connector(&vhbas, &self.config.host).ok();
+                let (_, initiators) = self.instance_initiators(instance).await?;
+                conn = connector_for(&initiators.wwpns(), &self.config.host).ok();
             }
         }
         let links = self
@@ -314,7 +403,10 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
                 instance: instance.clone(),
                 failures: vec![e],
             })?;
-        let failures = self.teardown(instance, partition.as_ref(), &links).await;
+        let groups = self.model()? == StorageModel::StorageGroups;
+        let failures = self
+            .teardown(instance, partition.as_ref(), &links, groups)
+            .await;
         self.volumes.forget_instance(instance);
         if failures.is_empty() {
             tracing::info!(existed = partition.is_some(), "instance destroyed");

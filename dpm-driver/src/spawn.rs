@@ -6,16 +6,18 @@
 //! zoning and LUN masking), then the boot properties, the start job, and the
 //! attachments' completion. Any failure undoes every step done so far.
 
-use cinder_client::{CinderApi, ConnectionInfo, VolumeId};
-use dpm_volume::{boot_path, connector, BootPath, FcPath, Vhba};
+use cinder_client::{CinderApi, VolumeId};
+use dpm_volume::{boot_path, connector, connector_for, FcPath, Vhba};
 use hmc_client::{
     HbaCreate, HmcApi, PartitionCreate, PartitionStatus, PartitionUpdate, PartitionUri,
 };
 use tracing::Instrument;
 
-use crate::driver::{BlockDevice, DpmDriver, Instance};
-use crate::error::{SpawnError, SpawnStep, VolumeStep};
+use crate::driver::{BlockDevice, DpmDriver, Instance, Ready};
+use crate::error::{GroupStep, SpawnError, SpawnStep, VolumeStep};
+use crate::groups::Request;
 use crate::link::Connected;
+use crate::storage::{Boot, GroupInfo, Initiators, StorageModel};
 
 /// A running instance, as spawn left it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,10 +26,12 @@ pub struct Spawned {
     pub partition: PartitionUri,
     /// Whether the partition was left by an earlier try and taken over.
     pub adopted: bool,
-    /// The vHBAs, boot vHBA first.
+    /// The vHBAs, boot vHBA first (HBA model; empty with storage groups).
     pub vhbas: Vec<Vhba>,
+    /// The instance's storage group (storage-group model).
+    pub group: Option<GroupInfo>,
     /// What the partition boots from.
-    pub boot: BootPath,
+    pub boot: Boot,
     /// Each volume's LUN paths, in boot order.
     pub volumes: Vec<(VolumeId, Vec<FcPath>)>,
 }
@@ -37,6 +41,8 @@ pub struct Spawned {
 struct Done {
     partition: Option<PartitionUri>,
     volumes: Vec<Connected>,
+    /// A storage group may exist (it is found by name to undo it).
+    group: bool,
 }
 
 impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
@@ -63,7 +69,12 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             Err(step) => {
                 tracing::warn!(error = %step, "spawn failed; undoing");
                 let undo = self
-                    .teardown(&instance.uuid, done.partition.as_ref(), &done.volumes)
+                    .teardown(
+                        &instance.uuid,
+                        done.partition.as_ref(),
+                        &done.volumes,
+                        done.group,
+                    )
                     .instrument(tracing::info_span!("rollback"))
                     .await;
                 self.volumes.forget_instance(&instance.uuid);
@@ -105,11 +116,162 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
 
         // 1. The partition, or the one an earlier try left.
         let name = self.partition_name(&instance.uuid);
-        let (partition, adopted, existing) = self.create_or_adopt(instance, &name).await?;
+        let (partition, adopted, existing) =
+            self.create_or_adopt(instance, &name, ready.model).await?;
         tracing::Span::current().record("partition", tracing::field::display(&partition));
         done.partition = Some(partition.clone());
 
-        // 2. One vHBA for each adapter mapping, in mapping order.
+        // 2. The initiators: one vHBA per adapter mapping, or the
+        //    instance's storage group with one WWPN per mapping and a
+        //    volume request per Cinder volume.
+        let (initiators, requests) = match ready.model {
+            StorageModel::Hbas => (
+                Initiators::Vhbas(
+                    self.create_vhbas(&ready, instance, &partition, &existing)
+                        .await?,
+                ),
+                Vec::new(),
+            ),
+            StorageModel::StorageGroups => {
+                let requests: Vec<Request> = ordered
+                    .iter()
+                    .map(|d| Request {
+                        volume: d.volume_id.clone(),
+                        boot: d.volume_id == boot_volume,
+                    })
+                    .collect();
+                done.group = true;
+                let (group, created) = self.create_group(&ready, &instance.uuid, &requests).await?;
+                (Initiators::Group(group), created)
+            }
+        };
+
+        // 3. Cinder: reserve, then connect with those WWPNs as initiators
+        //    (Cinder zones and masks).
+        let conn = connector_for(&initiators.wwpns(), &cfg.host).map_err(SpawnStep::Connector)?;
+        let legacy = !self
+            .cinder
+            .attachments_api()
+            .await
+            .map_err(SpawnStep::CinderApi)?;
+        let mut connected = Vec::new();
+        let mut volumes = Vec::new();
+        for d in &ordered {
+            let volume = &d.volume_id;
+            let span = tracing::info_span!("connect_volume", volume = %volume);
+            let (info, paths) = self
+                .connect_one(
+                    &instance.uuid,
+                    volume,
+                    &conn,
+                    &initiators,
+                    &mut done.volumes,
+                    legacy,
+                )
+                .instrument(span)
+                .await?;
+            connected.push((volume.clone(), info, *volume == boot_volume));
+            volumes.push((volume.clone(), paths));
+        }
+
+        // 4. What the partition boots from, in one update.
+        let boot = match &initiators {
+            Initiators::Vhbas(vhbas) => {
+                let info = connected
+                    .iter()
+                    .find(|(v, _, _)| *v == boot_volume)
+                    .map(|(_, i, _)| i)
+                    .ok_or_else(|| VolumeStep::NoConnectionInfo {
+                        volume: boot_volume.clone(),
+                    })?;
+                let path =
+                    boot_path(info, vhbas, &cfg.target_wwpn_ignore_list).map_err(|source| {
+                        SpawnStep::BootPath {
+                            volume: boot_volume.clone(),
+                            source,
+                        }
+                    })?;
+                Boot::San(path)
+            }
+            Initiators::Group(group) => {
+                // Attach first, so that the volumes' paths name this
+                // partition's VSRs; then discover and match.
+                self.hmc
+                    .attach_storage_group(&partition, &group.uri)
+                    .await
+                    .map_err(|source| GroupStep::AttachGroup {
+                        group: group.uri.clone(),
+                        partition: partition.clone(),
+                        source,
+                    })?;
+                self.discover(&group.uri).await?;
+                let matched = self
+                    .match_volumes(&group.uri, &partition, &requests, &connected)
+                    .await?;
+                let mut boot = None;
+                for m in matched {
+                    self.volumes
+                        .record_paths(&instance.uuid, &m.volume, m.paths.clone());
+                    if let Some(slot) = volumes.iter_mut().find(|(v, _)| *v == m.volume) {
+                        slot.1 = m.paths.clone();
+                    }
+                    if m.volume == boot_volume {
+                        boot = Some(Boot::Volume {
+                            volume: m.storage_volume,
+                            paths: m.paths,
+                        });
+                    }
+                }
+                boot.ok_or_else(|| GroupStep::NotDiscovered {
+                    volume: boot_volume.clone(),
+                    group: group.uri.clone(),
+                })?
+            }
+        };
+        let update = match &boot {
+            Boot::San(b) => PartitionUpdate::boot_from_san(b.hba.clone(), b.target, b.lun),
+            Boot::Volume { volume, .. } => PartitionUpdate::boot_from_volume(volume.clone()),
+        };
+        self.hmc
+            .update_partition(&partition, &update)
+            .await
+            .map_err(|source| SpawnStep::SetBootProperties {
+                partition: partition.clone(),
+                source,
+            })?;
+        tracing::info!(boot = ?boot, "boot properties set");
+
+        // 5. Start, and wait for the job.
+        self.start_and_wait(&partition)
+            .await
+            .map_err(|source| SpawnStep::StartPartition {
+                partition: partition.clone(),
+                source,
+            })?;
+
+        // 6. Complete the attachments.
+        for (i, c) in done.volumes.iter().enumerate() {
+            self.complete(&instance.uuid, c, i).await?;
+        }
+        Ok(Spawned {
+            partition,
+            adopted,
+            vhbas: initiators.vhbas().to_vec(),
+            group: initiators.group().cloned(),
+            boot,
+            volumes,
+        })
+    }
+
+    /// One vHBA for each adapter mapping, in mapping order; the ones an
+    /// earlier try left are reused.
+    async fn create_vhbas(
+        &self,
+        ready: &Ready,
+        instance: &Instance,
+        partition: &PartitionUri,
+        existing: &[(String, Vhba)],
+    ) -> Result<Vec<Vhba>, SpawnStep> {
         let mut vhbas = Vec::new();
         for (mapping, port) in &ready.ports {
             let hba_name = Self::hba_name(mapping);
@@ -125,7 +287,7 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             };
             let uri = self
                 .hmc
-                .create_hba(&partition, &props)
+                .create_hba(partition, &props)
                 .await
                 .map_err(|source| SpawnStep::CreateHba {
                     mapping: mapping.to_string(),
@@ -146,75 +308,7 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
                 device_number: h.device_number,
             });
         }
-
-        // 3. Cinder: reserve, then connect with the vHBAs as initiators.
-        let conn = connector(&vhbas, &cfg.host).map_err(SpawnStep::Connector)?;
-        let legacy = !self
-            .cinder
-            .attachments_api()
-            .await
-            .map_err(SpawnStep::CinderApi)?;
-        let mut boot_info: Option<ConnectionInfo> = None;
-        let mut volumes = Vec::new();
-        for d in &ordered {
-            let volume = &d.volume_id;
-            let span = tracing::info_span!("connect_volume", volume = %volume);
-            let (info, paths) = self
-                .connect_one(
-                    &instance.uuid,
-                    volume,
-                    &conn,
-                    &vhbas,
-                    &mut done.volumes,
-                    legacy,
-                )
-                .instrument(span)
-                .await?;
-            if *volume == boot_volume {
-                boot_info = Some(info);
-            }
-            volumes.push((volume.clone(), paths));
-        }
-
-        // 4. Boot properties, in one update.
-        let info = boot_info.ok_or_else(|| VolumeStep::NoConnectionInfo {
-            volume: boot_volume.clone(),
-        })?;
-        let boot = boot_path(&info, &vhbas, &cfg.target_wwpn_ignore_list).map_err(|source| {
-            SpawnStep::BootPath {
-                volume: boot_volume.clone(),
-                source,
-            }
-        })?;
-        let update = PartitionUpdate::boot_from_san(boot.hba.clone(), boot.target, boot.lun);
-        self.hmc
-            .update_partition(&partition, &update)
-            .await
-            .map_err(|source| SpawnStep::SetBootProperties {
-                partition: partition.clone(),
-                source,
-            })?;
-        tracing::info!(hba = %boot.hba, target = %boot.target, lun = %boot.lun, "boot properties set");
-
-        // 5. Start, and wait for the job.
-        self.start_and_wait(&partition)
-            .await
-            .map_err(|source| SpawnStep::StartPartition {
-                partition: partition.clone(),
-                source,
-            })?;
-
-        // 6. Complete the attachments.
-        for (i, c) in done.volumes.iter().enumerate() {
-            self.complete(&instance.uuid, c, i).await?;
-        }
-        Ok(Spawned {
-            partition,
-            adopted,
-            vhbas,
-            boot,
-            volumes,
-        })
+        Ok(vhbas)
     }
 
     /// Creates the partition, or takes over the one an earlier try of this
@@ -223,6 +317,7 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
         &self,
         instance: &Instance,
         name: &str,
+        model: StorageModel,
     ) -> Result<(PartitionUri, bool, Vec<(String, Vhba)>), SpawnStep> {
         let props = PartitionCreate {
             name: name.to_owned(),
@@ -256,6 +351,40 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             });
         };
         tracing::info!(partition = %uri, "adopting the partition of an earlier try");
+        if model == StorageModel::StorageGroups {
+            // The earlier try's group holds requests for its volumes, not
+            // necessarily this spawn's: tear the whole try down (stop,
+            // release in Cinder, delete partition and group) and start over.
+            let conn = match self.attached_group(&instance.uuid).await {
+                Ok(Some((_, g, _))) => connector_for(&g.wwpns, &self.config.host).ok(),
+                _ => None,
+            };
+            let stale = self
+                .find_links(&instance.uuid, conn)
+                .await
+                .map_err(|source| SpawnStep::AdoptAttachments {
+                    partition: uri.clone(),
+                    source,
+                })?;
+            let failures = self
+                .teardown(&instance.uuid, Some(&uri), &stale, true)
+                .await;
+            if let Some(source) = failures.into_iter().next() {
+                return Err(SpawnStep::AdoptAttachments {
+                    partition: uri,
+                    source,
+                });
+            }
+            let fresh = self
+                .hmc
+                .create_partition(self.cpc(), &props)
+                .await
+                .map_err(|source| SpawnStep::CreatePartition {
+                    name: name.to_owned(),
+                    source,
+                })?;
+            return Ok((fresh, true, Vec::new()));
+        }
         // Bring it back to a clean, stopped state with the flavor's sizes.
         self.ensure_stopped(&uri)
             .await

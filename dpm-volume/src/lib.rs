@@ -80,8 +80,9 @@ pub struct BootPath {
 /// A volume or connection that cannot be used as asked.
 #[derive(Debug, thiserror::Error)]
 pub enum VolumeError {
-    /// The partition has no vHBAs to connect through.
-    #[error("the partition has no vHBAs; check physical_storage_adapter_mappings")]
+    /// The partition has no initiators (vHBAs, or storage-group WWPNs) to
+    /// connect through.
+    #[error("the partition has no initiators (vHBAs or storage-group WWPNs); check physical_storage_adapter_mappings")]
     NoVhbas,
     /// Cinder's connection info is not usable FC connection info.
     #[error("Cinder's connection info is not usable")]
@@ -122,15 +123,19 @@ impl From<FcInfoError> for VolumeError {
 /// node name, which meets Cinder's generic FC check that both lists are
 /// present (backends key hosts on the WWPNs).
 pub fn connector(vhbas: &[Vhba], host: &str) -> Result<Connector, VolumeError> {
-    if vhbas.is_empty() {
+    let wwpns: Vec<Wwpn> = vhbas.iter().map(|v| v.wwpn).collect();
+    connector_for(&wwpns, host)
+}
+
+/// The connector for any set of initiator WWPNs: a partition's vHBAs, or
+/// the WWPNs of its storage group (CPCs with DPM storage management).
+pub fn connector_for(wwpns: &[Wwpn], host: &str) -> Result<Connector, VolumeError> {
+    if wwpns.is_empty() {
         return Err(VolumeError::NoVhbas);
     }
     Ok(Connector {
-        wwpns: vhbas.iter().map(|v| v.wwpn).collect(),
-        wwnns: vhbas
-            .iter()
-            .map(|v| Wwnn::from_u64(v.wwpn.as_u64()))
-            .collect(),
+        wwpns: wwpns.to_vec(),
+        wwnns: wwpns.iter().map(|w| Wwnn::from_u64(w.as_u64())).collect(),
         host: host.to_owned(),
         platform: Some("s390x".into()),
         os_type: Some("linux".into()),
@@ -235,6 +240,19 @@ impl FcVolumeDriver {
         self.record()
             .insert((instance.clone(), volume.clone()), p.clone());
         Ok(p)
+    }
+
+    /// Validates the connection info without working out paths: on a CPC
+    /// with storage groups the HMC reports the paths once it has discovered
+    /// the LUN, and [`FcVolumeDriver::record_paths`] records them then.
+    pub fn check_connection(info: &ConnectionInfo) -> Result<FcConnection, VolumeError> {
+        Ok(info.fibre_channel()?)
+    }
+
+    /// Records paths the HMC reported for a volume of the instance.
+    pub fn record_paths(&self, instance: &InstanceId, volume: &VolumeId, paths: Vec<FcPath>) {
+        self.record()
+            .insert((instance.clone(), volume.clone()), paths);
     }
 
     /// Forgets the volume's paths; returns them if they were recorded.

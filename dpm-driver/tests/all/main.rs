@@ -6,5 +6,6 @@
 mod config;
 mod legacy;
 mod lifecycle;
+mod models;
 mod scenarios;
 mod support;

@@ -1,0 +1,403 @@
+//! The same scenarios on both of DPM's storage models: a z13 (vHBAs) and a
+//! z16 (storage groups). Each test body runs on both worlds and asserts
+//! the world: partitions, vHBAs or groups with their volumes and VSRs, LUN
+//! mappings, zones and Cinder statuses, ending with nothing left behind.
+
+use std::collections::BTreeSet;
+
+use cinder_client::{CinderApi, VolumeStatus};
+use dpm_driver::{Boot, DriverError, SpawnStep, StorageInfo, StorageModel};
+use dpm_sim::{Fault, Op, Side, WorldSnapshot, WorldSpec};
+use hmc_client::{BootDevice, FulfillmentState, HmcApi, HmcError, PartitionStatus};
+use rstest::rstest;
+
+use crate::support::{boot_from, driver_for, env_from, instance, Env};
+
+fn world(name: &str) -> WorldSpec {
+    WorldSpec::named(name).unwrap()
+}
+
+/// Nothing an instance had is left: no partition, vHBA, storage group, LUN
+/// mapping, zone or attachment, and every volume is available.
+fn assert_nothing_left(s: &WorldSnapshot) {
+    assert!(s.partitions.is_empty(), "{:?}", s.partitions);
+    assert!(s.hbas.is_empty(), "{:?}", s.hbas);
+    assert!(s.storage_groups.is_empty(), "{:?}", s.storage_groups);
+    assert!(s.hosts.is_empty(), "{:?}", s.hosts);
+    assert!(s.zones.is_empty(), "{:?}", s.zones);
+    assert!(s.attachments.is_empty(), "{:?}", s.attachments);
+    assert!(s
+        .volumes
+        .iter()
+        .all(|v| v.status == VolumeStatus::Available));
+    assert_eq!(s.memory_held_mib, 0);
+}
+
+#[rstest]
+#[case::z13("z13", StorageModel::Hbas)]
+#[case::z16("z16", StorageModel::StorageGroups)]
+#[tokio::test(start_paused = true)]
+async fn spawn_attach_detach_destroy(#[case] name: &str, #[case] model: StorageModel) {
+    let env = env_from(world(name), "").await;
+    assert_eq!(env.driver.storage_model(), Some(model));
+    let sim = &env.sim;
+    let boot = env.volume("boot", true).await;
+    let vm = instance(1);
+
+    // Spawn.
+    let spawned = env.driver.spawn(&vm, &boot_from(&boot)).await.unwrap();
+    let hmc = env.driver.hmc();
+    let p = hmc.get_partition(&spawned.partition).await.unwrap();
+    assert_eq!(p.status, PartitionStatus::Active);
+    assert_eq!(p.name, format!("OpenStack-compute-1-{}", vm.uuid));
+    let (target, lun) = spawned.boot.target_lun().unwrap();
+    match model {
+        StorageModel::Hbas => {
+            assert_eq!(p.boot_device, BootDevice::StorageAdapter);
+            assert_eq!(p.hba_uris.len(), 2);
+            assert!(p.storage_group_uris.is_empty());
+            assert!(matches!(spawned.boot, Boot::San(_)));
+        }
+        _ => {
+            assert_eq!(p.boot_device, BootDevice::StorageVolume);
+            assert!(p.hba_uris.is_empty());
+            let group = spawned.group.clone().unwrap();
+            assert_eq!(p.storage_group_uris, vec![group.uri.clone()]);
+            assert_eq!(group.name, p.name, "the group is named after the instance");
+            assert_eq!(group.wwpns.len(), 2);
+            let Boot::Volume { volume, paths } = &spawned.boot else {
+                panic!("{:?}", spawned.boot)
+            };
+            assert_eq!(p.boot_storage_volume.as_ref(), Some(volume));
+            assert_eq!(paths.len(), 2, "one path per adapter");
+            let groups = sim.snapshot().storage_groups;
+            assert_eq!(groups.len(), 1);
+            let g = &groups[0];
+            assert_eq!(g.fulfillment_state, FulfillmentState::Complete);
+            assert_eq!(g.volumes.len(), 1);
+            assert_eq!(g.volumes[0].fulfillment_state, FulfillmentState::Complete);
+            assert_eq!(g.volumes[0].cinder_volume.as_ref(), Some(&boot));
+            assert_eq!(g.vsrs.len(), 2);
+        }
+    }
+    // The LUN is masked at the boot LUN to the initiators, and the guest sees
+    // it on both paths.
+    let host = sim
+        .hosts()
+        .into_iter()
+        .find(|h| h.mappings.values().any(|v| *v == boot))
+        .unwrap();
+    assert_eq!(
+        host.mappings.get(&(lun.to_target_lun() as u32)),
+        Some(&boot)
+    );
+    assert!(sim.zones().iter().any(|z| z.target == target));
+    assert_eq!(env.status(&boot).await, VolumeStatus::InUse);
+    let paths = sim.guest_paths(&spawned.partition);
+    let devices: BTreeSet<_> = paths
+        .iter()
+        .filter(|x| x.volume == boot)
+        .map(|x| x.device_number)
+        .collect();
+    assert_eq!(devices.len(), 2);
+
+    // Attach a data volume to the running instance.
+    let data = env.volume("data", false).await;
+    let attached = env.driver.attach_volume(&vm.uuid, &data).await.unwrap();
+    let data_paths: Vec<_> = sim
+        .guest_paths(&spawned.partition)
+        .into_iter()
+        .filter(|x| x.volume == data)
+        .collect();
+    let devices: BTreeSet<_> = data_paths.iter().map(|x| x.device_number).collect();
+    assert_eq!(devices.len(), 2, "visible on both paths");
+    assert_eq!(attached.len(), data_paths.len());
+    assert_eq!(env.status(&data).await, VolumeStatus::InUse);
+    assert_eq!(env.driver.volume_paths(&vm.uuid).len(), 2);
+    if model == StorageModel::StorageGroups {
+        let g = &sim.snapshot().storage_groups[0];
+        assert_eq!(
+            g.volumes.len(),
+            2,
+            "a request was added for the data volume"
+        );
+        assert!(g
+            .volumes
+            .iter()
+            .all(|v| v.fulfillment_state == FulfillmentState::Complete));
+        let StorageInfo::Group { volumes, vsrs, .. } =
+            env.driver.storage_info(&vm.uuid).await.unwrap()
+        else {
+            panic!("info shows the group")
+        };
+        assert_eq!(volumes.len(), 2);
+        assert!(volumes.iter().all(|v| v.paths.len() == 2));
+        assert_eq!(vsrs.len(), 2);
+    }
+
+    // Detach it.
+    env.driver.detach_volume(&vm.uuid, &data).await.unwrap();
+    assert!(sim
+        .guest_paths(&spawned.partition)
+        .iter()
+        .all(|x| x.volume != data));
+    assert!(sim
+        .hosts()
+        .iter()
+        .all(|h| h.mappings.values().all(|v| *v != data)));
+    assert_eq!(env.status(&data).await, VolumeStatus::Available);
+    assert_eq!(env.status(&boot).await, VolumeStatus::InUse);
+    if model == StorageModel::StorageGroups {
+        let g = &sim.snapshot().storage_groups[0];
+        assert_eq!(g.volumes.len(), 1, "the data request left the group");
+    }
+
+    // Destroy.
+    env.driver.destroy(&vm.uuid).await.unwrap();
+    assert_nothing_left(&sim.snapshot());
+}
+
+/// A fault at each HMC and Cinder request a spawn makes: the spawn fails at
+/// that step and the world is exactly as before.
+#[rstest]
+#[case::z13("z13")]
+#[case::z16("z16")]
+#[tokio::test(start_paused = true)]
+async fn rollback_at_every_step_of_spawn(#[case] name: &str) {
+    // The requests of a successful spawn, in order.
+    let steps: Vec<Op> = {
+        let env = env_from(world(name), "").await;
+        let boot = env.volume("boot", true).await;
+        let data = env.volume("data", false).await;
+        env.sim.reset_counters();
+        let mut devices = boot_from(&boot);
+        devices.push(dpm_driver::BlockDevice {
+            volume_id: data,
+            boot_index: None,
+        });
+        env.driver.spawn(&instance(1), &devices).await.unwrap();
+        let mut seen = Vec::new();
+        for op in env.sim.op_log() {
+            if !seen.contains(&op) {
+                seen.push(op);
+            }
+        }
+        seen
+    };
+    assert!(steps.len() >= 8, "{steps:?}");
+    for op in steps {
+        let env = env_from(world(name), "").await;
+        let boot = env.volume("boot", true).await;
+        let data = env.volume("data", false).await;
+        let before = env.sim.snapshot();
+        env.sim
+            .fail_next(op, 1, Fault::new(500, 0, "injected by the test"));
+        let mut devices = boot_from(&boot);
+        devices.push(dpm_driver::BlockDevice {
+            volume_id: data,
+            boot_index: None,
+        });
+        let err = env
+            .driver
+            .spawn(&instance(1), &devices)
+            .await
+            .expect_err(&format!("a fault at {op} fails the spawn"));
+        assert!(err.undo.is_empty(), "{op}: {:?}", err.undo);
+        let after = env.sim.snapshot();
+        assert_eq!(after, before, "{op}: {err}");
+        assert_nothing_left(&after);
+    }
+}
+
+/// Why a boot fails.
+#[derive(Debug, Clone, Copy)]
+enum Cause {
+    /// The volume holds no image.
+    NotBootable,
+    /// The CPC has not enough free memory.
+    NoMemory,
+    /// The SAN is not zoned.
+    NotZoned,
+}
+
+#[rstest]
+#[tokio::test(start_paused = true)]
+async fn a_failed_boot_rolls_back(
+    #[values("z13", "z16")] name: &str,
+    #[values(Cause::NotBootable, Cause::NoMemory, Cause::NotZoned)] cause: Cause,
+) {
+    let spec = match cause {
+        Cause::NoMemory => world(name).with_memory_mib(32768),
+        _ => world(name),
+    };
+    let env = env_from(spec, "").await;
+    let boot = env
+        .volume("boot", !matches!(cause, Cause::NotBootable))
+        .await;
+    match cause {
+        Cause::NotZoned => env.sim.set_zoning(false),
+        Cause::NoMemory => {
+            // Another workload holds most of the CPC's memory.
+            let hmc = env.sim.hmc();
+            hmc.logon().await.unwrap();
+            let other = hmc
+                .create_partition(
+                    &env.sim.cpc_uri(),
+                    &hmc_client::PartitionCreate {
+                        name: "batch".into(),
+                        description: None,
+                        partition_type: None,
+                        ifl_processors: Some(1),
+                        cp_processors: None,
+                        initial_memory: 30720,
+                        maximum_memory: 30720,
+                        processor_mode: None,
+                    },
+                )
+                .await
+                .unwrap();
+            let job = hmc.start_partition(&other).await.unwrap();
+            hmc_client::wait_for_job(&hmc, &job, &Default::default())
+                .await
+                .unwrap();
+        }
+        Cause::NotBootable => {}
+    }
+    let before = env.sim.snapshot();
+    let err = env
+        .driver
+        .spawn(&instance(1), &boot_from(&boot))
+        .await
+        .unwrap_err();
+    let text = format!("{:?}", err.step);
+    match (&err.step, cause) {
+        (
+            SpawnStep::StartPartition {
+                source: HmcError::JobFailed { message, .. },
+                ..
+            },
+            _,
+        ) => {
+            let want = match cause {
+                Cause::NotBootable => "not bootable",
+                Cause::NoMemory => "Insufficient memory",
+                Cause::NotZoned => "not zoned",
+            };
+            assert!(message.contains(want), "{message}");
+        }
+        // With storage groups an unzoned LUN is never discovered, so the
+        // driver stops before it boots.
+        (SpawnStep::Group(dpm_driver::GroupStep::NotDiscovered { .. }), Cause::NotZoned)
+            if name == "z16" => {}
+        _ => panic!("{name} {cause:?}: {text}"),
+    }
+    assert!(err.undo.is_empty(), "{:?}", err.undo);
+    assert_eq!(env.sim.snapshot(), before);
+    assert_eq!(env.status(&boot).await, VolumeStatus::Available);
+}
+
+/// HMC requests per operation, two adapters, one boot volume (job polls
+/// apart): z13 spawn ≤ 8, attach ≤ 4, detach ≤ 4; z16 spawn ≤ 9,
+/// attach ≤ 7 (see ARCHITECTURE.md), detach ≤ 4, destroy ≤ 7.
+#[rstest]
+#[case::z13("z13", [8, 4, 4, 7])]
+#[case::z16("z16", [9, 7, 4, 7])]
+#[tokio::test(start_paused = true)]
+async fn request_budget(#[case] name: &str, #[case] budget: [u64; 4]) {
+    let env = env_from(world(name), "").await;
+    let boot = env.volume("boot", true).await;
+    let data = env.volume("data", false).await;
+    let vm = instance(1);
+    let mut used = Vec::new();
+    env.sim.reset_counters();
+    env.driver.spawn(&vm, &boot_from(&boot)).await.unwrap();
+    used.push(env.sim.counters().requests(Side::Hmc));
+    env.sim.reset_counters();
+    env.driver.attach_volume(&vm.uuid, &data).await.unwrap();
+    used.push(env.sim.counters().requests(Side::Hmc));
+    env.sim.reset_counters();
+    env.driver.detach_volume(&vm.uuid, &data).await.unwrap();
+    used.push(env.sim.counters().requests(Side::Hmc));
+    env.sim.reset_counters();
+    env.driver.destroy(&vm.uuid).await.unwrap();
+    used.push(env.sim.counters().requests(Side::Hmc));
+    for (u, b) in used.iter().zip(budget) {
+        assert!(*u <= b, "{name}: used {used:?}, budget {budget:?}");
+    }
+    assert_nothing_left(&env.sim.snapshot());
+}
+
+/// A driver with no memory of the spawn (a restarted compute service)
+/// attaches, detaches and destroys from what the HMC and Cinder hold.
+#[rstest]
+#[case::z13("z13")]
+#[case::z16("z16")]
+#[tokio::test(start_paused = true)]
+async fn a_restarted_driver_finds_everything(#[case] name: &str) {
+    let env = env_from(world(name), "").await;
+    let boot = env.volume("boot", true).await;
+    let data = env.volume("data", false).await;
+    let vm = instance(1);
+    env.driver.spawn(&vm, &boot_from(&boot)).await.unwrap();
+    let fresh = driver_for(&env.sim, "");
+    fresh.init_host().await.unwrap();
+    fresh.attach_volume(&vm.uuid, &data).await.unwrap();
+    assert_eq!(env.status(&data).await, VolumeStatus::InUse);
+    fresh.detach_volume(&vm.uuid, &data).await.unwrap();
+    assert_eq!(env.status(&data).await, VolumeStatus::Available);
+    fresh.destroy(&vm.uuid).await.unwrap();
+    assert_nothing_left(&env.sim.snapshot());
+}
+
+/// With storage groups the boot volume's request says it is the root disk:
+/// detaching it is refused and nothing changes.
+#[tokio::test(start_paused = true)]
+async fn detaching_the_root_disk_is_refused() {
+    let env: Env = env_from(world("z16"), "").await;
+    let boot = env.volume("boot", true).await;
+    let vm = instance(1);
+    env.driver.spawn(&vm, &boot_from(&boot)).await.unwrap();
+    let before = env.sim.snapshot();
+    let err = env.driver.detach_volume(&vm.uuid, &boot).await.unwrap_err();
+    assert!(matches!(err, DriverError::RootVolume { .. }), "{err}");
+    assert_eq!(env.sim.snapshot(), before);
+    assert_eq!(env.status(&boot).await, VolumeStatus::InUse);
+}
+
+/// Volumes of one size may be fulfilled crosswise by DPM; the driver
+/// matches them by their paths, boots from the right one, and names each
+/// request after the volume that fulfills it.
+#[tokio::test(start_paused = true)]
+async fn same_size_volumes_are_matched_by_their_paths() {
+    let env = env_from(world("z16"), "").await;
+    // The data volume is older than the boot volume.
+    let data = env.volume("data", false).await;
+    let boot = env.volume("boot", true).await;
+    let vm = instance(1);
+    let mut devices = boot_from(&boot);
+    devices.push(dpm_driver::BlockDevice {
+        volume_id: data.clone(),
+        boot_index: None,
+    });
+    let spawned = env.driver.spawn(&vm, &devices).await.unwrap();
+    assert_eq!(
+        env.driver
+            .hmc()
+            .get_partition(&spawned.partition)
+            .await
+            .unwrap()
+            .status,
+        PartitionStatus::Active
+    );
+    let g = &env.sim.snapshot().storage_groups[0];
+    for v in &g.volumes {
+        let cinder = v.cinder_volume.clone().unwrap();
+        assert_eq!(v.name, cinder.to_string());
+        let usage = if cinder == boot { "boot" } else { "data" };
+        assert_eq!(v.usage.as_str(), usage);
+    }
+    assert_eq!(
+        env.cinder().get_volume(&data).await.unwrap().status,
+        VolumeStatus::InUse
+    );
+}
