@@ -58,8 +58,6 @@ pub async fn run(world: &str) -> Result<(), Box<dyn Error>> {
     );
     println!(
         "  FCP adapters: {}; storage {} with {} target ports on fabrics {}",
-        spec.cpc.ifl,
-        spec.cpc.memory_mib,
         sim.fcp_adapters()
             .iter()
             .map(|a| a.name.as_str())
@@ -275,33 +273,33 @@ async fn print_world(sim: &Sim, title: &str) -> Result<(), Box<dyn Error>> {
 
     let fabric_names: Vec<String> = sim.spec().fabrics.iter().map(|f| f.name.clone()).collect();
     let fabric = |i: usize| fabric_names.get(i).cloned().unwrap_or_default();
-    let rows: Vec<Vec<String>> = s
-        .hbas
-        .iter()
-        .map(|h| {
-            let adapter = sim
-                .fcp_adapters()
-                .into_iter()
-                .find(|a| a.uri == h.port.parent())
-                .map(|a| a.name)
-                .unwrap_or_default();
-            vec![
-                h.partition.clone(),
-                h.device_number.to_string(),
-                h.wwpn.to_string(),
-                format!("{adapter} port {}", h.port.element_id()),
-                sim.port_fabric(&h.port).map(fabric).unwrap_or_default(),
-            ]
-        })
-        .collect();
-    table::print(
-        "vHBAs",
-        &["partition", "device", "WWPN", "adapter port", "fabric"],
-        &rows,
-    );
-
     if sim.spec().cpc.storage_management {
         print_groups(sim, &s, &fabric);
+    } else {
+        let rows: Vec<Vec<String>> = s
+            .hbas
+            .iter()
+            .map(|h| {
+                let adapter = sim
+                    .fcp_adapters()
+                    .into_iter()
+                    .find(|a| a.uri == h.port.parent())
+                    .map(|a| a.name)
+                    .unwrap_or_default();
+                vec![
+                    h.partition.clone(),
+                    h.device_number.to_string(),
+                    h.wwpn.to_string(),
+                    format!("{adapter} port {}", h.port.element_id()),
+                    sim.port_fabric(&h.port).map(fabric).unwrap_or_default(),
+                ]
+            })
+            .collect();
+        table::print(
+            "vHBAs",
+            &["partition", "device", "WWPN", "adapter port", "fabric"],
+            &rows,
+        );
     }
 
     let mut rows = Vec::new();

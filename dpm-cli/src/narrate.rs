@@ -334,15 +334,25 @@ impl<H: HmcApi> HmcApi for NarratedHmc<H> {
     async fn get_storage_group(&self, group: &StorageGroupUri) -> Result<StorageGroup, HmcError> {
         let r = self.inner.get_storage_group(group).await;
         match &r {
-            Ok(g) => self.say(format!(
-                "GET {group} → {}, WWPNs {}",
-                g.fulfillment_state,
-                g.unassigned_world_wide_port_names
+            Ok(g) => {
+                let free: Vec<String> = g
+                    .unassigned_world_wide_port_names
                     .iter()
                     .map(|w| w.world_wide_port_name.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
+                    .collect();
+                self.say(format!(
+                    "GET {group} → {}, {}",
+                    g.fulfillment_state,
+                    if free.is_empty() {
+                        format!(
+                            "{} VSRs use its WWPNs",
+                            g.virtual_storage_resource_uris.len()
+                        )
+                    } else {
+                        format!("WWPNs {}", free.join(", "))
+                    }
+                ))
+            }
             Err(_) => self.say(format!("GET {group}")),
         }
         r

@@ -9,6 +9,16 @@ use crate::error::{AttachError, AttachStep, CleanupError, DriverError};
 use crate::link::{Connected, Link};
 use crate::storage::{Initiators, StorageInfo, StorageModel};
 
+/// `init_host` has not succeeded (becomes [`DriverError::NotInitialized`]).
+#[derive(Debug)]
+pub(crate) struct NotInitialized;
+
+impl From<NotInitialized> for DriverError {
+    fn from(_: NotInitialized) -> Self {
+        Self::NotInitialized
+    }
+}
+
 /// Nova's power states.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PowerState {
@@ -113,8 +123,8 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
 
     /// The storage model `init_host` found; before it has run, which model
     /// an instance uses is unknown, so the operations refuse.
-    pub(crate) fn model(&self) -> Result<StorageModel, DriverError> {
-        self.storage_model().ok_or(DriverError::NotInitialized)
+    pub(crate) fn model(&self) -> Result<StorageModel, NotInitialized> {
+        self.storage_model().ok_or(NotInitialized)
     }
 
     /// The connector Cinder needs for this instance: its partition's vHBAs,

@@ -384,14 +384,15 @@ async fn init_host_refuses_unusable_cpcs() {
         Err(dpm_driver::InitError::CpcNotDpm { .. })
     ));
 
-    let mut spec = dpm_sim::WorldSpec::default();
-    spec.cpc.storage_management = true;
-    let sim = dpm_sim::Sim::new(spec).unwrap();
+    // A CPC with dpm-storage-management is no longer refused: it is the
+    // storage-group model.
+    let sim = dpm_sim::Sim::new(dpm_sim::WorldSpec::z16()).unwrap();
     let d = crate::support::driver_for(&sim, "");
-    assert!(matches!(
-        d.init_host().await,
-        Err(dpm_driver::InitError::StorageManagementUnsupported { .. })
-    ));
+    d.init_host().await.unwrap();
+    assert_eq!(
+        d.storage_model(),
+        Some(dpm_driver::StorageModel::StorageGroups)
+    );
 
     let mut spec = dpm_sim::WorldSpec::default();
     spec.cpc.status = "no-power".into();
