@@ -40,16 +40,21 @@ fn sim_binary() -> PathBuf {
     sim
 }
 
-/// Starts `dpm-sim serve` on free ports with fast transitions, and reads
-/// its one JSON line.
-fn serve(name: &str) -> Served {
+/// Starts `dpm-sim serve` on a named world (`z13` or `z16`) on free ports
+/// with fast transitions, and reads its one JSON line.
+fn serve(name: &str, world: &str) -> Served {
     let dir = std::env::temp_dir().join(format!("dpm-e2e-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let world = include_str!("../../dpm-sim/worlds/default.toml")
+    let text = match world {
+        "z13" => include_str!("../../dpm-sim/worlds/z13.toml"),
+        _ => include_str!("../../dpm-sim/worlds/z16.toml"),
+    };
+    let world = text
         .replace("partition_start_ms = 3000", "partition_start_ms = 300")
         .replace("partition_stop_ms = 1500", "partition_stop_ms = 200")
-        .replace("volume_create_ms = 2000", "volume_create_ms = 200");
+        .replace("volume_create_ms = 2000", "volume_create_ms = 200")
+        .replace("discovery_ms = 5000", "discovery_ms = 300");
     std::fs::write(dir.join("world.toml"), world).unwrap();
     let mut child = Command::new(sim_binary())
         .args([
@@ -153,8 +158,20 @@ fn hmc_of(s: &Served) -> HttpHmc {
 }
 
 #[tokio::test]
-async fn scenarios_through_the_cli_and_http() {
-    let s = serve("scenarios");
+async fn scenarios_through_the_cli_on_a_z13() {
+    scenarios("z13").await;
+}
+
+#[tokio::test]
+async fn scenarios_through_the_cli_on_a_z16() {
+    scenarios("z16").await;
+}
+
+/// The scenarios through the `dpm` CLI and HTTP, one body for both storage
+/// models.
+async fn scenarios(world: &str) {
+    let groups = world != "z13";
+    let s = serve(&format!("scenarios-{world}"), world);
     let adapters: Vec<String> = s.endpoints["fcp_adapters"]
         .as_array()
         .unwrap()
@@ -199,20 +216,43 @@ async fn scenarios_through_the_cli_and_http() {
     let p = hmc.get_partition(&partition).await.unwrap();
     assert_eq!(p.status, PartitionStatus::Active);
     assert_eq!((p.ifl_processors, p.initial_memory), (2, 4096));
-    assert_eq!(p.boot_device, BootDevice::StorageAdapter);
-    assert_eq!(
-        p.boot_logical_unit_number.unwrap().to_string(),
-        spawned["boot"]["lun"].as_str().unwrap()
-    );
-    let boot_hba = hmc
-        .get_hba(p.boot_storage_device.as_ref().unwrap())
-        .await
-        .unwrap();
-    assert_eq!(
-        boot_hba.adapter_port_uri.parent().object_id(),
-        adapters[0].split(':').next().unwrap()
-    );
-    assert_eq!(spawned["vhbas"].as_array().unwrap().len(), 2);
+    let boot_lun = if groups {
+        // Storage groups: the partition boots from the group's volume, and
+        // the group's WWPNs are the initiators.
+        assert_eq!(p.boot_device, BootDevice::StorageVolume);
+        assert!(p.hba_uris.is_empty());
+        assert_eq!(
+            p.boot_storage_volume.as_ref().unwrap().as_str(),
+            spawned["boot"]["storage_volume"].as_str().unwrap()
+        );
+        assert_eq!(
+            spawned["storage_group"]["wwpns"].as_array().unwrap().len(),
+            2
+        );
+        let group = hmc
+            .get_storage_group(&p.storage_group_uris[0])
+            .await
+            .unwrap();
+        assert_eq!(group.fulfillment_state.as_str(), "complete");
+        assert_eq!(group.virtual_storage_resource_uris.len(), 2);
+        spawned["boot"]["paths"][0]["lun"].clone()
+    } else {
+        assert_eq!(p.boot_device, BootDevice::StorageAdapter);
+        assert_eq!(
+            p.boot_logical_unit_number.unwrap().to_string(),
+            spawned["boot"]["lun"].as_str().unwrap()
+        );
+        let boot_hba = hmc
+            .get_hba(p.boot_storage_device.as_ref().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(
+            boot_hba.adapter_port_uri.parent().object_id(),
+            adapters[0].split(':').next().unwrap()
+        );
+        assert_eq!(spawned["vhbas"].as_array().unwrap().len(), 2);
+        spawned["boot"]["lun"].clone()
+    };
 
     // 2. Attach and detach on the running instance.
     let attached = ok(&cfg, &["attach", "web1", &data]);
@@ -221,15 +261,23 @@ async fn scenarios_through_the_cli_and_http() {
         .iter()
         .map(|p| p["device_number"].as_str().unwrap())
         .collect();
-    assert_eq!(devices.len(), 2, "on both vHBAs");
-    assert_ne!(paths[0]["lun"], spawned["boot"]["lun"]);
-    assert_eq!(
-        ok(&cfg, &["info", "web1"])["volumes"]
-            .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(devices.len(), 2, "on both paths");
+    assert_ne!(paths[0]["lun"], boot_lun);
+    let info = ok(&cfg, &["info", "web1"]);
+    assert_eq!(info["volumes"].as_array().unwrap().len(), 2);
+    if groups {
+        let storage = &info["storage"];
+        assert_eq!(storage["model"], "storage-groups");
+        assert_eq!(storage["vsrs"].as_array().unwrap().len(), 2);
+        let volumes = storage["storage_volumes"].as_array().unwrap();
+        assert_eq!(volumes.len(), 2);
+        assert!(volumes
+            .iter()
+            .all(|v| v["fulfillment_state"] == "complete"
+                && !v["paths"].as_array().unwrap().is_empty()));
+    } else {
+        assert_eq!(info["storage"]["vhbas"].as_array().unwrap().len(), 2);
+    }
     ok(&cfg, &["detach", "web1", &data]);
     let info = ok(&cfg, &["info", "web1"]);
     assert_eq!(info["volumes"].as_array().unwrap().len(), 1);
@@ -306,6 +354,14 @@ async fn scenarios_through_the_cli_and_http() {
     );
     // Destroying again is a no-op.
     ok(&cfg, &["destroy", "web1"]);
+
+    if groups {
+        assert!(hmc
+            .list_storage_groups(&Default::default())
+            .await
+            .unwrap()
+            .is_empty());
+    }
 
     // 6. A non-FCP adapter in the mappings is its own error.
     let all = hmc

@@ -652,7 +652,11 @@ fn partition_facts(p: &PartitionState) -> dsm::PartitionFacts {
         name: p.name.clone(),
         status: p.status.clone(),
         partition_type: p.partition_type.clone(),
-        boot_storage_volume: p.boot_storage_volume.clone(),
+        // The volume it boots from: `boot-storage-volume` counts only while
+        // `boot-device` is `storage-volume`.
+        boot_storage_volume: (p.boot_device == BootDevice::StorageVolume)
+            .then(|| p.boot_storage_volume.clone())
+            .flatten(),
         device_numbers: p.hbas.iter().map(|h| h.device_number).collect(),
     }
 }

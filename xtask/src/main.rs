@@ -115,15 +115,16 @@ fn python_env() -> Result<PathBuf, String> {
 
 /// `dpm-sim serve` on free ports with fast transitions; returns the child
 /// and the endpoints file once it is ready.
-fn serve(name: &str) -> Result<(Child, PathBuf), String> {
+fn serve(name: &str, world: &str) -> Result<(Child, PathBuf), String> {
     let dir = target_dir().join(format!("xtask-{name}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let world = std::fs::read_to_string(root().join("dpm-sim/worlds/default.toml"))
+    let world = std::fs::read_to_string(root().join(format!("dpm-sim/worlds/{world}.toml")))
         .map_err(|e| e.to_string())?
         .replace("partition_start_ms = 3000", "partition_start_ms = 300")
         .replace("partition_stop_ms = 1500", "partition_stop_ms = 200")
-        .replace("volume_create_ms = 2000", "volume_create_ms = 200");
+        .replace("volume_create_ms = 2000", "volume_create_ms = 200")
+        .replace("discovery_ms = 5000", "discovery_ms = 300");
     std::fs::write(dir.join("world.toml"), world).map_err(|e| e.to_string())?;
     let bin = target_dir().join("debug").join("dpm-sim");
     let mut child = Command::new(&bin)
@@ -161,6 +162,25 @@ fn stop(mut child: Child) {
     let _ = child.wait();
 }
 
+/// One third-party script against `dpm-sim serve` on a named world.
+fn third_party_on(python: &Path, script: &str, world: &str) -> bool {
+    let (child, endpoints) = match serve(&format!("third-party-{world}"), world) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            return false;
+        }
+    };
+    eprintln!("xtask: third-party conformance ({script}) against dpm-sim serve --world {world}");
+    let ok = Command::new(python)
+        .arg(root().join("xtask/python").join(script))
+        .arg(&endpoints)
+        .status()
+        .is_ok_and(|s| s.success());
+    stop(child);
+    ok
+}
+
 fn third_party() -> bool {
     let python = match python_env() {
         Ok(p) => p,
@@ -169,23 +189,9 @@ fn third_party() -> bool {
             return true;
         }
     };
-    let (child, endpoints) = match serve("third-party") {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("xtask: {e}");
-            return false;
-        }
-    };
-    eprintln!(
-        "xtask: third-party conformance (zhmcclient, python-cinderclient) against dpm-sim serve"
-    );
-    let ok = Command::new(&python)
-        .arg(root().join("xtask/python/third_party.py"))
-        .arg(&endpoints)
-        .status()
-        .is_ok_and(|s| s.success());
-    stop(child);
-    ok
+    // vHBAs on a z13; storage groups on a z16.
+    third_party_on(&python, "third_party.py", "z13")
+        && third_party_on(&python, "third_party_groups.py", "z16")
 }
 
 fn e2e() -> bool {
@@ -198,10 +204,15 @@ fn e2e() -> bool {
             "all",
             "--",
             "scenarios::",
+            "models::",
+            "legacy::",
         ])
         && run(&["test", "-p", "dpm-cli", "--test", "e2e"])
         && run(&[
             "run", "--quiet", "-p", "dpm-cli", "--bin", "dpm", "--", "demo",
+        ])
+        && run(&[
+            "run", "--quiet", "-p", "dpm-cli", "--bin", "dpm", "--", "demo", "--world", "z13",
         ])
         && third_party()
 }

@@ -67,6 +67,8 @@ pub(crate) struct PartitionFacts {
     pub name: String,
     pub status: PartitionStatus,
     pub partition_type: String,
+    /// The volume it boots from (`boot-storage-volume` while `boot-device`
+    /// is `storage-volume`).
     pub boot_storage_volume: Option<StorageVolumeUri>,
     /// Device numbers its other devices (vHBAs, NICs) use.
     pub device_numbers: Vec<DeviceNumber>,

@@ -16,7 +16,9 @@
 //! 5. VSR device numbers: the lowest free from 0x0100 among the
 //!    partition's devices; VSR names are "<group> path <k>" (k from 1).
 //! 6. Detaching from a partition that is not stopped is refused (409.1),
-//!    and so is detaching the group a partition boots from (409.1).
+//!    and so is detaching the group a partition boots from (409.1): its
+//!    `boot-device` is `storage-volume` and its `boot-storage-volume` is in
+//!    the group. With another boot device the group may go.
 //! 7. Deleting a group attached to a partition is refused (409.1); deleting
 //!    a partition detaches its groups (the groups stay).
 //! 8. A volume delete is refused (409.1) while it is the boot volume of a

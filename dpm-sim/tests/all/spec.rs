@@ -1,6 +1,5 @@
 use dpm_sim::{Sim, SpecError, WorldSpec};
 
-const DEFAULT_TOML: &str = include_str!("../../worlds/default.toml");
 const Z13_TOML: &str = include_str!("../../worlds/z13.toml");
 const Z16_TOML: &str = include_str!("../../worlds/z16.toml");
 
@@ -25,10 +24,6 @@ fn z13_world_has_what_the_hba_flow_needs() {
 
 #[test]
 fn the_world_files_are_the_named_worlds() {
-    assert_eq!(
-        WorldSpec::from_toml(DEFAULT_TOML).unwrap(),
-        WorldSpec::z13()
-    );
     assert_eq!(WorldSpec::from_toml(Z13_TOML).unwrap(), WorldSpec::z13());
     assert_eq!(WorldSpec::from_toml(Z16_TOML).unwrap(), WorldSpec::z16());
     assert_eq!(WorldSpec::default(), WorldSpec::z16());
@@ -170,21 +165,21 @@ fn generations_features_and_hmcs_must_go_together() {
 
 #[test]
 fn bad_specs_are_refused_with_what_to_fix() {
-    let bad = DEFAULT_TOML.replace("fabric = \"B\" }", "fabric = \"Z\" }");
+    let bad = Z13_TOML.replace("fabric = \"B\" }", "fabric = \"Z\" }");
     let err = Sim::stepped(WorldSpec::from_toml(&bad).unwrap()).unwrap_err();
     assert!(
         matches!(&err, SpecError::UnknownFabric { fabric, .. } if fabric == "Z"),
         "{err}"
     );
 
-    let dup = DEFAULT_TOML.replacen("name = \"B\"", "name = \"A\"", 1);
+    let dup = Z13_TOML.replacen("name = \"B\"", "name = \"A\"", 1);
     let err = WorldSpec::from_toml(&dup).unwrap().validate().unwrap_err();
     assert!(
         matches!(err, SpecError::Duplicate { what: "fabric", .. }),
         "{err}"
     );
 
-    let dup_port = DEFAULT_TOML.replace("500507680b2155ac", "500507680b2155ab");
+    let dup_port = Z13_TOML.replace("500507680b2155ac", "500507680b2155ab");
     assert!(matches!(
         WorldSpec::from_toml(&dup_port).unwrap().validate(),
         Err(SpecError::Duplicate { .. })
@@ -194,17 +189,17 @@ fn bad_specs_are_refused_with_what_to_fix() {
         WorldSpec::from_toml("[cpc]\nname = 1"),
         Err(SpecError::Toml(_))
     ));
-    let typo = DEFAULT_TOML.replace("memory_mib", "memory");
+    let typo = Z13_TOML.replace("memory_mib", "memory");
     assert!(matches!(
         WorldSpec::from_toml(&typo),
         Err(SpecError::Toml(_))
     ));
-    let bad_wwpn = DEFAULT_TOML.replace("500507680b2255ac", "5005");
+    let bad_wwpn = Z13_TOML.replace("500507680b2255ac", "5005");
     assert!(matches!(
         WorldSpec::from_toml(&bad_wwpn),
         Err(SpecError::Toml(_))
     ));
-    let no_ports = DEFAULT_TOML.replace("ports = [\"A\"]", "ports = []");
+    let no_ports = Z13_TOML.replace("ports = [\"A\"]", "ports = []");
     assert!(matches!(
         WorldSpec::from_toml(&no_ports).unwrap().validate(),
         Err(SpecError::Invalid { .. })

@@ -763,9 +763,20 @@ async fn detach_needs_a_stopped_partition_that_does_not_boot_from_the_group() {
         )
         .await
         .unwrap();
-    // Still named as the boot volume: still refused.
-    assert_hmc(w.hmc.detach_storage_group(&p, &g).await, 409, 1);
+    // It no longer boots from the group (boot-storage-volume only names
+    // it): the group may go, and its VSRs with it.
+    w.hmc.detach_storage_group(&p, &g).await.unwrap();
+    let sg = w.hmc.get_storage_group(&g).await.unwrap();
+    assert!(sg.virtual_storage_resource_uris.is_empty());
+    assert!(w
+        .hmc
+        .get_partition(&p)
+        .await
+        .unwrap()
+        .storage_group_uris
+        .is_empty());
     // Deleting the partition detaches the group; the group stays.
+    w.hmc.attach_storage_group(&p, &g).await.unwrap();
     w.hmc.delete_partition(&p).await.unwrap();
     let sg = w.hmc.get_storage_group(&g).await.unwrap();
     assert!(sg.virtual_storage_resource_uris.is_empty());
