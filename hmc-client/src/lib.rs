@@ -7,6 +7,13 @@
 //! [`wait_for_job`], which polls through the trait. The HTTPS client and the
 //! `dpm-sim` simulator both implement [`HmcApi`].
 //!
+//! Both of DPM's storage models are covered: HBAs (partitions' virtual HBAs,
+//! boot from `storage-adapter`; CPCs without the `dpm-storage-management`
+//! feature, such as a z13) and storage groups (groups with their storage
+//! volumes and virtual storage resources, candidate ports, FCP discovery,
+//! attach and detach, boot from `storage-volume`; z14 and later), see
+//! [`StorageGroup`] and the storage-group methods of [`HmcApi`].
+//!
 //! ```
 //! use hmc_client::{Partition, PartitionStatus};
 //!
