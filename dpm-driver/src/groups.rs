@@ -21,9 +21,9 @@ use cinder_client::{CinderApi, ConnectionInfo, InstanceId, VolumeId};
 use dpm_volume::FcPath;
 use fc_types::Wwpn;
 use hmc_client::{
-    wait_for_job, FulfillmentState, HmcApi, PartitionUri, StorageGroupCreate, StorageGroupFilter,
-    StorageGroupModify, StorageGroupType, StorageGroupUri, StorageVolumeFilter, StorageVolumeUri,
-    VolumeCreate, VolumeModify, VolumeRequest, VolumeUsage,
+    wait_for_job, FulfillmentState, HmcApi, PartitionUri, StorageGroup, StorageGroupCreate,
+    StorageGroupFilter, StorageGroupModify, StorageGroupType, StorageGroupUri, StorageVolume,
+    StorageVolumeFilter, StorageVolumeUri, VolumeCreate, VolumeModify, VolumeRequest, VolumeUsage,
 };
 
 use crate::driver::{regex_escape, DpmDriver, Ready};
@@ -37,12 +37,41 @@ pub(crate) struct Request {
     pub boot: bool,
 }
 
+/// An instance's group as the HMC holds it, attached to its partition.
+#[derive(Debug, Clone)]
+pub(crate) struct Attached {
+    /// The partition the group is attached to.
+    pub partition: PartitionUri,
+    /// The group, with the WWPNs its VSRs use (boot path first).
+    pub info: GroupInfo,
+    /// Its VSRs in the partition.
+    pub vsrs: Vec<GroupPath>,
+    /// The group's properties.
+    pub group: StorageGroup,
+}
+
 /// A Cinder volume matched to its storage volume.
 #[derive(Debug, Clone)]
 pub(crate) struct Matched {
     pub volume: VolumeId,
     pub storage_volume: StorageVolumeUri,
     pub paths: Vec<FcPath>,
+}
+
+/// A storage volume's paths into one partition, as the HMC reports them.
+fn paths_into(sv: &StorageVolume, partition: &PartitionUri) -> Vec<FcPath> {
+    let mut paths: Vec<FcPath> = sv
+        .paths
+        .iter()
+        .filter(|p| &p.partition_uri == partition)
+        .map(|p| FcPath {
+            device_number: p.device_number,
+            target: p.target_world_wide_port_name,
+            lun: p.logical_unit_number,
+        })
+        .collect();
+    paths.sort();
+    paths
 }
 
 impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
@@ -252,21 +281,10 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
                     usage: Some(usage),
                 }));
             }
-            let mut paths: Vec<FcPath> = sv
-                .paths
-                .iter()
-                .filter(|p| &p.partition_uri == partition)
-                .map(|p| FcPath {
-                    device_number: p.device_number,
-                    target: p.target_world_wide_port_name,
-                    lun: p.logical_unit_number,
-                })
-                .collect();
-            paths.sort();
             out.push(Matched {
                 volume: volume.clone(),
                 storage_volume: sv.element_uri.clone(),
-                paths,
+                paths: paths_into(sv, partition),
             });
         }
         if !renames.is_empty() {
@@ -366,7 +384,7 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
     pub(crate) async fn attached_group(
         &self,
         instance: &InstanceId,
-    ) -> Result<Option<(PartitionUri, GroupInfo, Vec<GroupPath>)>, GroupStep> {
+    ) -> Result<Option<Attached>, GroupStep> {
         let Some(uri) = self.find_group(instance).await? else {
             return Ok(None);
         };
@@ -402,48 +420,29 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
         });
         let info = GroupInfo {
             uri,
-            name: g.name,
+            name: g.name.clone(),
             wwpns: vsrs.iter().map(|v| v.wwpn).collect(),
         };
-        Ok(Some((partition, info, vsrs)))
+        Ok(Some(Attached {
+            partition,
+            info,
+            vsrs,
+            group: g,
+        }))
     }
 
-    /// What `info` shows of an instance's group.
-    pub(crate) async fn group_storage(
-        &self,
-        instance: &InstanceId,
-        partition: &PartitionUri,
-    ) -> Result<StorageInfo, GroupStep> {
-        let (_, group, vsrs) =
-            self.attached_group(instance)
-                .await?
-                .ok_or_else(|| GroupStep::GroupNotFound {
-                    name: self.group_name(instance),
-                })?;
-        let read = |source| GroupStep::ReadGroup {
-            group: group.uri.clone(),
-            source,
-        };
-        let g = self.hmc.get_storage_group(&group.uri).await.map_err(read)?;
+    /// What `info` shows of an instance's group: its volumes with their
+    /// fulfillment state and paths, and its VSRs.
+    pub(crate) async fn group_storage(&self, a: Attached) -> Result<StorageInfo, GroupStep> {
         let mut volumes = Vec::new();
-        for uri in &g.storage_volume_uris {
+        for uri in &a.group.storage_volume_uris {
             let sv = self.hmc.get_storage_volume(uri).await.map_err(|source| {
                 GroupStep::ReadStorageVolume {
                     volume: uri.clone(),
                     source,
                 }
             })?;
-            let mut paths: Vec<FcPath> = sv
-                .paths
-                .iter()
-                .filter(|p| &p.partition_uri == partition)
-                .map(|p| FcPath {
-                    device_number: p.device_number,
-                    target: p.target_world_wide_port_name,
-                    lun: p.logical_unit_number,
-                })
-                .collect();
-            paths.sort();
+            let paths = paths_into(&sv, &a.partition);
             volumes.push(GroupVolume {
                 uri: sv.element_uri,
                 name: sv.name,
@@ -454,10 +453,10 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             });
         }
         Ok(StorageInfo::Group {
-            group,
-            fulfillment_state: g.fulfillment_state,
+            group: a.info,
+            fulfillment_state: a.group.fulfillment_state,
             volumes,
-            vsrs,
+            vsrs: a.vsrs,
         })
     }
 }

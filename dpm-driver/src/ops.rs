@@ -99,12 +99,12 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
         instance: &InstanceId,
     ) -> Result<(PartitionUri, Initiators), DriverError> {
         if self.model()? == StorageModel::StorageGroups {
-            let (partition, group, _) = self.attached_group(instance).await?.ok_or_else(|| {
+            let a = self.attached_group(instance).await?.ok_or_else(|| {
                 DriverError::InstanceNotFound {
                     instance: instance.clone(),
                 }
             })?;
-            return Ok((partition, Initiators::Group(group)));
+            return Ok((a.partition, Initiators::Group(a.info)));
         }
         let uri = self.require_partition(instance).await?;
         let p = self.get_partition(&uri).await?;
@@ -141,11 +141,16 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
     /// What reaches the instance's volumes: its vHBAs, or its storage group
     /// with its volumes (fulfillment state and paths) and VSRs.
     pub async fn storage_info(&self, instance: &InstanceId) -> Result<StorageInfo, DriverError> {
-        let (partition, initiators) = self.instance_initiators(instance).await?;
-        match initiators {
-            Initiators::Vhbas(v) => Ok(StorageInfo::Vhbas(v)),
-            Initiators::Group(_) => Ok(self.group_storage(instance, &partition).await?),
+        if self.model()? == StorageModel::StorageGroups {
+            let a = self.attached_group(instance).await?.ok_or_else(|| {
+                DriverError::InstanceNotFound {
+                    instance: instance.clone(),
+                }
+            })?;
+            return Ok(self.group_storage(a).await?);
         }
+        let (_, initiators) = self.instance_initiators(instance).await?;
+        Ok(StorageInfo::Vhbas(initiators.vhbas().to_vec()))
     }
 
     /// Attaches a volume to an instance (running or not): Cinder masks and

@@ -356,7 +356,7 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             // necessarily this spawn's: tear the whole try down (stop,
             // release in Cinder, delete partition and group) and start over.
             let conn = match self.attached_group(&instance.uuid).await {
-                Ok(Some((_, g, _))) => connector_for(&g.wwpns, &self.config.host).ok(),
+                Ok(Some(a)) => connector_for(&a.info.wwpns, &self.config.host).ok(),
                 _ => None,
             };
             let stale = self

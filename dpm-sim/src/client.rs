@@ -23,7 +23,6 @@ use hmc_client::{
     StorageVolumeSummary, StorageVolumeUri, Vsr, VsrSummary, VsrUri,
 };
 
-use crate::hmc::refuse;
 use crate::ops::Op;
 use crate::world::World;
 
@@ -92,7 +91,7 @@ pub(crate) fn hmc_call<T>(
 ) -> Result<T, HmcError> {
     let mut w = lock(world);
     if let Some(fault) = w.enter(op) {
-        return Err(refuse(
+        return Err(HmcError::api(
             method,
             uri,
             fault.status,

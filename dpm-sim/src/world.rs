@@ -281,7 +281,7 @@ impl World {
         self.hmc.partition("POST", uri)?;
         if let Some(v) = &u.boot_storage_volume {
             let bad = |status, reason, msg: String| {
-                hmc::refuse("POST", uri.as_str(), status, reason, msg)
+                HmcError::api("POST", uri.as_str(), status, reason, msg)
             };
             if !self.hmc.cpc.storage_management {
                 return Err(bad(
@@ -326,7 +326,7 @@ impl World {
         props: &HbaCreate,
     ) -> Result<HbaUri, HmcError> {
         if self.hmc.cpc.storage_management {
-            return Err(hmc::refuse(
+            return Err(HmcError::api(
                 "POST",
                 format!("{uri}/hbas"),
                 409,

@@ -86,6 +86,23 @@ pub enum HmcError {
 }
 
 impl HmcError {
+    /// An HMC error answer: `status`, `reason` and `message` for a request.
+    pub fn api(
+        method: &'static str,
+        uri: impl Into<String>,
+        status: u16,
+        reason: u16,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::Api {
+            method,
+            uri: uri.into(),
+            status,
+            reason,
+            message: message.into(),
+        }
+    }
+
     /// Builds an `Api` error from an HMC error body.
     pub fn from_body(method: &'static str, uri: impl Into<String>, body: ErrorBody) -> Self {
         Self::Api {

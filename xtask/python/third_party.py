@@ -13,26 +13,15 @@ deletes the attachment. Exits non-zero on the first failed expectation.
 """
 import json
 import sys
-import time
 
 import zhmcclient
-from cinderclient import client as cinder_client
-from keystoneauth1 import session as ks_session
-from keystoneauth1.identity import v3
 
-
-def expect(cond, what):
-    if not cond:
-        print("FAILED: " + what, file=sys.stderr)
-        sys.exit(1)
-    print("ok: " + what)
+from common import cinder, expect, hmc_session, image_volume
 
 
 def main(path):
     e = json.load(open(path))
-    host, port = e["hmc"]["url"].split("//")[1].split(":")
-    session = zhmcclient.Session(host, e["hmc"]["userid"], e["hmc"]["password"],
-                                 port=int(port), verify_cert=e["hmc"]["ca_cert"])
+    session = hmc_session(e)
     client = zhmcclient.Client(session)
     cpcs = client.cpcs.list()
     expect(len(cpcs) == 1 and cpcs[0].name == e["cpc"]["name"], "zhmcclient lists the CPC")
@@ -51,29 +40,20 @@ def main(path):
     wwpn = hba.get_property("wwpn")
     expect(len(wwpn) == 16, "the vHBA has a 16-hex-digit WWPN")
 
-    k = e["keystone"]
-    auth = v3.Password(auth_url=k["auth_url"], username=k["username"], password=k["password"],
-                       project_name=k["project_name"], user_domain_name=k["user_domain_name"],
-                       project_domain_name=k["project_domain_name"])
-    cinder = cinder_client.Client("3.44", session=ks_session.Session(auth=auth))
-    volume = cinder.volumes.create(size=10, name="tp-boot", imageRef=e["images"][0]["id"])
-    for _ in range(100):
-        volume = cinder.volumes.get(volume.id)
-        if volume.status != "creating":
-            break
-        time.sleep(0.1)
+    cinder_api = cinder(e)
+    volume = image_volume(cinder_api, e, "tp-boot")
     expect(volume.status == "available" and volume.bootable == "true", "cinderclient creates a bootable volume")
-    attachment = cinder.attachments.create(volume.id, None, instance_id="8b2c66c1-4b3f-4bb5-bf3b-1f6fbdcfdc63")
-    expect(cinder.volumes.get(volume.id).status == "reserved", "attachment create reserves the volume")
+    attachment = cinder_api.attachments.create(volume.id, None, instance_id="8b2c66c1-4b3f-4bb5-bf3b-1f6fbdcfdc63")
+    expect(cinder_api.volumes.get(volume.id).status == "reserved", "attachment create reserves the volume")
     connector = {"wwpns": [wwpn], "wwnns": [wwpn], "host": "third-party", "platform": "s390x",
                  "os_type": "linux", "multipath": False}
-    updated = cinder.attachments.update(attachment["id"], connector)
+    updated = cinder_api.attachments.update(attachment["id"], connector)
     info = updated.connection_info if hasattr(updated, "connection_info") else updated["connection_info"]
     expect(info.get("driver_volume_type") == "fibre_channel", "attachment update returns FC connection info")
     target = info["initiator_target_map"][wwpn][0]
     lun = int(info["target_lun"])
-    cinder.attachments.complete(attachment["id"])
-    expect(cinder.volumes.get(volume.id).status == "in-use", "attachment complete puts the volume in use")
+    cinder_api.attachments.complete(attachment["id"])
+    expect(cinder_api.volumes.get(volume.id).status == "in-use", "attachment complete puts the volume in use")
 
     # Boot from the LUN: the simulator's boot check must pass.
     lun_hex = "%04x000000000000" % lun
@@ -88,9 +68,9 @@ def main(path):
     partition.delete()
     expect(not cpc.partitions.list(filter_args={"name": "third-party-1"}), "zhmcclient deletes the partition")
 
-    cinder.attachments.delete(attachment["id"])
-    expect(cinder.volumes.get(volume.id).status == "available", "attachment delete frees the volume")
-    cinder.volumes.delete(volume.id)
+    cinder_api.attachments.delete(attachment["id"])
+    expect(cinder_api.volumes.get(volume.id).status == "available", "attachment delete frees the volume")
+    cinder_api.volumes.delete(volume.id)
     session.logoff()
     print("third-party conformance: all passed")
 

@@ -14,26 +14,15 @@ Exits non-zero on the first failed expectation.
 """
 import json
 import sys
-import time
 
 import zhmcclient
-from cinderclient import client as cinder_client
-from keystoneauth1 import session as ks_session
-from keystoneauth1.identity import v3
 
-
-def expect(cond, what):
-    if not cond:
-        print("FAILED: " + what, file=sys.stderr)
-        sys.exit(1)
-    print("ok: " + what)
+from common import cinder, expect, hmc_session, image_volume
 
 
 def main(path):
     e = json.load(open(path))
-    host, port = e["hmc"]["url"].split("//")[1].split(":")
-    session = zhmcclient.Session(host, e["hmc"]["userid"], e["hmc"]["password"],
-                                 port=int(port), verify_cert=e["hmc"]["ca_cert"])
+    session = hmc_session(e)
     client = zhmcclient.Client(session)
     cpc = client.cpcs.list()[0]
     cpc.pull_full_properties()
@@ -68,22 +57,13 @@ def main(path):
     found = console.storage_groups.list(filter_args={"name": "tp-sg"})
     expect(len(found) == 1 and found[0].uri == sg.uri, "zhmcclient finds the group by name")
 
-    k = e["keystone"]
-    auth = v3.Password(auth_url=k["auth_url"], username=k["username"], password=k["password"],
-                       project_name=k["project_name"], user_domain_name=k["user_domain_name"],
-                       project_domain_name=k["project_domain_name"])
-    cinder = cinder_client.Client("3.44", session=ks_session.Session(auth=auth))
-    volume = cinder.volumes.create(size=10, name="tp-sg-boot", imageRef=e["images"][0]["id"])
-    for _ in range(100):
-        volume = cinder.volumes.get(volume.id)
-        if volume.status != "creating":
-            break
-        time.sleep(0.1)
+    cinder_api = cinder(e)
+    volume = image_volume(cinder_api, e, "tp-sg-boot")
     expect(volume.status == "available" and volume.bootable == "true", "cinderclient creates a bootable volume")
-    attachment = cinder.attachments.create(volume.id, None, instance_id="8b2c66c1-4b3f-4bb5-bf3b-1f6fbdcfdc64")
+    attachment = cinder_api.attachments.create(volume.id, None, instance_id="8b2c66c1-4b3f-4bb5-bf3b-1f6fbdcfdc64")
     connector = {"wwpns": wwpns, "wwnns": wwpns, "host": "third-party", "platform": "s390x",
                  "os_type": "linux", "multipath": False}
-    updated = cinder.attachments.update(attachment["id"], connector)
+    updated = cinder_api.attachments.update(attachment["id"], connector)
     info = updated.connection_info if hasattr(updated, "connection_info") else updated["connection_info"]
     expect(info.get("driver_volume_type") == "fibre_channel", "Cinder masks the LUN to the group's WWPNs")
 
@@ -115,12 +95,12 @@ def main(path):
     partition.update_properties({"boot-device": "none"})
     partition.detach_storage_group(sg)
     expect(not sg.virtual_storage_resources.list(), "detach removes the VSRs")
-    cinder.attachments.delete(attachment["id"])
-    expect(cinder.volumes.get(volume.id).status == "available", "attachment delete frees the volume")
+    cinder_api.attachments.delete(attachment["id"])
+    expect(cinder_api.volumes.get(volume.id).status == "available", "attachment delete frees the volume")
     sg.delete()
     expect(not console.storage_groups.list(filter_args={"name": "tp-sg"}), "zhmcclient deletes the group")
     partition.delete()
-    cinder.volumes.delete(volume.id)
+    cinder_api.volumes.delete(volume.id)
     session.logoff()
     print("third-party storage-group conformance: all passed")
 

@@ -244,28 +244,7 @@ async fn a_failed_boot_rolls_back(
         Cause::NotZoned => env.sim.set_zoning(false),
         Cause::NoMemory => {
             // Another workload holds most of the CPC's memory.
-            let hmc = env.sim.hmc();
-            hmc.logon().await.unwrap();
-            let other = hmc
-                .create_partition(
-                    &env.sim.cpc_uri(),
-                    &hmc_client::PartitionCreate {
-                        name: "batch".into(),
-                        description: None,
-                        partition_type: None,
-                        ifl_processors: Some(1),
-                        cp_processors: None,
-                        initial_memory: 30720,
-                        maximum_memory: 30720,
-                        processor_mode: None,
-                    },
-                )
-                .await
-                .unwrap();
-            let job = hmc.start_partition(&other).await.unwrap();
-            hmc_client::wait_for_job(&hmc, &job, &Default::default())
-                .await
-                .unwrap();
+            env.hold_memory(30720).await;
         }
         Cause::NotBootable => {}
     }

@@ -169,28 +169,7 @@ async fn rollback_when_the_cpc_lacks_memory() {
     let env = env_from(WorldSpec::default().with_memory_mib(32768), "").await;
     let boot = env.volume("boot", true).await;
     // Another workload holds most of the CPC's memory.
-    let hmc = env.sim.hmc();
-    hmc.logon().await.unwrap();
-    let other = hmc
-        .create_partition(
-            &env.sim.cpc_uri(),
-            &hmc_client::PartitionCreate {
-                name: "batch".into(),
-                description: None,
-                partition_type: None,
-                ifl_processors: Some(1),
-                cp_processors: None,
-                initial_memory: 30720,
-                maximum_memory: 30720,
-                processor_mode: None,
-            },
-        )
-        .await
-        .unwrap();
-    let job = hmc.start_partition(&other).await.unwrap();
-    hmc_client::wait_for_job(&hmc, &job, &Default::default())
-        .await
-        .unwrap();
+    env.hold_memory(30720).await;
     let before = env.sim.snapshot();
     let err = env
         .driver

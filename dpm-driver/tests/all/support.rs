@@ -104,4 +104,31 @@ impl Env {
     pub async fn status(&self, v: &VolumeId) -> VolumeStatus {
         self.cinder().get_volume(v).await.unwrap().status
     }
+
+    /// Another workload starts and holds `mib` of the CPC's memory.
+    pub async fn hold_memory(&self, mib: u64) {
+        use hmc_client::HmcApi;
+        let hmc = self.sim.hmc();
+        hmc.logon().await.unwrap();
+        let other = hmc
+            .create_partition(
+                &self.sim.cpc_uri(),
+                &hmc_client::PartitionCreate {
+                    name: "batch".into(),
+                    description: None,
+                    partition_type: None,
+                    ifl_processors: Some(1),
+                    cp_processors: None,
+                    initial_memory: mib,
+                    maximum_memory: mib,
+                    processor_mode: None,
+                },
+            )
+            .await
+            .unwrap();
+        let job = hmc.start_partition(&other).await.unwrap();
+        hmc_client::wait_for_job(&hmc, &job, &Default::default())
+            .await
+            .unwrap();
+    }
 }

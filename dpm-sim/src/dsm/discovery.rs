@@ -9,8 +9,7 @@ use hmc_client::{
 use super::group::no_feature;
 use super::rules::{self, boot, reason};
 use super::{
-    refuse, Alloc, DsmState, Env, GroupState, IdKind, LunBinding, PartitionFacts, Sighting,
-    VolumeState,
+    Alloc, DsmState, Env, GroupState, IdKind, LunBinding, PartitionFacts, Sighting, VolumeState,
 };
 
 /// A discovery job that was started.
@@ -32,7 +31,7 @@ impl DsmState {
     ) -> Result<DiscoveryStarted, HmcError> {
         let at = format!("{uri}/operations/start-fcp-storage-discovery");
         let g = self.group_at("POST", &at, uri)?;
-        let wrong = |msg: String| refuse("POST", at.clone(), 409, reason::WRONG_STATE, msg);
+        let wrong = |msg: String| HmcError::api("POST", at.clone(), 409, reason::WRONG_STATE, msg);
         if g.group_type != StorageGroupType::Fcp {
             return Err(wrong(format!(
                 "Storage group {} is of type {}; FCP discovery needs an fcp group.",
@@ -199,7 +198,7 @@ impl DsmState {
         let at = format!("{cpc}/operations/validate-lun-path");
         let facts = env.cpc();
         if *cpc != facts.uri {
-            return Err(refuse(
+            return Err(HmcError::api(
                 "POST",
                 at,
                 404,
@@ -211,7 +210,7 @@ impl DsmState {
             return Err(no_feature("POST", &at, &facts.name));
         }
         let port = env.port(&path.adapter_port_uri).ok_or_else(|| {
-            refuse(
+            HmcError::api(
                 "POST",
                 at.clone(),
                 404,
@@ -220,7 +219,7 @@ impl DsmState {
             )
         })?;
         if !port.fcp {
-            return Err(refuse(
+            return Err(HmcError::api(
                 "POST",
                 at,
                 400,
@@ -237,7 +236,7 @@ impl DsmState {
             .fabric
             .is_some_and(|f| env.zoned_targets(host, f).contains(&target));
         if !reachable {
-            return Err(refuse(
+            return Err(HmcError::api(
                 "POST",
                 at,
                 rules::LUN_PATH_STATUS,
@@ -253,7 +252,7 @@ impl DsmState {
             .iter()
             .any(|(l, _)| *l == path.logical_unit_number)
         {
-            return Err(refuse(
+            return Err(HmcError::api(
                 "POST",
                 at,
                 rules::LUN_PATH_STATUS,

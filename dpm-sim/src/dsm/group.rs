@@ -10,7 +10,7 @@ use hmc_client::{
 };
 
 use super::rules::{self, reason};
-use super::{anchored, refuse, Alloc, DsmState, Env, GroupState, IdKind, VolumeState, WwpnState};
+use super::{anchored, Alloc, DsmState, Env, GroupState, IdKind, VolumeState, WwpnState};
 use hmc_client::StorageGroupUri;
 
 const GROUPS: &str = "/api/storage-groups";
@@ -24,7 +24,7 @@ impl DsmState {
         uri: &StorageGroupUri,
     ) -> Result<&GroupState, HmcError> {
         self.group(uri.object_id()).ok_or_else(|| {
-            refuse(
+            HmcError::api(
                 method,
                 at,
                 404,
@@ -44,7 +44,7 @@ impl DsmState {
             .iter_mut()
             .find(|g| g.object_id == uri.object_id())
             .ok_or_else(|| {
-                refuse(
+                HmcError::api(
                     method,
                     at,
                     404,
@@ -129,7 +129,7 @@ impl DsmState {
         env: &dyn Env,
         alloc: &mut dyn Alloc,
     ) -> Result<StorageGroupCreated, HmcError> {
-        let bad = |status, reason, msg: String| refuse("POST", GROUPS, status, reason, msg);
+        let bad = |status, reason, msg: String| HmcError::api("POST", GROUPS, status, reason, msg);
         let cpc = env.cpc();
         if req.cpc_uri != cpc.uri {
             return Err(bad(
@@ -211,7 +211,7 @@ impl DsmState {
     ) -> Result<(), HmcError> {
         let len = name.chars().count();
         if len == 0 || len > rules::MAX_NAME_LEN {
-            return Err(refuse(
+            return Err(HmcError::api(
                 method,
                 at,
                 400,
@@ -224,7 +224,7 @@ impl DsmState {
             .iter()
             .any(|g| g.name == name && Some(g.object_id.as_str()) != this)
         {
-            return Err(refuse(
+            return Err(HmcError::api(
                 method,
                 at,
                 409,
@@ -244,7 +244,8 @@ impl DsmState {
         alloc: &mut dyn Alloc,
     ) -> Result<Vec<StorageVolumeUri>, HmcError> {
         let at = format!("{uri}/operations/modify");
-        let bad = |status, reason, msg: String| refuse("POST", at.clone(), status, reason, msg);
+        let bad =
+            |status, reason, msg: String| HmcError::api("POST", at.clone(), status, reason, msg);
         let g = self.group_at("POST", &at, uri)?;
         if let Some(name) = &req.name {
             self.check_name("POST", &at, name, Some(&g.object_id))?;
@@ -370,7 +371,7 @@ impl DsmState {
         let at = format!("{uri}/operations/delete");
         let g = self.group_at("POST", &at, uri)?;
         if !g.attached.is_empty() {
-            return Err(refuse(
+            return Err(HmcError::api(
                 "POST",
                 at,
                 409,
@@ -395,7 +396,8 @@ impl DsmState {
         env: &dyn Env,
     ) -> Result<(), HmcError> {
         let at = format!("{uri}/operations/add-candidate-adapter-ports");
-        let bad = |status, reason, msg: String| refuse("POST", at.clone(), status, reason, msg);
+        let bad =
+            |status, reason, msg: String| HmcError::api("POST", at.clone(), status, reason, msg);
         let g = self.group_at("POST", &at, uri)?;
         let mut seen = BTreeSet::new();
         for p in ports {
@@ -440,7 +442,8 @@ impl DsmState {
         ports: &[StoragePortUri],
     ) -> Result<(), HmcError> {
         let at = format!("{uri}/operations/remove-candidate-adapter-ports");
-        let bad = |status, reason, msg: String| refuse("POST", at.clone(), status, reason, msg);
+        let bad =
+            |status, reason, msg: String| HmcError::api("POST", at.clone(), status, reason, msg);
         let g = self.group_at("POST", &at, uri)?;
         for p in ports {
             if !g.candidates.contains(p) {
@@ -509,7 +512,7 @@ pub(super) fn wwpn_status(w: &WwpnState) -> WwpnStatus {
 }
 
 pub(super) fn no_feature(method: &'static str, at: &str, cpc: &str) -> HmcError {
-    refuse(
+    HmcError::api(
         method,
         at,
         409,
@@ -525,7 +528,7 @@ fn check_shape(
     connectivity: u32,
     max_partitions: u32,
 ) -> Result<(), HmcError> {
-    let bad = |msg: String| refuse(method, at, 400, reason::INVALID_VALUE, msg);
+    let bad = |msg: String| HmcError::api(method, at, 400, reason::INVALID_VALUE, msg);
     if !(1..=rules::MAX_CONNECTIVITY).contains(&connectivity) {
         return Err(bad(format!(
             "connectivity {connectivity} is not 1 to {}.",
@@ -552,7 +555,7 @@ fn check_volume(
     size: Option<f64>,
     usage: Option<&VolumeUsage>,
 ) -> Result<(), HmcError> {
-    let bad = |msg: String| refuse(method, at, 400, reason::INVALID_VALUE, msg);
+    let bad = |msg: String| HmcError::api(method, at, 400, reason::INVALID_VALUE, msg);
     if let Some(size) = size.filter(|s| !(s.is_finite() && *s > 0.0)) {
         return Err(bad(format!("size {size} is not a positive number of GiB.")));
     }

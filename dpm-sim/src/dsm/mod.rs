@@ -293,22 +293,6 @@ impl DsmState {
 
 // ----- helpers ---------------------------------------------------------------
 
-pub(crate) fn refuse(
-    method: &'static str,
-    uri: impl Into<String>,
-    status: u16,
-    reason: u16,
-    message: impl Into<String>,
-) -> HmcError {
-    HmcError::Api {
-        method,
-        uri: uri.into(),
-        status,
-        reason,
-        message: message.into(),
-    }
-}
-
 /// An anchored regular expression from a query value (400.1 when bad).
 pub(crate) fn anchored(
     method: &'static str,
@@ -316,7 +300,7 @@ pub(crate) fn anchored(
     pattern: &str,
 ) -> Result<regex_lite::Regex, HmcError> {
     regex_lite::Regex::new(&format!("^(?:{pattern})$")).map_err(|e| {
-        refuse(
+        HmcError::api(
             method,
             uri,
             400,

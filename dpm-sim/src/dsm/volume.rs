@@ -6,7 +6,7 @@ use hmc_client::{
 };
 
 use super::rules::{self, reason};
-use super::{anchored, refuse, DsmState, GroupState, VolumeState};
+use super::{anchored, DsmState, GroupState, VolumeState};
 
 impl VolumeState {
     /// A `modify` volume operation (already validated). A size change of a
@@ -137,7 +137,7 @@ impl DsmState {
     /// `GET /api/storage-groups/{sg}/storage-volumes/{sv}`.
     pub(crate) fn get_volume(&self, uri: &StorageVolumeUri) -> Result<StorageVolume, HmcError> {
         let (g, v) = self.volume(uri).ok_or_else(|| {
-            refuse(
+            HmcError::api(
                 "GET",
                 uri.as_str(),
                 404,
@@ -158,7 +158,7 @@ impl DsmState {
         let g = self.group_at("POST", &at, uri)?;
         for sv in volumes {
             let v = g.volume_by_uri(sv).ok_or_else(|| {
-                refuse(
+                HmcError::api(
                     "POST",
                     at.clone(),
                     404,
@@ -170,7 +170,7 @@ impl DsmState {
                 v.state,
                 FulfillmentState::PendingWithMismatches | FulfillmentState::Overprovisioned
             ) {
-                return Err(refuse(
+                return Err(HmcError::api(
                     "POST",
                     at.clone(),
                     409,

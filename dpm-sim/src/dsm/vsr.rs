@@ -8,7 +8,7 @@ use hmc_client::{
 
 use super::group::wwpn_status;
 use super::rules::{self, reason};
-use super::{refuse, Alloc, DsmState, Env, IdKind, VsrState};
+use super::{Alloc, DsmState, Env, IdKind, VsrState};
 
 impl DsmState {
     /// `POST /api/partitions/{id}/operations/attach-storage-group`.
@@ -20,7 +20,8 @@ impl DsmState {
         alloc: &mut dyn Alloc,
     ) -> Result<(), HmcError> {
         let at = format!("{partition}/operations/attach-storage-group");
-        let bad = |status, reason, msg: String| refuse("POST", at.clone(), status, reason, msg);
+        let bad =
+            |status, reason, msg: String| HmcError::api("POST", at.clone(), status, reason, msg);
         let p = env
             .partition(partition)
             .ok_or_else(|| bad(404, reason::NOT_FOUND, format!("No partition {partition}.")))?;
@@ -103,7 +104,8 @@ impl DsmState {
         env: &dyn Env,
     ) -> Result<(), HmcError> {
         let at = format!("{partition}/operations/detach-storage-group");
-        let bad = |status, reason, msg: String| refuse("POST", at.clone(), status, reason, msg);
+        let bad =
+            |status, reason, msg: String| HmcError::api("POST", at.clone(), status, reason, msg);
         let p = env
             .partition(partition)
             .ok_or_else(|| bad(404, reason::NOT_FOUND, format!("No partition {partition}.")))?;
@@ -173,7 +175,7 @@ impl DsmState {
     /// `GET /api/storage-groups/{sg}/virtual-storage-resources/{vsr}`.
     pub(crate) fn get_vsr(&self, uri: &VsrUri) -> Result<Vsr, HmcError> {
         let not_found = || {
-            refuse(
+            HmcError::api(
                 "GET",
                 uri.as_str(),
                 404,

@@ -5,7 +5,7 @@ use hmc_client::{
     CpcUri, Feature, HmcError, StoragePort, StoragePortUri, FEATURE_DPM_STORAGE_MANAGEMENT,
 };
 
-use super::{reason, refuse, regex, HmcState};
+use super::{reason, regex, HmcState};
 use crate::ids::unreachable_uri;
 use crate::spec::WorldSpec;
 
@@ -90,7 +90,7 @@ impl HmcState {
     /// 404.1 unless `cpc` is this HMC's CPC.
     pub(super) fn check_cpc(&self, method: &'static str, cpc: &CpcUri) -> Result<(), HmcError> {
         if *cpc != self.cpc.uri() {
-            return Err(refuse(
+            return Err(HmcError::api(
                 method,
                 cpc.as_str(),
                 404,
@@ -205,7 +205,7 @@ impl HmcState {
             .find(|a| a.object_id == uri.object_id())
             .map(|a| self.adapter_view(a))
             .ok_or_else(|| {
-                refuse(
+                HmcError::api(
                     "GET",
                     uri.as_str(),
                     404,
@@ -220,7 +220,7 @@ impl HmcState {
             .find_port(uri)
             .filter(|(a, _)| matches!(a.adapter_type, AdapterType::Fcp | AdapterType::Fc))
             .ok_or_else(|| {
-                refuse(
+                HmcError::api(
                     "GET",
                     uri.as_str(),
                     404,

@@ -6,7 +6,7 @@ use hmc_client::{
     AdapterType, Hba, HbaCreate, HbaUri, HmcError, PartitionStatus, PartitionUri, StoragePortUri,
 };
 
-use super::{reason, refuse, HmcState, PartitionState};
+use super::{reason, HmcState, PartitionState};
 use crate::ids::Ids;
 
 const HBA_FIRST_DEVICE_NUMBER: u16 = 0x1900;
@@ -29,7 +29,8 @@ impl HmcState {
         props: &HbaCreate,
     ) -> Result<HbaUri, HmcError> {
         let at = format!("{uri}/hbas");
-        let bad = |status, reason, msg: String| refuse("POST", at.clone(), status, reason, msg);
+        let bad =
+            |status, reason, msg: String| HmcError::api("POST", at.clone(), status, reason, msg);
         let p = self.partition("POST", uri)?;
         if matches!(
             p.status,
@@ -107,7 +108,7 @@ impl HmcState {
         uri: &HbaUri,
     ) -> Result<(&PartitionState, &HbaState), HmcError> {
         let not_found = || {
-            refuse(
+            HmcError::api(
                 method,
                 uri.as_str(),
                 404,
@@ -148,7 +149,7 @@ impl HmcState {
             p.status,
             PartitionStatus::Starting | PartitionStatus::Stopping
         ) {
-            return Err(refuse(
+            return Err(HmcError::api(
                 "DELETE",
                 uri.as_str(),
                 409,

@@ -4,7 +4,7 @@
 
 use hmc_client::{HmcError, Job, JobStatus, JobUri};
 
-use super::{reason, refuse, HmcState};
+use super::{reason, HmcState};
 
 /// How a job ended: the HTTP status of its operation, and on failure a
 /// reason code and message.
@@ -131,7 +131,7 @@ impl HmcState {
 
     pub(crate) fn get_job(&self, uri: &JobUri) -> Result<Job, HmcError> {
         let j = self.jobs.get(uri.object_id()).ok_or_else(|| {
-            refuse(
+            HmcError::api(
                 "GET",
                 uri.as_str(),
                 404,
@@ -144,7 +144,7 @@ impl HmcState {
 
     pub(crate) fn delete_job(&mut self, uri: &JobUri) -> Result<(), HmcError> {
         let j = self.jobs.get(uri.object_id()).ok_or_else(|| {
-            refuse(
+            HmcError::api(
                 "DELETE",
                 uri.as_str(),
                 404,
@@ -153,7 +153,7 @@ impl HmcState {
             )
         })?;
         if j.outcome.is_none() {
-            return Err(refuse(
+            return Err(HmcError::api(
                 "DELETE",
                 uri.as_str(),
                 409,

@@ -56,22 +56,6 @@ pub(crate) mod reason {
     pub const JOB_START_FAILED: u16 = 263;
 }
 
-pub(crate) fn refuse(
-    method: &'static str,
-    uri: impl Into<String>,
-    status: u16,
-    reason: u16,
-    message: impl Into<String>,
-) -> HmcError {
-    HmcError::Api {
-        method,
-        uri: uri.into(),
-        status,
-        reason,
-        message: message.into(),
-    }
-}
-
 /// A refusal decided before the request it answers is known: what the
 /// small transition functions return; [`Refusal::at`] makes the error.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,13 +80,13 @@ impl Refusal {
 
     /// The error answering `method uri`.
     pub(crate) fn at(self, method: &'static str, uri: impl Into<String>) -> HmcError {
-        refuse(method, uri, self.status, self.reason, self.message)
+        HmcError::api(method, uri, self.status, self.reason, self.message)
     }
 }
 
 fn regex(method: &'static str, uri: &str, pattern: &str) -> Result<regex_lite::Regex, HmcError> {
     regex_lite::Regex::new(&format!("^(?:{pattern})$")).map_err(|e| {
-        refuse(
+        HmcError::api(
             method,
             uri,
             400,

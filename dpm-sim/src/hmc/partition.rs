@@ -10,7 +10,7 @@ use hmc_client::{
 };
 
 use super::job::{self, JobState};
-use super::{boot, reason, refuse, regex, BootView, HbaState, HmcState, Later, Refusal};
+use super::{boot, reason, regex, BootView, HbaState, HmcState, Later, Refusal};
 use crate::ids::{unreachable_uri, Ids};
 
 #[derive(Debug)]
@@ -52,7 +52,7 @@ impl HmcState {
         uri: &PartitionUri,
     ) -> Result<&PartitionState, HmcError> {
         self.partitions.get(uri.object_id()).ok_or_else(|| {
-            refuse(
+            HmcError::api(
                 method,
                 uri.as_str(),
                 404,
@@ -68,7 +68,7 @@ impl HmcState {
         uri: &PartitionUri,
     ) -> Result<&mut PartitionState, HmcError> {
         self.partitions.get_mut(uri.object_id()).ok_or_else(|| {
-            refuse(
+            HmcError::api(
                 method,
                 uri.as_str(),
                 404,
@@ -111,7 +111,8 @@ impl HmcState {
         props: &PartitionCreate,
     ) -> Result<PartitionUri, HmcError> {
         let uri = format!("{cpc}/partitions");
-        let bad = |status, reason, msg: String| refuse("POST", uri.clone(), status, reason, msg);
+        let bad =
+            |status, reason, msg: String| HmcError::api("POST", uri.clone(), status, reason, msg);
         self.check_cpc("POST", cpc)?;
         if !self.cpc.dpm {
             return Err(bad(
@@ -250,7 +251,8 @@ impl HmcState {
         uri: &PartitionUri,
         u: &PartitionUpdate,
     ) -> Result<(), HmcError> {
-        let bad = |status, reason, msg: String| refuse("POST", uri.as_str(), status, reason, msg);
+        let bad =
+            |status, reason, msg: String| HmcError::api("POST", uri.as_str(), status, reason, msg);
         let cpc_ifl = self.cpc.ifl;
         // The boot HBA must exist (404.2); whether it belongs to this
         // partition is what the start job's boot check finds out.
@@ -359,7 +361,7 @@ impl HmcState {
     pub(crate) fn delete_partition(&mut self, uri: &PartitionUri) -> Result<(), HmcError> {
         let p = self.partition("DELETE", uri)?;
         if p.status != PartitionStatus::Stopped {
-            return Err(refuse(
+            return Err(HmcError::api(
                 "DELETE",
                 uri.as_str(),
                 409,

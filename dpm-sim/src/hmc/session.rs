@@ -3,7 +3,7 @@
 
 use hmc_client::{ApiVersion, HmcError, LogonResponse, Secret};
 
-use super::{reason, refuse, HmcState};
+use super::{reason, HmcState};
 use crate::ids::{unguessable, Ids};
 
 impl HmcState {
@@ -14,7 +14,7 @@ impl HmcState {
         password: &str,
     ) -> Result<LogonResponse, HmcError> {
         if userid != self.userid || password != self.password {
-            return Err(refuse(
+            return Err(HmcError::api(
                 "POST",
                 "/api/sessions",
                 403,
@@ -48,14 +48,14 @@ impl HmcState {
         uri: &str,
     ) -> Result<(), HmcError> {
         match session {
-            None => Err(refuse(
+            None => Err(HmcError::api(
                 method,
                 uri,
                 403,
                 reason::NO_SESSION,
                 "The request does not have an X-API-Session header.",
             )),
-            Some(s) if !self.sessions.contains(s) => Err(refuse(
+            Some(s) if !self.sessions.contains(s) => Err(HmcError::api(
                 method,
                 uri,
                 403,

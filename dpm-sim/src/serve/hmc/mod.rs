@@ -22,7 +22,7 @@ use serde_json::Value;
 
 use super::http::{Req, Resp};
 use crate::client::hmc_call;
-use crate::hmc::{reason, refuse};
+use crate::hmc::reason;
 use crate::ops::Op;
 use crate::world::World;
 
@@ -116,7 +116,7 @@ fn bad_body(req: &Req, method: &'static str, e: &serde_json::Error, quote: bool)
     } else {
         "The request body is not valid.".into()
     };
-    refuse(
+    HmcError::api(
         method,
         req.path.clone(),
         400,
@@ -136,7 +136,7 @@ fn parse<T: serde::de::DeserializeOwned>(req: &Req, method: &'static str) -> Res
 
 fn uri<T: std::str::FromStr>(req: &Req, method: &'static str, s: String) -> Result<T, HmcError> {
     s.parse().map_err(|_| {
-        refuse(
+        HmcError::api(
             method,
             req.path.clone(),
             404,
@@ -153,7 +153,7 @@ fn allow_query(req: &Req, method: &'static str, allowed: &[&str]) -> Result<(), 
         .iter()
         .find(|(k, _)| !allowed.contains(&k.as_str()))
     {
-        Some((k, _)) => Err(refuse(
+        Some((k, _)) => Err(HmcError::api(
             method,
             req.path.clone(),
             400,
@@ -181,7 +181,7 @@ fn pattern(values: Vec<&str>) -> Option<String> {
 
 fn not_implemented(req: &Req) -> HmcError {
     // The method's name must be 'static; the request's is in the body.
-    refuse(
+    HmcError::api(
         "GET",
         req.path.clone(),
         501,

@@ -8,7 +8,6 @@ use hmc_client::{
 use serde_json::json;
 
 use super::{allow_query, bad_body, ok, parse, pattern, uri, Ctx};
-use crate::hmc::refuse;
 use crate::ops::Op;
 use crate::serve::http::{Req, Resp};
 
@@ -87,7 +86,7 @@ fn one(ctx: &Ctx<'_>, req: &Req, method: &str, id: &str) -> Result<Resp, HmcErro
             let v = req.json().map_err(|e| bad_body(req, "POST", &e, true))?;
             if let Some(obj) = v.as_object() {
                 if let Some(k) = obj.keys().find(|k| !WRITABLE.contains(&k.as_str())) {
-                    return Err(refuse(
+                    return Err(HmcError::api(
                         "POST",
                         req.path.clone(),
                         400,

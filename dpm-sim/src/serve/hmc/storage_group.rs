@@ -13,7 +13,7 @@ use hmc_client::{
 use serde_json::json;
 
 use super::{allow_query, ok, parse, pattern, uri, Ctx};
-use crate::hmc::{reason, refuse};
+use crate::hmc::reason;
 use crate::ops::Op;
 use crate::serve::http::{Req, Resp};
 
@@ -41,7 +41,7 @@ fn query_value<T: std::str::FromStr>(req: &Req, key: &str) -> Result<Option<T>, 
     match req.query_all(key).first() {
         None => Ok(None),
         Some(v) => v.parse().map(Some).map_err(|_| {
-            refuse(
+            HmcError::api(
                 "GET",
                 req.path.clone(),
                 400,
