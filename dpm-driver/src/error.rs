@@ -312,6 +312,27 @@ pub enum GroupStep {
         #[source]
         source: HmcError,
     },
+    /// A group of the instance's name is in use by a partition, so spawn
+    /// cannot replace it.
+    #[error("storage group {group} already exists and is attached to {}", partitions.join(", "))]
+    GroupInUse {
+        /// The group.
+        group: StorageGroupUri,
+        /// The partitions using it.
+        partitions: Vec<String>,
+    },
+    /// Removing the group an earlier try left failed.
+    #[error("could not remove storage group {group}, which an earlier try left")]
+    RemoveStaleGroup {
+        /// The group.
+        group: StorageGroupUri,
+        /// The cause.
+        #[source]
+        source: HmcError,
+    },
+    /// Releasing what Cinder held for an earlier try failed.
+    #[error("could not release the volumes an earlier try left in Cinder")]
+    StaleAttachments(#[source] Box<CleanupError>),
     /// Making the mapped adapter ports the group's candidates failed.
     #[error("could not add the mapped adapter ports to storage group {group} as candidates")]
     AddCandidatePorts {

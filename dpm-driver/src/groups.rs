@@ -135,14 +135,27 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             storage_volumes: volumes,
             email_to_addresses: None,
         };
-        let created = self
-            .hmc
-            .create_storage_group(&props)
-            .await
-            .map_err(|source| GroupStep::CreateGroup {
-                name: name.clone(),
-                source,
-            })?;
+        let create = |source| GroupStep::CreateGroup {
+            name: name.clone(),
+            source,
+        };
+        let created = match self.hmc.create_storage_group(&props).await {
+            Ok(c) => c,
+            Err(e) if e.status_reason().map(|(s, _)| s) == Some(409) => {
+                // The name is taken: an earlier try of this instance left
+                // its group behind (its cleanup failed). Remove it, unless a
+                // partition uses it, and create the group anew.
+                let Some(stale) = self.find_group(instance).await? else {
+                    return Err(create(e));
+                };
+                self.remove_stale_group(instance, &stale).await?;
+                self.hmc
+                    .create_storage_group(&props)
+                    .await
+                    .map_err(create)?
+            }
+            Err(e) => return Err(create(e)),
+        };
         let uri = created.object_uri;
         tracing::debug!(group = %uri, "storage group created");
         let ports: Vec<_> = ready.ports.iter().map(|(_, p)| p.clone()).collect();
@@ -174,6 +187,48 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             });
         }
         Ok((GroupInfo { uri, name, wwpns }, created.element_uris))
+    }
+
+    /// Deletes a group an earlier try of the instance left, with what Cinder
+    /// still holds for the instance; refuses when a partition uses it.
+    async fn remove_stale_group(
+        &self,
+        instance: &InstanceId,
+        group: &StorageGroupUri,
+    ) -> Result<(), GroupStep> {
+        let stale = |source| GroupStep::RemoveStaleGroup {
+            group: group.clone(),
+            source,
+        };
+        let users = self
+            .hmc
+            .get_storage_group_partitions(group)
+            .await
+            .map_err(stale)?;
+        if !users.is_empty() {
+            return Err(GroupStep::GroupInUse {
+                group: group.clone(),
+                partitions: users.into_iter().map(|p| p.name).collect(),
+            });
+        }
+        let g = self.hmc.get_storage_group(group).await.map_err(stale)?;
+        let wwpns: Vec<Wwpn> = g
+            .unassigned_world_wide_port_names
+            .iter()
+            .map(|w| w.world_wide_port_name)
+            .collect();
+        let conn = dpm_volume::connector_for(&wwpns, &self.config.host).ok();
+        let links = self
+            .find_links(instance, conn)
+            .await
+            .map_err(|e| GroupStep::StaleAttachments(Box::new(e)))?;
+        for c in &links {
+            self.release(instance, c)
+                .await
+                .map_err(|e| GroupStep::StaleAttachments(Box::new(e)))?;
+        }
+        tracing::info!(group = %group, released = links.len(), "removing the storage group an earlier try left");
+        self.hmc.delete_storage_group(group).await.map_err(stale)
     }
 
     /// The volume request for a Cinder volume: its id as the name, its size.

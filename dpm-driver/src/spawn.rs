@@ -140,8 +140,20 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
                         boot: d.volume_id == boot_volume,
                     })
                     .collect();
+                // From here on a group of the instance's name may exist
+                // (even when the reply to its create is lost); undo finds
+                // it by name. A group in use by another partition is not
+                // this spawn's, and undo leaves it alone.
                 done.group = true;
-                let (group, created) = self.create_group(&ready, &instance.uuid, &requests).await?;
+                let (group, created) =
+                    match self.create_group(&ready, &instance.uuid, &requests).await {
+                        Ok(g) => g,
+                        Err(e @ GroupStep::GroupInUse { .. }) => {
+                            done.group = false;
+                            return Err(e.into());
+                        }
+                        Err(e) => return Err(e.into()),
+                    };
                 (Initiators::Group(group), created)
             }
         };

@@ -5,10 +5,13 @@
 
 use std::collections::BTreeSet;
 
-use cinder_client::{CinderApi, VolumeStatus};
+use cinder_client::{CinderApi, VolumeId, VolumeStatus};
 use dpm_driver::{Boot, DriverError, SpawnStep, StorageInfo, StorageModel};
 use dpm_sim::{Fault, Op, Side, WorldSnapshot, WorldSpec};
-use hmc_client::{BootDevice, FulfillmentState, HmcApi, HmcError, PartitionStatus};
+use hmc_client::{
+    BootDevice, FulfillmentState, HmcApi, HmcError, PartitionStatus, StorageGroupCreate,
+    StorageGroupType, VolumeCreate, VolumeRequest, VolumeUsage,
+};
 use rstest::rstest;
 
 use crate::support::{boot_from, driver_for, env_from, instance, Env};
@@ -398,4 +401,146 @@ async fn same_size_volumes_are_matched_by_their_paths() {
         env.cinder().get_volume(&data).await.unwrap().status,
         VolumeStatus::InUse
     );
+}
+
+/// A group named for the instance, left by an earlier try whose cleanup
+/// failed, with a reservation in Cinder.
+async fn leave_a_group_behind(env: &Env, vm: &dpm_driver::Instance, volume: &VolumeId) {
+    let hmc = env.driver.hmc();
+    let name = env.driver.partition_name(&vm.uuid);
+    hmc.create_storage_group(&StorageGroupCreate {
+        cpc_uri: env.sim.cpc_uri(),
+        name,
+        group_type: StorageGroupType::Fcp,
+        description: None,
+        shared: Some(false),
+        connectivity: Some(2),
+        max_partitions: Some(1),
+        storage_volumes: vec![VolumeRequest::Create(VolumeCreate {
+            name: Some(volume.to_string()),
+            description: None,
+            size: 10.0,
+            usage: Some(VolumeUsage::Boot),
+        })],
+        email_to_addresses: None,
+    })
+    .await
+    .unwrap();
+    env.cinder()
+        .create_attachment(volume, &vm.uuid, None)
+        .await
+        .unwrap();
+}
+
+/// With storage groups an earlier try is torn down whole (its partition,
+/// its group and its reservations) and the spawn starts over.
+#[tokio::test(start_paused = true)]
+async fn spawn_adopts_an_earlier_try_with_storage_groups() {
+    let env = env_from(world("z16"), "").await;
+    let boot = env.volume("boot", true).await;
+    let vm = instance(1);
+    let hmc = env.driver.hmc();
+    let old = hmc
+        .create_partition(
+            &env.sim.cpc_uri(),
+            &hmc_client::PartitionCreate {
+                name: env.driver.partition_name(&vm.uuid),
+                description: None,
+                partition_type: None,
+                ifl_processors: Some(1),
+                cp_processors: None,
+                initial_memory: 2048,
+                maximum_memory: 2048,
+                processor_mode: None,
+            },
+        )
+        .await
+        .unwrap();
+    leave_a_group_behind(&env, &vm, &boot).await;
+    let old_group = env.sim.storage_groups()[0].uri.clone();
+    hmc.attach_storage_group(&old, &old_group).await.unwrap();
+
+    let s = env.driver.spawn(&vm, &boot_from(&boot)).await.unwrap();
+    assert!(s.adopted);
+    let snap = env.sim.snapshot();
+    assert_eq!(snap.partitions.len(), 1);
+    assert_eq!(snap.partitions[0].status, PartitionStatus::Active);
+    assert_eq!(
+        (snap.partitions[0].ifl, snap.partitions[0].memory_mib),
+        (2, 4096)
+    );
+    assert_eq!(snap.storage_groups.len(), 1);
+    assert_ne!(snap.storage_groups[0].uri, old_group, "a fresh group");
+    assert_eq!(
+        snap.attachments.len(),
+        1,
+        "the stale reservation was replaced"
+    );
+    assert_eq!(env.status(&boot).await, VolumeStatus::InUse);
+    env.driver.destroy(&vm.uuid).await.unwrap();
+    assert_nothing_left(&env.sim.snapshot());
+}
+
+/// A group left behind without its partition is replaced by spawn, and
+/// removed by destroy.
+#[tokio::test(start_paused = true)]
+async fn a_group_left_behind_is_replaced_or_destroyed() {
+    let env = env_from(world("z16"), "").await;
+    let boot = env.volume("boot", true).await;
+    let vm = instance(1);
+    leave_a_group_behind(&env, &vm, &boot).await;
+    let stale = env.sim.storage_groups()[0].uri.clone();
+    let s = env.driver.spawn(&vm, &boot_from(&boot)).await.unwrap();
+    assert!(!s.adopted);
+    let groups = env.sim.storage_groups();
+    assert_eq!(groups.len(), 1);
+    assert_ne!(groups[0].uri, stale);
+    assert_eq!(env.sim.snapshot().attachments.len(), 1);
+    env.driver.destroy(&vm.uuid).await.unwrap();
+    assert_nothing_left(&env.sim.snapshot());
+
+    // Destroy finds a group without a partition by its name, too.
+    leave_a_group_behind(&env, &vm, &boot).await;
+    env.driver.destroy(&vm.uuid).await.unwrap();
+    assert_nothing_left(&env.sim.snapshot());
+}
+
+/// A group of the instance's name that a partition uses is not taken away
+/// from it: spawn fails, and leaves that group alone.
+#[tokio::test(start_paused = true)]
+async fn a_group_in_use_is_never_taken() {
+    let env = env_from(world("z16"), "").await;
+    let boot = env.volume("boot", true).await;
+    let vm = instance(1);
+    leave_a_group_behind(&env, &vm, &boot).await;
+    let hmc = env.driver.hmc();
+    let other = hmc
+        .create_partition(
+            &env.sim.cpc_uri(),
+            &hmc_client::PartitionCreate {
+                name: "someone-else".into(),
+                description: None,
+                partition_type: None,
+                ifl_processors: Some(1),
+                cp_processors: None,
+                initial_memory: 1024,
+                maximum_memory: 1024,
+                processor_mode: None,
+            },
+        )
+        .await
+        .unwrap();
+    let group = env.sim.storage_groups()[0].uri.clone();
+    hmc.attach_storage_group(&other, &group).await.unwrap();
+    let before = env.sim.snapshot();
+    let err = env.driver.spawn(&vm, &boot_from(&boot)).await.unwrap_err();
+    assert!(
+        matches!(
+            err.step,
+            SpawnStep::Group(dpm_driver::GroupStep::GroupInUse { .. })
+        ),
+        "{err}"
+    );
+    assert!(err.undo.is_empty(), "{:?}", err.undo);
+    assert_eq!(env.sim.snapshot(), before);
 }
