@@ -34,12 +34,30 @@ INSTANCE is an instance UUID, or the name given to spawn. The configuration
 (default ./dpm.toml, or $DPM_CONFIG) holds the [dpm] driver options, [hmc]
 TLS settings and [cinder] auth; see the README. --json prints one JSON object.";
 
-/// Prints an error and every cause under it.
-fn report(e: &dyn Error) {
+/// Prints an error and every cause under it, then what it left behind.
+fn report(e: &(dyn Error + 'static)) {
     eprintln!("error: {e}");
+    causes(e, "  ");
+    let left = if let Some(s) = e.downcast_ref::<dpm_driver::SpawnError>() {
+        s.left_behind()
+    } else if let Some(d) = e.downcast_ref::<dpm_driver::DriverError>() {
+        d.left_behind()
+    } else {
+        &[]
+    };
+    if !left.is_empty() {
+        eprintln!("left behind (run `dpm destroy` again once the cause is fixed):");
+        for l in left {
+            eprintln!("  - {l}");
+            causes(l, "      ");
+        }
+    }
+}
+
+fn causes(e: &dyn Error, indent: &str) {
     let mut cause = e.source();
     while let Some(c) = cause {
-        eprintln!("  because: {c}");
+        eprintln!("{indent}because: {c}");
         cause = c.source();
     }
 }

@@ -6,6 +6,7 @@ use hmc_client::{
     wait_for_job, AdapterType, CpcUri, HbaUri, HmcApi, HmcError, Partition, PartitionFilter,
     PartitionStatus, PartitionUri, PollPolicy, StoragePortUri, FEATURE_DPM_STORAGE_MANAGEMENT,
 };
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use crate::config::{AdapterMapping, DriverConfig};
@@ -67,6 +68,9 @@ pub struct DpmDriver<H, C> {
     pub(crate) config: DriverConfig,
     pub(crate) volumes: FcVolumeDriver,
     pub(crate) ready: Mutex<Option<Arc<Ready>>>,
+    /// One lock per instance: operations on one instance run one at a
+    /// time in this process; different instances run concurrently.
+    locks: Mutex<HashMap<InstanceId, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 /// Escapes regular-expression metacharacters, for the HMC's name filters.
@@ -90,6 +94,7 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             config,
             volumes: FcVolumeDriver::new(),
             ready: Mutex::new(None),
+            locks: Mutex::new(HashMap::new()),
         }
     }
 
@@ -110,6 +115,20 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
 
     pub(crate) fn cpc(&self) -> &CpcUri {
         &self.config.cpc
+    }
+
+    /// Waits for the instance's lock; other instances are not held up.
+    pub(crate) async fn lock_instance(
+        &self,
+        instance: &InstanceId,
+    ) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = {
+            let mut locks = self.locks.lock().unwrap_or_else(|e| e.into_inner());
+            // Forget the locks nobody holds or waits for.
+            locks.retain(|_, l| Arc::strong_count(l) > 1);
+            locks.entry(instance.clone()).or_default().clone()
+        };
+        lock.lock_owned().await
     }
 
     pub(crate) fn ready(&self) -> Option<Arc<Ready>> {

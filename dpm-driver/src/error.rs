@@ -190,6 +190,14 @@ pub enum CleanupError {
         #[source]
         source: HmcError,
     },
+    /// The partition was kept because a volume could not be released: its
+    /// WWPNs may still see the volume, so they must not go to another
+    /// partition. Destroy the instance again once Cinder answers.
+    #[error("partition {partition} was kept (with its vHBAs or storage group), because a volume could not be released from its WWPNs")]
+    PartitionKept {
+        /// The partition.
+        partition: PartitionUri,
+    },
     /// Looking up the instance's storage group failed.
     #[error("could not look up the instance's storage group")]
     FindGroup(#[source] GroupStep),
@@ -492,6 +500,24 @@ pub enum SpawnStep {
         #[source]
         source: HmcError,
     },
+    /// The instance exists and finished spawning; spawn touches nothing of
+    /// it.
+    #[error("instance {instance} already exists (partition {partition} finished spawning); destroy it first")]
+    AlreadyExists {
+        /// The instance.
+        instance: InstanceId,
+        /// Its partition.
+        partition: PartitionUri,
+    },
+    /// Finding out whether an earlier try finished failed.
+    #[error("could not tell whether partition {partition} is an unfinished earlier try")]
+    CheckEarlierTry {
+        /// The partition.
+        partition: PartitionUri,
+        /// The cause.
+        #[source]
+        source: CinderError,
+    },
     /// The adopted partition could not be brought to `stopped`.
     #[error("could not stop adopted partition {partition}")]
     AdoptStop {
@@ -590,6 +616,13 @@ pub struct SpawnError {
     pub undo: Vec<CleanupError>,
 }
 
+impl SpawnError {
+    /// What the undo could not do: what is left behind, and why.
+    pub fn left_behind(&self) -> &[CleanupError] {
+        &self.undo
+    }
+}
+
 /// The step of an attach that failed.
 #[derive(Debug, thiserror::Error)]
 pub enum AttachStep {
@@ -638,6 +671,13 @@ pub struct AttachError {
     pub step: AttachStep,
     /// Undo steps that failed.
     pub undo: Vec<CleanupError>,
+}
+
+impl AttachError {
+    /// What the undo could not do: what is left behind, and why.
+    pub fn left_behind(&self) -> &[CleanupError] {
+        &self.undo
+    }
 }
 
 /// Any other driver operation failed.
@@ -776,4 +816,15 @@ pub enum DriverError {
         /// The volume.
         volume: VolumeId,
     },
+}
+
+impl DriverError {
+    /// What the operation or its undo could not do: what is left behind.
+    pub fn left_behind(&self) -> &[CleanupError] {
+        match self {
+            Self::Attach(e) => e.left_behind(),
+            Self::Destroy { failures, .. } => failures,
+            _ => &[],
+        }
+    }
 }

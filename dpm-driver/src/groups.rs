@@ -223,9 +223,9 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             .await
             .map_err(|e| GroupStep::StaleAttachments(Box::new(e)))?;
         for c in &links {
-            self.release(instance, c)
-                .await
-                .map_err(|e| GroupStep::StaleAttachments(Box::new(e)))?;
+            if let Some(e) = self.release(instance, c, true).await.into_iter().next() {
+                return Err(GroupStep::StaleAttachments(Box::new(e)));
+            }
         }
         tracing::info!(group = %group, released = links.len(), "removing the storage group an earlier try left");
         self.hmc.delete_storage_group(group).await.map_err(stale)

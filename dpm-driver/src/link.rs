@@ -14,6 +14,9 @@ use crate::driver::DpmDriver;
 use crate::error::{CleanupError, VolumeStep};
 use crate::storage::Initiators;
 
+/// The legacy mount point of an instance's boot volume.
+pub(crate) const ROOT_DEVICE: &str = "/dev/sda";
+
 /// Cinder's record of a volume connected to an instance.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Link {
@@ -117,7 +120,8 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             Link::Attachment(id) => self.cinder.complete_attachment(id).await,
             Link::Legacy { .. } => {
                 // Device names only label the attachment in Cinder; the
-                // guest finds the LUN by auto-discovery.
+                // guest finds the LUN by auto-discovery. The boot volume is
+                // completed first, so it is ROOT_DEVICE.
                 let mountpoint = format!("/dev/sd{}", char::from(b'a' + (index % 26) as u8));
                 self.cinder
                     .attach(&c.volume, instance, &mountpoint, Some(&self.config.host))
@@ -144,19 +148,26 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
     }
 
     /// Releases one volume in Cinder (which unmasks, and unzones with the
-    /// host's last LUN) and forgets its paths.
+    /// host's last LUN) and forgets its paths; what failed is returned
+    /// (empty when all went well). With `every_step` (undo and destroy,
+    /// where the partition is stopped) each legacy step is tried even after
+    /// one fails; without it (detach from a running guest) a failed
+    /// terminate_connection stops there, so the volume is never marked free
+    /// while it may still be masked to the guest.
     pub(crate) async fn release(
         &self,
         instance: &InstanceId,
         c: &Connected,
-    ) -> Result<(), CleanupError> {
+        every_step: bool,
+    ) -> Vec<CleanupError> {
         self.volumes.disconnect_volume(instance, &c.volume);
         let volume = c.volume.clone();
+        let mut failures = Vec::new();
         match &c.link {
             Link::Attachment(id) => match self.cinder.delete_attachment(id).await {
-                Ok(_) => Ok(()),
-                Err(e) if e.is_not_found() => Ok(()),
-                Err(source) => Err(CleanupError::DeleteAttachment {
+                Ok(_) => {}
+                Err(e) if e.is_not_found() => {}
+                Err(source) => failures.push(CleanupError::DeleteAttachment {
                     attachment: id.clone(),
                     volume,
                     source,
@@ -164,28 +175,53 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             },
             Link::Legacy { connector } => {
                 if let Some(conn) = connector {
-                    self.cinder
-                        .terminate_connection(&c.volume, conn)
-                        .await
-                        .map_err(|source| CleanupError::TerminateConnection {
+                    if let Err(source) = self.cinder.terminate_connection(&c.volume, conn).await {
+                        failures.push(CleanupError::TerminateConnection {
                             volume: volume.clone(),
                             source,
-                        })?;
+                        });
+                        if !every_step {
+                            return failures;
+                        }
+                    }
                 }
-                let attached =
-                    self.legacy_attachment(instance, &c.volume)
-                        .await
-                        .map_err(|source| CleanupError::DetachVolume {
-                            volume: volume.clone(),
-                            source,
-                        })?;
-                match attached {
-                    Some(a) => self.cinder.detach(&c.volume, &a).await,
-                    None => self.cinder.unreserve(&c.volume).await,
+                let done = match self.legacy_attachment(instance, &c.volume).await {
+                    Ok(Some(a)) => self.cinder.detach(&c.volume, &a).await,
+                    Ok(None) => self.cinder.unreserve(&c.volume).await,
+                    Err(e) => Err(e),
+                };
+                if let Err(source) = done {
+                    failures.push(CleanupError::DetachVolume { volume, source });
                 }
-                .map_err(|source| CleanupError::DetachVolume { volume, source })
             }
         }
+        failures
+    }
+
+    /// Whether the instance finished spawning: Cinder reports one of its
+    /// volumes attached to it (complete, or legacy `os-attach` done).
+    pub(crate) async fn spawn_finished(
+        &self,
+        instance: &InstanceId,
+    ) -> Result<bool, cinder_client::CinderError> {
+        if self.cinder.attachments_api().await? {
+            let found = self
+                .cinder
+                .list_attachments(&AttachmentFilter {
+                    instance_id: Some(instance.clone()),
+                    volume_id: None,
+                })
+                .await?;
+            return Ok(found
+                .iter()
+                .any(|a| a.status == cinder_client::AttachStatus::Attached));
+        }
+        let volumes = self.cinder.list_volumes().await?;
+        Ok(volumes.iter().any(|v| {
+            v.attachments
+                .iter()
+                .any(|a| a.server_id.as_ref() == Some(instance))
+        }))
     }
 
     /// Every volume Cinder holds for the instance, found in Cinder (never in
@@ -256,9 +292,18 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             }
         }
         for c in volumes.iter().rev() {
-            if let Err(e) = self.release(instance, c).await {
-                failures.push(e);
+            failures.extend(self.release(instance, c, true).await);
+        }
+        if !failures.is_empty() {
+            // A LUN may still be masked to the partition's WWPNs: keep the
+            // partition (and its group), so that those WWPNs are never handed
+            // to another partition, and say so.
+            if let Some(p) = partition {
+                failures.push(CleanupError::PartitionKept {
+                    partition: p.clone(),
+                });
             }
+            return failures;
         }
         if let Some(p) = partition {
             match self.hmc.delete_partition(p).await {

@@ -9,6 +9,18 @@ use crate::error::{AttachError, AttachStep, CleanupError, DriverError};
 use crate::link::{Connected, Link};
 use crate::storage::{Initiators, StorageInfo, StorageModel};
 
+/// Whether a partition boots (from a vHBA) from the LUN of this connection.
+fn boots_from(p: &hmc_client::Partition, info: &cinder_client::ConnectionInfo) -> bool {
+    let (Some(target), Some(lun)) = (p.boot_world_wide_port_name, p.boot_logical_unit_number)
+    else {
+        return false;
+    };
+    p.boot_device == hmc_client::BootDevice::StorageAdapter
+        && info
+            .fibre_channel()
+            .is_ok_and(|fc| fc.targets.iter().any(|t| t.wwpn == target && t.lun == lun))
+}
+
 /// `init_host` has not succeeded (becomes [`DriverError::NotInitialized`]).
 #[derive(Debug)]
 pub(crate) struct NotInitialized;
@@ -165,6 +177,7 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
         instance: &InstanceId,
         volume: &VolumeId,
     ) -> Result<Vec<FcPath>, DriverError> {
+        let _held = self.lock_instance(instance).await;
         let (partition, initiators) = self.instance_initiators(instance).await?;
         tracing::Span::current().record("partition", tracing::field::display(&partition));
         let fail = |step, undo| AttachError {
@@ -275,6 +288,7 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
         instance: &InstanceId,
         volume: &VolumeId,
     ) -> Result<(), DriverError> {
+        let _held = self.lock_instance(instance).await;
         let legacy = !self
             .cinder
             .attachments_api()
@@ -301,10 +315,18 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
                 None => {}
             }
         }
+        let root = || DriverError::RootVolume {
+            instance: instance.clone(),
+            volume: volume.clone(),
+        };
         if !legacy {
-            if model == StorageModel::Hbas {
-                self.require_partition(instance).await?;
-            }
+            let boot = match model {
+                StorageModel::Hbas => {
+                    let uri = self.require_partition(instance).await?;
+                    Some(self.get_partition(&uri).await?)
+                }
+                _ => None,
+            };
             let attachments = self
                 .cinder
                 .list_attachments(&AttachmentFilter {
@@ -319,32 +341,50 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
                     volume: volume.clone(),
                 });
             }
+            // With vHBAs, the partition boots from this volume when its boot
+            // target and LUN are the volume's.
+            if let Some(p) = &boot {
+                if attachments
+                    .iter()
+                    .any(|a| a.connection_info.as_ref().is_some_and(|i| boots_from(p, i)))
+                {
+                    return Err(root());
+                }
+            }
             for a in attachments {
                 let c = Connected {
                     volume: volume.clone(),
                     link: Link::Attachment(a.id),
                 };
-                self.release(instance, &c)
-                    .await
-                    .map_err(|source| DriverError::Release {
+                if let Some(source) = self.release(instance, &c, false).await.into_iter().next() {
+                    return Err(DriverError::Release {
                         volume: volume.clone(),
                         source,
-                    })?;
+                    });
+                }
             }
         } else {
             // Nova's legacy order: begin_detaching, disconnect,
             // terminate_connection, detach; roll_detaching on failure.
             let (_, initiators) = self.instance_initiators(instance).await?;
-            if self
-                .legacy_attachment(instance, volume)
+            let attached = self
+                .cinder
+                .get_volume(volume)
                 .await
                 .map_err(DriverError::ListAttachments)?
-                .is_none()
-            {
+                .attachments
+                .into_iter()
+                .find(|a| a.server_id.as_ref() == Some(instance));
+            let Some(attached) = attached else {
                 return Err(DriverError::NotAttached {
                     instance: instance.clone(),
                     volume: volume.clone(),
                 });
+            };
+            // Legacy attachments carry the mount point spawn gave them; the
+            // boot volume's is the first.
+            if attached.device.as_deref() == Some(crate::link::ROOT_DEVICE) {
+                return Err(root());
             }
             let conn = connector_for(&initiators.wwpns(), &self.config.host)
                 .map_err(DriverError::Connector)?;
@@ -361,7 +401,7 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
                     connector: Some(conn),
                 },
             };
-            if let Err(source) = self.release(instance, &c).await {
+            if let Some(source) = self.release(instance, &c, false).await.into_iter().next() {
                 if let Err(e) = self.cinder.roll_detaching(volume).await {
                     tracing::warn!(error = %e, "roll_detaching failed");
                 }
@@ -393,6 +433,7 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
     /// partition with its vHBAs. An instance that does not exist is a no-op.
     #[tracing::instrument(name = "destroy", skip(self), fields(instance = %instance, partition = tracing::field::Empty))]
     pub async fn destroy(&self, instance: &InstanceId) -> Result<(), DriverError> {
+        let _held = self.lock_instance(instance).await;
         let partition = self
             .find_partition(instance)
             .await
@@ -437,6 +478,11 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
     /// Stops the instance's partition; a stopped one is left alone.
     #[tracing::instrument(name = "power_off", skip(self), fields(instance = %instance))]
     pub async fn power_off(&self, instance: &InstanceId) -> Result<(), DriverError> {
+        let _held = self.lock_instance(instance).await;
+        self.power_off_locked(instance).await
+    }
+
+    async fn power_off_locked(&self, instance: &InstanceId) -> Result<(), DriverError> {
         let uri = self.require_partition(instance).await?;
         match self.settle(&uri).await? {
             PartitionStatus::Stopped => Ok(()),
@@ -454,6 +500,11 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
     /// stops a `paused` one first, and leaves a running one alone.
     #[tracing::instrument(name = "power_on", skip(self), fields(instance = %instance))]
     pub async fn power_on(&self, instance: &InstanceId) -> Result<(), DriverError> {
+        let _held = self.lock_instance(instance).await;
+        self.power_on_locked(instance).await
+    }
+
+    async fn power_on_locked(&self, instance: &InstanceId) -> Result<(), DriverError> {
         let uri = self.require_partition(instance).await?;
         let status = self.settle(&uri).await?;
         if matches!(status, PartitionStatus::Active | PartitionStatus::Degraded) {
@@ -478,8 +529,9 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
     /// Stops (if running) and starts the instance's partition.
     #[tracing::instrument(name = "reboot", skip(self), fields(instance = %instance))]
     pub async fn reboot(&self, instance: &InstanceId) -> Result<(), DriverError> {
-        self.power_off(instance).await?;
-        self.power_on(instance).await
+        let _held = self.lock_instance(instance).await;
+        self.power_off_locked(instance).await?;
+        self.power_on_locked(instance).await
     }
 
     /// The instance's power state. A missing partition is

@@ -60,6 +60,7 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
         instance: &Instance,
         devices: &[BlockDevice],
     ) -> Result<Spawned, SpawnError> {
+        let _held = self.lock_instance(&instance.uuid).await;
         let mut done = Done::default();
         match self.spawn_steps(instance, devices, &mut done).await {
             Ok(s) => {
@@ -362,6 +363,22 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
                 source: create_err,
             });
         };
+        // A spawn that finished completed its attachments (its last step);
+        // an earlier try that died never did. A finished instance is never
+        // touched: its guest may be running.
+        let finished = self
+            .spawn_finished(&instance.uuid)
+            .await
+            .map_err(|source| SpawnStep::CheckEarlierTry {
+                partition: uri.clone(),
+                source,
+            })?;
+        if finished {
+            return Err(SpawnStep::AlreadyExists {
+                instance: instance.uuid.clone(),
+                partition: uri,
+            });
+        }
         tracing::info!(partition = %uri, "adopting the partition of an earlier try");
         if model == StorageModel::StorageGroups {
             // The earlier try's group holds requests for its volumes, not
@@ -434,12 +451,17 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
                 source,
             })?;
         for c in &stale {
-            self.release(&instance.uuid, c).await.map_err(|source| {
-                SpawnStep::AdoptAttachments {
+            if let Some(source) = self
+                .release(&instance.uuid, c, true)
+                .await
+                .into_iter()
+                .next()
+            {
+                return Err(SpawnStep::AdoptAttachments {
                     partition: uri.clone(),
                     source,
-                }
-            })?;
+                });
+            }
         }
         Ok((uri, true, existing))
     }

@@ -68,6 +68,15 @@ async fn spawn_attach_detach_destroy_with_legacy_actions(
         .iter()
         .any(|p| p.volume == boot));
 
+    let before = env.sim.snapshot();
+    assert!(
+        matches!(
+            env.driver.detach_volume(&vm.uuid, &boot).await,
+            Err(dpm_driver::DriverError::RootVolume { .. })
+        ),
+        "the root disk stays"
+    );
+    assert_eq!(env.sim.snapshot(), before);
     let paths = env.driver.attach_volume(&vm.uuid, &data).await.unwrap();
     assert_eq!(paths.len(), 4, "2 initiators × 2 targets each");
     assert_eq!(env.status(&data).await, VolumeStatus::InUse);

@@ -136,21 +136,32 @@ async fn spawn_with_data_volumes_and_a_failing_undo() {
         err.step,
         SpawnStep::Volume(VolumeStep::CompleteAttachment { .. })
     ));
-    assert_eq!(err.undo.len(), 1, "{:?}", err.undo);
+    // The undo that failed is reported, and so is the partition it kept:
+    // the LUN may still be masked to its WWPNs, which must not go to
+    // another partition.
+    assert_eq!(err.undo.len(), 2, "{:?}", err.undo);
     assert!(matches!(
         &err.undo[0],
         dpm_driver::CleanupError::DeleteAttachment { .. }
     ));
+    assert!(matches!(
+        &err.undo[1],
+        dpm_driver::CleanupError::PartitionKept { .. }
+    ));
     let snap = env.sim.snapshot();
-    assert!(snap.partitions.is_empty());
+    assert_eq!(snap.partitions.len(), 1);
+    assert_eq!(snap.partitions[0].status, PartitionStatus::Stopped);
+    assert_eq!(snap.hbas.len(), 2, "the WWPNs stay with the partition");
     assert_eq!(
         snap.attachments.len(),
         1,
-        "the one undo that failed is reported, and is what is left"
+        "what is left is what was reported"
     );
-    // Destroy finishes the job: it finds the attachment in Cinder.
+    // Destroy finishes the job: it finds the partition on the HMC and the
+    // attachment in Cinder.
     env.driver.destroy(&vm.uuid).await.unwrap();
     let snap = env.sim.snapshot();
+    assert!(snap.partitions.is_empty() && snap.hbas.is_empty());
     assert!(snap.attachments.is_empty() && snap.hosts.is_empty() && snap.zones.is_empty());
 
     // And a good spawn with both: boot volume first in the paths.

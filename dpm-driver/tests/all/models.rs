@@ -337,11 +337,15 @@ async fn a_restarted_driver_finds_everything(#[case] name: &str) {
     assert_nothing_left(&env.sim.snapshot());
 }
 
-/// With storage groups the boot volume's request says it is the root disk:
-/// detaching it is refused and nothing changes.
+/// The volume an instance boots from cannot be detached while the instance
+/// exists (storage groups: its request's usage is `boot`; vHBAs: the
+/// partition's boot target and LUN are the volume's); nothing changes.
+#[rstest]
+#[case::z13("z13")]
+#[case::z16("z16")]
 #[tokio::test(start_paused = true)]
-async fn detaching_the_root_disk_is_refused() {
-    let env: Env = env_from(world("z16"), "").await;
+async fn detaching_the_root_disk_is_refused(#[case] name: &str) {
+    let env: Env = env_from(world(name), "").await;
     let boot = env.volume("boot", true).await;
     let vm = instance(1);
     env.driver.spawn(&vm, &boot_from(&boot)).await.unwrap();
@@ -350,6 +354,46 @@ async fn detaching_the_root_disk_is_refused() {
     assert!(matches!(err, DriverError::RootVolume { .. }), "{err}");
     assert_eq!(env.sim.snapshot(), before);
     assert_eq!(env.status(&boot).await, VolumeStatus::InUse);
+}
+
+/// An instance that finished spawning is never adopted: a second spawn is
+/// "already exists" and touches nothing; two spawns at once give one
+/// instance.
+#[rstest]
+#[case::z13("z13")]
+#[case::z16("z16")]
+#[tokio::test(start_paused = true)]
+async fn a_finished_instance_is_never_spawned_again(#[case] name: &str) {
+    let env = env_from(world(name), "").await;
+    let boot = env.volume("boot", true).await;
+    let data = env.volume("data", false).await;
+    let vm = instance(1);
+    let devices = boot_from(&boot);
+    let (a, b) = tokio::join!(
+        env.driver.spawn(&vm, &devices),
+        env.driver.spawn(&vm, &devices),
+    );
+    let (ok, err) = match (a, b) {
+        (Ok(s), Err(e)) | (Err(e), Ok(s)) => (s, e),
+        (a, b) => panic!("one spawn must win: {a:?} {b:?}"),
+    };
+    assert!(
+        matches!(err.step, SpawnStep::AlreadyExists { ref partition, .. } if *partition == ok.partition),
+        "{err}"
+    );
+    env.driver.attach_volume(&vm.uuid, &data).await.unwrap();
+    let before = env.sim.snapshot();
+    let err = env.driver.spawn(&vm, &boot_from(&boot)).await.unwrap_err();
+    assert!(matches!(err.step, SpawnStep::AlreadyExists { .. }), "{err}");
+    assert!(err.undo.is_empty());
+    assert_eq!(
+        env.sim.snapshot(),
+        before,
+        "the running instance is untouched"
+    );
+    assert_eq!(env.status(&data).await, VolumeStatus::InUse);
+    env.driver.destroy(&vm.uuid).await.unwrap();
+    assert_nothing_left(&env.sim.snapshot());
 }
 
 /// Two volumes of one size: each Cinder volume is matched to the storage
