@@ -406,6 +406,17 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
         match self.hmc.modify_storage_group(group, &m).await {
             Ok(_) => Ok(()),
             Err(e) if e.is_not_found() => Ok(()),
+            // The modify may have happened: ask the HMC.
+            Err(e)
+                if e.may_have_taken_effect()
+                    && self
+                        .hmc
+                        .get_storage_volume(request)
+                        .await
+                        .is_err_and(|g| g.is_not_found()) =>
+            {
+                Ok(())
+            }
             Err(e) => Err(e),
         }
     }

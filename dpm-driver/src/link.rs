@@ -37,6 +37,18 @@ pub(crate) struct Connected {
     pub link: Link,
 }
 
+impl Connected {
+    /// Whether both name the same tie in Cinder (the same attachment, or
+    /// the same volume's legacy connection).
+    pub(crate) fn same_as(&self, other: &Connected) -> bool {
+        match (&self.link, &other.link) {
+            (Link::Attachment(a), Link::Attachment(b)) => a == b,
+            (Link::Legacy { .. }, Link::Legacy { .. }) => self.volume == other.volume,
+            _ => false,
+        }
+    }
+}
+
 impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
     /// Connects one volume to the partition's initiators: reserve it, hand
     /// Cinder the connector (Cinder zones and masks), and let the volume
@@ -167,6 +179,14 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             Link::Attachment(id) => match self.cinder.delete_attachment(id).await {
                 Ok(_) => {}
                 Err(e) if e.is_not_found() => {}
+                // The delete may have happened: ask Cinder.
+                Err(e)
+                    if e.may_have_taken_effect()
+                        && self
+                            .cinder
+                            .get_attachment(id)
+                            .await
+                            .is_err_and(|g| g.is_not_found()) => {}
                 Err(source) => failures.push(CleanupError::DeleteAttachment {
                     attachment: id.clone(),
                     volume,

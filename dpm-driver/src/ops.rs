@@ -262,7 +262,41 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
                 Ok(paths)
             }
             Err(step) => {
+                // Cinder held nothing of this volume for the instance before
+                // (checked above): whatever it holds now is this attach's,
+                // even when a reply was lost.
+                if !legacy {
+                    if let Ok(found) = self
+                        .cinder
+                        .list_attachments(&AttachmentFilter {
+                            volume_id: Some(volume.clone()),
+                            instance_id: Some(instance.clone()),
+                        })
+                        .await
+                    {
+                        for a in found {
+                            let f = Connected {
+                                volume: volume.clone(),
+                                link: Link::Attachment(a.id),
+                            };
+                            if !created.iter().any(|c| c.same_as(&f)) {
+                                created.push(f);
+                            }
+                        }
+                    }
+                }
                 let mut undo = self.teardown(instance, None, &created, false).await;
+                // The volume's request, even when the modify's reply was lost.
+                let request = match (initiators.group(), request) {
+                    (Some(_), Some(r)) => Some(r),
+                    (Some(g), None) => self
+                        .find_request(&g.uri, volume)
+                        .await
+                        .ok()
+                        .flatten()
+                        .map(|(r, _)| r),
+                    _ => None,
+                };
                 if let (Some(g), Some(r)) = (initiators.group(), request) {
                     if let Err(source) = self.remove_request(&g.uri, &r).await {
                         undo.push(CleanupError::RemoveRequest {
@@ -336,6 +370,22 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
                 .await
                 .map_err(DriverError::ListAttachments)?;
             if attachments.is_empty() {
+                // An earlier detach released the volume in Cinder but could
+                // not remove its request: finish that detach.
+                if let Some((group, r)) = request {
+                    self.remove_request(&group, &r).await.map_err(|source| {
+                        DriverError::RemoveRequest {
+                            volume: volume.clone(),
+                            source: CleanupError::RemoveRequest {
+                                group,
+                                request: r,
+                                source,
+                            },
+                        }
+                    })?;
+                    tracing::info!("finished an earlier detach: the request left the group");
+                    return Ok(());
+                }
                 return Err(DriverError::NotAttached {
                     instance: instance.clone(),
                     volume: volume.clone(),

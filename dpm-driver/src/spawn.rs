@@ -43,6 +43,8 @@ struct Done {
     volumes: Vec<Connected>,
     /// A storage group may exist (it is found by name to undo it).
     group: bool,
+    /// The connector Cinder was given, for legacy undo.
+    connector: Option<cinder_client::Connector>,
 }
 
 impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
@@ -69,13 +71,25 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             }
             Err(step) => {
                 tracing::warn!(error = %step, "spawn failed; undoing");
+                // What Cinder holds for the instance counts too: a request
+                // whose reply was lost may have taken effect. Cinder holds
+                // nothing of this spawn before its partition exists (and an
+                // instance that already exists never gets this far).
+                let mut links = done.volumes.clone();
+                if done.partition.is_some() {
+                    if let Ok(found) = self
+                        .find_links(&instance.uuid, done.connector.clone())
+                        .await
+                    {
+                        for f in found {
+                            if !links.iter().any(|l| l.same_as(&f)) {
+                                links.push(f);
+                            }
+                        }
+                    }
+                }
                 let undo = self
-                    .teardown(
-                        &instance.uuid,
-                        done.partition.as_ref(),
-                        &done.volumes,
-                        done.group,
-                    )
+                    .teardown(&instance.uuid, done.partition.as_ref(), &links, done.group)
                     .instrument(tracing::info_span!("rollback"))
                     .await;
                 self.volumes.forget_instance(&instance.uuid);
@@ -324,6 +338,29 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
         Ok(vhbas)
     }
 
+    /// Creates the partition. When the reply is lost (the create may have
+    /// taken effect), the HMC is asked: the partition of this instance's
+    /// name is this create's (the instance's operations are serialized).
+    async fn create_partition_reconciled(
+        &self,
+        instance: &Instance,
+        props: &PartitionCreate,
+    ) -> Result<PartitionUri, hmc_client::HmcError> {
+        match self.hmc.create_partition(self.cpc(), props).await {
+            Ok(uri) => Ok(uri),
+            Err(e) if e.may_have_taken_effect() => {
+                match self.find_partition(&instance.uuid).await {
+                    Ok(Some(uri)) => {
+                        tracing::info!(partition = %uri, "the create's reply was lost; the partition exists");
+                        Ok(uri)
+                    }
+                    _ => Err(e),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// Creates the partition, or takes over the one an earlier try of this
     /// instance left: stopped, with its earlier attachments deleted.
     async fn create_or_adopt(
@@ -342,7 +379,7 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             maximum_memory: instance.memory_mb,
             processor_mode: Some("shared".into()),
         };
-        let create_err = match self.hmc.create_partition(self.cpc(), &props).await {
+        let create_err = match self.create_partition_reconciled(instance, &props).await {
             Ok(uri) => return Ok((uri, false, Vec::new())),
             Err(e) => e,
         };
@@ -405,8 +442,7 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
                 });
             }
             let fresh = self
-                .hmc
-                .create_partition(self.cpc(), &props)
+                .create_partition_reconciled(instance, &props)
                 .await
                 .map_err(|source| SpawnStep::CreatePartition {
                     name: name.to_owned(),

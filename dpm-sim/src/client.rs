@@ -13,18 +13,16 @@ use cinder_client::{
 };
 use hmc_client::{
     Adapter, AdapterFilter, AdapterSummary, AdapterUri, ApiVersion, Cpc, CpcSummary, CpcUri,
-    Credentials, Hba, HbaCreate, HbaUri, HmcApi, HmcError, Job, JobUri, LogonResponse, Partition,
-    PartitionCreate, PartitionFilter, PartitionSummary, PartitionUpdate, PartitionUri, StoragePort,
-    StoragePortUri,
-};
-use hmc_client::{
-    LunPath, StorageGroup, StorageGroupCreate, StorageGroupCreated, StorageGroupFilter,
-    StorageGroupModify, StorageGroupSummary, StorageGroupUri, StorageVolume, StorageVolumeFilter,
-    StorageVolumeSummary, StorageVolumeUri, Vsr, VsrSummary, VsrUri,
+    Credentials, Hba, HbaCreate, HbaUri, HmcApi, HmcError, Job, JobUri, LogonResponse, LunPath,
+    Partition, PartitionCreate, PartitionFilter, PartitionSummary, PartitionUpdate, PartitionUri,
+    Sent, StorageGroup, StorageGroupCreate, StorageGroupCreated, StorageGroupFilter,
+    StorageGroupModify, StorageGroupSummary, StorageGroupUri, StoragePort, StoragePortUri,
+    StorageVolume, StorageVolumeFilter, StorageVolumeSummary, StorageVolumeUri, Vsr, VsrSummary,
+    VsrUri,
 };
 
 use crate::ops::Op;
-use crate::world::World;
+use crate::world::{LostReply, World};
 
 const GROUPS: &str = "/api/storage-groups";
 
@@ -90,13 +88,14 @@ pub(crate) fn hmc_call<T>(
     f: impl FnOnce(&mut World) -> Result<T, HmcError>,
 ) -> Result<T, HmcError> {
     let mut w = lock(world);
-    if let Some(fault) = w.enter(op) {
+    let fault = w.enter(op);
+    if let Some(fault) = fault.as_ref().filter(|f| !f.lost_reply) {
         return Err(HmcError::api(
             method,
             uri,
             fault.status,
             fault.reason,
-            fault.message,
+            fault.message.clone(),
         ));
     }
     if !matches!(op, Op::Logon | Op::ApiVersion) {
@@ -106,7 +105,16 @@ pub(crate) fn hmc_call<T>(
     if let Err(e) = &out {
         tracing::debug!(op = %op, error = %e, "dpm-sim refused");
     }
-    out
+    match fault {
+        // It happened (or was refused); the client never hears which.
+        Some(lost) => Err(HmcError::Transport {
+            method,
+            uri: uri.to_owned(),
+            sent: Sent::Maybe,
+            source: Box::new(LostReply(lost.message)),
+        }),
+        None => out,
+    }
 }
 
 /// One Cinder request against the world, scoped to a project.
@@ -117,8 +125,13 @@ pub(crate) fn cinder_call<T>(
     f: impl FnOnce(&mut World, &str) -> Result<T, CinderError>,
 ) -> Result<T, CinderError> {
     let mut w = lock(world);
-    if let Some(fault) = w.enter(op) {
-        return Err(CinderError::api(op.name(), fault.status, fault.message));
+    let fault = w.enter(op);
+    if let Some(fault) = fault.as_ref().filter(|f| !f.lost_reply) {
+        return Err(CinderError::api(
+            op.name(),
+            fault.status,
+            fault.message.clone(),
+        ));
     }
     if !w.cinder.projects.iter().any(|p| p == project) {
         return Err(CinderError::api(
@@ -131,7 +144,14 @@ pub(crate) fn cinder_call<T>(
     if let Err(e) = &out {
         tracing::debug!(op = %op, error = %e, "dpm-sim refused");
     }
-    out
+    match fault {
+        Some(lost) => Err(CinderError::Transport {
+            operation: op.name().to_owned(),
+            maybe_sent: true,
+            source: Box::new(LostReply(lost.message)),
+        }),
+        None => out,
+    }
 }
 
 #[async_trait]

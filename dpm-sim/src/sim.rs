@@ -17,7 +17,7 @@ use crate::dsm::StorageGroupView;
 use crate::ops::{Counters, Op};
 use crate::spec::{SpecError, WorldSpec};
 use crate::storage::{Host, Storage, StorageEvent, Zone};
-use crate::world::{Fault, World};
+use crate::world::{ArmedFault, Fault, World};
 
 /// One LUN path a partition's operating system would discover.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -299,12 +299,25 @@ impl Sim {
         w.log.clear();
     }
 
-    /// Makes the next `count` requests of `op` fail with `fault`, without
-    /// changing anything.
+    /// Makes the next `count` requests of `op` fail with `fault`: refused
+    /// without changing anything, or, for [`Fault::lost_reply`], carried
+    /// out with the reply lost.
     pub fn fail_next(&self, op: Op, count: u32, fault: Fault) {
+        self.fail_after(op, 0, count, fault);
+    }
+
+    /// Lets `skip` requests of `op` through, then fails the next `count`
+    /// with `fault` (to hit one particular request of an operation).
+    pub fn fail_after(&self, op: Op, skip: u32, count: u32, fault: Fault) {
         if count > 0 {
-            lock(&self.world).faults.insert(op, (count, fault));
+            let armed = ArmedFault { skip, count, fault };
+            lock(&self.world).faults.insert(op, armed);
         }
+    }
+
+    /// Disarms every injected fault that has not fired yet.
+    pub fn clear_faults(&self) {
+        lock(&self.world).faults.clear();
     }
 
     /// Turns the FC zone manager on or off. Off, Cinder still masks LUNs

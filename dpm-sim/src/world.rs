@@ -47,28 +47,61 @@ use crate::ops::{Counters, Op};
 use crate::spec::{SpecError, Timings, WorldSpec};
 use crate::storage::{Storage, StorageRefusal};
 
-/// A failure to inject: the next `count` requests of an operation answer
-/// with this HTTP status (and, on the HMC, reason code).
+/// A failure to inject into the next `count` requests of an operation:
+/// either a refusal with this HTTP status (and, on the HMC, reason code)
+/// before anything happens, or a lost reply: the operation takes effect and
+/// then the connection is reset (served) or the client sees a transport
+/// error that says the request may have been acted on (in memory).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fault {
-    /// HTTP status.
+    /// HTTP status (of a refusal).
     pub status: u16,
     /// HMC reason code (ignored for Cinder).
     pub reason: u16,
     /// Message.
     pub message: String,
+    /// The operation takes effect, and its reply is lost.
+    pub lost_reply: bool,
 }
 
 impl Fault {
-    /// A fault with this status and reason.
+    /// A refusal with this status and reason; nothing changes.
     pub fn new(status: u16, reason: u16, message: impl Into<String>) -> Self {
         Self {
             status,
             reason,
             message: message.into(),
+            lost_reply: false,
+        }
+    }
+
+    /// The operation takes effect, then its reply is lost (a reset
+    /// connection, a timeout).
+    pub fn lost_reply() -> Self {
+        Self {
+            status: 0,
+            reason: 0,
+            message: "dpm-sim: the connection was reset after the request took effect".into(),
+            lost_reply: true,
         }
     }
 }
+
+/// A fault armed on one operation.
+#[derive(Debug, Clone)]
+pub(crate) struct ArmedFault {
+    /// Requests to let through before failing.
+    pub skip: u32,
+    /// Requests to fail then.
+    pub count: u32,
+    /// How they fail.
+    pub fault: Fault,
+}
+
+/// The transport failure a lost reply shows to an in-memory client.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct LostReply(pub String);
 
 /// A transition that finishes at a point in simulated time.
 #[derive(Debug, Clone)]
@@ -123,7 +156,9 @@ pub(crate) struct World {
     pub counters: Counters,
     /// Every request, in order, for call-order checks.
     pub log: Vec<Op>,
-    pub faults: BTreeMap<Op, (u32, Fault)>,
+    /// Armed faults: requests of the operation to let through first, how
+    /// many to fail then, and how.
+    pub faults: BTreeMap<Op, ArmedFault>,
 }
 
 impl World {
@@ -241,9 +276,13 @@ impl World {
         *self.counters.0.entry(op).or_insert(0) += 1;
         self.log.push(op);
         let slot = self.faults.get_mut(&op)?;
-        slot.0 -= 1;
-        let fault = slot.1.clone();
-        if slot.0 == 0 {
+        if slot.skip > 0 {
+            slot.skip -= 1;
+            return None;
+        }
+        slot.count -= 1;
+        let fault = slot.fault.clone();
+        if slot.count == 0 {
             self.faults.remove(&op);
         }
         Some(fault)

@@ -48,7 +48,19 @@ pub async fn wait_for_job(
     let started = tokio::time::Instant::now();
     let mut interval = policy.first_interval;
     loop {
-        let state = hmc.get_job(job).await?;
+        // Polling is a read: a transient failure (busy, unavailable, a lost
+        // reply) is polled again, within the same bound.
+        let state = match hmc.get_job(job).await {
+            Ok(s) => s,
+            Err(e) if e.is_retryable() && started.elapsed() < policy.timeout => {
+                tracing::debug!(job = %job, error = %e, "job poll failed; polling again");
+                let nap = interval.min(policy.timeout.saturating_sub(started.elapsed()));
+                tokio::time::sleep(nap).await;
+                interval = (interval * policy.factor).min(policy.max_interval);
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         if state.is_finished() {
             // A job that cannot be deleted is not the caller's failure: the
             // HMC expires finished jobs on its own.

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod config;
+mod faults;
 mod legacy;
 mod lifecycle;
 mod models;

@@ -120,6 +120,8 @@ pub(crate) struct Resp {
     pub status: u16,
     pub headers: Vec<(&'static str, String)>,
     pub body: Option<Value>,
+    /// Reset the connection instead of answering (an injected lost reply).
+    pub reset: bool,
 }
 
 impl Resp {
@@ -128,6 +130,7 @@ impl Resp {
             status,
             headers: Vec::new(),
             body: Some(body),
+            reset: false,
         }
     }
     pub(crate) fn empty(status: u16) -> Self {
@@ -135,6 +138,14 @@ impl Resp {
             status,
             headers: Vec::new(),
             body: None,
+            reset: false,
+        }
+    }
+    /// No answer: the connection is reset after the request took effect.
+    pub(crate) fn reset() -> Self {
+        Self {
+            reset: true,
+            ..Self::empty(0)
         }
     }
     pub(crate) fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {

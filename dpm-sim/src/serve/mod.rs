@@ -211,15 +211,30 @@ async fn handle(
     world: Arc<Mutex<World>>,
     ks: Arc<openstack::Keystone>,
     req: hyper::Request<hyper::body::Incoming>,
-) -> Result<hyper::Response<http_body_util::Full<bytes::Bytes>>, hyper::Error> {
-    let req = http::Req::read(req).await?;
+) -> Result<hyper::Response<http_body_util::Full<bytes::Bytes>>, ServedError> {
+    let req = http::Req::read(req).await.map_err(ServedError::Read)?;
     let resp = match api {
         Api::Hmc => hmc::route(&world, &req),
         Api::Keystone => openstack::keystone(&ks, &world, &req),
         Api::Cinder => openstack::cinder(&ks, &world, &req),
     };
+    if resp.reset {
+        // An injected lost reply: the request took effect, and the
+        // connection goes down without an answer.
+        tracing::debug!(method = %req.method, path = %req.path, "dpm-sim lost the reply");
+        return Err(ServedError::LostReply);
+    }
     tracing::debug!(method = %req.method, path = %req.path, status = resp.status, "dpm-sim served");
     Ok(resp.into_hyper())
+}
+
+/// Why a connection ended without an answer.
+#[derive(Debug, thiserror::Error)]
+enum ServedError {
+    #[error("could not read the request")]
+    Read(#[source] hyper::Error),
+    #[error("reply lost on purpose (injected fault)")]
+    LostReply,
 }
 
 fn spawn_listener(

@@ -300,6 +300,7 @@ fn fault(status: u16, message: &str) -> Resp {
 
 fn cinder_error(e: CinderError) -> Resp {
     match e {
+        CinderError::Transport { .. } => Resp::reset(),
         CinderError::Api {
             status, message, ..
         } => fault(status, &message),

@@ -82,6 +82,9 @@ fn dispatch(world: &Mutex<World>, req: &Req) -> Result<Resp, HmcError> {
 }
 
 fn error(req: &Req, e: HmcError) -> Resp {
+    if matches!(e, HmcError::Transport { .. }) {
+        return Resp::reset();
+    }
     let (status, reason, message) = match e {
         HmcError::Api {
             status,

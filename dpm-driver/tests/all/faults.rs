@@ -1,0 +1,236 @@
+//! The fault sweep: for spawn, attach, detach and destroy, on both storage
+//! models, every request the operation makes is failed in every way the
+//! real services fail (refused, reply lost after the request took effect,
+//! busy, unavailable, session expired). Either the operation succeeds and
+//! the world is as after a clean run, or it fails and the world is exactly
+//! as before, or running it again finishes it, or one `destroy` leaves
+//! nothing of the instance behind.
+
+use cinder_client::{VolumeId, VolumeStatus};
+use dpm_driver::{BlockDevice, Instance};
+use dpm_sim::{Fault, Op, Side, WorldSnapshot};
+use rstest::rstest;
+
+use crate::support::{boot_from, env_from, instance, Env};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Operation {
+    Spawn,
+    Attach,
+    Detach,
+    Destroy,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Refused,
+    LostReply,
+    Busy,
+    Unavailable,
+    SessionExpired,
+}
+
+const KINDS: [Kind; 5] = [
+    Kind::Refused,
+    Kind::LostReply,
+    Kind::Busy,
+    Kind::Unavailable,
+    Kind::SessionExpired,
+];
+
+fn fault(kind: Kind, op: Op) -> Option<Fault> {
+    let hmc = op.side() == Side::Hmc;
+    Some(match kind {
+        Kind::Refused => Fault::new(500, 0, "injected: internal error"),
+        Kind::LostReply => Fault::lost_reply(),
+        Kind::Busy if hmc => Fault::new(409, 2, "injected: the object is busy"),
+        Kind::Busy => Fault::new(409, 0, "injected: conflict"),
+        Kind::Unavailable => Fault::new(503, 0, "injected: service unavailable"),
+        Kind::SessionExpired if hmc => Fault::new(
+            403,
+            5,
+            "x-api-session header did not map to a known session",
+        ),
+        Kind::SessionExpired => return None,
+    })
+}
+
+struct Case {
+    env: Env,
+    vm: Instance,
+    boot: VolumeId,
+    data: VolumeId,
+}
+
+/// The world an operation starts from.
+async fn setup(world: &str, op: Operation) -> Case {
+    let env = env_from(dpm_sim::WorldSpec::named(world).unwrap(), "").await;
+    let boot = env.volume("boot", true).await;
+    let data = env.volume("data", false).await;
+    let vm = instance(1);
+    if op != Operation::Spawn {
+        env.driver.spawn(&vm, &boot_from(&boot)).await.unwrap();
+    }
+    if op == Operation::Detach {
+        env.driver.attach_volume(&vm.uuid, &data).await.unwrap();
+    }
+    Case {
+        env,
+        vm,
+        boot,
+        data,
+    }
+}
+
+async fn run(c: &Case, op: Operation) -> Result<(), String> {
+    let d = &c.env.driver;
+    match op {
+        Operation::Spawn => {
+            let mut devices = boot_from(&c.boot);
+            devices.push(BlockDevice {
+                volume_id: c.data.clone(),
+                boot_index: None,
+            });
+            d.spawn(&c.vm, &devices)
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string())
+        }
+        Operation::Attach => d
+            .attach_volume(&c.vm.uuid, &c.data)
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        Operation::Detach => d
+            .detach_volume(&c.vm.uuid, &c.data)
+            .await
+            .map_err(|e| e.to_string()),
+        Operation::Destroy => d.destroy(&c.vm.uuid).await.map_err(|e| e.to_string()),
+    }
+}
+
+/// What the world holds, without the ids that differ from run to run.
+#[derive(Debug, PartialEq)]
+struct Shape {
+    partitions: Vec<(String, String)>,
+    hbas: usize,
+    groups: Vec<(String, String, usize, usize)>,
+    hosts: Vec<usize>,
+    zones: usize,
+    volumes: Vec<(Option<String>, VolumeStatus)>,
+    attachments: Vec<String>,
+    memory_held_mib: u64,
+}
+
+fn shape(s: &WorldSnapshot) -> Shape {
+    Shape {
+        partitions: s
+            .partitions
+            .iter()
+            .map(|p| (p.name.clone(), p.status.to_string()))
+            .collect(),
+        hbas: s.hbas.len(),
+        groups: s
+            .storage_groups
+            .iter()
+            .map(|g| {
+                (
+                    g.name.clone(),
+                    g.fulfillment_state.to_string(),
+                    g.volumes.len(),
+                    g.vsrs.len(),
+                )
+            })
+            .collect(),
+        hosts: s.hosts.iter().map(|h| h.mappings.len()).collect(),
+        zones: s.zones.len(),
+        volumes: s
+            .volumes
+            .iter()
+            .map(|v| (v.name.clone(), v.status))
+            .collect(),
+        attachments: s.attachments.iter().map(|a| a.status.to_string()).collect(),
+        memory_held_mib: s.memory_held_mib,
+    }
+}
+
+fn nothing_left(s: &WorldSnapshot) -> bool {
+    s.partitions.is_empty()
+        && s.hbas.is_empty()
+        && s.storage_groups.is_empty()
+        && s.hosts.is_empty()
+        && s.zones.is_empty()
+        && s.attachments.is_empty()
+        && s.volumes
+            .iter()
+            .all(|v| v.status == VolumeStatus::Available)
+}
+
+#[rstest]
+#[case::z13("z13")]
+#[case::z16("z16")]
+#[tokio::test(start_paused = true)]
+async fn a_fault_at_every_request_of_every_operation(#[case] world: &str) {
+    let (mut cases, mut exact, mut rerun, mut after_destroy, mut succeeded) = (0, 0, 0, 0, 0);
+    for op in [
+        Operation::Spawn,
+        Operation::Attach,
+        Operation::Detach,
+        Operation::Destroy,
+    ] {
+        // The requests of a clean run, and the world it leaves.
+        let clean = setup(world, op).await;
+        clean.env.sim.reset_counters();
+        run(&clean, op).await.unwrap();
+        let log = clean.env.sim.op_log();
+        let clean_after = shape(&clean.env.sim.snapshot());
+
+        for (i, &req) in log.iter().enumerate() {
+            let skip = log[..i].iter().filter(|o| **o == req).count() as u32;
+            for kind in KINDS {
+                let Some(f) = fault(kind, req) else { continue };
+                let c = setup(world, op).await;
+                let before = c.env.sim.snapshot();
+                c.env.sim.fail_after(req, skip, 1, f);
+                let what = format!("{world} {op:?}: {kind:?} at request {i} ({req})");
+                cases += 1;
+                match run(&c, op).await {
+                    Ok(()) => {
+                        succeeded += 1;
+                        assert_eq!(shape(&c.env.sim.snapshot()), clean_after, "{what}");
+                    }
+                    Err(e) => {
+                        c.env.sim.clear_faults();
+                        let after = c.env.sim.snapshot();
+                        if after == before {
+                            exact += 1;
+                            continue;
+                        }
+                        // Running it again finishes it (spawn would refuse:
+                        // the instance exists, so it goes to destroy).
+                        if op != Operation::Spawn && run(&c, op).await.is_ok() {
+                            rerun += 1;
+                            assert_eq!(shape(&c.env.sim.snapshot()), clean_after, "{what}: {e}");
+                            continue;
+                        }
+                        after_destroy += 1;
+                        if std::env::var_os("DPM_SWEEP_VERBOSE").is_some() {
+                            println!("needed destroy: {what}: {e}");
+                        }
+                        c.env
+                            .driver
+                            .destroy(&c.vm.uuid)
+                            .await
+                            .unwrap_or_else(|d| panic!("{what}: {e}; then destroy: {d}"));
+                        let s = c.env.sim.snapshot();
+                        assert!(nothing_left(&s), "{what}: {e}; after destroy: {s:?}");
+                    }
+                }
+            }
+        }
+    }
+    println!(
+        "{world}: {cases} cases: {succeeded} succeeded as a clean run, {exact} failed leaving the world as before, {rerun} were finished by running them again, {after_destroy} needed one destroy"
+    );
+    assert!(cases > 100, "{cases}");
+}
