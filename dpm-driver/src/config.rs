@@ -10,6 +10,10 @@ use hmc_client::{AdapterUri, CpcUri, Secret};
 use serde::Deserialize;
 
 /// A configuration that cannot be used. Each says what to fix.
+/// The longest `host`: `OpenStack-` + host + `-` + a 36-character UUID must
+/// fit the HMC's 64-character names (partitions and storage groups).
+pub const MAX_HOST_LEN: usize = 64 - "OpenStack-".len() - 1 - 36;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The text is not TOML of the expected shape. The parser's own error
@@ -25,6 +29,14 @@ pub enum ConfigError {
     /// `host` is empty.
     #[error("[dpm] host must name this compute host")]
     MissingHost,
+    /// `host` does not fit in a partition (or storage group) name.
+    #[error("[dpm] host {value:?} is {len} characters; partition names are OpenStack-<host>-<instance uuid> and at most 64 long, so host may have at most {MAX_HOST_LEN} printable ASCII characters")]
+    BadHost {
+        /// The value given.
+        value: String,
+        /// Its length in characters.
+        len: usize,
+    },
     /// `cpc_object_id` is not a UUID.
     #[error("[dpm] cpc_object_id {value:?} is not a CPC object id (a UUID)")]
     BadCpcObjectId {
@@ -217,6 +229,13 @@ impl DriverConfig {
     fn from_raw(r: RawDpm) -> Result<Self, ConfigError> {
         if r.host.trim().is_empty() {
             return Err(ConfigError::MissingHost);
+        }
+        let len = r.host.chars().count();
+        if len > MAX_HOST_LEN || !r.host.chars().all(|c| c.is_ascii_graphic()) {
+            return Err(ConfigError::BadHost {
+                value: r.host.chars().take(80).collect(),
+                len,
+            });
         }
         let cpc_id = r.cpc_object_id.to_ascii_lowercase();
         if !is_uuid(&cpc_id) {

@@ -53,7 +53,7 @@ mod ops;
 mod spawn;
 mod storage;
 
-pub use config::{toml_error, AdapterMapping, ConfigError, DriverConfig};
+pub use config::{toml_error, AdapterMapping, ConfigError, DriverConfig, MAX_HOST_LEN};
 pub use driver::{BlockDevice, DpmDriver, Instance};
 pub use error::{
     AttachError, AttachStep, CleanupError, DriverError, GroupStep, InitError, SpawnError,

@@ -100,7 +100,9 @@ pub fn hypervisor_version(se: &str) -> u64 {
     let a = parts.next().unwrap_or(0);
     let b = parts.next().unwrap_or(0);
     let c = parts.next().unwrap_or(0);
-    a * 1_000_000 + b * 1_000 + c
+    a.saturating_mul(1_000_000)
+        .saturating_add(b.saturating_mul(1_000))
+        .saturating_add(c)
 }
 
 impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
@@ -634,8 +636,9 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
         let (mut vcpus_used, mut memory_mb_used) = (0u32, 0u64);
         for s in parts {
             let p = self.get_partition(&s.object_uri).await?;
-            vcpus_used += p.ifl_processors;
-            memory_mb_used += p.initial_memory;
+            // The HMC's numbers are outside data: never overflow on them.
+            vcpus_used = vcpus_used.saturating_add(p.ifl_processors);
+            memory_mb_used = memory_mb_used.saturating_add(p.initial_memory);
         }
         Ok(Resources {
             vcpus: self.config.max_processors,
@@ -647,5 +650,18 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             hypervisor_hostname: self.config.host.clone(),
             cpu_arch: "s390x",
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hypervisor_version;
+
+    #[test]
+    fn se_versions_never_overflow() {
+        assert_eq!(hypervisor_version("2.16.0"), 2_016_000);
+        assert_eq!(hypervisor_version("2.13"), 2_013_000);
+        assert_eq!(hypervisor_version("junk"), 0);
+        assert_eq!(hypervisor_version("18446744073709551615.9.9"), u64::MAX);
     }
 }

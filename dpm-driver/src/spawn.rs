@@ -458,7 +458,17 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
                 source,
             })?;
         let p = self.hmc.get_partition(&uri).await.map_err(adopt)?;
-        debug_assert_eq!(p.status, PartitionStatus::Stopped);
+        // Someone else may have started it since: then it is not ours to
+        // resize.
+        if p.status != PartitionStatus::Stopped {
+            return Err(SpawnStep::AdoptStop {
+                partition: uri.clone(),
+                source: crate::error::CleanupError::PartitionStuck {
+                    partition: uri,
+                    status: p.status.to_string(),
+                },
+            });
+        }
         if p.ifl_processors != instance.vcpus || p.initial_memory != instance.memory_mb {
             let u = PartitionUpdate {
                 ifl_processors: Some(instance.vcpus),

@@ -33,6 +33,8 @@ fn loads_and_keeps_the_password_secret() {
 
 #[rstest]
 #[case("host = \"compute-1\"", "host = \"  \"", "MissingHost")]
+#[case("host = \"compute-1\"", "host = \"compute-host-00018\"", "BadHost")]
+#[case("host = \"compute-1\"", "host = \"compute 1\"", "BadHost")]
 #[case("c0000001-63d7-11f0-8067-fa163ed76c47\"", "cpc-1\"", "BadCpcObjectId")]
 #[case("max_processors = 4", "max_processors = 0", "NoProcessors")]
 #[case("max_memory = 8192", "max_memory = 511", "MaxMemoryTooSmall")]
@@ -59,6 +61,15 @@ fn refusals(#[case] from: &str, #[case] to: &str, #[case] variant: &str) {
     assert!(!err.to_string().is_empty());
     // A config error never carries the password.
     assert!(!format!("{err:?} {err}").contains("s3cr3t"));
+}
+
+/// The longest host still makes names the HMC takes.
+#[test]
+fn a_host_of_17_characters_fits() {
+    let c = DriverConfig::from_toml(&GOOD.replace("compute-1", "compute-host-0017")).unwrap();
+    assert_eq!(c.host.len(), dpm_driver::MAX_HOST_LEN);
+    let name = format!("OpenStack-{}-{}", c.host, "8b2c66c1-4b3f-4bb5-bf3b-1f6fbdcfdc63");
+    assert_eq!(name.len(), 64);
 }
 
 #[test]
