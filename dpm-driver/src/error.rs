@@ -644,6 +644,10 @@ pub enum AttachStep {
     /// Building the connector failed.
     #[error("could not build the volume connector")]
     Connector(#[source] VolumeError),
+    /// What an unfinished earlier attach of the volume left could not be
+    /// released.
+    #[error("could not release what an unfinished attach of this volume left")]
+    Leftovers(#[source] Box<CleanupError>),
     /// Cinder's API version could not be read.
     #[error("could not read Cinder's API version")]
     CinderApi(#[source] CinderError),

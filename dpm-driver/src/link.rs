@@ -244,6 +244,37 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
         }))
     }
 
+    /// Completes the instance's attachments that were connected but not
+    /// completed (attachments API; a failure is only logged: the instance
+    /// exists either way, and a retry completes them).
+    pub(crate) async fn finish_completions(&self, instance: &InstanceId) {
+        let Ok(true) = self.cinder.attachments_api().await else {
+            return;
+        };
+        let Ok(found) = self
+            .cinder
+            .list_attachments(&AttachmentFilter {
+                instance_id: Some(instance.clone()),
+                volume_id: None,
+            })
+            .await
+        else {
+            return;
+        };
+        for a in found {
+            if a.status == cinder_client::AttachStatus::Attaching {
+                match self.cinder.complete_attachment(&a.id).await {
+                    Ok(()) => {
+                        tracing::info!(volume = %a.volume_id, "completed an attachment an earlier spawn left")
+                    }
+                    Err(e) => {
+                        tracing::warn!(volume = %a.volume_id, error = %e, "could not complete an attachment an earlier spawn left")
+                    }
+                }
+            }
+        }
+    }
+
     /// Every volume Cinder holds for the instance, found in Cinder (never in
     /// process memory). `connector` is used to unmask legacy connections.
     pub(crate) async fn find_links(

@@ -208,15 +208,47 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
                 .map_err(list)?
                 .is_some()
         } else {
-            !self
+            let found = self
                 .cinder
                 .list_attachments(&AttachmentFilter {
                     volume_id: Some(volume.clone()),
                     instance_id: Some(instance.clone()),
                 })
                 .await
-                .map_err(list)?
-                .is_empty()
+                .map_err(list)?;
+            // When the volume is not attached, attachments not completed and
+            // a data request of its name are what an unfinished attach left
+            // (its process died): release them and start over.
+            let (done, unfinished): (Vec<_>, Vec<_>) = found
+                .into_iter()
+                .partition(|a| a.status == cinder_client::AttachStatus::Attached);
+            if done.is_empty() {
+                let mut left = Vec::new();
+                for a in unfinished {
+                    let c = Connected {
+                        volume: volume.clone(),
+                        link: Link::Attachment(a.id),
+                    };
+                    left.extend(self.release(instance, &c, true).await);
+                }
+                if let Some(g) = initiators.group() {
+                    if let Ok(Some((r, VolumeUsage::Data))) =
+                        self.find_request(&g.uri, volume).await
+                    {
+                        if let Err(source) = self.remove_request(&g.uri, &r).await {
+                            left.push(CleanupError::RemoveRequest {
+                                group: g.uri.clone(),
+                                request: r,
+                                source,
+                            });
+                        }
+                    }
+                }
+                if let Some(e) = left.into_iter().next() {
+                    return Err(fail(AttachStep::Leftovers(Box::new(e)), Vec::new()).into());
+                }
+            }
+            !done.is_empty()
         };
         if attached {
             return Err(fail(

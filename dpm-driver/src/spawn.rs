@@ -411,6 +411,10 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
                 source,
             })?;
         if finished {
+            // Its guest runs: nothing of it is touched, but completions its
+            // spawn did not get to (its process died after the boot volume's)
+            // are finished, so the instance is whole.
+            self.finish_completions(&instance.uuid).await;
             return Err(SpawnStep::AlreadyExists {
                 instance: instance.uuid.clone(),
                 partition: uri,

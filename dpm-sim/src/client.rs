@@ -26,6 +26,9 @@ use crate::world::{LostReply, World};
 
 const GROUPS: &str = "/api/storage-groups";
 
+/// What a cut-off client sees.
+const SEVERED: &str = "dpm-sim: the client is cut off (its process died)";
+
 pub(crate) fn lock(world: &Mutex<World>) -> MutexGuard<'_, World> {
     // A panic while holding the lock cannot leave a half-applied change
     // (each operation validates before it mutates), so keep going.
@@ -88,6 +91,14 @@ pub(crate) fn hmc_call<T>(
     f: impl FnOnce(&mut World) -> Result<T, HmcError>,
 ) -> Result<T, HmcError> {
     let mut w = lock(world);
+    if w.severed() {
+        return Err(HmcError::Transport {
+            method,
+            uri: uri.to_owned(),
+            sent: Sent::No,
+            source: Box::new(LostReply(SEVERED.into())),
+        });
+    }
     let fault = w.enter(op);
     if let Some(fault) = fault.as_ref().filter(|f| !f.lost_reply) {
         return Err(HmcError::api(
@@ -125,6 +136,13 @@ pub(crate) fn cinder_call<T>(
     f: impl FnOnce(&mut World, &str) -> Result<T, CinderError>,
 ) -> Result<T, CinderError> {
     let mut w = lock(world);
+    if w.severed() {
+        return Err(CinderError::Transport {
+            operation: op.name().to_owned(),
+            maybe_sent: false,
+            source: Box::new(LostReply(SEVERED.into())),
+        });
+    }
     let fault = w.enter(op);
     if let Some(fault) = fault.as_ref().filter(|f| !f.lost_reply) {
         return Err(CinderError::api(

@@ -315,6 +315,18 @@ impl Sim {
         }
     }
 
+    /// Lets `n` more requests reach the world, then cuts the clients off:
+    /// every later request fails without reaching it, as when the process
+    /// that drives them dies. [`Sim::reconnect`] ends it.
+    pub fn sever_after(&self, n: u64) {
+        lock(&self.world).sever_after = Some(n);
+    }
+
+    /// Lets requests reach the world again (a new process).
+    pub fn reconnect(&self) {
+        lock(&self.world).sever_after = None;
+    }
+
     /// Disarms every injected fault that has not fired yet.
     pub fn clear_faults(&self) {
         lock(&self.world).faults.clear();

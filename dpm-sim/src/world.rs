@@ -159,6 +159,9 @@ pub(crate) struct World {
     /// Armed faults: requests of the operation to let through first, how
     /// many to fail then, and how.
     pub faults: BTreeMap<Op, ArmedFault>,
+    /// After this many more requests the clients are cut off: no request
+    /// reaches the world (the client process died) until `Sim::reconnect`.
+    pub sever_after: Option<u64>,
 }
 
 impl World {
@@ -180,6 +183,7 @@ impl World {
             counters: Counters::default(),
             log: Vec::new(),
             faults: BTreeMap::new(),
+            sever_after: None,
         })
     }
 
@@ -268,6 +272,19 @@ impl World {
         }
         let env = self.dsm_facts();
         Some(self.dsm.boot_check(&partition_facts(p), &env))
+    }
+
+    /// Whether the clients are cut off; counts the requests that still get
+    /// through.
+    pub(crate) fn severed(&mut self) -> bool {
+        match &mut self.sever_after {
+            None => false,
+            Some(0) => true,
+            Some(n) => {
+                *n -= 1;
+                false
+            }
+        }
     }
 
     /// Counts a request and returns the injected fault, if one is armed.

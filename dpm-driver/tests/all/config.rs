@@ -68,7 +68,10 @@ fn refusals(#[case] from: &str, #[case] to: &str, #[case] variant: &str) {
 fn a_host_of_17_characters_fits() {
     let c = DriverConfig::from_toml(&GOOD.replace("compute-1", "compute-host-0017")).unwrap();
     assert_eq!(c.host.len(), dpm_driver::MAX_HOST_LEN);
-    let name = format!("OpenStack-{}-{}", c.host, "8b2c66c1-4b3f-4bb5-bf3b-1f6fbdcfdc63");
+    let name = format!(
+        "OpenStack-{}-{}",
+        c.host, "8b2c66c1-4b3f-4bb5-bf3b-1f6fbdcfdc63"
+    );
     assert_eq!(name.len(), 64);
 }
 

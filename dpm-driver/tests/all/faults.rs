@@ -82,6 +82,18 @@ async fn setup(world: &str, op: Operation) -> Case {
     }
 }
 
+/// An error with every cause under it, on one line.
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cause = c.source();
+    }
+    out
+}
+
 async fn run(c: &Case, op: Operation) -> Result<(), String> {
     let d = &c.env.driver;
     match op {
@@ -94,18 +106,18 @@ async fn run(c: &Case, op: Operation) -> Result<(), String> {
             d.spawn(&c.vm, &devices)
                 .await
                 .map(drop)
-                .map_err(|e| e.to_string())
+                .map_err(|e| chain(&e))
         }
         Operation::Attach => d
             .attach_volume(&c.vm.uuid, &c.data)
             .await
             .map(drop)
-            .map_err(|e| e.to_string()),
+            .map_err(|e| chain(&e)),
         Operation::Detach => d
             .detach_volume(&c.vm.uuid, &c.data)
             .await
-            .map_err(|e| e.to_string()),
-        Operation::Destroy => d.destroy(&c.vm.uuid).await.map_err(|e| e.to_string()),
+            .map_err(|e| chain(&e)),
+        Operation::Destroy => d.destroy(&c.vm.uuid).await.map_err(|e| chain(&e)),
     }
 }
 
@@ -233,4 +245,65 @@ async fn a_fault_at_every_request_of_every_operation(#[case] world: &str) {
         "{world}: {cases} cases: {succeeded} succeeded as a clean run, {exact} failed leaving the world as before, {rerun} were finished by running them again, {after_destroy} needed one destroy"
     );
     assert!(cases > 100, "{cases}");
+}
+
+/// Whether a re-run's refusal says the work is already done.
+fn already_done(e: &str) -> bool {
+    e.contains("already exists") || e.contains("already attached") || e.contains("is not attached")
+}
+
+/// A crash after every request: the process driving the operation dies
+/// (no request of it reaches the services any more, not even its undo). A
+/// new process with a fresh driver runs the operation again, which finishes
+/// it (or says it was done), and the world is as after a clean run; then
+/// one destroy leaves nothing.
+#[rstest]
+#[case::z13("z13")]
+#[case::z16("z16")]
+#[tokio::test(start_paused = true)]
+async fn a_crash_after_every_request(#[case] world: &str) {
+    let mut cases = 0;
+    for op in [
+        Operation::Spawn,
+        Operation::Attach,
+        Operation::Detach,
+        Operation::Destroy,
+    ] {
+        let clean = setup(world, op).await;
+        clean.env.sim.reset_counters();
+        run(&clean, op).await.unwrap();
+        let requests = clean.env.sim.op_log().len() as u64;
+        let clean_after = shape(&clean.env.sim.snapshot());
+        for n in 0..requests {
+            cases += 1;
+            let c = setup(world, op).await;
+            c.env.sim.sever_after(n);
+            let first = run(&c, op).await;
+            c.env.sim.reconnect();
+            let what = format!("{world} {op:?}: crash after {n} of {requests} requests");
+            // A new process.
+            let fresh = crate::support::driver_for(&c.env.sim, "");
+            fresh.init_host().await.unwrap();
+            let again = Case {
+                env: Env {
+                    sim: c.env.sim.clone(),
+                    driver: fresh,
+                },
+                vm: c.vm.clone(),
+                boot: c.boot.clone(),
+                data: c.data.clone(),
+            };
+            match run(&again, op).await {
+                Ok(()) => {}
+                Err(e) if already_done(&e) => {}
+                Err(e) => panic!("{what}: first {first:?}, then {e}"),
+            }
+            assert_eq!(shape(&c.env.sim.snapshot()), clean_after, "{what}");
+            again.env.driver.destroy(&again.vm.uuid).await.unwrap();
+            let s = c.env.sim.snapshot();
+            assert!(nothing_left(&s), "{what}: {s:?}");
+        }
+    }
+    println!("{world}: {cases} crash points");
+    assert!(cases >= 30, "{cases}");
 }
