@@ -445,6 +445,31 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             .map(|v| (v.element_uri, v.usage)))
     }
 
+    /// Every request named after the Cinder volume.
+    pub(crate) async fn requests_named(
+        &self,
+        group: &StorageGroupUri,
+        volume: &VolumeId,
+    ) -> Result<Vec<StorageVolumeUri>, GroupStep> {
+        let filter = StorageVolumeFilter {
+            name: Some(regex_escape(&volume.to_string())),
+            ..StorageVolumeFilter::default()
+        };
+        let found = self
+            .hmc
+            .list_storage_volumes(group, &filter)
+            .await
+            .map_err(|source| GroupStep::ListRequests {
+                group: group.clone(),
+                source,
+            })?;
+        Ok(found
+            .into_iter()
+            .filter(|v| v.name == volume.to_string())
+            .map(|v| v.element_uri)
+            .collect())
+    }
+
     /// The instance's group with its WWPNs (read from its VSRs, which use
     /// all of them once attached) and the partition it is attached to.
     pub(crate) async fn attached_group(

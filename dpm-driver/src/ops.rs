@@ -5,7 +5,7 @@ use dpm_volume::{connector_for, FcPath};
 use hmc_client::{HmcApi, PartitionFilter, PartitionStatus, PartitionUri, VolumeUsage};
 
 use crate::driver::{regex_escape, DpmDriver};
-use crate::error::{AttachError, AttachStep, CleanupError, DriverError};
+use crate::error::{AttachError, AttachStep, CleanupError, DriverError, GroupStep};
 use crate::link::{Connected, Link};
 use crate::storage::{Initiators, StorageInfo, StorageModel};
 
@@ -216,9 +216,10 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
                 })
                 .await
                 .map_err(list)?;
-            // When the volume is not attached, attachments not completed and
-            // a data request of its name are what an unfinished attach left
-            // (its process died): release them and start over.
+            // When the volume is not attached, attachments not completed are
+            // what an unfinished attach left (its process died): release
+            // them and start over. (A request it left is found after
+            // discovery, below.)
             let (done, unfinished): (Vec<_>, Vec<_>) = found
                 .into_iter()
                 .partition(|a| a.status == cinder_client::AttachStatus::Attached);
@@ -230,19 +231,6 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
                         link: Link::Attachment(a.id),
                     };
                     left.extend(self.release(instance, &c, true).await);
-                }
-                if let Some(g) = initiators.group() {
-                    if let Ok(Some((r, VolumeUsage::Data))) =
-                        self.find_request(&g.uri, volume).await
-                    {
-                        if let Err(source) = self.remove_request(&g.uri, &r).await {
-                            left.push(CleanupError::RemoveRequest {
-                                group: g.uri.clone(),
-                                request: r,
-                                source,
-                            });
-                        }
-                    }
                 }
                 if let Some(e) = left.into_iter().next() {
                     return Err(fail(AttachStep::Leftovers(Box::new(e)), Vec::new()).into());
@@ -272,14 +260,38 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
                 .await?;
             if let (Some(g), Some(r)) = (initiators.group(), &request) {
                 self.discover(&g.uri).await?;
-                let matched = self
-                    .match_volumes(
-                        &g.uri,
-                        &partition,
-                        std::slice::from_ref(r),
-                        &[(volume.clone(), info, false)],
-                    )
-                    .await?;
+                let connected = [(volume.clone(), info, false)];
+                let matched = match self
+                    .match_volumes(&g.uri, &partition, std::slice::from_ref(r), &connected)
+                    .await
+                {
+                    Ok(m) => m,
+                    // An unfinished attach of this volume may have left a
+                    // request that DPM fulfilled instead: take the one that
+                    // holds the LUN, drop the others.
+                    Err(GroupStep::NotDiscovered { .. } | GroupStep::NotFulfilled { .. }) => {
+                        let named = self.requests_named(&g.uri, volume).await?;
+                        let m = self
+                            .match_volumes(&g.uri, &partition, &named, &connected)
+                            .await?;
+                        for other in named
+                            .iter()
+                            .filter(|n| m.iter().all(|x| &x.storage_volume != *n))
+                        {
+                            self.remove_request(&g.uri, other).await.map_err(|source| {
+                                GroupStep::AddRequest {
+                                    group: g.uri.clone(),
+                                    source,
+                                }
+                            })?;
+                        }
+                        if let Some(x) = m.first() {
+                            request = Some(x.storage_volume.clone());
+                        }
+                        m
+                    }
+                    Err(e) => return Err(e.into()),
+                };
                 paths = matched.into_iter().flat_map(|m| m.paths).collect();
                 self.volumes.record_paths(instance, volume, paths.clone());
             }
