@@ -692,6 +692,13 @@ impl WorldSpec {
         )?;
         unique("image", self.images.iter().map(|i| i.id.clone()))?;
         unique("project", self.projects.iter().map(|p| p.name.clone()))?;
+        // A periodic round must move time forward, or settling would never
+        // end.
+        if self.timings.auto_discovery_ms == 0 {
+            return Err(SpecError::Invalid {
+                what: "timings auto_discovery_ms must be at least 1".into(),
+            });
+        }
         for a in &self.adapters {
             if a.ports.is_empty() || a.ports.len() > 4 {
                 return Err(SpecError::Invalid {

@@ -732,6 +732,7 @@ impl dsm::PortView for DsmFacts<'_> {
         let (adapter, index) = self.hmc.find_port(port)?;
         Some(dsm::PortFacts {
             fcp: adapter.adapter_type == AdapterType::Fcp,
+            ficon: adapter.adapter_type == AdapterType::Fc,
             fabric: adapter.ports.get(index)?.fabric,
         })
     }

@@ -152,9 +152,10 @@ impl DsmState {
                 ))
             }
         }
-        let shared = req.shared.unwrap_or(true);
         let connectivity = req.connectivity.unwrap_or(rules::DEFAULT_CONNECTIVITY);
         let max_partitions = req.max_partitions.unwrap_or(rules::DEFAULT_MAX_PARTITIONS);
+        // STORAGE-GROUPS.md: shared by default, but not with one partition.
+        let shared = req.shared.unwrap_or(max_partitions > 1);
         check_shape("POST", GROUPS, shared, connectivity, max_partitions)?;
         let mut creates = Vec::new();
         for v in &req.storage_volumes {
@@ -409,11 +410,15 @@ impl DsmState {
                         format!("adapter port {p} does not exist."),
                     ))
                 }
-                Some(f) if !f.fcp => {
+                // An FCP group takes FCP ports, a FICON group FICON ports.
+                Some(f) if !port_fits(&g.group_type, &f) => {
                     return Err(bad(
                         400,
                         reason::INVALID_VALUE,
-                        format!("adapter port {p} is not a port of an FCP adapter."),
+                        format!(
+                            "adapter port {p} does not fit a storage group of type {}.",
+                            g.group_type
+                        ),
                     ))
                 }
                 Some(_) => {}
@@ -585,5 +590,14 @@ fn new_volume(alloc: &mut dyn Alloc, c: &VolumeCreate) -> VolumeState {
         state: FulfillmentState::Pending,
         active_size: None,
         lun: None,
+    }
+}
+
+/// Whether an adapter port can serve a group of this type.
+fn port_fits(t: &StorageGroupType, p: &super::PortFacts) -> bool {
+    match t {
+        StorageGroupType::Fcp => p.fcp,
+        StorageGroupType::Fc => p.ficon,
+        _ => false,
     }
 }

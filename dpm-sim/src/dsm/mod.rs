@@ -56,6 +56,8 @@ pub(crate) struct CpcFacts {
 pub(crate) struct PortFacts {
     /// Whether the port belongs to an FCP adapter.
     pub fcp: bool,
+    /// Whether the port belongs to a FICON adapter.
+    pub ficon: bool,
     /// The fabric the port is cabled to.
     pub fabric: Option<usize>,
 }

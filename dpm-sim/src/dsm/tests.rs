@@ -62,6 +62,7 @@ impl FakeEnv {
             port("fa"),
             PortFacts {
                 fcp: true,
+                ficon: false,
                 fabric: Some(0),
             },
         );
@@ -69,6 +70,7 @@ impl FakeEnv {
             port("fb"),
             PortFacts {
                 fcp: true,
+                ficon: false,
                 fabric: Some(1),
             },
         );
@@ -76,6 +78,7 @@ impl FakeEnv {
             port("ficon"),
             PortFacts {
                 fcp: false,
+                ficon: true,
                 fabric: Some(0),
             },
         );
@@ -278,7 +281,7 @@ fn create_allocates_wwpns_and_pending_volumes_in_order() {
 }
 
 #[test]
-fn create_defaults_are_two_paths_one_partition_shared() {
+fn create_defaults_are_two_paths_one_partition_not_shared() {
     let mut fx = Fx::new();
     let mut body = create_body("sg", &[]);
     body.shared = None;
@@ -286,8 +289,14 @@ fn create_defaults_are_two_paths_one_partition_shared() {
     body.max_partitions = None;
     let c = fx.dsm.create_group(&body, &fx.env, &mut fx.ids).unwrap();
     let g = fx.dsm.get_group(&c.object_uri).unwrap();
-    assert!(g.shared);
+    // Shared by default, except with one partition (STORAGE-GROUPS.md).
+    assert!(!g.shared);
     assert_eq!((g.connectivity, g.max_partitions), (2, Some(1)));
+    let mut body = create_body("sg2", &[]);
+    body.shared = None;
+    body.max_partitions = Some(2);
+    let c2 = fx.dsm.create_group(&body, &fx.env, &mut fx.ids).unwrap();
+    assert!(fx.dsm.get_group(&c2.object_uri).unwrap().shared);
     assert_eq!(fx.wwpns(&c.object_uri).len(), 2);
 }
 

@@ -938,7 +938,7 @@ async fn storage_group_routes_speak_the_hmcs_json() {
         .await
         .unwrap();
     assert_eq!(got["parent"], "/api/console");
-    assert_eq!(got["shared"], true);
+    assert_eq!(got["shared"], false, "one partition: not shared");
     assert_eq!(got["connectivity"], 2);
     assert_eq!(got["max-partitions"], 1);
     assert_eq!(got["fulfillment-state"], "pending");

@@ -164,6 +164,16 @@ fn generations_features_and_hmcs_must_go_together() {
 }
 
 #[test]
+fn a_periodic_discovery_of_no_interval_is_refused() {
+    let mut spec = WorldSpec::z16();
+    spec.timings.auto_discovery_ms = 0;
+    assert!(matches!(
+        Sim::stepped(spec),
+        Err(SpecError::Invalid { what }) if what.contains("auto_discovery_ms")
+    ));
+}
+
+#[test]
 fn bad_specs_are_refused_with_what_to_fix() {
     let bad = Z13_TOML.replace("fabric = \"B\" }", "fabric = \"Z\" }");
     let err = Sim::stepped(WorldSpec::from_toml(&bad).unwrap()).unwrap_err();
