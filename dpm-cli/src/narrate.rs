@@ -231,11 +231,11 @@ impl<H: HmcApi> HmcApi for NarratedHmc<H> {
                 hba.element_id()
             ),
             _ => match &props.boot_storage_volume {
-                Some(sv) => format!(
+                Some(Some(sv)) => format!(
                     "POST {partition} (boot from storage-volume {})",
                     sv.element_id()
                 ),
-                None => format!("POST {partition} (update properties)"),
+                _ => format!("POST {partition} (update properties)"),
             },
         };
         self.say(what);

@@ -334,33 +334,54 @@ impl World {
         uri: &PartitionUri,
         u: &PartitionUpdate,
     ) -> Result<(), HmcError> {
-        self.hmc.partition("POST", uri)?;
-        if let Some(v) = &u.boot_storage_volume {
-            let bad = |status, reason, msg: String| {
-                HmcError::api("POST", uri.as_str(), status, reason, msg)
-            };
-            if !self.hmc.cpc.storage_management {
-                return Err(bad(
-                    400,
-                    dsm::rules::reason::INVALID_VALUE,
-                    "boot-storage-volume needs the dpm-storage-management feature.".into(),
-                ));
-            }
-            let (group, _) = self.dsm.volume(v).ok_or_else(|| {
-                bad(
-                    404,
-                    dsm::rules::reason::REFERENCED_NOT_FOUND,
-                    format!("boot-storage-volume {v} does not exist."),
-                )
-            })?;
-            if !group.is_attached_to(uri) {
-                return Err(bad(
-                    400,
-                    dsm::rules::reason::INVALID_VALUE,
-                    format!(
-                        "boot-storage-volume {v} is not in a storage group attached to the partition."
-                    ),
-                ));
+        let p = self.hmc.partition("POST", uri)?;
+        let bad =
+            |status, reason, msg: String| HmcError::api("POST", uri.as_str(), status, reason, msg);
+        if u.boot_storage_volume.is_some() && !self.hmc.cpc.storage_management {
+            return Err(bad(
+                400,
+                dsm::rules::reason::INVALID_VALUE,
+                "boot-storage-volume needs the dpm-storage-management feature.".into(),
+            ));
+        }
+        // What the partition boots from once the update is applied: the
+        // volume must exist and be in a group attached to the partition
+        // whenever it is the boot source, also when only boot-device
+        // changes (inferred rule 14).
+        let device = u.boot_device.as_ref().unwrap_or(&p.boot_device);
+        let volume = match &u.boot_storage_volume {
+            Some(v) => v.as_ref(),
+            None => p.boot_storage_volume.as_ref(),
+        };
+        let names_volume = matches!(&u.boot_storage_volume, Some(Some(_)));
+        if *device == BootDevice::StorageVolume || names_volume {
+            match volume {
+                None if *device == BootDevice::StorageVolume => {
+                    return Err(bad(
+                        400,
+                        dsm::rules::reason::INVALID_VALUE,
+                        "boot-device storage-volume needs a boot-storage-volume.".into(),
+                    ))
+                }
+                None => {}
+                Some(v) => {
+                    let (group, _) = self.dsm.volume(v).ok_or_else(|| {
+                        bad(
+                            404,
+                            dsm::rules::reason::REFERENCED_NOT_FOUND,
+                            format!("boot-storage-volume {v} does not exist."),
+                        )
+                    })?;
+                    if !group.is_attached_to(uri) {
+                        return Err(bad(
+                            400,
+                            dsm::rules::reason::INVALID_VALUE,
+                            format!(
+                                "boot-storage-volume {v} is not in a storage group attached to the partition."
+                            ),
+                        ));
+                    }
+                }
             }
         }
         self.hmc.update_partition(uri, u)

@@ -494,9 +494,24 @@ pub struct PartitionUpdate {
     /// Boot LUN.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub boot_logical_unit_number: Option<FcpLun>,
-    /// Boot volume (`storage-volume` boot).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub boot_storage_volume: Option<StorageVolumeUri>,
+    /// Boot volume (`storage-volume` boot): `Some(None)` is sent as `null`
+    /// and clears it.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "set_or_clear"
+    )]
+    pub boot_storage_volume: Option<Option<StorageVolumeUri>>,
+}
+
+/// A field of an update that may be left out (`None`), cleared with `null`
+/// (`Some(None)`) or set (`Some(Some(v))`).
+fn set_or_clear<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
 }
 
 impl PartitionUpdate {
@@ -516,7 +531,7 @@ impl PartitionUpdate {
     pub fn boot_from_volume(volume: StorageVolumeUri) -> Self {
         Self {
             boot_device: Some(BootDevice::StorageVolume),
-            boot_storage_volume: Some(volume),
+            boot_storage_volume: Some(Some(volume)),
             ..Self::default()
         }
     }

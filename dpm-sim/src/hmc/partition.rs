@@ -353,7 +353,7 @@ impl HmcState {
             p.boot_lun = Some(l);
         }
         if let Some(v) = &u.boot_storage_volume {
-            p.boot_storage_volume = Some(v.clone());
+            p.boot_storage_volume = v.clone();
         }
         Ok(())
     }

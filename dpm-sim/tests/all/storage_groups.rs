@@ -300,19 +300,21 @@ async fn each_boot_check_failure_names_its_cause() {
     let (g, vols, wwpns) = w.group("g", &[10.0, 5.0]).await;
     w.hmc.attach_storage_group(&p, &g).await.unwrap();
 
-    // boot-device storage-volume without a volume.
-    w.hmc
-        .update_partition(
-            &p,
-            &PartitionUpdate {
-                boot_device: Some(BootDevice::StorageVolume),
-                ..PartitionUpdate::default()
-            },
-        )
-        .await
-        .unwrap();
-    let e = w.start(&p).await.unwrap_err();
-    assert!(e.contains("boot-storage-volume is not set"), "{e}");
+    // boot-device storage-volume without a volume is refused when it is
+    // set (so the start job's "not set" cause cannot be reached).
+    assert_hmc(
+        w.hmc
+            .update_partition(
+                &p,
+                &PartitionUpdate {
+                    boot_device: Some(BootDevice::StorageVolume),
+                    ..PartitionUpdate::default()
+                },
+            )
+            .await,
+        400,
+        7,
+    );
 
     // Not fulfilled yet.
     w.hmc
