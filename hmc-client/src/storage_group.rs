@@ -176,7 +176,8 @@ pub enum VolumeRequest {
     Create(VolumeCreate),
     /// Change a volume request.
     Modify(VolumeModify),
-    /// Remove a volume request.
+    /// Remove a volume request. (serde cannot refuse unknown fields of a
+    /// struct variant under an internal tag; the other bodies refuse them.)
     Delete {
         /// The volume.
         #[serde(rename = "element-uri")]
@@ -186,7 +187,7 @@ pub enum VolumeRequest {
 
 /// A new volume request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct VolumeCreate {
     /// Name (not unique).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -203,7 +204,7 @@ pub struct VolumeCreate {
 
 /// A change to a volume request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct VolumeModify {
     /// The volume.
     pub element_uri: StorageVolumeUri,
@@ -223,7 +224,7 @@ pub struct VolumeModify {
 
 /// `POST /api/storage-groups` body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct StorageGroupCreate {
     /// The CPC.
     pub cpc_uri: CpcUri,
@@ -265,7 +266,7 @@ pub struct StorageGroupCreated {
 
 /// `POST /api/storage-groups/{id}/operations/modify` body.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct StorageGroupModify {
     /// New name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -279,6 +280,12 @@ pub struct StorageGroupModify {
     /// New max partitions (the group goes back to `pending`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_partitions: Option<u32>,
+    /// Shared or not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared: Option<bool>,
+    /// Who is told about fulfillment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_to_addresses: Option<Vec<String>>,
     /// Volume operations.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub storage_volumes: Vec<VolumeRequest>,
@@ -428,7 +435,7 @@ pub struct Vsr {
 
 /// Body of attach and detach of a storage group.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct StorageGroupRef {
     /// The group.
     pub storage_group_uri: StorageGroupUri,
@@ -436,7 +443,7 @@ pub struct StorageGroupRef {
 
 /// Body of add and remove candidate adapter ports.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct AdapterPorts {
     /// The ports.
     pub adapter_port_uris: Vec<StoragePortUri>,
@@ -444,7 +451,7 @@ pub struct AdapterPorts {
 
 /// Body of `start-fcp-storage-discovery`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct StartDiscovery {
     /// Restart a discovery that is running.
     #[serde(default)]
@@ -453,7 +460,7 @@ pub struct StartDiscovery {
 
 /// Body of `accept-mismatched-storage-volumes`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct AcceptMismatched {
     /// The volumes to accept as they are.
     pub storage_volume_uris: Vec<StorageVolumeUri>,
@@ -461,7 +468,7 @@ pub struct AcceptMismatched {
 
 /// Body of `POST /api/cpcs/{id}/operations/validate-lun-path`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct LunPath {
     /// The initiator WWPN.
     pub host_world_wide_port_name: Wwpn,
@@ -532,6 +539,21 @@ mod tests {
                 .to_string(),
             "c05076ffe5000001"
         );
+    }
+
+    #[test]
+    fn request_bodies_refuse_unknown_fields() {
+        let typo = serde_json::json!({"cpc-uri": "/api/cpcs/c1", "name": "g", "type": "fcp",
+            "conectivity": 4});
+        assert!(serde_json::from_value::<StorageGroupCreate>(typo).is_err());
+        let typo = serde_json::json!({"storage-volumes": [
+            {"operation": "create", "size": 10.0, "usge": "boot"}]});
+        assert!(serde_json::from_value::<StorageGroupModify>(typo).is_err());
+        let good = serde_json::json!({"storage-volumes": [
+            {"operation": "create", "size": 10.0, "usage": "boot"},
+            {"operation": "delete", "element-uri": "/api/storage-groups/g/storage-volumes/v"}],
+            "shared": false});
+        assert!(serde_json::from_value::<StorageGroupModify>(good).is_ok());
     }
 
     #[test]

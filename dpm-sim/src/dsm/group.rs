@@ -253,19 +253,20 @@ impl DsmState {
         }
         let connectivity = req.connectivity.unwrap_or(g.connectivity);
         let max_partitions = req.max_partitions.unwrap_or(g.max_partitions);
+        let shared = req.shared.unwrap_or(g.shared);
         let reshape = connectivity != g.connectivity || max_partitions != g.max_partitions;
-        if reshape {
-            check_shape("POST", &at, g.shared, connectivity, max_partitions)?;
-            if !g.attached.is_empty() {
-                return Err(bad(
-                    409,
-                    reason::WRONG_STATE,
-                    format!(
-                        "Storage group {} is attached to a partition; connectivity and max-partitions cannot change.",
-                        g.name
-                    ),
-                ));
-            }
+        if reshape || shared != g.shared {
+            check_shape("POST", &at, shared, connectivity, max_partitions)?;
+        }
+        if reshape && !g.attached.is_empty() {
+            return Err(bad(
+                409,
+                reason::WRONG_STATE,
+                format!(
+                    "Storage group {} is attached to a partition; connectivity and max-partitions cannot change.",
+                    g.name
+                ),
+            ));
         }
         let partitions = env.partitions();
         let mut named = BTreeSet::new();
@@ -330,6 +331,10 @@ impl DsmState {
         }
         if let Some(d) = &req.description {
             g.description = d.clone();
+        }
+        g.shared = shared;
+        if let Some(e) = &req.email_to_addresses {
+            g.email_to_addresses = Some(e.clone());
         }
         if let Some(w) = new_wwpns {
             g.connectivity = connectivity;

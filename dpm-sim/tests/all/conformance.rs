@@ -11,7 +11,7 @@ use cinder_client::{
     AttachStatus, CinderApi, CinderAuth, CinderHttpConfig, HttpCinder, InstanceId, VolumeCreate,
     VolumeStatus,
 };
-use dpm_sim::{ServeConfig, Server, Sim, WorldSpec};
+use dpm_sim::{Fault, Op, ServeConfig, Server, Sim, WorldSpec};
 use hmc_client::{
     AdapterFilter, AdapterType, Credentials, HbaCreate, HmcApi, HmcError, HttpConfig, HttpHmc,
     JobStatus, PartitionStatus, PartitionUpdate, Secret, StoragePortUri, TlsVerify,
@@ -411,13 +411,18 @@ async fn https_sessions_credentials_and_certificates() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status().as_u16(), 501);
+    // An operation the simulator does not model is 404.1, as a real HMC
+    // answers one it does not have, and the message says so.
+    assert_eq!(r.status().as_u16(), 404);
     let body: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(body["http-status"], 501);
+    assert_eq!(
+        (body["http-status"].as_u64(), body["reason"].as_u64()),
+        (Some(404), Some(1))
+    );
     assert!(body["message"]
         .as_str()
         .unwrap()
-        .contains("not implemented in dpm-sim"));
+        .contains("not modelled by dpm-sim"));
     server.shutdown().await;
 }
 
@@ -1000,6 +1005,41 @@ async fn storage_group_routes_speak_the_hmcs_json() {
     )
     .await
     .unwrap();
-    assert_eq!(r.status().as_u16(), 501);
+    assert_eq!(r.status().as_u16(), 404);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["reason"], 1);
+    // A misspelt field is refused, not ignored.
+    let r = call(
+        reqwest::Method::POST,
+        format!("{g}/operations/modify"),
+        Some(serde_json::json!({"conectivity": 4})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    // A bad body meets an armed fault and is counted, as any request.
+    sim.fail_next(Op::ModifyStorageGroup, 1, Fault::new(503, 0, "busy"));
+    sim.reset_counters();
+    let r = call(
+        reqwest::Method::POST,
+        format!("{g}/operations/modify"),
+        Some(serde_json::json!({"name": 1})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status().as_u16(), 503);
+    assert_eq!(sim.counters().get(Op::ModifyStorageGroup), 1);
+    // Repeated filter values are ORed.
+    let r: serde_json::Value = call(
+        reqwest::Method::GET,
+        format!("{g}/storage-volumes?usage=data&usage=boot"),
+        None,
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(r["storage-volumes"].as_array().unwrap().len(), 1);
     server.shutdown().await;
 }

@@ -528,7 +528,12 @@ async fn a_forced_restart_cancels_the_running_discovery() {
     );
     w.sim.run_until_idle();
     assert!(w.hmc.get_job(&second).await.unwrap().succeeded());
-    // A discovery running when its group is deleted is canceled too.
+    // The superseded job's own end, when it comes, does not undo the cancel.
+    let j = w.hmc.get_job(&first).await.unwrap();
+    assert_eq!(j.status, JobStatus::Canceled);
+    assert_eq!((j.job_status_code, j.job_reason_code), (Some(409), Some(1)));
+    // A discovery running when its group is deleted is canceled too, and
+    // stays canceled after its scheduled end.
     let third = w.hmc.start_fcp_storage_discovery(&g, false).await.unwrap();
     w.hmc.delete_storage_group(&g).await.unwrap();
     assert_eq!(
@@ -536,6 +541,11 @@ async fn a_forced_restart_cancels_the_running_discovery() {
         JobStatus::Canceled
     );
     w.sim.run_until_idle();
+    assert_eq!(
+        w.hmc.get_job(&third).await.unwrap().status,
+        JobStatus::Canceled
+    );
+    assert!(w.sim.storage_groups().is_empty());
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 use hmc_client::{CpcUri, HmcError, LunPath};
 use serde_json::json;
 
-use super::{allow_query, ok, parse, pattern, uri, Ctx};
+use super::{allow_query, ok, pattern, uri, Ctx};
 use crate::ops::Op;
 use crate::serve::http::{Req, Resp};
 
@@ -35,8 +35,7 @@ fn get(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
 /// CPCs): 204, or 409.484 / 409.485.
 fn validate_lun_path(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
     let cpc: CpcUri = uri(req, "POST", format!("/api/cpcs/{id}"))?;
-    let path: LunPath = parse(req, "POST")?;
-    ctx.call(Op::ValidateLunPath, "POST", |w| {
+    ctx.call_with_body(req, Op::ValidateLunPath, "POST", |w, path: LunPath| {
         w.validate_lun_path(&cpc, &path).map(|()| Resp::empty(204))
     })
 }

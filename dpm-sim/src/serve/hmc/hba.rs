@@ -2,7 +2,7 @@
 
 use hmc_client::{CreatedElement, HbaCreate, HbaUri, HmcError, PartitionUri};
 
-use super::{ok, parse, uri, Ctx};
+use super::{ok, uri, Ctx};
 use crate::ops::Op;
 use crate::serve::http::{Req, Resp};
 
@@ -16,8 +16,7 @@ pub(super) fn route(ctx: &Ctx<'_>, req: &Req, seg: &[&str]) -> Option<Result<Res
 
 fn create(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
     let p: PartitionUri = uri(req, "POST", format!("/api/partitions/{id}"))?;
-    let props: HbaCreate = parse(req, "POST")?;
-    ctx.call(Op::CreateHba, "POST", |w| {
+    ctx.call_with_body(req, Op::CreateHba, "POST", |w, props: HbaCreate| {
         ok(
             201,
             CreatedElement {

@@ -3,7 +3,7 @@
 //!
 //! One module per resource, each with a `route` that answers the requests
 //! it knows and returns `None` for the rest; [`route`] tries them in turn,
-//! and what none of them knows answers 501. A new resource is a new module
+//! and what none of them knows answers 404.1, saying dpm-sim does not model it. A new resource is a new module
 //! and one line in [`RESOURCES`].
 
 mod adapter;
@@ -42,6 +42,19 @@ impl Ctx<'_> {
         f: impl FnOnce(&mut World) -> Result<Resp, HmcError>,
     ) -> Result<Resp, HmcError> {
         hmc_call(self.world, op, self.session, method, self.path, f)
+    }
+
+    /// Like [`Ctx::call`], with the request body read as `T` inside the
+    /// call: a bad body is counted, meets an armed fault and the session
+    /// check first, as on the HMC.
+    fn call_with_body<T: serde::de::DeserializeOwned>(
+        &self,
+        req: &Req,
+        op: Op,
+        method: &'static str,
+        f: impl FnOnce(&mut World, T) -> Result<Resp, HmcError>,
+    ) -> Result<Resp, HmcError> {
+        self.call(op, method, |w| f(w, parse(req, method)?))
     }
 }
 
@@ -184,11 +197,16 @@ fn pattern(values: Vec<&str>) -> Option<String> {
 
 fn not_implemented(req: &Req) -> HmcError {
     // The method's name must be 'static; the request's is in the body.
+    // A real HMC answers an operation it does not have with 404.1, and
+    // clients read 404.1 as "not supported here" (HMC.md, corrections).
     HmcError::api(
         "GET",
         req.path.clone(),
-        501,
-        0,
-        format!("{} {} is not implemented in dpm-sim.", req.method, req.path),
+        404,
+        1,
+        format!(
+            "{} {} is not modelled by dpm-sim (a real HMC may offer it).",
+            req.method, req.path
+        ),
     )
 }

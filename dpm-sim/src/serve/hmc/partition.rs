@@ -7,7 +7,7 @@ use hmc_client::{
 };
 use serde_json::json;
 
-use super::{allow_query, bad_body, ok, parse, pattern, uri, Ctx};
+use super::{allow_query, bad_body, ok, pattern, uri, Ctx};
 use crate::ops::Op;
 use crate::serve::http::{Req, Resp};
 
@@ -67,15 +67,19 @@ fn list(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
 
 fn create(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
     let cpc: CpcUri = uri(req, "POST", format!("/api/cpcs/{id}"))?;
-    let props: PartitionCreate = parse(req, "POST")?;
-    ctx.call(Op::CreatePartition, "POST", |w| {
-        ok(
-            201,
-            CreatedObject {
-                object_uri: w.hmc.create_partition(&mut w.ids, &cpc, &props)?,
-            },
-        )
-    })
+    ctx.call_with_body(
+        req,
+        Op::CreatePartition,
+        "POST",
+        |w, props: PartitionCreate| {
+            ok(
+                201,
+                CreatedObject {
+                    object_uri: w.hmc.create_partition(&mut w.ids, &cpc, &props)?,
+                },
+            )
+        },
+    )
 }
 
 fn one(ctx: &Ctx<'_>, req: &Req, method: &str, id: &str) -> Result<Resp, HmcError> {
@@ -133,15 +137,25 @@ fn operation(ctx: &Ctx<'_>, req: &Req, id: &str, op: &str) -> Result<Resp, HmcEr
 /// Attach or detach a storage group (storage-management CPCs).
 fn storage_group(ctx: &Ctx<'_>, req: &Req, id: &str, op: &str) -> Result<Resp, HmcError> {
     let p: PartitionUri = uri(req, "POST", format!("/api/partitions/{id}"))?;
-    let body: StorageGroupRef = parse(req, "POST")?;
-    let g = body.storage_group_uri;
     if op == "attach-storage-group" {
-        ctx.call(Op::AttachStorageGroup, "POST", |w| {
-            w.attach_storage_group(&p, &g).map(|()| Resp::empty(204))
-        })
+        ctx.call_with_body(
+            req,
+            Op::AttachStorageGroup,
+            "POST",
+            |w, b: StorageGroupRef| {
+                w.attach_storage_group(&p, &b.storage_group_uri)
+                    .map(|()| Resp::empty(204))
+            },
+        )
     } else {
-        ctx.call(Op::DetachStorageGroup, "POST", |w| {
-            w.detach_storage_group(&p, &g).map(|()| Resp::empty(204))
-        })
+        ctx.call_with_body(
+            req,
+            Op::DetachStorageGroup,
+            "POST",
+            |w, b: StorageGroupRef| {
+                w.detach_storage_group(&p, &b.storage_group_uri)
+                    .map(|()| Resp::empty(204))
+            },
+        )
     }
 }

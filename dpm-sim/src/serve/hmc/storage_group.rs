@@ -5,14 +5,13 @@
 
 use fc_types::DeviceNumber;
 use hmc_client::{
-    AcceptMismatched, AdapterPorts, CpcUri, FulfillmentState, HmcError, JobStarted, PartitionUri,
-    StartDiscovery, StorageGroupCreate, StorageGroupFilter, StorageGroupModified,
-    StorageGroupModify, StorageGroupUri, StorageVolumeFilter, StorageVolumeUri, VolumeUsage,
-    VsrUri,
+    AcceptMismatched, AdapterPorts, CpcUri, HmcError, JobStarted, PartitionUri, StartDiscovery,
+    StorageGroupCreate, StorageGroupFilter, StorageGroupModified, StorageGroupModify,
+    StorageGroupUri, StorageVolumeFilter, StorageVolumeUri, VsrUri,
 };
 use serde_json::json;
 
-use super::{allow_query, ok, parse, pattern, uri, Ctx};
+use super::{allow_query, ok, pattern, uri, Ctx};
 use crate::hmc::reason;
 use crate::ops::Op;
 use crate::serve::http::{Req, Resp};
@@ -77,10 +76,12 @@ fn list(ctx: &Ctx<'_>, req: &Req) -> Result<Resp, HmcError> {
 }
 
 fn create(ctx: &Ctx<'_>, req: &Req) -> Result<Resp, HmcError> {
-    let props: StorageGroupCreate = parse(req, "POST")?;
-    ctx.call(Op::CreateStorageGroup, "POST", |w| {
-        ok(201, w.create_storage_group(&props)?)
-    })
+    ctx.call_with_body(
+        req,
+        Op::CreateStorageGroup,
+        "POST",
+        |w, props: StorageGroupCreate| ok(201, w.create_storage_group(&props)?),
+    )
 }
 
 fn get(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
@@ -100,62 +101,69 @@ fn partitions(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
     })
 }
 
-/// The group operations; `None` for one dpm-sim does not know (501).
+/// The group operations; `None` for one dpm-sim does not model (404.1).
 fn operation(ctx: &Ctx<'_>, req: &Req, id: &str, op: &str) -> Option<Result<Resp, HmcError>> {
     let g = match group(req, "POST", id) {
         Ok(g) => g,
         Err(e) => return Some(Err(e)),
     };
     Some(match op {
-        "modify" => parse::<StorageGroupModify>(req, "POST").and_then(|m| {
-            ctx.call(Op::ModifyStorageGroup, "POST", |w| {
+        "modify" => ctx.call_with_body(
+            req,
+            Op::ModifyStorageGroup,
+            "POST",
+            |w, m: StorageGroupModify| {
                 let element_uris = w.modify_storage_group(&g, &m)?;
                 ok(200, StorageGroupModified { element_uris })
-            })
-        }),
+            },
+        ),
         "delete" => ctx.call(Op::DeleteStorageGroup, "POST", |w| {
             w.delete_storage_group(&g).map(|()| Resp::empty(204))
         }),
-        "add-candidate-adapter-ports" => parse::<AdapterPorts>(req, "POST").and_then(|b| {
-            ctx.call(Op::AddCandidateAdapterPorts, "POST", |w| {
+        "add-candidate-adapter-ports" => ctx.call_with_body(
+            req,
+            Op::AddCandidateAdapterPorts,
+            "POST",
+            |w, b: AdapterPorts| {
                 w.add_candidate_ports(&g, &b.adapter_port_uris)
                     .map(|()| Resp::empty(204))
-            })
-        }),
-        "remove-candidate-adapter-ports" => parse::<AdapterPorts>(req, "POST").and_then(|b| {
-            ctx.call(Op::RemoveCandidateAdapterPorts, "POST", |w| {
+            },
+        ),
+        "remove-candidate-adapter-ports" => ctx.call_with_body(
+            req,
+            Op::RemoveCandidateAdapterPorts,
+            "POST",
+            |w, b: AdapterPorts| {
                 w.dsm
                     .remove_candidate_ports(&g, &b.adapter_port_uris)
                     .map(|()| Resp::empty(204))
-            })
-        }),
-        "start-fcp-storage-discovery" => {
-            // The body is optional: no body is no forced restart.
-            let body = if req.body.is_empty() {
-                Ok(StartDiscovery::default())
-            } else {
-                parse::<StartDiscovery>(req, "POST")
-            };
-            body.and_then(|b| {
-                ctx.call(Op::StartFcpStorageDiscovery, "POST", |w| {
-                    ok(
-                        202,
-                        JobStarted {
-                            job_uri: w.start_discovery(&g, b.force_restart)?,
-                        },
-                    )
-                })
-            })
-        }
-        "accept-mismatched-storage-volumes" => {
-            parse::<AcceptMismatched>(req, "POST").and_then(|b| {
-                ctx.call(Op::AcceptMismatchedStorageVolumes, "POST", |w| {
-                    w.dsm
-                        .accept_mismatched(&g, &b.storage_volume_uris)
-                        .map(|()| Resp::empty(204))
-                })
-            })
-        }
+            },
+        ),
+        // The body is optional (an empty body reads as {}): no forced
+        // restart.
+        "start-fcp-storage-discovery" => ctx.call_with_body(
+            req,
+            Op::StartFcpStorageDiscovery,
+            "POST",
+            |w, b: StartDiscovery| {
+                ok(
+                    202,
+                    JobStarted {
+                        job_uri: w.start_discovery(&g, b.force_restart)?,
+                    },
+                )
+            },
+        ),
+        "accept-mismatched-storage-volumes" => ctx.call_with_body(
+            req,
+            Op::AcceptMismatchedStorageVolumes,
+            "POST",
+            |w, b: AcceptMismatched| {
+                w.dsm
+                    .accept_mismatched(&g, &b.storage_volume_uris)
+                    .map(|()| Resp::empty(204))
+            },
+        ),
         _ => return None,
     })
 }
@@ -165,17 +173,19 @@ fn volumes(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
     let g = group(req, "GET", id)?;
     let filter = StorageVolumeFilter {
         name: pattern(req.query_all("name")),
-        usage: req
-            .query_all("usage")
-            .first()
-            .map(|u| VolumeUsage::from(*u)),
-        fulfillment_state: req
-            .query_all("fulfillment-state")
-            .first()
-            .map(|s| FulfillmentState::from(*s)),
+        ..StorageVolumeFilter::default()
     };
+    // Repeated values are ORed, as the HMC does.
+    let usages = req.query_all("usage");
+    let states = req.query_all("fulfillment-state");
     ctx.call(Op::ListStorageVolumes, "GET", |w| {
-        let list = w.dsm.list_volumes(&g, &filter)?;
+        let mut list = w.dsm.list_volumes(&g, &filter)?;
+        if !usages.is_empty() {
+            list.retain(|v| usages.contains(&v.usage.as_str()));
+        }
+        if !states.is_empty() {
+            list.retain(|v| states.contains(&v.fulfillment_state.as_str()));
+        }
         ok(200, json!({ "storage-volumes": list }))
     })
 }
