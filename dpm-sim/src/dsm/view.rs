@@ -18,6 +18,16 @@ pub struct StorageGroupView {
     pub uri: StorageGroupUri,
     /// Name.
     pub name: String,
+    /// Description.
+    pub description: String,
+    /// Whether more than one partition may attach it.
+    pub shared: bool,
+    /// Paths per partition.
+    pub connectivity: u32,
+    /// Most partitions.
+    pub max_partitions: u32,
+    /// Who is told about fulfillment.
+    pub email_to_addresses: Option<Vec<String>>,
     /// Derived fulfillment state.
     pub fulfillment_state: FulfillmentState,
     /// Every WWPN of the group (slot by slot, path by path).
@@ -83,6 +93,11 @@ impl DsmState {
             .map(|g| StorageGroupView {
                 uri: g.uri(),
                 name: g.name.clone(),
+                description: g.description.clone(),
+                shared: g.shared,
+                connectivity: g.connectivity,
+                max_partitions: g.max_partitions,
+                email_to_addresses: g.email_to_addresses.clone(),
                 fulfillment_state: g.fulfillment(),
                 wwpns: g
                     .wwpns
