@@ -3,6 +3,7 @@
 //! tokio's paused clock: no test sleeps for real.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod concurrency;
 mod config;
 mod faults;
 mod legacy;
