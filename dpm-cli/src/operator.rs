@@ -110,7 +110,17 @@ pub async fn wait_available(
     Err(format!("volume {id} is still being created after 5 minutes").into())
 }
 
+/// Runs one command; the HMC session ends with it, whether it succeeded or
+/// not.
 pub async fn run(d: &Driver, cmd: Command, json_out: bool) -> Result<(), Box<dyn Error>> {
+    let result = run_command(d, cmd, json_out).await;
+    if let Err(e) = d.hmc().logoff().await {
+        eprintln!("warning: could not log off from the HMC: {e}");
+    }
+    result
+}
+
+async fn run_command(d: &Driver, cmd: Command, json_out: bool) -> Result<(), Box<dyn Error>> {
     // What an instance is made of (vHBAs or a storage group) depends on the
     // CPC, which init_host reads.
     if matches!(
@@ -337,10 +347,6 @@ pub async fn run(d: &Driver, cmd: Command, json_out: bool) -> Result<(), Box<dyn
             let out: Vec<Value> = vols.iter().map(|v| json!({"id": v.id, "name": v.name, "status": v.status, "bootable": v.bootable, "size": v.size})).collect();
             print(json_out, &json!({"volumes": out}), || table::volumes(&vols));
         }
-    }
-    // The HMC session ends with the command.
-    if let Err(e) = d.hmc().logoff().await {
-        eprintln!("warning: could not log off from the HMC: {e}");
     }
     Ok(())
 }

@@ -110,6 +110,8 @@ pub struct HttpHmc {
     base: Url,
     cfg: HttpConfig,
     session: Mutex<Option<Secret>>,
+    /// Held while logging on, so that concurrent requests share one logon.
+    logging_on: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for HttpHmc {
@@ -178,7 +180,30 @@ impl HttpHmc {
             base,
             cfg,
             session: Mutex::new(None),
+            logging_on: tokio::sync::Mutex::new(()),
         })
+    }
+
+    /// The session, logging on first when there is none. Concurrent
+    /// callers wait for one logon and share its session.
+    async fn ensure_session(&self) -> Result<Secret, HmcError> {
+        if let Some(s) = self.session() {
+            return Ok(s);
+        }
+        let _one = self.logging_on.lock().await;
+        if let Some(s) = self.session() {
+            return Ok(s);
+        }
+        Ok(self.logon().await?.api_session)
+    }
+
+    /// Forgets `used` after the HMC refused it; a session another request
+    /// got since is kept.
+    fn forget_session(&self, used: &Secret) {
+        let mut s = self.session.lock().unwrap_or_else(|e| e.into_inner());
+        if s.as_ref() == Some(used) {
+            *s = None;
+        }
     }
 
     fn session(&self) -> Option<Secret> {
@@ -218,15 +243,17 @@ impl HttpHmc {
         let mut attempt = 1;
         let mut wait = self.cfg.backoff;
         loop {
-            if with_session && self.session().is_none() {
-                self.logon().await?;
-            }
+            let used = if with_session {
+                Some(self.ensure_session().await?)
+            } else {
+                None
+            };
             let m = Method::from_bytes(method.as_bytes()).unwrap_or(Method::GET);
             let mut rb = self
                 .http
                 .request(m, self.url(path, query))
                 .header("accept", "application/json");
-            if let (true, Some(s)) = (with_session, self.session()) {
+            if let Some(s) = &used {
                 rb = rb.header("x-api-session", s.expose());
             }
             if let Some(b) = body {
@@ -249,7 +276,9 @@ impl HttpHmc {
                             "HMC session expired; logging on again"
                         );
                         relogged = true;
-                        self.set_session(None);
+                        if let Some(u) = &used {
+                            self.forget_session(u);
+                        }
                         continue;
                     }
                     let busy = err.is(409, 2) || status == StatusCode::SERVICE_UNAVAILABLE;
@@ -382,8 +411,24 @@ impl HmcApi for HttpHmc {
             )
             .await?;
         let r: LogonResponse = decode("POST", "/api/sessions", &text)?;
-        self.set_session(Some(r.api_session.clone()));
+        let old = self
+            .session
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .replace(r.api_session.clone());
         tracing::debug!(userid = %self.cfg.credentials.userid, "logged on to the HMC");
+        // A session this logon replaces is logged off, not left open.
+        if let Some(old) = old.filter(|o| *o != r.api_session) {
+            let end = self
+                .http
+                .delete(self.url("/api/sessions/this-session", &[]))
+                .header("x-api-session", old.expose())
+                .send()
+                .await;
+            if let Err(e) = end {
+                tracing::debug!(error = %e, "could not log off the replaced HMC session");
+            }
+        }
         Ok(r)
     }
 

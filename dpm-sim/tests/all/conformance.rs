@@ -377,6 +377,27 @@ async fn https_sessions_credentials_and_certificates() {
     assert_eq!(hmc.list_cpcs(None).await.unwrap().len(), 1);
     assert_eq!(sim.counters().get(dpm_sim::Op::Logon), 1);
     assert_eq!(sim.counters().get(dpm_sim::Op::ListCpcs), 2);
+    // Concurrent requests of a fresh client share one logon, and so do
+    // concurrent requests that find the session expired.
+    let fresh = http_hmc(&server, &sim.spec().hmc.password);
+    sim.reset_counters();
+    let calls: Vec<_> = (0..10).map(|_| fresh.list_cpcs(None)).collect();
+    for r in join_all(calls).await {
+        r.unwrap();
+    }
+    assert_eq!(sim.counters().get(dpm_sim::Op::Logon), 1);
+    sim.expire_sessions();
+    sim.reset_counters();
+    let calls: Vec<_> = (0..10).map(|_| fresh.list_cpcs(None)).collect();
+    for r in join_all(calls).await {
+        r.unwrap();
+    }
+    assert_eq!(sim.counters().get(dpm_sim::Op::Logon), 1);
+    // A second logon logs the session it replaces off.
+    sim.reset_counters();
+    fresh.logon().await.unwrap();
+    assert_eq!(sim.counters().get(dpm_sim::Op::Logoff), 1);
+    fresh.logoff().await.unwrap();
     // The session id and password are not in Debug output.
     let shown = format!("{hmc:?}");
     assert!(
@@ -1042,4 +1063,28 @@ async fn storage_group_routes_speak_the_hmcs_json() {
     .unwrap();
     assert_eq!(r["storage-volumes"].as_array().unwrap().len(), 1);
     server.shutdown().await;
+}
+
+/// Polls every future to completion, concurrently on one task.
+async fn join_all<F: std::future::Future>(futs: Vec<F>) -> Vec<F::Output> {
+    let mut set: Vec<_> = futs.into_iter().map(Box::pin).collect();
+    let mut out: Vec<Option<F::Output>> = (0..set.len()).map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (i, f) in set.iter_mut().enumerate() {
+            if out[i].is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => out[i] = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    out.into_iter().flatten().collect()
 }
