@@ -144,42 +144,8 @@ impl HmcState {
         }
         let ifl = props.ifl_processors.unwrap_or(0);
         let cp = props.cp_processors.unwrap_or(0);
-        if ifl + cp == 0 {
-            return Err(bad(
-                400,
-                reason::INVALID_VALUE,
-                "a partition needs at least one processor.".into(),
-            ));
-        }
-        // Unconfirmed which code the HMC uses; a shared-processor partition
-        // may not have more logical IFLs than the CPC has physical ones.
-        if ifl > self.cpc.ifl {
-            return Err(bad(
-                400,
-                reason::INVALID_VALUE,
-                format!(
-                    "ifl-processors {ifl} exceeds the {} IFLs of CPC {}.",
-                    self.cpc.ifl, self.cpc.name
-                ),
-            ));
-        }
-        if props.initial_memory == 0 || props.initial_memory > props.maximum_memory {
-            return Err(bad(
-                400,
-                reason::INVALID_VALUE,
-                "initial-memory must be positive and at most maximum-memory.".into(),
-            ));
-        }
-        if props.maximum_memory > self.cpc.memory_mib {
-            return Err(bad(
-                400,
-                reason::INVALID_VALUE,
-                format!(
-                    "maximum-memory {} MiB exceeds the CPC's {} MiB.",
-                    props.maximum_memory, self.cpc.memory_mib
-                ),
-            ));
-        }
+        self.check_resources(ifl, cp, props.initial_memory, props.maximum_memory)
+            .map_err(|msg| bad(400, reason::INVALID_VALUE, msg))?;
         if self.partitions.len() >= self.cpc.maximum_partitions as usize {
             return Err(bad(
                 409,
@@ -246,6 +212,12 @@ impl HmcState {
         })
     }
 
+    /// Whether a partition of these processors and memory fits this CPC.
+    fn check_resources(&self, ifl: u32, cp: u32, initial: u64, maximum: u64) -> Result<(), String> {
+        let cpc = (self.cpc.ifl, self.cpc.memory_mib, self.cpc.name.clone());
+        resources(&cpc, ifl, cp, initial, maximum)
+    }
+
     pub(crate) fn update_partition(
         &mut self,
         uri: &PartitionUri,
@@ -253,7 +225,7 @@ impl HmcState {
     ) -> Result<(), HmcError> {
         let bad =
             |status, reason, msg: String| HmcError::api("POST", uri.as_str(), status, reason, msg);
-        let cpc_ifl = self.cpc.ifl;
+        let cpc = (self.cpc.ifl, self.cpc.memory_mib, self.cpc.name.clone());
         // The boot HBA must exist (404.2); whether it belongs to this
         // partition is what the start job's boot check finds out.
         if let Some(hba) = &u.boot_storage_device {
@@ -293,9 +265,9 @@ impl HmcState {
             }
         }
         let p = self.partition_mut("POST", uri)?;
-        let resources =
+        let resizes =
             u.ifl_processors.is_some() || u.initial_memory.is_some() || u.maximum_memory.is_some();
-        if resources && p.status != PartitionStatus::Stopped {
+        if resizes && p.status != PartitionStatus::Stopped {
             return Err(bad(
                 409,
                 reason::WRONG_STATE,
@@ -315,22 +287,14 @@ impl HmcState {
                 format!("Partition {} is {}.", p.name, p.status),
             ));
         }
-        if u.ifl_processors.is_some_and(|n| n > cpc_ifl) {
-            return Err(bad(
-                400,
-                reason::INVALID_VALUE,
-                format!("ifl-processors exceeds the CPC's {cpc_ifl} IFLs."),
-            ));
-        }
+        // An update is checked as a create is: the partition as it would
+        // be afterwards.
+        let ifl = u.ifl_processors.unwrap_or(p.ifl);
         let initial = u.initial_memory.unwrap_or(p.initial_memory);
         let maximum = u.maximum_memory.unwrap_or(p.maximum_memory);
-        if initial == 0 || initial > maximum {
-            return Err(bad(
-                400,
-                reason::INVALID_VALUE,
-                "initial-memory must be positive and at most maximum-memory.".into(),
-            ));
-        }
+        let cp = p.cp;
+        resources(&cpc, ifl, cp, initial, maximum)
+            .map_err(|msg| bad(400, reason::INVALID_VALUE, msg))?;
         // All checks passed: apply the whole update at once.
         if let Some(d) = &u.description {
             p.description = d.clone();
@@ -540,6 +504,38 @@ pub(crate) fn finish_stop() -> Power {
         status: PartitionStatus::Stopped,
         memory_held: false,
     }
+}
+
+/// The checks of a partition's processors and memory, for create and
+/// update alike. `cpc` is (IFLs, customer memory MiB, name).
+fn resources(
+    cpc: &(u32, u64, String),
+    ifl: u32,
+    cp: u32,
+    initial: u64,
+    maximum: u64,
+) -> Result<(), String> {
+    if ifl == 0 && cp == 0 {
+        return Err("a partition needs at least one processor.".into());
+    }
+    // Unconfirmed which code the HMC uses; a shared-processor partition
+    // may not have more logical IFLs than the CPC has physical ones.
+    if ifl > cpc.0 {
+        return Err(format!(
+            "ifl-processors {ifl} exceeds the {} IFLs of CPC {}.",
+            cpc.0, cpc.2
+        ));
+    }
+    if initial == 0 || initial > maximum {
+        return Err("initial-memory must be positive and at most maximum-memory.".into());
+    }
+    if maximum > cpc.1 {
+        return Err(format!(
+            "maximum-memory {maximum} MiB exceeds the CPC's {} MiB.",
+            cpc.1
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1029,6 +1029,15 @@ async fn storage_group_routes_speak_the_hmcs_json() {
     assert_eq!(r.status().as_u16(), 404);
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["reason"], 1);
+    // A partition update must be an object.
+    let r = call(
+        reqwest::Method::POST,
+        p.clone(),
+        Some(serde_json::json!([])),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
     // A misspelt field is refused, not ignored.
     let r = call(
         reqwest::Method::POST,

@@ -216,6 +216,14 @@ async fn create_refusals() {
     let mut m = props("mem", 1, 1024);
     m.initial_memory = 2048;
     assert_hmc(w.hmc.create_partition(&cpc, &m).await, 400, 7);
+    // Numbers at the edge of their types are refused, not overflowed.
+    let mut huge = props("huge", 1, 1024);
+    huge.ifl_processors = Some(u32::MAX);
+    huge.cp_processors = Some(1);
+    assert_hmc(w.hmc.create_partition(&cpc, &huge).await, 400, 7);
+    let mut huge = props("huge", 1, 1024);
+    huge.maximum_memory = u64::MAX;
+    assert_hmc(w.hmc.create_partition(&cpc, &huge).await, 400, 7);
     assert_eq!(w.sim.snapshot().partitions.len(), 1);
 
     let mut spec = WorldSpec::z13();
@@ -463,19 +471,29 @@ async fn update_rules() {
         )
         .await;
     assert_hmc(r, 409, 1);
-    assert_hmc(
-        w.hmc
-            .update_partition(
-                &p,
-                &PartitionUpdate {
-                    ifl_processors: Some(99),
-                    ..Default::default()
-                },
-            )
-            .await,
-        400,
-        7,
-    );
+    // An update is checked as a create is: the partition as it would be.
+    let before = w.sim.snapshot();
+    for u in [
+        PartitionUpdate {
+            ifl_processors: Some(99),
+            ..Default::default()
+        },
+        PartitionUpdate {
+            ifl_processors: Some(0),
+            ..Default::default()
+        },
+        PartitionUpdate {
+            maximum_memory: Some(u64::MAX),
+            ..Default::default()
+        },
+        PartitionUpdate {
+            initial_memory: Some(0),
+            ..Default::default()
+        },
+    ] {
+        assert_hmc(w.hmc.update_partition(&p, &u).await, 400, 7);
+    }
+    assert_eq!(w.sim.snapshot(), before);
 }
 
 #[tokio::test]

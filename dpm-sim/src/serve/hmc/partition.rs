@@ -87,21 +87,10 @@ fn one(ctx: &Ctx<'_>, req: &Req, method: &str, id: &str) -> Result<Resp, HmcErro
     match method {
         "GET" => ctx.call(Op::GetPartition, "GET", |w| ok(200, w.get_partition(&p)?)),
         "POST" => {
-            let v = req.json().map_err(|e| bad_body(req, "POST", &e, true))?;
-            if let Some(obj) = v.as_object() {
-                if let Some(k) = obj.keys().find(|k| !WRITABLE.contains(&k.as_str())) {
-                    return Err(HmcError::api(
-                        "POST",
-                        req.path.clone(),
-                        400,
-                        6,
-                        format!("Property {k:?} is not writable (or not simulated by dpm-sim)."),
-                    ));
-                }
-            }
-            let u: PartitionUpdate =
-                serde_json::from_value(v).map_err(|e| bad_body(req, "POST", &e, true))?;
+            // Read inside the request path: a bad body is counted and meets
+            // faults and the session check first, as any request.
             ctx.call(Op::UpdatePartition, "POST", |w| {
+                let u = update_body(req)?;
                 w.update_partition(&p, &u).map(|()| Resp::empty(204))
             })
         }
@@ -158,4 +147,30 @@ fn storage_group(ctx: &Ctx<'_>, req: &Req, id: &str, op: &str) -> Result<Resp, H
             },
         )
     }
+}
+
+/// The body of `POST /api/partitions/{id}`: an object of writable
+/// properties (400.6 for one that is not writable, 400.7 for anything that
+/// is not an object).
+fn update_body(req: &Req) -> Result<PartitionUpdate, HmcError> {
+    let v = req.json().map_err(|e| bad_body(req, "POST", &e, true))?;
+    let Some(obj) = v.as_object() else {
+        return Err(HmcError::api(
+            "POST",
+            req.path.clone(),
+            400,
+            crate::hmc::reason::INVALID_VALUE,
+            "The request body must be an object of the properties to change.",
+        ));
+    };
+    if let Some(k) = obj.keys().find(|k| !WRITABLE.contains(&k.as_str())) {
+        return Err(HmcError::api(
+            "POST",
+            req.path.clone(),
+            400,
+            6,
+            format!("Property {k:?} is not writable (or not simulated by dpm-sim)."),
+        ));
+    }
+    serde_json::from_value(v).map_err(|e| bad_body(req, "POST", &e, true))
 }
