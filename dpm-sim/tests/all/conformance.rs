@@ -486,17 +486,19 @@ async fn a_server_without_3_44_is_reported() {
     server.shutdown().await;
 }
 
-/// A read-only check against a real HMC, when one is configured.
+/// A read-only check against a real HMC: run it with `--ignored` and the
+/// variables set.
 #[tokio::test]
+#[ignore = "needs a real HMC: DPM_REAL_HMC_URL, DPM_REAL_HMC_USER, DPM_REAL_HMC_PASSWORD (and DPM_REAL_HMC_CA)"]
 async fn real_hmc_read_only() {
-    let (Ok(url), Ok(user), Ok(password)) = (
-        std::env::var("DPM_REAL_HMC_URL"),
-        std::env::var("DPM_REAL_HMC_USER"),
-        std::env::var("DPM_REAL_HMC_PASSWORD"),
-    ) else {
-        eprintln!("real_hmc_read_only: skipped (set DPM_REAL_HMC_URL, DPM_REAL_HMC_USER, DPM_REAL_HMC_PASSWORD and DPM_REAL_HMC_CA)");
-        return;
+    let var = |k: &str| {
+        std::env::var(k).unwrap_or_else(|_| panic!("{k} is not set: this test needs a real HMC"))
     };
+    let (url, user, password) = (
+        var("DPM_REAL_HMC_URL"),
+        var("DPM_REAL_HMC_USER"),
+        var("DPM_REAL_HMC_PASSWORD"),
+    );
     let tls = match std::env::var("DPM_REAL_HMC_CA") {
         Ok(ca) => TlsVerify::CaFile(ca.into()),
         Err(_) => TlsVerify::SystemRoots,
@@ -510,22 +512,35 @@ async fn real_hmc_read_only() {
         tls,
     ))
     .unwrap();
-    hmc.api_version().await.unwrap();
-    for c in hmc.list_cpcs(None).await.unwrap() {
+    // What this project reads must be there, in the shapes it reads.
+    let v = hmc.api_version().await.unwrap();
+    assert!(v.api_major_version >= 1, "{v:?}");
+    let cpcs = hmc.list_cpcs(None).await.unwrap();
+    assert!(!cpcs.is_empty(), "the HMC manages no CPC this user may see");
+    for c in cpcs {
         let cpc = hmc.get_cpc(&c.object_uri).await.unwrap();
+        assert_eq!(cpc.object_uri.as_ref(), Some(&c.object_uri));
         if cpc.dpm_enabled == Some(true) {
-            hmc.list_adapters(
-                &c.object_uri,
-                &AdapterFilter {
-                    adapter_type: Some(AdapterType::Fcp),
-                    name: None,
-                },
-            )
-            .await
-            .unwrap();
-            hmc.list_partitions(&c.object_uri, &Default::default())
+            assert!(cpc.status.is_some() && cpc.se_version.is_some(), "{cpc:?}");
+            let adapters = hmc
+                .list_adapters(
+                    &c.object_uri,
+                    &AdapterFilter {
+                        adapter_type: Some(AdapterType::Fcp),
+                        name: None,
+                    },
+                )
                 .await
                 .unwrap();
+            assert!(adapters.iter().all(|a| a.adapter_type == AdapterType::Fcp));
+            for p in hmc
+                .list_partitions(&c.object_uri, &Default::default())
+                .await
+                .unwrap()
+            {
+                let full = hmc.get_partition(&p.object_uri).await.unwrap();
+                assert_eq!(full.name, p.name);
+            }
         }
     }
     hmc.logoff().await.unwrap();
@@ -634,19 +649,19 @@ async fn retries_only_what_is_safe_to_repeat() {
 /// A read-only check against a real Keystone and Cinder, when the usual
 /// OpenStack variables (`OS_AUTH_URL`, `OS_USERNAME`, `OS_PASSWORD`,
 /// `OS_PROJECT_NAME`, optional `OS_USER_DOMAIN_NAME`,
-/// `OS_PROJECT_DOMAIN_NAME`, `OS_CACERT`) are set; skipped otherwise.
+/// `OS_PROJECT_DOMAIN_NAME`, `OS_CACERT`): run it with `--ignored`.
 #[tokio::test]
+#[ignore = "needs a real Keystone and Cinder: OS_AUTH_URL, OS_USERNAME, OS_PASSWORD, OS_PROJECT_NAME (and OS_CACERT)"]
 async fn real_cinder_read_only() {
     let var = |k: &str| std::env::var(k).ok();
-    let (Some(auth_url), Some(username), Some(password), Some(project_name)) = (
-        var("OS_AUTH_URL"),
-        var("OS_USERNAME"),
-        var("OS_PASSWORD"),
-        var("OS_PROJECT_NAME"),
-    ) else {
-        eprintln!("real_cinder_read_only: skipped (set OS_AUTH_URL, OS_USERNAME, OS_PASSWORD and OS_PROJECT_NAME)");
-        return;
-    };
+    let need =
+        |k: &str| var(k).unwrap_or_else(|| panic!("{k} is not set: this test needs a real Cinder"));
+    let (auth_url, username, password, project_name) = (
+        need("OS_AUTH_URL"),
+        need("OS_USERNAME"),
+        need("OS_PASSWORD"),
+        need("OS_PROJECT_NAME"),
+    );
     let mut cfg = CinderHttpConfig::new(CinderAuth::Keystone {
         auth_url,
         username,
@@ -658,9 +673,14 @@ async fn real_cinder_read_only() {
     cfg.ca_file = var("OS_CACERT").map(Into::into);
     let cinder = HttpCinder::new(cfg).unwrap();
     let has_attachments = cinder.attachments_api().await.unwrap();
-    cinder.list_volumes().await.unwrap();
+    for v in cinder.list_volumes().await.unwrap() {
+        // Each volume reads back as itself.
+        assert_eq!(cinder.get_volume(&v.id).await.unwrap().id, v.id);
+    }
     if has_attachments {
-        cinder.list_attachments(&Default::default()).await.unwrap();
+        for a in cinder.list_attachments(&Default::default()).await.unwrap() {
+            assert_eq!(cinder.get_attachment(&a.id).await.unwrap().id, a.id);
+        }
     }
 }
 
