@@ -61,8 +61,8 @@ pub use dsm::{GroupWwpnView, StorageGroupView, StorageVolumeView, VsrView};
 pub use ops::{Counters, Op, Side};
 #[cfg(feature = "serve")]
 pub use serve::{
-    AdapterInfo, CinderEndpoint, CpcInfo, Endpoints, HmcEndpoint, ImageInfo, KeystoneEndpoint,
-    ServeConfig, ServeError, Server,
+    AdapterInfo, CinderEndpoint, ControlEndpoint, CpcInfo, Endpoints, HmcEndpoint, ImageInfo,
+    KeystoneEndpoint, ServeConfig, ServeError, Server,
 };
 pub use sim::{
     AttachmentView, FcpAdapterInfo, GuestPath, HbaView, PartitionView, Sim, VolumeView,

@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use dpm_sim::{ServeConfig, Sim, WorldSpec};
 
 const USAGE: &str = "\
-usage: dpm-sim serve [--world z16|z13|FILE] [--hmc-port N] [--keystone-port N] [--cinder-port N] [--state-dir DIR]
+usage: dpm-sim serve [--world z16|z13|FILE] [--hmc-port N] [--keystone-port N] [--cinder-port N]
+                     [--control-port N] [--state-dir DIR]
 
 Serves a simulated DPM world on 127.0.0.1: the HMC Web Services API over
 HTTPS (default port 6794), Keystone v3 (5000) and Cinder v3 (8776). Port 0
@@ -14,7 +15,12 @@ picks a free port. The world is z16 (storage groups) unless --world names
 z13 (the HBA model) or a TOML file. When ready it prints one JSON line with the endpoints and
 credentials, and writes the same to DIR/endpoints.json (DIR defaults to
 ./dpm-sim-state) with the CA certificate in DIR/ca.pem. It runs until
-SIGINT or SIGTERM.";
+SIGINT or SIGTERM.
+
+--control-port serves the simulator's controls (/sim/faults, /sim/sever,
+/sim/counters, /sim/zoning, /sim/expire-sessions, /sim/leaks) over plain
+HTTP on 127.0.0.1, for fault injection across processes; they are off
+without it.";
 
 struct Args {
     world: Option<String>,
@@ -41,6 +47,7 @@ fn parse(args: &[String]) -> Result<Args, String> {
             "--hmc-port" => out.cfg.hmc_port = port(value()?)?,
             "--keystone-port" => out.cfg.keystone_port = port(value()?)?,
             "--cinder-port" => out.cfg.cinder_port = port(value()?)?,
+            "--control-port" => out.cfg.control_port = Some(port(value()?)?),
             "--state-dir" => out.cfg.state_dir = PathBuf::from(value()?),
             other => return Err(format!("unknown option {other}")),
         }

@@ -19,6 +19,11 @@ macro_rules! ops {
                 match self { $( Op::$variant => $name, )+ }
             }
 
+            /// The operation of a name, e.g. `hmc.create_partition`.
+            pub fn from_name(name: &str) -> Option<Op> {
+                Self::ALL.iter().copied().find(|o| o.name() == name)
+            }
+
             /// Which API the operation belongs to.
             pub fn side(self) -> Side {
                 match self { $( Op::$variant => Side::$side, )+ }

@@ -3,6 +3,7 @@
 //! the run), Keystone v3, and Cinder v3. Requests go through the same world
 //! operations, counters and faults as the in-memory clients.
 
+mod control;
 mod hmc;
 mod http;
 mod openstack;
@@ -10,7 +11,7 @@ mod tls;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -19,7 +20,6 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::world::World;
 use crate::Sim;
 
 /// Where to listen and where to write the CA and `endpoints.json`.
@@ -31,6 +31,9 @@ pub struct ServeConfig {
     pub keystone_port: u16,
     /// Cinder port; 0 picks a free one.
     pub cinder_port: u16,
+    /// The simulator's control routes (`/sim/...`, plain HTTP on
+    /// 127.0.0.1): off with `None`; 0 picks a free port.
+    pub control_port: Option<u16>,
     /// Directory for `ca.pem` and `endpoints.json`.
     pub state_dir: PathBuf,
 }
@@ -42,6 +45,7 @@ impl ServeConfig {
             hmc_port: 6794,
             keystone_port: 5000,
             cinder_port: 8776,
+            control_port: None,
             state_dir: state_dir.into(),
         }
     }
@@ -52,6 +56,7 @@ impl ServeConfig {
             hmc_port: 0,
             keystone_port: 0,
             cinder_port: 0,
+            control_port: None,
             state_dir: state_dir.into(),
         }
     }
@@ -97,6 +102,9 @@ pub struct Endpoints {
     pub cpc: CpcInfo,
     /// The FCP adapters.
     pub fcp_adapters: Vec<AdapterInfo>,
+    /// The control routes, when served.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control: Option<ControlEndpoint>,
     /// The images.
     pub images: Vec<ImageInfo>,
 }
@@ -132,6 +140,13 @@ pub struct KeystoneEndpoint {
 }
 
 /// The Cinder endpoint.
+/// Where the simulator's control routes are.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct ControlEndpoint {
+    /// `http://127.0.0.1:port`; the routes are under `/sim/`.
+    pub url: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct CinderEndpoint {
     /// `http://127.0.0.1:<port>/v3/<project id>`.
@@ -204,19 +219,22 @@ enum Api {
     Hmc,
     Keystone,
     Cinder,
+    Control,
 }
 
 async fn handle(
     api: Api,
-    world: Arc<Mutex<World>>,
+    sim: Sim,
     ks: Arc<openstack::Keystone>,
     req: hyper::Request<hyper::body::Incoming>,
 ) -> Result<hyper::Response<http_body_util::Full<bytes::Bytes>>, ServedError> {
     let req = http::Req::read(req).await.map_err(ServedError::Read)?;
+    let world = sim.world();
     let resp = match api {
         Api::Hmc => hmc::route(&world, &req),
         Api::Keystone => openstack::keystone(&ks, &world, &req),
         Api::Cinder => openstack::cinder(&ks, &world, &req),
+        Api::Control => control::route(&sim, &req),
     };
     if resp.reset {
         // An injected lost reply: the request took effect, and the
@@ -241,7 +259,7 @@ fn spawn_listener(
     api: Api,
     listener: TcpListener,
     tls: Option<tokio_rustls::TlsAcceptor>,
-    world: Arc<Mutex<World>>,
+    sim: Sim,
     ks: Arc<openstack::Keystone>,
     mut stop: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
@@ -257,9 +275,9 @@ fn spawn_listener(
                 },
                 _ = stop.changed() => return,
             };
-            let (world, ks, tls) = (world.clone(), ks.clone(), tls.clone());
+            let (sim, ks, tls) = (sim.clone(), ks.clone(), tls.clone());
             tokio::spawn(async move {
-                let svc = service_fn(move |req| handle(api, world.clone(), ks.clone(), req));
+                let svc = service_fn(move |req| handle(api, sim.clone(), ks.clone(), req));
                 let http = hyper::server::conn::http1::Builder::new();
                 let result = match tls {
                     Some(acceptor) => match acceptor.accept(stream).await {
@@ -301,6 +319,10 @@ impl Sim {
         let hmc_l = bind(cfg.hmc_port).await?;
         let ks_l = bind(cfg.keystone_port).await?;
         let cinder_l = bind(cfg.cinder_port).await?;
+        let control_l = match cfg.control_port {
+            Some(port) => Some(bind(port).await?),
+            None => None,
+        };
         let (hmc_port, ks_port, cinder_port) = (
             local_port(&hmc_l, cfg.hmc_port),
             local_port(&ks_l, cfg.keystone_port),
@@ -360,19 +382,21 @@ impl Sim {
                     name,
                 })
                 .collect(),
+            control: control_l.as_ref().map(|l| ControlEndpoint {
+                url: format!("http://127.0.0.1:{}", local_port(l, 0)),
+            }),
         };
         let json = serde_json::to_string(&endpoints).unwrap_or_default();
         write(&cfg.state_dir.join("endpoints.json"), &json)?;
 
         let (stop, stop_rx) = watch::channel(false);
         let acceptor = tokio_rustls::TlsAcceptor::from(tls.config);
-        let world = self.world();
-        let tasks = vec![
+        let mut tasks = vec![
             spawn_listener(
                 Api::Hmc,
                 hmc_l,
                 Some(acceptor),
-                world.clone(),
+                self.clone(),
                 ks.clone(),
                 stop_rx.clone(),
             ),
@@ -380,12 +404,29 @@ impl Sim {
                 Api::Keystone,
                 ks_l,
                 None,
-                world.clone(),
+                self.clone(),
                 ks.clone(),
                 stop_rx.clone(),
             ),
-            spawn_listener(Api::Cinder, cinder_l, None, world, ks, stop_rx),
+            spawn_listener(
+                Api::Cinder,
+                cinder_l,
+                None,
+                self.clone(),
+                ks.clone(),
+                stop_rx.clone(),
+            ),
         ];
+        if let Some(l) = control_l {
+            tasks.push(spawn_listener(
+                Api::Control,
+                l,
+                None,
+                self.clone(),
+                ks,
+                stop_rx,
+            ));
+        }
         Ok(Server {
             endpoints,
             stop,

@@ -1094,6 +1094,103 @@ async fn storage_group_routes_speak_the_hmcs_json() {
     server.shutdown().await;
 }
 
+/// The control routes arm faults, cut clients off, count and audit, across
+/// processes; they are served only when asked for.
+#[tokio::test]
+async fn control_routes_drive_the_served_world() {
+    let sim = Sim::stepped(WorldSpec::z16()).unwrap();
+    let plain = sim
+        .serve(&ServeConfig::any_ports(state_dir()))
+        .await
+        .unwrap();
+    assert!(plain.endpoints().control.is_none(), "off unless asked for");
+    plain.shutdown().await;
+    let mut cfg = ServeConfig::any_ports(state_dir());
+    cfg.control_port = Some(0);
+    let server = sim.serve(&cfg).await.unwrap();
+    let ctl = server.endpoints().control.clone().unwrap().url;
+    assert!(ctl.starts_with("http://127.0.0.1:"));
+    // (building the HMC client installs the TLS provider reqwest needs)
+    let hmc = http_hmc(&server, &sim.spec().hmc.password);
+    let http = reqwest::Client::new();
+    // A fault armed over HTTP fails the next request of its operation.
+    let r = http
+        .post(format!("{ctl}/sim/faults"))
+        .json(&serde_json::json!({"op": "hmc.list_cpcs", "status": 503}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 204);
+    // The HTTPS client retries a 503 on a GET: refused once, then answered.
+    assert_eq!(hmc.list_cpcs(None).await.unwrap().len(), 1);
+    assert_eq!(sim.counters().get(Op::ListCpcs), 2);
+    // An unknown operation is refused.
+    let r = http
+        .post(format!("{ctl}/sim/faults"))
+        .json(&serde_json::json!({"op": "hmc.nothing"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    // A lost reply: the partition is created, the client hears nothing.
+    http.post(format!("{ctl}/sim/faults"))
+        .json(&serde_json::json!({"op": "hmc.create_partition", "lost_reply": true}))
+        .send()
+        .await
+        .unwrap();
+    let e = hmc
+        .create_partition(
+            &sim.cpc_uri(),
+            &hmc_client::PartitionCreate {
+                name: "lost".into(),
+                description: None,
+                partition_type: None,
+                ifl_processors: Some(1),
+                cp_processors: None,
+                initial_memory: 1024,
+                maximum_memory: 1024,
+                processor_mode: None,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(e.may_have_taken_effect(), "{e}");
+    let leaks: serde_json::Value = http
+        .get(format!("{ctl}/sim/leaks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(leaks["partitions"], 1);
+    // Counters over HTTP.
+    let c: serde_json::Value = http
+        .get(format!("{ctl}/sim/counters"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(c["counts"]["hmc.create_partition"], 1);
+    // A dead client: nothing reaches the world until it is let through.
+    http.post(format!("{ctl}/sim/sever"))
+        .json(&serde_json::json!({"after": 0}))
+        .send()
+        .await
+        .unwrap();
+    let before = sim.counters().get(Op::GetCpc);
+    assert!(hmc.get_cpc(&sim.cpc_uri()).await.is_err());
+    assert_eq!(sim.counters().get(Op::GetCpc), before);
+    http.delete(format!("{ctl}/sim/sever"))
+        .send()
+        .await
+        .unwrap();
+    hmc.get_cpc(&sim.cpc_uri()).await.unwrap();
+    server.shutdown().await;
+}
+
 /// Polls every future to completion, concurrently on one task.
 async fn join_all<F: std::future::Future>(futs: Vec<F>) -> Vec<F::Output> {
     let mut set: Vec<_> = futs.into_iter().map(Box::pin).collect();

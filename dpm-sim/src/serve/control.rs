@@ -1,0 +1,156 @@
+//! The simulator's controls over HTTP, for runs across processes: faults,
+//! a dead client, counters, the zoning knob, session expiry and a leak
+//! audit. Served on 127.0.0.1 only, and only when asked for
+//! (`dpm-sim serve --control-port N`). None of this is on the API traits.
+//!
+//! | request | body | effect |
+//! |---|---|---|
+//! | `POST /sim/faults` | `{"op", "skip"?, "count"?, "status"?, "reason"?, "message"?, "lost_reply"?}` | arms a fault ([`Sim::fail_after`]) |
+//! | `DELETE /sim/faults` | | disarms every fault |
+//! | `POST /sim/sever` | `{"after"}` | cuts clients off after that many requests |
+//! | `DELETE /sim/sever` | | lets requests through again |
+//! | `GET /sim/counters` | | `{"counts": {op: n}, "requests": {"hmc", "cinder", "job_traffic"}}` |
+//! | `DELETE /sim/counters` | | resets counters and the request log |
+//! | `POST /sim/zoning` | `{"enabled"}` | the FC zone manager on or off |
+//! | `POST /sim/expire-sessions` | | ends every HMC session |
+//! | `GET /sim/leaks` | | what exists: partitions, vHBAs, VSRs, storage groups, host mappings, zones, attachments, volumes not `available` |
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::http::{Req, Resp};
+use crate::{Fault, Op, Side, Sim};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FaultBody {
+    op: String,
+    #[serde(default)]
+    skip: u32,
+    #[serde(default = "one")]
+    count: u32,
+    #[serde(default = "status_503")]
+    status: u16,
+    #[serde(default)]
+    reason: u16,
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    lost_reply: bool,
+}
+
+fn one() -> u32 {
+    1
+}
+fn status_503() -> u16 {
+    503
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Sever {
+    after: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Zoning {
+    enabled: bool,
+}
+
+fn bad(message: impl Into<String>) -> Resp {
+    Resp::json(400, json!({"error": message.into()}))
+}
+
+fn body<T: serde::de::DeserializeOwned>(req: &Req) -> Result<T, Resp> {
+    req.json()
+        .and_then(serde_json::from_value)
+        .map_err(|e| bad(format!("bad body: {e}")))
+}
+
+pub(crate) fn route(sim: &Sim, req: &Req) -> Resp {
+    let Some(seg) = req.segments("/sim/") else {
+        return Resp::json(404, json!({"error": "not a control route"}));
+    };
+    let r = match (req.method.as_str(), seg.as_slice()) {
+        ("POST", ["faults"]) => body::<FaultBody>(req).and_then(|b| {
+            let op = Op::from_name(&b.op).ok_or_else(|| bad(format!("no operation {:?}", b.op)))?;
+            let fault = if b.lost_reply {
+                Fault::lost_reply()
+            } else {
+                Fault::new(
+                    b.status,
+                    b.reason,
+                    b.message
+                        .unwrap_or_else(|| "injected by a control request".into()),
+                )
+            };
+            sim.fail_after(op, b.skip, b.count, fault);
+            Ok(Resp::empty(204))
+        }),
+        ("DELETE", ["faults"]) => {
+            sim.clear_faults();
+            Ok(Resp::empty(204))
+        }
+        ("POST", ["sever"]) => body::<Sever>(req).map(|b| {
+            sim.sever_after(b.after);
+            Resp::empty(204)
+        }),
+        ("DELETE", ["sever"]) => {
+            sim.reconnect();
+            Ok(Resp::empty(204))
+        }
+        ("GET", ["counters"]) => {
+            let c = sim.counters();
+            let counts: serde_json::Map<String, Value> = c
+                .nonzero()
+                .map(|(op, n)| (op.name().to_owned(), json!(n)))
+                .collect();
+            Ok(Resp::json(
+                200,
+                json!({"counts": counts, "requests": {
+                    "hmc": c.requests(Side::Hmc),
+                    "cinder": c.requests(Side::Cinder),
+                    "job_traffic": c.job_traffic(),
+                }}),
+            ))
+        }
+        ("DELETE", ["counters"]) => {
+            sim.reset_counters();
+            Ok(Resp::empty(204))
+        }
+        ("POST", ["zoning"]) => body::<Zoning>(req).map(|b| {
+            sim.set_zoning(b.enabled);
+            Resp::empty(204)
+        }),
+        ("POST", ["expire-sessions"]) => {
+            sim.expire_sessions();
+            Ok(Resp::empty(204))
+        }
+        ("GET", ["leaks"]) => Ok(Resp::json(200, leaks(sim))),
+        _ => Err(Resp::json(
+            404,
+            json!({"error": format!("no control route {} {}", req.method, req.path)}),
+        )),
+    };
+    r.unwrap_or_else(|e| e)
+}
+
+/// What exists of instances: all zero once every instance is destroyed.
+pub(crate) fn leaks(sim: &Sim) -> Value {
+    let s = sim.snapshot();
+    json!({
+        "partitions": s.partitions.len(),
+        "hbas": s.hbas.len(),
+        "vsrs": s.storage_groups.iter().map(|g| g.vsrs.len()).sum::<usize>(),
+        "storage_groups": s.storage_groups.len(),
+        "host_mappings": s.hosts.iter().map(|h| h.mappings.len()).sum::<usize>(),
+        "zones": s.zones.len(),
+        "attachments": s.attachments.len(),
+        "volumes_not_available": s
+            .volumes
+            .iter()
+            .filter(|v| v.status != cinder_client::VolumeStatus::Available)
+            .count(),
+    })
+}
