@@ -15,7 +15,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 
-const USAGE: &str = "usage: cargo xtask <ci | e2e | demo | bench [--json]>";
+const USAGE: &str = "usage: cargo xtask <ci | e2e | demo | bench [--json] | chaos [--seed S] [--ops N] [--fault-rate P] [--json]>";
 
 fn root() -> PathBuf {
     // xtask lives one level below the workspace root.
@@ -116,6 +116,11 @@ fn python_env() -> Result<PathBuf, String> {
 /// `dpm-sim serve` on free ports with fast transitions; returns the child
 /// and the endpoints file once it is ready.
 fn serve(name: &str, world: &str) -> Result<(Child, PathBuf), String> {
+    serve_with(name, world, &[])
+}
+
+/// `dpm-sim serve` with extra arguments (e.g. `--control-port 0`).
+fn serve_with(name: &str, world: &str, extra: &[&str]) -> Result<(Child, PathBuf), String> {
     let dir = target_dir().join(format!("xtask-{name}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
@@ -125,6 +130,22 @@ fn serve(name: &str, world: &str) -> Result<(Child, PathBuf), String> {
         .replace("partition_stop_ms = 1500", "partition_stop_ms = 200")
         .replace("volume_create_ms = 2000", "volume_create_ms = 200")
         .replace("discovery_ms = 5000", "discovery_ms = 300");
+    // The chaos run needs no realistic waits at all.
+    let world = if extra.contains(&"--instant") {
+        world
+            .replace("partition_start_ms = 300", "partition_start_ms = 0")
+            .replace("partition_stop_ms = 200", "partition_stop_ms = 0")
+            .replace("volume_create_ms = 200", "volume_create_ms = 0")
+            .replace("volume_delete_ms = 500", "volume_delete_ms = 0")
+            .replace("discovery_ms = 300", "discovery_ms = 0")
+    } else {
+        world
+    };
+    let extra: Vec<&str> = extra
+        .iter()
+        .copied()
+        .filter(|a| *a != "--instant")
+        .collect();
     std::fs::write(dir.join("world.toml"), world).map_err(|e| e.to_string())?;
     let bin = target_dir().join("debug").join("dpm-sim");
     let mut child = Command::new(&bin)
@@ -141,6 +162,7 @@ fn serve(name: &str, world: &str) -> Result<(Child, PathBuf), String> {
         .arg(dir.join("world.toml"))
         .arg("--state-dir")
         .arg(&dir)
+        .args(&extra)
         .stdout(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
@@ -217,6 +239,98 @@ fn e2e() -> bool {
         && third_party()
 }
 
+/// `cargo xtask chaos`: random operations with seeded faults on both
+/// models, across processes; fails on any leak and prints the seed.
+fn chaos(args: &[&str]) -> bool {
+    let mut seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(1);
+    let (mut ops, mut rate, mut json) = ("200".to_owned(), "0.05".to_owned(), false);
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match (*a, it.clone().next()) {
+            ("--json", _) => json = true,
+            ("--seed", Some(v)) => {
+                seed = v.parse().unwrap_or(seed);
+                it.next();
+            }
+            ("--ops", Some(v)) => {
+                ops = (*v).to_owned();
+                it.next();
+            }
+            ("--fault-rate", Some(v)) => {
+                rate = (*v).to_owned();
+                it.next();
+            }
+            _ => {
+                eprintln!("{USAGE}");
+                return false;
+            }
+        }
+    }
+    eprintln!("xtask: chaos with seed {seed} ({ops} operations, fault rate {rate}); replay with --seed {seed}");
+    if !run(&["build", "-p", "dpm-sim", "--bin", "dpm-sim"])
+        || !run(&["build", "-p", "dpm-cli", "--example", "chaos"])
+    {
+        return false;
+    }
+    let bin = target_dir().join("debug").join("examples").join("chaos");
+    let mut results = Vec::new();
+    let mut ok = true;
+    for world in ["z13", "z16"] {
+        let (child, endpoints) = match serve_with(
+            &format!("chaos-{world}"),
+            world,
+            &["--control-port", "0", "--instant"],
+        ) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("xtask: {e}");
+                return false;
+            }
+        };
+        let out = Command::new(&bin)
+            .arg(&endpoints)
+            .args([
+                "--seed",
+                &seed.to_string(),
+                "--ops",
+                &ops,
+                "--fault-rate",
+                &rate,
+            ])
+            .stderr(Stdio::inherit())
+            .output();
+        stop(child);
+        match out {
+            Ok(o) => {
+                let text = String::from_utf8_lossy(&o.stdout).trim().to_owned();
+                if !o.status.success() {
+                    eprintln!("xtask: chaos on {world} failed (seed {seed}): {text}");
+                    ok = false;
+                }
+                results.push(format!(
+                    "\"{world}\": {}",
+                    if text.is_empty() { "null" } else { &text }
+                ));
+            }
+            Err(e) => {
+                eprintln!("xtask: cannot run {}: {e}", bin.display());
+                return false;
+            }
+        }
+    }
+    if json {
+        println!("{{{}}}", results.join(", "));
+    } else {
+        for r in &results {
+            println!("{r}");
+        }
+    }
+    ok
+}
+
 fn ci() -> bool {
     run(&["fmt", "--all", "--", "--check"])
         && run(&[
@@ -229,6 +343,7 @@ fn ci() -> bool {
         ])
         && run(&["test", "--workspace"])
         && e2e()
+        && chaos(&["--ops", "1000", "--fault-rate", "0.05"])
 }
 
 fn bench(json: bool) -> bool {
@@ -288,6 +403,7 @@ fn main() -> ExitCode {
         ["demo"] => run(&["run", "--release", "--quiet", "--bin", "dpm", "--", "demo"]),
         ["bench"] => bench(false),
         ["bench", "--json"] => bench(true),
+        ["chaos", rest @ ..] => chaos(rest),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
