@@ -99,6 +99,18 @@ fn driver(e: &Value) -> Result<Driver, Box<dyn Error>> {
     Ok(DpmDriver::new(hmc, cinder, cfg))
 }
 
+/// An error with its causes, on one line.
+fn chain(e: &(dyn Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cause = c.source();
+    }
+    out
+}
+
 /// The control routes of the served simulator.
 struct Control {
     http: reqwest::Client,
@@ -231,20 +243,18 @@ async fn run(a: &Args) -> Result<Value, Box<dyn Error>> {
                 )
                 .await
                 .map(drop)
-                .map_err(|e| e.to_string()),
+                .map_err(|e| chain(&e)),
             ),
             2 => (
                 "attach",
                 d.attach_volume(&vm.uuid, data)
                     .await
                     .map(drop)
-                    .map_err(|e| e.to_string()),
+                    .map_err(|e| chain(&e)),
             ),
             3 => (
                 "detach",
-                d.detach_volume(&vm.uuid, data)
-                    .await
-                    .map_err(|e| e.to_string()),
+                d.detach_volume(&vm.uuid, data).await.map_err(|e| chain(&e)),
             ),
             4 => (
                 "destroy",
@@ -256,7 +266,7 @@ async fn run(a: &Args) -> Result<Value, Box<dyn Error>> {
                     Ok(()) => d.power_on(&vm.uuid).await,
                     Err(e) => Err(e),
                 }
-                .map_err(|e| e.to_string()),
+                .map_err(|e| chain(&e)),
             ),
         };
         ctl.delete("/sim/faults").await?;
