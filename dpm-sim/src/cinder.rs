@@ -137,6 +137,9 @@ fn bad(op: &str, msg: impl Into<String>) -> CinderError {
     CinderError::api(op, 400, msg)
 }
 
+/// The most initiator WWPNs a connector may have (dpm-sim's own limit).
+const MAX_CONNECTOR_WWPNS: usize = 64;
+
 /// The volume types the simulated backend offers; none is multiattach.
 const DEFAULT_VOLUME_TYPE: &str = "svc-fc";
 
@@ -304,6 +307,25 @@ impl CinderState {
         req: &VolumeCreate,
     ) -> Result<(Volume, Later), CinderError> {
         let op = "create volume";
+        // Cinder keeps names, descriptions and metadata in 255-character
+        // columns.
+        let long = |s: &Option<String>| s.as_ref().is_some_and(|s| s.chars().count() > 255);
+        if long(&req.name) || long(&req.description) {
+            return Err(bad(
+                op,
+                "Invalid input received: name and description are at most 255 characters.",
+            ));
+        }
+        if req
+            .metadata
+            .iter()
+            .any(|(k, v)| k.chars().count() > 255 || v.chars().count() > 255)
+        {
+            return Err(bad(
+                op,
+                "Invalid input received: metadata keys and values are at most 255 characters.",
+            ));
+        }
         if req.size == 0 {
             return Err(bad(
                 op,
@@ -455,6 +477,18 @@ impl CinderState {
         volume: &VolumeId,
         connector: &Connector,
     ) -> Result<ConnectionInfo, CinderError> {
+        // A host has a handful of initiator ports; dpm-sim refuses an
+        // absurd connector instead of doing work in its size (its own
+        // limit: no public source gives Cinder's or Storwize's).
+        if connector.wwpns.len() > MAX_CONNECTOR_WWPNS {
+            return Err(bad(
+                op,
+                format!(
+                    "Invalid input received: a connector of {} WWPNs (at most {MAX_CONNECTOR_WWPNS}).",
+                    connector.wwpns.len()
+                ),
+            ));
+        }
         let data = cx
             .backend
             .connect(volume, &connector.wwpns, &connector.host)

@@ -110,7 +110,8 @@ pub(crate) fn hmc_call<T>(
         ));
     }
     if !matches!(op, Op::Logon | Op::ApiVersion) {
-        w.hmc.check_session(session, method, uri)?;
+        let now = w.now();
+        w.hmc.check_session(session, method, uri, now)?;
     }
     let out = f(&mut w);
     if let Err(e) = &out {
@@ -177,7 +178,8 @@ impl HmcApi for SimHmc {
     async fn logon(&self) -> Result<LogonResponse, HmcError> {
         let (userid, password) = (&self.credentials.userid, self.credentials.password.expose());
         let r = hmc_call(&self.world, Op::Logon, None, "POST", "/api/sessions", |w| {
-            w.hmc.logon(&mut w.ids, userid, password)
+            let now = w.now();
+            w.hmc.logon(&mut w.ids, userid, password, now)
         })?;
         *self.session.lock().unwrap_or_else(|e| e.into_inner()) =
             Some(r.api_session.expose().to_owned());

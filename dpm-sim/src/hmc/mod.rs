@@ -19,7 +19,7 @@ mod job;
 mod partition;
 mod session;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use fc_types::{Wwnn, Wwpn};
@@ -122,7 +122,8 @@ pub(crate) struct HmcState {
     /// The HMC version and API version it reports.
     pub version: String,
     pub api: (u32, u32),
-    pub sessions: BTreeSet<String>,
+    /// Sessions, with when each was last used (simulated time).
+    pub sessions: BTreeMap<String, std::time::Duration>,
     pub cpc: CpcState,
     /// Each fabric's WWN, by fabric index: what a storage port reports as
     /// its `fabric-id`.
@@ -165,7 +166,7 @@ impl HmcState {
             password: spec.hmc.password.clone(),
             version: spec.hmc.version.clone(),
             api: spec.hmc.api()?,
-            sessions: BTreeSet::new(),
+            sessions: BTreeMap::new(),
             cpc,
             fabrics: spec.fabrics.iter().map(|f| f.wwn).collect(),
             adapters,

@@ -3,7 +3,13 @@
 
 use hmc_client::{ApiVersion, HmcError, LogonResponse, Secret};
 
+use std::time::Duration;
+
 use super::{reason, HmcState};
+
+/// How long an unused session lives (**unconfirmed**: the HMC's own idle
+/// timeout is configurable; long enough not to disturb any client here).
+pub(crate) const SESSION_IDLE: Duration = Duration::from_secs(12 * 3600);
 use crate::ids::{unguessable, Ids};
 
 impl HmcState {
@@ -12,6 +18,7 @@ impl HmcState {
         ids: &mut Ids,
         userid: &str,
         password: &str,
+        now: Duration,
     ) -> Result<LogonResponse, HmcError> {
         if userid != self.userid || password != self.password {
             return Err(HmcError::api(
@@ -22,9 +29,12 @@ impl HmcState {
                 "Logon failed: the user ID or password is not valid.",
             ));
         }
+        // Sessions idle for long are gone (and take no memory).
+        self.sessions
+            .retain(|_, used| now.saturating_sub(*used) < SESSION_IDLE);
         let n = ids.next_seq();
         let session = format!("sim-session-{n:08x}-{:016x}", unguessable());
-        self.sessions.insert(session.clone());
+        self.sessions.insert(session.clone(), now);
         Ok(LogonResponse {
             api_session: Secret::new(session),
             session_credential: Secret::new(format!("sim-credential-{n:08x}")),
@@ -40,13 +50,24 @@ impl HmcState {
         self.sessions.remove(session);
     }
 
-    /// 403.4 without a session, 403.5 with one the HMC does not know.
+    /// 403.4 without a session, 403.5 with one the HMC does not know (or
+    /// that was idle for [`SESSION_IDLE`]); a good one counts as used now.
     pub(crate) fn check_session(
-        &self,
+        &mut self,
         session: Option<&str>,
         method: &'static str,
         uri: &str,
+        now: Duration,
     ) -> Result<(), HmcError> {
+        if let Some(s) = session {
+            match self.sessions.get_mut(s) {
+                Some(used) if now.saturating_sub(*used) < SESSION_IDLE => *used = now,
+                Some(_) => {
+                    self.sessions.remove(s);
+                }
+                None => {}
+            }
+        }
         match session {
             None => Err(HmcError::api(
                 method,
@@ -55,7 +76,7 @@ impl HmcState {
                 reason::NO_SESSION,
                 "The request does not have an X-API-Session header.",
             )),
-            Some(s) if !self.sessions.contains(s) => Err(HmcError::api(
+            Some(s) if !self.sessions.contains_key(s) => Err(HmcError::api(
                 method,
                 uri,
                 403,

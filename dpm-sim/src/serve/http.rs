@@ -8,6 +8,21 @@ use hyper::body::Incoming;
 use hyper::{Request, Response};
 use serde_json::Value;
 
+/// The largest request body any of the simulated APIs takes (the real
+/// services' requests are a few KiB).
+pub(crate) const MAX_BODY: usize = 1024 * 1024;
+
+/// Why a request could not be read.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ReadError {
+    /// The body is larger than [`MAX_BODY`].
+    #[error("the request body is larger than {MAX_BODY} bytes")]
+    TooLarge,
+    /// The body could not be read.
+    #[error("could not read the request body")]
+    Body(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
 /// A request, read whole.
 #[derive(Debug)]
 pub(crate) struct Req {
@@ -19,9 +34,22 @@ pub(crate) struct Req {
 }
 
 impl Req {
-    pub(crate) async fn read(req: Request<Incoming>) -> Result<Self, hyper::Error> {
+    /// Reads a request whole; a body over [`MAX_BODY`] is `TooLarge`.
+    pub(crate) async fn read(req: Request<Incoming>) -> Result<Self, ReadError> {
         let (parts, body) = req.into_parts();
-        let body = body.collect().await?.to_bytes();
+        let body = http_body_util::Limited::new(body, MAX_BODY)
+            .collect()
+            .await
+            .map_err(|e| {
+                if e.downcast_ref::<http_body_util::LengthLimitError>()
+                    .is_some()
+                {
+                    ReadError::TooLarge
+                } else {
+                    ReadError::Body(e)
+                }
+            })?
+            .to_bytes();
         let query = parts
             .uri
             .query()

@@ -228,7 +228,18 @@ async fn handle(
     ks: Arc<openstack::Keystone>,
     req: hyper::Request<hyper::body::Incoming>,
 ) -> Result<hyper::Response<http_body_util::Full<bytes::Bytes>>, ServedError> {
-    let req = http::Req::read(req).await.map_err(ServedError::Read)?;
+    let req = match http::Req::read(req).await {
+        Ok(r) => r,
+        Err(http::ReadError::TooLarge) => {
+            let resp = http::Resp::json(
+                413,
+                serde_json::json!({"http-status": 413, "reason": 0,
+                    "message": format!("The request body is larger than {} bytes.", http::MAX_BODY)}),
+            );
+            return Ok(resp.into_hyper());
+        }
+        Err(e) => return Err(ServedError::Read(e)),
+    };
     let world = sim.world();
     let resp = match api {
         Api::Hmc => hmc::route(&world, &req),
@@ -250,7 +261,7 @@ async fn handle(
 #[derive(Debug, thiserror::Error)]
 enum ServedError {
     #[error("could not read the request")]
-    Read(#[source] hyper::Error),
+    Read(#[source] http::ReadError),
     #[error("reply lost on purpose (injected fault)")]
     LostReply,
 }
@@ -263,13 +274,21 @@ fn spawn_listener(
     ks: Arc<openstack::Keystone>,
     mut stop: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
+    // At most this many connections at once; more wait in the backlog.
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     tokio::spawn(async move {
         loop {
+            let Ok(slot) = slots.clone().acquire_owned().await else {
+                return;
+            };
             let (stream, _) = tokio::select! {
                 r = listener.accept() => match r {
                     Ok(c) => c,
                     Err(e) => {
+                        // Out of descriptors, say: back off instead of
+                        // spinning on accept.
                         tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(ACCEPT_BACKOFF).await;
                         continue;
                     }
                 },
@@ -277,16 +296,28 @@ fn spawn_listener(
             };
             let (sim, ks, tls) = (sim.clone(), ks.clone(), tls.clone());
             tokio::spawn(async move {
+                let _slot = slot;
                 let svc = service_fn(move |req| handle(api, sim.clone(), ks.clone(), req));
-                let http = hyper::server::conn::http1::Builder::new();
+                let mut http = hyper::server::conn::http1::Builder::new();
+                // Slow or idle clients are dropped; headers are bounded.
+                http.timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(HEADER_TIMEOUT)
+                    .max_buf_size(MAX_HEADERS);
                 let result = match tls {
-                    Some(acceptor) => match acceptor.accept(stream).await {
-                        Ok(s) => http.serve_connection(TokioIo::new(s), svc).await,
-                        Err(e) => {
-                            tracing::debug!(error = %e, "TLS handshake failed");
-                            return;
+                    Some(acceptor) => {
+                        match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
+                        {
+                            Ok(Ok(s)) => http.serve_connection(TokioIo::new(s), svc).await,
+                            Ok(Err(e)) => {
+                                tracing::debug!(error = %e, "TLS handshake failed");
+                                return;
+                            }
+                            Err(_) => {
+                                tracing::debug!("TLS handshake timed out");
+                                return;
+                            }
                         }
-                    },
+                    }
                     None => http.serve_connection(TokioIo::new(stream), svc).await,
                 };
                 if let Err(e) = result {
@@ -296,6 +327,18 @@ fn spawn_listener(
         }
     })
 }
+
+/// Connections served at once, per listener.
+const MAX_CONNECTIONS: usize = 512;
+/// How long a client may take to send a request's headers (and how long an
+/// idle keep-alive connection stays open).
+const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// How long a client may take for the TLS handshake.
+const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// The most a request's head may take, bytes.
+const MAX_HEADERS: usize = 64 * 1024;
+/// The pause after a failed accept.
+const ACCEPT_BACKOFF: std::time::Duration = std::time::Duration::from_millis(100);
 
 fn write(path: &Path, text: &str) -> Result<(), ServeError> {
     std::fs::write(path, text).map_err(|source| ServeError::Write {

@@ -263,13 +263,17 @@ fn issue_token(ks: &Keystone, world: &Mutex<World>, req: &Req) -> Resp {
         *seq += 1;
         format!("gAAAAAsim{:08x}{:016x}", *seq, crate::ids::unguessable())
     };
-    ks.tokens.lock().unwrap_or_else(|e| e.into_inner()).insert(
+    let mut tokens = ks.tokens.lock().unwrap_or_else(|e| e.into_inner());
+    // Expired tokens are gone (and take no memory).
+    tokens.retain(|_, t| t.expires > issued);
+    tokens.insert(
         token.clone(),
         Token {
             project: name.clone(),
             expires,
         },
     );
+    drop(tokens);
     let endpoint = |id: &str, url: String| json!({"id": id, "interface": "public", "region": "RegionOne", "region_id": "RegionOne", "url": url});
     let cinder = format!("{}/v3/{project_id}", ks.cinder_url);
     let body = json!({"token": {

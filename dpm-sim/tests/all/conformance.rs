@@ -19,7 +19,7 @@ use hmc_client::{
 
 use crate::support::{connector, props};
 
-fn state_dir() -> PathBuf {
+pub(crate) fn state_dir() -> PathBuf {
     static N: AtomicU32 = AtomicU32::new(0);
     let d = std::env::temp_dir().join(format!(
         "dpm-sim-test-{}-{}",

@@ -6,6 +6,7 @@ mod boot;
 mod cinder;
 mod conformance;
 mod hmc;
+mod hostile;
 mod spec;
 mod storage;
 mod storage_groups;

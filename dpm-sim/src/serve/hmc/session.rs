@@ -25,10 +25,11 @@ fn logon(ctx: &Ctx<'_>, req: &Req) -> Result<Resp, HmcError> {
     let logon: LogonRequest =
         serde_json::from_value(v).map_err(|e| bad_body(req, "POST", &e, false))?;
     ctx.call(Op::Logon, "POST", |w| {
+        let now = w.now();
         ok(
             200,
             w.hmc
-                .logon(&mut w.ids, &logon.userid, logon.password.expose())?,
+                .logon(&mut w.ids, &logon.userid, logon.password.expose(), now)?,
         )
     })
 }
