@@ -311,9 +311,7 @@ impl HmcApi for SimHmc {
     }
 
     async fn delete_hba(&self, hba: &HbaUri) -> Result<(), HmcError> {
-        self.call(Op::DeleteHba, "DELETE", hba.as_str(), |w| {
-            w.hmc.delete_hba(hba)
-        })
+        self.call(Op::DeleteHba, "DELETE", hba.as_str(), |w| w.delete_hba(hba))
     }
 
     // ----- storage groups ---------------------------------------------------

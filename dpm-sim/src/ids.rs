@@ -8,6 +8,11 @@
 pub(crate) struct Ids {
     seq: u64,
     next_npiv: u64,
+    /// Freed NPIV WWPNs, most recent last; handed out again only when
+    /// `reuse_npiv` is on (as a real DPM's WWPN pool does).
+    freed_npiv: Vec<fc_types::Wwpn>,
+    /// Whether freed WWPNs are handed out again (a fault knob).
+    pub(crate) reuse_npiv: bool,
 }
 
 impl Ids {
@@ -27,8 +32,18 @@ impl Ids {
     /// storage groups draw from this one allocator, so no WWPN is handed
     /// out twice.
     pub(crate) fn new_npiv_wwpn(&mut self) -> fc_types::Wwpn {
+        if self.reuse_npiv {
+            if let Some(w) = self.freed_npiv.pop() {
+                return w;
+            }
+        }
         self.next_npiv += 1;
         fc_types::Wwpn::from_u64(0xc050_76ff_e500_0000 + self.next_npiv)
+    }
+
+    /// WWPNs no vHBA or storage group holds any more.
+    pub(crate) fn free_npiv(&mut self, wwpns: impl IntoIterator<Item = fc_types::Wwpn>) {
+        self.freed_npiv.extend(wwpns);
     }
 
     /// A fresh UUID for Cinder objects: the sequence number leads, so ids

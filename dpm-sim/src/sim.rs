@@ -327,6 +327,14 @@ impl Sim {
         lock(&self.world).sever_after = None;
     }
 
+    /// Whether NPIV WWPNs that a deleted vHBA or storage group freed are
+    /// handed out again, as a real DPM's WWPN pool does (off by default, so
+    /// every WWPN of a run is unique). With it on, a LUN still masked to a
+    /// freed WWPN shows up in whichever partition gets that WWPN next.
+    pub fn set_wwpn_reuse(&self, on: bool) {
+        lock(&self.world).ids.reuse_npiv = on;
+    }
+
     /// Disarms every injected fault that has not fired yet.
     pub fn clear_faults(&self) {
         lock(&self.world).faults.clear();

@@ -390,9 +390,39 @@ impl World {
     /// `DELETE /api/partitions/{id}`: its vHBAs go with it, and its storage
     /// groups are detached (their VSRs removed; the groups stay).
     pub(crate) fn delete_partition(&mut self, uri: &PartitionUri) -> Result<(), HmcError> {
-        self.hmc.delete_partition(uri)?;
-        self.dsm.partition_deleted(uri);
-        Ok(())
+        self.freeing_wwpns(|w| {
+            w.hmc.delete_partition(uri)?;
+            w.dsm.partition_deleted(uri);
+            Ok(())
+        })
+    }
+
+    /// `DELETE /api/partitions/{pid}/hbas/{hid}`.
+    pub(crate) fn delete_hba(&mut self, uri: &HbaUri) -> Result<(), HmcError> {
+        self.freeing_wwpns(|w| w.hmc.delete_hba(uri))
+    }
+
+    /// Runs an operation that may free NPIV WWPNs (a vHBA or a group goes,
+    /// a group is reshaped) and gives the freed ones back to the pool.
+    fn freeing_wwpns<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T, HmcError>,
+    ) -> Result<T, HmcError> {
+        let before = self.wwpns_in_use();
+        let out = f(self)?;
+        let after = self.wwpns_in_use();
+        self.ids.free_npiv(before.difference(&after).copied());
+        Ok(out)
+    }
+
+    /// Every NPIV WWPN a vHBA or a storage group holds.
+    fn wwpns_in_use(&self) -> std::collections::BTreeSet<fc_types::Wwpn> {
+        self.hmc
+            .partitions
+            .values()
+            .flat_map(|p| p.hbas.iter().map(|h| h.wwpn))
+            .chain(self.dsm.all_wwpns())
+            .collect()
     }
 
     /// `POST /api/partitions/{id}/hbas`: refused on a CPC with the
@@ -457,13 +487,13 @@ impl World {
         uri: &StorageGroupUri,
         req: &StorageGroupModify,
     ) -> Result<Vec<StorageVolumeUri>, HmcError> {
-        self.with_dsm(|d, env, ids| d.modify_group(uri, req, env, ids))
+        self.freeing_wwpns(|w| w.with_dsm(|d, env, ids| d.modify_group(uri, req, env, ids)))
     }
 
     /// `POST .../operations/delete`; a discovery still running on it is
     /// canceled.
     pub(crate) fn delete_storage_group(&mut self, uri: &StorageGroupUri) -> Result<(), HmcError> {
-        if let Some(job) = self.dsm.delete_group(uri)? {
+        if let Some(job) = self.freeing_wwpns(|w| w.dsm.delete_group(uri))? {
             self.hmc.cancel_job(
                 &job,
                 canceled("The job was canceled: its storage group was deleted."),

@@ -6,9 +6,10 @@
 //! as before, or running it again finishes it, or one `destroy` leaves
 //! nothing of the instance behind.
 
-use cinder_client::{VolumeId, VolumeStatus};
-use dpm_driver::{BlockDevice, Instance};
+use cinder_client::{CinderApi, VolumeId, VolumeStatus};
+use dpm_driver::{BlockDevice, Instance, SpawnStep};
 use dpm_sim::{Fault, Op, Side, WorldSnapshot};
+use hmc_client::HmcApi;
 use rstest::rstest;
 
 use crate::support::{boot_from, env_from, instance, Env};
@@ -306,4 +307,95 @@ async fn a_crash_after_every_request(#[case] world: &str) {
     }
     println!("{world}: {cases} crash points");
     assert!(cases >= 30, "{cases}");
+}
+
+/// A volume whose release failed stays masked to its instance's WWPNs; the
+/// driver keeps that partition (and group), so that on a DPM that hands
+/// freed WWPNs out again the next instance never gets them and never sees
+/// the volume. Deleting the partition anyway (as nova-dpm did) hands the
+/// volume to the next instance: the contrast shows why.
+#[rstest]
+#[case::z13("z13")]
+#[case::z16("z16")]
+#[tokio::test(start_paused = true)]
+async fn a_partition_kept_after_a_failed_release_keeps_its_wwpns(#[case] world: &str) {
+    use dpm_sim::Fault;
+    let env = env_from(dpm_sim::WorldSpec::named(world).unwrap(), "").await;
+    env.sim.set_wwpn_reuse(true);
+    let (a, b, c) = (instance(1), instance(2), instance(3));
+    let boot_a = env.volume("a", true).await;
+    let boot_b = env.volume("b", true).await;
+    let boot_c = env.volume("c", true).await;
+    env.driver.spawn(&a, &boot_from(&boot_a)).await.unwrap();
+    env.sim
+        .fail_next(Op::DeleteAttachment, 1, Fault::new(503, 0, "busy"));
+    let err = env.driver.destroy(&a.uuid).await.unwrap_err();
+    assert!(
+        err.left_behind()
+            .iter()
+            .any(|l| matches!(l, dpm_driver::CleanupError::PartitionKept { .. })),
+        "{err}"
+    );
+    let sb = env.driver.spawn(&b, &boot_from(&boot_b)).await.unwrap();
+    assert!(
+        env.sim
+            .guest_paths(&sb.partition)
+            .iter()
+            .all(|p| p.volume != boot_a),
+        "the next instance does not see the unreleased volume"
+    );
+    env.driver.destroy(&a.uuid).await.unwrap();
+    env.driver.destroy(&b.uuid).await.unwrap();
+    assert!(nothing_left(&env.sim.snapshot()));
+
+    // The contrast: the partition (and group) deleted although the volume
+    // is still masked to its WWPNs.
+    env.driver.spawn(&a, &boot_from(&boot_a)).await.unwrap();
+    let hmc = env.driver.hmc();
+    let pa = env.sim.snapshot().partitions[0].uri.clone();
+    dpm_sim_stop(hmc, &pa).await;
+    env.sim
+        .fail_next(Op::DeleteAttachment, 1, Fault::new(503, 0, "busy"));
+    for at in env
+        .driver
+        .cinder()
+        .list_attachments(&Default::default())
+        .await
+        .unwrap()
+    {
+        let _ = env.driver.cinder().delete_attachment(&at.id).await;
+    }
+    hmc.delete_partition(&pa).await.unwrap();
+    for g in env.sim.storage_groups() {
+        hmc.delete_storage_group(&g.uri).await.unwrap();
+    }
+    match env.driver.spawn(&c, &boot_from(&boot_c)).await {
+        // vHBAs: the next instance's guest sees the other's volume.
+        Ok(sc) => assert!(
+            env.sim
+                .guest_paths(&sc.partition)
+                .iter()
+                .any(|p| p.volume == boot_a),
+            "with the WWPNs handed on, the next instance sees the other's volume"
+        ),
+        // Storage groups: DPM discovers the other's LUN through the reused
+        // WWPNs and fulfills the request with it; matching by paths catches
+        // it, and the spawn refuses to boot from a volume that is not its.
+        Err(e) => assert!(
+            world == "z16"
+                && matches!(
+                    e.step,
+                    SpawnStep::Group(dpm_driver::GroupStep::NotDiscovered { .. })
+                ),
+            "{e}"
+        ),
+    }
+}
+
+/// Stops a partition and waits for it.
+async fn dpm_sim_stop(hmc: &impl hmc_client::HmcApi, p: &hmc_client::PartitionUri) {
+    let job = hmc.stop_partition(p).await.unwrap();
+    hmc_client::wait_for_job(hmc, &job, &Default::default())
+        .await
+        .unwrap();
 }

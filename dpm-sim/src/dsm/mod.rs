@@ -283,6 +283,13 @@ impl DsmState {
             .and_then(|w| w.port.as_ref())
     }
 
+    /// Every WWPN of every group.
+    pub(crate) fn all_wwpns(&self) -> impl Iterator<Item = Wwpn> + '_ {
+        self.groups
+            .iter()
+            .flat_map(|g| g.wwpns.iter().map(|w| w.wwpn))
+    }
+
     /// A partition was deleted: its groups are detached (VSRs removed, the
     /// groups stay).
     pub(crate) fn partition_deleted(&mut self, partition: &PartitionUri) {

@@ -32,7 +32,7 @@ fn one(ctx: &Ctx<'_>, req: &Req, method: &str, id: &str, hid: &str) -> Result<Re
         ctx.call(Op::GetHba, "GET", |w| ok(200, w.hmc.get_hba(&h)?))
     } else {
         ctx.call(Op::DeleteHba, "DELETE", |w| {
-            w.hmc.delete_hba(&h).map(|()| Resp::empty(204))
+            w.delete_hba(&h).map(|()| Resp::empty(204))
         })
     }
 }
