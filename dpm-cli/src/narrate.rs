@@ -498,6 +498,16 @@ impl<H: HmcApi> HmcApi for NarratedHmc<H> {
         self.say(format!("POST {partition}/operations/detach-storage-group"));
         self.inner.detach_storage_group(partition, group).await
     }
+    async fn submit_requests(
+        &self,
+        requests: &[hmc_client::BulkRequest],
+    ) -> Result<Vec<hmc_client::BulkResponse>, HmcError> {
+        self.say(format!(
+            "POST /api/services/aggregation/submit ({} GETs in one request)",
+            requests.len()
+        ));
+        self.inner.submit_requests(requests).await
+    }
     async fn validate_lun_path(&self, cpc: &CpcUri, path: &LunPath) -> Result<(), HmcError> {
         self.say(format!("POST {cpc}/operations/validate-lun-path"));
         self.inner.validate_lun_path(cpc, path).await

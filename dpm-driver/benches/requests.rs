@@ -216,13 +216,7 @@ fn main() {
     for m in missed_hbas.iter().chain(&missed_groups) {
         eprintln!("target missed: {m}");
     }
-    if !missed_hbas.is_empty() {
+    if !(missed_hbas.is_empty() && missed_groups.is_empty()) {
         std::process::exit(1);
-    }
-    if !missed_groups.is_empty() {
-        // Attach on a running instance reads the WWPNs the partition's VSRs
-        // use one VSR at a time (the HMC lists no WWPN with a VSR, and a
-        // group's unassigned WWPNs exclude those in use): 5 + connectivity.
-        eprintln!("(storage groups: attach reads each VSR for its WWPN; see ARCHITECTURE.md)");
     }
 }

@@ -484,10 +484,15 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             source,
         };
         let g = self.hmc.get_storage_group(&uri).await.map_err(read)?;
+        // The WWPNs in use are on the VSRs only: read them all in one bulk
+        // request.
+        let read_all: Vec<hmc_client::Vsr> =
+            hmc_client::get_many(&self.hmc, &g.virtual_storage_resource_uris)
+                .await
+                .map_err(read)?;
         let mut partition = None;
         let mut vsrs = Vec::new();
-        for v in &g.virtual_storage_resource_uris {
-            let vsr = self.hmc.get_vsr(v).await.map_err(read)?;
+        for vsr in read_all {
             partition.get_or_insert(vsr.partition_uri.clone());
             vsrs.push(GroupPath {
                 device_number: vsr.device_number,

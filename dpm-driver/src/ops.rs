@@ -678,8 +678,12 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             .await
             .map_err(DriverError::ListPartitions)?;
         let (mut vcpus_used, mut memory_mb_used) = (0u32, 0u64);
-        for s in parts {
-            let p = self.get_partition(&s.object_uri).await?;
+        // Every partition in one bulk read, not one GET each.
+        let uris: Vec<PartitionUri> = parts.into_iter().map(|s| s.object_uri).collect();
+        let full: Vec<hmc_client::Partition> = hmc_client::get_many(&self.hmc, &uris)
+            .await
+            .map_err(DriverError::ListPartitions)?;
+        for p in full {
             // The HMC's numbers are outside data: never overflow on them.
             vcpus_used = vcpus_used.saturating_add(p.ifl_processors);
             memory_mb_used = memory_mb_used.saturating_add(p.initial_memory);

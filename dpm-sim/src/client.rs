@@ -476,6 +476,18 @@ impl HmcApi for SimHmc {
         })
     }
 
+    async fn submit_requests(
+        &self,
+        requests: &[hmc_client::BulkRequest],
+    ) -> Result<Vec<hmc_client::BulkResponse>, HmcError> {
+        self.call(
+            Op::SubmitRequests,
+            "POST",
+            "/api/services/aggregation/submit",
+            |w| Ok(w.bulk(requests)),
+        )
+    }
+
     async fn get_job(&self, job: &JobUri) -> Result<Job, HmcError> {
         self.call(Op::GetJob, "GET", job.as_str(), |w| w.hmc.get_job(job))
     }

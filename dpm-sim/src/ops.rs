@@ -83,6 +83,7 @@ ops! {
     AttachStorageGroup = "hmc.attach_storage_group", Hmc, false;
     DetachStorageGroup = "hmc.detach_storage_group", Hmc, false;
     ValidateLunPath = "hmc.validate_lun_path", Hmc, false;
+    SubmitRequests = "hmc.submit_requests", Hmc, false;
     GetJob = "hmc.get_job", Hmc, true;
     DeleteJob = "hmc.delete_job", Hmc, true;
     GetVolume = "cinder.get_volume", Cinder, false;

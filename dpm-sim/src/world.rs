@@ -397,6 +397,94 @@ impl World {
         })
     }
 
+    /// The answers of a bulk read: each GET as if it were sent alone.
+    pub(crate) fn bulk(&self, requests: &[hmc_client::BulkRequest]) -> Vec<hmc_client::BulkResponse> {
+        requests
+            .iter()
+            .map(|r| {
+                let answer = if r.method.eq_ignore_ascii_case("GET") {
+                    self.get_any(&r.uri)
+                } else {
+                    Err(HmcError::api(
+                        "POST",
+                        r.uri.clone(),
+                        400,
+                        hmc::reason::INVALID_VALUE,
+                        "dpm-sim takes only GET requests in a bulk read.",
+                    ))
+                };
+                let (status, body) = match answer {
+                    Ok(v) => (200, v),
+                    Err(HmcError::Api {
+                        status,
+                        reason,
+                        message,
+                        ..
+                    }) => (
+                        status,
+                        serde_json::to_value(hmc_client::ErrorBody {
+                            http_status: status,
+                            reason,
+                            message,
+                            request_method: Some("GET".into()),
+                            request_uri: Some(r.uri.clone()),
+                        })
+                        .unwrap_or_default(),
+                    ),
+                    Err(other) => (500, serde_json::json!({"message": other.to_string()})),
+                };
+                hmc_client::BulkResponse {
+                    id: r.id.clone(),
+                    status,
+                    headers: serde_json::json!({}),
+                    body,
+                }
+            })
+            .collect()
+    }
+
+    /// `GET` of any object the simulator models, by its URI (404.1 for
+    /// one it does not know).
+    fn get_any(&self, uri: &str) -> Result<serde_json::Value, HmcError> {
+        fn json<T: serde::Serialize>(v: T) -> Result<serde_json::Value, HmcError> {
+            Ok(serde_json::to_value(v).unwrap_or_default())
+        }
+        if let Ok(u) = uri.parse::<hmc_client::CpcUri>() {
+            return json(self.hmc.get_cpc(&u)?);
+        }
+        if let Ok(u) = uri.parse::<hmc_client::AdapterUri>() {
+            return json(self.hmc.get_adapter(&u)?);
+        }
+        if let Ok(u) = uri.parse::<PartitionUri>() {
+            return json(self.get_partition(&u)?);
+        }
+        if let Ok(u) = uri.parse::<JobUri>() {
+            return json(self.hmc.get_job(&u)?);
+        }
+        if let Ok(u) = uri.parse::<StorageGroupUri>() {
+            return json(self.dsm.get_group(&u)?);
+        }
+        if let Ok(u) = uri.parse::<StoragePortUri>() {
+            return json(self.hmc.get_storage_port(&u)?);
+        }
+        if let Ok(u) = uri.parse::<HbaUri>() {
+            return json(self.hmc.get_hba(&u)?);
+        }
+        if let Ok(u) = uri.parse::<StorageVolumeUri>() {
+            return json(self.dsm.get_volume(&u)?);
+        }
+        if let Ok(u) = uri.parse::<hmc_client::VsrUri>() {
+            return json(self.dsm.get_vsr(&u)?);
+        }
+        Err(HmcError::api(
+            "GET",
+            uri,
+            404,
+            hmc::reason::NOT_FOUND,
+            format!("GET {uri} is not modelled by dpm-sim."),
+        ))
+    }
+
     /// `DELETE /api/partitions/{pid}/hbas/{hid}`.
     pub(crate) fn delete_hba(&mut self, uri: &HbaUri) -> Result<(), HmcError> {
         self.freeing_wwpns(|w| w.hmc.delete_hba(uri))

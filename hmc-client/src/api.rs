@@ -13,9 +13,9 @@ use crate::storage_group::{
     VsrSummary,
 };
 use crate::wire::{
-    Adapter, AdapterSummary, AdapterType, ApiVersion, Cpc, CpcSummary, Hba, HbaCreate, Job,
-    LogonResponse, Partition, PartitionCreate, PartitionStatus, PartitionSummary, PartitionUpdate,
-    StoragePort,
+    Adapter, AdapterSummary, AdapterType, ApiVersion, BulkRequest, BulkResponse, Cpc, CpcSummary,
+    Hba, HbaCreate, Job, LogonResponse, Partition, PartitionCreate, PartitionStatus,
+    PartitionSummary, PartitionUpdate, StoragePort,
 };
 
 /// Filter for [`HmcApi::list_adapters`]. `name` is a regular expression
@@ -223,6 +223,13 @@ pub trait HmcApi: Send + Sync {
     ) -> Result<(), HmcError>;
     /// `POST /api/cpcs/{id}/operations/validate-lun-path`.
     async fn validate_lun_path(&self, cpc: &CpcUri, path: &LunPath) -> Result<(), HmcError>;
+
+    /// `POST /api/services/aggregation/submit`: several GETs in one round
+    /// trip; each answer carries its own status and body.
+    async fn submit_requests(
+        &self,
+        requests: &[BulkRequest],
+    ) -> Result<Vec<BulkResponse>, HmcError>;
 
     /// `GET /api/jobs/{id}`.
     async fn get_job(&self, job: &JobUri) -> Result<Job, HmcError>;

@@ -35,6 +35,9 @@ use crate::storage_group::*;
 use crate::wire::*;
 use crate::Credentials;
 
+/// The bulk-read operation.
+const BULK: &str = "/api/services/aggregation/submit";
+
 /// How the server certificate is checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TlsVerify {
@@ -796,6 +799,25 @@ impl HmcApi for HttpHmc {
     async fn validate_lun_path(&self, cpc: &CpcUri, path: &LunPath) -> Result<(), HmcError> {
         self.post_empty_reply(&format!("{cpc}/operations/validate-lun-path"), path)
             .await
+    }
+
+    async fn submit_requests(
+        &self,
+        requests: &[BulkRequest],
+    ) -> Result<Vec<BulkResponse>, HmcError> {
+        let body = serde_json::to_value(BulkSubmit {
+            requests: requests.to_vec(),
+        })
+        .map_err(|e| HmcError::Decode {
+            method: "POST",
+            uri: BULK.into(),
+            source: e,
+        })?;
+        // Only GETs go in bulk here, so the whole is safe to repeat.
+        let (_, text) = self
+            .send("POST", BULK, &[], Some(&body), Repeat::Safe, true)
+            .await?;
+        decode("POST", BULK, &text)
     }
 
     async fn get_job(&self, job: &JobUri) -> Result<Job, HmcError> {

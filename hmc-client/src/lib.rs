@@ -35,6 +35,7 @@
 //! ```
 
 mod api;
+mod bulk;
 mod error;
 #[cfg(feature = "http")]
 mod http;
@@ -46,6 +47,7 @@ mod strenum;
 mod wire;
 
 pub use api::{AdapterFilter, HmcApi, PartitionFilter, StorageGroupFilter, StorageVolumeFilter};
+pub use bulk::get_many;
 pub use error::{HmcError, Sent};
 #[cfg(feature = "http")]
 pub use http::{HttpConfig, HttpHmc, HttpSetupError, TlsVerify};

@@ -654,3 +654,38 @@ pub struct ErrorBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_uri: Option<String>,
 }
+
+/// One request of a bulk read (`POST /api/services/aggregation/submit`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BulkRequest {
+    /// `GET` (the only method this project sends in bulk).
+    pub method: String,
+    /// The object's URI.
+    pub uri: String,
+    /// The caller's id of the request, echoed in its answer.
+    pub id: String,
+}
+
+/// The bulk-read body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BulkSubmit {
+    /// The requests, answered in one round trip.
+    pub requests: Vec<BulkRequest>,
+}
+
+/// One answer of a bulk read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BulkResponse {
+    /// The request's id.
+    pub id: String,
+    /// Its HTTP status.
+    pub status: u16,
+    /// Its headers (none here).
+    #[serde(default)]
+    pub headers: serde_json::Value,
+    /// Its body: the object, or the HMC's error body.
+    #[serde(default)]
+    pub body: serde_json::Value,
+}

@@ -286,10 +286,10 @@ async fn a_failed_boot_rolls_back(
 
 /// HMC requests per operation, two adapters, one boot volume (job polls
 /// apart): z13 spawn ≤ 8, attach ≤ 4, detach ≤ 4; z16 spawn ≤ 9,
-/// attach ≤ 7 (see ARCHITECTURE.md), detach ≤ 4, destroy ≤ 7.
+/// attach ≤ 6, detach ≤ 4, destroy ≤ 7.
 #[rstest]
 #[case::z13("z13", [8, 4, 4, 7])]
-#[case::z16("z16", [9, 7, 4, 7])]
+#[case::z16("z16", [9, 6, 4, 7])]
 #[tokio::test(start_paused = true)]
 async fn request_budget(#[case] name: &str, #[case] budget: [u64; 4]) {
     let env = env_from(world(name), "").await;

@@ -11,6 +11,7 @@ mod cpc;
 mod hba;
 mod job;
 mod partition;
+mod services;
 mod session;
 mod storage_group;
 
@@ -70,6 +71,7 @@ const RESOURCES: &[Route] = &[
     hba::route,
     storage_group::route,
     job::route,
+    services::route,
 ];
 
 pub(crate) fn route(world: &Mutex<World>, req: &Req) -> Resp {
