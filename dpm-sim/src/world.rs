@@ -398,7 +398,10 @@ impl World {
     }
 
     /// The answers of a bulk read: each GET as if it were sent alone.
-    pub(crate) fn bulk(&self, requests: &[hmc_client::BulkRequest]) -> Vec<hmc_client::BulkResponse> {
+    pub(crate) fn bulk(
+        &self,
+        requests: &[hmc_client::BulkRequest],
+    ) -> Vec<hmc_client::BulkResponse> {
         requests
             .iter()
             .map(|r| {

@@ -807,6 +807,7 @@ impl HmcApi for HttpHmc {
     ) -> Result<Vec<BulkResponse>, HmcError> {
         let body = serde_json::to_value(BulkSubmit {
             requests: requests.to_vec(),
+            threads: None,
         })
         .map_err(|e| HmcError::Decode {
             method: "POST",

@@ -673,6 +673,9 @@ pub struct BulkRequest {
 pub struct BulkSubmit {
     /// The requests, answered in one round trip.
     pub requests: Vec<BulkRequest>,
+    /// How many the HMC may run at once (at most 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threads: Option<u32>,
 }
 
 /// One answer of a bulk read.

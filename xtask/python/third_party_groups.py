@@ -75,6 +75,12 @@ def main(path):
     expect(len(vsrs) == 2, "the attachment made one VSR per adapter")
     svs = sg.storage_volumes.list()
     expect(len(svs) == 1, "the group has its volume")
+    full = sg.storage_volumes.list(full_properties=True)
+    expect(len(full) == 1 and full[0].get_property("fulfillment-state") == "complete",
+           "zhmcclient lists with full properties (one bulk read)")
+    parts = cpc.partitions.list(full_properties=True)
+    expect(any(p.get_property("storage-group-uris") == [sg.uri] for p in parts),
+           "zhmcclient lists partitions with full properties")
     sv = svs[0]
     sv.pull_full_properties()
     expect(sv.get_property("fulfillment-state") == "complete", "discovery fulfilled the volume")

@@ -106,6 +106,19 @@ async fn hmc_contract(hmc: &dyn HmcApi, sim: &Sim) {
         status: None,
     };
     assert_eq!(hmc.list_partitions(&cpc, &filter).await.unwrap().len(), 1);
+    // A bulk read answers each GET as if it were sent alone, in one request.
+    let before = sim.counters().requests(dpm_sim::Side::Hmc);
+    let many: Vec<hmc_client::Partition> = hmc_client::get_many(hmc, &[p.clone(), p.clone()])
+        .await
+        .unwrap();
+    assert_eq!(sim.counters().requests(dpm_sim::Side::Hmc), before + 1);
+    assert_eq!(many.len(), 2);
+    assert_eq!(many[0], hmc.get_partition(&p).await.unwrap());
+    let gone = hmc_client::PartitionUri::from_object_id("nope").unwrap();
+    let e = hmc_client::get_many::<hmc_client::Partition, _>(hmc, &[p.clone(), gone])
+        .await
+        .unwrap_err();
+    assert_eq!(e.status_reason(), Some((404, 1)), "{e}");
 
     let hba = hmc
         .create_hba(
