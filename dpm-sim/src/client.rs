@@ -52,6 +52,14 @@ impl std::fmt::Debug for SimHmc {
 }
 
 impl SimHmc {
+    /// The configured HMC latency, on tokio time.
+    async fn delay(&self) {
+        let d = lock(&self.world).latency.0;
+        if !d.is_zero() {
+            tokio::time::sleep(d).await;
+        }
+    }
+
     pub(crate) fn new(world: Arc<Mutex<World>>, credentials: Credentials) -> Self {
         Self {
             world,
@@ -176,6 +184,7 @@ pub(crate) fn cinder_call<T>(
 #[async_trait]
 impl HmcApi for SimHmc {
     async fn logon(&self) -> Result<LogonResponse, HmcError> {
+        self.delay().await;
         let (userid, password) = (&self.credentials.userid, self.credentials.password.expose());
         let r = hmc_call(&self.world, Op::Logon, None, "POST", "/api/sessions", |w| {
             let now = w.now();
@@ -187,6 +196,7 @@ impl HmcApi for SimHmc {
     }
 
     async fn logoff(&self) -> Result<(), HmcError> {
+        self.delay().await;
         let session = self.session();
         self.call(Op::Logoff, "DELETE", "/api/sessions/this-session", |w| {
             if let Some(s) = &session {
@@ -202,6 +212,7 @@ impl HmcApi for SimHmc {
     }
 
     async fn api_version(&self) -> Result<ApiVersion, HmcError> {
+        self.delay().await;
         hmc_call(
             &self.world,
             Op::ApiVersion,
@@ -213,10 +224,12 @@ impl HmcApi for SimHmc {
     }
 
     async fn list_cpcs(&self, name: Option<&str>) -> Result<Vec<CpcSummary>, HmcError> {
+        self.delay().await;
         self.call(Op::ListCpcs, "GET", "/api/cpcs", |w| w.hmc.list_cpcs(name))
     }
 
     async fn get_cpc(&self, cpc: &CpcUri) -> Result<Cpc, HmcError> {
+        self.delay().await;
         self.call(Op::GetCpc, "GET", cpc.as_str(), |w| w.hmc.get_cpc(cpc))
     }
 
@@ -225,18 +238,21 @@ impl HmcApi for SimHmc {
         cpc: &CpcUri,
         filter: &AdapterFilter,
     ) -> Result<Vec<AdapterSummary>, HmcError> {
+        self.delay().await;
         self.call(Op::ListAdapters, "GET", cpc.as_str(), |w| {
             w.hmc.list_adapters(cpc, filter)
         })
     }
 
     async fn get_adapter(&self, adapter: &AdapterUri) -> Result<Adapter, HmcError> {
+        self.delay().await;
         self.call(Op::GetAdapter, "GET", adapter.as_str(), |w| {
             w.hmc.get_adapter(adapter)
         })
     }
 
     async fn get_storage_port(&self, port: &StoragePortUri) -> Result<StoragePort, HmcError> {
+        self.delay().await;
         self.call(Op::GetStoragePort, "GET", port.as_str(), |w| {
             w.hmc.get_storage_port(port)
         })
@@ -247,6 +263,7 @@ impl HmcApi for SimHmc {
         cpc: &CpcUri,
         filter: &PartitionFilter,
     ) -> Result<Vec<PartitionSummary>, HmcError> {
+        self.delay().await;
         self.call(Op::ListPartitions, "GET", cpc.as_str(), |w| {
             w.hmc.list_partitions(cpc, filter)
         })
@@ -257,12 +274,14 @@ impl HmcApi for SimHmc {
         cpc: &CpcUri,
         props: &PartitionCreate,
     ) -> Result<PartitionUri, HmcError> {
+        self.delay().await;
         self.call(Op::CreatePartition, "POST", cpc.as_str(), |w| {
             w.hmc.create_partition(&mut w.ids, cpc, props)
         })
     }
 
     async fn get_partition(&self, partition: &PartitionUri) -> Result<Partition, HmcError> {
+        self.delay().await;
         self.call(Op::GetPartition, "GET", partition.as_str(), |w| {
             w.get_partition(partition)
         })
@@ -273,24 +292,28 @@ impl HmcApi for SimHmc {
         partition: &PartitionUri,
         props: &PartitionUpdate,
     ) -> Result<(), HmcError> {
+        self.delay().await;
         self.call(Op::UpdatePartition, "POST", partition.as_str(), |w| {
             w.update_partition(partition, props)
         })
     }
 
     async fn delete_partition(&self, partition: &PartitionUri) -> Result<(), HmcError> {
+        self.delay().await;
         self.call(Op::DeletePartition, "DELETE", partition.as_str(), |w| {
             w.delete_partition(partition)
         })
     }
 
     async fn start_partition(&self, partition: &PartitionUri) -> Result<JobUri, HmcError> {
+        self.delay().await;
         self.call(Op::StartPartition, "POST", partition.as_str(), |w| {
             w.start_partition(partition)
         })
     }
 
     async fn stop_partition(&self, partition: &PartitionUri) -> Result<JobUri, HmcError> {
+        self.delay().await;
         self.call(Op::StopPartition, "POST", partition.as_str(), |w| {
             w.stop_partition(partition)
         })
@@ -301,16 +324,19 @@ impl HmcApi for SimHmc {
         partition: &PartitionUri,
         props: &HbaCreate,
     ) -> Result<HbaUri, HmcError> {
+        self.delay().await;
         self.call(Op::CreateHba, "POST", partition.as_str(), |w| {
             w.create_hba(partition, props)
         })
     }
 
     async fn get_hba(&self, hba: &HbaUri) -> Result<Hba, HmcError> {
+        self.delay().await;
         self.call(Op::GetHba, "GET", hba.as_str(), |w| w.hmc.get_hba(hba))
     }
 
     async fn delete_hba(&self, hba: &HbaUri) -> Result<(), HmcError> {
+        self.delay().await;
         self.call(Op::DeleteHba, "DELETE", hba.as_str(), |w| w.delete_hba(hba))
     }
 
@@ -320,6 +346,7 @@ impl HmcApi for SimHmc {
         &self,
         filter: &StorageGroupFilter,
     ) -> Result<Vec<StorageGroupSummary>, HmcError> {
+        self.delay().await;
         self.call(Op::ListStorageGroups, "GET", GROUPS, |w| {
             w.dsm.list_groups(filter, &w.dsm_facts())
         })
@@ -329,12 +356,14 @@ impl HmcApi for SimHmc {
         &self,
         props: &StorageGroupCreate,
     ) -> Result<StorageGroupCreated, HmcError> {
+        self.delay().await;
         self.call(Op::CreateStorageGroup, "POST", GROUPS, |w| {
             w.create_storage_group(props)
         })
     }
 
     async fn get_storage_group(&self, group: &StorageGroupUri) -> Result<StorageGroup, HmcError> {
+        self.delay().await;
         self.call(Op::GetStorageGroup, "GET", group.as_str(), |w| {
             w.dsm.get_group(group)
         })
@@ -345,6 +374,7 @@ impl HmcApi for SimHmc {
         group: &StorageGroupUri,
         props: &StorageGroupModify,
     ) -> Result<Vec<StorageVolumeUri>, HmcError> {
+        self.delay().await;
         let at = format!("{group}/operations/modify");
         self.call(Op::ModifyStorageGroup, "POST", &at, |w| {
             w.modify_storage_group(group, props)
@@ -352,6 +382,7 @@ impl HmcApi for SimHmc {
     }
 
     async fn delete_storage_group(&self, group: &StorageGroupUri) -> Result<(), HmcError> {
+        self.delay().await;
         let at = format!("{group}/operations/delete");
         self.call(Op::DeleteStorageGroup, "POST", &at, |w| {
             w.delete_storage_group(group)
@@ -363,6 +394,7 @@ impl HmcApi for SimHmc {
         group: &StorageGroupUri,
         ports: &[StoragePortUri],
     ) -> Result<(), HmcError> {
+        self.delay().await;
         let at = format!("{group}/operations/add-candidate-adapter-ports");
         self.call(Op::AddCandidateAdapterPorts, "POST", &at, |w| {
             w.add_candidate_ports(group, ports)
@@ -374,6 +406,7 @@ impl HmcApi for SimHmc {
         group: &StorageGroupUri,
         ports: &[StoragePortUri],
     ) -> Result<(), HmcError> {
+        self.delay().await;
         let at = format!("{group}/operations/remove-candidate-adapter-ports");
         self.call(Op::RemoveCandidateAdapterPorts, "POST", &at, |w| {
             w.dsm.remove_candidate_ports(group, ports)
@@ -384,6 +417,7 @@ impl HmcApi for SimHmc {
         &self,
         group: &StorageGroupUri,
     ) -> Result<Vec<PartitionSummary>, HmcError> {
+        self.delay().await;
         let at = format!("{group}/operations/get-partitions");
         self.call(Op::GetStorageGroupPartitions, "GET", &at, |w| {
             w.dsm.group_partitions(group, &w.dsm_facts())
@@ -395,6 +429,7 @@ impl HmcApi for SimHmc {
         group: &StorageGroupUri,
         force_restart: bool,
     ) -> Result<JobUri, HmcError> {
+        self.delay().await;
         let at = format!("{group}/operations/start-fcp-storage-discovery");
         self.call(Op::StartFcpStorageDiscovery, "POST", &at, |w| {
             w.start_discovery(group, force_restart)
@@ -406,6 +441,7 @@ impl HmcApi for SimHmc {
         group: &StorageGroupUri,
         volumes: &[StorageVolumeUri],
     ) -> Result<(), HmcError> {
+        self.delay().await;
         let at = format!("{group}/operations/accept-mismatched-storage-volumes");
         self.call(Op::AcceptMismatchedStorageVolumes, "POST", &at, |w| {
             w.dsm.accept_mismatched(group, volumes)
@@ -417,6 +453,7 @@ impl HmcApi for SimHmc {
         group: &StorageGroupUri,
         filter: &StorageVolumeFilter,
     ) -> Result<Vec<StorageVolumeSummary>, HmcError> {
+        self.delay().await;
         let at = format!("{group}/storage-volumes");
         self.call(Op::ListStorageVolumes, "GET", &at, |w| {
             w.dsm.list_volumes(group, filter)
@@ -427,6 +464,7 @@ impl HmcApi for SimHmc {
         &self,
         volume: &StorageVolumeUri,
     ) -> Result<StorageVolume, HmcError> {
+        self.delay().await;
         self.call(Op::GetStorageVolume, "GET", volume.as_str(), |w| {
             w.dsm.get_volume(volume)
         })
@@ -437,6 +475,7 @@ impl HmcApi for SimHmc {
         group: &StorageGroupUri,
         partition: Option<&PartitionUri>,
     ) -> Result<Vec<VsrSummary>, HmcError> {
+        self.delay().await;
         let at = format!("{group}/virtual-storage-resources");
         self.call(Op::ListVsrs, "GET", &at, |w| {
             w.dsm.list_vsrs(group, partition, None)
@@ -444,6 +483,7 @@ impl HmcApi for SimHmc {
     }
 
     async fn get_vsr(&self, vsr: &VsrUri) -> Result<Vsr, HmcError> {
+        self.delay().await;
         self.call(Op::GetVsr, "GET", vsr.as_str(), |w| w.dsm.get_vsr(vsr))
     }
 
@@ -452,6 +492,7 @@ impl HmcApi for SimHmc {
         partition: &PartitionUri,
         group: &StorageGroupUri,
     ) -> Result<(), HmcError> {
+        self.delay().await;
         let at = format!("{partition}/operations/attach-storage-group");
         self.call(Op::AttachStorageGroup, "POST", &at, |w| {
             w.attach_storage_group(partition, group)
@@ -463,6 +504,7 @@ impl HmcApi for SimHmc {
         partition: &PartitionUri,
         group: &StorageGroupUri,
     ) -> Result<(), HmcError> {
+        self.delay().await;
         let at = format!("{partition}/operations/detach-storage-group");
         self.call(Op::DetachStorageGroup, "POST", &at, |w| {
             w.detach_storage_group(partition, group)
@@ -470,6 +512,7 @@ impl HmcApi for SimHmc {
     }
 
     async fn validate_lun_path(&self, cpc: &CpcUri, path: &LunPath) -> Result<(), HmcError> {
+        self.delay().await;
         let at = format!("{cpc}/operations/validate-lun-path");
         self.call(Op::ValidateLunPath, "POST", &at, |w| {
             w.validate_lun_path(cpc, path)
@@ -480,6 +523,7 @@ impl HmcApi for SimHmc {
         &self,
         requests: &[hmc_client::BulkRequest],
     ) -> Result<Vec<hmc_client::BulkResponse>, HmcError> {
+        self.delay().await;
         self.call(
             Op::SubmitRequests,
             "POST",
@@ -489,10 +533,12 @@ impl HmcApi for SimHmc {
     }
 
     async fn get_job(&self, job: &JobUri) -> Result<Job, HmcError> {
+        self.delay().await;
         self.call(Op::GetJob, "GET", job.as_str(), |w| w.hmc.get_job(job))
     }
 
     async fn delete_job(&self, job: &JobUri) -> Result<(), HmcError> {
+        self.delay().await;
         self.call(Op::DeleteJob, "DELETE", job.as_str(), |w| {
             w.hmc.delete_job(job)
         })
@@ -507,6 +553,14 @@ pub struct SimCinder {
 }
 
 impl SimCinder {
+    /// The configured Cinder latency, on tokio time.
+    async fn delay(&self) {
+        let d = lock(&self.world).latency.1;
+        if !d.is_zero() {
+            tokio::time::sleep(d).await;
+        }
+    }
+
     pub(crate) fn new(world: Arc<Mutex<World>>, project: String) -> Self {
         Self { world, project }
     }
@@ -550,22 +604,27 @@ impl SimCinder {
 #[async_trait]
 impl CinderApi for SimCinder {
     async fn attachments_api(&self) -> Result<bool, CinderError> {
+        self.delay().await;
         Ok(lock(&self.world).cinder.max_version >= (3, 44))
     }
 
     async fn get_volume(&self, id: &VolumeId) -> Result<Volume, CinderError> {
+        self.delay().await;
         self.call(Op::GetVolume, |w, p| w.cinder.get_volume(p, id))
     }
 
     async fn list_volumes(&self) -> Result<Vec<Volume>, CinderError> {
+        self.delay().await;
         self.call(Op::ListVolumes, |w, p| Ok(w.cinder.list_volumes(p)))
     }
 
     async fn create_volume(&self, req: &VolumeCreate) -> Result<Volume, CinderError> {
+        self.delay().await;
         self.call(Op::CreateVolume, |w, p| w.create_volume(p, req))
     }
 
     async fn delete_volume(&self, id: &VolumeId) -> Result<(), CinderError> {
+        self.delay().await;
         self.call(Op::DeleteVolume, |w, p| w.delete_volume(p, id))
     }
 
@@ -575,6 +634,7 @@ impl CinderApi for SimCinder {
         instance: &InstanceId,
         connector: Option<&Connector>,
     ) -> Result<Attachment, CinderError> {
+        self.delay().await;
         self.call(Op::CreateAttachment, |w, p| {
             w.create_attachment(p, volume, instance, connector)
         })
@@ -585,20 +645,24 @@ impl CinderApi for SimCinder {
         id: &AttachmentId,
         connector: &Connector,
     ) -> Result<Attachment, CinderError> {
+        self.delay().await;
         self.call(Op::UpdateAttachment, |w, p| {
             w.update_attachment(p, id, connector)
         })
     }
 
     async fn complete_attachment(&self, id: &AttachmentId) -> Result<(), CinderError> {
+        self.delay().await;
         self.call(Op::CompleteAttachment, |w, p| w.complete_attachment(p, id))
     }
 
     async fn delete_attachment(&self, id: &AttachmentId) -> Result<Vec<Attachment>, CinderError> {
+        self.delay().await;
         self.call(Op::DeleteAttachment, |w, p| w.delete_attachment(p, id))
     }
 
     async fn get_attachment(&self, id: &AttachmentId) -> Result<Attachment, CinderError> {
+        self.delay().await;
         self.call(Op::GetAttachment, |w, p| w.cinder.get_attachment(p, id))
     }
 
@@ -606,16 +670,19 @@ impl CinderApi for SimCinder {
         &self,
         filter: &AttachmentFilter,
     ) -> Result<Vec<Attachment>, CinderError> {
+        self.delay().await;
         self.call(Op::ListAttachments, |w, p| {
             Ok(w.cinder.list_attachments(p, filter))
         })
     }
 
     async fn reserve(&self, volume: &VolumeId) -> Result<(), CinderError> {
+        self.delay().await;
         self.call(Op::Reserve, |w, p| w.reserve(p, volume))
     }
 
     async fn unreserve(&self, volume: &VolumeId) -> Result<(), CinderError> {
+        self.delay().await;
         self.call(Op::Unreserve, |w, p| w.unreserve(p, volume))
     }
 
@@ -624,6 +691,7 @@ impl CinderApi for SimCinder {
         volume: &VolumeId,
         connector: &Connector,
     ) -> Result<ConnectionInfo, CinderError> {
+        self.delay().await;
         self.call(Op::InitializeConnection, |w, p| {
             w.initialize_connection(p, volume, connector)
         })
@@ -636,16 +704,19 @@ impl CinderApi for SimCinder {
         mountpoint: &str,
         host_name: Option<&str>,
     ) -> Result<(), CinderError> {
+        self.delay().await;
         self.call(Op::Attach, |w, p| {
             w.attach(p, volume, instance, mountpoint, host_name)
         })
     }
 
     async fn begin_detaching(&self, volume: &VolumeId) -> Result<(), CinderError> {
+        self.delay().await;
         self.call(Op::BeginDetaching, |w, p| w.begin_detaching(p, volume))
     }
 
     async fn roll_detaching(&self, volume: &VolumeId) -> Result<(), CinderError> {
+        self.delay().await;
         self.call(Op::RollDetaching, |w, p| w.roll_detaching(p, volume))
     }
 
@@ -654,6 +725,7 @@ impl CinderApi for SimCinder {
         volume: &VolumeId,
         connector: &Connector,
     ) -> Result<(), CinderError> {
+        self.delay().await;
         self.call(Op::TerminateConnection, |w, p| {
             w.terminate_connection(p, volume, connector)
         })
@@ -664,6 +736,7 @@ impl CinderApi for SimCinder {
         volume: &VolumeId,
         attachment: &AttachmentId,
     ) -> Result<(), CinderError> {
+        self.delay().await;
         self.call(Op::Detach, |w, p| w.detach(p, volume, attachment))
     }
 }

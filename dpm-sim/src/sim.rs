@@ -14,7 +14,7 @@ use hmc_client::{
 use crate::client::{lock, SimCinder, SimHmc};
 use crate::clock::ClockMode;
 use crate::dsm::StorageGroupView;
-use crate::ops::{Counters, Op};
+use crate::ops::{Counters, Op, Side};
 use crate::spec::{SpecError, WorldSpec};
 use crate::storage::{Host, Storage, StorageEvent, Zone};
 use crate::world::{ArmedFault, Fault, World};
@@ -335,6 +335,55 @@ impl Sim {
         lock(&self.world).ids.reuse_npiv = on;
     }
 
+    /// Takes a SAN fabric (by its index in the spec) down or brings it back:
+    /// its zones carry nothing while it is down, so LUNs behind it are not
+    /// seen, discovered or booted from.
+    pub fn set_fabric_down(&self, fabric: usize, down: bool) {
+        let mut w = lock(&self.world);
+        if down {
+            w.san.down.insert(fabric);
+        } else {
+            w.san.down.remove(&fabric);
+        }
+    }
+
+    /// Jobs that requests of `op` start from now on never end (they stay
+    /// `running`), as a hung HMC job does: `Op::StartPartition`,
+    /// `Op::StopPartition` or `Op::StartFcpStorageDiscovery`. `false` lets
+    /// new ones end again.
+    pub fn stall_jobs(&self, op: Op, on: bool) {
+        let mut w = lock(&self.world);
+        if on {
+            w.stall_jobs.insert(op);
+        } else {
+            w.stall_jobs.remove(&op);
+        }
+    }
+
+    /// Each request of one API takes this long before it is answered (in
+    /// memory on tokio time, served on the real clock).
+    pub fn set_latency(&self, side: Side, latency: Duration) {
+        let mut w = lock(&self.world);
+        match side {
+            Side::Hmc => w.latency.0 = latency,
+            Side::Cinder => w.latency.1 = latency,
+        }
+    }
+
+    /// Fails each request with this probability, drawn from `seed`: a
+    /// refusal (500, 409.2 busy, 503) or a lost reply, in equal parts.
+    /// `0.0` turns it off.
+    pub fn set_fault_rate(&self, rate: f64, seed: u64) {
+        let mut w = lock(&self.world);
+        w.fault_rate = rate.clamp(0.0, 1.0);
+        w.fault_rng = fastrand::Rng::with_seed(seed);
+    }
+
+    /// How many requests the random fault rate has failed.
+    pub fn random_faults(&self) -> u64 {
+        lock(&self.world).random_faults
+    }
+
     /// Disarms every injected fault that has not fired yet.
     pub fn clear_faults(&self) {
         lock(&self.world).faults.clear();
@@ -500,7 +549,7 @@ fn paths_through(san: &Storage, channels: &[(DeviceNumber, Wwpn)]) -> Vec<GuestP
         let Some(host) = san.host_of(wwpn) else {
             continue;
         };
-        for z in san.zones.iter().filter(|z| z.initiator == wwpn) {
+        for z in san.live_zones().filter(|z| z.initiator == wwpn) {
             for (id, volume) in &host.mappings {
                 out.push(GuestPath {
                     device_number,

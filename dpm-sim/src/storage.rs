@@ -110,6 +110,8 @@ pub(crate) struct Storage {
     /// LUNs are masked but no zones are made, as with `zoning_mode=none`
     /// on a fabric that needs zoning.
     pub zoning: bool,
+    /// Fabrics that are down (a fault knob).
+    pub down: BTreeSet<usize>,
     next_host: u32,
 }
 
@@ -128,6 +130,7 @@ impl Storage {
             zones: BTreeSet::new(),
             events: Vec::new(),
             zoning: true,
+            down: BTreeSet::new(),
             next_host: 0,
         })
     }
@@ -148,11 +151,17 @@ impl Storage {
         self.hosts.iter().find(|h| h.wwpns.contains(&wwpn))
     }
 
-    /// Whether a zone joins these two ports.
+    /// Whether a zone on a fabric that is up joins these two ports.
     pub(crate) fn zoned(&self, initiator: Wwpn, target: Wwpn) -> bool {
-        self.zones
-            .iter()
+        self.live_zones()
             .any(|z| z.initiator == initiator && z.target == target)
+    }
+
+    /// The zones that carry traffic: those on fabrics that are up. (A
+    /// fabric that goes down keeps its zoning; nothing passes until it is
+    /// back.)
+    pub(crate) fn live_zones(&self) -> impl Iterator<Item = &Zone> + '_ {
+        self.zones.iter().filter(|z| !self.down.contains(&z.fabric))
     }
 
     /// Maps `volume` to the host of `initiators` and zones every

@@ -162,6 +162,15 @@ pub(crate) struct World {
     /// After this many more requests the clients are cut off: no request
     /// reaches the world (the client process died) until `Sim::reconnect`.
     pub sever_after: Option<u64>,
+    /// The operations whose jobs, started from now on, never end.
+    pub stall_jobs: std::collections::BTreeSet<Op>,
+    /// Latency of each HMC and Cinder request.
+    pub latency: (Duration, Duration),
+    /// Probability that a request fails at random, and the seeded source.
+    pub fault_rate: f64,
+    pub fault_rng: fastrand::Rng,
+    /// How many requests failed at random.
+    pub random_faults: u64,
 }
 
 impl World {
@@ -184,6 +193,11 @@ impl World {
             log: Vec::new(),
             faults: BTreeMap::new(),
             sever_after: None,
+            stall_jobs: std::collections::BTreeSet::new(),
+            latency: (Duration::ZERO, Duration::ZERO),
+            fault_rate: 0.0,
+            fault_rng: fastrand::Rng::with_seed(0),
+            random_faults: 0,
         })
     }
 
@@ -195,6 +209,17 @@ impl World {
 
     /// Schedules `action` to finish after its configured duration.
     fn schedule(&mut self, action: Action) {
+        // A stalled operation's jobs (a partition start or stop, a
+        // discovery) never end: they stay running.
+        let op = match &action {
+            Action::Hmc(hmc::Later::PartitionStarted { .. }) => Some(Op::StartPartition),
+            Action::Hmc(hmc::Later::PartitionStopped { .. }) => Some(Op::StopPartition),
+            Action::DiscoveryJobEnds { .. } => Some(Op::StartFcpStorageDiscovery),
+            _ => None,
+        };
+        if op.is_some_and(|op| self.stall_jobs.contains(&op)) {
+            return;
+        }
         let after = match &action {
             Action::Hmc(l) => l.after(&self.timings),
             Action::Cinder(l) => l.after(&self.timings),
@@ -274,6 +299,24 @@ impl World {
         Some(self.dsm.boot_check(&partition_facts(p), &env))
     }
 
+    /// A fault drawn at the configured rate (logon and the version query
+    /// are spared, so that a client can always start).
+    fn random_fault(&mut self, op: Op) -> Option<Fault> {
+        if self.fault_rate <= 0.0 || matches!(op, Op::Logon | Op::Logoff | Op::ApiVersion) {
+            return None;
+        }
+        if self.fault_rng.f64() >= self.fault_rate {
+            return None;
+        }
+        self.random_faults += 1;
+        Some(match self.fault_rng.u8(..4) {
+            0 => Fault::new(500, 0, "dpm-sim: a random internal error"),
+            1 => Fault::new(409, 2, "dpm-sim: the object is busy (random)"),
+            2 => Fault::new(503, 0, "dpm-sim: unavailable (random)"),
+            _ => Fault::lost_reply(),
+        })
+    }
+
     /// Whether the clients are cut off; counts the requests that still get
     /// through.
     pub(crate) fn severed(&mut self) -> bool {
@@ -292,7 +335,9 @@ impl World {
         self.settle();
         *self.counters.0.entry(op).or_insert(0) += 1;
         self.log.push(op);
-        let slot = self.faults.get_mut(&op)?;
+        let Some(slot) = self.faults.get_mut(&op) else {
+            return self.random_fault(op);
+        };
         if slot.skip > 0 {
             slot.skip -= 1;
             return None;
@@ -896,8 +941,7 @@ impl dsm::PartitionsView for DsmFacts<'_> {
 impl dsm::SanView for DsmFacts<'_> {
     fn zoned_targets(&self, initiator: Wwpn, fabric: usize) -> Vec<Wwpn> {
         self.san
-            .zones
-            .iter()
+            .live_zones()
             .filter(|z| z.initiator == initiator && z.fabric == fabric)
             .map(|z| z.target)
             .collect()

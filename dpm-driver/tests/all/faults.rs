@@ -399,3 +399,174 @@ async fn dpm_sim_stop(hmc: &impl hmc_client::HmcApi, p: &hmc_client::PartitionUr
         .await
         .unwrap();
 }
+
+/// The first adapter's fabric is down. With vHBAs the boot goes through the
+/// first adapter and fails, and nothing is left; with storage groups DPM
+/// finds the LUN through the second adapter only, and the partition boots
+/// over it.
+#[rstest]
+#[case::z13("z13")]
+#[case::z16("z16")]
+#[tokio::test(start_paused = true)]
+async fn the_first_fabric_down(#[case] world: &str) {
+    let env = env_from(dpm_sim::WorldSpec::named(world).unwrap(), "").await;
+    let boot = env.volume("boot", true).await;
+    let vm = instance(1);
+    env.sim.set_fabric_down(0, true);
+    let before = env.sim.snapshot();
+    match env.driver.spawn(&vm, &boot_from(&boot)).await {
+        Ok(s) => {
+            assert_eq!(world, "z16", "vHBAs boot through the first adapter");
+            let paths = env.sim.guest_paths(&s.partition);
+            let devices: std::collections::BTreeSet<_> =
+                paths.iter().map(|p| p.device_number).collect();
+            assert_eq!(
+                devices.len(),
+                1,
+                "only the second adapter's path: {paths:?}"
+            );
+            env.driver.destroy(&vm.uuid).await.unwrap();
+            assert!(nothing_left(&env.sim.snapshot()));
+        }
+        Err(e) => {
+            assert_eq!(world, "z13", "{e}");
+            assert!(e.undo.is_empty(), "{:?}", e.undo);
+            assert_eq!(env.sim.snapshot(), before);
+        }
+    }
+}
+
+/// A start job that never ends: spawn gives up at its job timeout, cannot
+/// stop a partition that is still starting, and so takes nothing from it
+/// (its volumes stay masked); it says what is left.
+#[rstest]
+#[case::z13("z13")]
+#[case::z16("z16")]
+#[tokio::test(start_paused = true)]
+async fn a_job_that_never_ends(#[case] world: &str) {
+    let env = env_from(
+        dpm_sim::WorldSpec::named(world).unwrap(),
+        "job_timeout_seconds = 60",
+    )
+    .await;
+    let boot = env.volume("boot", true).await;
+    let vm = instance(1);
+    env.sim.stall_jobs(Op::StartPartition, true);
+    let err = env.driver.spawn(&vm, &boot_from(&boot)).await.unwrap_err();
+    let text = format!("{:?}", err.step);
+    assert!(
+        text.contains("StartPartition") && text.contains("JobTimeout"),
+        "{text}"
+    );
+    assert!(
+        err.undo
+            .iter()
+            .any(|u| matches!(u, dpm_driver::CleanupError::PartitionStuck { .. })),
+        "{:?}",
+        err.undo
+    );
+    let s = env.sim.snapshot();
+    assert_eq!(s.partitions.len(), 1);
+    assert_eq!(s.partitions[0].status.as_str(), "starting");
+    assert!(!s.hosts.is_empty(), "the LUN stays masked to the partition");
+    // A discovery that never ends: spawn gives up, and undoes everything
+    // (the partition never started).
+    if world == "z16" {
+        let other = instance(2);
+        let boot2 = env.volume("boot2", true).await;
+        env.sim.stall_jobs(Op::StartPartition, false);
+        env.sim.stall_jobs(Op::StartFcpStorageDiscovery, true);
+        let before = env.sim.snapshot();
+        let err = env
+            .driver
+            .spawn(&other, &boot_from(&boot2))
+            .await
+            .unwrap_err();
+        assert!(format!("{:?}", err.step).contains("Discovery"), "{err}");
+        assert!(err.undo.is_empty(), "{:?}", err.undo);
+        assert_eq!(env.sim.snapshot(), before);
+    }
+}
+
+/// Random operations with faults at a seeded rate drawn by the simulator
+/// itself (refusals, busy, unavailable, lost replies), in process; then
+/// every instance is destroyed and nothing is left.
+#[rstest]
+#[case::z13("z13")]
+#[case::z16("z16")]
+#[tokio::test(start_paused = true)]
+async fn random_faults_at_a_seeded_rate_leave_nothing(#[case] world: &str) {
+    let env = env_from(dpm_sim::WorldSpec::named(world).unwrap(), "").await;
+    let vms: Vec<_> = (1..=3).map(instance).collect();
+    let mut boots = Vec::new();
+    let mut datas = Vec::new();
+    for i in 0..vms.len() {
+        boots.push(env.volume(&format!("boot{i}"), true).await);
+        datas.push(env.volume(&format!("data{i}"), false).await);
+    }
+    env.sim.set_fault_rate(0.1, 42);
+    let mut rng = 0x2545_f491_4f6c_dd1du64;
+    let mut next = |n: u64| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng % n
+    };
+    for _ in 0..300 {
+        let i = next(vms.len() as u64) as usize;
+        let vm = &vms[i];
+        let _ = match next(4) {
+            0 => env
+                .driver
+                .spawn(vm, &boot_from(&boots[i]))
+                .await
+                .map(drop)
+                .map_err(drop),
+            1 => env
+                .driver
+                .attach_volume(&vm.uuid, &datas[i])
+                .await
+                .map(drop)
+                .map_err(drop),
+            2 => env
+                .driver
+                .detach_volume(&vm.uuid, &datas[i])
+                .await
+                .map_err(drop),
+            _ => env.driver.destroy(&vm.uuid).await.map_err(drop),
+        };
+    }
+    assert!(env.sim.random_faults() > 10, "{}", env.sim.random_faults());
+    env.sim.set_fault_rate(0.0, 0);
+    for vm in &vms {
+        if env.driver.destroy(&vm.uuid).await.is_err() {
+            env.driver.destroy(&vm.uuid).await.unwrap();
+        }
+    }
+    let s = env.sim.snapshot();
+    assert!(nothing_left(&s), "{s:?}");
+}
+
+/// Latency on every request is paid in (simulated) time, and changes
+/// nothing else.
+#[tokio::test(start_paused = true)]
+async fn latency_is_paid_per_request() {
+    let env = env_from(dpm_sim::WorldSpec::z16(), "").await;
+    let boot = env.volume("boot", true).await;
+    env.sim
+        .set_latency(Side::Hmc, std::time::Duration::from_millis(20));
+    env.sim.reset_counters();
+    let started = tokio::time::Instant::now();
+    env.driver
+        .spawn(&instance(1), &boot_from(&boot))
+        .await
+        .unwrap();
+    let hmc = env.sim.counters().requests(Side::Hmc) + env.sim.counters().job_traffic();
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(20 * hmc),
+        "{:?}",
+        started.elapsed()
+    );
+    env.driver.destroy(&instance(1).uuid).await.unwrap();
+    assert!(nothing_left(&env.sim.snapshot()));
+}

@@ -14,6 +14,11 @@
 //! | `POST /sim/zoning` | `{"enabled"}` | the FC zone manager on or off |
 //! | `POST /sim/expire-sessions` | | ends every HMC session |
 //! | `GET /sim/leaks` | | what exists: partitions, vHBAs, VSRs, storage groups, host mappings, zones, attachments, volumes not `available` |
+//! | `POST /sim/latency` | `{"hmc_ms"?, "cinder_ms"?}` | each request waits that long |
+//! | `POST /sim/fabric` | `{"index", "down"}` | a SAN fabric goes down or comes back |
+//! | `POST /sim/stall-jobs` | `{"op", "on"}` | that operation's jobs started from now on never end |
+//! | `POST /sim/fault-rate` | `{"rate", "seed"}` | random faults at that rate, from that seed |
+//! | `POST /sim/wwpn-reuse` | `{"on"}` | freed NPIV WWPNs are handed out again |
 
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -56,6 +61,42 @@ struct Sever {
 #[serde(deny_unknown_fields)]
 struct Zoning {
     enabled: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Latency {
+    #[serde(default)]
+    hmc_ms: u64,
+    #[serde(default)]
+    cinder_ms: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FabricDown {
+    index: usize,
+    down: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OnOff {
+    on: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Stall {
+    op: String,
+    on: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Rate {
+    rate: f64,
+    seed: u64,
 }
 
 fn bad(message: impl Into<String>) -> Resp {
@@ -128,6 +169,28 @@ pub(crate) fn route(sim: &Sim, req: &Req) -> Resp {
             Ok(Resp::empty(204))
         }
         ("GET", ["leaks"]) => Ok(Resp::json(200, leaks(sim))),
+        ("POST", ["latency"]) => body::<Latency>(req).map(|b| {
+            sim.set_latency(Side::Hmc, std::time::Duration::from_millis(b.hmc_ms));
+            sim.set_latency(Side::Cinder, std::time::Duration::from_millis(b.cinder_ms));
+            Resp::empty(204)
+        }),
+        ("POST", ["fabric"]) => body::<FabricDown>(req).map(|b| {
+            sim.set_fabric_down(b.index, b.down);
+            Resp::empty(204)
+        }),
+        ("POST", ["stall-jobs"]) => body::<Stall>(req).and_then(|b| {
+            let op = Op::from_name(&b.op).ok_or_else(|| bad(format!("no operation {:?}", b.op)))?;
+            sim.stall_jobs(op, b.on);
+            Ok(Resp::empty(204))
+        }),
+        ("POST", ["fault-rate"]) => body::<Rate>(req).map(|b| {
+            sim.set_fault_rate(b.rate, b.seed);
+            Resp::empty(204)
+        }),
+        ("POST", ["wwpn-reuse"]) => body::<OnOff>(req).map(|b| {
+            sim.set_wwpn_reuse(b.on);
+            Resp::empty(204)
+        }),
         _ => Err(Resp::json(
             404,
             json!({"error": format!("no control route {} {}", req.method, req.path)}),

@@ -241,6 +241,18 @@ async fn handle(
         Err(e) => return Err(ServedError::Read(e)),
     };
     let world = sim.world();
+    // The configured latency, on the real clock.
+    let latency = {
+        let w = crate::client::lock(&world);
+        match api {
+            Api::Hmc => w.latency.0,
+            Api::Keystone | Api::Cinder => w.latency.1,
+            Api::Control => std::time::Duration::ZERO,
+        }
+    };
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
     let resp = match api {
         Api::Hmc => hmc::route(&world, &req),
         Api::Keystone => openstack::keystone(&ks, &world, &req),
