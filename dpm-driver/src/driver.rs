@@ -371,15 +371,42 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
         }
     }
 
-    /// Starts the partition and waits for the job.
+    /// Starts the partition and waits for the job. When the reply to the
+    /// start is lost, the partition's status tells whether it took effect:
+    /// it is waited out if so, and the start is sent once more if not.
     pub(crate) async fn start_and_wait(&self, uri: &PartitionUri) -> Result<(), HmcError> {
-        let job = self.hmc.start_partition(uri).await?;
+        let job = match self.hmc.start_partition(uri).await {
+            Ok(job) => job,
+            Err(lost) if lost.may_have_taken_effect() => match self.settle(uri).await {
+                Ok(PartitionStatus::Active | PartitionStatus::Degraded) => return Ok(()),
+                Ok(PartitionStatus::Stopped) => {
+                    tracing::info!(partition = %uri, "the lost start did not take effect; starting again");
+                    self.hmc.start_partition(uri).await?
+                }
+                _ => return Err(lost),
+            },
+            Err(e) => return Err(e),
+        };
         wait_for_job(&self.hmc, &job, &self.poll()).await.map(drop)
     }
 
-    /// Stops the partition and waits for the job.
+    /// Stops the partition and waits for the job; a lost reply is settled
+    /// like a lost start (see [`Self::start_and_wait`]).
     pub(crate) async fn stop_and_wait(&self, uri: &PartitionUri) -> Result<(), HmcError> {
-        let job = self.hmc.stop_partition(uri).await?;
+        let job = match self.hmc.stop_partition(uri).await {
+            Ok(job) => job,
+            Err(lost) if lost.may_have_taken_effect() => match self.settle(uri).await {
+                Ok(PartitionStatus::Stopped) => return Ok(()),
+                Ok(
+                    PartitionStatus::Active | PartitionStatus::Degraded | PartitionStatus::Paused,
+                ) => {
+                    tracing::info!(partition = %uri, "the lost stop did not take effect; stopping again");
+                    self.hmc.stop_partition(uri).await?
+                }
+                _ => return Err(lost),
+            },
+            Err(e) => return Err(e),
+        };
         wait_for_job(&self.hmc, &job, &self.poll()).await.map(drop)
     }
 

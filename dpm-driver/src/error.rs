@@ -595,17 +595,18 @@ pub enum SpawnStep {
     Group(#[from] GroupStep),
 }
 
-fn undo_summary(undo: &[CleanupError]) -> String {
-    match undo.len() {
-        0 => "everything it did was undone".into(),
-        n => format!("{n} undo step(s) failed and may have left resources behind"),
+fn undo_summary(refused: bool, undo: &[CleanupError]) -> String {
+    match (refused, undo.len()) {
+        (true, 0) => "refused, nothing was changed".into(),
+        (false, 0) => "failed; everything it did was undone".into(),
+        (_, n) => format!("failed; {n} undo step(s) failed and may have left resources behind"),
     }
 }
 
 /// A spawn failed. Everything it did was undone, unless `undo` lists what
 /// could not be.
 #[derive(Debug, thiserror::Error)]
-#[error("spawn of instance {instance} failed; {}", undo_summary(undo))]
+#[error("spawn of instance {instance} {}", undo_summary(step.is_refusal(), undo))]
 pub struct SpawnError {
     /// The instance.
     pub instance: InstanceId,
@@ -616,10 +617,31 @@ pub struct SpawnError {
     pub undo: Vec<CleanupError>,
 }
 
+impl SpawnStep {
+    /// The spawn was refused before it changed anything: the request
+    /// itself cannot be done (bad input, the instance exists, the driver is
+    /// not ready), as opposed to a step that failed on the way.
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            Self::NotInitialized
+                | Self::BootFromImageNotSupported
+                | Self::FlavorTooLarge { .. }
+                | Self::AlreadyExists { .. }
+        )
+    }
+}
+
 impl SpawnError {
     /// What the undo could not do: what is left behind, and why.
     pub fn left_behind(&self) -> &[CleanupError] {
         &self.undo
+    }
+
+    /// The spawn was refused and changed nothing (see
+    /// [`SpawnStep::is_refusal`]).
+    pub fn is_refusal(&self) -> bool {
+        self.step.is_refusal()
     }
 }
 
@@ -662,8 +684,8 @@ pub enum AttachStep {
 /// An attach failed; its attachment was deleted unless `undo` says not.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "attach of volume {volume} to instance {instance} failed; {}",
-    undo_summary(undo)
+    "attach of volume {volume} to instance {instance} {}",
+    undo_summary(step.is_refusal(), undo)
 )]
 pub struct AttachError {
     /// The instance.
@@ -677,10 +699,22 @@ pub struct AttachError {
     pub undo: Vec<CleanupError>,
 }
 
+impl AttachStep {
+    /// The attach was refused before it changed anything.
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, Self::AlreadyAttached { .. })
+    }
+}
+
 impl AttachError {
     /// What the undo could not do: what is left behind, and why.
     pub fn left_behind(&self) -> &[CleanupError] {
         &self.undo
+    }
+
+    /// The attach was refused and changed nothing.
+    pub fn is_refusal(&self) -> bool {
+        self.step.is_refusal()
     }
 }
 
@@ -823,6 +857,21 @@ pub enum DriverError {
 }
 
 impl DriverError {
+    /// The operation was refused and changed nothing: the instance or the
+    /// attachment it names does not exist (or already does), or it asks
+    /// for what is never done (detaching a root disk). Any other error is
+    /// a step that failed on the way.
+    pub fn is_refusal(&self) -> bool {
+        match self {
+            Self::NotInitialized
+            | Self::InstanceNotFound { .. }
+            | Self::NotAttached { .. }
+            | Self::RootVolume { .. } => true,
+            Self::Attach(e) => e.is_refusal(),
+            _ => false,
+        }
+    }
+
     /// What the operation or its undo could not do: what is left behind.
     pub fn left_behind(&self) -> &[CleanupError] {
         match self {

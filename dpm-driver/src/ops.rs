@@ -113,10 +113,18 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
         instance: &InstanceId,
     ) -> Result<(PartitionUri, Initiators), DriverError> {
         if self.model()? == StorageModel::StorageGroups {
-            let a = self.attached_group(instance).await?.ok_or_else(|| {
-                DriverError::InstanceNotFound {
-                    instance: instance.clone(),
+            let a = match self.attached_group(instance).await {
+                Ok(a) => a,
+                // A group no partition holds is what a failed destroy or
+                // spawn left: without a partition the instance is gone.
+                Err(e @ GroupStep::GroupNotAttached { .. }) => {
+                    self.require_partition(instance).await?;
+                    return Err(e.into());
                 }
+                Err(e) => return Err(e.into()),
+            };
+            let a = a.ok_or_else(|| DriverError::InstanceNotFound {
+                instance: instance.clone(),
             })?;
             return Ok((a.partition, Initiators::Group(a.info)));
         }

@@ -69,6 +69,14 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
                 tracing::info!(partition = %s.partition, "instance spawned");
                 Ok(s)
             }
+            Err(step) if step.is_refusal() => {
+                tracing::warn!(error = %step, "spawn refused");
+                Err(SpawnError {
+                    instance: instance.uuid.clone(),
+                    step,
+                    undo: Vec::new(),
+                })
+            }
             Err(step) => {
                 tracing::warn!(error = %step, "spawn failed; undoing");
                 // What Cinder holds for the instance counts too: a request

@@ -570,3 +570,84 @@ async fn latency_is_paid_per_request() {
     env.driver.destroy(&instance(1).uuid).await.unwrap();
     assert!(nothing_left(&env.sim.snapshot()));
 }
+
+/// A start or stop whose reply is lost is settled by the partition's
+/// status: the partition is waited out, not rolled back or failed, and
+/// exactly one job ran (the request is not sent twice).
+#[rstest]
+#[case::z13("z13")]
+#[case::z16("z16")]
+#[tokio::test(start_paused = true)]
+async fn a_lost_start_or_stop_is_settled_by_the_status(#[case] world: &str) {
+    use dpm_driver::PowerState;
+    let env = env_from(dpm_sim::WorldSpec::named(world).unwrap(), "").await;
+    let boot = env.volume("boot", true).await;
+    let vm = instance(1);
+
+    env.sim.reset_counters();
+    env.sim
+        .fail_after(Op::StartPartition, 0, 1, Fault::lost_reply());
+    let s = env.driver.spawn(&vm, &boot_from(&boot)).await.unwrap();
+    assert_eq!(
+        env.driver.get_info(&vm.uuid).await.unwrap().state,
+        PowerState::Running
+    );
+    assert_eq!(env.sim.counters().get(Op::StartPartition), 1);
+    assert!(!env.sim.guest_paths(&s.partition).is_empty());
+
+    env.sim
+        .fail_after(Op::StopPartition, 0, 1, Fault::lost_reply());
+    env.driver.power_off(&vm.uuid).await.unwrap();
+    assert_eq!(
+        env.driver.get_info(&vm.uuid).await.unwrap().state,
+        PowerState::Shutdown
+    );
+    assert_eq!(env.sim.counters().get(Op::StopPartition), 1);
+
+    env.sim
+        .fail_after(Op::StartPartition, 0, 1, Fault::lost_reply());
+    env.driver.power_on(&vm.uuid).await.unwrap();
+    assert_eq!(
+        env.driver.get_info(&vm.uuid).await.unwrap().state,
+        PowerState::Running
+    );
+    assert_eq!(env.sim.counters().get(Op::StartPartition), 2);
+}
+
+/// After a destroy that deleted the partition but could not delete the
+/// storage group, the instance is gone: attach, detach and power say so
+/// (they do not trip over the group), and the next destroy removes the
+/// group.
+#[tokio::test(start_paused = true)]
+async fn a_group_left_by_a_failed_destroy_is_not_an_instance() {
+    use dpm_driver::DriverError;
+    let env = env_from(dpm_sim::WorldSpec::z16(), "").await;
+    let boot = env.volume("boot", true).await;
+    let data = env.volume("data", false).await;
+    let vm = instance(1);
+    env.driver.spawn(&vm, &boot_from(&boot)).await.unwrap();
+    env.sim.fail_after(
+        Op::DeleteStorageGroup,
+        0,
+        1,
+        Fault::new(500, 0, "injected: internal error"),
+    );
+    let err = env.driver.destroy(&vm.uuid).await.unwrap_err();
+    assert_eq!(err.left_behind().len(), 1, "{err}");
+    let s = env.sim.snapshot();
+    assert!(s.partitions.is_empty(), "{s:?}");
+    assert_eq!(s.storage_groups.len(), 1, "{s:?}");
+
+    let not_found = |r: Result<(), DriverError>| {
+        assert!(
+            matches!(r, Err(DriverError::InstanceNotFound { .. })),
+            "{r:?}"
+        )
+    };
+    not_found(env.driver.attach_volume(&vm.uuid, &data).await.map(drop));
+    not_found(env.driver.power_on(&vm.uuid).await);
+    assert_eq!(env.sim.snapshot(), s, "nothing changed");
+
+    env.driver.destroy(&vm.uuid).await.unwrap();
+    assert!(nothing_left(&env.sim.snapshot()));
+}

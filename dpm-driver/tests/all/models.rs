@@ -385,6 +385,11 @@ async fn a_finished_instance_is_never_spawned_again(#[case] name: &str) {
     let before = env.sim.snapshot();
     let err = env.driver.spawn(&vm, &boot_from(&boot)).await.unwrap_err();
     assert!(matches!(err.step, SpawnStep::AlreadyExists { .. }), "{err}");
+    assert!(err.is_refusal());
+    assert!(
+        err.to_string().contains("refused, nothing was changed"),
+        "{err}"
+    );
     assert!(err.undo.is_empty());
     assert_eq!(
         env.sim.snapshot(),
