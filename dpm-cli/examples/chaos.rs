@@ -148,15 +148,25 @@ impl Control {
     }
 }
 
-/// Arms one random fault: a refusal, busy, unavailable, a lost reply on a
-/// random operation, or every HMC session ending.
+/// Arms one random fault: a refusal, busy, unavailable, a lost reply on an
+/// operation the driver has used so far in this run (so that faults land
+/// where they can hurt), or every HMC session ending.
 async fn inject(rng: &mut fastrand::Rng, ctl: &Control) -> Result<String, Box<dyn Error>> {
-    let ops: Vec<&str> = dpm_sim::Op::ALL
+    let used = ctl.get("/sim/counters").await?;
+    let used: Vec<String> = used["counts"]
+        .as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
+    let mut ops: Vec<String> = dpm_sim::Op::ALL
         .iter()
-        .map(|o| o.name())
-        .filter(|n| !matches!(*n, "hmc.logon" | "hmc.logoff" | "hmc.api_version"))
+        .map(|o| o.name().to_owned())
+        .filter(|n| !matches!(n.as_str(), "hmc.logon" | "hmc.logoff" | "hmc.api_version"))
+        .filter(|n| used.is_empty() || used.contains(n))
         .collect();
-    let op = ops[rng.usize(..ops.len())];
+    if ops.is_empty() {
+        ops.push("hmc.get_partition".into());
+    }
+    let op = ops[rng.usize(..ops.len())].clone();
     let skip = rng.u32(..3);
     let (what, body) = match rng.u8(..5) {
         0 => ("refused", json!({"op": op, "skip": skip, "status": 500})),
@@ -179,6 +189,222 @@ async fn inject(rng: &mut fastrand::Rng, ctl: &Control) -> Result<String, Box<dy
     };
     ctl.post("/sim/faults", body).await?;
     Ok(format!("{what} at {op} (after {skip})"))
+}
+
+/// One random operation on an instance (the index names one of its two
+/// data volumes).
+#[derive(Clone, Copy)]
+enum Op {
+    Spawn,
+    Attach(usize),
+    Detach(usize),
+    Destroy,
+    Power,
+}
+
+impl Op {
+    fn name(self) -> &'static str {
+        match self {
+            Op::Spawn => "spawn",
+            Op::Attach(_) => "attach",
+            Op::Detach(_) => "detach",
+            Op::Destroy => "destroy",
+            Op::Power => "power off and on",
+        }
+    }
+}
+
+/// How an operation ended, when it did not succeed.
+enum Outcome {
+    /// Refused before anything changed (the error's own classification).
+    Refused(String),
+    /// A step failed on the way; `kept` when the error names what it left.
+    Failed { why: String, kept: bool },
+}
+
+impl Outcome {
+    fn of(refused: bool, kept: bool, e: &(dyn Error + 'static)) -> Self {
+        if refused {
+            Outcome::Refused(chain(e))
+        } else {
+            Outcome::Failed {
+                why: chain(e),
+                kept,
+            }
+        }
+    }
+}
+
+/// What the run knows of an instance: `None` where a failure left it
+/// unknown (it is learned again from the next outcome).
+#[derive(Clone, Default)]
+struct Model {
+    spawned: Option<bool>,
+    attached: [Option<bool>; 2],
+    /// A destroy failed (or a failure kept something): until a destroy
+    /// succeeds, only destroy is expected to work, as in Nova, where such
+    /// an instance is in ERROR and only deleted.
+    doomed: bool,
+}
+
+enum Verdict {
+    Expected,
+    /// A failure of an instance a failed destroy left.
+    Doomed,
+    Unexplained(String),
+}
+
+impl Model {
+    fn forget(&mut self) {
+        self.spawned = None;
+        self.attached = [None, None];
+    }
+
+    fn gone(&mut self) {
+        self.spawned = Some(false);
+        self.attached = [Some(false), Some(false)];
+        self.doomed = false;
+    }
+
+    /// The operation is known to be refused.
+    fn refuses(&self, op: Op) -> bool {
+        match op {
+            Op::Destroy => false,
+            _ if self.doomed => true,
+            Op::Spawn => self.spawned == Some(true),
+            Op::Attach(v) => self.spawned == Some(false) || self.attached[v] == Some(true),
+            Op::Detach(v) => self.spawned == Some(false) || self.attached[v] == Some(false),
+            Op::Power => self.spawned == Some(false),
+        }
+    }
+
+    /// Checks an outcome against what is known and learns from it. A
+    /// refusal must be the one the state predicts; a failure needs a fault;
+    /// a success must have been possible.
+    fn check(&mut self, op: Op, r: &Result<(), Outcome>, faulted: bool) -> Verdict {
+        // Before: a fresh run starts with no instance.
+        let spawned = self.spawned;
+        let odd = |why: &str| Verdict::Unexplained(why.to_owned());
+        // An instance a failed destroy left has lost some of what it used
+        // (its root disk among them): anything but destroy may fail on it
+        // or be refused.
+        if self.doomed && r.is_err() && !matches!(op, Op::Destroy | Op::Spawn) {
+            return Verdict::Doomed;
+        }
+        match r {
+            Err(Outcome::Failed { why, kept }) => {
+                if !faulted {
+                    return odd(&format!("failed with no fault armed: {why}"));
+                }
+                if *kept {
+                    // What a failure keeps is named in its error and
+                    // removed by the next destroy; nothing else is known.
+                    self.forget();
+                    self.doomed = true;
+                    return Verdict::Expected;
+                }
+                match op {
+                    // A failed spawn of a new instance undid everything; of
+                    // an existing one, it touched nothing; of one that may
+                    // be an unfinished try, either.
+                    Op::Spawn => match spawned {
+                        Some(false) => self.gone(),
+                        Some(true) => {}
+                        None => self.forget(),
+                    },
+                    // A failed attach leaves the volume as it was.
+                    Op::Attach(_) | Op::Power => {}
+                    // A failed detach is either undone or finished by the
+                    // next try; a failed destroy is finished by the next.
+                    Op::Detach(v) => self.attached[v] = None,
+                    Op::Destroy => self.forget(),
+                }
+                Verdict::Expected
+            }
+            Err(Outcome::Refused(why)) => {
+                let not_found = why.contains("not found");
+                match op {
+                    Op::Spawn if spawned == Some(false) => {
+                        odd(&format!("refused although it does not exist: {why}"))
+                    }
+                    Op::Spawn => {
+                        self.spawned = Some(true);
+                        Verdict::Expected
+                    }
+                    _ if not_found => {
+                        if spawned == Some(true) {
+                            odd(&format!("not found although it exists: {why}"))
+                        } else {
+                            self.gone();
+                            Verdict::Expected
+                        }
+                    }
+                    Op::Attach(v) if self.attached[v] == Some(false) => {
+                        odd(&format!("refused although not attached: {why}"))
+                    }
+                    Op::Attach(v) => {
+                        self.spawned = Some(true);
+                        self.attached[v] = Some(true);
+                        Verdict::Expected
+                    }
+                    Op::Detach(v) if self.attached[v] == Some(true) => {
+                        odd(&format!("refused although attached: {why}"))
+                    }
+                    // (Not attached says nothing of the instance.)
+                    Op::Detach(v) => {
+                        self.attached[v] = Some(false);
+                        Verdict::Expected
+                    }
+                    Op::Destroy | Op::Power => odd(&format!("refused: {why}")),
+                }
+            }
+            Ok(()) => match op {
+                Op::Spawn if spawned == Some(true) => odd("spawned although it existed"),
+                Op::Spawn => {
+                    self.spawned = Some(true);
+                    self.attached = [Some(false), Some(false)];
+                    self.doomed = false;
+                    Verdict::Expected
+                }
+                _ if spawned == Some(false) && !matches!(op, Op::Destroy) => {
+                    odd("succeeded although the instance does not exist")
+                }
+                Op::Attach(v) if self.attached[v] == Some(true) => {
+                    odd("attached although attached already")
+                }
+                Op::Attach(v) => {
+                    self.spawned = Some(true);
+                    self.attached[v] = Some(true);
+                    Verdict::Expected
+                }
+                Op::Detach(v) if self.attached[v] == Some(false) => {
+                    odd("detached although not attached")
+                }
+                Op::Detach(v) => {
+                    self.spawned = Some(true);
+                    self.attached[v] = Some(false);
+                    Verdict::Expected
+                }
+                Op::Destroy => {
+                    self.gone();
+                    Verdict::Expected
+                }
+                Op::Power => {
+                    self.spawned = Some(true);
+                    Verdict::Expected
+                }
+            },
+        }
+    }
+}
+
+#[derive(Default)]
+struct Tally {
+    faults: usize,
+    ok: usize,
+    refused: usize,
+    failed_by_fault: usize,
+    failed_after_failed_destroy: usize,
 }
 
 async fn run(a: &Args) -> Result<Value, Box<dyn Error>> {
@@ -219,22 +445,42 @@ async fn run(a: &Args) -> Result<Value, Box<dyn Error>> {
         })
         .collect();
     let mut rng = fastrand::Rng::with_seed(a.seed);
-    let (mut faults, mut failed) = (0usize, 0usize);
+    let mut model: Vec<Model> = vec![Model::default(); INSTANCES];
+    let mut tally = Tally::default();
     let mut failures: Vec<String> = Vec::new();
+    let mut unexplained: Vec<String> = Vec::new();
+    // Each instance's last operations, to explain an unexplained outcome.
+    let mut history: Vec<Vec<String>> = vec![Vec::new(); INSTANCES];
     for n in 0..a.ops {
         let i = rng.usize(..INSTANCES);
         let vm = &vms[i];
         let fault = if rng.f64() < a.rate {
-            faults += 1;
+            tally.faults += 1;
             Some(inject(&mut rng, &ctl).await?)
         } else {
             None
         };
-        let data = &datas[i][rng.usize(..2)];
-        let (name, r): (&str, Result<(), String>) = match rng.u8(..6) {
-            0 | 1 => (
-                "spawn",
-                d.spawn(
+        let which = rng.usize(..2);
+        let data = &datas[i][which];
+        // Mostly operations that can succeed: one the model says would be
+        // refused is drawn again, four times in five.
+        let draw = |rng: &mut fastrand::Rng| match rng.u8(..6) {
+            0 | 1 => Op::Spawn,
+            2 => Op::Attach(which),
+            3 => Op::Detach(which),
+            4 => Op::Destroy,
+            _ => Op::Power,
+        };
+        let mut op = draw(&mut rng);
+        for _ in 0..3 {
+            if !model[i].refuses(op) || rng.f64() < 0.2 {
+                break;
+            }
+            op = draw(&mut rng);
+        }
+        let r: Result<(), Outcome> = match op {
+            Op::Spawn => d
+                .spawn(
                     vm,
                     &[BlockDevice {
                         volume_id: boots[i].clone(),
@@ -243,38 +489,64 @@ async fn run(a: &Args) -> Result<Value, Box<dyn Error>> {
                 )
                 .await
                 .map(drop)
-                .map_err(|e| chain(&e)),
-            ),
-            2 => (
-                "attach",
-                d.attach_volume(&vm.uuid, data)
-                    .await
-                    .map(drop)
-                    .map_err(|e| chain(&e)),
-            ),
-            3 => (
-                "detach",
-                d.detach_volume(&vm.uuid, data).await.map_err(|e| chain(&e)),
-            ),
-            4 => (
-                "destroy",
-                d.destroy(&vm.uuid).await.map_err(|e| e.to_string()),
-            ),
-            _ => (
-                "power",
-                match d.power_off(&vm.uuid).await {
-                    Ok(()) => d.power_on(&vm.uuid).await,
-                    Err(e) => Err(e),
-                }
-                .map_err(|e| chain(&e)),
-            ),
+                .map_err(|e| Outcome::of(e.is_refusal(), !e.left_behind().is_empty(), &e)),
+            Op::Attach(_) => d
+                .attach_volume(&vm.uuid, data)
+                .await
+                .map(drop)
+                .map_err(|e| Outcome::of(e.is_refusal(), !e.left_behind().is_empty(), &e)),
+            Op::Detach(_) => d
+                .detach_volume(&vm.uuid, data)
+                .await
+                .map_err(|e| Outcome::of(e.is_refusal(), !e.left_behind().is_empty(), &e)),
+            Op::Destroy => d
+                .destroy(&vm.uuid)
+                .await
+                .map_err(|e| Outcome::of(e.is_refusal(), !e.left_behind().is_empty(), &e)),
+            Op::Power => match d.power_off(&vm.uuid).await {
+                Ok(()) => d.power_on(&vm.uuid).await,
+                Err(e) => Err(e),
+            }
+            .map_err(|e| Outcome::of(e.is_refusal(), !e.left_behind().is_empty(), &e)),
         };
         ctl.delete("/sim/faults").await?;
-        if let Err(e) = r {
-            failed += 1;
-            if failures.len() < 10 && fault.is_some() {
-                failures.push(format!("#{n} {name}: {}: {e}", fault.unwrap_or_default()));
-            }
+        // Expired sessions are not a fault the driver may fail on: the
+        // client logs on again.
+        let faulted = fault.as_deref().is_some_and(|f| f != "sessions expired");
+        let what = format!(
+            "#{n} {} of instance {i}{}",
+            op.name(),
+            fault
+                .as_ref()
+                .map(|f| format!(" ({f})"))
+                .unwrap_or_default()
+        );
+        let line = match &r {
+            Ok(()) => format!("{what}: ok"),
+            Err(Outcome::Refused(why) | Outcome::Failed { why, .. }) => format!("{what}: {why}"),
+        };
+        let verdict = model[i].check(op, &r, faulted);
+        if let Verdict::Unexplained(why) = &verdict {
+            let past = history[i].join(" | ");
+            unexplained.push(format!("{what}: {why} [before: {past}]"));
+        }
+        history[i].push(line);
+        if history[i].len() > 6 {
+            history[i].remove(0);
+        }
+        match verdict {
+            Verdict::Expected => match &r {
+                Ok(()) => tally.ok += 1,
+                Err(Outcome::Refused(_)) => tally.refused += 1,
+                Err(Outcome::Failed { why, .. }) => {
+                    tally.failed_by_fault += 1;
+                    if failures.len() < 10 {
+                        failures.push(format!("{what}: {why}"));
+                    }
+                }
+            },
+            Verdict::Doomed => tally.failed_after_failed_destroy += 1,
+            Verdict::Unexplained(_) => {}
         }
     }
     // The end: no faults, every instance destroyed (twice at most: the
@@ -291,10 +563,14 @@ async fn run(a: &Args) -> Result<Value, Box<dyn Error>> {
         "seed": a.seed,
         "ops": a.ops,
         "fault_rate": a.rate,
-        "faults_injected": faults,
-        "failed_ops": failed,
+        "faults_injected": tally.faults,
+        "ok": tally.ok,
+        "refused_as_expected": tally.refused,
+        "failed_by_fault": tally.failed_by_fault,
+        "failed_after_failed_destroy": tally.failed_after_failed_destroy,
+        "unexplained": unexplained,
         "leaks": leaks,
-        "some_failures": failures,
+        "some_failures_by_fault": failures,
     }))
 }
 
@@ -322,8 +598,12 @@ fn main() -> std::process::ExitCode {
             let leaked = v["leaks"]
                 .as_object()
                 .is_some_and(|m| m.values().any(|n| n.as_u64() != Some(0)));
-            if leaked {
-                eprintln!("chaos: leaks with seed {}: {}", a.seed, v["leaks"]);
+            let odd = v["unexplained"].as_array().is_some_and(|u| !u.is_empty());
+            if leaked || odd {
+                eprintln!(
+                    "chaos (seed {}): leaks {}; unexplained outcomes {}",
+                    a.seed, v["leaks"], v["unexplained"]
+                );
                 std::process::ExitCode::FAILURE
             } else {
                 std::process::ExitCode::SUCCESS
