@@ -129,14 +129,24 @@ impl CinderError {
         self.status() == Some(404)
     }
 
-    /// Whether repeating the request may succeed. The caller must also know
-    /// that the request is safe to repeat.
+    /// Whether repeating the request may succeed: Cinder (or the proxy in
+    /// front of it) is unavailable (503), or the request got no answer. A
+    /// 409 is a conflict with the volume's state, not a passing condition.
+    /// See [`Self::should_resend`] for whether a request may be resent.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::Api { status, .. } => matches!(status, 409 | 503),
+            Self::Api { status, .. } => *status == 503,
             Self::Transport { .. } => true,
             Self::Decode { .. } => false,
         }
+    }
+
+    /// The one retry rule of the HTTP client, the HMC client's rule: resend
+    /// when the failure is transient and the request either is idempotent
+    /// (a GET) or certainly did nothing. A request that may have taken
+    /// effect is never resent blindly.
+    pub fn should_resend(&self, idempotent: bool) -> bool {
+        self.is_retryable() && (idempotent || !self.may_have_taken_effect())
     }
 
     /// Whether the failed request may have been acted on by Cinder.

@@ -17,6 +17,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use backon::{ExponentialBuilder, Retryable};
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
@@ -90,16 +91,25 @@ pub struct CinderHttpConfig {
     pub ca_file: Option<PathBuf>,
     /// Timeout of one request.
     pub request_timeout: Duration,
+    /// Sends of one request at most, when [`CinderError::should_resend`]
+    /// allows resending it (1 = no retry).
+    pub attempts: u32,
+    /// Wait before the first resend; doubles each time up to eight times
+    /// this, with random jitter.
+    pub backoff: Duration,
 }
 
 impl CinderHttpConfig {
-    /// Defaults: 60 s per request, system roots.
+    /// Defaults: 60 s per request, system roots, 3 attempts, 0.5 s backoff
+    /// (the HMC client's defaults).
     pub fn new(auth: CinderAuth) -> Self {
         Self {
             auth,
             endpoint_override: None,
             ca_file: None,
             request_timeout: Duration::from_secs(60),
+            attempts: 3,
+            backoff: Duration::from_millis(500),
         }
     }
 }
@@ -403,7 +413,10 @@ impl HttpCinder {
         Ok(best)
     }
 
-    /// One request; renews the token and resends once on a 401.
+    /// One request, with the HMC client's retry rule
+    /// ([`CinderError::should_resend`]: GETs on transient failures, other
+    /// requests only when they certainly did nothing), exponential backoff
+    /// with jitter.
     async fn call(
         &self,
         op: &str,
@@ -411,6 +424,31 @@ impl HttpCinder {
         path: &str,
         query: &[(&str, String)],
         body: Option<Value>,
+    ) -> Result<Value, CinderError> {
+        let idempotent = method == Method::GET;
+        let policy = ExponentialBuilder::new()
+            .with_min_delay(self.cfg.backoff)
+            .with_max_delay(self.cfg.backoff.saturating_mul(8))
+            .with_max_times(self.cfg.attempts.saturating_sub(1) as usize)
+            .with_jitter();
+        (|| self.call_once(op, method.clone(), path, query, body.as_ref()))
+            .retry(policy)
+            .sleep(tokio::time::sleep)
+            .when(|e: &CinderError| e.should_resend(idempotent))
+            .notify(|e: &CinderError, wait: Duration| {
+                tracing::debug!(operation = op, error = %e, ?wait, "retrying");
+            })
+            .await
+    }
+
+    /// One request; renews the token and resends once on a 401.
+    async fn call_once(
+        &self,
+        op: &str,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
     ) -> Result<Value, CinderError> {
         let mut renewed = false;
         loop {
@@ -436,7 +474,7 @@ impl HttpCinder {
             if let Some(t) = &token {
                 rb = rb.header("x-auth-token", t.expose());
             }
-            if let Some(b) = &body {
+            if let Some(b) = body {
                 rb = rb.json(b);
             }
             let resp = rb.send().await.map_err(|e| transport(op, e))?;

@@ -564,6 +564,7 @@ async fn run(a: &Args) -> Result<Value, Box<dyn Error>> {
         "ops": a.ops,
         "fault_rate": a.rate,
         "faults_injected": tally.faults,
+        "failed_ops": a.ops - tally.ok,
         "ok": tally.ok,
         "refused_as_expected": tally.refused,
         "failed_by_fault": tally.failed_by_fault,

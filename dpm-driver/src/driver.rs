@@ -349,9 +349,7 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
 
     /// Polls the partition until its status is not transitional.
     pub(crate) async fn settle(&self, uri: &PartitionUri) -> Result<PartitionStatus, DriverError> {
-        let policy = self.poll();
-        let started = tokio::time::Instant::now();
-        let mut nap = policy.first_interval;
+        let mut naps = self.poll().naps();
         loop {
             let status = self.get_partition(uri).await?.status;
             if !matches!(
@@ -360,14 +358,12 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             ) {
                 return Ok(status);
             }
-            if started.elapsed() >= policy.timeout {
+            if !naps.wait().await {
                 return Err(DriverError::StatusTimeout {
                     partition: uri.clone(),
                     status: status.to_string(),
                 });
             }
-            tokio::time::sleep(nap).await;
-            nap = (nap * policy.factor).min(policy.max_interval);
         }
     }
 

@@ -138,22 +138,30 @@ impl HmcError {
         self.is(403, 4) || self.is(403, 5)
     }
 
-    /// Whether sending the same request again may succeed. The caller must
-    /// also know that the request is safe to repeat: this says nothing of
-    /// what a request that may have been received already did.
+    /// Whether sending the same request again may succeed: the HMC was
+    /// busy (409.2: the object is busy with another operation; 503: the
+    /// HMC is overloaded) or the request never got an answer. Wrong state
+    /// (409.1) is not transient: the caller reads the state instead. This
+    /// says nothing of what a request that may have been received already
+    /// did; see [`Self::should_resend`].
     pub fn is_retryable(&self) -> bool {
         match self {
-            // 409.1 (wrong state, often transient) and 409.2 (busy) are
-            // retried a few times by the reference client; 503 is overload.
-            Self::Api { status, reason, .. } => {
-                matches!((status, reason), (409, 1) | (409, 2)) || *status == 503
-            }
+            Self::Api { status, reason, .. } => (*status, *reason) == (409, 2) || *status == 503,
             Self::Transport { .. } => true,
             Self::JobFailed { .. } => false,
             Self::JobCanceled { .. } => false,
             Self::JobTimeout { .. } => false,
             Self::Decode { .. } => false,
         }
+    }
+
+    /// The one retry rule of the HTTP client: resend when the failure is
+    /// transient and the request either is idempotent (`idempotent`: a
+    /// GET) or certainly did nothing (a refusal, or a transport failure
+    /// before the request was sent). A request that may have taken effect
+    /// is never resent blindly: the caller reconciles it by reading state.
+    pub fn should_resend(&self, idempotent: bool) -> bool {
+        self.is_retryable() && (idempotent || !self.may_have_taken_effect())
     }
 
     /// Whether the failed request may have been acted on by the HMC. A

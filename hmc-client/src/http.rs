@@ -19,6 +19,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use backon::{ExponentialBuilder, Retryable};
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -63,9 +64,11 @@ pub struct HttpConfig {
     pub request_timeout: Duration,
     /// Timeout of establishing a connection.
     pub connect_timeout: Duration,
-    /// Attempts for a request that is safe to repeat (1 = no retry).
+    /// Sends of one request at most, when [`HmcError::should_resend`]
+    /// allows resending it (1 = no retry).
     pub attempts: u32,
-    /// Wait before the first retry; doubles each time.
+    /// Wait before the first resend; doubles each time up to eight times
+    /// this, with random jitter.
     pub backoff: Duration,
 }
 
@@ -133,12 +136,12 @@ pub(crate) fn install_crypto() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-/// What a request may do if it fails in transport.
+/// Whether a request is idempotent (see [`HmcError::should_resend`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Repeat {
     /// Safe to send again (GET).
     Safe,
-    /// Must not be resent once it may have reached the HMC.
+    /// Resent only when it certainly did nothing.
     Once,
 }
 
@@ -233,6 +236,10 @@ impl HttpHmc {
     }
 
     /// Sends one request with retries; returns the status and body text.
+    /// The retry rule is [`HmcError::should_resend`]: transient failures
+    /// of GETs, and of other requests only when they certainly did
+    /// nothing; exponential backoff with jitter from `cfg.backoff`, at most
+    /// `cfg.attempts` sends.
     async fn send(
         &self,
         method: &'static str,
@@ -242,9 +249,32 @@ impl HttpHmc {
         repeat: Repeat,
         with_session: bool,
     ) -> Result<(StatusCode, String), HmcError> {
+        let policy = ExponentialBuilder::new()
+            .with_min_delay(self.cfg.backoff)
+            .with_max_delay(self.cfg.backoff.saturating_mul(8))
+            .with_max_times(self.cfg.attempts.saturating_sub(1) as usize)
+            .with_jitter();
+        (|| self.send_once(method, path, query, body, with_session))
+            .retry(policy)
+            .sleep(tokio::time::sleep)
+            .when(|e: &HmcError| e.should_resend(repeat == Repeat::Safe))
+            .notify(|e: &HmcError, wait: Duration| {
+                tracing::debug!(method, path, error = %e, ?wait, "retrying");
+            })
+            .await
+    }
+
+    /// Sends one request; when the HMC refuses it for its session (so it
+    /// did nothing), logs on again and sends it once more.
+    async fn send_once(
+        &self,
+        method: &'static str,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+        with_session: bool,
+    ) -> Result<(StatusCode, String), HmcError> {
         let mut relogged = false;
-        let mut attempt = 1;
-        let mut wait = self.cfg.backoff;
         loop {
             let used = if with_session {
                 Some(self.ensure_session().await?)
@@ -262,50 +292,25 @@ impl HttpHmc {
             if let Some(b) = body {
                 rb = rb.json(b);
             }
-            let result = rb.send().await;
-            let transient = match result {
-                Ok(resp) => {
-                    let status = resp.status();
-                    let text = resp.text().await.map_err(|e| transport(method, path, e))?;
-                    if status.is_success() {
-                        return Ok((status, text));
-                    }
-                    let err = api_error(method, path, status, &text);
-                    if with_session && !relogged && err.is_session_expired() {
-                        // The HMC refused the request for its session, so
-                        // it did nothing: log on again and resend once.
-                        tracing::info!(
-                            status = status.as_u16(),
-                            "HMC session expired; logging on again"
-                        );
-                        relogged = true;
-                        if let Some(u) = &used {
-                            self.forget_session(u);
-                        }
-                        continue;
-                    }
-                    let busy = err.is(409, 2) || status == StatusCode::SERVICE_UNAVAILABLE;
-                    if !(busy && repeat == Repeat::Safe) {
-                        return Err(err);
-                    }
-                    err
-                }
-                Err(e) => {
-                    let err = transport(method, path, e);
-                    let resendable = repeat == Repeat::Safe || !err.may_have_taken_effect();
-                    if !resendable {
-                        return Err(err);
-                    }
-                    err
-                }
-            };
-            if attempt >= self.cfg.attempts {
-                return Err(transient);
+            let resp = rb.send().await.map_err(|e| transport(method, path, e))?;
+            let status = resp.status();
+            let text = resp.text().await.map_err(|e| transport(method, path, e))?;
+            if status.is_success() {
+                return Ok((status, text));
             }
-            tracing::debug!(method, path, attempt, error = %transient, "retrying");
-            tokio::time::sleep(wait).await;
-            wait *= 2;
-            attempt += 1;
+            let err = api_error(method, path, status, &text);
+            if with_session && !relogged && err.is_session_expired() {
+                tracing::info!(
+                    status = status.as_u16(),
+                    "HMC session expired; logging on again"
+                );
+                relogged = true;
+                if let Some(u) = &used {
+                    self.forget_session(u);
+                }
+                continue;
+            }
+            return Err(err);
         }
     }
 

@@ -2,6 +2,9 @@
 
 use std::time::Duration;
 
+use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder};
+use tokio::time::Instant;
+
 use crate::api::HmcApi;
 use crate::error::HmcError;
 use crate::ids::JobUri;
@@ -33,6 +36,50 @@ impl Default for PollPolicy {
     }
 }
 
+impl PollPolicy {
+    /// The waits between polls, from now: exponential (backon's backoff,
+    /// no jitter), each cut to what is left of the timeout.
+    pub fn naps(&self) -> Naps {
+        Naps {
+            started: Instant::now(),
+            timeout: self.timeout,
+            backoff: ExponentialBuilder::new()
+                .with_min_delay(self.first_interval)
+                .with_factor(self.factor.max(1) as f32)
+                .with_max_delay(self.max_interval)
+                .without_max_times()
+                .build(),
+        }
+    }
+}
+
+/// The waits of one polling loop (see [`PollPolicy::naps`]).
+#[derive(Debug)]
+pub struct Naps {
+    started: Instant,
+    timeout: Duration,
+    backoff: ExponentialBackoff,
+}
+
+impl Naps {
+    /// How long the loop has run.
+    pub fn waited(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// Sleeps until the next poll; false when the timeout is spent.
+    pub async fn wait(&mut self) -> bool {
+        let left = self.timeout.saturating_sub(self.waited());
+        match self.backoff.next() {
+            Some(nap) if !left.is_zero() => {
+                tokio::time::sleep(nap.min(left)).await;
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
 /// Polls `job` until it ends, then deletes it (as the reference client does).
 ///
 /// Returns the finished job when its status code is 2xx; a failed job is
@@ -45,18 +92,17 @@ pub async fn wait_for_job(
     job: &JobUri,
     policy: &PollPolicy,
 ) -> Result<Job, HmcError> {
-    let started = tokio::time::Instant::now();
-    let mut interval = policy.first_interval;
+    let mut naps = policy.naps();
     loop {
         // Polling is a read: a transient failure (busy, unavailable, a lost
         // reply) is polled again, within the same bound.
         let state = match hmc.get_job(job).await {
             Ok(s) => s,
-            Err(e) if e.is_retryable() && started.elapsed() < policy.timeout => {
+            Err(e) if e.is_retryable() => {
                 tracing::debug!(job = %job, error = %e, "job poll failed; polling again");
-                let nap = interval.min(policy.timeout.saturating_sub(started.elapsed()));
-                tokio::time::sleep(nap).await;
-                interval = (interval * policy.factor).min(policy.max_interval);
+                if !naps.wait().await {
+                    return Err(e);
+                }
                 continue;
             }
             Err(e) => return Err(e),
@@ -69,16 +115,12 @@ pub async fn wait_for_job(
             }
             return finish(job, state);
         }
-        let waited = started.elapsed();
-        if waited >= policy.timeout {
+        if !naps.wait().await {
             return Err(HmcError::JobTimeout {
                 job: job.clone(),
-                waited,
+                waited: naps.waited(),
             });
         }
-        let nap = interval.min(policy.timeout - waited);
-        tokio::time::sleep(nap).await;
-        interval = (interval * policy.factor).min(policy.max_interval);
     }
 }
 

@@ -55,7 +55,7 @@ pub use ids::{
     AdapterUri, CpcUri, HbaUri, JobUri, PartitionUri, StorageGroupUri, StoragePortUri,
     StorageVolumeUri, UriError, VsrUri,
 };
-pub use job::{wait_for_job, PollPolicy};
+pub use job::{wait_for_job, Naps, PollPolicy};
 pub use secret::Secret;
 pub use storage_group::*;
 pub use wire::*;

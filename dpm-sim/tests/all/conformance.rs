@@ -590,37 +590,78 @@ async fn retries_only_what_is_safe_to_repeat() {
         hmc.get_cpc(&cpc).await.unwrap_err().status_reason(),
         Some((503, 0))
     );
-    // A start is never resent: one request, and its error comes back.
+    // A refusal (409.2 busy, 503) did nothing, so even a start or a create
+    // is sent again: one rule for every request.
     let p = hmc
         .create_partition(&cpc, &props("once", 1, 1024))
+        .await
+        .unwrap();
+    let q = hmc
+        .create_partition(&cpc, &props("resent", 1, 1024))
         .await
         .unwrap();
     sim.fail_next(
         dpm_sim::Op::StartPartition,
         1,
-        dpm_sim::Fault::new(503, 0, "busy"),
+        dpm_sim::Fault::new(409, 2, "busy"),
     );
     sim.reset_counters();
-    let err = hmc.start_partition(&p).await.unwrap_err();
-    assert_eq!(err.status_reason(), Some((503, 0)));
-    assert!(err.is_retryable());
-    assert_eq!(sim.counters().get(dpm_sim::Op::StartPartition), 1);
-    assert_eq!(
-        hmc.get_partition(&p).await.unwrap().status,
+    hmc.start_partition(&q).await.unwrap();
+    assert_eq!(sim.counters().get(dpm_sim::Op::StartPartition), 2);
+    assert_ne!(
+        hmc.get_partition(&q).await.unwrap().status,
         PartitionStatus::Stopped
     );
-    // Nor is a create.
     sim.fail_next(
         dpm_sim::Op::CreatePartition,
         1,
         dpm_sim::Fault::new(503, 0, "busy"),
     );
     sim.reset_counters();
-    assert!(hmc
-        .create_partition(&cpc, &props("twice", 1, 1024))
+    hmc.create_partition(&cpc, &props("twice", 1, 1024))
         .await
-        .is_err());
+        .unwrap();
+    assert_eq!(sim.counters().get(dpm_sim::Op::CreatePartition), 2);
+    let named = |n: &str| hmc_client::PartitionFilter {
+        name: Some(n.into()),
+        status: None,
+    };
+    assert_eq!(
+        hmc.list_partitions(&cpc, &named("twice"))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // A create or start whose reply was lost may have taken effect: it is
+    // never resent, and its error says so (the caller reads the state).
+    sim.fail_next(
+        dpm_sim::Op::CreatePartition,
+        1,
+        dpm_sim::Fault::lost_reply(),
+    );
+    sim.reset_counters();
+    let err = hmc
+        .create_partition(&cpc, &props("lost", 1, 1024))
+        .await
+        .unwrap_err();
+    assert!(
+        err.may_have_taken_effect() && !err.should_resend(false),
+        "{err}"
+    );
     assert_eq!(sim.counters().get(dpm_sim::Op::CreatePartition), 1);
+    let lost = hmc.list_partitions(&cpc, &named("lost")).await.unwrap();
+    assert_eq!(lost.len(), 1);
+    sim.fail_next(dpm_sim::Op::StartPartition, 1, dpm_sim::Fault::lost_reply());
+    sim.reset_counters();
+    let err = hmc.start_partition(&lost[0].object_uri).await.unwrap_err();
+    assert!(err.may_have_taken_effect(), "{err}");
+    assert_eq!(sim.counters().get(dpm_sim::Op::StartPartition), 1);
+    // A GET whose reply was lost is sent again.
+    sim.fail_next(dpm_sim::Op::GetPartition, 1, dpm_sim::Fault::lost_reply());
+    sim.reset_counters();
+    assert_eq!(hmc.get_partition(&p).await.unwrap().name, "once");
+    assert_eq!(sim.counters().get(dpm_sim::Op::GetPartition), 2);
     // A failed job is a typed error with the HMC's code and message.
     hmc.update_partition(
         &p,
@@ -695,6 +736,77 @@ async fn real_cinder_read_only() {
             assert_eq!(cinder.get_attachment(&a.id).await.unwrap().id, a.id);
         }
     }
+}
+
+/// The Cinder client follows the HMC client's retry rule: a GET, or any
+/// request Cinder refused with 503, is sent again; a create whose reply was
+/// lost is not.
+#[tokio::test]
+async fn cinder_retries_only_what_is_safe_to_repeat() {
+    let (sim, server) = served(WorldSpec::z13()).await;
+    let k = &server.endpoints().keystone;
+    let mut cfg = CinderHttpConfig::new(CinderAuth::Keystone {
+        auth_url: k.auth_url.clone(),
+        username: k.username.clone(),
+        password: cinder_client::Secret::new(sim.spec().keystone.password.clone()),
+        project_name: "demo".into(),
+        user_domain_name: "Default".into(),
+        project_domain_name: "Default".into(),
+    });
+    cfg.backoff = std::time::Duration::ZERO;
+    let cinder = HttpCinder::new(cfg).unwrap();
+    let before = cinder.list_volumes().await.unwrap().len();
+    // A GET that meets 503 twice succeeds on the third attempt; a third
+    // 503 exhausts the attempts.
+    sim.fail_next(Op::ListVolumes, 2, Fault::new(503, 0, "unavailable"));
+    sim.reset_counters();
+    assert_eq!(cinder.list_volumes().await.unwrap().len(), before);
+    assert_eq!(sim.counters().get(Op::ListVolumes), 3);
+    sim.fail_next(Op::ListVolumes, 3, Fault::new(503, 0, "unavailable"));
+    assert_eq!(cinder.list_volumes().await.unwrap_err().status(), Some(503));
+    // A refused create did nothing: it is sent again, and one volume
+    // results.
+    let create = |name: &str| cinder_client::VolumeCreate {
+        size: 1,
+        name: Some(name.into()),
+        ..Default::default()
+    };
+    sim.fail_next(Op::CreateVolume, 1, Fault::new(503, 0, "unavailable"));
+    sim.reset_counters();
+    cinder.create_volume(&create("resent")).await.unwrap();
+    assert_eq!(sim.counters().get(Op::CreateVolume), 2);
+    // A 409 is a conflict, not a passing state: not sent again.
+    sim.fail_next(Op::CreateVolume, 1, Fault::new(409, 0, "conflict"));
+    sim.reset_counters();
+    assert_eq!(
+        cinder
+            .create_volume(&create("conflict"))
+            .await
+            .unwrap_err()
+            .status(),
+        Some(409)
+    );
+    assert_eq!(sim.counters().get(Op::CreateVolume), 1);
+    // A create whose reply was lost may have taken effect: not resent.
+    sim.fail_next(Op::CreateVolume, 1, Fault::lost_reply());
+    sim.reset_counters();
+    let err = cinder.create_volume(&create("lost")).await.unwrap_err();
+    assert!(
+        err.may_have_taken_effect() && !err.should_resend(false),
+        "{err}"
+    );
+    assert_eq!(sim.counters().get(Op::CreateVolume), 1);
+    let names: Vec<_> = cinder
+        .list_volumes()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|v| v.name)
+        .collect();
+    assert_eq!(names.iter().filter(|n| *n == "resent").count(), 1);
+    assert_eq!(names.iter().filter(|n| *n == "lost").count(), 1);
+    assert!(!names.iter().any(|n| n == "conflict"));
+    server.shutdown().await;
 }
 
 #[tokio::test]
