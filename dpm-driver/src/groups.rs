@@ -148,7 +148,8 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
                 let Some(stale) = self.find_group(instance).await? else {
                     return Err(create(e));
                 };
-                self.remove_stale_group(instance, &stale).await?;
+                let ids: Vec<VolumeId> = requests.iter().map(|r| r.volume.clone()).collect();
+                self.remove_stale_group(instance, &stale, &ids).await?;
                 self.hmc
                     .create_storage_group(&props)
                     .await
@@ -195,6 +196,7 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
         &self,
         instance: &InstanceId,
         group: &StorageGroupUri,
+        volumes: &[VolumeId],
     ) -> Result<(), GroupStep> {
         let stale = |source| GroupStep::RemoveStaleGroup {
             group: group.clone(),
@@ -219,7 +221,7 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             .collect();
         let conn = dpm_volume::connector_for(&wwpns, &self.config.host).ok();
         let links = self
-            .find_links(instance, conn)
+            .earlier_links(instance, volumes, conn)
             .await
             .map_err(|e| GroupStep::StaleAttachments(Box::new(e)))?;
         for c in &links {
@@ -525,6 +527,26 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             vsrs,
             group: g,
         }))
+    }
+
+    /// Every WWPN of the instance's group, attached (on its VSRs) or not
+    /// (unassigned): what Cinder may have masked a volume to.
+    pub(crate) async fn group_wwpns(&self, instance: &InstanceId) -> Vec<Wwpn> {
+        match self.attached_group(instance).await {
+            Ok(Some(a)) => a.info.wwpns,
+            Err(GroupStep::GroupNotAttached { group }) => self
+                .hmc
+                .get_storage_group(&group)
+                .await
+                .map(|g| {
+                    g.unassigned_world_wide_port_names
+                        .iter()
+                        .map(|w| w.world_wide_port_name)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        }
     }
 
     /// What `info` shows of an instance's group: its volumes with their

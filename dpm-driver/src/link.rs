@@ -6,8 +6,9 @@
 
 use cinder_client::{
     AttachmentFilter, AttachmentId, CinderApi, ConnectionInfo, Connector, InstanceId, VolumeId,
+    VolumeStatus,
 };
-use dpm_volume::{FcPath, FcVolumeDriver};
+use dpm_volume::{connector_for, FcPath, FcVolumeDriver};
 use hmc_client::{HmcApi, PartitionUri};
 
 use crate::driver::DpmDriver;
@@ -73,7 +74,21 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             source,
         };
         let info = if legacy {
-            self.cinder.reserve(volume).await.map_err(reserve)?;
+            if let Err(e) = self.cinder.reserve(volume).await {
+                // The reserve may have happened (its reply was lost), or an
+                // unfinished attach of this volume to this instance left it
+                // reserved (its process died): a reservation names no
+                // instance, so `attaching` with no attachment, for the
+                // volume this instance asks for, under its lock, is taken
+                // as this instance's. (The driver reserves its volumes
+                // itself, as the attachments flow does.)
+                match self.cinder.get_volume(volume).await {
+                    Ok(v) if v.status == VolumeStatus::Attaching && v.attachments.is_empty() => {
+                        tracing::info!(volume = %volume, error = %e, "taking over the volume's reservation");
+                    }
+                    _ => return Err(reserve(e)),
+                }
+            }
             created.push(Connected {
                 volume: volume.clone(),
                 link: Link::Legacy {
@@ -194,6 +209,7 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
                 }),
             },
             Link::Legacy { connector } => {
+                let mut terminated = true;
                 if let Some(conn) = connector {
                     if let Err(source) = self.cinder.terminate_connection(&c.volume, conn).await {
                         failures.push(CleanupError::TerminateConnection {
@@ -203,10 +219,30 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
                         if !every_step {
                             return failures;
                         }
+                        terminated = false;
                     }
                 }
                 let done = match self.legacy_attachment(instance, &c.volume).await {
-                    Ok(Some(a)) => self.cinder.detach(&c.volume, &a).await,
+                    // An attached volume whose connection could not be
+                    // terminated stays attached: it may still be masked,
+                    // and attached is how the next destroy finds it.
+                    Ok(Some(_)) if !terminated => Ok(()),
+                    Ok(Some(a)) => match self.cinder.detach(&c.volume, &a).await {
+                        // The detach may have happened: ask Cinder.
+                        Err(e)
+                            if e.may_have_taken_effect()
+                                && matches!(
+                                    self.legacy_attachment(instance, &c.volume).await,
+                                    Ok(None)
+                                ) =>
+                        {
+                            Ok(())
+                        }
+                        r => r,
+                    },
+                    // Only reserved: no trace of the instance holds it, so
+                    // it is released in any case (the failure above says
+                    // what may still be masked).
                     Ok(None) => self.cinder.unreserve(&c.volume).await,
                     Err(e) => Err(e),
                 };
@@ -247,10 +283,14 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
     /// Completes the instance's attachments that were connected but not
     /// completed (attachments API; a failure is only logged: the instance
     /// exists either way, and a retry completes them).
-    pub(crate) async fn finish_completions(&self, instance: &InstanceId) {
-        let Ok(true) = self.cinder.attachments_api().await else {
+    pub(crate) async fn finish_completions(&self, instance: &InstanceId, volumes: &[VolumeId]) {
+        let Ok(api) = self.cinder.attachments_api().await else {
             return;
         };
+        if !api {
+            self.finish_legacy_attaches(instance, volumes).await;
+            return;
+        }
         let Ok(found) = self
             .cinder
             .list_attachments(&AttachmentFilter {
@@ -270,6 +310,51 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
                     Err(e) => {
                         tracing::warn!(volume = %a.volume_id, error = %e, "could not complete an attachment an earlier spawn left")
                     }
+                }
+            }
+        }
+    }
+
+    /// The legacy form of [`Self::finish_completions`]: a volume of the
+    /// spawn (`volumes`, in its order) that is reserved (`attaching`, no
+    /// attachment) was left by the spawn's process before `os-attach`; it
+    /// is connected again (idempotent: the same masking) and attached.
+    async fn finish_legacy_attaches(&self, instance: &InstanceId, volumes: &[VolumeId]) {
+        let mut conn = None;
+        for (index, id) in volumes.iter().enumerate() {
+            let reserved = self.cinder.get_volume(id).await.is_ok_and(|v| {
+                v.status == cinder_client::VolumeStatus::Attaching && v.attachments.is_empty()
+            });
+            if !reserved {
+                continue;
+            }
+            if conn.is_none() {
+                conn = match self.instance_initiators(instance).await {
+                    Ok((_, i)) => connector_for(&i.wwpns(), &self.config.host).ok(),
+                    Err(_) => None,
+                };
+            }
+            let Some(c) = &conn else { return };
+            let r = match self.cinder.initialize_connection(id, c).await {
+                Ok(_) => {
+                    let link = Connected {
+                        volume: id.clone(),
+                        link: Link::Legacy {
+                            connector: Some(c.clone()),
+                        },
+                    };
+                    self.complete(instance, &link, index)
+                        .await
+                        .map_err(|e| e.to_string())
+                }
+                Err(e) => Err(e.to_string()),
+            };
+            match r {
+                Ok(()) => {
+                    tracing::info!(volume = %id, "attached a volume an earlier spawn left reserved")
+                }
+                Err(e) => {
+                    tracing::warn!(volume = %id, error = %e, "could not attach a volume an earlier spawn left reserved")
                 }
             }
         }
@@ -318,6 +403,45 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
                 },
             })
             .collect())
+    }
+
+    /// What an unfinished earlier spawn of the instance left in Cinder:
+    /// its links ([`Self::find_links`]) and, with the legacy actions, the
+    /// spawn's volumes it reserved but never attached. A legacy
+    /// reservation names no instance; a volume of this spawn's block
+    /// devices that is `attaching` with no attachment, while an unfinished
+    /// try of this instance is being taken over (under the instance's
+    /// lock), is that try's.
+    pub(crate) async fn earlier_links(
+        &self,
+        instance: &InstanceId,
+        volumes: &[VolumeId],
+        connector: Option<Connector>,
+    ) -> Result<Vec<Connected>, CleanupError> {
+        let list = |source| CleanupError::ListAttachments {
+            instance: instance.clone(),
+            source,
+        };
+        let mut links = self.find_links(instance, connector.clone()).await?;
+        if self.cinder.attachments_api().await.map_err(list)? {
+            return Ok(links);
+        }
+        for id in volumes {
+            if links.iter().any(|l| &l.volume == id) {
+                continue;
+            }
+            let v = self.cinder.get_volume(id).await.map_err(list)?;
+            if v.status == VolumeStatus::Attaching && v.attachments.is_empty() {
+                tracing::info!(volume = %id, "releasing the reservation an earlier try left");
+                links.push(Connected {
+                    volume: id.clone(),
+                    link: Link::Legacy {
+                        connector: connector.clone(),
+                    },
+                });
+            }
+        }
+        Ok(links)
     }
 
     /// Tears down what an instance has: stops the partition, releases the

@@ -1,8 +1,11 @@
 //! Attach, detach, destroy, power, info, resources and the connector.
 
-use cinder_client::{AttachmentFilter, CinderApi, Connector, InstanceId, VolumeId};
+use cinder_client::{AttachmentFilter, CinderApi, Connector, InstanceId, VolumeId, VolumeStatus};
 use dpm_volume::{connector_for, FcPath};
-use hmc_client::{HmcApi, PartitionFilter, PartitionStatus, PartitionUri, VolumeUsage};
+use hmc_client::{
+    HmcApi, PartitionFilter, PartitionStatus, PartitionUri, StorageGroupUri, StorageVolumeUri,
+    VolumeUsage,
+};
 
 use crate::driver::{regex_escape, DpmDriver};
 use crate::error::{AttachError, AttachStep, CleanupError, DriverError, GroupStep};
@@ -407,6 +410,28 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             instance: instance.clone(),
             volume: volume.clone(),
         };
+        // An earlier detach released the volume in Cinder but could not
+        // remove its request: finish that detach, or say it is not attached.
+        let not_attached = |request: Option<(StorageGroupUri, StorageVolumeUri)>| async move {
+            let Some((group, r)) = request else {
+                return Err(DriverError::NotAttached {
+                    instance: instance.clone(),
+                    volume: volume.clone(),
+                });
+            };
+            self.remove_request(&group, &r)
+                .await
+                .map_err(|source| DriverError::RemoveRequest {
+                    volume: volume.clone(),
+                    source: CleanupError::RemoveRequest {
+                        group,
+                        request: r,
+                        source,
+                    },
+                })?;
+            tracing::info!("finished an earlier detach: the request left the group");
+            Ok(())
+        };
         if !legacy {
             let boot = match model {
                 StorageModel::Hbas => {
@@ -424,26 +449,7 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
                 .await
                 .map_err(DriverError::ListAttachments)?;
             if attachments.is_empty() {
-                // An earlier detach released the volume in Cinder but could
-                // not remove its request: finish that detach.
-                if let Some((group, r)) = request {
-                    self.remove_request(&group, &r).await.map_err(|source| {
-                        DriverError::RemoveRequest {
-                            volume: volume.clone(),
-                            source: CleanupError::RemoveRequest {
-                                group,
-                                request: r,
-                                source,
-                            },
-                        }
-                    })?;
-                    tracing::info!("finished an earlier detach: the request left the group");
-                    return Ok(());
-                }
-                return Err(DriverError::NotAttached {
-                    instance: instance.clone(),
-                    volume: volume.clone(),
-                });
+                return not_attached(request).await;
             }
             // With vHBAs, the partition boots from this volume when its boot
             // target and LUN are the volume's.
@@ -471,19 +477,18 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             // Nova's legacy order: begin_detaching, disconnect,
             // terminate_connection, detach; roll_detaching on failure.
             let (_, initiators) = self.instance_initiators(instance).await?;
-            let attached = self
+            let v = self
                 .cinder
                 .get_volume(volume)
                 .await
-                .map_err(DriverError::ListAttachments)?
+                .map_err(DriverError::ListAttachments)?;
+            let detaching = v.status == VolumeStatus::Detaching;
+            let attached = v
                 .attachments
                 .into_iter()
                 .find(|a| a.server_id.as_ref() == Some(instance));
             let Some(attached) = attached else {
-                return Err(DriverError::NotAttached {
-                    instance: instance.clone(),
-                    volume: volume.clone(),
-                });
+                return not_attached(request).await;
             };
             // Legacy attachments carry the mount point spawn gave them; the
             // boot volume's is the first.
@@ -492,13 +497,26 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             }
             let conn = connector_for(&initiators.wwpns(), &self.config.host)
                 .map_err(DriverError::Connector)?;
-            self.cinder
-                .begin_detaching(volume)
-                .await
-                .map_err(|source| DriverError::BeginDetaching {
-                    volume: volume.clone(),
-                    source,
-                })?;
+            // A volume already `detaching` is what an earlier detach left
+            // (its process died, or the reply was lost): carry on with it.
+            if !detaching {
+                match self.cinder.begin_detaching(volume).await {
+                    Ok(()) => {}
+                    Err(e)
+                        if e.may_have_taken_effect()
+                            && self
+                                .cinder
+                                .get_volume(volume)
+                                .await
+                                .is_ok_and(|v| v.status == VolumeStatus::Detaching) => {}
+                    Err(source) => {
+                        return Err(DriverError::BeginDetaching {
+                            volume: volume.clone(),
+                            source,
+                        })
+                    }
+                }
+            }
             let c = Connected {
                 volume: volume.clone(),
                 link: Link::Legacy {

@@ -139,8 +139,10 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
 
         // 1. The partition, or the one an earlier try left.
         let name = self.partition_name(&instance.uuid);
-        let (partition, adopted, existing) =
-            self.create_or_adopt(instance, &name, ready.model).await?;
+        let spawn_volumes: Vec<VolumeId> = ordered.iter().map(|d| d.volume_id.clone()).collect();
+        let (partition, adopted, existing) = self
+            .create_or_adopt(instance, &name, ready.model, &spawn_volumes)
+            .await?;
         tracing::Span::current().record("partition", tracing::field::display(&partition));
         done.partition = Some(partition.clone());
 
@@ -376,6 +378,7 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
         instance: &Instance,
         name: &str,
         model: StorageModel,
+        volumes: &[VolumeId],
     ) -> Result<(PartitionUri, bool, Vec<(String, Vhba)>), SpawnStep> {
         let props = PartitionCreate {
             name: name.to_owned(),
@@ -422,7 +425,7 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             // Its guest runs: nothing of it is touched, but completions its
             // spawn did not get to (its process died after the boot volume's)
             // are finished, so the instance is whole.
-            self.finish_completions(&instance.uuid).await;
+            self.finish_completions(&instance.uuid, volumes).await;
             return Err(SpawnStep::AlreadyExists {
                 instance: instance.uuid.clone(),
                 partition: uri,
@@ -433,12 +436,10 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             // The earlier try's group holds requests for its volumes, not
             // necessarily this spawn's: tear the whole try down (stop,
             // release in Cinder, delete partition and group) and start over.
-            let conn = match self.attached_group(&instance.uuid).await {
-                Ok(Some(a)) => connector_for(&a.info.wwpns, &self.config.host).ok(),
-                _ => None,
-            };
+            let conn =
+                connector_for(&self.group_wwpns(&instance.uuid).await, &self.config.host).ok();
             let stale = self
-                .find_links(&instance.uuid, conn)
+                .earlier_links(&instance.uuid, volumes, conn)
                 .await
                 .map_err(|source| SpawnStep::AdoptAttachments {
                     partition: uri.clone(),
@@ -502,7 +503,7 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
         let vhbas: Vec<Vhba> = existing.iter().map(|(_, v)| v.clone()).collect();
         let conn = connector(&vhbas, &self.config.host).ok();
         let stale = self
-            .find_links(&instance.uuid, conn)
+            .earlier_links(&instance.uuid, volumes, conn)
             .await
             .map_err(|source| SpawnStep::AdoptAttachments {
                 partition: uri.clone(),
