@@ -50,7 +50,7 @@ pub enum ParseError {
         /// The rejected text.
         input: String,
     },
-    /// Not 16 hex digits.
+    /// Not 16 hex digits (or, on the wire, 1 to 16).
     #[error("FCP LUN {input:?} is not 16 hex digits")]
     Lun {
         /// The rejected text.
@@ -71,6 +71,14 @@ pub enum ParseError {
 }
 
 /// Parses exactly `n` hex digits (either case) into an integer.
+/// `1..=n` hex digits (a value written without its leading zeros).
+fn parse_hex_up_to(s: &str, n: usize) -> Option<u64> {
+    if s.is_empty() || s.len() > n || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    u64::from_str_radix(s, 16).ok()
+}
+
 fn parse_hex_exact(s: &str, n: usize) -> Option<u64> {
     if s.len() != n || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
@@ -79,9 +87,12 @@ fn parse_hex_exact(s: &str, n: usize) -> Option<u64> {
 }
 
 /// Serde support shared by the string-formatted types: serialize with
-/// `Display`, deserialize with `FromStr`.
+/// `Display`, deserialize with `FromStr` (or the given parser).
 macro_rules! serde_via_str {
     ($t:ty, $expecting:expr) => {
+        serde_via_str!($t, $expecting, str::parse);
+    };
+    ($t:ty, $expecting:expr, $parse:path) => {
         impl serde::Serialize for $t {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.collect_str(self)
@@ -96,7 +107,7 @@ macro_rules! serde_via_str {
                         f.write_str($expecting)
                     }
                     fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<$t, E> {
-                        v.parse().map_err(E::custom)
+                        $parse(v).map_err(E::custom)
                     }
                 }
                 d.deserialize_str(V)

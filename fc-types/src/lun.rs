@@ -1,7 +1,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::{parse_hex_exact, serde_via_str, ParseError};
+use crate::{parse_hex_exact, parse_hex_up_to, serde_via_str, ParseError};
 
 /// An FCP LUN: the 8-byte SCSI LUN the HMC takes as
 /// `boot-logical-unit-number`, printed as 16 lower-case hex digits.
@@ -52,13 +52,28 @@ impl FcpLun {
         lun
     }
 
+    /// Parses the LUN as the HMC's JSON carries it: up to 16 hex digits,
+    /// by value. The HMC writes 16; other tools write short forms, and a
+    /// partition they set up reads back as they wrote it (`"0002"` is
+    /// `0000000000000002`). Serde uses this; it always writes 16 digits.
+    pub fn from_wire(s: &str) -> Result<Self, ParseError> {
+        parse_hex_up_to(s, 16)
+            .map(|v| Self(v.to_be_bytes()))
+            .ok_or_else(|| ParseError::Lun {
+                input: s.to_owned(),
+            })
+    }
+
     /// The raw 8 bytes.
     pub const fn as_bytes(&self) -> &[u8; 8] {
         &self.0
     }
 }
 
-/// Parses 16 hex digits in either case.
+/// Parses exactly 16 hex digits in either case. Input from people and
+/// configuration must be whole: a short form such as `"12"` is what
+/// nova-dpm sent for LUN 12, which the HMC reads as LUN 0x12. (Reading the
+/// HMC's JSON is [`FcpLun::from_wire`].)
 impl FromStr for FcpLun {
     type Err = ParseError;
     fn from_str(s: &str) -> Result<Self, ParseError> {
@@ -82,4 +97,8 @@ impl fmt::Debug for FcpLun {
     }
 }
 
-serde_via_str!(FcpLun, "an FCP LUN of 16 hex digits");
+serde_via_str!(
+    FcpLun,
+    "an FCP LUN of up to 16 hex digits",
+    FcpLun::from_wire
+);

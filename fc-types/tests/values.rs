@@ -90,6 +90,28 @@ fn lun_rejects(#[case] input: &str) {
     );
 }
 
+/// On the wire (the HMC's JSON) short forms that other tools write read
+/// by value, and are written back as 16 digits; from people they are
+/// refused (above).
+#[rstest]
+#[case("0002", 2)]
+#[case("2", 2)]
+#[case("0001000000000000", 0x0001_0000_0000_0000)]
+#[case("FFFF", 0xffff)]
+fn lun_short_forms_on_the_wire(#[case] wire: &str, #[case] value: u64) {
+    let lun: FcpLun = serde_json::from_value(serde_json::json!(wire)).unwrap();
+    assert_eq!(lun.as_bytes(), &value.to_be_bytes());
+    assert_eq!(FcpLun::from_wire(wire).unwrap(), lun);
+    assert_eq!(
+        serde_json::to_value(lun).unwrap(),
+        serde_json::json!(format!("{value:016x}"))
+    );
+    for bad in ["", "00010000000000000", "x1", "0x01"] {
+        assert!(FcpLun::from_wire(bad).is_err(), "{bad}");
+        assert!(serde_json::from_value::<FcpLun>(serde_json::json!(bad)).is_err());
+    }
+}
+
 #[test]
 fn lun_from_signed() {
     assert_eq!(

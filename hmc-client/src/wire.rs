@@ -20,13 +20,13 @@ use crate::strenum::string_enum;
 pub(crate) fn empty_as_none<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
 where
     D: Deserializer<'de>,
-    T: std::str::FromStr,
-    T::Err: std::fmt::Display,
+    T: serde::de::DeserializeOwned,
 {
     match Option::<std::borrow::Cow<'de, str>>::deserialize(d)? {
         None => Ok(None),
         Some(s) if s.is_empty() => Ok(None),
-        Some(s) => s.parse().map(Some).map_err(serde::de::Error::custom),
+        // The value's own wire form (a LUN reads short forms, say).
+        Some(s) => T::deserialize(serde::de::value::StrDeserializer::<D::Error>::new(&s)).map(Some),
     }
 }
 

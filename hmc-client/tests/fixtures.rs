@@ -108,9 +108,26 @@ fn bad_values_are_decode_errors_not_panics() {
     let err = serde_json::from_value::<Partition>(p).unwrap_err();
     assert!(err.to_string().contains("WWPN"), "{err}");
     let mut p = e["partitions"][0].clone();
-    p["boot-logical-unit-number"] = "1".into();
+    p["boot-logical-unit-number"] = "not-hex".into();
+    assert!(serde_json::from_value::<Partition>(p).is_err());
+    let mut p = e["partitions"][0].clone();
+    p["boot-logical-unit-number"] = "00010000000000000".into();
     assert!(serde_json::from_value::<Partition>(p).is_err());
     let mut p = e["partitions"][0].clone();
     p["object-uri"] = "/api/cpcs/x".into();
     assert!(serde_json::from_value::<Partition>(p).is_err());
+}
+
+/// A boot LUN another tool wrote in a short form reads by value (a real
+/// HMC keeps what it was given), so the partition still decodes.
+#[test]
+fn a_short_boot_lun_reads_by_value() {
+    let e = export();
+    let mut p = e["partitions"][0].clone();
+    p["boot-logical-unit-number"] = "0002".into();
+    let parsed: Partition = serde_json::from_value(p).unwrap();
+    assert_eq!(
+        parsed.boot_logical_unit_number,
+        Some("0000000000000002".parse().unwrap())
+    );
 }
