@@ -375,16 +375,18 @@ impl HttpCinder {
         Ok((token, endpoint, lifetime))
     }
 
-    /// Reads the server's highest microversion from the version document
-    /// at the endpoint's root.
+    /// Reads the server's highest microversion from the version document,
+    /// found as python-cinderclient finds it: the endpoint with everything
+    /// from its version segment (`/v3`) on cut off, so that a Cinder served
+    /// under a path (`http://host/volume/v3/<project>`) is asked at
+    /// `http://host/volume/`, not at the host root.
     async fn discover(
         &self,
         endpoint: &Url,
         token: Option<&Secret>,
     ) -> Result<(u32, u32), CinderError> {
         let op = "Cinder version discovery";
-        let mut root = endpoint.clone();
-        root.set_path("/");
+        let root = version_root(endpoint);
         let mut rb = self.http.get(root);
         if let Some(t) = token {
             rb = rb.header("x-auth-token", t.expose());
@@ -750,9 +752,61 @@ impl CinderApi for HttpCinder {
     }
 }
 
+/// The URL of the version document for a volume endpoint: the endpoint's
+/// path up to (not including) its first version segment (`v3`, `v2.1`),
+/// with a trailing `/`. An endpoint with no version segment is its own
+/// root.
+fn version_root(endpoint: &Url) -> Url {
+    let is_version = |seg: &str| {
+        seg.strip_prefix('v').is_some_and(|rest| {
+            let mut parts = rest.splitn(2, '.');
+            let major = parts.next().unwrap_or_default();
+            !major.is_empty()
+                && major.bytes().all(|b| b.is_ascii_digit())
+                && parts.next().is_none_or(|minor| {
+                    !minor.is_empty() && minor.bytes().all(|b| b.is_ascii_digit())
+                })
+        })
+    };
+    let segments: Vec<&str> = endpoint
+        .path()
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
+    let keep = segments
+        .iter()
+        .position(|s| is_version(s))
+        .unwrap_or(segments.len());
+    let mut path = String::from("/");
+    for s in &segments[..keep] {
+        path.push_str(s);
+        path.push('/');
+    }
+    let mut root = endpoint.clone();
+    root.set_path(&path);
+    root.set_query(None);
+    root
+}
+
 #[cfg(test)]
 mod tests {
-    use super::iso_seconds;
+    use super::{iso_seconds, version_root, Url};
+
+    #[test]
+    fn the_version_document_is_under_the_path_prefix() {
+        for (endpoint, root) in [
+            ("http://h:8776/v3/p1", "http://h:8776/"),
+            ("http://h/volume/v3/p1", "http://h/volume/"),
+            ("https://h/block-storage/v3", "https://h/block-storage/"),
+            ("http://h/a/b/v2.1/p", "http://h/a/b/"),
+            ("http://h/volume/", "http://h/volume/"),
+            ("http://h/vol3/v3/p", "http://h/vol3/"),
+            ("http://h/v/v3/p", "http://h/v/"),
+        ] {
+            let url = Url::parse(endpoint).unwrap();
+            assert_eq!(version_root(&url).as_str(), root, "{endpoint}");
+        }
+    }
 
     #[test]
     fn iso_times() {

@@ -7,7 +7,7 @@ use dpm_sim::{ServeConfig, Sim, WorldSpec};
 
 const USAGE: &str = "\
 usage: dpm-sim serve [--world z16|z13|FILE] [--hmc-port N] [--keystone-port N] [--cinder-port N]
-                     [--control-port N] [--state-dir DIR]
+                     [--control-port N] [--cinder-path /PREFIX] [--state-dir DIR]
 
 Serves a simulated DPM world on 127.0.0.1: the HMC Web Services API over
 HTTPS (default port 6794), Keystone v3 (5000) and Cinder v3 (8776). Port 0
@@ -20,7 +20,11 @@ SIGINT or SIGTERM.
 --control-port serves the simulator's controls (/sim/faults, /sim/sever,
 /sim/counters, /sim/zoning, /sim/expire-sessions, /sim/leaks) over plain
 HTTP on 127.0.0.1, for fault injection across processes; they are off
-without it.";
+without it.
+
+--cinder-path serves Cinder under a path, as devstack and mod_wsgi do
+(--cinder-path /volume: the endpoint is http://127.0.0.1:PORT/volume/v3/...,
+and the host root answers 404).";
 
 struct Args {
     world: Option<String>,
@@ -49,6 +53,7 @@ fn parse(args: &[String]) -> Result<Args, String> {
             "--cinder-port" => out.cfg.cinder_port = port(value()?)?,
             "--control-port" => out.cfg.control_port = Some(port(value()?)?),
             "--state-dir" => out.cfg.state_dir = PathBuf::from(value()?),
+            "--cinder-path" => out.cfg.cinder_path = value()?.clone(),
             other => return Err(format!("unknown option {other}")),
         }
     }

@@ -36,6 +36,10 @@ pub struct ServeConfig {
     pub control_port: Option<u16>,
     /// Directory for `ca.pem` and `endpoints.json`.
     pub state_dir: PathBuf,
+    /// Serve Cinder under this path (e.g. `/volume`, as devstack and
+    /// mod_wsgi do: the endpoint is `http://host/volume/v3/<project>` and
+    /// the host root is not Cinder's); empty serves it at the root.
+    pub cinder_path: String,
 }
 
 impl ServeConfig {
@@ -47,6 +51,7 @@ impl ServeConfig {
             cinder_port: 8776,
             control_port: None,
             state_dir: state_dir.into(),
+            cinder_path: String::new(),
         }
     }
 
@@ -58,6 +63,7 @@ impl ServeConfig {
             cinder_port: 0,
             control_port: None,
             state_dir: state_dir.into(),
+            cinder_path: String::new(),
         }
     }
 }
@@ -65,6 +71,12 @@ impl ServeConfig {
 /// The server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
+    /// The Cinder path prefix is not an absolute path.
+    #[error("the Cinder path {path:?} must start with /")]
+    CinderPath {
+        /// The path given.
+        path: String,
+    },
     /// A port could not be bound.
     #[error("could not listen on 127.0.0.1:{port}")]
     Bind {
@@ -386,7 +398,13 @@ impl Sim {
 
         let spec = self.spec();
         let auth_url = format!("http://127.0.0.1:{ks_port}/v3");
-        let cinder_root = format!("http://127.0.0.1:{cinder_port}");
+        let cinder_path = cfg.cinder_path.trim_end_matches('/');
+        if !cinder_path.is_empty() && !cinder_path.starts_with('/') {
+            return Err(ServeError::CinderPath {
+                path: cfg.cinder_path.clone(),
+            });
+        }
+        let cinder_root = format!("http://127.0.0.1:{cinder_port}{cinder_path}");
         let ks = Arc::new(openstack::Keystone::new(
             spec,
             auth_url.clone(),

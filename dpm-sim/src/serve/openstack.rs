@@ -67,6 +67,12 @@ impl Keystone {
         }
     }
 
+    /// The path Cinder is served under (`""` at the root).
+    fn cinder_path(&self) -> &str {
+        let after_scheme = self.cinder_url.split_once("://").map_or("", |(_, r)| r);
+        after_scheme.find('/').map_or("", |i| &after_scheme[i..])
+    }
+
     fn project_id(&self, name: &str) -> Option<&str> {
         self.projects
             .iter()
@@ -350,7 +356,13 @@ fn microversion(req: &Req, max: (u32, u32)) -> Result<(u32, u32), Resp> {
 }
 
 pub(crate) fn cinder(ks: &Keystone, world: &Mutex<World>, req: &Req) -> Resp {
-    let seg = req.segments("/").unwrap_or_default();
+    // Under a path prefix, nothing outside it is Cinder's.
+    let Some(seg) = req.segments(&format!("{}/", ks.cinder_path())) else {
+        return fault(
+            404,
+            &format!("{} {} is not a Cinder URL.", req.method, req.path),
+        );
+    };
     let max = max_version(world);
     if req.method == "GET" && (seg.is_empty() || seg == ["v3"]) {
         return Resp::json(if seg.is_empty() { 300 } else { 200 }, versions(ks, max));

@@ -809,6 +809,32 @@ async fn cinder_retries_only_what_is_safe_to_repeat() {
     server.shutdown().await;
 }
 
+/// Cinder served under a path, as devstack and mod_wsgi serve it: the
+/// host root is not Cinder's, and the client finds the version document
+/// under the prefix (through Keystone's catalog), then passes the contract.
+#[tokio::test]
+async fn cinder_under_a_path_prefix() {
+    let sim = Sim::stepped(WorldSpec::z13()).unwrap();
+    let mut cfg = ServeConfig::any_ports(state_dir());
+    cfg.cinder_path = "/volume".into();
+    let server = sim.serve(&cfg).await.unwrap();
+    let endpoint = server.endpoints().cinder.endpoint.clone();
+    assert!(endpoint.contains("/volume/v3/"), "{endpoint}");
+    let host_root = endpoint.split("/volume/").next().unwrap().to_owned();
+    // (the Cinder client installs the TLS provider reqwest needs)
+    let cinder = http_cinder(&server, "demo", &sim.spec().keystone.password);
+    let http = reqwest::Client::new();
+    let at = |url: String| {
+        let http = http.clone();
+        async move { http.get(url).send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(at(format!("{host_root}/")).await, 404);
+    assert_eq!(at(format!("{host_root}/volume/")).await, 300);
+    assert!(cinder.attachments_api().await.unwrap());
+    cinder_contract(&cinder, &sim).await;
+    server.shutdown().await;
+}
+
 #[tokio::test]
 async fn cinder_without_keystone() {
     let mut spec = WorldSpec::z13();
