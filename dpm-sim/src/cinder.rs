@@ -725,23 +725,45 @@ impl CinderState {
         cx: &mut Cx<'_>,
         project: &str,
         id: &VolumeId,
-        attachment: &AttachmentId,
+        attachment: Option<&AttachmentId>,
     ) -> Result<(), CinderError> {
         let op = "os-detach";
-        let v = self.volume_in(project, id, op)?;
-        if !matches!(v.status, VolumeStatus::Detaching | VolumeStatus::InUse) {
-            return Err(bad(op, format!("Invalid volume: Volume status must be in-use or detaching to detach, but the status is {}.", v.status)));
-        }
-        match self.attachments.get(attachment) {
-            Some(a) if &a.volume == id => {}
-            _ => {
+        self.volume_in(project, id, op)?;
+        // No status precondition (as Cinder): the attachment decides. An id
+        // of null is the volume's only attachment. An unknown attachment is
+        // 409 for a caller without a service token (OSSA-2023-003).
+        let mine: Vec<AttachmentId> = self
+            .attachments
+            .iter()
+            .filter(|(_, a)| &a.volume == id)
+            .map(|(k, _)| k.clone())
+            .collect();
+        let attachment = match attachment {
+            Some(a) if mine.contains(a) => a.clone(),
+            Some(a) => {
                 return Err(CinderError::api(
                     op,
-                    404,
-                    format!("VolumeAttachment {attachment} could not be found."),
+                    409,
+                    format!("Unable to detach: attachment {a} of volume {id} is not known to this caller."),
                 ))
             }
-        }
+            None => match mine.as_slice() {
+                [only] => only.clone(),
+                [] => {
+                    return Err(bad(
+                        op,
+                        format!("Invalid volume: volume {id} has no attachment to detach."),
+                    ))
+                }
+                _ => {
+                    return Err(bad(
+                        op,
+                        format!("Invalid volume: volume {id} has several attachments; an attachment_id is required."),
+                    ))
+                }
+            },
+        };
+        let attachment = &attachment;
         self.attachments.remove(attachment);
         self.recompute_volume_status(cx, id);
         Ok(())

@@ -737,6 +737,6 @@ impl CinderApi for SimCinder {
         attachment: &AttachmentId,
     ) -> Result<(), CinderError> {
         self.delay().await;
-        self.call(Op::Detach, |w, p| w.detach(p, volume, attachment))
+        self.call(Op::Detach, |w, p| w.detach(p, volume, Some(attachment)))
     }
 }

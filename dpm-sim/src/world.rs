@@ -821,7 +821,7 @@ impl World {
         &mut self,
         project: &str,
         id: &VolumeId,
-        attachment: &AttachmentId,
+        attachment: Option<&AttachmentId>,
     ) -> Result<(), CinderError> {
         self.with_cinder(|c, cx| c.detach(cx, project, id, attachment))
     }

@@ -9,7 +9,8 @@ keystoneauth1) creates a volume from an image and runs an attachment through
 create, update with the vHBA's WWPN, and complete; zhmcclient then sets the
 boot properties from the connection info, starts the partition (the
 simulator's boot check must pass), stops it and deletes it; cinderclient
-deletes the attachment. Exits non-zero on the first failed expectation.
+deletes the attachment, then runs the legacy actions (reserve, attach,
+begin_detaching, detach with a null attachment id). Exits non-zero on the first failed expectation.
 """
 import json
 import sys
@@ -70,6 +71,18 @@ def main(path):
 
     cinder_api.attachments.delete(attachment["id"])
     expect(cinder_api.volumes.get(volume.id).status == "available", "attachment delete frees the volume")
+
+    # The legacy actions as cinderclient sends them: null bodies, and a
+    # detach whose attachment id is null (the volume's only attachment).
+    cinder_api.volumes.reserve(volume)
+    expect(cinder_api.volumes.get(volume.id).status == "attaching", "os-reserve (null body) reserves")
+    cinder_api.volumes.attach(volume, "8b2c66c1-4b3f-4bb5-bf3b-1f6fbdcfdc63", "/dev/sdb")
+    expect(cinder_api.volumes.get(volume.id).status == "in-use", "os-attach puts the volume in use")
+    cinder_api.volumes.begin_detaching(volume)
+    expect(cinder_api.volumes.get(volume.id).status == "detaching", "os-begin_detaching (null body)")
+    cinder_api.volumes.detach(volume)
+    expect(cinder_api.volumes.get(volume.id).status == "available",
+           "os-detach with a null attachment id detaches the only attachment")
     cinder_api.volumes.delete(volume.id)
     session.logoff()
     print("third-party conformance: all passed")

@@ -615,7 +615,10 @@ struct AttachArgs {
 
 #[derive(Deserialize)]
 struct DetachArgs {
-    attachment_id: AttachmentId,
+    /// `null` (python-cinderclient's default): the volume's only
+    /// attachment.
+    #[serde(default)]
+    attachment_id: Option<AttachmentId>,
 }
 
 fn volume_action(
@@ -680,7 +683,8 @@ fn volume_action(
         "os-detach" => {
             let d: DetachArgs = body(req, "os-detach")?;
             call(Op::Detach, &mut |w, p| {
-                w.detach(p, v, &d.attachment_id).map(|()| Resp::empty(202))
+                w.detach(p, v, d.attachment_id.as_ref())
+                    .map(|()| Resp::empty(202))
             })
         }
         other => Err(CinderError::api(
