@@ -631,9 +631,13 @@ impl Job {
                 .job_status_code
                 .is_some_and(|c| (200..300).contains(&c))
     }
-    /// `job-results.message`, when present.
+    /// What a failed job says: `job-results.message`, else its `error`
+    /// (a real HMC sends either, both, or `job-results` absent or `{}`).
     pub fn message(&self) -> Option<&str> {
-        self.job_results.as_ref()?.get("message")?.as_str()
+        let r = self.job_results.as_ref()?;
+        ["message", "error"]
+            .iter()
+            .find_map(|k| r.get(*k).and_then(|v| v.as_str()).filter(|m| !m.is_empty()))
     }
 }
 

@@ -131,3 +131,23 @@ fn a_short_boot_lun_reads_by_value() {
         Some("0000000000000002".parse().unwrap())
     );
 }
+
+/// A failed job's words: `message`, else `error`; none when `job-results`
+/// is absent or `{}` (a real HMC sends each of these).
+#[test]
+fn a_failed_job_says_what_it_has() {
+    let job = |results: serde_json::Value| {
+        let mut j = serde_json::json!({"status": "complete", "job-status-code": 500, "job-reason-code": 263});
+        if !results.is_null() {
+            j["job-results"] = results;
+        }
+        serde_json::from_value::<hmc_client::Job>(j).unwrap()
+    };
+    let both = job(serde_json::json!({"message": "m", "error": "e"}));
+    assert_eq!(both.message(), Some("m"));
+    assert_eq!(job(serde_json::json!({"error": "e"})).message(), Some("e"));
+    assert_eq!(job(serde_json::json!({})).message(), None);
+    let absent = job(serde_json::Value::Null);
+    assert_eq!(absent.message(), None);
+    assert!(!absent.succeeded());
+}

@@ -81,7 +81,7 @@ impl HmcState {
                 uri,
                 403,
                 reason::BAD_SESSION,
-                "The session is not valid or has expired.",
+                "x-api-session header did not map to a known session",
             )),
             Some(_) => Ok(()),
         }
