@@ -84,6 +84,8 @@ ops! {
     DetachStorageGroup = "hmc.detach_storage_group", Hmc, false;
     ValidateLunPath = "hmc.validate_lun_path", Hmc, false;
     SubmitRequests = "hmc.submit_requests", Hmc, false;
+    ListPermittedPartitions = "hmc.list_permitted_partitions", Hmc, false;
+    ListPermittedAdapters = "hmc.list_permitted_adapters", Hmc, false;
     GetJob = "hmc.get_job", Hmc, true;
     DeleteJob = "hmc.delete_job", Hmc, true;
     GetVolume = "cinder.get_volume", Cinder, false;

@@ -61,8 +61,10 @@ def main(path):
     partition.update_properties({"boot-device": "storage-adapter", "boot-storage-device": hba.uri,
                                  "boot-world-wide-port-name": target, "boot-logical-unit-number": lun_hex})
     partition.start()
-    partition.pull_full_properties()
+    partition.pull_properties(["status"])
     expect(partition.get_property("status") == "active", "zhmcclient boots the partition from the LUN")
+    expect(partition.get_property("boot-logical-unit-number") == lun_hex,
+           "pull_properties (properties=status) keeps what it had")
     partition.stop()
     partition.pull_full_properties()
     expect(partition.get_property("status") == "stopped", "zhmcclient stops the partition")

@@ -1365,3 +1365,92 @@ async fn join_all<F: std::future::Future>(futs: Vec<F>) -> Vec<F::Output> {
     .await;
     out.into_iter().flatten().collect()
 }
+
+/// What the HMC offers current tools over plain GETs: `properties=` on an
+/// object, `additional-properties` on the partition and adapter lists, the
+/// console's list-permitted-partitions and -adapters with their filters,
+/// and 400.1 for a query parameter an operation does not have.
+#[tokio::test]
+async fn property_selection_and_console_listings() {
+    let (sim, server) = served(WorldSpec::z13()).await;
+    let hmc = http_hmc(&server, &sim.spec().hmc.password);
+    hmc.logon().await.unwrap();
+    let cpc = sim.cpc_uri();
+    let p = hmc
+        .create_partition(&cpc, &props("listed", 2, 2048))
+        .await
+        .unwrap();
+    let e = &server.endpoints().hmc;
+    let ca = reqwest::Certificate::from_pem(&std::fs::read(&e.ca_cert).unwrap()).unwrap();
+    let http = reqwest::Client::builder()
+        .add_root_certificate(ca)
+        .build()
+        .unwrap();
+    let logon: serde_json::Value = http
+        .post(format!("{}/api/sessions", e.url))
+        .json(&serde_json::json!({"userid": e.userid, "password": sim.spec().hmc.password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let session = logon["api-session"].as_str().unwrap().to_owned();
+    let get = |path: String| {
+        let (http, session, url) = (http.clone(), session.clone(), e.url.clone());
+        async move {
+            let r = http
+                .get(format!("{url}{path}"))
+                .header("x-api-session", session)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            (
+                status,
+                r.json::<serde_json::Value>().await.unwrap_or_default(),
+            )
+        }
+    };
+    // properties= keeps exactly the named ones.
+    let (status, only) = get(format!("{p}?properties=status,ifl-processors")).await;
+    assert_eq!(status, 200);
+    let keys: Vec<&String> = only.as_object().unwrap().keys().collect();
+    assert_eq!(keys.len(), 2, "{only}");
+    assert_eq!(only["ifl-processors"], 2);
+    assert_eq!(only["status"], "stopped");
+    // An unknown query parameter is 400.1.
+    let (status, err) = get(format!("{p}?bogus=1")).await;
+    assert_eq!((status, err["reason"].as_u64()), (400, Some(1)), "{err}");
+    // additional-properties on the partition list.
+    let (_, list) = get(format!(
+        "{cpc}/partitions?additional-properties=ifl-processors,initial-memory"
+    ))
+    .await;
+    let entry = &list["partitions"][0];
+    assert_eq!(entry["name"], "listed");
+    assert_eq!(entry["ifl-processors"], 2);
+    assert_eq!(entry["initial-memory"], 2048);
+    // The console's listings, filtered on the server.
+    let (status, permitted) =
+        get("/api/console/operations/list-permitted-partitions?status=stopped".into()).await;
+    assert_eq!(status, 200);
+    let entry = &permitted["partitions"][0];
+    assert_eq!(entry["object-uri"], p.as_str());
+    assert_eq!(entry["cpc-object-uri"], cpc.as_str());
+    assert_eq!(entry["has-unacceptable-status"], true);
+    let (_, none) =
+        get("/api/console/operations/list-permitted-partitions?status=active".into()).await;
+    assert!(none["partitions"].as_array().unwrap().is_empty());
+    let (_, fcp) = get("/api/console/operations/list-permitted-adapters?type=fcp".into()).await;
+    assert_eq!(
+        fcp["adapters"].as_array().unwrap().len(),
+        sim.fcp_adapters().len()
+    );
+    assert!(fcp["adapters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|a| a["type"] == "fcp" && a["dpm-enabled"] == true));
+    server.shutdown().await;
+}

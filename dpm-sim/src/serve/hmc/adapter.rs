@@ -3,7 +3,7 @@
 use hmc_client::{AdapterFilter, AdapterType, AdapterUri, CpcUri, HmcError, StoragePortUri};
 use serde_json::json;
 
-use super::{allow_query, ok, pattern, uri, Ctx};
+use super::{allow_query, object, ok, pattern, property_names, uri, with_additional, Ctx};
 use crate::ops::Op;
 use crate::serve::http::{Req, Resp};
 
@@ -17,7 +17,18 @@ pub(super) fn route(ctx: &Ctx<'_>, req: &Req, seg: &[&str]) -> Option<Result<Res
 }
 
 fn list(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
-    allow_query(req, "GET", &["name", "type", "adapter-family", "status"])?;
+    allow_query(
+        req,
+        "GET",
+        &[
+            "name",
+            "type",
+            "adapter-family",
+            "status",
+            "additional-properties",
+        ],
+    )?;
+    let extra = property_names(req, "additional-properties");
     let cpc: CpcUri = uri(req, "GET", format!("/api/cpcs/{id}"))?;
     let types = req.query_all("type");
     let filter = AdapterFilter {
@@ -50,18 +61,28 @@ fn list(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
                 });
             }
         }
-        ok(200, json!({ "adapters": list }))
+        if extra.is_empty() {
+            return ok(200, json!({ "adapters": list }));
+        }
+        let mut out = Vec::new();
+        for a in list {
+            let full = w.hmc.get_adapter(&a.object_uri)?;
+            out.push(with_additional(a, full, &extra));
+        }
+        ok(200, json!({ "adapters": out }))
     })
 }
 
 fn get(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
     let a: AdapterUri = uri(req, "GET", format!("/api/adapters/{id}"))?;
-    ctx.call(Op::GetAdapter, "GET", |w| ok(200, w.hmc.get_adapter(&a)?))
+    ctx.call(Op::GetAdapter, "GET", |w| {
+        object(req, w.hmc.get_adapter(&a)?)
+    })
 }
 
 fn get_port(ctx: &Ctx<'_>, req: &Req, id: &str, n: &str) -> Result<Resp, HmcError> {
     let p: StoragePortUri = uri(req, "GET", format!("/api/adapters/{id}/storage-ports/{n}"))?;
     ctx.call(Op::GetStoragePort, "GET", |w| {
-        ok(200, w.hmc.get_storage_port(&p)?)
+        object(req, w.hmc.get_storage_port(&p)?)
     })
 }

@@ -3,7 +3,7 @@
 use hmc_client::{CpcUri, HmcError, LunPath};
 use serde_json::json;
 
-use super::{allow_query, ok, pattern, uri, Ctx};
+use super::{allow_query, object, ok, pattern, uri, Ctx};
 use crate::ops::Op;
 use crate::serve::http::{Req, Resp};
 
@@ -28,7 +28,7 @@ fn list(ctx: &Ctx<'_>, req: &Req) -> Result<Resp, HmcError> {
 
 fn get(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
     let cpc: CpcUri = uri(req, "GET", format!("/api/cpcs/{id}"))?;
-    ctx.call(Op::GetCpc, "GET", |w| ok(200, w.hmc.get_cpc(&cpc)?))
+    ctx.call(Op::GetCpc, "GET", |w| object(req, w.hmc.get_cpc(&cpc)?))
 }
 
 /// `POST /api/cpcs/{id}/operations/validate-lun-path` (storage-management

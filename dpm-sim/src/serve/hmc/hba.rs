@@ -2,7 +2,7 @@
 
 use hmc_client::{CreatedElement, HbaCreate, HbaUri, HmcError, PartitionUri};
 
-use super::{ok, uri, Ctx};
+use super::{object, ok, uri, Ctx};
 use crate::ops::Op;
 use crate::serve::http::{Req, Resp};
 
@@ -29,7 +29,7 @@ fn create(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
 fn one(ctx: &Ctx<'_>, req: &Req, method: &str, id: &str, hid: &str) -> Result<Resp, HmcError> {
     let h: HbaUri = uri(req, "GET", format!("/api/partitions/{id}/hbas/{hid}"))?;
     if method == "GET" {
-        ctx.call(Op::GetHba, "GET", |w| ok(200, w.hmc.get_hba(&h)?))
+        ctx.call(Op::GetHba, "GET", |w| object(req, w.hmc.get_hba(&h)?))
     } else {
         ctx.call(Op::DeleteHba, "DELETE", |w| {
             w.delete_hba(&h).map(|()| Resp::empty(204))

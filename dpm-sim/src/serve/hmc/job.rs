@@ -2,7 +2,7 @@
 
 use hmc_client::{HmcError, JobUri};
 
-use super::{ok, uri, Ctx};
+use super::{object, uri, Ctx};
 use crate::ops::Op;
 use crate::serve::http::{Req, Resp};
 
@@ -16,7 +16,7 @@ pub(super) fn route(ctx: &Ctx<'_>, req: &Req, seg: &[&str]) -> Option<Result<Res
 fn one(ctx: &Ctx<'_>, req: &Req, method: &str, id: &str) -> Result<Resp, HmcError> {
     let j: JobUri = uri(req, "GET", format!("/api/jobs/{id}"))?;
     if method == "GET" {
-        ctx.call(Op::GetJob, "GET", |w| ok(200, w.hmc.get_job(&j)?))
+        ctx.call(Op::GetJob, "GET", |w| object(req, w.hmc.get_job(&j)?))
     } else {
         ctx.call(Op::DeleteJob, "DELETE", |w| {
             w.hmc.delete_job(&j).map(|()| Resp::empty(204))

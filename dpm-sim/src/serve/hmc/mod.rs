@@ -7,6 +7,7 @@
 //! and one line in [`RESOURCES`].
 
 mod adapter;
+mod console;
 mod cpc;
 mod hba;
 mod job;
@@ -72,6 +73,7 @@ const RESOURCES: &[Route] = &[
     storage_group::route,
     job::route,
     services::route,
+    console::route,
 ];
 
 pub(crate) fn route(world: &Mutex<World>, req: &Req) -> Resp {
@@ -124,6 +126,46 @@ fn ok<T: Serialize>(status: u16, v: T) -> Result<Resp, HmcError> {
         status,
         serde_json::to_value(v).unwrap_or(Value::Null),
     ))
+}
+
+/// The values of a property-list query parameter (`properties`,
+/// `additional-properties`): comma-separated, repeatable.
+fn property_names<'a>(req: &'a Req, key: &str) -> Vec<&'a str> {
+    req.query_all(key)
+        .into_iter()
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// An object GET's answer: every property, or with `properties=a,b` only
+/// those (as the HMC's "Get ... Properties" operations offer). Any other
+/// query parameter is 400.1.
+fn object<T: Serialize>(req: &Req, v: T) -> Result<Resp, HmcError> {
+    allow_query(req, "GET", &["properties"])?;
+    let mut value = serde_json::to_value(v).unwrap_or(Value::Null);
+    let wanted = property_names(req, "properties");
+    if let (false, Value::Object(m)) = (wanted.is_empty(), &mut value) {
+        m.retain(|k, _| wanted.contains(&k.as_str()));
+    }
+    Ok(Resp::json(200, value))
+}
+
+/// A list entry with the `additional-properties` asked for, taken from the
+/// object's full properties (names the object lacks are left out).
+fn with_additional<T: Serialize, F: Serialize>(entry: T, full: F, names: &[&str]) -> Value {
+    let mut e = serde_json::to_value(entry).unwrap_or(Value::Null);
+    if let (Value::Object(m), Value::Object(f)) =
+        (&mut e, serde_json::to_value(full).unwrap_or(Value::Null))
+    {
+        for n in names {
+            if let Some(v) = f.get(*n) {
+                m.insert((*n).to_owned(), v.clone());
+            }
+        }
+    }
+    e
 }
 
 /// A body that does not parse: 400.5 for a missing field, 400.7 otherwise.

@@ -7,7 +7,9 @@ use hmc_client::{
 };
 use serde_json::json;
 
-use super::{allow_query, bad_body, ok, pattern, uri, Ctx};
+use super::{
+    allow_query, bad_body, object, ok, pattern, property_names, uri, with_additional, Ctx,
+};
 use crate::ops::Op;
 use crate::serve::http::{Req, Resp};
 
@@ -41,7 +43,12 @@ pub(super) fn route(ctx: &Ctx<'_>, req: &Req, seg: &[&str]) -> Option<Result<Res
 }
 
 fn list(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
-    allow_query(req, "GET", &["name", "status", "type"])?;
+    allow_query(
+        req,
+        "GET",
+        &["name", "status", "type", "additional-properties"],
+    )?;
+    let extra = property_names(req, "additional-properties");
     let cpc: CpcUri = uri(req, "GET", format!("/api/cpcs/{id}"))?;
     let statuses = req.query_all("status");
     let types = req.query_all("type");
@@ -61,7 +68,15 @@ fn list(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
                     .is_some_and(|t| types.contains(&t))
             });
         }
-        ok(200, json!({ "partitions": list }))
+        if extra.is_empty() {
+            return ok(200, json!({ "partitions": list }));
+        }
+        let mut out = Vec::new();
+        for p in list {
+            let full = w.get_partition(&p.object_uri)?;
+            out.push(with_additional(p, full, &extra));
+        }
+        ok(200, json!({ "partitions": out }))
     })
 }
 
@@ -85,7 +100,9 @@ fn create(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
 fn one(ctx: &Ctx<'_>, req: &Req, method: &str, id: &str) -> Result<Resp, HmcError> {
     let p: PartitionUri = uri(req, "GET", format!("/api/partitions/{id}"))?;
     match method {
-        "GET" => ctx.call(Op::GetPartition, "GET", |w| ok(200, w.get_partition(&p)?)),
+        "GET" => ctx.call(Op::GetPartition, "GET", |w| {
+            object(req, w.get_partition(&p)?)
+        }),
         "POST" => {
             // Read inside the request path: a bad body is counted and meets
             // faults and the session check first, as any request.

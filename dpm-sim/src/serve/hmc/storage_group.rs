@@ -11,7 +11,7 @@ use hmc_client::{
 };
 use serde_json::json;
 
-use super::{allow_query, ok, pattern, uri, Ctx};
+use super::{allow_query, object, ok, pattern, uri, Ctx};
 use crate::hmc::reason;
 use crate::ops::Op;
 use crate::serve::http::{Req, Resp};
@@ -85,10 +85,9 @@ fn create(ctx: &Ctx<'_>, req: &Req) -> Result<Resp, HmcError> {
 }
 
 fn get(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
-    allow_query(req, "GET", &[])?;
     let g = group(req, "GET", id)?;
     ctx.call(Op::GetStorageGroup, "GET", |w| {
-        ok(200, w.dsm.get_group(&g)?)
+        object(req, w.dsm.get_group(&g)?)
     })
 }
 
@@ -198,7 +197,7 @@ fn volume(ctx: &Ctx<'_>, req: &Req, id: &str, vid: &str) -> Result<Resp, HmcErro
         format!("/api/storage-groups/{id}/storage-volumes/{vid}"),
     )?;
     ctx.call(Op::GetStorageVolume, "GET", |w| {
-        ok(200, w.dsm.get_volume(&v)?)
+        object(req, w.dsm.get_volume(&v)?)
     })
 }
 
@@ -220,5 +219,5 @@ fn vsr(ctx: &Ctx<'_>, req: &Req, id: &str, rid: &str) -> Result<Resp, HmcError> 
         "GET",
         format!("/api/storage-groups/{id}/virtual-storage-resources/{rid}"),
     )?;
-    ctx.call(Op::GetVsr, "GET", |w| ok(200, w.dsm.get_vsr(&r)?))
+    ctx.call(Op::GetVsr, "GET", |w| object(req, w.dsm.get_vsr(&r)?))
 }

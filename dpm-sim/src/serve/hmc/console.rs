@@ -1,0 +1,147 @@
+//! The console's cross-CPC listings, as current tools list
+//! (`zhmc partition list`, `zhmc adapter list`): "List Permitted
+//! Partitions" and "List Permitted Adapters", with their server-side
+//! filters and `additional-properties`.
+
+use hmc_client::{AdapterFilter, CpcSummary, HmcError, PartitionFilter};
+use serde_json::{json, Value};
+
+use super::{allow_query, ok, pattern, property_names, with_additional, Ctx};
+use crate::ops::Op;
+use crate::serve::http::{Req, Resp};
+use crate::world::World;
+
+pub(super) fn route(ctx: &Ctx<'_>, req: &Req, seg: &[&str]) -> Option<Result<Resp, HmcError>> {
+    Some(match (req.method.as_str(), seg) {
+        ("GET", ["console", "operations", "list-permitted-partitions"]) => partitions(ctx, req),
+        ("GET", ["console", "operations", "list-permitted-adapters"]) => adapters(ctx, req),
+        _ => return None,
+    })
+}
+
+/// Keeps the items whose `key` is one of the query's values for it (a
+/// query key given several times is ORed, as the HMC does).
+fn keep(items: &mut Vec<Value>, req: &Req, key: &str) {
+    let wanted = req.query_all(key);
+    if wanted.is_empty() {
+        return;
+    }
+    items.retain(|i| {
+        let have = match &i[key] {
+            Value::String(s) => s.clone(),
+            Value::Bool(b) => b.to_string(),
+            _ => return false,
+        };
+        wanted.contains(&have.as_str())
+    });
+}
+
+/// The CPCs the `cpc-name` filter lets through (this HMC manages one).
+fn cpcs(w: &World, req: &Req) -> Result<Vec<CpcSummary>, HmcError> {
+    w.hmc
+        .list_cpcs(pattern(req.query_all("cpc-name")).as_deref())
+}
+
+fn partitions(ctx: &Ctx<'_>, req: &Req) -> Result<Resp, HmcError> {
+    allow_query(
+        req,
+        "GET",
+        &[
+            "name",
+            "type",
+            "status",
+            "has-unacceptable-status",
+            "cpc-name",
+            "additional-properties",
+        ],
+    )?;
+    let extra = property_names(req, "additional-properties");
+    let filter = PartitionFilter {
+        name: pattern(req.query_all("name")),
+        status: None,
+    };
+    ctx.call(Op::ListPermittedPartitions, "GET", |w| {
+        let mut items = Vec::new();
+        for cpc in cpcs(w, req)? {
+            if !cpc.dpm_enabled {
+                continue;
+            }
+            for p in w.hmc.list_partitions(&cpc.object_uri, &filter)? {
+                let full = w.get_partition(&p.object_uri)?;
+                let entry = json!({
+                    "name": p.name,
+                    "object-uri": p.object_uri,
+                    "type": p.partition_type,
+                    "status": p.status,
+                    // Only an active partition is in an acceptable status
+                    // (the HMC's default acceptable-status).
+                    "has-unacceptable-status": p.status.as_str() != "active",
+                    "cpc-name": cpc.name,
+                    "cpc-object-uri": cpc.object_uri,
+                    "se-version": cpc.se_version,
+                });
+                items.push(with_additional(entry, full, &extra));
+            }
+        }
+        for key in ["type", "status", "has-unacceptable-status"] {
+            keep(&mut items, req, key);
+        }
+        ok(200, json!({ "partitions": items }))
+    })
+}
+
+fn adapters(ctx: &Ctx<'_>, req: &Req) -> Result<Resp, HmcError> {
+    allow_query(
+        req,
+        "GET",
+        &[
+            "name",
+            "adapter-id",
+            "adapter-family",
+            "type",
+            "status",
+            "firmware-update-pending",
+            "cpc-name",
+            "dpm-enabled",
+            "additional-properties",
+        ],
+    )?;
+    let extra = property_names(req, "additional-properties");
+    let filter = AdapterFilter {
+        adapter_type: None,
+        name: pattern(req.query_all("name")),
+    };
+    ctx.call(Op::ListPermittedAdapters, "GET", |w| {
+        let mut items = Vec::new();
+        for cpc in cpcs(w, req)? {
+            for a in w.hmc.list_adapters(&cpc.object_uri, &filter)? {
+                let full = w.hmc.get_adapter(&a.object_uri)?;
+                let entry = json!({
+                    "name": a.name,
+                    "object-uri": a.object_uri,
+                    "adapter-id": a.adapter_id,
+                    "adapter-family": a.adapter_family,
+                    "type": a.adapter_type,
+                    "status": a.status,
+                    "firmware-update-pending": false,
+                    "cpc-name": cpc.name,
+                    "cpc-object-uri": cpc.object_uri,
+                    "se-version": cpc.se_version,
+                    "dpm-enabled": cpc.dpm_enabled,
+                });
+                items.push(with_additional(entry, full, &extra));
+            }
+        }
+        for key in [
+            "adapter-id",
+            "adapter-family",
+            "type",
+            "status",
+            "firmware-update-pending",
+            "dpm-enabled",
+        ] {
+            keep(&mut items, req, key);
+        }
+        ok(200, json!({ "adapters": items }))
+    })
+}
