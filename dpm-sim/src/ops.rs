@@ -86,6 +86,7 @@ ops! {
     SubmitRequests = "hmc.submit_requests", Hmc, false;
     ListPermittedPartitions = "hmc.list_permitted_partitions", Hmc, false;
     ListPermittedAdapters = "hmc.list_permitted_adapters", Hmc, false;
+    ListApiFeatures = "hmc.list_api_features", Hmc, false;
     GetJob = "hmc.get_job", Hmc, true;
     DeleteJob = "hmc.delete_job", Hmc, true;
     GetVolume = "cinder.get_volume", Cinder, false;

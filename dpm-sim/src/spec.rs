@@ -150,6 +150,11 @@ pub struct HmcSpec {
     /// API version "major.minor" that `GET /api/version` and logon report.
     #[serde(default = "default_api_version")]
     pub api_version: String,
+    /// The API features the console and the CPC report ("List Console API
+    /// Features", "List CPC API Features"; API 4.10 and later). None by
+    /// default: dpm-sim models none of the operations they enable.
+    #[serde(default)]
+    pub api_features: Vec<String>,
 }
 
 fn default_hmc_version() -> String {
@@ -166,6 +171,7 @@ impl Default for HmcSpec {
             password: "dpm-sim-password".into(),
             version: default_hmc_version(),
             api_version: default_api_version(),
+            api_features: Vec::new(),
         }
     }
 }

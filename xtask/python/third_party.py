@@ -28,6 +28,9 @@ def main(path):
     expect(len(cpcs) == 1 and cpcs[0].name == e["cpc"]["name"], "zhmcclient lists the CPC")
     cpc = cpcs[0]
     expect(cpc.dpm_enabled, "the CPC is in DPM mode")
+    # An HMC before API 4.10 answers list-features with 404.1: no features.
+    expect(not client.consoles.console.api_feature_enabled("dpm-ctc-partition-link-management"),
+           "zhmcclient api_feature_enabled reads an older HMC's 404.1 as no features")
     adapters = cpc.adapters.list(filter_args={"type": "fcp"})
     expect(len(adapters) == len(e["fcp_adapters"]), "zhmcclient lists the FCP adapters")
     ports = adapters[0].ports.list()

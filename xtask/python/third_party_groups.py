@@ -25,6 +25,8 @@ def main(path):
     session = hmc_session(e)
     client = zhmcclient.Client(session)
     cpc = client.cpcs.list()[0]
+    expect(client.consoles.console.list_api_features() == [] and cpc.list_api_features() == [],
+           "zhmcclient lists the API features of the console and the CPC (none modelled)")
     cpc.pull_full_properties()
     features = {f["name"]: f["state"] for f in cpc.get_property("available-features-list")}
     expect(features.get("dpm-storage-management") is True, "the CPC has dpm-storage-management")

@@ -122,6 +122,8 @@ pub(crate) struct HmcState {
     /// The HMC version and API version it reports.
     pub version: String,
     pub api: (u32, u32),
+    /// The API features it reports (API 4.10 and later).
+    pub api_features: Vec<String>,
     /// Sessions, with when each was last used (simulated time).
     pub sessions: BTreeMap<String, std::time::Duration>,
     pub cpc: CpcState,
@@ -134,6 +136,35 @@ pub(crate) struct HmcState {
 }
 
 impl HmcState {
+    /// The API features of the console or a CPC whose names match
+    /// `name` (a regular expression). An HMC before API 4.10 has no such
+    /// operation: 404.1, which clients read as "no features".
+    pub(crate) fn list_features(
+        &self,
+        uri: &str,
+        name: Option<&str>,
+    ) -> Result<Vec<String>, HmcError> {
+        if self.api < (4, 10) {
+            return Err(HmcError::api(
+                "GET",
+                uri,
+                404,
+                reason::NOT_FOUND,
+                format!(
+                    "GET {uri} is not an operation of an HMC at API version {}.{}.",
+                    self.api.0, self.api.1
+                ),
+            ));
+        }
+        let re = name.map(|n| regex("GET", uri, n)).transpose()?;
+        Ok(self
+            .api_features
+            .iter()
+            .filter(|f| re.as_ref().is_none_or(|r| r.is_match(f)))
+            .cloned()
+            .collect())
+    }
+
     /// The HMC of `spec`: the CPC's object id is drawn first, then one per
     /// adapter, in spec order.
     pub(crate) fn new(spec: &WorldSpec, ids: &mut Ids) -> Result<Self, SpecError> {
@@ -166,6 +197,7 @@ impl HmcState {
             password: spec.hmc.password.clone(),
             version: spec.hmc.version.clone(),
             api: spec.hmc.api()?,
+            api_features: spec.hmc.api_features.clone(),
             sessions: BTreeMap::new(),
             cpc,
             fabrics: spec.fabrics.iter().map(|f| f.wwn).collect(),

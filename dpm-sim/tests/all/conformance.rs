@@ -1412,11 +1412,27 @@ async fn property_selection_and_console_listings() {
             )
         }
     };
-    // properties= keeps exactly the named ones.
+    // properties= keeps the named ones and the identity properties.
     let (status, only) = get(format!("{p}?properties=status,ifl-processors")).await;
     assert_eq!(status, 200);
-    let keys: Vec<&String> = only.as_object().unwrap().keys().collect();
-    assert_eq!(keys.len(), 2, "{only}");
+    let keys: Vec<&str> = only
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert!(
+        keys.iter().all(|k| [
+            "status",
+            "ifl-processors",
+            "object-uri",
+            "object-id",
+            "class"
+        ]
+        .contains(k)),
+        "{only}"
+    );
+    assert_eq!(only["object-uri"], p.as_str());
     assert_eq!(only["ifl-processors"], 2);
     assert_eq!(only["status"], "stopped");
     // An unknown query parameter is 400.1.
@@ -1452,5 +1468,55 @@ async fn property_selection_and_console_listings() {
         .unwrap()
         .iter()
         .all(|a| a["type"] == "fcp" && a["dpm-enabled"] == true));
+    // An HMC before API 4.10 has no feature listing: 404.1, which
+    // zhmcclient reads as "no features".
+    let (status, err) = get("/api/console/operations/list-features".into()).await;
+    assert_eq!((status, err["reason"].as_u64()), (404, Some(1)), "{err}");
+    server.shutdown().await;
+}
+
+/// An HMC at API 4.10 lists its API features, for the console and the CPC,
+/// as the JSON array zhmcclient reads, filtered by name.
+#[tokio::test]
+async fn api_features_at_api_4_10() {
+    let mut spec = WorldSpec::z16();
+    spec.hmc.api_features = vec!["feature-a".into(), "feature-b".into()];
+    let (sim, server) = served(spec).await;
+    let e = &server.endpoints().hmc;
+    let hmc = http_hmc(&server, &sim.spec().hmc.password);
+    hmc.logon().await.unwrap();
+    let ca = reqwest::Certificate::from_pem(&std::fs::read(&e.ca_cert).unwrap()).unwrap();
+    let http = reqwest::Client::builder()
+        .add_root_certificate(ca)
+        .build()
+        .unwrap();
+    let logon: serde_json::Value = http
+        .post(format!("{}/api/sessions", e.url))
+        .json(&serde_json::json!({"userid": e.userid, "password": sim.spec().hmc.password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let session = logon["api-session"].as_str().unwrap().to_owned();
+    let get = |path: String| {
+        let (http, session, url) = (http.clone(), session.clone(), e.url.clone());
+        async move {
+            http.get(format!("{url}{path}"))
+                .header("x-api-session", session)
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let all = get("/api/console/operations/list-features".into()).await;
+    assert_eq!(all, serde_json::json!(["feature-a", "feature-b"]));
+    let cpc = sim.cpc_uri();
+    let some = get(format!("{cpc}/operations/list-features?name=.*-b")).await;
+    assert_eq!(some, serde_json::json!(["feature-b"]));
     server.shutdown().await;
 }

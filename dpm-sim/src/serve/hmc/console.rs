@@ -1,12 +1,13 @@
 //! The console's cross-CPC listings, as current tools list
 //! (`zhmc partition list`, `zhmc adapter list`): "List Permitted
 //! Partitions" and "List Permitted Adapters", with their server-side
-//! filters and `additional-properties`.
+//! filters and `additional-properties`; and the console's and the CPC's
+//! API features.
 
 use hmc_client::{AdapterFilter, CpcSummary, HmcError, PartitionFilter};
 use serde_json::{json, Value};
 
-use super::{allow_query, ok, pattern, property_names, with_additional, Ctx};
+use super::{allow_query, ok, pattern, property_names, uri, with_additional, Ctx};
 use crate::ops::Op;
 use crate::serve::http::{Req, Resp};
 use crate::world::World;
@@ -15,7 +16,25 @@ pub(super) fn route(ctx: &Ctx<'_>, req: &Req, seg: &[&str]) -> Option<Result<Res
     Some(match (req.method.as_str(), seg) {
         ("GET", ["console", "operations", "list-permitted-partitions"]) => partitions(ctx, req),
         ("GET", ["console", "operations", "list-permitted-adapters"]) => adapters(ctx, req),
+        ("GET", ["console", "operations", "list-features"]) => features(ctx, req, None),
+        ("GET", ["cpcs", id, "operations", "list-features"]) => features(ctx, req, Some(id)),
         _ => return None,
+    })
+}
+
+/// "List Console API Features" and "List CPC API Features": a JSON array
+/// of names, as zhmcclient reads it (`set(response)`).
+fn features(ctx: &Ctx<'_>, req: &Req, cpc: Option<&str>) -> Result<Resp, HmcError> {
+    allow_query(req, "GET", &["name"])?;
+    let name = req.query_all("name").first().map(|s| (*s).to_owned());
+    let cpc: Option<hmc_client::CpcUri> = cpc
+        .map(|id| uri(req, "GET", format!("/api/cpcs/{id}")))
+        .transpose()?;
+    ctx.call(Op::ListApiFeatures, "GET", |w| {
+        if let Some(c) = &cpc {
+            w.hmc.get_cpc(c)?;
+        }
+        ok(200, w.hmc.list_features(&req.path, name.as_deref())?)
     })
 }
 

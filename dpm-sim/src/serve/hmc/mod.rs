@@ -140,14 +140,15 @@ fn property_names<'a>(req: &'a Req, key: &str) -> Vec<&'a str> {
 }
 
 /// An object GET's answer: every property, or with `properties=a,b` only
-/// those (as the HMC's "Get ... Properties" operations offer). Any other
-/// query parameter is 400.1.
+/// those and the identity properties (as the HMC's "Get ... Properties"
+/// operations offer). Any other query parameter is 400.1.
 fn object<T: Serialize>(req: &Req, v: T) -> Result<Resp, HmcError> {
     allow_query(req, "GET", &["properties"])?;
     let mut value = serde_json::to_value(v).unwrap_or(Value::Null);
     let wanted = property_names(req, "properties");
     if let (false, Value::Object(m)) = (wanted.is_empty(), &mut value) {
-        m.retain(|k, _| wanted.contains(&k.as_str()));
+        const IDENTITY: [&str; 4] = ["object-uri", "object-id", "element-uri", "class"];
+        m.retain(|k, _| wanted.contains(&k.as_str()) || IDENTITY.contains(&k.as_str()));
     }
     Ok(Resp::json(200, value))
 }
