@@ -87,6 +87,7 @@ ops! {
     ListPermittedPartitions = "hmc.list_permitted_partitions", Hmc, false;
     ListPermittedAdapters = "hmc.list_permitted_adapters", Hmc, false;
     ListApiFeatures = "hmc.list_api_features", Hmc, false;
+    GetPartitionsOfAdapter = "hmc.get_partitions_assigned_to_adapter", Hmc, false;
     GetJob = "hmc.get_job", Hmc, true;
     DeleteJob = "hmc.delete_job", Hmc, true;
     GetVolume = "cinder.get_volume", Cinder, false;

@@ -364,6 +364,42 @@ impl World {
         Ok(job)
     }
 
+    /// "Get Partitions Assigned to Adapter": the partitions with a vHBA on
+    /// one of the adapter's ports, or a VSR through one.
+    pub(crate) fn partitions_on_adapter(
+        &self,
+        adapter: &hmc_client::AdapterUri,
+    ) -> Result<Vec<hmc_client::PartitionSummary>, HmcError> {
+        self.hmc.get_adapter(adapter)?;
+        let mut uris: Vec<PartitionUri> = Vec::new();
+        for p in self.hmc.partitions.values() {
+            if p.hbas.iter().any(|h| &h.port.parent() == adapter) {
+                uris.push(p.uri());
+            }
+        }
+        for g in self.dsm.views() {
+            for v in &g.vsrs {
+                let on_adapter = self
+                    .dsm
+                    .get_vsr(&v.uri)
+                    .ok()
+                    .and_then(|r| r.adapter_port_uri)
+                    .is_some_and(|port| &port.parent() == adapter);
+                if on_adapter && !uris.contains(&v.partition) {
+                    uris.push(v.partition.clone());
+                }
+            }
+        }
+        let cpc = self.hmc.cpc.uri();
+        let all = self
+            .hmc
+            .list_partitions(&cpc, &hmc_client::PartitionFilter::default())?;
+        Ok(all
+            .into_iter()
+            .filter(|p| uris.contains(&p.object_uri))
+            .collect())
+    }
+
     /// `GET /api/partitions/{id}`, with the storage groups attached to it.
     pub(crate) fn get_partition(&self, uri: &PartitionUri) -> Result<Partition, HmcError> {
         let mut p = self.hmc.get_partition(uri)?;

@@ -30,6 +30,19 @@ where
     }
 }
 
+/// Writes an unset value as `""`, as the HMC writes its unset boot WWPN
+/// and LUN (its unset URIs are `null`).
+pub(crate) fn none_as_empty<S, T>(v: &Option<T>, s: S) -> Result<S::Ok, S::Error>
+where
+    S: serde::Serializer,
+    T: Serialize,
+{
+    match v {
+        Some(v) => v.serialize(s),
+        None => s.serialize_str(""),
+    }
+}
+
 string_enum!(
     /// CPC `status`.
     CpcStatus {
@@ -419,11 +432,19 @@ pub struct Partition {
     /// The boot HBA (`storage-adapter` boot).
     #[serde(default, deserialize_with = "empty_as_none")]
     pub boot_storage_device: Option<HbaUri>,
-    /// The boot target port.
-    #[serde(default, deserialize_with = "empty_as_none")]
+    /// The boot target port (unset: `""`, as the HMC writes it).
+    #[serde(
+        default,
+        deserialize_with = "empty_as_none",
+        serialize_with = "none_as_empty"
+    )]
     pub boot_world_wide_port_name: Option<Wwpn>,
-    /// The boot LUN.
-    #[serde(default, deserialize_with = "empty_as_none")]
+    /// The boot LUN (unset: `""`).
+    #[serde(
+        default,
+        deserialize_with = "empty_as_none",
+        serialize_with = "none_as_empty"
+    )]
     pub boot_logical_unit_number: Option<FcpLun>,
     /// The storage groups attached to the partition (storage-management
     /// CPCs; absent elsewhere).

@@ -151,3 +151,23 @@ fn a_failed_job_says_what_it_has() {
     assert_eq!(absent.message(), None);
     assert!(!absent.succeeded());
 }
+
+/// A partition with nothing to boot from writes its boot WWPN and LUN as
+/// `""` and its boot HBA as `null`, as the real HMC does (the export), and
+/// reads them back as unset.
+#[test]
+fn unset_boot_fields_are_written_as_the_hmc_writes_them() {
+    let e = export();
+    let mut p = e["partitions"][0].clone();
+    p["boot-world-wide-port-name"] = "".into();
+    p["boot-logical-unit-number"] = "".into();
+    p["boot-storage-device"] = serde_json::Value::Null;
+    let parsed: Partition = serde_json::from_value(p).unwrap();
+    let written = serde_json::to_value(&parsed).unwrap();
+    assert_eq!(written["boot-world-wide-port-name"], "");
+    assert_eq!(written["boot-logical-unit-number"], "");
+    assert!(written["boot-storage-device"].is_null());
+    let again: Partition = serde_json::from_value(written).unwrap();
+    assert_eq!(again.boot_logical_unit_number, None);
+    assert_eq!(again.boot_world_wide_port_name, None);
+}

@@ -42,6 +42,8 @@ def main(path):
     expect(partition.get_property("status") == "stopped", "zhmcclient creates a stopped partition")
     hba = partition.hbas.create({"name": "hba0", "adapter-port-uri": ports[0].uri})
     wwpn = hba.get_property("wwpn")
+    assigned = [p.name for p in adapters[0].list_assigned_partitions()]
+    expect(assigned == ["third-party-1"], "the adapter lists the partition its vHBA is on")
     expect(len(wwpn) == 16, "the vHBA has a 16-hex-digit WWPN")
 
     cinder_api = cinder(e)

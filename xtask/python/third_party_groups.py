@@ -75,6 +75,8 @@ def main(path):
     expect(partition.get_property("storage-group-uris") == [sg.uri], "the group is attached")
     vsrs = sg.virtual_storage_resources.list()
     expect(len(vsrs) == 2, "the attachment made one VSR per adapter")
+    expect(all(partition.name in [p.name for p in a.list_assigned_partitions()] for a in adapters),
+           "each adapter lists the partition its VSR is on")
     svs = sg.storage_volumes.list()
     expect(len(svs) == 1, "the group has its volume")
     full = sg.storage_volumes.list(full_properties=True)

@@ -84,7 +84,11 @@ impl Refusal {
     }
 }
 
-fn regex(method: &'static str, uri: &str, pattern: &str) -> Result<regex_lite::Regex, HmcError> {
+pub(crate) fn regex(
+    method: &'static str,
+    uri: &str,
+    pattern: &str,
+) -> Result<regex_lite::Regex, HmcError> {
     regex_lite::Regex::new(&format!("^(?:{pattern})$")).map_err(|e| {
         HmcError::api(
             method,

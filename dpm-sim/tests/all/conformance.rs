@@ -1468,6 +1468,39 @@ async fn property_selection_and_console_listings() {
         .unwrap()
         .iter()
         .all(|a| a["type"] == "fcp" && a["dpm-enabled"] == true));
+    // The partitions assigned to an adapter: those with a vHBA on it.
+    let adapter = sim.fcp_adapters()[0].uri.clone();
+    let assigned = format!("{adapter}/operations/get-partitions-assigned-to-adapter");
+    let (_, none) = get(assigned.clone()).await;
+    assert_eq!(
+        none["partitions-assigned-to-adapter"],
+        serde_json::json!([])
+    );
+    hmc.create_hba(
+        &p,
+        &HbaCreate {
+            name: "h".into(),
+            adapter_port_uri: StoragePortUri::new(&adapter, "0").unwrap(),
+            description: None,
+            device_number: None,
+        },
+    )
+    .await
+    .unwrap();
+    let (_, one) = get(assigned.clone()).await;
+    assert_eq!(
+        one["partitions-assigned-to-adapter"][0]["object-uri"],
+        p.as_str()
+    );
+    assert_eq!(
+        one["partitions-assigned-to-adapter"][0]["status"],
+        "stopped"
+    );
+    let (_, filtered) = get(format!("{assigned}?status=active")).await;
+    assert_eq!(
+        filtered["partitions-assigned-to-adapter"],
+        serde_json::json!([])
+    );
     // An HMC before API 4.10 has no feature listing: 404.1, which
     // zhmcclient reads as "no features".
     let (status, err) = get("/api/console/operations/list-features".into()).await;

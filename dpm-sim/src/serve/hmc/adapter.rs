@@ -12,6 +12,9 @@ pub(super) fn route(ctx: &Ctx<'_>, req: &Req, seg: &[&str]) -> Option<Result<Res
         ("GET", ["cpcs", id, "adapters"]) => list(ctx, req, id),
         ("GET", ["adapters", id]) => get(ctx, req, id),
         ("GET", ["adapters", id, "storage-ports", n]) => get_port(ctx, req, id, n),
+        ("GET", ["adapters", id, "operations", "get-partitions-assigned-to-adapter"]) => {
+            assigned(ctx, req, id)
+        }
         _ => return None,
     })
 }
@@ -84,5 +87,29 @@ fn get_port(ctx: &Ctx<'_>, req: &Req, id: &str, n: &str) -> Result<Resp, HmcErro
     let p: StoragePortUri = uri(req, "GET", format!("/api/adapters/{id}/storage-ports/{n}"))?;
     ctx.call(Op::GetStoragePort, "GET", |w| {
         object(req, w.hmc.get_storage_port(&p)?)
+    })
+}
+
+/// "Get Partitions Assigned to Adapter": `object-uri`, `name` and `status`
+/// of each partition with a vHBA or a VSR on the adapter; `name` (a
+/// regular expression) and `status` filter on the server.
+fn assigned(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
+    allow_query(req, "GET", &["name", "status"])?;
+    let a: AdapterUri = uri(req, "GET", format!("/api/adapters/{id}"))?;
+    let names = pattern(req.query_all("name"));
+    let statuses = req.query_all("status");
+    ctx.call(Op::GetPartitionsOfAdapter, "GET", |w| {
+        let name_re = names
+            .as_deref()
+            .map(|n| crate::hmc::regex("GET", &req.path, n))
+            .transpose()?;
+        let list: Vec<_> = w
+            .partitions_on_adapter(&a)?
+            .into_iter()
+            .filter(|p| name_re.as_ref().is_none_or(|r| r.is_match(&p.name)))
+            .filter(|p| statuses.is_empty() || statuses.contains(&p.status.as_str()))
+            .map(|p| json!({"object-uri": p.object_uri, "name": p.name, "status": p.status}))
+            .collect();
+        ok(200, json!({ "partitions-assigned-to-adapter": list }))
     })
 }
