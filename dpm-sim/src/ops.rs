@@ -65,6 +65,7 @@ ops! {
     StopPartition = "hmc.stop_partition", Hmc, false;
     CreateHba = "hmc.create_hba", Hmc, false;
     GetHba = "hmc.get_hba", Hmc, false;
+    UpdateHba = "hmc.update_hba", Hmc, false;
     DeleteHba = "hmc.delete_hba", Hmc, false;
     ListStorageGroups = "hmc.list_storage_groups", Hmc, false;
     CreateStorageGroup = "hmc.create_storage_group", Hmc, false;

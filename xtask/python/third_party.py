@@ -42,6 +42,14 @@ def main(path):
     expect(partition.get_property("status") == "stopped", "zhmcclient creates a stopped partition")
     hba = partition.hbas.create({"name": "hba0", "adapter-port-uri": ports[0].uri})
     wwpn = hba.get_property("wwpn")
+    hba.update_properties({"name": "hba-renamed", "device-number": "5a00"})
+    hba.pull_full_properties()
+    expect(hba.get_property("name") == "hba-renamed" and hba.get_property("device-number") == "5a00",
+           "zhmcclient updates the vHBA's name and device number")
+    partition.update_properties({"name": "third-party-renamed"})
+    partition.update_properties({"name": "third-party-1"})
+    partition.pull_full_properties()
+    expect(partition.get_property("name") == "third-party-1", "zhmcclient renames the partition (and back)")
     assigned = [p.name for p in adapters[0].list_assigned_partitions()]
     expect(assigned == ["third-party-1"], "the adapter lists the partition its vHBA is on")
     expect(len(wwpn) == 16, "the vHBA has a 16-hex-digit WWPN")

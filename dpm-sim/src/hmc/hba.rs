@@ -102,6 +102,60 @@ impl HmcState {
         Ok(hba_uri)
     }
 
+    /// "Update HBA Properties": `name` (unique in the partition, 409),
+    /// `description` and `device-number` (free in the partition, 400).
+    pub(crate) fn update_hba(
+        &mut self,
+        uri: &HbaUri,
+        name: Option<&str>,
+        description: Option<&str>,
+        device_number: Option<DeviceNumber>,
+    ) -> Result<(), HmcError> {
+        let bad =
+            |status, reason, msg: String| HmcError::api("POST", uri.as_str(), status, reason, msg);
+        let (p, h) = self.hba("POST", uri)?;
+        let me = h.element_id.clone();
+        let others = || p.hbas.iter().filter(|o| o.element_id != me);
+        if let Some(n) = name {
+            if n.is_empty() || n.len() > 64 {
+                return Err(bad(
+                    400,
+                    reason::INVALID_VALUE,
+                    "name must be 1 to 64 characters.".into(),
+                ));
+            }
+            if others().any(|o| o.name == n) {
+                return Err(bad(
+                    409,
+                    reason::DUPLICATE_NAME,
+                    format!("Partition {} already has an HBA named {n:?}.", p.name),
+                ));
+            }
+        }
+        if let Some(d) = device_number {
+            if others().any(|o| o.device_number == d) {
+                return Err(bad(
+                    400,
+                    reason::INVALID_VALUE,
+                    format!("device-number {d} is in use in partition {}.", p.name),
+                ));
+            }
+        }
+        let p = self.partition_mut("POST", &uri.parent())?;
+        if let Some(h) = p.hbas.iter_mut().find(|h| h.element_id == me) {
+            if let Some(n) = name {
+                h.name = n.to_owned();
+            }
+            if let Some(d) = description {
+                h.description = d.to_owned();
+            }
+            if let Some(d) = device_number {
+                h.device_number = d;
+            }
+        }
+        Ok(())
+    }
+
     fn hba(
         &self,
         method: &'static str,

@@ -264,6 +264,26 @@ impl HmcState {
                 ));
             }
         }
+        if let Some(name) = &u.name {
+            if name.is_empty() || name.len() > 64 {
+                return Err(bad(
+                    400,
+                    reason::INVALID_VALUE,
+                    "name must be 1 to 64 characters.".into(),
+                ));
+            }
+            let taken = self
+                .partitions
+                .values()
+                .any(|p| &p.name == name && p.uri() != *uri);
+            if taken {
+                return Err(bad(
+                    409,
+                    reason::DUPLICATE_NAME,
+                    format!("A partition named {name:?} already exists."),
+                ));
+            }
+        }
         let p = self.partition_mut("POST", uri)?;
         let resizes =
             u.ifl_processors.is_some() || u.initial_memory.is_some() || u.maximum_memory.is_some();
@@ -296,6 +316,9 @@ impl HmcState {
         resources(&cpc, ifl, cp, initial, maximum)
             .map_err(|msg| bad(400, reason::INVALID_VALUE, msg))?;
         // All checks passed: apply the whole update at once.
+        if let Some(n) = &u.name {
+            p.name = n.clone();
+        }
         if let Some(d) = &u.description {
             p.description = d.clone();
         }

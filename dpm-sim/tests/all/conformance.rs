@@ -1553,3 +1553,37 @@ async fn api_features_at_api_4_10() {
     assert_eq!(some, serde_json::json!(["feature-b"]));
     server.shutdown().await;
 }
+
+/// `name` is writable: a rename, unique on the CPC (409 otherwise), 1 to
+/// 64 characters (400), over HTTP as in memory.
+#[tokio::test]
+async fn a_partition_can_be_renamed() {
+    let (sim, server) = served(WorldSpec::z13()).await;
+    let hmc = http_hmc(&server, &sim.spec().hmc.password);
+    hmc.logon().await.unwrap();
+    let cpc = sim.cpc_uri();
+    let a = hmc
+        .create_partition(&cpc, &props("a", 1, 1024))
+        .await
+        .unwrap();
+    hmc.create_partition(&cpc, &props("b", 1, 1024))
+        .await
+        .unwrap();
+    let rename = |n: &str| PartitionUpdate {
+        name: Some(n.into()),
+        ..PartitionUpdate::default()
+    };
+    hmc.update_partition(&a, &rename("renamed")).await.unwrap();
+    assert_eq!(hmc.get_partition(&a).await.unwrap().name, "renamed");
+    let taken = hmc.update_partition(&a, &rename("b")).await.unwrap_err();
+    assert_eq!(taken.status_reason().map(|(s, _)| s), Some(409), "{taken}");
+    let long = hmc
+        .update_partition(&a, &rename(&"x".repeat(65)))
+        .await
+        .unwrap_err();
+    assert_eq!(long.status_reason().map(|(s, _)| s), Some(400), "{long}");
+    // Renaming to its own name is no conflict.
+    hmc.update_partition(&a, &rename("renamed")).await.unwrap();
+    assert_eq!(hmc.get_partition(&a).await.unwrap().name, "renamed");
+    server.shutdown().await;
+}

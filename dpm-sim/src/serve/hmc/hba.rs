@@ -1,4 +1,4 @@
-//! A partition's vHBAs: create, read, delete.
+//! A partition's vHBAs: create, read, update, delete.
 
 use hmc_client::{CreatedElement, HbaCreate, HbaUri, HmcError, PartitionUri};
 
@@ -9,7 +9,9 @@ use crate::serve::http::{Req, Resp};
 pub(super) fn route(ctx: &Ctx<'_>, req: &Req, seg: &[&str]) -> Option<Result<Resp, HmcError>> {
     Some(match (req.method.as_str(), seg) {
         ("POST", ["partitions", id, "hbas"]) => create(ctx, req, id),
-        (m @ ("GET" | "DELETE"), ["partitions", id, "hbas", hid]) => one(ctx, req, m, id, hid),
+        (m @ ("GET" | "POST" | "DELETE"), ["partitions", id, "hbas", hid]) => {
+            one(ctx, req, m, id, hid)
+        }
         _ => return None,
     })
 }
@@ -30,9 +32,32 @@ fn one(ctx: &Ctx<'_>, req: &Req, method: &str, id: &str, hid: &str) -> Result<Re
     let h: HbaUri = uri(req, "GET", format!("/api/partitions/{id}/hbas/{hid}"))?;
     if method == "GET" {
         ctx.call(Op::GetHba, "GET", |w| object(req, w.hmc.get_hba(&h)?))
+    } else if method == "POST" {
+        ctx.call_with_body(req, Op::UpdateHba, "POST", |w, u: HbaUpdate| {
+            w.hmc
+                .update_hba(
+                    &h,
+                    u.name.as_deref(),
+                    u.description.as_deref(),
+                    u.device_number,
+                )
+                .map(|()| Resp::empty(204))
+        })
     } else {
         ctx.call(Op::DeleteHba, "DELETE", |w| {
             w.delete_hba(&h).map(|()| Resp::empty(204))
         })
     }
+}
+
+/// The writable properties of an HBA.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct HbaUpdate {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    device_number: Option<fc_types::DeviceNumber>,
 }

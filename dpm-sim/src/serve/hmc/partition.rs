@@ -15,6 +15,7 @@ use crate::serve::http::{Req, Resp};
 
 /// The properties `POST /api/partitions/{id}` may change here.
 const WRITABLE: &[&str] = &[
+    "name",
     "description",
     "ifl-processors",
     "initial-memory",
