@@ -16,15 +16,17 @@ pub enum FaultKind {
     ItemNotFound,
     /// 405.
     BadMethod,
-    /// 406: the requested microversion is not supported.
-    NotAcceptable,
     /// 409.
     ConflictingRequest,
     /// 413.
     OverLimit,
+    /// 415.
+    BadMediaType,
+    /// 501.
+    NotImplemented,
     /// 503.
     ServiceUnavailable,
-    /// 500 and anything else.
+    /// 500, 406 (a microversion it does not support) and anything else.
     ComputeFault,
 }
 
@@ -37,9 +39,10 @@ impl FaultKind {
             403 => Self::Forbidden,
             404 => Self::ItemNotFound,
             405 => Self::BadMethod,
-            406 => Self::NotAcceptable,
             409 => Self::ConflictingRequest,
             413 => Self::OverLimit,
+            415 => Self::BadMediaType,
+            501 => Self::NotImplemented,
             503 => Self::ServiceUnavailable,
             _ => Self::ComputeFault,
         }
@@ -53,9 +56,10 @@ impl FaultKind {
             Self::Forbidden => "forbidden",
             Self::ItemNotFound => "itemNotFound",
             Self::BadMethod => "badMethod",
-            Self::NotAcceptable => "notAcceptable",
             Self::ConflictingRequest => "conflictingRequest",
             Self::OverLimit => "overLimit",
+            Self::BadMediaType => "badMediaType",
+            Self::NotImplemented => "notImplemented",
             Self::ServiceUnavailable => "serviceUnavailable",
             Self::ComputeFault => "computeFault",
         }

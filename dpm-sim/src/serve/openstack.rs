@@ -332,7 +332,15 @@ fn microversion(req: &Req, max: (u32, u32)) -> Result<(u32, u32), Resp> {
     let Some(h) = req.header("openstack-api-version") else {
         return Ok(MIN_VERSION);
     };
-    let v = h.trim().strip_prefix("volume").map(str::trim).unwrap_or("");
+    // A list such as "compute 2.1, volume 3.44": the volume entry counts;
+    // without one, the minimum.
+    let Some(v) = h
+        .split(',')
+        .map(str::trim)
+        .find_map(|e| e.strip_prefix("volume").map(str::trim))
+    else {
+        return Ok(MIN_VERSION);
+    };
     if v == "latest" {
         return Ok(max);
     }

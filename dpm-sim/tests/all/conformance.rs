@@ -1587,3 +1587,38 @@ async fn a_partition_can_be_renamed() {
     assert_eq!(hmc.get_partition(&a).await.unwrap().name, "renamed");
     server.shutdown().await;
 }
+
+/// The microversion header as a list ("compute 2.1, volume 3.44": the
+/// volume entry counts), and Cinder's error names: an unsupported
+/// microversion is 406 `computeFault`.
+#[tokio::test]
+async fn microversion_lists_and_error_names() {
+    let mut spec = WorldSpec::z13();
+    spec.cinder.noauth = true;
+    let (_sim, server) = served(spec).await;
+    // (the Cinder client installs the TLS provider reqwest needs)
+    let _ = HttpCinder::new(CinderHttpConfig::new(CinderAuth::NoAuth {
+        endpoint: server.endpoints().cinder.endpoint.clone(),
+    }))
+    .unwrap();
+    let url = format!("{}/volumes", server.endpoints().cinder.endpoint);
+    let http = reqwest::Client::new();
+    let r = http
+        .get(&url)
+        .header("openstack-api-version", "compute 2.1, volume 3.44")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.headers()["openstack-api-version"], "volume 3.44");
+    let r = http
+        .get(&url)
+        .header("openstack-api-version", "volume 9.99")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 406);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["computeFault"]["code"], 406, "{body}");
+    server.shutdown().await;
+}
