@@ -419,16 +419,7 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
                     volume: volume.clone(),
                 });
             };
-            self.remove_request(&group, &r)
-                .await
-                .map_err(|source| DriverError::RemoveRequest {
-                    volume: volume.clone(),
-                    source: CleanupError::RemoveRequest {
-                        group,
-                        request: r,
-                        source,
-                    },
-                })?;
+            self.request_leaves_group(volume, group, r).await?;
             tracing::info!("finished an earlier detach: the request left the group");
             Ok(())
         };
@@ -535,16 +526,7 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
         }
         // The LUN is unmasked: its request can leave the group.
         if let Some((group, r)) = request {
-            self.remove_request(&group, &r)
-                .await
-                .map_err(|source| DriverError::RemoveRequest {
-                    volume: volume.clone(),
-                    source: CleanupError::RemoveRequest {
-                        group,
-                        request: r,
-                        source,
-                    },
-                })?;
+            self.request_leaves_group(volume, group, r).await?;
         }
         tracing::info!("volume detached");
         Ok(())
@@ -595,6 +577,26 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
                 failures,
             })
         }
+    }
+
+    /// A detached volume's request leaves the instance's storage group
+    /// (Cinder has released the volume already).
+    async fn request_leaves_group(
+        &self,
+        volume: &VolumeId,
+        group: StorageGroupUri,
+        request: StorageVolumeUri,
+    ) -> Result<(), DriverError> {
+        self.remove_request(&group, &request)
+            .await
+            .map_err(|source| DriverError::RemoveRequest {
+                volume: volume.clone(),
+                source: CleanupError::RemoveRequest {
+                    group,
+                    request,
+                    source,
+                },
+            })
     }
 
     /// Stops the instance's partition; a stopped one is left alone.

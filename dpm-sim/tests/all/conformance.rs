@@ -65,6 +65,14 @@ fn http_cinder(server: &Server, project: &str, password: &str) -> HttpCinder {
     .unwrap()
 }
 
+/// The Cinder client of a world served with `[cinder] noauth`.
+fn noauth_cinder(server: &Server) -> HttpCinder {
+    HttpCinder::new(CinderHttpConfig::new(CinderAuth::NoAuth {
+        endpoint: server.endpoints().cinder.endpoint.clone(),
+    }))
+    .unwrap()
+}
+
 /// The HMC contract: every operation and the refusals that matter.
 async fn hmc_contract(hmc: &dyn HmcApi, sim: &Sim) {
     hmc.logon().await.unwrap();
@@ -840,11 +848,7 @@ async fn cinder_without_keystone() {
     let mut spec = WorldSpec::z13();
     spec.cinder.noauth = true;
     let (sim, server) = served(spec).await;
-    let cinder = HttpCinder::new(CinderHttpConfig::new(CinderAuth::NoAuth {
-        endpoint: server.endpoints().cinder.endpoint.clone(),
-    }))
-    .unwrap();
-    cinder_contract(&cinder, &sim).await;
+    cinder_contract(&noauth_cinder(&server), &sim).await;
     server.shutdown().await;
 }
 
@@ -1380,38 +1384,8 @@ async fn property_selection_and_console_listings() {
         .create_partition(&cpc, &props("listed", 2, 2048))
         .await
         .unwrap();
-    let e = &server.endpoints().hmc;
-    let ca = reqwest::Certificate::from_pem(&std::fs::read(&e.ca_cert).unwrap()).unwrap();
-    let http = reqwest::Client::builder()
-        .add_root_certificate(ca)
-        .build()
-        .unwrap();
-    let logon: serde_json::Value = http
-        .post(format!("{}/api/sessions", e.url))
-        .json(&serde_json::json!({"userid": e.userid, "password": sim.spec().hmc.password}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let session = logon["api-session"].as_str().unwrap().to_owned();
-    let get = |path: String| {
-        let (http, session, url) = (http.clone(), session.clone(), e.url.clone());
-        async move {
-            let r = http
-                .get(format!("{url}{path}"))
-                .header("x-api-session", session)
-                .send()
-                .await
-                .unwrap();
-            let status = r.status().as_u16();
-            (
-                status,
-                r.json::<serde_json::Value>().await.unwrap_or_default(),
-            )
-        }
-    };
+    let raw = RawHmc::logon(&server, &sim.spec().hmc.password).await;
+    let get = |path: String| raw.get(path);
     // properties= keeps the named ones and the identity properties.
     let (status, only) = get(format!("{p}?properties=status,ifl-processors")).await;
     assert_eq!(status, 200);
@@ -1515,37 +1489,10 @@ async fn api_features_at_api_4_10() {
     let mut spec = WorldSpec::z16();
     spec.hmc.api_features = vec!["feature-a".into(), "feature-b".into()];
     let (sim, server) = served(spec).await;
-    let e = &server.endpoints().hmc;
-    let hmc = http_hmc(&server, &sim.spec().hmc.password);
-    hmc.logon().await.unwrap();
-    let ca = reqwest::Certificate::from_pem(&std::fs::read(&e.ca_cert).unwrap()).unwrap();
-    let http = reqwest::Client::builder()
-        .add_root_certificate(ca)
-        .build()
-        .unwrap();
-    let logon: serde_json::Value = http
-        .post(format!("{}/api/sessions", e.url))
-        .json(&serde_json::json!({"userid": e.userid, "password": sim.spec().hmc.password}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let session = logon["api-session"].as_str().unwrap().to_owned();
-    let get = |path: String| {
-        let (http, session, url) = (http.clone(), session.clone(), e.url.clone());
-        async move {
-            http.get(format!("{url}{path}"))
-                .header("x-api-session", session)
-                .send()
-                .await
-                .unwrap()
-                .json::<serde_json::Value>()
-                .await
-                .unwrap()
-        }
-    };
+    // (the HMC client installs the TLS provider reqwest needs)
+    let _ = http_hmc(&server, &sim.spec().hmc.password);
+    let raw = RawHmc::logon(&server, &sim.spec().hmc.password).await;
+    let get = |path: String| async { raw.get(path).await.1 };
     let all = get("/api/console/operations/list-features".into()).await;
     assert_eq!(all, serde_json::json!(["feature-a", "feature-b"]));
     let cpc = sim.cpc_uri();
@@ -1597,10 +1544,7 @@ async fn microversion_lists_and_error_names() {
     spec.cinder.noauth = true;
     let (_sim, server) = served(spec).await;
     // (the Cinder client installs the TLS provider reqwest needs)
-    let _ = HttpCinder::new(CinderHttpConfig::new(CinderAuth::NoAuth {
-        endpoint: server.endpoints().cinder.endpoint.clone(),
-    }))
-    .unwrap();
+    let _ = noauth_cinder(&server);
     let url = format!("{}/volumes", server.endpoints().cinder.endpoint);
     let http = reqwest::Client::new();
     let r = http
@@ -1621,4 +1565,50 @@ async fn microversion_lists_and_error_names() {
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["computeFault"]["code"], 406, "{body}");
     server.shutdown().await;
+}
+
+/// Plain GETs with a session of their own, for what HmcApi does not ask
+/// (query parameters, console operations).
+struct RawHmc {
+    http: reqwest::Client,
+    url: String,
+    session: String,
+}
+
+impl RawHmc {
+    async fn logon(server: &Server, password: &str) -> Self {
+        let e = &server.endpoints().hmc;
+        let ca = reqwest::Certificate::from_pem(&std::fs::read(&e.ca_cert).unwrap()).unwrap();
+        let http = reqwest::Client::builder()
+            .add_root_certificate(ca)
+            .build()
+            .unwrap();
+        let logon: serde_json::Value = http
+            .post(format!("{}/api/sessions", e.url))
+            .json(&serde_json::json!({"userid": e.userid, "password": password}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        Self {
+            http,
+            url: e.url.clone(),
+            session: logon["api-session"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// The status and the JSON body (null when there is none).
+    async fn get(&self, path: String) -> (u16, serde_json::Value) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .header("x-api-session", &self.session)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or_default())
+    }
 }
