@@ -423,14 +423,16 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
         }
     }
 
-    /// The request of a Cinder volume in the group, found by its name.
-    pub(crate) async fn find_request(
+    /// The volume requests in the group named after the Cinder volume (an
+    /// earlier try may have left more than one).
+    async fn listed_requests(
         &self,
         group: &StorageGroupUri,
         volume: &VolumeId,
-    ) -> Result<Option<(StorageVolumeUri, VolumeUsage)>, GroupStep> {
+    ) -> Result<Vec<(StorageVolumeUri, VolumeUsage)>, GroupStep> {
+        let name = volume.to_string();
         let filter = StorageVolumeFilter {
-            name: Some(regex_escape(&volume.to_string())),
+            name: Some(regex_escape(&name)),
             ..StorageVolumeFilter::default()
         };
         let found = self
@@ -443,8 +445,22 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             })?;
         Ok(found
             .into_iter()
-            .find(|v| v.name == volume.to_string())
-            .map(|v| (v.element_uri, v.usage)))
+            .filter(|v| v.name == name)
+            .map(|v| (v.element_uri, v.usage))
+            .collect())
+    }
+
+    /// The request of a Cinder volume in the group, found by its name.
+    pub(crate) async fn find_request(
+        &self,
+        group: &StorageGroupUri,
+        volume: &VolumeId,
+    ) -> Result<Option<(StorageVolumeUri, VolumeUsage)>, GroupStep> {
+        Ok(self
+            .listed_requests(group, volume)
+            .await?
+            .into_iter()
+            .next())
     }
 
     /// Every request named after the Cinder volume.
@@ -453,23 +469,8 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
         group: &StorageGroupUri,
         volume: &VolumeId,
     ) -> Result<Vec<StorageVolumeUri>, GroupStep> {
-        let filter = StorageVolumeFilter {
-            name: Some(regex_escape(&volume.to_string())),
-            ..StorageVolumeFilter::default()
-        };
-        let found = self
-            .hmc
-            .list_storage_volumes(group, &filter)
-            .await
-            .map_err(|source| GroupStep::ListRequests {
-                group: group.clone(),
-                source,
-            })?;
-        Ok(found
-            .into_iter()
-            .filter(|v| v.name == volume.to_string())
-            .map(|v| v.element_uri)
-            .collect())
+        let found = self.listed_requests(group, volume).await?;
+        Ok(found.into_iter().map(|(uri, _)| uri).collect())
     }
 
     /// The instance's group with its WWPNs (read from its VSRs, which use

@@ -25,7 +25,7 @@ async fn many_spawns_at_once_then_many_destroys(#[case] world: &str) {
         .iter()
         .zip(&devices)
         .map(|(vm, d)| env.driver.spawn(vm, d));
-    for r in futures_join_all(spawns).await {
+    for r in futures_util::future::join_all(spawns).await {
         r.unwrap();
     }
     let s = env.sim.snapshot();
@@ -36,7 +36,7 @@ async fn many_spawns_at_once_then_many_destroys(#[case] world: &str) {
         assert_eq!(env.status(b).await, VolumeStatus::InUse);
     }
     let destroys = vms.iter().map(|vm| env.driver.destroy(&vm.uuid));
-    for r in futures_join_all(destroys).await {
+    for r in futures_util::future::join_all(destroys).await {
         r.unwrap();
     }
     let s = env.sim.snapshot();
@@ -103,30 +103,4 @@ async fn spawn_races_destroy(#[case] world: &str) {
     assert!(s.partitions.is_empty() && s.storage_groups.is_empty() && s.hosts.is_empty());
     assert!(s.attachments.is_empty());
     assert_eq!(env.status(&boot).await, VolumeStatus::Available);
-}
-
-/// Polls every future to completion, concurrently on one task.
-async fn futures_join_all<F: std::future::Future>(
-    futs: impl IntoIterator<Item = F>,
-) -> Vec<F::Output> {
-    let mut set: Vec<_> = futs.into_iter().map(Box::pin).collect();
-    let mut out: Vec<Option<F::Output>> = (0..set.len()).map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (i, f) in set.iter_mut().enumerate() {
-            if out[i].is_none() {
-                match f.as_mut().poll(cx) {
-                    std::task::Poll::Ready(v) => out[i] = Some(v),
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            std::task::Poll::Pending
-        } else {
-            std::task::Poll::Ready(())
-        }
-    })
-    .await;
-    out.into_iter().flatten().collect()
 }

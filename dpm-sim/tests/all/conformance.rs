@@ -403,14 +403,14 @@ async fn https_sessions_credentials_and_certificates() {
     let fresh = http_hmc(&server, &sim.spec().hmc.password);
     sim.reset_counters();
     let calls: Vec<_> = (0..10).map(|_| fresh.list_cpcs(None)).collect();
-    for r in join_all(calls).await {
+    for r in futures_util::future::join_all(calls).await {
         r.unwrap();
     }
     assert_eq!(sim.counters().get(dpm_sim::Op::Logon), 1);
     sim.expire_sessions();
     sim.reset_counters();
     let calls: Vec<_> = (0..10).map(|_| fresh.list_cpcs(None)).collect();
-    for r in join_all(calls).await {
+    for r in futures_util::future::join_all(calls).await {
         r.unwrap();
     }
     assert_eq!(sim.counters().get(dpm_sim::Op::Logon), 1);
@@ -1344,30 +1344,6 @@ async fn control_routes_drive_the_served_world() {
         .unwrap();
     hmc.get_cpc(&sim.cpc_uri()).await.unwrap();
     server.shutdown().await;
-}
-
-/// Polls every future to completion, concurrently on one task.
-async fn join_all<F: std::future::Future>(futs: Vec<F>) -> Vec<F::Output> {
-    let mut set: Vec<_> = futs.into_iter().map(Box::pin).collect();
-    let mut out: Vec<Option<F::Output>> = (0..set.len()).map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (i, f) in set.iter_mut().enumerate() {
-            if out[i].is_none() {
-                match f.as_mut().poll(cx) {
-                    std::task::Poll::Ready(v) => out[i] = Some(v),
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            std::task::Poll::Pending
-        } else {
-            std::task::Poll::Ready(())
-        }
-    })
-    .await;
-    out.into_iter().flatten().collect()
 }
 
 /// What the HMC offers current tools over plain GETs: `properties=` on an
