@@ -46,6 +46,9 @@ pub enum ConfigError {
     /// `max_processors` is zero.
     #[error("[dpm] max_processors must be at least 1")]
     NoProcessors,
+    /// `max_boot_attempts` is zero.
+    #[error("[dpm] max_boot_attempts must be at least 1")]
+    NoBootAttempts,
     /// `max_memory` below 512 MiB.
     #[error("[dpm] max_memory is {value} MiB; it must be at least 512")]
     MaxMemoryTooSmall {
@@ -132,6 +135,11 @@ pub struct DriverConfig {
     pub adapter_mappings: Vec<AdapterMapping>,
     /// Storage target ports never used for boot.
     pub target_wwpn_ignore_list: Vec<Wwpn>,
+    /// On a CPC without storage management: how many boot paths (vHBA,
+    /// target) a spawn tries before it gives up, each a start that failed.
+    /// Cinder's map may list targets the boot vHBA cannot reach (Storwize
+    /// answers a partition that has not logged in with every port).
+    pub max_boot_attempts: u32,
     /// The longest wait for one HMC job.
     pub job_timeout: Duration,
 }
@@ -148,6 +156,7 @@ impl fmt::Debug for DriverConfig {
             .field("max_memory", &self.max_memory)
             .field("adapter_mappings", &self.adapter_mappings)
             .field("target_wwpn_ignore_list", &self.target_wwpn_ignore_list)
+            .field("max_boot_attempts", &self.max_boot_attempts)
             .field("job_timeout", &self.job_timeout)
             .finish()
     }
@@ -167,6 +176,8 @@ struct RawDpm {
     physical_storage_adapter_mappings: Vec<String>,
     #[serde(default)]
     target_wwpn_ignore_list: Vec<Wwpn>,
+    #[serde(default = "default_boot_attempts")]
+    max_boot_attempts: u32,
     #[serde(default = "default_job_timeout")]
     job_timeout_seconds: u64,
 }
@@ -190,6 +201,10 @@ pub fn toml_error(text: &str, e: &toml::de::Error) -> ConfigError {
         e.message().to_owned()
     };
     ConfigError::Toml { message, line }
+}
+
+fn default_boot_attempts() -> u32 {
+    4
 }
 
 fn default_job_timeout() -> u64 {
@@ -249,6 +264,9 @@ impl DriverConfig {
         if r.max_processors == 0 {
             return Err(ConfigError::NoProcessors);
         }
+        if r.max_boot_attempts == 0 {
+            return Err(ConfigError::NoBootAttempts);
+        }
         if r.max_memory < 512 {
             return Err(ConfigError::MaxMemoryTooSmall {
                 value: r.max_memory,
@@ -278,6 +296,7 @@ impl DriverConfig {
             max_memory: r.max_memory,
             adapter_mappings,
             target_wwpn_ignore_list: r.target_wwpn_ignore_list,
+            max_boot_attempts: r.max_boot_attempts,
             job_timeout: Duration::from_secs(r.job_timeout_seconds),
         })
     }

@@ -4,7 +4,7 @@
 
 use cinder_client::FcInfoError;
 use cinder_client::{AttachmentId, CinderError, InstanceId, VolumeId};
-use dpm_volume::VolumeError;
+use dpm_volume::{BootPath, VolumeError};
 use hmc_client::{
     AdapterUri, CpcUri, FulfillmentState, HmcError, PartitionUri, StorageGroupUri, StorageVolumeUri,
 };
@@ -584,6 +584,33 @@ pub enum SpawnStep {
         #[source]
         source: HmcError,
     },
+    /// The partition did not start over any of the boot paths tried (each
+    /// start job failed). The cause is the failure over the first, best
+    /// path; `then` holds the later paths with their failures.
+    #[error("partition {partition} did not start over any of the {} boot paths tried; over the first ({} → {})", then.len() + 1, first.hba, first.target)]
+    NoBootPathStarted {
+        /// The partition.
+        partition: PartitionUri,
+        /// The first path tried.
+        first: BootPath,
+        /// Why the start over the first path failed.
+        #[source]
+        source: HmcError,
+        /// The paths tried after it, each with its failure.
+        then: Vec<FailedBoot>,
+    },
+    /// After a failed start, the partition could not be brought to
+    /// `stopped` to try the next boot path.
+    #[error(
+        "could not stop partition {partition} after a failed start, to try the next boot path"
+    )]
+    StopAfterFailedBoot {
+        /// The partition.
+        partition: PartitionUri,
+        /// The cause.
+        #[source]
+        source: CleanupError,
+    },
     /// Cinder's API version could not be read.
     #[error("could not read Cinder's API version")]
     CinderApi(#[source] CinderError),
@@ -617,7 +644,28 @@ pub struct SpawnError {
     pub undo: Vec<CleanupError>,
 }
 
+/// A boot path whose start failed, and how.
+#[derive(Debug)]
+pub struct FailedBoot {
+    /// The boot path.
+    pub path: BootPath,
+    /// The start's failure.
+    pub error: HmcError,
+}
+
 impl SpawnStep {
+    /// Why the start failed, when the spawn failed at starting the
+    /// partition: over its one boot path, or over the first of those it
+    /// tried.
+    pub fn start_failure(&self) -> Option<&HmcError> {
+        match self {
+            Self::StartPartition { source, .. } | Self::NoBootPathStarted { source, .. } => {
+                Some(source)
+            }
+            _ => None,
+        }
+    }
+
     /// The spawn was refused before it changed anything: the request
     /// itself cannot be done (bad input, the instance exists, the driver is
     /// not ready), as opposed to a step that failed on the way.

@@ -56,8 +56,8 @@ mod storage;
 pub use config::{toml_error, AdapterMapping, ConfigError, DriverConfig, MAX_HOST_LEN};
 pub use driver::{BlockDevice, DpmDriver, Instance};
 pub use error::{
-    AttachError, AttachStep, CleanupError, DriverError, GroupStep, InitError, SpawnError,
-    SpawnStep, VolumeStep,
+    AttachError, AttachStep, CleanupError, DriverError, FailedBoot, GroupStep, InitError,
+    SpawnError, SpawnStep, VolumeStep,
 };
 pub use ops::{hypervisor_version, InstanceInfo, PowerState, Resources};
 pub use spawn::Spawned;

@@ -7,14 +7,15 @@
 //! attachments' completion. Any failure undoes every step done so far.
 
 use cinder_client::{CinderApi, VolumeId};
-use dpm_volume::{boot_path, connector, connector_for, FcPath, Vhba};
+use dpm_volume::{boot_candidates, connector, connector_for, BootPath, FcPath, Vhba, VolumeError};
 use hmc_client::{
-    HbaCreate, HmcApi, PartitionCreate, PartitionStatus, PartitionUpdate, PartitionUri,
+    get_many, HbaCreate, HmcApi, HmcError, PartitionCreate, PartitionStatus, PartitionUpdate,
+    PartitionUri, StoragePort, StoragePortUri,
 };
 use tracing::Instrument;
 
 use crate::driver::{BlockDevice, DpmDriver, Instance, Ready};
-use crate::error::{GroupStep, SpawnError, SpawnStep, VolumeStep};
+use crate::error::{FailedBoot, GroupStep, SpawnError, SpawnStep, VolumeStep};
 use crate::groups::Request;
 use crate::link::Connected;
 use crate::storage::{Boot, GroupInfo, Initiators, StorageModel};
@@ -26,7 +27,8 @@ pub struct Spawned {
     pub partition: PartitionUri,
     /// Whether the partition was left by an earlier try and taken over.
     pub adopted: bool,
-    /// The vHBAs, boot vHBA first (HBA model; empty with storage groups).
+    /// The vHBAs, in adapter-mapping order (HBA model; empty with storage
+    /// groups); `boot` names the one the partition booted over.
     pub vhbas: Vec<Vhba>,
     /// The instance's storage group (storage-group model).
     pub group: Option<GroupInfo>,
@@ -211,8 +213,9 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             volumes.push((volume.clone(), paths));
         }
 
-        // 4. What the partition boots from, in one update.
-        let boot = match &initiators {
+        // 4. What the partition can boot from: the boot paths worth trying
+        //    (HBA model), or the boot volume (storage groups).
+        let (first, rest): (Boot, Vec<Boot>) = match &initiators {
             Initiators::Vhbas(vhbas) => {
                 let info = connected
                     .iter()
@@ -221,14 +224,20 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
                     .ok_or_else(|| VolumeStep::NoConnectionInfo {
                         volume: boot_volume.clone(),
                     })?;
-                let path =
-                    boot_path(info, vhbas, &cfg.target_wwpn_ignore_list).map_err(|source| {
-                        SpawnStep::BootPath {
-                            volume: boot_volume.clone(),
-                            source,
-                        }
+                let ordered = self.logged_in_first(&ready, vhbas).await;
+                let candidates = boot_candidates(info, &ordered, &cfg.target_wwpn_ignore_list)
+                    .map_err(|source| SpawnStep::BootPath {
+                        volume: boot_volume.clone(),
+                        source,
                     })?;
-                Boot::San(path)
+                let bound = usize::try_from(cfg.max_boot_attempts.max(1)).unwrap_or(usize::MAX);
+                let mut paths = candidates.into_iter().take(bound).map(Boot::San);
+                // boot_candidates never answers an empty list.
+                let first = paths.next().ok_or_else(|| SpawnStep::BootPath {
+                    volume: boot_volume.clone(),
+                    source: VolumeError::NoPaths,
+                })?;
+                (first, paths.collect())
             }
             Initiators::Group(group) => {
                 // Attach first, so that the volumes' paths name this
@@ -259,32 +268,17 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
                         });
                     }
                 }
-                boot.ok_or_else(|| GroupStep::NotDiscovered {
+                let boot = boot.ok_or_else(|| GroupStep::NotDiscovered {
                     volume: boot_volume.clone(),
                     group: group.uri.clone(),
-                })?
+                })?;
+                (boot, Vec::new())
             }
         };
-        let update = match &boot {
-            Boot::San(b) => PartitionUpdate::boot_from_san(b.hba.clone(), b.target, b.lun),
-            Boot::Volume { volume, .. } => PartitionUpdate::boot_from_volume(volume.clone()),
-        };
-        self.hmc
-            .update_partition(&partition, &update)
-            .await
-            .map_err(|source| SpawnStep::SetBootProperties {
-                partition: partition.clone(),
-                source,
-            })?;
-        tracing::info!(boot = ?boot, "boot properties set");
 
-        // 5. Start, and wait for the job.
-        self.start_and_wait(&partition)
-            .await
-            .map_err(|source| SpawnStep::StartPartition {
-                partition: partition.clone(),
-                source,
-            })?;
+        // 5. Set the boot properties in one update and start; when the
+        //    start job fails and another boot path is left, try that one.
+        let boot = self.boot_over(&partition, first, rest).await?;
 
         // 6. Complete the attachments.
         for (i, c) in done.volumes.iter().enumerate() {
@@ -298,6 +292,120 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             boot,
             volumes,
         })
+    }
+
+    /// The vHBAs (one per adapter mapping, in mapping order) with those
+    /// whose adapter port is logged in to a fabric (its `fabric-id` is set)
+    /// first: a vHBA on a fabric that is down cannot boot. One bulk read of
+    /// the ports; when it fails, or there is one vHBA, the mapping order
+    /// stands.
+    async fn logged_in_first(&self, ready: &Ready, vhbas: &[Vhba]) -> Vec<Vhba> {
+        if vhbas.len() < 2 {
+            return vhbas.to_vec();
+        }
+        let ports: Vec<&StoragePortUri> = ready.ports.iter().map(|(_, p)| p).collect();
+        let read: Vec<StoragePort> = match get_many(&self.hmc, &ports).await {
+            Ok(read) => read,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the adapter ports' fabric logins; keeping the mapping order");
+                return vhbas.to_vec();
+            }
+        };
+        let dark = |port: &StoragePortUri| {
+            read.iter()
+                .any(|p| p.element_uri == *port && p.fabric_id.is_none())
+        };
+        let mut paired: Vec<(bool, &Vhba)> = vhbas
+            .iter()
+            .zip(&ports)
+            .map(|(v, port)| (dark(port), v))
+            .collect();
+        if paired.iter().any(|(d, _)| *d) {
+            tracing::warn!(
+                "an adapter port is not logged in to a fabric; booting over the others first"
+            );
+        }
+        // Stable: the mapping order stands among the lit and the dark.
+        paired.sort_by_key(|(d, _)| *d);
+        paired.into_iter().map(|(_, v)| v.clone()).collect()
+    }
+
+    /// Sets a boot path and starts the partition; when the start job fails
+    /// (the target was not reachable, say) and another path is left, tries
+    /// that one. Any other failure ends the spawn.
+    async fn boot_over(
+        &self,
+        partition: &PartitionUri,
+        first: Boot,
+        rest: Vec<Boot>,
+    ) -> Result<Boot, SpawnStep> {
+        let total = rest.len() + 1;
+        let mut rest = rest.into_iter();
+        // The first failed path is the cause; the later ones go along.
+        let mut first_failure: Option<(BootPath, HmcError)> = None;
+        let mut then: Vec<FailedBoot> = Vec::new();
+        let mut boot = first;
+        loop {
+            let update = match &boot {
+                Boot::San(b) => PartitionUpdate::boot_from_san(b.hba.clone(), b.target, b.lun),
+                Boot::Volume { volume, .. } => PartitionUpdate::boot_from_volume(volume.clone()),
+            };
+            self.hmc
+                .update_partition(partition, &update)
+                .await
+                .map_err(|source| SpawnStep::SetBootProperties {
+                    partition: partition.clone(),
+                    source,
+                })?;
+            let attempt = usize::from(first_failure.is_some()) + then.len() + 1;
+            tracing::info!(boot = ?boot, attempt, of = total, "boot properties set");
+            let error = match self.start_and_wait(partition).await {
+                Ok(()) => return Ok(boot),
+                Err(error @ HmcError::JobFailed { .. }) => error,
+                Err(source) => {
+                    return Err(SpawnStep::StartPartition {
+                        partition: partition.clone(),
+                        source,
+                    })
+                }
+            };
+            let Boot::San(path) = boot else {
+                return Err(SpawnStep::StartPartition {
+                    partition: partition.clone(),
+                    source: error,
+                });
+            };
+            let Some(next) = rest.next() else {
+                return Err(match first_failure {
+                    None => SpawnStep::StartPartition {
+                        partition: partition.clone(),
+                        source: error,
+                    },
+                    Some((first, source)) => {
+                        then.push(FailedBoot { path, error });
+                        SpawnStep::NoBootPathStarted {
+                            partition: partition.clone(),
+                            first,
+                            source,
+                            then,
+                        }
+                    }
+                });
+            };
+            tracing::warn!(hba = %path.hba, target = %path.target, error = %error, "the partition did not start over this boot path; trying the next");
+            match first_failure {
+                None => first_failure = Some((path, error)),
+                Some(_) => then.push(FailedBoot { path, error }),
+            }
+            boot = next;
+            // A failed start may leave the partition not quite stopped.
+            self.ensure_stopped(partition).await.map_err(|source| {
+                SpawnStep::StopAfterFailedBoot {
+                    partition: partition.clone(),
+                    source,
+                }
+            })?;
+        }
     }
 
     /// One vHBA for each adapter mapping, in mapping order; the ones an

@@ -254,7 +254,7 @@ impl HmcApi for SimHmc {
     async fn get_storage_port(&self, port: &StoragePortUri) -> Result<StoragePort, HmcError> {
         self.delay().await;
         self.call(Op::GetStoragePort, "GET", port.as_str(), |w| {
-            w.hmc.get_storage_port(port)
+            w.get_storage_port(port)
         })
     }
 

@@ -420,9 +420,16 @@ impl Sim {
         ) {
             return Vec::new();
         }
-        let mut channels: Vec<(DeviceNumber, Wwpn)> =
-            p.hbas.iter().map(|h| (h.device_number, h.wwpn)).collect();
-        channels.extend(w.dsm.vsr_pairs(partition));
+        // Each channel with the fabric its port is cabled to.
+        let mut channels: Vec<(DeviceNumber, Wwpn, Option<usize>)> = p
+            .hbas
+            .iter()
+            .map(|h| (h.device_number, h.wwpn, w.hmc.port_fabric(&h.port)))
+            .collect();
+        channels.extend(w.dsm.vsr_pairs(partition).into_iter().map(|(d, wwpn)| {
+            let fabric = w.dsm.bound_port(wwpn).and_then(|p| w.hmc.port_fabric(p));
+            (d, wwpn, fabric)
+        }));
         paths_through(&w.san, &channels)
     }
 
@@ -542,14 +549,21 @@ impl Sim {
 }
 
 /// The paths a guest discovers through its FCP channels, each a (device
-/// number, WWPN) pair: a vHBA and a VSR are looked at the same way.
-fn paths_through(san: &Storage, channels: &[(DeviceNumber, Wwpn)]) -> Vec<GuestPath> {
+/// number, WWPN, fabric its port is cabled to) triple: a vHBA and a VSR
+/// are looked at the same way, and each finds the targets it reaches.
+fn paths_through(
+    san: &Storage,
+    channels: &[(DeviceNumber, Wwpn, Option<usize>)],
+) -> Vec<GuestPath> {
     let mut out = Vec::new();
-    for &(device_number, wwpn) in channels {
-        let Some(host) = san.host_of(wwpn) else {
+    for &(device_number, wwpn, fabric) in channels {
+        let (Some(host), Some(fabric)) = (san.host_of(wwpn), fabric) else {
             continue;
         };
-        for z in san.live_zones().filter(|z| z.initiator == wwpn) {
+        for z in san
+            .live_zones()
+            .filter(|z| z.initiator == wwpn && san.reachable(wwpn, fabric, z.target))
+        {
             for (id, volume) in &host.mappings {
                 out.push(GuestPath {
                     device_number,

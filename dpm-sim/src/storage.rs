@@ -5,7 +5,15 @@
 //!   other ports are added to it.
 //! - A volume-to-host mapping takes the lowest SCSI id free on that host (or
 //!   reuses the volume's mapping); that id is Cinder's `target_lun`.
-//! - Zones are one per (initiator, target) pair on the fabric both are on.
+//! - The answer is all-to-all: every initiator maps to every target port in
+//!   `conn_wwpns`, the node ports the host's WWPNs are logged in to
+//!   (`lsfabric`), or **every** node port on every fabric when none is
+//!   logged in (a partition that has not started has no fabric login).
+//!   Hosts are made with `mkhost -force`, so unlogged WWPNs are accepted.
+//! - The zone manager zones each (initiator, target) pair of the map on the
+//!   fabric where the target is visible; it does not check that the
+//!   initiator is logged in there. Only a zone on the initiator's own fabric
+//!   (that is up) carries traffic: see [`Storage::reachable`].
 //! - Unmapping removes the mapping; the host's zones and the host object go
 //!   when its last mapping goes.
 
@@ -79,8 +87,6 @@ pub(crate) enum StorageRefusal {
     NoInitiators,
     /// The connector's WWPNs belong to more than one host object.
     HostConflict(Vec<String>),
-    /// No initiator shares a fabric with any target port.
-    NoPath(Vec<Wwpn>),
 }
 
 impl StorageRefusal {
@@ -90,10 +96,6 @@ impl StorageRefusal {
             Self::HostConflict(h) => format!(
                 "Bad or unexpected response from the storage volume backend API: the connector's WWPNs belong to several hosts: {}",
                 h.join(", ")
-            ),
-            Self::NoPath(w) => format!(
-                "Bad or unexpected response from the storage volume backend API: no storage target port shares a fabric with initiators {}",
-                w.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
             ),
         }
     }
@@ -151,10 +153,22 @@ impl Storage {
         self.hosts.iter().find(|h| h.wwpns.contains(&wwpn))
     }
 
-    /// Whether a zone on a fabric that is up joins these two ports.
-    pub(crate) fn zoned(&self, initiator: Wwpn, target: Wwpn) -> bool {
-        self.live_zones()
-            .any(|z| z.initiator == initiator && z.target == target)
+    /// Whether `initiator`, cabled to `fabric`, reaches `target`: the
+    /// target is on that fabric, the fabric is up, and a zone there joins
+    /// the two. (A zone the zone manager made on the target's fabric for an
+    /// initiator cabled elsewhere carries nothing.)
+    pub(crate) fn reachable(&self, initiator: Wwpn, fabric: usize, target: Wwpn) -> bool {
+        self.target_fabric(target) == Some(fabric)
+            && self
+                .live_zones()
+                .any(|z| z.fabric == fabric && z.initiator == initiator && z.target == target)
+    }
+
+    fn target_fabric(&self, target: Wwpn) -> Option<usize> {
+        self.target_ports
+            .iter()
+            .find(|(t, _)| *t == target)
+            .map(|(_, f)| *f)
     }
 
     /// The zones that carry traffic: those on fabrics that are up. (A
@@ -164,15 +178,42 @@ impl Storage {
         self.zones.iter().filter(|z| !self.down.contains(&z.fabric))
     }
 
-    /// Maps `volume` to the host of `initiators` and zones every
-    /// initiator to the target ports on its fabric. `fabric_of` tells which
-    /// fabric an initiator is logged into. Nothing changes on refusal.
+    /// `conn_wwpns`: the target ports the initiators are logged in to
+    /// (`lsfabric`), in the system's port order; every target port when
+    /// none is. `logged_in` tells the fabric an initiator is logged in to
+    /// now, if any.
+    fn conn_wwpns(
+        &self,
+        initiators: &[Wwpn],
+        logged_in: impl Fn(Wwpn) -> Option<usize>,
+    ) -> Vec<Wwpn> {
+        let logins: Vec<Wwpn> = self
+            .target_ports
+            .iter()
+            .map(|(t, _)| *t)
+            .filter(|&t| {
+                initiators.iter().any(|&i| {
+                    logged_in(i).is_some_and(|f| !self.down.contains(&f) && self.reachable(i, f, t))
+                })
+            })
+            .collect();
+        if logins.is_empty() {
+            self.target_ports.iter().map(|(t, _)| *t).collect()
+        } else {
+            logins
+        }
+    }
+
+    /// Maps `volume` to the host of `initiators`, answers with the
+    /// all-to-all map over `conn_wwpns`, and zones every pair of it on the
+    /// target's fabric. `logged_in` tells which fabric an initiator is
+    /// logged in to now. Nothing changes on refusal.
     pub(crate) fn connect(
         &mut self,
         volume: &VolumeId,
         initiators: &[Wwpn],
         host_hint: &str,
-        fabric_of: impl Fn(Wwpn) -> Option<usize>,
+        logged_in: impl Fn(Wwpn) -> Option<usize>,
     ) -> Result<FcData, StorageRefusal> {
         if initiators.is_empty() {
             return Err(StorageRefusal::NoInitiators);
@@ -186,30 +227,26 @@ impl Storage {
                 owners.iter().map(|&i| self.hosts[i].name.clone()).collect(),
             ));
         }
-        let mut map: BTreeMap<Wwpn, Vec<Wwpn>> = BTreeMap::new();
-        let mut zones = Vec::new();
-        for &i in initiators {
-            let Some(f) = fabric_of(i) else { continue };
-            for &(t, tf) in &self.target_ports {
-                if tf == f {
-                    map.entry(i).or_default().push(t);
-                    zones.push(Zone {
-                        fabric: f,
-                        initiator: i,
-                        target: t,
-                    });
-                }
-            }
-        }
-        if map.is_empty() {
-            return Err(StorageRefusal::NoPath(initiators.to_vec()));
-        }
+        let targets = self.conn_wwpns(initiators, logged_in);
+        let map: BTreeMap<Wwpn, Vec<Wwpn>> =
+            initiators.iter().map(|&i| (i, targets.clone())).collect();
+        let zones: Vec<Zone> = initiators
+            .iter()
+            .flat_map(|&i| targets.iter().map(move |&t| (i, t)))
+            .filter_map(|(initiator, target)| {
+                Some(Zone {
+                    fabric: self.target_fabric(target)?,
+                    initiator,
+                    target,
+                })
+            })
+            .collect();
         // Accepted: from here on, change the state.
         let host_index = match owners.first() {
             Some(&i) => i,
             None => {
                 self.next_host += 1;
-                let name = format!("{}-{}", sanitize(host_hint), self.next_host);
+                let name = host_name(host_hint, self.next_host);
                 self.hosts.push(Host {
                     name,
                     wwpns: BTreeSet::new(),
@@ -244,16 +281,10 @@ impl Storage {
         if self.zoning {
             self.zones.extend(zones);
         }
-        let target_wwn: Vec<Wwpn> = self
-            .target_ports
-            .iter()
-            .map(|(t, _)| *t)
-            .filter(|t| map.values().any(|v| v.contains(t)))
-            .collect();
         Ok(FcData {
             target_discovered: false,
             target_lun: u64::from(scsi_id),
-            target_wwn,
+            target_wwn: targets,
             initiator_target_map: map,
             volume_id: volume.clone(),
         })
@@ -310,22 +341,48 @@ impl Storage {
     }
 }
 
-/// SVC host names allow letters, digits, `-`, `_` and `.`.
-fn sanitize(s: &str) -> String {
-    let out: String = s
+/// A host name as the Storwize driver makes it from the connector's host:
+/// characters other than letters, digits, `.`, `-`, `_` and space become
+/// `-`; `_` goes in front of a name that does not start with a letter; at
+/// most 55 characters; then `-` and 8 random digits (drawn here from the
+/// host's sequence number, so that runs repeat).
+fn host_name(hint: &str, seq: u32) -> String {
+    let mut name: String = hint
         .chars()
         .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ' ') {
                 c
             } else {
-                '_'
+                '-'
             }
         })
-        .take(48)
         .collect();
-    if out.is_empty() {
-        "host".into()
-    } else {
-        out
+    if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        name.insert(0, '_');
+    }
+    let name: String = name.chars().take(55).collect();
+    // splitmix64 of the sequence number: 8 digits that look random.
+    let mut z = u64::from(seq).wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    format!("{name}-{:08}", z % 100_000_000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_name;
+
+    #[test]
+    fn host_names_are_made_as_storwize_makes_them() {
+        let n = host_name("compute-1", 1);
+        assert!(n.starts_with("compute-1-"), "{n}");
+        assert_eq!(n.len(), "compute-1-".len() + 8);
+        assert!(n["compute-1-".len()..].chars().all(|c| c.is_ascii_digit()));
+        assert!(host_name("my host/α", 1).starts_with("my host--"));
+        assert!(host_name("1node", 1).starts_with("_1node-"));
+        let long = host_name(&"x".repeat(80), 2);
+        assert_eq!(long.len(), 55 + 1 + 8);
+        assert_ne!(host_name("h", 1), host_name("h", 2));
     }
 }

@@ -9,8 +9,9 @@
 //!   implemented by [`BootFacts`] on the SAN and Cinder;
 //! - Cinder drives its storage backend through [`cinder::Backend`],
 //!   implemented by [`SanBackend`] on the SAN, with each initiator's fabric
-//!   read from the HMC's cabling ([`initiator_fabric`]): a vHBA's port, or
-//!   the candidate port a storage group's WWPN is bound to;
+//!   login read from the HMC ([`logged_in_fabric`]): a vHBA's port while
+//!   its partition runs, or the candidate port a storage group's WWPN is
+//!   bound to while its partition runs or the group is being discovered;
 //! - storage management ([`dsm`]) reads the CPC, ports, partitions, the SAN
 //!   and Cinder through [`DsmFacts`], and draws ids from [`Ids`]; the start
 //!   job's storage-volume boot check is decided by it, here, just before
@@ -34,8 +35,8 @@ use cinder_client::{
 use fc_types::{FcpLun, Wwpn};
 use hmc_client::{
     AdapterType, BootDevice, HbaCreate, HbaUri, HmcError, JobUri, LunPath, Partition,
-    PartitionUpdate, PartitionUri, StorageGroupCreate, StorageGroupCreated, StorageGroupModify,
-    StorageGroupUri, StoragePortUri, StorageVolumeUri,
+    PartitionStatus, PartitionUpdate, PartitionUri, StorageGroupCreate, StorageGroupCreated,
+    StorageGroupModify, StorageGroupUri, StoragePortUri, StorageVolumeUri,
 };
 
 use crate::cinder::{self, CinderState};
@@ -549,7 +550,7 @@ impl World {
             return json(self.dsm.get_group(&u)?);
         }
         if let Ok(u) = uri.parse::<StoragePortUri>() {
-            return json(self.hmc.get_storage_port(&u)?);
+            return json(self.get_storage_port(&u)?);
         }
         if let Ok(u) = uri.parse::<HbaUri>() {
             return json(self.hmc.get_hba(&u)?);
@@ -619,6 +620,23 @@ impl World {
     // ----- storage management ---------------------------------------------------------
 
     /// What storage management reads from the other domains.
+    /// A storage port as the HMC shows it: `fabric-id` is the fabric the
+    /// port is logged in to, so it is empty while that fabric is down.
+    pub(crate) fn get_storage_port(
+        &self,
+        uri: &StoragePortUri,
+    ) -> Result<hmc_client::StoragePort, HmcError> {
+        let mut port = self.hmc.get_storage_port(uri)?;
+        if self
+            .hmc
+            .port_fabric(uri)
+            .is_some_and(|f| self.san.down.contains(&f))
+        {
+            port.fabric_id = None;
+        }
+        Ok(port)
+    }
+
     pub(crate) fn dsm_facts(&self) -> DsmFacts<'_> {
         DsmFacts {
             hmc: &self.hmc,
@@ -875,14 +893,48 @@ fn canceled(message: &str) -> hmc::JobOutcome {
 
 // ----- views between domains ------------------------------------------------------
 
-/// The fabric an initiator WWPN is logged into: one of the Cinder node's
-/// ports, a vHBA through its adapter port's cable, or a storage group's
-/// WWPN through the candidate port it is bound to (so Cinder zones and
-/// masks a group WWPN exactly like a vHBA's).
-fn initiator_fabric(san: &Storage, hmc: &HmcState, dsm: &DsmState, wwpn: Wwpn) -> Option<usize> {
-    san.node_port_fabric(wwpn)
-        .or_else(|| hmc.vhba_fabric(wwpn))
-        .or_else(|| hmc.port_fabric(dsm.bound_port(wwpn)?))
+/// The fabric an initiator WWPN is logged in to now (what `lsfabric`
+/// shows), if any; never a fabric that is down:
+/// - one of the Cinder node's ports, always;
+/// - a vHBA, while its partition runs (from the start of its IPL until it
+///   has stopped), over its adapter port's cable;
+/// - a storage group's WWPN, while the partition of its VSR runs or while
+///   the group's discovery runs, over the candidate port it is bound to.
+fn logged_in_fabric(san: &Storage, hmc: &HmcState, dsm: &DsmState, wwpn: Wwpn) -> Option<usize> {
+    let runs = |p: &PartitionState| {
+        matches!(
+            p.status,
+            PartitionStatus::Starting
+                | PartitionStatus::Active
+                | PartitionStatus::Degraded
+                | PartitionStatus::Stopping
+        )
+    };
+    let fabric = san.node_port_fabric(wwpn).or_else(|| {
+        if let Some((p, hba)) = hmc
+            .partitions
+            .values()
+            .find_map(|p| Some((p, p.hbas.iter().find(|h| h.wwpn == wwpn)?)))
+        {
+            return runs(p).then(|| hmc.port_fabric(&hba.port)).flatten();
+        }
+        let (group, index) = dsm
+            .groups
+            .iter()
+            .find_map(|g| Some((g, g.wwpns.iter().position(|w| w.wwpn == wwpn)?)))?;
+        let active = group.discovery_job.is_some()
+            || group.vsrs.iter().any(|v| {
+                v.wwpn_index == index
+                    && hmc
+                        .partitions
+                        .get(v.partition.object_id())
+                        .is_some_and(&runs)
+            });
+        active
+            .then(|| hmc.port_fabric(group.wwpns[index].port.as_ref()?))
+            .flatten()
+    })?;
+    (!san.down.contains(&fabric)).then_some(fabric)
 }
 
 /// What the HMC's boot check reads: zones and mappings from the SAN,
@@ -895,8 +947,8 @@ struct BootFacts<'a> {
 }
 
 impl hmc::BootView for BootFacts<'_> {
-    fn zoned(&self, initiator: Wwpn, target: Wwpn) -> bool {
-        self.san.zoned(initiator, target)
+    fn reachable(&self, initiator: Wwpn, fabric: usize, target: Wwpn) -> bool {
+        self.san.reachable(initiator, fabric, target)
     }
 
     fn mapped_volume(&self, initiator: Wwpn, scsi_id: u32) -> Option<VolumeId> {
@@ -1021,8 +1073,8 @@ impl dsm::Alloc for Ids {
     }
 }
 
-/// Cinder's backend: the SAN, with each initiator's fabric read from the
-/// HMC's cabling.
+/// Cinder's backend: the SAN, with each initiator's fabric login read from
+/// the HMC's cabling and partition status.
 struct SanBackend<'a> {
     san: &'a mut Storage,
     hmc: &'a HmcState,
@@ -1043,7 +1095,7 @@ impl cinder::Backend for SanBackend<'_> {
         // Resolved before the SAN changes, so the lookup borrows nothing.
         let fabrics: Vec<(Wwpn, Option<usize>)> = initiators
             .iter()
-            .map(|w| (*w, initiator_fabric(self.san, self.hmc, self.dsm, *w)))
+            .map(|w| (*w, logged_in_fabric(self.san, self.hmc, self.dsm, *w)))
             .collect();
         self.san
             .connect(volume, initiators, host, |w| {

@@ -7,10 +7,11 @@
 //!
 //! - the [`Connector`] to hand Cinder ([`connector`]);
 //! - the LUN paths the guest will find ([`paths`]);
-//! - the boot path the HMC needs ([`boot_path`]): the vHBA of the first
-//!   adapter mapping, the first target the map gives it that is not on the
-//!   ignore list (compared canonically), a fallback to `target_wwn(s)`, and
-//!   the SAM-encoded LUN;
+//! - the boot paths worth trying, best first ([`boot_candidates`]; the
+//!   first is [`boot_path`]): each vHBA in the order given, each target the
+//!   map gives it that is not on the ignore list (compared canonically), a
+//!   fallback to `target_wwn(s)` when there is no map, and the SAM-encoded
+//!   LUN;
 //! - a record of each data volume's paths per instance
 //!   ([`FcVolumeDriver::connect_volume`], [`FcVolumeDriver::disconnect_volume`]).
 //!
@@ -87,10 +88,10 @@ pub enum VolumeError {
     /// Cinder's connection info is not usable FC connection info.
     #[error("Cinder's connection info is not usable")]
     ConnectionInfo(#[source] FcInfoError),
-    /// The boot vHBA has no entry in `initiator_target_map`.
-    #[error("the boot vHBA {wwpn} is not in the initiator_target_map Cinder returned (is its adapter zoned to the storage?)")]
+    /// No vHBA of the partition has an entry in `initiator_target_map`.
+    #[error("the partition's vHBAs ({wwpn} first) are not in the initiator_target_map Cinder returned (are their adapters zoned to the storage?)")]
     BootVhbaNotInMap {
-        /// The boot vHBA's WWPN.
+        /// The first vHBA's WWPN.
         wwpn: Wwpn,
     },
     /// Every target the boot vHBA could use is on the ignore list.
@@ -152,7 +153,11 @@ fn targets_for(fc: &FcConnection, vhba: &Vhba) -> Option<Vec<Wwpn>> {
     }
 }
 
-/// The LUN paths the guest will discover, through every vHBA.
+/// The LUN paths Cinder's answer offers, through every vHBA: each target
+/// the map gives a vHBA. With Storwize the map is all-to-all, so some of
+/// these go to ports on a fabric the vHBA is not cabled to; the guest's
+/// zfcp finds the others. Nothing in Cinder's answer or a z13 HMC's tells
+/// them apart.
 pub fn paths(info: &ConnectionInfo, vhbas: &[Vhba]) -> Result<Vec<FcPath>, VolumeError> {
     if vhbas.is_empty() {
         return Err(VolumeError::NoVhbas);
@@ -179,33 +184,67 @@ pub fn paths(info: &ConnectionInfo, vhbas: &[Vhba]) -> Result<Vec<FcPath>, Volum
     Ok(out)
 }
 
-/// The boot path: the first vHBA (the first adapter mapping's), the first
-/// target for it that is not ignored, and that target's LUN.
+/// The boot path: the first of [`boot_candidates`].
 pub fn boot_path(
     info: &ConnectionInfo,
     vhbas: &[Vhba],
     ignore: &[Wwpn],
 ) -> Result<BootPath, VolumeError> {
-    let boot = vhbas.first().ok_or(VolumeError::NoVhbas)?;
+    let mut all = boot_candidates(info, vhbas, ignore)?;
+    // boot_candidates never answers an empty list.
+    Ok(all.swap_remove(0))
+}
+
+/// Every boot path worth trying, best first: for each vHBA in the order
+/// given (the caller puts first the vHBAs it knows to be logged in to a
+/// fabric, in adapter-mapping order), each target the map gives it in the
+/// map's order, minus the ignore list (compared canonically), with that
+/// target's LUN.
+///
+/// The list may hold paths that do not work: Storwize answers a partition
+/// that has not started (no fabric login) with every storage port on every
+/// fabric, so some targets in the map are not reachable from a given vHBA,
+/// and nothing in Cinder's answer says which. The caller tries them in
+/// order, within a bound.
+pub fn boot_candidates(
+    info: &ConnectionInfo,
+    vhbas: &[Vhba],
+    ignore: &[Wwpn],
+) -> Result<Vec<BootPath>, VolumeError> {
+    let first = vhbas.first().ok_or(VolumeError::NoVhbas)?;
     let fc = info.fibre_channel()?;
-    let candidates =
-        targets_for(&fc, boot).ok_or(VolumeError::BootVhbaNotInMap { wwpn: boot.wwpn })?;
-    // Wwpn compares on its value, so case and punctuation do not matter.
-    let target = candidates
-        .iter()
-        .copied()
-        .find(|t| !ignore.contains(t))
-        .ok_or_else(|| VolumeError::NoUsableTarget {
-            ignored: candidates.clone(),
-        })?;
-    let lun = fc
-        .lun_for(target)
-        .ok_or(VolumeError::NoLunForTarget { target })?;
-    Ok(BootPath {
-        hba: boot.uri.clone(),
-        target,
-        lun,
-    })
+    let mut out = Vec::new();
+    let mut ignored = Vec::new();
+    for v in vhbas {
+        let Some(targets) = targets_for(&fc, v) else {
+            continue;
+        };
+        for target in targets {
+            // Wwpn compares on its value, so case and punctuation do not matter.
+            if ignore.contains(&target) {
+                if !ignored.contains(&target) {
+                    ignored.push(target);
+                }
+                continue;
+            }
+            let lun = fc
+                .lun_for(target)
+                .ok_or(VolumeError::NoLunForTarget { target })?;
+            out.push(BootPath {
+                hba: v.uri.clone(),
+                target,
+                lun,
+            });
+        }
+    }
+    if out.is_empty() {
+        return Err(if ignored.is_empty() {
+            VolumeError::BootVhbaNotInMap { wwpn: first.wwpn }
+        } else {
+            VolumeError::NoUsableTarget { ignored }
+        });
+    }
+    Ok(out)
 }
 
 /// Records which paths each instance's volumes use, so that they can be

@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used)]
 
 use cinder_client::{ConnectionInfo, FcInfoError, InstanceId, VolumeId};
-use dpm_volume::{boot_path, connector, paths, FcVolumeDriver, Vhba, VolumeError};
+use dpm_volume::{boot_candidates, boot_path, connector, paths, FcVolumeDriver, Vhba, VolumeError};
 use fc_types::{FcpLun, Wwpn};
 use rstest::rstest;
 use serde_json::{json, Value};
@@ -61,6 +61,41 @@ fn boot_path_uses_first_vhba_and_first_mapped_target() {
     assert_eq!(b.lun.to_string(), "0002000000000000");
 }
 
+/// Storwize's answer before the partition has logged in: every target for
+/// every initiator. The candidates run vHBA by vHBA, in the map's order,
+/// without the ignored ones.
+#[test]
+fn candidates_go_vhba_by_vhba_in_map_order_without_ignored_targets() {
+    let all_to_all = info(json!({"target_lun": 2, "target_wwn": [B1, A1, A2],
+        "initiator_target_map": {I0: [B1, A1, A2], I1: [B1, A1, A2]}}));
+    let c = boot_candidates(&all_to_all, &vhbas(), &[w(A2)]).unwrap();
+    let got: Vec<(String, Wwpn)> = c.iter().map(|b| (b.hba.to_string(), b.target)).collect();
+    assert_eq!(
+        got,
+        [
+            ("/api/partitions/p/hbas/h0".to_owned(), w(B1)),
+            ("/api/partitions/p/hbas/h0".to_owned(), w(A1)),
+            ("/api/partitions/p/hbas/h1".to_owned(), w(B1)),
+            ("/api/partitions/p/hbas/h1".to_owned(), w(A1)),
+        ]
+    );
+    assert!(c.iter().all(|b| b.lun == FcpLun::from_target_lun(2)));
+    // The vHBAs in the order the caller gives: the second adapter first.
+    let mut swapped = vhbas();
+    swapped.reverse();
+    assert_eq!(
+        boot_path(&all_to_all, &swapped, &[]).unwrap().hba,
+        vhbas()[1].uri
+    );
+    // A first vHBA missing from the map: the second one boots.
+    let only_second = info(json!({"target_lun": 1, "target_wwn": [B1],
+        "initiator_target_map": {I1: [B1]}}));
+    assert_eq!(
+        boot_path(&only_second, &vhbas(), &[]).unwrap().hba,
+        vhbas()[1].uri
+    );
+}
+
 #[test]
 fn ignore_list_is_compared_canonically() {
     let ignore = ["0x50:05:07:68:0B:21:55:AB".parse().unwrap()];
@@ -117,8 +152,8 @@ fn paths_cover_every_vhba() {
 #[case::not_fc(
     serde_json::from_value(json!({"driver_volume_type": "iscsi", "data": {}})).unwrap(),
     "not fibre_channel")]
-#[case::boot_vhba_missing(
-    info(json!({"target_lun": 1, "target_wwn": [B1], "initiator_target_map": {I1: [B1]}})),
+#[case::vhbas_missing(
+    info(json!({"target_lun": 1, "target_wwn": [B1], "initiator_target_map": {"c05076ffe5000aff": [B1]}})),
     "not in the initiator_target_map")]
 #[case::all_ignored(
     info(json!({"target_lun": 1, "target_wwn": [A1], "initiator_target_map": {I0: [A1]}})),
@@ -159,7 +194,7 @@ fn typed_variants() {
         VolumeError::ConnectionInfo(FcInfoError::LunOutOfRange { .. })
     ));
     let e = boot_path(
-        &info(json!({"target_lun": 1, "target_wwn": [B1], "initiator_target_map": {I1: [B1]}})),
+        &info(json!({"target_lun": 1, "target_wwn": [B1], "initiator_target_map": {"c05076ffe5000aff": [B1]}})),
         &vhbas(),
         &[],
     )

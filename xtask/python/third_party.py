@@ -64,6 +64,11 @@ def main(path):
     updated = cinder_api.attachments.update(attachment["id"], connector)
     info = updated.connection_info if hasattr(updated, "connection_info") else updated["connection_info"]
     expect(info.get("driver_volume_type") == "fibre_channel", "attachment update returns FC connection info")
+    # Storwize's answer to a partition that has not started (no fabric
+    # login): every storage port, all-to-all; the first is on this vHBA's
+    # fabric in this world.
+    expect(info["initiator_target_map"][wwpn] == info["target_wwn"] and len(info["target_wwn"]) == 4,
+           "the map lists every storage port before the partition logs in")
     target = info["initiator_target_map"][wwpn][0]
     lun = int(info["target_lun"])
     cinder_api.attachments.complete(attachment["id"])

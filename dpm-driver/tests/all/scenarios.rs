@@ -73,7 +73,15 @@ async fn spawn_attach_detach_destroy() {
     let data_lun = data_paths[0].lun;
     assert_ne!(data_lun, lun);
     assert!(data_paths.iter().all(|x| x.lun == data_lun));
-    assert_eq!(attached.len(), data_paths.len());
+    // The paths Cinder's map offers (all-to-all: 2 vHBAs x 4 ports) hold
+    // every path the guest finds (each vHBA reaches the 2 on its fabric).
+    assert_eq!(attached.len(), 8);
+    assert_eq!(data_paths.len(), 4);
+    for g in &data_paths {
+        assert!(attached
+            .iter()
+            .any(|a| (a.device_number, a.target, a.lun) == (g.device_number, g.target, g.lun)));
+    }
     assert_eq!(env.status(&data).await, VolumeStatus::InUse);
     assert_eq!(env.driver.volume_paths(&vm.uuid).len(), 2);
     // Then detach it.
@@ -117,14 +125,11 @@ async fn rollback_when_the_start_job_fails() {
         .spawn(&instance(1), &boot_from(&boot))
         .await
         .unwrap_err();
-    match &err.step {
-        SpawnStep::StartPartition {
-            source: HmcError::JobFailed { message, .. },
-            ..
-        } => {
-            assert!(message.contains("not zoned"), "{message}")
+    match err.step.start_failure() {
+        Some(HmcError::JobFailed { message, .. }) => {
+            assert!(message.contains("not reachable"), "{message}")
         }
-        other => panic!("{other:?}"),
+        _ => panic!("{:?}", err.step),
     }
     assert!(err.undo.is_empty(), "{:?}", err.undo);
     assert_eq!(env.sim.snapshot(), before);
@@ -317,4 +322,75 @@ async fn request_budget() {
     env.driver.detach_volume(&vm.uuid, &data).await.unwrap();
     assert!(env.sim.counters().requests(dpm_sim::Side::Hmc) <= 4);
     assert_eq!(env.status(&data).await, VolumeStatus::Available);
+}
+
+/// A storage system whose ports on the second fabric come first: Storwize
+/// answers a partition that has not started with every port, in its own
+/// order, so the boot vHBA's first targets are ones it cannot reach. The
+/// driver moves past them to a reachable one and boots; the ignore list
+/// still keeps a target out.
+#[tokio::test(start_paused = true)]
+async fn boots_through_a_reachable_target_when_the_map_lists_others_first() {
+    let mut spec = WorldSpec::z13();
+    spec.storage.target_ports.reverse();
+    let on_a: Vec<fc_types::Wwpn> = spec
+        .storage
+        .target_ports
+        .iter()
+        .filter(|p| p.fabric == spec.fabrics[0].name)
+        .map(|p| p.wwpn)
+        .collect();
+    assert_eq!(on_a.len(), 2);
+    assert_ne!(spec.storage.target_ports[0].fabric, spec.fabrics[0].name);
+    let env = env_from(spec.clone(), "").await;
+    let boot = env.volume("boot", true).await;
+    let vm = instance(1);
+    env.sim.reset_counters();
+    let spawned = env.driver.spawn(&vm, &boot_from(&boot)).await.unwrap();
+    let dpm_driver::Boot::San(path) = &spawned.boot else {
+        panic!("{:?}", spawned.boot)
+    };
+    assert_eq!(path.hba, spawned.vhbas[0].uri, "the first adapter's vHBA");
+    assert_eq!(path.target, on_a[0], "the first target it reaches");
+    // Two starts failed (the two ports on the other fabric), the third ran.
+    assert_eq!(env.sim.counters().get(Op::StartPartition), 3);
+    let p = env
+        .driver
+        .hmc()
+        .get_partition(&spawned.partition)
+        .await
+        .unwrap();
+    assert_eq!(p.status, PartitionStatus::Active);
+    assert_eq!(p.boot_world_wide_port_name, Some(on_a[0]));
+    env.driver.destroy(&vm.uuid).await.unwrap();
+
+    // With the first reachable target on the ignore list, the second one.
+    let ignore = format!("target_wwpn_ignore_list = [\"{}\"]", on_a[0]);
+    let env = env_from(spec, &ignore).await;
+    let boot = env.volume("boot", true).await;
+    let spawned = env.driver.spawn(&vm, &boot_from(&boot)).await.unwrap();
+    let dpm_driver::Boot::San(path) = &spawned.boot else {
+        panic!("{:?}", spawned.boot)
+    };
+    assert_eq!(path.target, on_a[1]);
+    env.driver.destroy(&vm.uuid).await.unwrap();
+
+    // A bound of two attempts gives up before it reaches fabric A, and
+    // undoes everything.
+    let mut spec = WorldSpec::z13();
+    spec.storage.target_ports.reverse();
+    let env = env_from(spec, "max_boot_attempts = 2").await;
+    let boot = env.volume("boot", true).await;
+    let before = env.sim.snapshot();
+    let err = env.driver.spawn(&vm, &boot_from(&boot)).await.unwrap_err();
+    match &err.step {
+        SpawnStep::NoBootPathStarted { then, .. } => assert_eq!(then.len() + 1, 2),
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        err.to_string().contains("everything it did was undone"),
+        "{err}"
+    );
+    assert!(err.undo.is_empty(), "{:?}", err.undo);
+    assert_eq!(env.sim.snapshot(), before);
 }

@@ -273,8 +273,7 @@ impl DsmState {
             .collect()
     }
 
-    /// The adapter port a group WWPN is bound to, so that the SAN sees a
-    /// group WWPN logged in exactly like a vHBA's.
+    /// The adapter port a group WWPN is bound to.
     pub(crate) fn bound_port(&self, wwpn: Wwpn) -> Option<&StoragePortUri> {
         self.groups
             .iter()

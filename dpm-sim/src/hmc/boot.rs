@@ -4,15 +4,16 @@
 
 use cinder_client::VolumeId;
 use fc_types::Wwpn;
-use hmc_client::BootDevice;
+use hmc_client::{BootDevice, StoragePortUri};
 
 use super::PartitionState;
 
 /// What the boot check reads from outside the HMC; `world.rs` implements
 /// it on the SAN and Cinder.
 pub(crate) trait BootView {
-    /// Whether a zone joins `initiator` and `target`.
-    fn zoned(&self, initiator: Wwpn, target: Wwpn) -> bool;
+    /// Whether `initiator`, cabled to `fabric`, reaches `target` (the
+    /// target is on that fabric, the fabric is up, a zone there joins them).
+    fn reachable(&self, initiator: Wwpn, fabric: usize, target: Wwpn) -> bool;
     /// The volume mapped at `scsi_id` to the host object that holds
     /// `initiator`.
     fn mapped_volume(&self, initiator: Wwpn, scsi_id: u32) -> Option<VolumeId>;
@@ -23,10 +24,15 @@ pub(crate) trait BootView {
     fn storage_volume_boot(&self, p: &PartitionState) -> Result<(), String>;
 }
 
-/// The boot check: the boot HBA is the partition's, its WWPN is zoned with
-/// the boot target, and a bootable volume is mapped to that WWPN at the
-/// boot LUN. A partition that does not boot from an HBA passes.
-pub(crate) fn check(p: &PartitionState, view: &impl BootView) -> Result<(), String> {
+/// The boot check: the boot HBA is the partition's, the boot target is
+/// reachable from it (over the fabric its adapter port is cabled to:
+/// `fabric_of`), and a bootable volume is mapped to its WWPN at the boot
+/// LUN. A partition that does not boot from an HBA passes.
+pub(crate) fn check(
+    p: &PartitionState,
+    view: &impl BootView,
+    fabric_of: impl Fn(&StoragePortUri) -> Option<usize>,
+) -> Result<(), String> {
     match p.boot_device {
         BootDevice::StorageAdapter => {}
         BootDevice::StorageVolume => return view.storage_volume_boot(p),
@@ -51,9 +57,9 @@ pub(crate) fn check(p: &PartitionState, view: &impl BootView) -> Result<(), Stri
     let lun = p
         .boot_lun
         .ok_or("Boot failed: boot-logical-unit-number is not set.")?;
-    if !view.zoned(hba.wwpn, target) {
+    if !fabric_of(&hba.port).is_some_and(|f| view.reachable(hba.wwpn, f, target)) {
         return Err(format!(
-            "Boot failed: HBA {} (WWPN {}) is not zoned with target port {target}.",
+            "Boot failed: target port {target} is not reachable from HBA {} (WWPN {}).",
             hba.name, hba.wwpn
         ));
     }
@@ -78,7 +84,7 @@ pub(crate) fn check(p: &PartitionState, view: &impl BootView) -> Result<(), Stri
 #[cfg(test)]
 mod tests {
     use fc_types::{DeviceNumber, FcpLun};
-    use hmc_client::{PartitionStatus, StoragePortUri};
+    use hmc_client::PartitionStatus;
 
     use super::*;
     use crate::hmc::HbaState;
@@ -95,8 +101,8 @@ mod tests {
     }
 
     impl BootView for Facts {
-        fn zoned(&self, i: Wwpn, t: Wwpn) -> bool {
-            self.zoned && i == Wwpn::from_u64(HBA) && t == Wwpn::from_u64(TARGET)
+        fn reachable(&self, i: Wwpn, fabric: usize, t: Wwpn) -> bool {
+            self.zoned && fabric == 0 && i == Wwpn::from_u64(HBA) && t == Wwpn::from_u64(TARGET)
         }
         fn mapped_volume(&self, i: Wwpn, scsi_id: u32) -> Option<VolumeId> {
             (i == Wwpn::from_u64(HBA) && scsi_id == 0).then(|| VolumeId::from_u128(1))
@@ -107,6 +113,11 @@ mod tests {
         fn storage_volume_boot(&self, _: &PartitionState) -> Result<(), String> {
             Err("storage volume".into())
         }
+    }
+
+    /// The check with every adapter port cabled to fabric 0.
+    fn check_on(p: &PartitionState, view: &Facts) -> Result<(), String> {
+        check(p, view, |_| Some(0))
     }
 
     const OK: Facts = Facts {
@@ -157,7 +168,8 @@ mod tests {
                 &Facts {
                     zoned: false,
                     bootable: false
-                }
+                },
+                |_| None
             ),
             Ok(())
         );
@@ -167,12 +179,12 @@ mod tests {
     fn a_storage_volume_boot_is_decided_by_the_view() {
         let mut p = partition(0);
         p.boot_device = BootDevice::StorageVolume;
-        assert_eq!(check(&p, &OK), Err("storage volume".into()));
+        assert_eq!(check_on(&p, &OK), Err("storage volume".into()));
     }
 
     #[test]
     fn a_zoned_mapped_bootable_lun_boots() {
-        assert_eq!(check(&partition(0), &OK), Ok(()));
+        assert_eq!(check_on(&partition(0), &OK), Ok(()));
     }
 
     #[test]
@@ -181,22 +193,25 @@ mod tests {
             zoned: false,
             bootable: true,
         };
-        assert!(check(&partition(0), &unzoned)
+        assert!(check_on(&partition(0), &unzoned)
             .unwrap_err()
-            .contains("is not zoned with target port"));
-        assert!(check(&partition(1), &OK)
+            .contains("is not reachable from HBA"));
+        assert!(check(&partition(0), &OK, |_| Some(1))
+            .unwrap_err()
+            .contains("is not reachable from HBA"));
+        assert!(check_on(&partition(1), &OK)
             .unwrap_err()
             .contains("no volume is mapped"));
         let unbootable = Facts {
             zoned: true,
             bootable: false,
         };
-        assert!(check(&partition(0), &unbootable)
+        assert!(check_on(&partition(0), &unbootable)
             .unwrap_err()
             .contains("is not bootable"));
         let mut p = partition(0);
         p.boot_wwpn = None;
-        assert!(check(&p, &OK)
+        assert!(check_on(&p, &OK)
             .unwrap_err()
             .contains("boot-world-wide-port-name is not set"));
     }

@@ -22,7 +22,7 @@ mod session;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use fc_types::{Wwnn, Wwpn};
+use fc_types::Wwnn;
 use hmc_client::{AdapterType, HmcError, StoragePortUri};
 
 pub(crate) use boot::BootView;
@@ -217,16 +217,6 @@ impl HmcState {
             Later::PartitionStarted { job } => self.finish_start(&job, view),
             Later::PartitionStopped { job } => self.finish_stop(&job),
         }
-    }
-
-    /// The fabric a vHBA's WWPN is logged into, through its adapter port's
-    /// cable; `None` when no vHBA has it.
-    pub(crate) fn vhba_fabric(&self, wwpn: Wwpn) -> Option<usize> {
-        self.partitions
-            .values()
-            .flat_map(|p| &p.hbas)
-            .find(|h| h.wwpn == wwpn)
-            .and_then(|h| self.port_fabric(&h.port))
     }
 
     /// The fabric an adapter port is cabled to.

@@ -424,7 +424,9 @@ impl HmcState {
                         self.memory_free()
                     ))
                 };
-                let (power, verdict) = finish_start(memory, || boot::check(p, view));
+                let (power, verdict) = finish_start(memory, || {
+                    boot::check(p, view, |port| self.port_fabric(port))
+                });
                 if let Some(p) = self.partitions.get_mut(&pid) {
                     p.status = power.status;
                     p.memory_held = power.memory_held;

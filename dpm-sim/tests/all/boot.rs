@@ -90,28 +90,63 @@ async fn fails_when_the_boot_hba_is_not_the_partitions() {
     assert!(w.sim.guest_paths(&b.p).is_empty());
 }
 
+/// Storwize answers a partition that has not started (no fabric login)
+/// with every target port, and the zone manager zones each pair on the
+/// target's fabric; a target on the other fabric is zoned but unreachable.
 #[tokio::test]
-async fn fails_when_the_target_is_not_zoned_with_the_hba() {
+async fn fails_when_the_target_is_on_another_fabric() {
     let w = world().await;
     let b = prepared(&w, true).await;
-    // A target port on the other fabric: never zoned with hba0.
-    let other_fabric = w
+    let fabric = w.sim.port_fabric(&b.hbas[0].adapter_port_uri).unwrap();
+    let (elsewhere, _) = w
         .sim
         .target_ports()
         .into_iter()
-        .find(|(t, _)| {
-            !w.sim
-                .zones()
-                .iter()
-                .any(|z| z.initiator == b.hbas[0].wwpn && z.target == *t)
-        })
-        .unwrap()
-        .0;
-    let u = PartitionUpdate::boot_from_san(b.hbas[0].element_uri.clone(), other_fabric, b.lun);
+        .find(|(_, f)| *f != fabric)
+        .unwrap();
+    assert!(
+        w.sim
+            .zones()
+            .iter()
+            .any(|z| z.initiator == b.hbas[0].wwpn && z.target == elsewhere),
+        "zoned on the target's fabric all the same"
+    );
+    let u = PartitionUpdate::boot_from_san(b.hbas[0].element_uri.clone(), elsewhere, b.lun);
     w.hmc.update_partition(&b.p, &u).await.unwrap();
     let (status, msg) = start(&w, &b.p).await;
     assert_eq!(status, PartitionStatus::Stopped);
-    assert!(msg.unwrap().contains("is not zoned with target port"));
+    assert!(msg.unwrap().contains("is not reachable from HBA hba"));
+}
+
+#[tokio::test]
+async fn fails_when_the_fabric_is_down() {
+    let w = world().await;
+    let b = prepared(&w, true).await;
+    let fabric = w.sim.port_fabric(&b.hbas[0].adapter_port_uri).unwrap();
+    w.sim.set_fabric_down(fabric, true);
+    let port = w
+        .hmc
+        .get_storage_port(&b.hbas[0].adapter_port_uri)
+        .await
+        .unwrap();
+    assert_eq!(
+        port.fabric_id, None,
+        "a port without a fabric login has no fabric-id"
+    );
+    let u = PartitionUpdate::boot_from_san(b.hbas[0].element_uri.clone(), b.target, b.lun);
+    w.hmc.update_partition(&b.p, &u).await.unwrap();
+    let (status, msg) = start(&w, &b.p).await;
+    assert_eq!(status, PartitionStatus::Stopped);
+    assert!(msg.unwrap().contains("is not reachable"));
+    w.sim.set_fabric_down(fabric, false);
+    assert!(w
+        .hmc
+        .get_storage_port(&b.hbas[0].adapter_port_uri)
+        .await
+        .unwrap()
+        .fabric_id
+        .is_some());
+    assert_eq!(start(&w, &b.p).await, (PartitionStatus::Active, None));
 }
 
 #[tokio::test]

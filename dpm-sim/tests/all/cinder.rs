@@ -212,13 +212,25 @@ async fn projects_do_not_see_each_others_volumes() {
     assert_cinder(w.sim.cinder("nobody").list_volumes().await, 401);
 }
 
+/// A connector whose WWPNs belong to two host objects is refused by the
+/// backend; the reservation is not kept.
 #[tokio::test]
 async fn a_refused_connector_at_create_leaves_nothing() {
     let w = world().await;
+    let p = w.partition("p").await;
+    let hbas = w.hbas(&p).await;
+    for (i, h) in hbas.iter().enumerate() {
+        let v = w.volume(false).await;
+        let vm = InstanceId::from_u128(10 + i as u128);
+        w.cinder
+            .create_attachment(&v, &vm, Some(&connector(std::slice::from_ref(h))))
+            .await
+            .unwrap();
+    }
+    assert_eq!(w.sim.hosts().len(), 2);
     let v = w.volume(false).await;
     let before = w.sim.snapshot();
-    let mut c = connector(&[]);
-    c.wwpns = vec!["c05076ffe5ffffff".parse().unwrap()];
+    let c = connector(&hbas);
     assert_cinder(
         w.cinder
             .create_attachment(&v, &InstanceId::from_u128(1), Some(&c))

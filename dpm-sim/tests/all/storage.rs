@@ -1,8 +1,6 @@
 //! LUN masking, LUN allocation and reuse, zoning across two fabrics, and
 //! image deployment.
 
-use std::collections::BTreeSet;
-
 use cinder_client::{CinderApi, InstanceId, VolumeCreate, VolumeStatus};
 use dpm_sim::StorageEvent;
 use fc_types::Wwpn;
@@ -10,8 +8,12 @@ use hmc_client::HmcApi;
 
 use crate::support::{connector, world};
 
+/// Storwize answers all-to-all over the node ports the host is logged in
+/// to, or over every node port when it is logged in nowhere (a partition
+/// that has not started); the zone manager zones every pair of the map on
+/// the target's fabric.
 #[tokio::test]
-async fn zoning_is_initiator_target_on_shared_fabric_only() {
+async fn the_map_is_all_to_all_over_every_port_until_the_partition_logs_in() {
     let w = world().await;
     let p = w.partition("p").await;
     let hbas = w.hbas(&p).await;
@@ -29,39 +31,60 @@ async fn zoning_is_initiator_target_on_shared_fabric_only() {
     let fc = a.connection_info.unwrap().fibre_channel().unwrap();
 
     let targets = w.sim.target_ports();
-    let zones = w.sim.zones();
-    // 2 initiators x 2 targets on each one's fabric.
-    assert_eq!(zones.len(), 4);
+    let every: Vec<Wwpn> = targets.iter().map(|(t, _)| *t).collect();
+    assert_eq!(every.len(), 4);
+    let map = fc.initiator_target_map.as_ref().unwrap();
     for h in &hbas {
-        let fabric = w.sim.port_fabric(&h.adapter_port_uri).unwrap();
-        let mine: BTreeSet<Wwpn> = zones
-            .iter()
-            .filter(|z| z.initiator == h.wwpn)
-            .map(|z| z.target)
-            .collect();
-        let expected: BTreeSet<Wwpn> = targets
-            .iter()
-            .filter(|(_, f)| *f == fabric)
-            .map(|(t, _)| *t)
-            .collect();
-        assert_eq!(mine, expected);
-        assert!(zones
-            .iter()
-            .filter(|z| z.initiator == h.wwpn)
-            .all(|z| z.fabric == fabric));
-        // The map lists the same reachable targets.
-        let listed: BTreeSet<Wwpn> = fc.initiator_target_map.as_ref().unwrap()[&h.wwpn]
-            .iter()
-            .copied()
-            .collect();
-        assert_eq!(listed, expected);
+        assert_eq!(map[&h.wwpn], every, "every port, in the system's order");
+    }
+    assert_eq!(fc.targets.iter().map(|t| t.wwpn).collect::<Vec<_>>(), every);
+    // 2 initiators x 4 targets, each zone on its target's fabric.
+    let zones = w.sim.zones();
+    assert_eq!(zones.len(), 8);
+    for z in &zones {
+        let fabric = targets.iter().find(|(t, _)| *t == z.target).unwrap().1;
+        assert_eq!(z.fabric, fabric);
     }
     // The two vHBAs are on different fabrics.
     assert_ne!(
         w.sim.port_fabric(&hbas[0].adapter_port_uri),
         w.sim.port_fabric(&hbas[1].adapter_port_uri)
     );
-    assert_eq!(fc.targets.len(), 4);
+    // The host is named as Storwize names it.
+    let name = &w.sim.hosts()[0].name;
+    let (stem, digits) = name.rsplit_once('-').unwrap();
+    assert!(!stem.is_empty() && stem.starts_with(|c: char| c.is_ascii_alphabetic()));
+    assert_eq!(digits.len(), 8);
+    assert!(digits.chars().all(|c| c.is_ascii_digit()));
+
+    // Once the partition runs, its vHBAs are logged in: the map for hba0
+    // alone lists only the ports it reaches.
+    let job = w.hmc.start_partition(&p).await.unwrap();
+    w.sim.run_until_idle();
+    assert!(w.hmc.get_job(&job).await.unwrap().succeeded());
+    let fabric0 = w.sim.port_fabric(&hbas[0].adapter_port_uri).unwrap();
+    let reachable: Vec<Wwpn> = targets
+        .iter()
+        .filter(|(_, f)| *f == fabric0)
+        .map(|(t, _)| *t)
+        .collect();
+    let v2 = w.volume(false).await;
+    let a2 = w
+        .cinder
+        .create_attachment(&v2, &InstanceId::from_u128(1), Some(&connector(&hbas[..1])))
+        .await
+        .unwrap();
+    let fc2 = a2.connection_info.unwrap().fibre_channel().unwrap();
+    assert_eq!(fc2.initiator_target_map.unwrap()[&hbas[0].wwpn], reachable);
+    // Both logged in, on two fabrics: every port again, all-to-all.
+    let v3 = w.volume(false).await;
+    let a3 = w
+        .cinder
+        .create_attachment(&v3, &InstanceId::from_u128(1), Some(&connector(&hbas)))
+        .await
+        .unwrap();
+    let fc3 = a3.connection_info.unwrap().fibre_channel().unwrap();
+    assert_eq!(fc3.initiator_target_map.unwrap()[&hbas[1].wwpn], every);
 }
 
 #[tokio::test]
@@ -142,6 +165,7 @@ async fn a_host_gains_ports_and_goes_with_its_last_mapping() {
         .await
         .unwrap();
     assert_eq!(w.sim.hosts()[0].wwpns.len(), 1);
+    assert_eq!(w.sim.zones().len(), 4);
     let a2 = w
         .cinder
         .create_attachment(&v2, &vm, Some(&connector(&hbas)))
@@ -150,10 +174,11 @@ async fn a_host_gains_ports_and_goes_with_its_last_mapping() {
     let hosts = w.sim.hosts();
     assert_eq!(hosts.len(), 1);
     assert_eq!(hosts[0].wwpns.len(), 2);
-    assert_eq!(w.sim.zones().len(), 4);
+    // Each port zoned with each of the 4 targets.
+    assert_eq!(w.sim.zones().len(), 8);
     // Zones stay while a mapping remains...
     w.cinder.delete_attachment(&a1.id).await.unwrap();
-    assert_eq!(w.sim.zones().len(), 4);
+    assert_eq!(w.sim.zones().len(), 8);
     assert_eq!(w.sim.hosts().len(), 1);
     // ...and go with the last one, with the host.
     w.cinder.delete_attachment(&a2.id).await.unwrap();
@@ -167,21 +192,26 @@ async fn a_host_gains_ports_and_goes_with_its_last_mapping() {
     }
 }
 
+/// Hosts are made with `mkhost -force`: a WWPN logged in nowhere is
+/// accepted and gets every port; a connector without WWPNs is refused and
+/// changes nothing.
 #[tokio::test]
-async fn a_connector_without_a_fabric_path_is_refused_and_changes_nothing() {
+async fn an_unlogged_wwpn_is_accepted_and_an_empty_connector_refused() {
     let w = world().await;
     let v = w.volume(false).await;
     let vm = InstanceId::from_u128(1);
     let a = w.cinder.create_attachment(&v, &vm, None).await.unwrap();
     let before = w.sim.snapshot();
     let mut stray = connector(&[]);
-    stray.wwpns = vec!["c05076ffe5ffffff".parse().unwrap()];
-    let e = w.cinder.update_attachment(&a.id, &stray).await.unwrap_err();
-    assert_eq!(e.status(), Some(500));
-    stray.wwpns.clear();
     let e = w.cinder.update_attachment(&a.id, &stray).await.unwrap_err();
     assert_eq!(e.status(), Some(400));
     assert_eq!(w.sim.snapshot(), before);
+    let wwpn: Wwpn = "c05076ffe5ffffff".parse().unwrap();
+    stray.wwpns = vec![wwpn];
+    let a = w.cinder.update_attachment(&a.id, &stray).await.unwrap();
+    let fc = a.connection_info.unwrap().fibre_channel().unwrap();
+    assert_eq!(fc.initiator_target_map.unwrap()[&wwpn].len(), 4);
+    assert_eq!(w.sim.hosts()[0].wwpns, [wwpn].into_iter().collect());
 }
 
 #[tokio::test]

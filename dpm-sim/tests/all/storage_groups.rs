@@ -190,7 +190,8 @@ async fn the_whole_flow_boots_a_partition_from_a_storage_volume() {
     let hosts = w.sim.hosts();
     assert_eq!(hosts.len(), 1);
     assert_eq!(hosts[0].wwpns.iter().copied().collect::<Vec<_>>(), wwpns);
-    assert_eq!(w.sim.zones().len(), 4);
+    // Logged in nowhere yet: all-to-all over the 4 target ports.
+    assert_eq!(w.sim.zones().len(), 8);
 
     // Attach: one VSR per path, with the group's WWPNs.
     w.hmc.attach_storage_group(&p, &g).await.unwrap();
@@ -340,7 +341,7 @@ async fn each_boot_check_failure_names_its_cause() {
     let data = w.cinder_volume(5, false).await;
     w.connect(&data, &wwpns).await;
     w.cinder.delete_attachment(&att).await.unwrap();
-    assert_eq!(w.sim.zones().len(), 4, "the data volume keeps the zones");
+    assert_eq!(w.sim.zones().len(), 8, "the data volume keeps the zones");
     let e = w.start(&p).await.unwrap_err();
     assert!(e.contains("is zoned and masked any more"), "{e}");
 
@@ -609,13 +610,22 @@ async fn a_group_wwpn_without_a_port_is_logged_in_nowhere() {
         .create_attachment(&v, &InstanceId::from_u128(7), None)
         .await
         .unwrap();
-    // No candidate port: Cinder finds no fabric to zone on.
-    assert!(w
+    // No candidate port: logged in nowhere, so Storwize (mkhost -force)
+    // answers with every target port, and the zone manager zones them all.
+    let a = w
         .cinder
         .update_attachment(&a.id, &conn(&wwpns))
         .await
-        .is_err());
-    assert!(w.sim.zones().is_empty());
+        .unwrap();
+    let map = a
+        .connection_info
+        .unwrap()
+        .fibre_channel()
+        .unwrap()
+        .initiator_target_map
+        .unwrap();
+    assert!(wwpns.iter().all(|x| map[x].len() == 4));
+    assert_eq!(w.sim.zones().len(), 2 * 4);
 }
 
 #[tokio::test]

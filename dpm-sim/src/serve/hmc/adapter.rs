@@ -86,7 +86,7 @@ fn get(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
 fn get_port(ctx: &Ctx<'_>, req: &Req, id: &str, n: &str) -> Result<Resp, HmcError> {
     let p: StoragePortUri = uri(req, "GET", format!("/api/adapters/{id}/storage-ports/{n}"))?;
     ctx.call(Op::GetStoragePort, "GET", |w| {
-        object(req, w.hmc.get_storage_port(&p)?)
+        object(req, w.get_storage_port(&p)?)
     })
 }
 
