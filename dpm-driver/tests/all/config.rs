@@ -38,7 +38,11 @@ fn loads_and_keeps_the_password_secret() {
 #[case("host = \"compute-1\"", "host = \"compute 1\"", "BadHost")]
 #[case("c0000001-63d7-11f0-8067-fa163ed76c47\"", "cpc-1\"", "BadCpcObjectId")]
 #[case("max_processors = 4", "max_processors = 0", "NoProcessors")]
-#[case("max_processors = 4", "max_processors = 4\nmax_boot_attempts = 0", "NoBootAttempts")]
+#[case(
+    "max_processors = 4",
+    "max_processors = 4\nmax_boot_attempts = 0",
+    "NoBootAttempts"
+)]
 #[case("max_memory = 8192", "max_memory = 511", "MaxMemoryTooSmall")]
 #[case(
     "\"a0000002-63d7-11f0-8067-fa163ed76c47:0\", \"A0000003-63D7-11F0-8067-FA163ED76C47:1\"",

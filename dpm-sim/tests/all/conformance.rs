@@ -96,7 +96,27 @@ async fn hmc_contract(hmc: &dyn HmcApi, sim: &Sim) {
     assert_eq!(fcp.len(), 2);
     let adapter = hmc.get_adapter(&fcp[0].object_uri).await.unwrap();
     let port_uri = adapter.storage_port_uris.unwrap()[0].clone();
-    assert_eq!(hmc.get_storage_port(&port_uri).await.unwrap().index, 0);
+    let port = hmc.get_storage_port(&port_uri).await.unwrap();
+    assert_eq!(port.index, 0);
+    // `fabric-id` names the fabric the port is logged in to: none while
+    // that fabric is down, in a single read and in a bulk one.
+    assert!(port.fabric_id.is_some());
+    let fabric = sim.port_fabric(&port_uri).unwrap();
+    sim.set_fabric_down(fabric, true);
+    assert_eq!(
+        hmc.get_storage_port(&port_uri).await.unwrap().fabric_id,
+        None
+    );
+    let bulk: Vec<hmc_client::StoragePort> =
+        hmc_client::get_many(hmc, std::slice::from_ref(&port_uri))
+            .await
+            .unwrap();
+    assert_eq!(bulk[0].fabric_id, None);
+    sim.set_fabric_down(fabric, false);
+    assert_eq!(
+        hmc.get_storage_port(&port_uri).await.unwrap().fabric_id,
+        port.fabric_id
+    );
 
     // A name with regex metacharacters round-trips through the query.
     let name = "OpenStack-h.1-(x)";
