@@ -14,11 +14,11 @@ use dpm_sim::{Sim, StorageEvent, Zone};
 use hmc_client::{
     Adapter, AdapterFilter, AdapterSummary, AdapterUri, ApiVersion, Cpc, CpcSummary, CpcUri, Hba,
     HbaCreate, HbaUri, HmcApi, HmcError, Job, JobUri, LogonResponse, LunPath, Partition,
-    PartitionCreate, PartitionFilter, PartitionSummary, PartitionUpdate, PartitionUri,
-    StorageGroup, StorageGroupCreate, StorageGroupCreated, StorageGroupFilter, StorageGroupModify,
-    StorageGroupSummary, StorageGroupUri, StoragePort, StoragePortUri, StorageVolume,
-    StorageVolumeFilter, StorageVolumeSummary, StorageVolumeUri, VolumeRequest, Vsr, VsrSummary,
-    VsrUri,
+    PartitionCreate, PartitionFilter, PartitionListProperty, PartitionSummary, PartitionUpdate,
+    PartitionUri, StorageGroup, StorageGroupCreate, StorageGroupCreated, StorageGroupFilter,
+    StorageGroupModify, StorageGroupSummary, StorageGroupUri, StoragePort, StoragePortUri,
+    StorageVolume, StorageVolumeFilter, StorageVolumeSummary, StorageVolumeUri, VolumeRequest, Vsr,
+    VsrSummary, VsrUri,
 };
 
 /// Prints one line of the flow, stamped with simulated time.
@@ -198,6 +198,22 @@ impl<H: HmcApi> HmcApi for NarratedHmc<H> {
             filter.name.as_deref().unwrap_or("")
         ));
         self.inner.list_partitions(cpc, filter).await
+    }
+    async fn list_partitions_with(
+        &self,
+        cpc: &CpcUri,
+        filter: &PartitionFilter,
+        additional: &[PartitionListProperty],
+    ) -> Result<Vec<PartitionSummary>, HmcError> {
+        let names: Vec<&str> = additional.iter().map(|p| p.as_str()).collect();
+        self.say(format!(
+            "GET {cpc}/partitions?name={}&additional-properties={}",
+            filter.name.as_deref().unwrap_or(""),
+            names.join(",")
+        ));
+        self.inner
+            .list_partitions_with(cpc, filter, additional)
+            .await
     }
     async fn create_partition(
         &self,

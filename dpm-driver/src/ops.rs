@@ -672,6 +672,50 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
         })
     }
 
+    /// The IFLs and initial memory of each of this host's partitions.
+    ///
+    /// One request on an HMC at API 4.1 (HMC 2.16.0) or later: the list
+    /// with `additional-properties=ifl-processors,initial-memory`. An older
+    /// HMC refuses that query parameter (400.1); then the list again
+    /// without it and one bulk read of the partitions: three requests,
+    /// still none per partition. (The driver keeps no API version to
+    /// choose up front, so an old HMC costs the refused request.) Entries
+    /// that come back without the two properties are read in bulk too.
+    async fn own_partition_sizes(&self) -> Result<Vec<(u32, u64)>, DriverError> {
+        use hmc_client::PartitionListProperty::{IflProcessors, InitialMemory};
+        let filter = self.own_partitions_filter();
+        let listed = self
+            .hmc
+            .list_partitions_with(self.cpc(), &filter, &[IflProcessors, InitialMemory])
+            .await;
+        let parts = match listed {
+            Ok(parts) => parts,
+            Err(e) if e.status_reason() == Some((400, 1)) => self
+                .hmc
+                .list_partitions(self.cpc(), &filter)
+                .await
+                .map_err(DriverError::ListPartitions)?,
+            Err(e) => return Err(DriverError::ListPartitions(e)),
+        };
+        let mut sizes = Vec::with_capacity(parts.len());
+        let mut unsized_uris: Vec<PartitionUri> = Vec::new();
+        for p in parts {
+            match (p.ifl_processors, p.initial_memory) {
+                (Some(ifl), Some(memory)) => sizes.push((ifl, memory)),
+                _ => unsized_uris.push(p.object_uri),
+            }
+        }
+        // The rest in one bulk read, not one GET each.
+        let full: Vec<hmc_client::Partition> = hmc_client::get_many(&self.hmc, &unsized_uris)
+            .await
+            .map_err(DriverError::ListPartitions)?;
+        sizes.extend(
+            full.into_iter()
+                .map(|p| (p.ifl_processors, p.initial_memory)),
+        );
+        Ok(sizes)
+    }
+
     fn own_partitions_filter(&self) -> PartitionFilter {
         PartitionFilter {
             name: Some(format!(
@@ -700,21 +744,11 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
     /// of its partitions' IFLs and memory.
     pub async fn get_available_resource(&self) -> Result<Resources, DriverError> {
         let ready = self.ready().ok_or(DriverError::NotInitialized)?;
-        let parts = self
-            .hmc
-            .list_partitions(self.cpc(), &self.own_partitions_filter())
-            .await
-            .map_err(DriverError::ListPartitions)?;
         let (mut vcpus_used, mut memory_mb_used) = (0u32, 0u64);
-        // Every partition in one bulk read, not one GET each.
-        let uris: Vec<PartitionUri> = parts.into_iter().map(|s| s.object_uri).collect();
-        let full: Vec<hmc_client::Partition> = hmc_client::get_many(&self.hmc, &uris)
-            .await
-            .map_err(DriverError::ListPartitions)?;
-        for p in full {
+        for (ifl, memory) in self.own_partition_sizes().await? {
             // The HMC's numbers are outside data: never overflow on them.
-            vcpus_used = vcpus_used.saturating_add(p.ifl_processors);
-            memory_mb_used = memory_mb_used.saturating_add(p.initial_memory);
+            vcpus_used = vcpus_used.saturating_add(ifl);
+            memory_mb_used = memory_mb_used.saturating_add(memory);
         }
         Ok(Resources {
             vcpus: self.config.max_processors,

@@ -14,11 +14,11 @@ use cinder_client::{
 use hmc_client::{
     Adapter, AdapterFilter, AdapterSummary, AdapterUri, ApiVersion, Cpc, CpcSummary, CpcUri,
     Credentials, Hba, HbaCreate, HbaUri, HmcApi, HmcError, Job, JobUri, LogonResponse, LunPath,
-    Partition, PartitionCreate, PartitionFilter, PartitionSummary, PartitionUpdate, PartitionUri,
-    Sent, StorageGroup, StorageGroupCreate, StorageGroupCreated, StorageGroupFilter,
-    StorageGroupModify, StorageGroupSummary, StorageGroupUri, StoragePort, StoragePortUri,
-    StorageVolume, StorageVolumeFilter, StorageVolumeSummary, StorageVolumeUri, Vsr, VsrSummary,
-    VsrUri,
+    Partition, PartitionCreate, PartitionFilter, PartitionListProperty, PartitionSummary,
+    PartitionUpdate, PartitionUri, Sent, StorageGroup, StorageGroupCreate, StorageGroupCreated,
+    StorageGroupFilter, StorageGroupModify, StorageGroupSummary, StorageGroupUri, StoragePort,
+    StoragePortUri, StorageVolume, StorageVolumeFilter, StorageVolumeSummary, StorageVolumeUri,
+    Vsr, VsrSummary, VsrUri,
 };
 
 use crate::ops::Op;
@@ -263,9 +263,18 @@ impl HmcApi for SimHmc {
         cpc: &CpcUri,
         filter: &PartitionFilter,
     ) -> Result<Vec<PartitionSummary>, HmcError> {
+        self.list_partitions_with(cpc, filter, &[]).await
+    }
+
+    async fn list_partitions_with(
+        &self,
+        cpc: &CpcUri,
+        filter: &PartitionFilter,
+        additional: &[PartitionListProperty],
+    ) -> Result<Vec<PartitionSummary>, HmcError> {
         self.delay().await;
         self.call(Op::ListPartitions, "GET", cpc.as_str(), |w| {
-            w.hmc.list_partitions(cpc, filter)
+            w.hmc.list_partitions_with(cpc, filter, additional)
         })
     }
 

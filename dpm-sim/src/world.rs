@@ -541,7 +541,7 @@ impl World {
             return json(self.hmc.get_adapter(&u)?);
         }
         if let Ok(u) = uri.parse::<PartitionUri>() {
-            return json(self.get_partition(&u)?);
+            return json(self.hmc.partition_properties(self.get_partition(&u)?)?);
         }
         if let Ok(u) = uri.parse::<JobUri>() {
             return json(self.hmc.get_job(&u)?);

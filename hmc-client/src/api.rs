@@ -14,9 +14,16 @@ use crate::storage_group::{
 };
 use crate::wire::{
     Adapter, AdapterSummary, AdapterType, ApiVersion, BulkRequest, BulkResponse, Cpc, CpcSummary,
-    Hba, HbaCreate, Job, LogonResponse, Partition, PartitionCreate, PartitionStatus,
-    PartitionSummary, PartitionUpdate, StoragePort,
+    Hba, HbaCreate, Job, LogonResponse, Partition, PartitionCreate, PartitionListProperty,
+    PartitionStatus, PartitionSummary, PartitionUpdate, StoragePort,
 };
+
+/// The first HMC API version whose List Partitions of a CPC takes
+/// `additional-properties`: 4.1, HMC 2.16.0 (zhmcclient documents the
+/// parameter as "requires HMC 2.16.0 or higher", and zhmccli sends it only
+/// from API 4.1 on). An older HMC refuses the unknown query parameter with
+/// 400.1.
+pub const LIST_ADDITIONAL_PROPERTIES_SINCE: (u32, u32) = (4, 1);
 
 /// Filter for [`HmcApi::list_adapters`]. `name` is a regular expression
 /// anchored at both ends, as the HMC's query parameters are.
@@ -105,6 +112,18 @@ pub trait HmcApi: Send + Sync {
         &self,
         cpc: &CpcUri,
         filter: &PartitionFilter,
+    ) -> Result<Vec<PartitionSummary>, HmcError>;
+    /// `GET /api/cpcs/{id}/partitions[?name=&status=]&additional-properties=a,b`:
+    /// each entry also carries the named properties, in the optional
+    /// fields of [`PartitionSummary`]; with none named it is
+    /// [`HmcApi::list_partitions`]. Needs HMC API
+    /// [`LIST_ADDITIONAL_PROPERTIES_SINCE`] (4.1, HMC 2.16.0); an older HMC
+    /// refuses it with 400.1, and the caller reads the objects instead.
+    async fn list_partitions_with(
+        &self,
+        cpc: &CpcUri,
+        filter: &PartitionFilter,
+        additional: &[PartitionListProperty],
     ) -> Result<Vec<PartitionSummary>, HmcError>;
     /// `POST /api/cpcs/{id}/partitions`.
     async fn create_partition(

@@ -513,6 +513,15 @@ impl HmcApi for HttpHmc {
         cpc: &CpcUri,
         filter: &PartitionFilter,
     ) -> Result<Vec<PartitionSummary>, HmcError> {
+        self.list_partitions_with(cpc, filter, &[]).await
+    }
+
+    async fn list_partitions_with(
+        &self,
+        cpc: &CpcUri,
+        filter: &PartitionFilter,
+        additional: &[PartitionListProperty],
+    ) -> Result<Vec<PartitionSummary>, HmcError> {
         #[derive(serde::Deserialize)]
         struct L {
             partitions: Vec<PartitionSummary>,
@@ -523,6 +532,10 @@ impl HmcApi for HttpHmc {
         }
         if let Some(s) = &filter.status {
             q.push(("status", s.as_str().to_owned()));
+        }
+        if !additional.is_empty() {
+            let names: Vec<&str> = additional.iter().map(|p| p.as_str()).collect();
+            q.push(("additional-properties", names.join(",")));
         }
         Ok(self
             .get::<L>(&format!("{cpc}/partitions"), &q)

@@ -46,7 +46,10 @@ mod storage_group;
 mod strenum;
 mod wire;
 
-pub use api::{AdapterFilter, HmcApi, PartitionFilter, StorageGroupFilter, StorageVolumeFilter};
+pub use api::{
+    AdapterFilter, HmcApi, PartitionFilter, StorageGroupFilter, StorageVolumeFilter,
+    LIST_ADDITIONAL_PROPERTIES_SINCE,
+};
 pub use bulk::get_many;
 pub use error::{HmcError, Sent};
 #[cfg(feature = "http")]

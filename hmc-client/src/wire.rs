@@ -383,6 +383,68 @@ pub struct PartitionSummary {
     /// Partition type, e.g. `linux`.
     #[serde(rename = "type", default)]
     pub partition_type: Option<String>,
+    /// IFLs, when the list was asked for them
+    /// ([`PartitionListProperty::IflProcessors`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ifl_processors: Option<u32>,
+    /// General purpose processors, when asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cp_processors: Option<u32>,
+    /// Memory at start, MiB, when asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial_memory: Option<u64>,
+    /// Maximum memory, MiB, when asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maximum_memory: Option<u64>,
+}
+
+impl PartitionSummary {
+    /// An entry with the list's standard properties only.
+    pub fn new(
+        object_uri: PartitionUri,
+        name: String,
+        status: PartitionStatus,
+        partition_type: Option<String>,
+    ) -> Self {
+        Self {
+            object_uri,
+            name,
+            status,
+            partition_type,
+            ifl_processors: None,
+            cp_processors: None,
+            initial_memory: None,
+            maximum_memory: None,
+        }
+    }
+}
+
+/// A property a partition list entry can carry besides the standard ones,
+/// asked for with `additional-properties` (see
+/// [`crate::HmcApi::list_partitions_with`]). Only the ones
+/// [`PartitionSummary`] can hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PartitionListProperty {
+    /// `ifl-processors`.
+    IflProcessors,
+    /// `cp-processors`.
+    CpProcessors,
+    /// `initial-memory`.
+    InitialMemory,
+    /// `maximum-memory`.
+    MaximumMemory,
+}
+
+impl PartitionListProperty {
+    /// The HMC's name of the property.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::IflProcessors => "ifl-processors",
+            Self::CpProcessors => "cp-processors",
+            Self::InitialMemory => "initial-memory",
+            Self::MaximumMemory => "maximum-memory",
+        }
+    }
 }
 
 /// `GET /api/partitions/{id}`.

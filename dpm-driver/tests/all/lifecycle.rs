@@ -417,3 +417,39 @@ async fn init_host_refuses_unusable_cpcs() {
         Err(dpm_driver::InitError::CpcUnusable { status, .. }) if status == "no-power"
     ));
 }
+
+/// `get_available_resource` costs one HMC request whatever the number of
+/// partitions on an HMC at API 4.1 or later (the list with
+/// `additional-properties`); on the z13 world's HMC (API 3.1) the refused
+/// request, the plain list and one bulk read.
+#[tokio::test(start_paused = true)]
+async fn resources_cost_one_request_from_api_4_1() {
+    use dpm_sim::{Side, WorldSpec};
+    for (spec, lists, bulk) in [(WorldSpec::z16(), 1, 0), (WorldSpec::z13(), 2, 1)] {
+        let env = crate::support::env_from(spec, "").await;
+        let hmc = env.sim.hmc();
+        hmc.logon().await.unwrap();
+        let cpc = env.sim.cpc_uri();
+        for n in 1..=3u32 {
+            let vm = instance(u128::from(n));
+            let p = hmc_client::PartitionCreate {
+                name: env.driver.partition_name(&vm.uuid),
+                description: None,
+                partition_type: None,
+                ifl_processors: Some(n),
+                cp_processors: None,
+                initial_memory: 1024 * u64::from(n),
+                maximum_memory: 1024 * u64::from(n),
+                processor_mode: None,
+            };
+            hmc.create_partition(&cpc, &p).await.unwrap();
+        }
+        env.sim.reset_counters();
+        let r = env.driver.get_available_resource().await.unwrap();
+        assert_eq!((r.vcpus_used, r.memory_mb_used), (6, 6144));
+        let c = env.sim.counters();
+        assert_eq!(c.get(Op::ListPartitions), lists);
+        assert_eq!(c.get(Op::SubmitRequests), bulk);
+        assert_eq!(c.requests(Side::Hmc), lists + bulk);
+    }
+}

@@ -503,12 +503,7 @@ impl DsmState {
         Ok(g.attached
             .iter()
             .filter_map(|(p, _)| env.partition(p))
-            .map(|p| PartitionSummary {
-                object_uri: p.uri,
-                name: p.name,
-                status: p.status,
-                partition_type: Some(p.partition_type),
-            })
+            .map(|p| PartitionSummary::new(p.uri, p.name, p.status, Some(p.partition_type)))
             .collect())
     }
 }

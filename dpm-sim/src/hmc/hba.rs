@@ -42,15 +42,26 @@ impl HmcState {
                 format!("Partition {} is {}.", p.name, p.status),
             ));
         }
-        match self.find_port(&props.adapter_port_uri) {
-            None => {
+        let port = &props.adapter_port_uri;
+        let adapter_known = self
+            .adapters
+            .iter()
+            .any(|a| a.object_id == port.parent().object_id());
+        match self.find_port(port) {
+            // An unknown adapter is 404.2, a known adapter without the
+            // port 404.6, as zhmcclient's mock answers (HMC.md, corrections).
+            None if !adapter_known => {
                 return Err(bad(
                     404,
                     reason::REFERENCED_NOT_FOUND,
-                    format!(
-                        "adapter-port-uri {} does not exist.",
-                        props.adapter_port_uri
-                    ),
+                    format!("The adapter of adapter-port-uri {port} does not exist."),
+                ))
+            }
+            None => {
+                return Err(bad(
+                    404,
+                    reason::PORT_NOT_FOUND,
+                    format!("adapter-port-uri {port} does not exist."),
                 ))
             }
             Some((a, _)) if a.adapter_type != AdapterType::Fcp => {

@@ -17,6 +17,7 @@ mod cpc;
 mod hba;
 mod job;
 mod partition;
+mod properties;
 mod session;
 
 use std::collections::BTreeMap;
@@ -29,7 +30,10 @@ pub(crate) use boot::BootView;
 pub(crate) use cpc::{AdapterState, CpcState, PortState};
 pub(crate) use hba::HbaState;
 pub(crate) use job::{no_content_outcome, JobOutcome, JobState};
-pub(crate) use partition::PartitionState;
+pub(crate) use partition::{PartitionExtras, PartitionState};
+pub(crate) use properties::{
+    names as partition_property_names, PartitionProperties, SettingsUpdate, SETTINGS,
+};
 
 use crate::ids::Ids;
 use crate::spec::{SpecError, Timings, WorldSpec};
@@ -38,10 +42,16 @@ use crate::spec::{SpecError, Timings, WorldSpec};
 /// unconfirmed, the stricter reading is taken and named here.
 pub(crate) mod reason {
     pub const BAD_QUERY: u16 = 1;
+    /// A partition created with no processors: 400.1, as zhmcclient's mock
+    /// answers it (HMC.md, corrections).
+    pub const NO_PROCESSORS: u16 = 1;
     pub const MISSING_FIELD: u16 = 5;
     pub const INVALID_VALUE: u16 = 7;
     pub const NOT_FOUND: u16 = 1;
     pub const REFERENCED_NOT_FOUND: u16 = 2;
+    /// An HBA's `adapter-port-uri` names no port of a known adapter
+    /// (zhmcclient's mock; HMC.md, corrections).
+    pub const PORT_NOT_FOUND: u16 = 6;
     pub const WRONG_STATE: u16 = 1;
     /// Duplicate name: unconfirmed, 8 is HMC.md's fair choice.
     pub const DUPLICATE_NAME: u16 = 8;
@@ -136,6 +146,9 @@ pub(crate) struct HmcState {
     pub fabrics: Vec<Wwnn>,
     pub adapters: Vec<AdapterState>,
     pub partitions: BTreeMap<String, PartitionState>,
+    /// What each partition has beyond [`PartitionState`]: its stored
+    /// settings and its partition id; the same keys as `partitions`.
+    pub extras: BTreeMap<String, PartitionExtras>,
     pub jobs: BTreeMap<String, JobState>,
 }
 
@@ -207,6 +220,7 @@ impl HmcState {
             fabrics: spec.fabrics.iter().map(|f| f.wwn).collect(),
             adapters,
             partitions: BTreeMap::new(),
+            extras: BTreeMap::new(),
             jobs: BTreeMap::new(),
         })
     }

@@ -6,12 +6,24 @@
 use fc_types::{FcpLun, Wwpn};
 use hmc_client::{
     BootDevice, CpcUri, HbaUri, HmcError, JobUri, Partition, PartitionCreate, PartitionFilter,
-    PartitionStatus, PartitionSummary, PartitionUpdate, PartitionUri, StorageVolumeUri,
+    PartitionListProperty, PartitionStatus, PartitionSummary, PartitionUpdate, PartitionUri,
+    StorageVolumeUri, LIST_ADDITIONAL_PROPERTIES_SINCE,
 };
 
 use super::job::{self, JobState};
+use super::properties::{self, PartitionProperties, ReadOnly, Settings, SettingsUpdate};
 use super::{boot, reason, regex, BootView, HbaState, HmcState, Later, Refusal};
 use crate::ids::{unreachable_uri, Ids};
+
+/// What a partition has beyond [`PartitionState`]: the writable
+/// properties the simulator stores without acting on them, and the
+/// partition id it holds while it runs.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PartitionExtras {
+    pub settings: Settings,
+    /// Assigned at start, given up at stop (`autogenerate-partition-id`).
+    pub partition_id: Option<u8>,
+}
 
 #[derive(Debug)]
 pub(crate) struct PartitionState {
@@ -83,8 +95,40 @@ impl HmcState {
         cpc: &CpcUri,
         filter: &PartitionFilter,
     ) -> Result<Vec<PartitionSummary>, HmcError> {
+        self.list_partitions_with(cpc, filter, &[])
+    }
+
+    /// `additional-properties` on List Partitions exists from HMC API 4.1
+    /// (HMC 2.16.0) on; an older HMC does not know the query parameter:
+    /// 400.1.
+    pub(crate) fn check_list_additional_properties(&self, uri: &str) -> Result<(), HmcError> {
+        if self.api < LIST_ADDITIONAL_PROPERTIES_SINCE {
+            return Err(HmcError::api(
+                "GET",
+                uri,
+                400,
+                reason::BAD_QUERY,
+                format!(
+                    "Query parameter \"additional-properties\" is not supported at API version {}.{}.",
+                    self.api.0, self.api.1
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// A CPC's partitions, each entry with the `additional` properties.
+    pub(crate) fn list_partitions_with(
+        &self,
+        cpc: &CpcUri,
+        filter: &PartitionFilter,
+        additional: &[PartitionListProperty],
+    ) -> Result<Vec<PartitionSummary>, HmcError> {
         let uri = format!("{cpc}/partitions");
         self.check_cpc("GET", cpc)?;
+        if !additional.is_empty() {
+            self.check_list_additional_properties(&uri)?;
+        }
         let name_re = filter
             .name
             .as_deref()
@@ -95,11 +139,26 @@ impl HmcState {
             .values()
             .filter(|p| name_re.as_ref().is_none_or(|re| re.is_match(&p.name)))
             .filter(|p| filter.status.as_ref().is_none_or(|s| *s == p.status))
-            .map(|p| PartitionSummary {
-                object_uri: p.uri(),
-                name: p.name.clone(),
-                status: p.status.clone(),
-                partition_type: Some(p.partition_type.clone()),
+            .map(|p| {
+                let mut e = PartitionSummary::new(
+                    p.uri(),
+                    p.name.clone(),
+                    p.status.clone(),
+                    Some(p.partition_type.clone()),
+                );
+                for a in additional {
+                    match a {
+                        PartitionListProperty::IflProcessors => e.ifl_processors = Some(p.ifl),
+                        PartitionListProperty::CpProcessors => e.cp_processors = Some(p.cp),
+                        PartitionListProperty::InitialMemory => {
+                            e.initial_memory = Some(p.initial_memory)
+                        }
+                        PartitionListProperty::MaximumMemory => {
+                            e.maximum_memory = Some(p.maximum_memory)
+                        }
+                    }
+                }
+                e
             })
             .collect())
     }
@@ -109,6 +168,18 @@ impl HmcState {
         ids: &mut Ids,
         cpc: &CpcUri,
         props: &PartitionCreate,
+    ) -> Result<PartitionUri, HmcError> {
+        self.create_partition_with(ids, cpc, props, &SettingsUpdate::default())
+    }
+
+    /// Create Partition with the stored settings the body names too
+    /// (weights, capping, short name, ...).
+    pub(crate) fn create_partition_with(
+        &mut self,
+        ids: &mut Ids,
+        cpc: &CpcUri,
+        props: &PartitionCreate,
+        settings: &SettingsUpdate,
     ) -> Result<PartitionUri, HmcError> {
         let uri = format!("{cpc}/partitions");
         let bad =
@@ -135,11 +206,12 @@ impl HmcState {
                 format!("A partition named {:?} already exists.", props.name),
             ));
         }
-        if props.ifl_processors.is_none() && props.cp_processors.is_none() {
+        // Absent or zero, as zhmcclient's mock reads it.
+        if props.ifl_processors.unwrap_or(0) == 0 && props.cp_processors.unwrap_or(0) == 0 {
             return Err(bad(
                 400,
-                reason::MISSING_FIELD,
-                "ifl-processors or cp-processors is required.".into(),
+                reason::NO_PROCESSORS,
+                "At least one of ifl-processors or cp-processors is required.".into(),
             ));
         }
         let ifl = props.ifl_processors.unwrap_or(0);
@@ -153,7 +225,31 @@ impl HmcState {
                 "The CPC has its maximum number of partitions.".into(),
             ));
         }
+        let short_name = match &settings.short_name {
+            Some(s) => s.clone(),
+            None => properties::derive_short_name(&props.name, |s| self.short_name_taken(s, None)),
+        };
+        let settings = Settings::new(short_name)
+            .with(settings)
+            .map_err(|msg| bad(400, reason::INVALID_VALUE, msg))?;
+        if self.short_name_taken(&settings.short_name, None) {
+            return Err(bad(
+                409,
+                reason::DUPLICATE_NAME,
+                format!(
+                    "A partition with short-name {:?} already exists.",
+                    settings.short_name
+                ),
+            ));
+        }
         let object_id = ids.new_object_id(0xf);
+        self.extras.insert(
+            object_id.clone(),
+            PartitionExtras {
+                settings,
+                partition_id: None,
+            },
+        );
         let p = PartitionState {
             object_id: object_id.clone(),
             name: props.name.clone(),
@@ -210,6 +306,90 @@ impl HmcState {
             storage_group_uris: Vec::new(),
             boot_storage_volume: p.boot_storage_volume.clone(),
         })
+    }
+
+    /// Whether a partition other than `except` has this short name.
+    fn short_name_taken(&self, short_name: &str, except: Option<&str>) -> bool {
+        self.extras
+            .iter()
+            .any(|(id, e)| e.settings.short_name == short_name && Some(id.as_str()) != except)
+    }
+
+    /// The full property set of the partition whose `core` properties
+    /// (what hmc-client reads, the attached groups filled in by the
+    /// world) these are.
+    pub(crate) fn partition_properties(
+        &self,
+        core: Partition,
+    ) -> Result<PartitionProperties, HmcError> {
+        let uri = core.object_uri.clone();
+        self.partition("GET", &uri)?;
+        let extras = self
+            .extras
+            .get(uri.object_id())
+            .cloned()
+            .unwrap_or_else(|| PartitionExtras {
+                settings: Settings::new(properties::derive_short_name(&core.name, |_| false)),
+                partition_id: None,
+            });
+        let features = self
+            .get_cpc(&self.cpc.uri())?
+            .available_features_list
+            .unwrap_or_default();
+        let read_only = ReadOnly::new(&core, &extras.settings, extras.partition_id, features);
+        Ok(PartitionProperties {
+            core,
+            settings: extras.settings,
+            read_only,
+        })
+    }
+
+    /// The settings of a partition once `u` is applied, checked (400.7,
+    /// and 409.8 for a short name another partition has) without changing
+    /// anything; [`HmcState::set_settings`] stores them.
+    pub(crate) fn checked_settings(
+        &self,
+        uri: &PartitionUri,
+        u: &SettingsUpdate,
+    ) -> Result<Settings, HmcError> {
+        self.partition("POST", uri)?;
+        let id = uri.object_id();
+        let current = self
+            .extras
+            .get(id)
+            .map(|e| e.settings.clone())
+            .unwrap_or_else(|| Settings::new("P".into()));
+        let s = current
+            .with(u)
+            .map_err(|msg| properties::invalid("POST", uri.as_str(), msg))?;
+        if self.short_name_taken(&s.short_name, Some(id)) {
+            return Err(HmcError::api(
+                "POST",
+                uri.as_str(),
+                409,
+                reason::DUPLICATE_NAME,
+                format!(
+                    "A partition with short-name {:?} already exists.",
+                    s.short_name
+                ),
+            ));
+        }
+        Ok(s)
+    }
+
+    /// Stores settings [`HmcState::checked_settings`] returned.
+    pub(crate) fn set_settings(&mut self, uri: &PartitionUri, settings: Settings) {
+        if let Some(e) = self.extras.get_mut(uri.object_id()) {
+            e.settings = settings;
+        }
+    }
+
+    /// The lowest partition id no running partition holds (two hex
+    /// digits; a CPC has at most 85 partitions).
+    fn free_partition_id(&self) -> u8 {
+        (1u8..=0xff)
+            .find(|id| !self.extras.values().any(|e| e.partition_id == Some(*id)))
+            .unwrap_or(0)
     }
 
     /// Whether a partition of these processors and memory fits this CPC.
@@ -358,6 +538,7 @@ impl HmcState {
         }
         // The vHBAs go with the partition.
         self.partitions.remove(uri.object_id());
+        self.extras.remove(uri.object_id());
         Ok(())
     }
 
@@ -373,6 +554,10 @@ impl HmcState {
         let power = start(&p.name, &p.status, p.initial_memory, free)
             .map_err(|r| r.at("POST", format!("{uri}/operations/start")))?;
         let job = self.new_job(ids, uri.object_id());
+        let id = self.free_partition_id();
+        if let Some(e) = self.extras.get_mut(uri.object_id()) {
+            e.partition_id = Some(id);
+        }
         let p = self.partition_mut("POST", uri)?;
         p.status = power.status;
         p.memory_held = power.memory_held;
@@ -431,11 +616,21 @@ impl HmcState {
                     p.status = power.status;
                     p.memory_held = power.memory_held;
                 }
+                if !power.memory_held {
+                    self.give_up_partition_id(&pid);
+                }
                 verdict
             }
         };
         if let Some(j) = self.jobs.get_mut(job) {
             j.outcome = Some(job::start_outcome(verdict));
+        }
+    }
+
+    /// A partition that stops gives up its partition id.
+    fn give_up_partition_id(&mut self, pid: &str) {
+        if let Some(e) = self.extras.get_mut(pid) {
+            e.partition_id = None;
         }
     }
 
@@ -449,6 +644,7 @@ impl HmcState {
             p.status = power.status;
             p.memory_held = power.memory_held;
         }
+        self.give_up_partition_id(&pid);
         if let Some(j) = self.jobs.get_mut(job) {
             j.outcome = Some(job::stop_outcome());
         }

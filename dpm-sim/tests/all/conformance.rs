@@ -30,7 +30,7 @@ pub(crate) fn state_dir() -> PathBuf {
     d
 }
 
-async fn served(spec: WorldSpec) -> (Sim, Server) {
+pub(crate) async fn served(spec: WorldSpec) -> (Sim, Server) {
     let sim = Sim::stepped(spec).unwrap();
     let server = sim
         .serve(&ServeConfig::any_ports(state_dir()))
@@ -39,7 +39,7 @@ async fn served(spec: WorldSpec) -> (Sim, Server) {
     (sim, server)
 }
 
-fn http_hmc(server: &Server, password: &str) -> HttpHmc {
+pub(crate) fn http_hmc(server: &Server, password: &str) -> HttpHmc {
     let e = &server.endpoints().hmc;
     HttpHmc::new(HttpConfig::new(
         &e.url,
@@ -175,7 +175,8 @@ async fn hmc_contract(hmc: &dyn HmcApi, sim: &Sim) {
         )
         .await
         .unwrap_err();
-    assert_eq!(e.status_reason(), Some((404, 2)));
+    // A port the adapter does not have (404.2 is for an unknown adapter).
+    assert_eq!(e.status_reason(), Some((404, 6)));
 
     // Boot from a LUN nothing maps: the start job fails, the partition
     // stays stopped.
@@ -1368,7 +1369,8 @@ async fn control_routes_drive_the_served_world() {
 }
 
 /// What the HMC offers current tools over plain GETs: `properties=` on an
-/// object, `additional-properties` on the partition and adapter lists, the
+/// object, `additional-properties` on the adapter list (and its refusal on
+/// the partition list below API 4.1), the
 /// console's list-permitted-partitions and -adapters with their filters,
 /// and 400.1 for a query parameter an operation does not have.
 #[tokio::test]
@@ -1409,15 +1411,13 @@ async fn property_selection_and_console_listings() {
     // An unknown query parameter is 400.1.
     let (status, err) = get(format!("{p}?bogus=1")).await;
     assert_eq!((status, err["reason"].as_u64()), (400, Some(1)), "{err}");
-    // additional-properties on the partition list.
-    let (_, list) = get(format!(
+    // additional-properties on the partition list needs API 4.1; this
+    // HMC (3.1) does not know it (the z16 side is in `properties.rs`).
+    let (status, err) = get(format!(
         "{cpc}/partitions?additional-properties=ifl-processors,initial-memory"
     ))
     .await;
-    let entry = &list["partitions"][0];
-    assert_eq!(entry["name"], "listed");
-    assert_eq!(entry["ifl-processors"], 2);
-    assert_eq!(entry["initial-memory"], 2048);
+    assert_eq!((status, err["reason"].as_u64()), (400, Some(1)), "{err}");
     // The console's listings, filtered on the server.
     let (status, permitted) =
         get("/api/console/operations/list-permitted-partitions?status=stopped".into()).await;
@@ -1566,14 +1566,14 @@ async fn microversion_lists_and_error_names() {
 
 /// Plain GETs with a session of their own, for what HmcApi does not ask
 /// (query parameters, console operations).
-struct RawHmc {
+pub(crate) struct RawHmc {
     http: reqwest::Client,
     url: String,
     session: String,
 }
 
 impl RawHmc {
-    async fn logon(server: &Server, password: &str) -> Self {
+    pub(crate) async fn logon(server: &Server, password: &str) -> Self {
         let e = &server.endpoints().hmc;
         let ca = reqwest::Certificate::from_pem(&std::fs::read(&e.ca_cert).unwrap()).unwrap();
         let http = reqwest::Client::builder()
@@ -1597,14 +1597,26 @@ impl RawHmc {
     }
 
     /// The status and the JSON body (null when there is none).
-    async fn get(&self, path: String) -> (u16, serde_json::Value) {
-        let r = self
+    pub(crate) async fn get(&self, path: String) -> (u16, serde_json::Value) {
+        self.send("GET", path, None).await
+    }
+
+    /// Any method, with a JSON body or none at all (not even `{}`).
+    pub(crate) async fn send(
+        &self,
+        method: &str,
+        path: String,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut r = self
             .http
-            .get(format!("{}{path}", self.url))
-            .header("x-api-session", &self.session)
-            .send()
-            .await
-            .unwrap();
+            .request(method, format!("{}{path}", self.url))
+            .header("x-api-session", &self.session);
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        let r = r.send().await.unwrap();
         let status = r.status().as_u16();
         (status, r.json().await.unwrap_or_default())
     }

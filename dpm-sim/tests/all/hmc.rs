@@ -208,10 +208,13 @@ async fn create_refusals() {
         400,
         7,
     );
-    // No processors at all.
+    // No processors at all, absent or zero: 400.1, as zhmcclient's mock.
     let mut none = props("none", 1, 1024);
     none.ifl_processors = None;
-    assert_hmc(w.hmc.create_partition(&cpc, &none).await, 400, 5);
+    assert_hmc(w.hmc.create_partition(&cpc, &none).await, 400, 1);
+    none.ifl_processors = Some(0);
+    none.cp_processors = Some(0);
+    assert_hmc(w.hmc.create_partition(&cpc, &none).await, 400, 1);
     // initial > maximum.
     let mut m = props("mem", 1, 1024);
     m.initial_memory = 2048;
@@ -355,8 +358,17 @@ async fn hbas_unique_wwpns_and_state_rules() {
         409,
         8,
     );
+    // A port the adapter does not have is 404.6, an unknown adapter 404.2.
     let bad_port = StoragePortUri::new(&port.parent(), "2").unwrap();
-    assert_hmc(w.hmc.create_hba(&p1, &hba("x", bad_port)).await, 404, 2);
+    assert_hmc(w.hmc.create_hba(&p1, &hba("x", bad_port)).await, 404, 6);
+    let no_adapter = hmc_client::AdapterUri::from_object_id("a0000000-0000").unwrap();
+    let bad_adapter = StoragePortUri::new(&no_adapter, "0").unwrap();
+    assert_hmc(w.hmc.create_hba(&p1, &hba("x", bad_adapter)).await, 404, 2);
+    assert_eq!(
+        w.hmc.get_partition(&p1).await.unwrap().hba_uris.len(),
+        2,
+        "the refusals added no vHBA"
+    );
     let (ficon, _) = w
         .sim
         .adapters()

@@ -7,6 +7,7 @@ mod cinder;
 mod conformance;
 mod hmc;
 mod hostile;
+mod properties;
 mod spec;
 mod storage;
 mod storage_groups;

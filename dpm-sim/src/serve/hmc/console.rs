@@ -86,15 +86,13 @@ fn partitions(ctx: &Ctx<'_>, req: &Req) -> Result<Resp, HmcError> {
                 continue;
             }
             for p in w.hmc.list_partitions(&cpc.object_uri, &filter)? {
-                let full = w.get_partition(&p.object_uri)?;
+                let full = super::partition::properties(w, &p.object_uri)?;
                 let entry = json!({
                     "name": p.name,
                     "object-uri": p.object_uri,
                     "type": p.partition_type,
                     "status": p.status,
-                    // Only an active partition is in an acceptable status
-                    // (the HMC's default acceptable-status).
-                    "has-unacceptable-status": p.status.as_str() != "active",
+                    "has-unacceptable-status": full.read_only.has_unacceptable_status,
                     "cpc-name": cpc.name,
                     "cpc-object-uri": cpc.object_uri,
                     "se-version": cpc.se_version,

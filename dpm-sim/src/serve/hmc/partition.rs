@@ -10,10 +10,26 @@ use serde_json::json;
 use super::{
     allow_query, bad_body, object, ok, pattern, property_names, uri, with_additional, Ctx,
 };
+use crate::hmc::{SettingsUpdate, SETTINGS};
 use crate::ops::Op;
 use crate::serve::http::{Req, Resp};
+use crate::world::World;
 
-/// The properties `POST /api/partitions/{id}` may change here.
+/// The properties of hmc-client's `PartitionCreate`; with [`SETTINGS`],
+/// what a create may name.
+const CREATE: &[&str] = &[
+    "name",
+    "description",
+    "type",
+    "ifl-processors",
+    "cp-processors",
+    "initial-memory",
+    "maximum-memory",
+    "processor-mode",
+];
+
+/// The properties `POST /api/partitions/{id}` may change here (and the
+/// stored [`SETTINGS`]).
 const WRITABLE: &[&str] = &[
     "name",
     "description",
@@ -69,47 +85,82 @@ fn list(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
                     .is_some_and(|t| types.contains(&t))
             });
         }
+        if !req.query_all("additional-properties").is_empty() {
+            w.hmc
+                .check_list_additional_properties(&format!("{cpc}/partitions"))?;
+        }
         if extra.is_empty() {
             return ok(200, json!({ "partitions": list }));
         }
         let mut out = Vec::new();
         for p in list {
-            let full = w.get_partition(&p.object_uri)?;
+            let full = properties(w, &p.object_uri)?;
             out.push(with_additional(p, full, &extra));
         }
         ok(200, json!({ "partitions": out }))
     })
 }
 
+/// A partition's full property set: the world's view of it (attached
+/// groups) with the HMC's stored and read-only properties.
+pub(super) fn properties(
+    w: &World,
+    p: &PartitionUri,
+) -> Result<crate::hmc::PartitionProperties, HmcError> {
+    w.hmc.partition_properties(w.get_partition(p)?)
+}
+
 fn create(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
     let cpc: CpcUri = uri(req, "POST", format!("/api/cpcs/{id}"))?;
-    ctx.call_with_body(
-        req,
-        Op::CreatePartition,
-        "POST",
-        |w, props: PartitionCreate| {
-            ok(
-                201,
-                CreatedObject {
-                    object_uri: w.hmc.create_partition(&mut w.ids, &cpc, &props)?,
-                },
-            )
-        },
-    )
+    ctx.call(Op::CreatePartition, "POST", |w| {
+        let v = req.json().map_err(|e| bad_body(req, "POST", &e, true))?;
+        // A property of the partition that a create cannot set is 400.6,
+        // as zhmcclient's mock answers (its "non-input" properties).
+        if let Some(obj) = v.as_object() {
+            let all = crate::hmc::partition_property_names();
+            let fixed = obj.keys().find(|k| {
+                all.contains(k) && !CREATE.contains(&k.as_str()) && !SETTINGS.contains(&k.as_str())
+            });
+            if let Some(k) = fixed {
+                return Err(HmcError::api(
+                    "POST",
+                    req.path.clone(),
+                    400,
+                    6,
+                    format!("Property {k:?} cannot be given at create (or not in dpm-sim)."),
+                ));
+            }
+        }
+        let props: PartitionCreate =
+            serde_json::from_value(v.clone()).map_err(|e| bad_body(req, "POST", &e, true))?;
+        let settings: SettingsUpdate =
+            serde_json::from_value(v).map_err(|e| bad_body(req, "POST", &e, true))?;
+        ok(
+            201,
+            CreatedObject {
+                object_uri: w
+                    .hmc
+                    .create_partition_with(&mut w.ids, &cpc, &props, &settings)?,
+            },
+        )
+    })
 }
 
 fn one(ctx: &Ctx<'_>, req: &Req, method: &str, id: &str) -> Result<Resp, HmcError> {
     let p: PartitionUri = uri(req, "GET", format!("/api/partitions/{id}"))?;
     match method {
-        "GET" => ctx.call(Op::GetPartition, "GET", |w| {
-            object(req, w.get_partition(&p)?)
-        }),
+        "GET" => ctx.call(Op::GetPartition, "GET", |w| object(req, properties(w, &p)?)),
         "POST" => {
             // Read inside the request path: a bad body is counted and meets
             // faults and the session check first, as any request.
             ctx.call(Op::UpdatePartition, "POST", |w| {
-                let u = update_body(req)?;
-                w.update_partition(&p, &u).map(|()| Resp::empty(204))
+                let (u, s) = update_body(req)?;
+                // Everything is checked before anything changes: the
+                // settings, then the update (which checks, then applies).
+                let settings = w.hmc.checked_settings(&p, &s)?;
+                w.update_partition(&p, &u)?;
+                w.hmc.set_settings(&p, settings);
+                Ok(Resp::empty(204))
             })
         }
         _ => ctx.call(Op::DeletePartition, "DELETE", |w| {
@@ -169,8 +220,8 @@ fn storage_group(ctx: &Ctx<'_>, req: &Req, id: &str, op: &str) -> Result<Resp, H
 
 /// The body of `POST /api/partitions/{id}`: an object of writable
 /// properties (400.6 for one that is not writable, 400.7 for anything that
-/// is not an object).
-fn update_body(req: &Req) -> Result<PartitionUpdate, HmcError> {
+/// is not an object), read as hmc-client's update and the stored settings.
+fn update_body(req: &Req) -> Result<(PartitionUpdate, SettingsUpdate), HmcError> {
     let v = req.json().map_err(|e| bad_body(req, "POST", &e, true))?;
     let Some(obj) = v.as_object() else {
         return Err(HmcError::api(
@@ -181,7 +232,10 @@ fn update_body(req: &Req) -> Result<PartitionUpdate, HmcError> {
             "The request body must be an object of the properties to change.",
         ));
     };
-    if let Some(k) = obj.keys().find(|k| !WRITABLE.contains(&k.as_str())) {
+    if let Some(k) = obj
+        .keys()
+        .find(|k| !WRITABLE.contains(&k.as_str()) && !SETTINGS.contains(&k.as_str()))
+    {
         return Err(HmcError::api(
             "POST",
             req.path.clone(),
@@ -190,5 +244,8 @@ fn update_body(req: &Req) -> Result<PartitionUpdate, HmcError> {
             format!("Property {k:?} is not writable (or not simulated by dpm-sim)."),
         ));
     }
-    serde_json::from_value(v).map_err(|e| bad_body(req, "POST", &e, true))
+    let settings =
+        serde_json::from_value(v.clone()).map_err(|e| bad_body(req, "POST", &e, true))?;
+    let update = serde_json::from_value(v).map_err(|e| bad_body(req, "POST", &e, true))?;
+    Ok((update, settings))
 }
