@@ -22,6 +22,8 @@ pub(crate) struct Ready {
     pub se_version: String,
     /// HBAs or storage groups, from the CPC's features.
     pub model: StorageModel,
+    /// The HMC's API version (major, minor), from the logon.
+    pub api_version: (u32, u32),
 }
 
 /// A Nova instance, as far as the driver cares.
@@ -156,7 +158,8 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
     /// mapping. Each failure is its own [`InitError`]; nothing exits.
     #[tracing::instrument(name = "init_host", skip(self), fields(host = %self.config.host, cpc = %self.config.cpc))]
     pub async fn init_host(&self) -> Result<(), InitError> {
-        self.hmc.logon().await.map_err(InitError::Logon)?;
+        let logon = self.hmc.logon().await.map_err(InitError::Logon)?;
+        let api_version = (logon.api_major_version, logon.api_minor_version);
         let cpc_uri = self.cpc().clone();
         let cpc = self.hmc.get_cpc(&cpc_uri).await.map_err(|e| {
             if e.is_not_found() {
@@ -222,6 +225,7 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             ports,
             se_version,
             model,
+            api_version,
         }));
         Ok(())
     }

@@ -7,7 +7,7 @@ use hmc_client::{
     VolumeUsage,
 };
 
-use crate::driver::{regex_escape, DpmDriver};
+use crate::driver::{regex_escape, DpmDriver, Ready};
 use crate::error::{AttachError, AttachStep, CleanupError, DriverError, GroupStep};
 use crate::link::{Connected, Link};
 use crate::storage::{Initiators, StorageInfo, StorageModel};
@@ -676,26 +676,33 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
     ///
     /// One request on an HMC at API 4.1 (HMC 2.16.0) or later: the list
     /// with `additional-properties=ifl-processors,initial-memory`. An older
-    /// HMC refuses that query parameter (400.1); then the list again
-    /// without it and one bulk read of the partitions: three requests,
-    /// still none per partition. (The driver keeps no API version to
-    /// choose up front, so an old HMC costs the refused request.) Entries
-    /// that come back without the two properties are read in bulk too.
-    async fn own_partition_sizes(&self) -> Result<Vec<(u32, u64)>, DriverError> {
+    /// HMC (the API version comes from the logon at `init_host`) does not
+    /// have that query parameter: the list, then one bulk read of the
+    /// partitions, two requests, still none per partition. Should an HMC
+    /// refuse the parameter all the same (400.1), the list is read again
+    /// without it. Entries that come back without the two properties are
+    /// read in bulk too.
+    async fn own_partition_sizes(&self, ready: &Ready) -> Result<Vec<(u32, u64)>, DriverError> {
         use hmc_client::PartitionListProperty::{IflProcessors, InitialMemory};
         let filter = self.own_partitions_filter();
-        let listed = self
-            .hmc
-            .list_partitions_with(self.cpc(), &filter, &[IflProcessors, InitialMemory])
-            .await;
-        let parts = match listed {
-            Ok(parts) => parts,
-            Err(e) if e.status_reason() == Some((400, 1)) => self
-                .hmc
+        let plain = || async {
+            self.hmc
                 .list_partitions(self.cpc(), &filter)
                 .await
-                .map_err(DriverError::ListPartitions)?,
-            Err(e) => return Err(DriverError::ListPartitions(e)),
+                .map_err(DriverError::ListPartitions)
+        };
+        let parts = if ready.api_version >= hmc_client::LIST_ADDITIONAL_PROPERTIES_SINCE {
+            match self
+                .hmc
+                .list_partitions_with(self.cpc(), &filter, &[IflProcessors, InitialMemory])
+                .await
+            {
+                Ok(parts) => parts,
+                Err(e) if e.status_reason() == Some((400, 1)) => plain().await?,
+                Err(e) => return Err(DriverError::ListPartitions(e)),
+            }
+        } else {
+            plain().await?
         };
         let mut sizes = Vec::with_capacity(parts.len());
         let mut unsized_uris: Vec<PartitionUri> = Vec::new();
@@ -745,7 +752,7 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
     pub async fn get_available_resource(&self) -> Result<Resources, DriverError> {
         let ready = self.ready().ok_or(DriverError::NotInitialized)?;
         let (mut vcpus_used, mut memory_mb_used) = (0u32, 0u64);
-        for (ifl, memory) in self.own_partition_sizes().await? {
+        for (ifl, memory) in self.own_partition_sizes(&ready).await? {
             // The HMC's numbers are outside data: never overflow on them.
             vcpus_used = vcpus_used.saturating_add(ifl);
             memory_mb_used = memory_mb_used.saturating_add(memory);
