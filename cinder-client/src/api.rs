@@ -55,7 +55,8 @@ pub trait CinderApi: Send + Sync {
         connector: Option<&Connector>,
     ) -> Result<Attachment, CinderError>;
     /// `PUT /attachments/{id}` with a connector: zoning and LUN masking; the
-    /// answer carries the connection info.
+    /// answer carries the connection info, on the attachment as Cinder had
+    /// it before the call (`reserved` on the first update).
     async fn update_attachment(
         &self,
         id: &AttachmentId,
@@ -97,7 +98,8 @@ pub trait CinderApi: Send + Sync {
     /// `os-roll_detaching`: `detaching` → `in-use`.
     async fn roll_detaching(&self, volume: &VolumeId) -> Result<(), CinderError>;
     /// `os-terminate_connection`: unmask (and unzone when the host has no
-    /// mappings left).
+    /// mappings left), then unreserve (`attaching` → `available`, or
+    /// `in-use` when attached).
     async fn terminate_connection(
         &self,
         volume: &VolumeId,

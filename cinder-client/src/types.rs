@@ -168,6 +168,11 @@ fn string_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     }
 }
 
+/// Cinder writes an unset time as `""`.
+fn empty_string_as_none<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.filter(|s| !s.is_empty()))
+}
+
 /// An entry of a volume's `attachments`: one attached instance.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VolumeAttachment {
@@ -266,13 +271,13 @@ pub struct Attachment {
     pub instance: Option<InstanceId>,
     /// The volume.
     pub volume_id: VolumeId,
-    /// When it was attached.
-    #[serde(default)]
+    /// When it was attached (Cinder sends `""` when unset: read as none).
+    #[serde(default, deserialize_with = "empty_string_as_none")]
     pub attached_at: Option<String>,
-    /// When it was detached.
-    #[serde(default)]
+    /// When it was detached (`""` when unset: read as none).
+    #[serde(default, deserialize_with = "empty_string_as_none")]
     pub detached_at: Option<String>,
-    /// `rw` or `ro`.
+    /// `rw` or `ro`; `"null"` (a string) until a connector chose one.
     #[serde(default)]
     pub attach_mode: Option<String>,
     /// The connection info, once a connector was given (`{}` before).

@@ -86,8 +86,8 @@ fn print(json_out: bool, v: &Value, human: impl FnOnce()) {
     }
 }
 
-/// Waits until a new volume leaves `creating`, and requires it to be
-/// `available`. `progress` says each status change on stderr.
+/// Waits until a new volume leaves `creating` (and, from an image,
+/// `downloading`), and requires it to be `available`. `progress` says each status change on stderr.
 pub async fn wait_available(
     cinder: &impl CinderApi,
     id: &VolumeId,
@@ -98,7 +98,7 @@ pub async fn wait_available(
         let v = cinder.get_volume(id).await?;
         match v.status {
             VolumeStatus::Available => return Ok(v),
-            VolumeStatus::Creating => {}
+            VolumeStatus::Creating | VolumeStatus::Downloading => {}
             other => return Err(format!("volume {id} ended {other}, not available").into()),
         }
         if progress && last != Some(v.status) {

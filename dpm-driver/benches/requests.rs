@@ -45,8 +45,11 @@ async fn volume(d: &Driver, sim: &Sim, image: bool) -> VolumeId {
         .create_volume(&req)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    while d.cinder().get_volume(&v.id).await.map(|v| v.status).ok() == Some(VolumeStatus::Creating)
-    {
+    // From an image it goes creating → downloading → available.
+    while matches!(
+        d.cinder().get_volume(&v.id).await.map(|v| v.status),
+        Ok(VolumeStatus::Creating | VolumeStatus::Downloading)
+    ) {
         tokio::time::advance(Duration::from_millis(500)).await; // paused clock
     }
     v.id

@@ -7,6 +7,27 @@
 //! reserve, initialize_connection, attach / begin_detaching,
 //! terminate_connection, detach, with unreserve and roll_detaching.
 //!
+//! The preconditions are Cinder's own (`volume/api.py`,
+//! `api/v3/attachments.py`, the volume manager), not a tidier machine:
+//! - reserving (`POST /attachments`) takes an `available` or `downloading`
+//!   volume, or one `reserved`/`in-use` that already has an attachment of
+//!   the same instance (LP 1694530: a new reserved attachment, the volume
+//!   status unchanged); a status containing `error` is refused;
+//! - updating has no attach-status precondition: 409 when the volume is in
+//!   error or already has another attachment and one of them carries
+//!   connection info; it answers the attachment as it was before the
+//!   backend call (with the new connection info);
+//! - completing has no precondition;
+//! - a backend failure while creating an attachment with a connector is a
+//!   500 and leaves the reserved attachment behind;
+//! - `os-terminate_connection` unreserves (`attaching` → `in-use` or
+//!   `available`); `os-attach` refuses only `maintenance` and an `in-use`
+//!   volume (it needs no reserve); `os-initialize_connection` refuses only
+//!   `maintenance`;
+//! - a volume from an image goes `creating` → `downloading` → `available`,
+//!   and ends `available` whatever a reservation did meanwhile (Cinder's
+//!   own race, its FIXME in `_attachment_reserve`).
+//!
 //! This module knows nothing of the HMC or of how the SAN works: it drives
 //! its storage backend through [`Backend`], which `world.rs` implements on
 //! the SAN (resolving each initiator's fabric from the HMC's cabling).
@@ -78,15 +99,34 @@ impl Cx<'_> {
 /// A Cinder transition that finishes at a later point in simulated time.
 #[derive(Debug, Clone)]
 pub(crate) enum Later {
-    VolumeCreated { volume: VolumeId },
-    VolumeDeleted { volume: VolumeId },
+    /// A blank volume: `creating` → `available`.
+    VolumeCreated {
+        volume: VolumeId,
+    },
+    /// A volume from an image: `creating` → `downloading` (masked to the
+    /// Cinder node); then [`Later::ImageDownloaded`].
+    DownloadStarts {
+        volume: VolumeId,
+    },
+    /// `downloading` → `available` (written, unmasked, bootable).
+    ImageDownloaded {
+        volume: VolumeId,
+    },
+    VolumeDeleted {
+        volume: VolumeId,
+    },
 }
 
 impl Later {
-    /// How long after it begins the transition finishes.
+    /// How long after it begins the transition finishes. A volume from an
+    /// image takes `volume_create_ms` in all: the first half `creating`,
+    /// the rest `downloading`.
     pub(crate) fn after(&self, timings: &Timings) -> Duration {
+        let create = timings.volume_create();
         match self {
-            Self::VolumeCreated { .. } => timings.volume_create(),
+            Self::VolumeCreated { .. } => create,
+            Self::DownloadStarts { .. } => create / 2,
+            Self::ImageDownloaded { .. } => create - create / 2,
             Self::VolumeDeleted { .. } => timings.volume_delete(),
         }
     }
@@ -129,9 +169,17 @@ pub(crate) struct AttachmentState {
     pub connector: Option<Connector>,
     pub connection: Option<ConnectionInfo>,
     pub attached_at: Option<String>,
+    /// `"null"` until a connector is given (Cinder's own spelling for "not
+    /// chosen"), then `"rw"`.
+    pub attach_mode: String,
     pub mountpoint: Option<String>,
     pub host_name: Option<String>,
 }
+
+/// `attach_mode` before a connector chose one.
+const MODE_UNSET: &str = "null";
+/// `attach_mode` once connected: dpm-sim attaches read-write only.
+const MODE_RW: &str = "rw";
 
 fn bad(op: &str, msg: impl Into<String>) -> CinderError {
     CinderError::api(op, 400, msg)
@@ -158,11 +206,22 @@ impl CinderState {
         })
     }
 
-    /// Finishes a transition that is due.
-    pub(crate) fn finish(&mut self, cx: &mut Cx<'_>, later: Later) {
+    /// Finishes a transition that is due; returns the one it starts.
+    pub(crate) fn finish(&mut self, cx: &mut Cx<'_>, later: Later) -> Option<Later> {
         match later {
-            Later::VolumeCreated { volume } => self.finish_volume_create(cx, &volume),
-            Later::VolumeDeleted { volume } => self.finish_volume_delete(cx, &volume),
+            Later::VolumeCreated { volume } => {
+                self.finish_volume_create(cx, &volume);
+                None
+            }
+            Later::DownloadStarts { volume } => self.start_download(cx, &volume),
+            Later::ImageDownloaded { volume } => {
+                self.finish_download(cx, &volume);
+                None
+            }
+            Later::VolumeDeleted { volume } => {
+                self.finish_volume_delete(cx, &volume);
+                None
+            }
         }
     }
 
@@ -250,9 +309,34 @@ impl CinderState {
             volume_id: a.volume.clone(),
             attached_at: a.attached_at.clone(),
             detached_at: None,
-            attach_mode: Some("rw".into()),
+            attach_mode: Some(a.attach_mode.clone()),
             connection_info: a.connection.clone(),
         }
+    }
+
+    /// The summary view (`id`, `status`, `instance`, `volume_id`), as
+    /// `GET /attachments` and `DELETE /attachments/{id}` give it.
+    pub(crate) fn attachment_summary(a: &AttachmentState) -> Attachment {
+        Attachment {
+            id: a.id.clone(),
+            status: a.status,
+            instance: a.instance.clone(),
+            volume_id: a.volume.clone(),
+            attached_at: None,
+            detached_at: None,
+            attach_mode: None,
+            connection_info: None,
+        }
+    }
+
+    /// The attachments of a volume.
+    fn attachments_of<'a>(
+        &'a self,
+        volume: &'a VolumeId,
+    ) -> impl Iterator<Item = &'a AttachmentState> + 'a {
+        self.attachments
+            .values()
+            .filter(move |a| &a.volume == volume)
     }
 
     fn set_volume_status(&mut self, cx: &Cx<'_>, id: &VolumeId, status: VolumeStatus) {
@@ -366,36 +450,62 @@ impl CinderState {
             metadata: req.metadata.clone(),
         };
         self.volumes.insert(id.clone(), v);
-        if image_name.is_some() {
-            // Image deployment, done by Cinder alone: mask the new volume to
-            // the Cinder node's own WWPNs; the copy and the unmasking finish
-            // with the creation.
-            let node = cx.backend.node_wwpns();
-            let result = cx.backend.connect(&id, &node, "cinder-node");
-            if let Err(refusal) = result {
-                self.set_volume_status(cx, &id, VolumeStatus::Error);
-                tracing::warn!(volume = %id, reason = %refusal.message, "image deployment could not map the volume");
-            }
-        }
         let view = self.volume_view(&self.volumes[&id]);
-        Ok((view, Later::VolumeCreated { volume: id }))
+        let later = if image_name.is_some() {
+            Later::DownloadStarts { volume: id }
+        } else {
+            Later::VolumeCreated { volume: id }
+        };
+        Ok((view, later))
     }
 
+    /// A blank volume is created: `creating` → `available`.
     fn finish_volume_create(&mut self, cx: &mut Cx<'_>, id: &VolumeId) {
+        if self
+            .volumes
+            .get(id)
+            .is_some_and(|v| v.status == VolumeStatus::Creating)
+        {
+            self.set_volume_status(cx, id, VolumeStatus::Available);
+        }
+    }
+
+    /// Image deployment, done by Cinder alone, begins: the volume is
+    /// `downloading` and masked to the Cinder node's own WWPNs while the
+    /// image is copied. A refused mapping ends the volume in `error`.
+    fn start_download(&mut self, cx: &mut Cx<'_>, id: &VolumeId) -> Option<Later> {
+        if self.volumes.get(id)?.status != VolumeStatus::Creating {
+            return None;
+        }
+        let node = cx.backend.node_wwpns();
+        if let Err(refusal) = cx.backend.connect(id, &node, "cinder-node") {
+            self.set_volume_status(cx, id, VolumeStatus::Error);
+            tracing::warn!(volume = %id, reason = %refusal.message, "image deployment could not map the volume");
+            return None;
+        }
+        self.set_volume_status(cx, id, VolumeStatus::Downloading);
+        Some(Later::ImageDownloaded { volume: id.clone() })
+    }
+
+    /// The image is written: unmask the Cinder node, mark the volume
+    /// bootable and `available`. Cinder sets `available` whatever happened
+    /// meanwhile (a volume may be reserved while `downloading`: Cinder's
+    /// own race), and so does dpm-sim.
+    fn finish_download(&mut self, cx: &mut Cx<'_>, id: &VolumeId) {
         let Some(v) = self.volumes.get(id) else {
             return;
         };
-        if v.status != VolumeStatus::Creating {
-            return;
-        }
-        if let Some(image) = v.image.clone() {
-            let name = self.images.get(&image).cloned().unwrap_or_default();
-            cx.backend.image_written(id, &name);
-            let node = cx.backend.node_wwpns();
-            cx.backend.disconnect(id, &node);
-            if let Some(v) = self.volumes.get_mut(id) {
-                v.bootable = true;
-            }
+        let name = v
+            .image
+            .as_ref()
+            .and_then(|i| self.images.get(i))
+            .cloned()
+            .unwrap_or_default();
+        cx.backend.image_written(id, &name);
+        let node = cx.backend.node_wwpns();
+        cx.backend.disconnect(id, &node);
+        if let Some(v) = self.volumes.get_mut(id) {
+            v.bootable = true;
         }
         self.set_volume_status(cx, id, VolumeStatus::Available);
     }
@@ -426,6 +536,8 @@ impl CinderState {
 
     // ----- attachments API ----------------------------------------------------
 
+    /// `POST /attachments`: reserve the volume for the instance
+    /// (`_attachment_reserve`), and with a connector also connect it.
     pub(crate) fn create_attachment(
         &mut self,
         cx: &mut Cx<'_>,
@@ -436,9 +548,28 @@ impl CinderState {
     ) -> Result<Attachment, CinderError> {
         let op = "create attachment";
         let v = self.volume_in(project, volume, op)?;
-        // Without multiattach only an available volume can be reserved.
-        if v.status != VolumeStatus::Available {
-            return Err(bad(op, format!("Invalid volume: Volume {volume} status must be available or in-use (multiattach) to reserve, but the status is {}.", v.status)));
+        if v.status.as_str().contains("error") {
+            return Err(bad(op, format!("Invalid volume: Volume attachments can not be created if the volume is in an error state. The Volume {volume} currently has a status of: {} ", v.status)));
+        }
+        // Without multiattach (no volume type here has it) an `available`
+        // or `downloading` volume becomes `reserved`; the same instance may
+        // reserve again a volume it already holds, which leaves the volume
+        // status as it is.
+        let status = match v.status {
+            VolumeStatus::Available | VolumeStatus::Downloading => Some(VolumeStatus::Reserved),
+            VolumeStatus::Reserved | VolumeStatus::InUse
+                if self
+                    .attachments_of(volume)
+                    .any(|a| a.instance.as_ref() == Some(instance)) =>
+            {
+                None
+            }
+            other => {
+                return Err(bad(op, format!("Invalid volume: Volume {volume} status must be available or downloading to reserve, but the current status is {other}.")));
+            }
+        };
+        if let Some(s) = status {
+            self.set_volume_status(cx, volume, s);
         }
         let id = AttachmentId::from_u128(cx.ids.new_uuid(0x2));
         self.attachments.insert(
@@ -452,25 +583,42 @@ impl CinderState {
                 connector: None,
                 connection: None,
                 attached_at: None,
+                attach_mode: MODE_UNSET.into(),
                 mountpoint: None,
                 host_name: None,
             },
         );
-        self.recompute_volume_status(cx, volume);
-        match connector {
-            None => Ok(Self::attachment_view(&self.attachments[&id])),
-            Some(c) => self
-                .update_attachment(cx, project, &id, c)
-                .inspect_err(|_| {
-                    // Cinder creates the attachment and its connection in one
-                    // call: a refused connector leaves nothing behind.
-                    self.attachments.remove(&id);
-                    self.recompute_volume_status(cx, volume);
-                }),
+        let Some(c) = connector else {
+            return Ok(Self::attachment_view(&self.attachments[&id]));
+        };
+        // The reservation is made and stays whatever the backend says:
+        // Cinder answers any failure to connect with a 500 and leaves the
+        // attachment `reserved` (the caller deletes it).
+        let before = self.attachments[&id].clone();
+        let info = Self::connect_for(cx, op, volume, c).map_err(|e| {
+            CinderError::api(
+                op,
+                500,
+                format!("Unable to create attachment for volume ({}).", message(&e)),
+            )
+        })?;
+        self.connected(cx, &id, c, info.clone());
+        // Cinder saves the attachment object it answers with after the
+        // backend call, and with it the `attach_mode` of the request
+        // ("null"), over the "rw" the connection set.
+        if let Some(a) = self.attachments.get_mut(&id) {
+            a.attach_mode = MODE_UNSET.into();
         }
+        Ok(Self::attachment_view(&AttachmentState {
+            connection: Some(info),
+            ..before
+        }))
     }
 
-    /// Zoning and LUN masking for a connector; no state changes on refusal.
+    /// Zoning and LUN masking for a connector, and the connection options
+    /// Cinder adds to the driver's answer (`_parse_connection_options`);
+    /// no state changes on refusal. A connector the backend cannot use is
+    /// 400 ("Invalid input received"), any other failure 500.
     fn connect_for(
         cx: &mut Cx<'_>,
         op: &str,
@@ -493,11 +641,43 @@ impl CinderState {
             .backend
             .connect(volume, &connector.wwpns, &connector.host)
             .map_err(|r| {
-                CinderError::api(op, if r.bad_connector { 400 } else { 500 }, r.message)
+                if r.bad_connector {
+                    bad(op, format!("Invalid input received: {}", r.message))
+                } else {
+                    CinderError::api(op, 500, r.message)
+                }
             })?;
-        Ok(ConnectionInfo::from_fc(&data))
+        let mut info = ConnectionInfo::from_fc(&data);
+        connection_options(&mut info);
+        Ok(info)
     }
 
+    /// Records a connection on an attachment (`volume_attached`, not yet
+    /// marked attached): attachment and volume `attaching`.
+    fn connected(
+        &mut self,
+        cx: &Cx<'_>,
+        id: &AttachmentId,
+        connector: &Connector,
+        info: ConnectionInfo,
+    ) {
+        let stamp = cx.stamp();
+        let Some(a) = self.attachments.get_mut(id) else {
+            return;
+        };
+        a.status = AttachStatus::Attaching;
+        a.connector = Some(connector.clone());
+        a.connection = Some(info);
+        a.host_name = Some(connector.host.clone());
+        a.attached_at = Some(stamp);
+        a.attach_mode = MODE_RW.into();
+        let volume = a.volume.clone();
+        self.set_volume_status(cx, &volume, VolumeStatus::Attaching);
+    }
+
+    /// `PUT /attachments/{id}`: no attach-status precondition (a second
+    /// update connects again). Answers the attachment as it was loaded
+    /// before the backend call, with the new connection info.
     pub(crate) fn update_attachment(
         &mut self,
         cx: &mut Cx<'_>,
@@ -506,24 +686,40 @@ impl CinderState {
         connector: &Connector,
     ) -> Result<Attachment, CinderError> {
         let op = "update attachment";
-        let a = self.attachment_in(project, id, op)?;
-        if a.status != AttachStatus::Reserved {
-            return Err(bad(op, format!("Invalid volume attachment: attachment {id} status must be reserved to update, but it is {}.", a.status)));
+        let before = self.attachment_in(project, id, op)?.clone();
+        let volume = before.volume.clone();
+        let status = self.volumes.get(&volume).map(|v| v.status);
+        if let Some(s) = status.filter(|s| s.as_str().contains("error")) {
+            return Err(CinderError::api(op, 409, format!("Resource conflict: Volume attachments can not be updated if the volume is in an error state. The Volume {volume} currently has a status of: {s} ")));
         }
-        let volume = a.volume.clone();
-        let info = Self::connect_for(cx, op, &volume, connector)?;
-        let stamp = cx.stamp();
-        if let Some(a) = self.attachments.get_mut(id) {
-            a.status = AttachStatus::Attaching;
-            a.connector = Some(connector.clone());
-            a.connection = Some(info);
-            a.host_name = Some(connector.host.clone());
-            a.attached_at = Some(stamp);
+        // Not multiattach: with more than one attachment, none may carry a
+        // connection already (this one included).
+        if self.attachments_of(&volume).count() > 1
+            && self.attachments_of(&volume).any(|a| a.connection.is_some())
+        {
+            return Err(CinderError::api(
+                op,
+                409,
+                format!("Resource conflict: duplicate connectors detected on volume {volume}"),
+            ));
         }
-        self.recompute_volume_status(cx, &volume);
-        Ok(Self::attachment_view(&self.attachments[id]))
+        let info = Self::connect_for(cx, op, &volume, connector).map_err(|e| match e.status() {
+            Some(500) => CinderError::api(
+                op,
+                500,
+                format!("Unable to update attachment ({}).", message(&e)),
+            ),
+            _ => e,
+        })?;
+        self.connected(cx, id, connector, info.clone());
+        Ok(Self::attachment_view(&AttachmentState {
+            connection: Some(info),
+            ..before
+        }))
     }
 
+    /// `os-complete`: no precondition; attachment `attached`, volume
+    /// `in-use`.
     pub(crate) fn complete_attachment(
         &mut self,
         cx: &mut Cx<'_>,
@@ -531,18 +727,17 @@ impl CinderState {
         id: &AttachmentId,
     ) -> Result<(), CinderError> {
         let op = "complete attachment";
-        let a = self.attachment_in(project, id, op)?;
-        if a.status != AttachStatus::Attaching {
-            return Err(bad(op, format!("Invalid volume attachment: attachment {id} must be attaching (updated with a connector) to complete, but it is {}.", a.status)));
-        }
-        let volume = a.volume.clone();
+        let volume = self.attachment_in(project, id, op)?.volume.clone();
         if let Some(a) = self.attachments.get_mut(id) {
             a.status = AttachStatus::Attached;
         }
-        self.recompute_volume_status(cx, &volume);
+        self.set_volume_status(cx, &volume, VolumeStatus::InUse);
         Ok(())
     }
 
+    /// `DELETE /attachments/{id}`: unmask (unless only reserved), recompute
+    /// the volume status, and answer the volume's remaining attachments in
+    /// the summary form.
     pub(crate) fn delete_attachment(
         &mut self,
         cx: &mut Cx<'_>,
@@ -560,13 +755,10 @@ impl CinderState {
         }
         self.recompute_volume_status(cx, &a.volume);
         Ok(self
-            .attachments
-            .values()
-            .filter(|x| x.volume == a.volume)
-            .map(Self::attachment_view)
+            .attachments_of(&a.volume)
+            .map(Self::attachment_summary)
             .collect())
     }
-
     pub(crate) fn get_attachment(
         &self,
         project: &str,
@@ -610,20 +802,36 @@ impl CinderState {
         Ok(())
     }
 
+    /// `os-unreserve`: `attaching` → `in-use` when the volume has an
+    /// attachment, else `available`; any other status is left alone.
     pub(crate) fn unreserve(
         &mut self,
         cx: &mut Cx<'_>,
         project: &str,
         id: &VolumeId,
     ) -> Result<(), CinderError> {
-        let op = "os-unreserve";
-        let v = self.volume_in(project, id, op)?;
-        if v.status == VolumeStatus::Attaching {
-            self.recompute_volume_status(cx, id);
-        }
+        self.volume_in(project, id, "os-unreserve")?;
+        self.unreserve_volume(cx, id);
         Ok(())
     }
 
+    fn unreserve_volume(&mut self, cx: &Cx<'_>, id: &VolumeId) {
+        if self
+            .volumes
+            .get(id)
+            .is_none_or(|v| v.status != VolumeStatus::Attaching)
+        {
+            return;
+        }
+        let status = if self.attachments_of(id).next().is_some() {
+            VolumeStatus::InUse
+        } else {
+            VolumeStatus::Available
+        };
+        self.set_volume_status(cx, id, status);
+    }
+
+    /// `os-initialize_connection`: refuses only a volume in `maintenance`.
     pub(crate) fn initialize_connection(
         &mut self,
         cx: &mut Cx<'_>,
@@ -633,18 +841,23 @@ impl CinderState {
     ) -> Result<ConnectionInfo, CinderError> {
         let op = "os-initialize_connection";
         let v = self.volume_in(project, id, op)?;
-        if !matches!(
-            v.status,
-            VolumeStatus::Attaching
-                | VolumeStatus::InUse
-                | VolumeStatus::Reserved
-                | VolumeStatus::Available
-        ) {
-            return Err(bad(op, format!("Invalid volume: Volume {id} status must be available, reserved, attaching or in-use to initialize a connection, but the status is {}.", v.status)));
+        if v.status == VolumeStatus::Maintenance {
+            return Err(bad(
+                op,
+                "Invalid volume: The volume connection cannot be initialized in maintenance mode.",
+            ));
         }
-        Self::connect_for(cx, op, id, connector)
+        let mut info = Self::connect_for(cx, op, id, connector)?;
+        info.data.insert(
+            "enforce_multipath".into(),
+            serde_json::Value::Bool(connector.enforce_multipath),
+        );
+        Ok(info)
     }
 
+    /// `os-attach`: no reserve needed. Refuses `maintenance` and, without
+    /// multiattach, an `in-use` volume; an instance that already has an
+    /// attachment of the volume gets it again (the volume `in-use`).
     pub(crate) fn attach(
         &mut self,
         cx: &mut Cx<'_>,
@@ -656,8 +869,22 @@ impl CinderState {
     ) -> Result<(), CinderError> {
         let op = "os-attach";
         let v = self.volume_in(project, id, op)?;
-        if v.status != VolumeStatus::Attaching {
-            return Err(bad(op, format!("Invalid volume: Volume status must be attaching (reserved) to attach, but the status is {}.", v.status)));
+        if v.status == VolumeStatus::Maintenance {
+            return Err(bad(
+                op,
+                "Invalid volume: The volume cannot be attached in maintenance mode.",
+            ));
+        }
+        let status = v.status;
+        if self
+            .attachments_of(id)
+            .any(|a| a.instance.as_ref() == Some(instance))
+        {
+            self.set_volume_status(cx, id, VolumeStatus::InUse);
+            return Ok(());
+        }
+        if status == VolumeStatus::InUse {
+            return Err(bad(op, "Invalid volume: volume is already attached and multiple attachments are not enabled"));
         }
         let aid = AttachmentId::from_u128(cx.ids.new_uuid(0x2));
         let stamp = cx.stamp();
@@ -672,6 +899,7 @@ impl CinderState {
                 connector: None,
                 connection: None,
                 attached_at: Some(stamp),
+                attach_mode: MODE_RW.into(),
                 mountpoint: Some(mountpoint.into()),
                 host_name: host_name.map(Into::into),
             },
@@ -695,6 +923,7 @@ impl CinderState {
         Ok(())
     }
 
+    /// `os-roll_detaching`: `detaching` → `in-use`; otherwise nothing.
     pub(crate) fn roll_detaching(
         &mut self,
         cx: &mut Cx<'_>,
@@ -703,11 +932,15 @@ impl CinderState {
     ) -> Result<(), CinderError> {
         let v = self.volume_mut(project, id, "os-roll_detaching")?;
         if v.status == VolumeStatus::Detaching {
-            self.recompute_volume_status(cx, id);
+            self.set_volume_status(cx, id, VolumeStatus::InUse);
         }
         Ok(())
     }
 
+    /// `os-terminate_connection`: unmask (and unzone with the host's last
+    /// mapping), then unreserve. A volume with several attachments is 409
+    /// for a caller without a service token (OSSA-2023-003: Cinder cannot
+    /// tell which one goes).
     pub(crate) fn terminate_connection(
         &mut self,
         cx: &mut Cx<'_>,
@@ -715,11 +948,25 @@ impl CinderState {
         id: &VolumeId,
         connector: &Connector,
     ) -> Result<(), CinderError> {
-        self.volume_in(project, id, "os-terminate_connection")?;
+        let op = "os-terminate_connection";
+        self.volume_in(project, id, op)?;
+        if self.attachments_of(id).count() > 1 {
+            return Err(CinderError::api(
+                op,
+                409,
+                "Detach volume from instance  using the Compute API",
+            ));
+        }
         cx.backend.disconnect(id, &connector.wwpns);
+        self.unreserve_volume(cx, id);
         Ok(())
     }
 
+    /// `os-detach`: no status precondition beyond `maintenance`; the
+    /// attachment decides. An id of null is the volume's only attachment
+    /// (none: the volume is made `available`). An unknown attachment is
+    /// 409 for a caller without a service token (OSSA-2023-003), another
+    /// volume's is 400.
     pub(crate) fn detach(
         &mut self,
         cx: &mut Cx<'_>,
@@ -728,44 +975,72 @@ impl CinderState {
         attachment: Option<&AttachmentId>,
     ) -> Result<(), CinderError> {
         let op = "os-detach";
-        self.volume_in(project, id, op)?;
-        // No status precondition (as Cinder): the attachment decides. An id
-        // of null is the volume's only attachment. An unknown attachment is
-        // 409 for a caller without a service token (OSSA-2023-003).
-        let mine: Vec<AttachmentId> = self
-            .attachments
-            .iter()
-            .filter(|(_, a)| &a.volume == id)
-            .map(|(k, _)| k.clone())
-            .collect();
+        let v = self.volume_in(project, id, op)?;
+        let maintenance = v.status == VolumeStatus::Maintenance;
+        let mine: Vec<AttachmentId> = self.attachments_of(id).map(|a| a.id.clone()).collect();
         let attachment = match attachment {
-            Some(a) if mine.contains(a) => a.clone(),
-            Some(a) => {
+            Some(a) if mine.contains(a) => Some(a.clone()),
+            Some(a) if self.attachments.contains_key(a) => {
+                return Err(bad(
+                    op,
+                    "Invalid input received: Mismatched volume and attachment",
+                ))
+            }
+            Some(_) => {
                 return Err(CinderError::api(
                     op,
                     409,
-                    format!("Unable to detach: attachment {a} of volume {id} is not known to this caller."),
+                    "Detach volume from instance  using the Compute API",
                 ))
             }
             None => match mine.as_slice() {
-                [only] => only.clone(),
-                [] => {
-                    return Err(bad(
-                        op,
-                        format!("Invalid volume: volume {id} has no attachment to detach."),
-                    ))
-                }
+                [] => None,
+                [only] => Some(only.clone()),
                 _ => {
                     return Err(bad(
                         op,
-                        format!("Invalid volume: volume {id} has several attachments; an attachment_id is required."),
+                        "Invalid volume: Detach volume failed: More than one attachment, but no attachment_id provided.",
                     ))
                 }
             },
         };
-        let attachment = &attachment;
-        self.attachments.remove(attachment);
-        self.recompute_volume_status(cx, id);
+        if maintenance {
+            return Err(bad(
+                op,
+                "Invalid volume: The volume cannot be detached in maintenance mode.",
+            ));
+        }
+        match attachment {
+            Some(a) => {
+                self.attachments.remove(&a);
+                self.recompute_volume_status(cx, id);
+            }
+            // Nothing attached: Cinder makes the volume available.
+            None => self.set_volume_status(cx, id, VolumeStatus::Available),
+        }
         Ok(())
     }
+}
+
+/// The message of a Cinder error, without the operation.
+fn message(e: &CinderError) -> String {
+    match e {
+        CinderError::Api { message, .. } => message.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// What Cinder adds to a driver's connection info
+/// (`_parse_connection_options`): no front-end QoS, read-write access, not
+/// encrypted, not cacheable (the volume type says nothing), and discard
+/// (dpm-sim's Cinder reports discard support); keys the driver set are
+/// kept.
+fn connection_options(info: &mut ConnectionInfo) {
+    use serde_json::Value;
+    let d = &mut info.data;
+    d.insert("qos_specs".into(), Value::Null);
+    d.insert("access_mode".into(), Value::String(MODE_RW.into()));
+    d.entry("encrypted").or_insert(Value::Bool(false));
+    d.entry("cacheable").or_insert(Value::Bool(false));
+    d.entry("discard").or_insert(Value::Bool(true));
 }

@@ -396,6 +396,21 @@ impl Sim {
         lock(&self.world).san.zoning = enabled;
     }
 
+    /// Sets a volume's status, as an administrator's `cinder reset-state`
+    /// would (to put one in `error` or `maintenance`); false when there is
+    /// no such volume.
+    pub fn set_volume_status(&self, volume: &VolumeId, status: VolumeStatus) -> bool {
+        let mut w = lock(&self.world);
+        w.settle();
+        match w.cinder.volumes.get_mut(volume) {
+            Some(v) => {
+                v.status = status;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Ends every HMC session, as an HMC restart or timeout would.
     pub fn expire_sessions(&self) {
         lock(&self.world).hmc.sessions.clear();

@@ -506,7 +506,8 @@ pub struct Timings {
     pub partition_start_ms: u64,
     /// `stopping` → `stopped`.
     pub partition_stop_ms: u64,
-    /// `creating` → `available` (image deployment included).
+    /// `creating` → `available`. From an image, the first half is
+    /// `creating` and the rest `downloading` (image deployment).
     pub volume_create_ms: u64,
     /// `deleting` → gone.
     pub volume_delete_ms: u64,

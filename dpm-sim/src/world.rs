@@ -274,7 +274,12 @@ impl World {
                 };
                 self.hmc.finish(later, &view);
             }
-            Action::Cinder(later) => self.with_cinder(|c, cx| c.finish(cx, later)),
+            Action::Cinder(later) => {
+                // A volume from an image has a second step (downloading).
+                if let Some(next) = self.with_cinder(|c, cx| c.finish(cx, later)) {
+                    self.schedule(Action::Cinder(next));
+                }
+            }
             Action::DiscoveryJobEnds { job } => {
                 self.with_dsm(|d, env, ids| d.finish_discovery_job(&job, env, ids));
                 self.hmc.end_job(&job, hmc::no_content_outcome());

@@ -33,11 +33,12 @@ def cinder(e):
 
 
 def image_volume(c, e, name):
-    """A 10 GiB volume from the world's first image, once it is created."""
+    """A 10 GiB volume from the world's first image, once it is created
+    (creating, then downloading)."""
     volume = c.volumes.create(size=10, name=name, imageRef=e["images"][0]["id"])
     for _ in range(100):
         volume = c.volumes.get(volume.id)
-        if volume.status != "creating":
+        if volume.status not in ("creating", "downloading"):
             break
         time.sleep(0.1)
     return volume

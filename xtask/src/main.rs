@@ -222,8 +222,10 @@ fn third_party() -> bool {
             return true;
         }
     };
-    // vHBAs on a z13; storage groups on a z16; zhmccli on a z13.
+    // vHBAs on a z13; Cinder's rules on a z13; storage groups on a z16;
+    // zhmccli on a z13.
     third_party_on(&python, "third_party.py", "z13")
+        && third_party_on(&python, "third_party_cinder.py", "z13")
         && third_party_on(&python, "third_party_groups.py", "z16")
         && third_party_cli(&python)
 }

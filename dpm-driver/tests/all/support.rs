@@ -94,7 +94,11 @@ impl Env {
             ..VolumeCreate::default()
         };
         let v = self.cinder().create_volume(&req).await.unwrap();
-        while self.cinder().get_volume(&v.id).await.unwrap().status == VolumeStatus::Creating {
+        // From an image it goes creating → downloading → available.
+        while matches!(
+            self.cinder().get_volume(&v.id).await.unwrap().status,
+            VolumeStatus::Creating | VolumeStatus::Downloading
+        ) {
             // The clock is paused: this moves simulated time, it does not sleep.
             tokio::time::advance(std::time::Duration::from_millis(500)).await;
         }

@@ -422,8 +422,8 @@ fn id<T: std::str::FromStr>(s: &str, what: &str) -> Result<T, CinderError> {
         .map_err(|_| CinderError::api("parse id", 404, format!("{what} {s} could not be found.")))
 }
 
-/// The attachments API's view: connection info in the flat shape, `{}`
-/// until a connector is given.
+/// The attachments API's detail view: connection info in the flat shape,
+/// `{}` until a connector is given; unset times read as `""`.
 fn attachment_json(a: cinder_client::Attachment) -> Value {
     let flat = a
         .connection_info
@@ -432,7 +432,17 @@ fn attachment_json(a: cinder_client::Attachment) -> Value {
         .unwrap_or_else(|| json!({}));
     let mut v = serde_json::to_value(&a).unwrap_or(Value::Null);
     v["connection_info"] = flat;
+    for time in ["attached_at", "detached_at"] {
+        if v[time].is_null() {
+            v[time] = json!("");
+        }
+    }
     v
+}
+
+/// The summary view: `id`, `status`, `instance`, `volume_id`.
+fn attachment_summary(a: &cinder_client::Attachment) -> Value {
+    json!({"id": a.id, "status": a.status, "instance": a.instance, "volume_id": a.volume_id})
 }
 
 #[derive(Deserialize)]
@@ -550,7 +560,13 @@ fn volume_api(
                     .cinder
                     .list_attachments(p, &filter)
                     .into_iter()
-                    .map(|a| if detail { attachment_json(a) } else { json!({"id": a.id, "status": a.status, "instance": a.instance, "volume_id": a.volume_id}) })
+                    .map(|a| {
+                        if detail {
+                            attachment_json(a)
+                        } else {
+                            attachment_summary(&a)
+                        }
+                    })
                     .collect();
                 Ok(Resp::json(200, json!({ "attachments": list })))
             })
@@ -577,8 +593,8 @@ fn volume_api(
                 _ => call(Op::DeleteAttachment, &mut |w, p| {
                     let left: Vec<Value> = w
                         .delete_attachment(p, &a)?
-                        .into_iter()
-                        .map(attachment_json)
+                        .iter()
+                        .map(attachment_summary)
                         .collect();
                     Ok(Resp::json(200, json!({ "attachments": left })))
                 }),

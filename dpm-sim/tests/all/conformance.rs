@@ -286,6 +286,14 @@ async fn cinder_contract(cinder: &dyn CinderApi, sim: &Sim) {
         .await
         .unwrap();
     assert_eq!(v.status, VolumeStatus::Creating);
+    // From an image: creating, then downloading, then available.
+    sim.advance(std::time::Duration::from_millis(
+        sim.spec().timings.volume_create_ms / 2,
+    ));
+    assert_eq!(
+        cinder.get_volume(&v.id).await.unwrap().status,
+        VolumeStatus::Downloading
+    );
     sim.run_until_idle();
     let v = cinder.get_volume(&v.id).await.unwrap();
     assert_eq!(v.status, VolumeStatus::Available);
@@ -296,6 +304,8 @@ async fn cinder_contract(cinder: &dyn CinderApi, sim: &Sim) {
     let a = cinder.create_attachment(&v.id, &vm, None).await.unwrap();
     assert_eq!(a.status, AttachStatus::Reserved);
     assert!(a.connection_info.is_none());
+    assert_eq!(a.attach_mode.as_deref(), Some("null"));
+    assert_eq!(a.attached_at, None);
     assert_eq!(
         cinder.get_volume(&v.id).await.unwrap().status,
         VolumeStatus::Reserved
@@ -309,6 +319,16 @@ async fn cinder_contract(cinder: &dyn CinderApi, sim: &Sim) {
         .update_attachment(&a.id, &connector(&hbas))
         .await
         .unwrap();
+    // The attachment as loaded before the backend call.
+    assert_eq!(a.status, AttachStatus::Reserved);
+    let now = cinder.get_attachment(&a.id).await.unwrap();
+    assert_eq!(now.status, AttachStatus::Attaching);
+    assert_eq!(now.attach_mode.as_deref(), Some("rw"));
+    assert!(now.attached_at.is_some());
+    assert_eq!(
+        cinder.get_volume(&v.id).await.unwrap().status,
+        VolumeStatus::Attaching
+    );
     let fc = a.connection_info.unwrap().fibre_channel().unwrap();
     assert_eq!(fc.targets[0].lun.to_target_lun(), 0);
     assert_eq!(fc.initiator_target_map.unwrap().len(), 2);
@@ -334,14 +354,51 @@ async fn cinder_contract(cinder: &dyn CinderApi, sim: &Sim) {
         cinder.get_attachment(&a.id).await.unwrap().status,
         AttachStatus::Attached
     );
-    assert!(cinder.delete_attachment(&a.id).await.unwrap().is_empty());
+    // The same instance may reserve again (LP 1694530); the delete answers
+    // the volume's remaining attachments in the summary form.
+    let again = cinder.create_attachment(&v.id, &vm, None).await.unwrap();
+    assert_eq!(
+        cinder.get_volume(&v.id).await.unwrap().status,
+        VolumeStatus::InUse
+    );
+    let left = cinder.delete_attachment(&a.id).await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(
+        (&left[0].id, left[0].status, &left[0].attach_mode),
+        (&again.id, AttachStatus::Reserved, &None)
+    );
+    assert_eq!(
+        cinder.get_volume(&v.id).await.unwrap().status,
+        VolumeStatus::Reserved
+    );
+    assert!(cinder
+        .delete_attachment(&again.id)
+        .await
+        .unwrap()
+        .is_empty());
     assert_eq!(
         cinder.get_volume(&v.id).await.unwrap().status,
         VolumeStatus::Available
     );
     assert!(sim.hosts().is_empty() && sim.zones().is_empty());
 
-    // The legacy actions.
+    // The legacy actions. Terminating a reserved volume's connection
+    // unreserves it; the unreserve after it changes nothing.
+    cinder.reserve(&v.id).await.unwrap();
+    cinder
+        .initialize_connection(&v.id, &connector(&hbas))
+        .await
+        .unwrap();
+    cinder
+        .terminate_connection(&v.id, &connector(&hbas))
+        .await
+        .unwrap();
+    assert_eq!(
+        cinder.get_volume(&v.id).await.unwrap().status,
+        VolumeStatus::Available
+    );
+    cinder.unreserve(&v.id).await.unwrap();
+    assert!(sim.hosts().is_empty());
     cinder.reserve(&v.id).await.unwrap();
     assert_eq!(cinder.reserve(&v.id).await.unwrap_err().status(), Some(400));
     let info = cinder
@@ -349,6 +406,8 @@ async fn cinder_contract(cinder: &dyn CinderApi, sim: &Sim) {
         .await
         .unwrap();
     assert_eq!(info.fibre_channel().unwrap().volume_id, Some(v.id.clone()));
+    assert_eq!(info.data["access_mode"], "rw");
+    assert_eq!(info.data["discard"], true);
     cinder
         .attach(&v.id, &vm, "/dev/sda", Some("h"))
         .await
@@ -1561,6 +1620,150 @@ async fn microversion_lists_and_error_names() {
     assert_eq!(r.status().as_u16(), 406);
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["computeFault"]["code"], 406, "{body}");
+    server.shutdown().await;
+}
+
+/// The attachments API's JSON as Cinder writes it: `attach_mode` "null"
+/// and unset times "" until a connector is given, the delete's remaining
+/// attachments in the summary form, a backend failure at create a 500
+/// "Unable to create attachment for volume"; and the legacy `os-detach`
+/// with a null attachment id on a volume with no attachment makes it
+/// available.
+#[tokio::test]
+async fn attachments_speak_cinders_json() {
+    let mut spec = WorldSpec::z13();
+    spec.cinder.noauth = true;
+    let (sim, server) = served(spec).await;
+    let cinder = noauth_cinder(&server);
+    let v = cinder
+        .create_volume(&VolumeCreate {
+            size: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .id;
+    sim.run_until_idle();
+    let base = server.endpoints().cinder.endpoint.clone();
+    let http = reqwest::Client::new();
+    let send = |method: reqwest::Method, path: String, body: Option<serde_json::Value>| {
+        let mut r = http
+            .request(method, format!("{base}/{path}"))
+            .header("openstack-api-version", "volume 3.44");
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        async move {
+            let r = r.send().await.unwrap();
+            let status = r.status().as_u16();
+            let body = r.json::<serde_json::Value>().await.unwrap_or_default();
+            (status, body)
+        }
+    };
+    let vm = "8b2c66c1-4b3f-4bb5-bf3b-1f6fbdcfdc63";
+    let create = serde_json::json!({"attachment": {"volume_uuid": v, "instance_uuid": vm}});
+    let (status, body) = send(
+        reqwest::Method::POST,
+        "attachments".into(),
+        Some(create.clone()),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let a = &body["attachment"];
+    assert_eq!(a["status"], "reserved");
+    assert_eq!(a["attach_mode"], "null");
+    assert_eq!(a["attached_at"], "");
+    assert_eq!(a["detached_at"], "");
+    assert_eq!(a["connection_info"], serde_json::json!({}));
+    let first = a["id"].as_str().unwrap().to_owned();
+    let (status, body) = send(reqwest::Method::POST, "attachments".into(), Some(create)).await;
+    assert_eq!(status, 200, "the same instance reserves again: {body}");
+    let second = body["attachment"]["id"].as_str().unwrap().to_owned();
+
+    let (status, body) = send(
+        reqwest::Method::DELETE,
+        format!("attachments/{first}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let left = body["attachments"].as_array().unwrap();
+    assert_eq!(left.len(), 1);
+    let keys: Vec<&str> = left[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys.len(), 4, "{body}");
+    for k in ["id", "status", "instance", "volume_id"] {
+        assert!(keys.contains(&k), "{body}");
+    }
+    assert_eq!(left[0]["id"], second.as_str());
+    send(
+        reqwest::Method::DELETE,
+        format!("attachments/{second}"),
+        None,
+    )
+    .await;
+
+    // A connector the backend refuses (its WWPNs are two host objects'):
+    // 500, and the reservation stays.
+    for (i, wwpn) in ["c05076ffe5fffff1", "c05076ffe5fffff2"].iter().enumerate() {
+        let other = cinder
+            .create_volume(&VolumeCreate {
+                size: 1,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .id;
+        sim.run_until_idle();
+        let mut c = connector(&[]);
+        c.wwpns = vec![wwpn.parse().unwrap()];
+        cinder
+            .create_attachment(&other, &InstanceId::from_u128(70 + i as u128), Some(&c))
+            .await
+            .unwrap();
+    }
+    let stray = serde_json::json!({"attachment": {"volume_uuid": v, "instance_uuid": vm,
+        "connector": {"wwpns": ["c05076ffe5fffff1", "c05076ffe5fffff2"], "wwnns": [], "host": "h"}}});
+    let (status, body) = send(reqwest::Method::POST, "attachments".into(), Some(stray)).await;
+    assert_eq!(status, 500, "{body}");
+    let msg = body["computeFault"]["message"].as_str().unwrap_or_default();
+    assert!(
+        msg.starts_with("Unable to create attachment for volume ("),
+        "{body}"
+    );
+    let left: Vec<_> = sim
+        .snapshot()
+        .attachments
+        .into_iter()
+        .filter(|a| a.volume == v)
+        .collect();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].status, AttachStatus::Reserved);
+    send(
+        reqwest::Method::DELETE,
+        format!("attachments/{}", left[0].id),
+        None,
+    )
+    .await;
+
+    // os-detach, null attachment id, nothing attached: available.
+    assert!(sim.set_volume_status(&v, VolumeStatus::Detaching));
+    let detach = serde_json::json!({"os-detach": {"attachment_id": null}});
+    let (status, body) = send(
+        reqwest::Method::POST,
+        format!("volumes/{v}/action"),
+        Some(detach),
+    )
+    .await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(
+        cinder.get_volume(&v).await.unwrap().status,
+        VolumeStatus::Available
+    );
     server.shutdown().await;
 }
 

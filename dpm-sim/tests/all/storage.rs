@@ -226,7 +226,15 @@ async fn image_deployment_masks_writes_unmasks() {
     let v = w.cinder.create_volume(&req).await.unwrap();
     assert_eq!(v.status, VolumeStatus::Creating);
     assert!(!v.bootable);
-    // While the image is copied the volume is masked to the Cinder node.
+    assert!(w.sim.hosts().is_empty(), "nothing is masked while creating");
+    // Half the creation time later the image is being copied
+    // (`downloading`), and the volume is masked to the Cinder node.
+    w.sim.advance(std::time::Duration::from_millis(
+        w.sim.spec().timings.volume_create_ms / 2,
+    ));
+    let v = w.cinder.get_volume(&v.id).await.unwrap();
+    assert_eq!(v.status, VolumeStatus::Downloading);
+    assert!(!v.bootable);
     let hosts = w.sim.hosts();
     assert_eq!(hosts.len(), 1);
     assert_eq!(hosts[0].wwpns, w.sim.node_wwpns().into_iter().collect());
