@@ -66,6 +66,8 @@ fn serve(name: &str, world: &str, extra: &[&str]) -> Served {
             "0",
             "--cinder-port",
             "0",
+            "--notification-port",
+            "0",
             "--world",
         ])
         .arg(dir.join("world.toml"))

@@ -29,10 +29,33 @@ const GROUPS: &str = "/api/storage-groups";
 /// What a cut-off client sees.
 const SEVERED: &str = "dpm-sim: the client is cut off (its process died)";
 
-pub(crate) fn lock(world: &Mutex<World>) -> MutexGuard<'_, World> {
+pub(crate) fn lock(world: &Mutex<World>) -> WorldGuard<'_> {
     // A panic while holding the lock cannot leave a half-applied change
     // (each operation validates before it mutates), so keep going.
-    world.lock().unwrap_or_else(|e| e.into_inner())
+    WorldGuard(world.lock().unwrap_or_else(|e| e.into_inner()))
+}
+
+/// The world, locked. When it is released, the world publishes what
+/// changed (see [`crate::notify`]).
+pub(crate) struct WorldGuard<'a>(MutexGuard<'a, World>);
+
+impl std::ops::Deref for WorldGuard<'_> {
+    type Target = World;
+    fn deref(&self) -> &World {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for WorldGuard<'_> {
+    fn deref_mut(&mut self) -> &mut World {
+        &mut self.0
+    }
+}
+
+impl Drop for WorldGuard<'_> {
+    fn drop(&mut self) {
+        self.0.publish();
+    }
 }
 
 /// An HMC client of the simulated world, with its own session.

@@ -41,6 +41,11 @@ impl Clock {
         }
     }
 
+    /// The tokio instant of simulated time `t` (automatic clock only).
+    pub(crate) fn instant_at(&self, t: Duration) -> Option<tokio::time::Instant> {
+        (self.mode == ClockMode::Auto).then(|| self.origin + t)
+    }
+
     pub(crate) fn mode(&self) -> ClockMode {
         self.mode
     }

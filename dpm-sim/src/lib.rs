@@ -47,6 +47,7 @@ mod clock;
 mod dsm;
 mod hmc;
 mod ids;
+mod notify;
 mod ops;
 #[cfg(feature = "serve")]
 mod serve;
@@ -58,6 +59,7 @@ mod world;
 pub use client::{SimCinder, SimHmc};
 pub use clock::ClockMode;
 pub use dsm::{GroupWwpnView, StorageGroupView, StorageVolumeView, VsrView};
+pub use notify::Notice;
 pub use ops::{Counters, Op, Side};
 #[cfg(feature = "serve")]
 pub use serve::{

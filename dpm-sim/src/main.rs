@@ -7,10 +7,12 @@ use dpm_sim::{ServeConfig, Sim, WorldSpec};
 
 const USAGE: &str = "\
 usage: dpm-sim serve [--world z16|z13|FILE] [--hmc-port N] [--keystone-port N] [--cinder-port N]
-                     [--control-port N] [--cinder-path /PREFIX] [--state-dir DIR]
+                     [--notification-port N] [--control-port N] [--cinder-path /PREFIX]
+                     [--state-dir DIR]
 
 Serves a simulated DPM world on 127.0.0.1: the HMC Web Services API over
-HTTPS (default port 6794), Keystone v3 (5000) and Cinder v3 (8776). Port 0
+HTTPS (default port 6794) with its notification service (STOMP over TLS,
+61612), Keystone v3 (5000) and Cinder v3 (8776). Port 0
 picks a free port. The world is z16 (storage groups) unless --world names
 z13 (the HBA model) or a TOML file. When ready it prints one JSON line with the endpoints and
 credentials, and writes the same to DIR/endpoints.json (DIR defaults to
@@ -52,6 +54,7 @@ fn parse(args: &[String]) -> Result<Args, String> {
             "--keystone-port" => out.cfg.keystone_port = port(value()?)?,
             "--cinder-port" => out.cfg.cinder_port = port(value()?)?,
             "--control-port" => out.cfg.control_port = Some(port(value()?)?),
+            "--notification-port" => out.cfg.notification_port = port(value()?)?,
             "--state-dir" => out.cfg.state_dir = PathBuf::from(value()?),
             "--cinder-path" => out.cfg.cinder_path = value()?.clone(),
             other => return Err(format!("unknown option {other}")),

@@ -14,6 +14,7 @@ use hmc_client::{
 use crate::client::{lock, SimCinder, SimHmc};
 use crate::clock::ClockMode;
 use crate::dsm::StorageGroupView;
+use crate::notify::Notice;
 use crate::ops::{Counters, Op, Side};
 use crate::spec::{SpecError, WorldSpec};
 use crate::storage::{Host, Storage, StorageEvent, Zone};
@@ -163,6 +164,39 @@ impl Sim {
     #[cfg(feature = "serve")]
     pub(crate) fn world(&self) -> Arc<Mutex<World>> {
         self.world.clone()
+    }
+
+    /// The HMC's notifications from now on: job completions on each
+    /// session's job topic, partition status changes on every session's
+    /// object topic. On the automatic clock a task is started (once) that
+    /// ends transitions at their due time, so that they are announced
+    /// then; call this inside a tokio runtime.
+    pub fn notices(&self) -> tokio::sync::broadcast::Receiver<Notice> {
+        let mut w = lock(&self.world);
+        if !w.ticking && w.clock.mode() == ClockMode::Auto {
+            w.ticking = true;
+            tokio::spawn(crate::notify::run_ticker(Arc::downgrade(&self.world)));
+        }
+        w.notifier.subscribe()
+    }
+
+    /// Drops every connection to the HMC's notification service (served):
+    /// clients must notice and fall back to polling.
+    pub fn drop_notification_connections(&self) {
+        lock(&self.world).notifier.drop_connections();
+    }
+
+    /// Changes when [`Sim::drop_notification_connections`] is called.
+    #[cfg(feature = "serve")]
+    pub(crate) fn notification_drops(&self) -> tokio::sync::watch::Receiver<u64> {
+        lock(&self.world).notifier.drops()
+    }
+
+    /// Whether `login`/`passcode` may connect to the HMC's notification
+    /// service: the HMC user and password, or a live session's id and
+    /// credential.
+    pub fn notification_login(&self, login: &str, passcode: &str) -> bool {
+        lock(&self.world).hmc.notification_login(login, passcode)
     }
 
     /// The spec the world was built from.

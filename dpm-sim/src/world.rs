@@ -44,6 +44,7 @@ use crate::clock::{Clock, ClockMode};
 use crate::dsm::{self, DsmState};
 use crate::hmc::{self, HmcState, PartitionState};
 use crate::ids::Ids;
+use crate::notify::Notifier;
 use crate::ops::{Counters, Op};
 use crate::spec::{SpecError, Timings, WorldSpec};
 use crate::storage::{Storage, StorageRefusal};
@@ -172,6 +173,11 @@ pub(crate) struct World {
     pub fault_rng: fastrand::Rng,
     /// How many requests failed at random.
     pub random_faults: u64,
+    /// The notifications it publishes.
+    pub notifier: Notifier,
+    /// Whether a task ends transitions at their due time (see
+    /// [`crate::notify::run_ticker`]).
+    pub ticking: bool,
 }
 
 impl World {
@@ -199,6 +205,8 @@ impl World {
             fault_rate: 0.0,
             fault_rng: fastrand::Rng::with_seed(0),
             random_faults: 0,
+            notifier: Notifier::default(),
+            ticking: false,
         })
     }
 
@@ -209,7 +217,21 @@ impl World {
     // ----- transitions ----------------------------------------------------------
 
     /// Schedules `action` to finish after its configured duration.
+    /// Publishes the jobs that ended and the statuses that changed.
+    pub(crate) fn publish(&mut self) {
+        let now = self.now();
+        self.notifier.publish(&mut self.hmc, now);
+    }
+
+    /// When the next transition is due, on tokio time (automatic clock
+    /// only).
+    pub(crate) fn next_due_instant(&self) -> Option<tokio::time::Instant> {
+        self.clock.instant_at(self.next_due_time()?)
+    }
+
     fn schedule(&mut self, action: Action) {
+        // A ticker waiting for the next due time looks again.
+        self.notifier.changed.notify_one();
         // A stalled operation's jobs (a partition start or stop, a
         // discovery) never end: they stay running.
         let op = match &action {

@@ -25,6 +25,22 @@ use crate::wire::{
 /// 400.1.
 pub const LIST_ADDITIONAL_PROPERTIES_SINCE: (u32, u32) = (4, 1);
 
+/// The port of the HMC's notification service (STOMP over TLS).
+pub const NOTIFICATION_PORT: u16 = 61612;
+
+/// What [`HmcApi::job_announced`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum JobAnnouncement {
+    /// The HMC announced the job's end.
+    Ended,
+    /// The deadline passed with the subscription live: the job has not
+    /// ended (nothing was missed).
+    NotYet,
+    /// Nobody was listening for the whole of the job: poll it.
+    NotWatched,
+}
+
 /// Filter for [`HmcApi::list_adapters`]. `name` is a regular expression
 /// anchored at both ends, as the HMC's query parameters are.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -254,4 +270,17 @@ pub trait HmcApi: Send + Sync {
     async fn get_job(&self, job: &JobUri) -> Result<Job, HmcError>;
     /// `DELETE /api/jobs/{id}`; only once the job has ended.
     async fn delete_job(&self, job: &JobUri) -> Result<(), HmcError>;
+
+    /// Waits until the HMC announces (job notification) that `job` has
+    /// ended, or until `deadline`. A client without notifications, or one
+    /// whose subscription was not live from before the job began to now,
+    /// answers [`JobAnnouncement::NotWatched`] at once, and the caller
+    /// polls; that is the default. [`crate::wait_for_job`] uses it.
+    async fn job_announced(
+        &self,
+        _job: &JobUri,
+        _deadline: tokio::time::Instant,
+    ) -> JobAnnouncement {
+        JobAnnouncement::NotWatched
+    }
 }

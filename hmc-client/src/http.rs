@@ -15,7 +15,7 @@
 //! - The password and the session id never appear in logs or `Debug`.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -25,12 +25,16 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::api::{AdapterFilter, HmcApi, PartitionFilter, StorageGroupFilter, StorageVolumeFilter};
+use crate::api::{
+    AdapterFilter, HmcApi, PartitionFilter, StorageGroupFilter, StorageVolumeFilter,
+    NOTIFICATION_PORT,
+};
 use crate::error::{HmcError, Sent};
 use crate::ids::{
     AdapterUri, CpcUri, HbaUri, JobUri, PartitionUri, StorageGroupUri, StoragePortUri,
     StorageVolumeUri, VsrUri,
 };
+use crate::notifications::{JobWatch, Service};
 use crate::secret::Secret;
 use crate::storage_group::*;
 use crate::wire::*;
@@ -70,6 +74,11 @@ pub struct HttpConfig {
     /// Wait before the first resend; doubles each time up to eight times
     /// this, with random jitter.
     pub backoff: Duration,
+    /// The port of the HMC's notification service (STOMP over TLS, 61612)
+    /// on the same host, to wait for jobs by their completion
+    /// notifications; `None` polls every job. When the service cannot be
+    /// reached, jobs are polled.
+    pub notification_port: Option<u16>,
 }
 
 impl HttpConfig {
@@ -84,6 +93,7 @@ impl HttpConfig {
             connect_timeout: Duration::from_secs(10),
             attempts: 3,
             backoff: Duration::from_millis(500),
+            notification_port: Some(NOTIFICATION_PORT),
         }
     }
 }
@@ -108,6 +118,9 @@ pub enum HttpSetupError {
     /// The HTTP stack refused the configuration.
     #[error("cannot build the HTTPS client")]
     Build(#[source] reqwest::Error),
+    /// The platform's certificate verifier is not available.
+    #[error("cannot use the platform's certificate verifier: {0}")]
+    Tls(String),
 }
 
 /// The HMC over HTTPS.
@@ -118,6 +131,10 @@ pub struct HttpHmc {
     session: Mutex<Option<Secret>>,
     /// Held while logging on, so that concurrent requests share one logon.
     logging_on: tokio::sync::Mutex<()>,
+    /// The notification service, when used.
+    service: Option<Service>,
+    /// The session's job-notification subscription.
+    watch: Arc<JobWatch>,
 }
 
 impl std::fmt::Debug for HttpHmc {
@@ -161,33 +178,39 @@ impl HttpHmc {
             .pool_idle_timeout(Duration::from_secs(60))
             .no_proxy()
             .user_agent(concat!("dpm-hmc-client/", env!("CARGO_PKG_VERSION")));
-        match &cfg.tls {
-            TlsVerify::CaFile(path) => {
-                let ca = |reason: String| HttpSetupError::CaFile {
-                    path: path.clone(),
-                    reason,
-                };
-                let pem = std::fs::read(path).map_err(|e| ca(e.to_string()))?;
-                let certs =
-                    reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| ca(e.to_string()))?;
-                if certs.is_empty() {
-                    return Err(ca("it holds no PEM certificate".into()));
-                }
-                b = b.tls_certs_only(certs);
-            }
-            TlsVerify::SystemRoots => {}
-            TlsVerify::DangerAcceptInvalidCertificates => {
-                tracing::warn!("TLS verification of the HMC is OFF: the password can be read by anyone on the path");
-                b = b.tls_danger_accept_invalid_certs(true);
-            }
-        }
+        // The same TLS configuration serves the notification service.
+        let tls = crate::tls::client_config(&cfg.tls)?;
+        b = b.tls_backend_preconfigured((*tls).clone());
+        let service = cfg.notification_port.map(|port| Service {
+            host: base.host_str().unwrap_or_default().to_owned(),
+            port,
+            tls,
+            connect_timeout: cfg.connect_timeout,
+        });
         Ok(Self {
             http: b.build().map_err(HttpSetupError::Build)?,
             base,
             cfg,
             session: Mutex::new(None),
             logging_on: tokio::sync::Mutex::new(()),
+            service,
+            watch: Arc::new(JobWatch::default()),
         })
+    }
+
+    /// Sends a request that begins a job. When the job notification
+    /// subscription is live as it is sent, the job is watched: its end
+    /// will be announced.
+    async fn begin_job(&self, path: &str, body: &impl Serialize) -> Result<JobUri, HmcError> {
+        let generation = match &self.service {
+            Some(service) => self.watch.before_job(service).await,
+            None => None,
+        };
+        let r: JobStarted = self.post(path, body).await?;
+        if let Some(g) = generation {
+            self.watch.watch(&r.job_uri, g);
+        }
+        Ok(r.job_uri)
     }
 
     /// The session, logging on first when there is none. Concurrent
@@ -419,6 +442,14 @@ impl HmcApi for HttpHmc {
             )
             .await?;
         let r: LogonResponse = decode("POST", "/api/sessions", &text)?;
+        if let Some(service) = &self.service {
+            self.watch.session_changed(
+                service,
+                r.api_session.clone(),
+                r.session_credential.clone(),
+                r.job_notification_topic.clone(),
+            );
+        }
         let old = self
             .session
             .lock()
@@ -455,6 +486,7 @@ impl HmcApi for HttpHmc {
             )
             .await;
         self.set_session(None);
+        self.watch.stop();
         r.map(drop)
     }
 
@@ -569,23 +601,19 @@ impl HmcApi for HttpHmc {
     }
 
     async fn start_partition(&self, partition: &PartitionUri) -> Result<JobUri, HmcError> {
-        let r: JobStarted = self
-            .post(
-                &format!("{partition}/operations/start"),
-                &serde_json::json!({}),
-            )
-            .await?;
-        Ok(r.job_uri)
+        self.begin_job(
+            &format!("{partition}/operations/start"),
+            &serde_json::json!({}),
+        )
+        .await
     }
 
     async fn stop_partition(&self, partition: &PartitionUri) -> Result<JobUri, HmcError> {
-        let r: JobStarted = self
-            .post(
-                &format!("{partition}/operations/stop"),
-                &serde_json::json!({}),
-            )
-            .await?;
-        Ok(r.job_uri)
+        self.begin_job(
+            &format!("{partition}/operations/stop"),
+            &serde_json::json!({}),
+        )
+        .await
     }
 
     async fn create_hba(
@@ -703,13 +731,11 @@ impl HmcApi for HttpHmc {
         group: &StorageGroupUri,
         force_restart: bool,
     ) -> Result<JobUri, HmcError> {
-        let r: JobStarted = self
-            .post(
-                &format!("{group}/operations/start-fcp-storage-discovery"),
-                &StartDiscovery { force_restart },
-            )
-            .await?;
-        Ok(r.job_uri)
+        self.begin_job(
+            &format!("{group}/operations/start-fcp-storage-discovery"),
+            &StartDiscovery { force_restart },
+        )
+        .await
     }
 
     async fn accept_mismatched_storage_volumes(
@@ -841,6 +867,17 @@ impl HmcApi for HttpHmc {
 
     async fn get_job(&self, job: &JobUri) -> Result<Job, HmcError> {
         self.get(job.as_str(), &[]).await
+    }
+
+    async fn job_announced(
+        &self,
+        job: &JobUri,
+        deadline: tokio::time::Instant,
+    ) -> crate::api::JobAnnouncement {
+        if self.service.is_none() {
+            return crate::api::JobAnnouncement::NotWatched;
+        }
+        self.watch.wait(job, deadline).await
     }
 
     async fn delete_job(&self, job: &JobUri) -> Result<(), HmcError> {

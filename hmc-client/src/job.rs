@@ -5,7 +5,7 @@ use std::time::Duration;
 use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder};
 use tokio::time::Instant;
 
-use crate::api::HmcApi;
+use crate::api::{HmcApi, JobAnnouncement};
 use crate::error::HmcError;
 use crate::ids::JobUri;
 use crate::wire::{Job, JobStatus};
@@ -87,11 +87,33 @@ impl Naps {
 /// job still running after `policy.timeout` is [`HmcError::JobTimeout`] (the
 /// job is then left for the HMC to expire). Waiting uses tokio time, so
 /// tests on a paused clock do not sleep.
+/// Where the client receives the HMC's job notifications
+/// ([`HmcApi::job_announced`]), the job is read once, when its end is
+/// announced: no polling.
 pub async fn wait_for_job(
     hmc: &(impl HmcApi + ?Sized),
     job: &JobUri,
     policy: &PollPolicy,
 ) -> Result<Job, HmcError> {
+    // Where the HMC announces the job's end, wait for that and read the
+    // job once; otherwise poll.
+    let deadline = tokio::time::Instant::now() + policy.timeout;
+    match hmc.job_announced(job, deadline).await {
+        JobAnnouncement::Ended | JobAnnouncement::NotWatched => {}
+        JobAnnouncement::NotYet => {
+            let state = hmc.get_job(job).await?;
+            if !state.is_finished() {
+                return Err(HmcError::JobTimeout {
+                    job: job.clone(),
+                    waited: policy.timeout,
+                });
+            }
+            if let Err(e) = hmc.delete_job(job).await {
+                tracing::debug!(job = %job, error = %e, "could not delete finished job");
+            }
+            return finish(job, state);
+        }
+    }
     let mut naps = policy.naps();
     loop {
         // Polling is a read: a transient failure (busy, unavailable, a lost

@@ -41,14 +41,19 @@ mod error;
 mod http;
 mod ids;
 mod job;
+#[cfg(feature = "http")]
+mod notifications;
 mod secret;
+pub mod stomp;
 mod storage_group;
 mod strenum;
+#[cfg(feature = "http")]
+mod tls;
 mod wire;
 
 pub use api::{
-    AdapterFilter, HmcApi, PartitionFilter, StorageGroupFilter, StorageVolumeFilter,
-    LIST_ADDITIONAL_PROPERTIES_SINCE,
+    AdapterFilter, HmcApi, JobAnnouncement, PartitionFilter, StorageGroupFilter,
+    StorageVolumeFilter, LIST_ADDITIONAL_PROPERTIES_SINCE, NOTIFICATION_PORT,
 };
 pub use bulk::get_many;
 pub use error::{HmcError, Sent};

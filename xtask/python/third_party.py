@@ -14,10 +14,57 @@ begin_detaching, detach with a null attachment id). Exits non-zero on the first 
 """
 import json
 import sys
+import threading
+import time
 
 import zhmcclient
 
 from common import cinder, expect, hmc_session, image_volume
+
+
+class Heard:
+    """What a NotificationReceiver heard, as (notification-type, URI) pairs."""
+
+    def __init__(self, receiver):
+        self.receiver = receiver
+        self.items = set()
+        self.lock = threading.Condition()
+        self.stop = threading.Event()
+
+    def run(self):
+        for headers, message in self.receiver.notifications(stop_event=self.stop):
+            kind = headers.get("notification-type")
+            uri = headers.get("job-uri") or headers.get("object-uri")
+            with self.lock:
+                self.items.add((kind, uri))
+                self.lock.notify_all()
+
+    def wait_for(self, cond, timeout=10):
+        with self.lock:
+            return self.lock.wait_for(lambda: cond(self.items), timeout=timeout)
+
+    def close(self):
+        self.stop.set()
+        self.receiver.close()
+
+
+def listen(e, session):
+    """A receiver on the session's job and object topics, listening in a
+    thread once it is connected."""
+    receiver = zhmcclient.NotificationReceiver(
+        [session.job_topic, session.object_topic], "127.0.0.1",
+        session.session_id, session.session_credential,
+        port=e["hmc"]["notification_port"], verify_cert=e["hmc"]["ca_cert"])
+    heard = Heard(receiver)
+    threading.Thread(target=heard.run, daemon=True).start()
+    for _ in range(500):
+        if receiver.is_connected():
+            break
+        time.sleep(0.01)
+    expect(receiver.is_connected(), "zhmcclient's NotificationReceiver connects to the notification service")
+    # The subscriptions go out right after the connect.
+    time.sleep(0.2)
+    return heard
 
 
 def main(path):
@@ -78,7 +125,17 @@ def main(path):
     lun_hex = "%04x000000000000" % lun
     partition.update_properties({"boot-device": "storage-adapter", "boot-storage-device": hba.uri,
                                  "boot-world-wide-port-name": target, "boot-logical-unit-number": lun_hex})
-    partition.start()
+    # zhmcclient's NotificationReceiver, logged in with the session's id
+    # and credential, hears the start job's completion on the session's job
+    # topic, and the partition's status changes on its object topic.
+    heard = listen(e, session)
+    job = partition.start(wait_for_completion=False)
+    job.wait_for_completion()
+    expect(heard.wait_for(lambda h: ("job-completion", job.uri) in h),
+           "zhmcclient's NotificationReceiver hears the start job's completion")
+    expect(heard.wait_for(lambda h: ("status-change", partition.uri) in h),
+           "zhmcclient's NotificationReceiver hears the partition's status change")
+    heard.close()
     partition.pull_properties(["status"])
     expect(partition.get_property("status") == "active", "zhmcclient boots the partition from the LUN")
     expect(partition.get_property("boot-logical-unit-number") == lun_hex,

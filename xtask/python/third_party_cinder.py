@@ -41,6 +41,17 @@ def refused(call, code):
     return False, "no error"
 
 
+def wait_available(c, volume):
+    """The volume once it has left creating (the simulator's transitions
+    take milliseconds)."""
+    for _ in range(200):
+        volume = c.volumes.get(volume.id)
+        if volume.status not in ("creating", "downloading"):
+            return volume
+        time.sleep(0.01)
+    return volume
+
+
 def check_cinder_rules(e):
     session = hmc_session(e)
     cpc = zhmcclient.Client(session).cpcs.list()[0]
@@ -107,14 +118,25 @@ def check_cinder_rules(e):
     expect(c.attachments.show(bare["id"]).status == "attached", "os-complete needs no connector")
     c.attachments.delete(bare["id"])
 
-    # A backend failure while connecting at create: 500, the reservation stays.
-    stray = dict(connector, wwpns=["c05076ffe5ffffff"], wwnns=["c05076ffe5ffffff"])
-    ok, why = refused(lambda: c.attachments.create(volume.id, stray, instance_id=INSTANCE), 500)
+    # A backend failure while connecting at create (the connector's WWPNs
+    # belong to two host objects): 500, the reservation stays.
+    holders = []
+    for i, w in enumerate(["c05076ffe5fffff1", "c05076ffe5fffff2"]):
+        held = wait_available(c, c.volumes.create(size=1, name="tp-holder-%d" % i))
+        owner = "3f1c0a52-7e55-4a8e-9d0c-6a1f0e5b2c7%d" % (8 + i)
+        holders.append((held, c.attachments.create(held.id, dict(connector, wwpns=[w], wwnns=[w]),
+                                                   instance_id=owner)))
+    both = dict(connector, wwpns=["c05076ffe5fffff1", "c05076ffe5fffff2"],
+                wwnns=["c05076ffe5fffff1", "c05076ffe5fffff2"])
+    ok, why = refused(lambda: c.attachments.create(volume.id, both, instance_id=INSTANCE), 500)
     expect(ok and "Unable to create attachment for volume" in why,
            "a backend failure at create is a 500 'Unable to create attachment for volume' (%s)" % why)
     kept = c.attachments.list(search_opts={"volume_id": volume.id})
     expect(len(kept) == 1 and kept[0].status == "reserved", "the reservation stays")
     c.attachments.delete(kept[0].id)
+    for held, a in holders:
+        c.attachments.delete(a["id"])
+        c.volumes.delete(held)
 
     # Legacy: terminate_connection unreserves; the unreserve after it is a no-op.
     c.volumes.reserve(volume)

@@ -168,6 +168,8 @@ fn serve_with(name: &str, world: &str, extra: &[&str]) -> Result<(Child, PathBuf
             "0",
             "--cinder-port",
             "0",
+            "--notification-port",
+            "0",
             "--world",
         ])
         .arg(dir.join("world.toml"))

@@ -25,6 +25,9 @@ pub(crate) struct JobState {
     /// Ended by being canceled (a discovery superseded by a forced
     /// restart).
     pub canceled: bool,
+    /// The job notification topic of the session that began it: where
+    /// its completion is announced.
+    pub topic: Option<String>,
 }
 
 impl JobState {
@@ -34,6 +37,7 @@ impl JobState {
             partition: Some(partition.into()),
             outcome: None,
             canceled: false,
+            topic: None,
         }
     }
 
@@ -43,6 +47,7 @@ impl JobState {
             partition: None,
             outcome: None,
             canceled: false,
+            topic: None,
         }
     }
 
@@ -107,25 +112,44 @@ impl HmcState {
     /// A job on an object that is not a partition; it runs until
     /// [`HmcState::end_job`] or [`HmcState::cancel_job`].
     pub(crate) fn new_job_elsewhere(&mut self, id: &str) -> JobUri {
-        self.jobs
-            .insert(id.to_owned(), JobState::running_elsewhere());
+        self.begin_job(id, JobState::running_elsewhere())
+    }
+
+    /// Records a job that has just begun, on behalf of the acting session
+    /// (its completion is announced on that session's job topic).
+    pub(super) fn begin_job(&mut self, id: &str, mut job: JobState) -> JobUri {
+        job.topic = self
+            .acting_session
+            .as_ref()
+            .and_then(|s| self.sessions.get(s))
+            .map(|s| s.job_topic.clone());
+        self.jobs.insert(id.to_owned(), job);
         JobUri::from_object_id(id).unwrap_or_else(|_| crate::ids::unreachable_uri())
     }
 
     /// Ends a running job with `outcome` (nothing if it already ended or
     /// was deleted).
     pub(crate) fn end_job(&mut self, id: &str, outcome: JobOutcome) {
-        if let Some(j) = self.jobs.get_mut(id).filter(|j| j.outcome.is_none()) {
-            j.outcome = Some(outcome);
-        }
+        self.complete_job(id, outcome, false);
     }
 
     /// Ends a running job as canceled, with `outcome` as its status code,
     /// reason and message.
     pub(crate) fn cancel_job(&mut self, id: &str, outcome: JobOutcome) {
-        if let Some(j) = self.jobs.get_mut(id).filter(|j| j.outcome.is_none()) {
-            j.canceled = true;
-            j.outcome = Some(outcome);
+        self.complete_job(id, outcome, true);
+    }
+
+    /// Every job ends here: its outcome is set once, and its completion is
+    /// put out for the session that began it.
+    pub(super) fn complete_job(&mut self, id: &str, outcome: JobOutcome, canceled: bool) {
+        let Some(j) = self.jobs.get_mut(id).filter(|j| j.outcome.is_none()) else {
+            return;
+        };
+        j.canceled = canceled;
+        j.outcome = Some(outcome);
+        if let Some(topic) = j.topic.clone() {
+            let uri = JobUri::from_object_id(id).unwrap_or_else(|_| crate::ids::unreachable_uri());
+            self.completed.push((topic, uri));
         }
     }
 

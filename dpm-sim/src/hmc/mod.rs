@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use fc_types::Wwnn;
-use hmc_client::{AdapterType, HmcError, StoragePortUri};
+use hmc_client::{AdapterType, HmcError, JobUri, StoragePortUri};
 
 pub(crate) use boot::BootView;
 pub(crate) use cpc::{AdapterState, CpcState, PortState};
@@ -138,8 +138,13 @@ pub(crate) struct HmcState {
     pub api: (u32, u32),
     /// The API features it reports (API 4.10 and later).
     pub api_features: Vec<String>,
-    /// Sessions, with when each was last used (simulated time).
-    pub sessions: BTreeMap<String, std::time::Duration>,
+    /// Sessions by id: when each was last used (simulated time), its
+    /// credential and notification topics.
+    pub sessions: BTreeMap<String, session::SessionState>,
+    /// The session of the request being served (set by the session check).
+    pub acting_session: Option<String>,
+    /// Jobs that ended since the world last published: (job topic, job).
+    pub completed: Vec<(String, JobUri)>,
     pub cpc: CpcState,
     /// Each fabric's WWN, by fabric index: what a storage port reports as
     /// its `fabric-id`.
@@ -216,6 +221,8 @@ impl HmcState {
             api: spec.hmc.api()?,
             api_features: spec.hmc.api_features.clone(),
             sessions: BTreeMap::new(),
+            acting_session: None,
+            completed: Vec::new(),
             cpc,
             fabrics: spec.fabrics.iter().map(|f| f.wwn).collect(),
             adapters,

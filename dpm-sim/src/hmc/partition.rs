@@ -587,8 +587,7 @@ impl HmcState {
 
     fn new_job(&mut self, ids: &mut Ids, partition: &str) -> JobUri {
         let id = ids.new_object_id(0x7);
-        self.jobs.insert(id.clone(), JobState::running(partition));
-        JobUri::from_object_id(&id).unwrap_or_else(|_| unreachable_uri())
+        self.begin_job(&id, JobState::running(partition))
     }
 
     /// The end of a start job: the memory check, then the boot check.
@@ -622,9 +621,7 @@ impl HmcState {
                 verdict
             }
         };
-        if let Some(j) = self.jobs.get_mut(job) {
-            j.outcome = Some(job::start_outcome(verdict));
-        }
+        self.complete_job(job, job::start_outcome(verdict), false);
     }
 
     /// A partition that stops gives up its partition id.
@@ -645,9 +642,7 @@ impl HmcState {
             p.memory_held = power.memory_held;
         }
         self.give_up_partition_id(&pid);
-        if let Some(j) = self.jobs.get_mut(job) {
-            j.outcome = Some(job::stop_outcome());
-        }
+        self.complete_job(job, job::stop_outcome(), false);
     }
 }
 

@@ -10,6 +10,19 @@ use super::{reason, HmcState};
 /// How long an unused session lives (**unconfirmed**: the HMC's own idle
 /// timeout is configurable; long enough not to disturb any client here).
 pub(crate) const SESSION_IDLE: Duration = Duration::from_secs(12 * 3600);
+
+/// A logged-on session.
+#[derive(Debug, Clone)]
+pub(crate) struct SessionState {
+    /// When it was last used.
+    pub used: Duration,
+    /// Its `session-credential` (a notification-service passcode).
+    pub credential: String,
+    /// Its object notification topic.
+    pub object_topic: String,
+    /// Its job notification topic.
+    pub job_topic: String,
+}
 use crate::ids::{unguessable, Ids};
 
 impl HmcState {
@@ -31,19 +44,37 @@ impl HmcState {
         }
         // Sessions idle for long are gone (and take no memory).
         self.sessions
-            .retain(|_, used| now.saturating_sub(*used) < SESSION_IDLE);
+            .retain(|_, s| now.saturating_sub(s.used) < SESSION_IDLE);
         let n = ids.next_seq();
         let session = format!("sim-session-{n:08x}-{:016x}", unguessable());
-        self.sessions.insert(session.clone(), now);
-        Ok(LogonResponse {
-            api_session: Secret::new(session),
-            session_credential: Secret::new(format!("sim-credential-{n:08x}")),
-            notification_topic: format!("topic-{n}"),
-            job_notification_topic: format!("job-topic-{n}"),
+        let state = SessionState {
+            used: now,
+            credential: format!("sim-credential-{n:08x}-{:016x}", unguessable()),
+            object_topic: format!("topic-{n}"),
+            job_topic: format!("job-topic-{n}"),
+        };
+        let reply = LogonResponse {
+            api_session: Secret::new(session.clone()),
+            session_credential: Secret::new(state.credential.clone()),
+            notification_topic: state.object_topic.clone(),
+            job_notification_topic: state.job_topic.clone(),
             api_major_version: self.api.0,
             api_minor_version: self.api.1,
             password_expires: None,
-        })
+        };
+        self.sessions.insert(session, state);
+        Ok(reply)
+    }
+
+    /// Whether `login`/`passcode` may connect to the notification service:
+    /// the HMC user and password, or a live session's id and credential
+    /// (what zhmcclient's receiver sends).
+    pub(crate) fn notification_login(&self, login: &str, passcode: &str) -> bool {
+        (login == self.userid && passcode == self.password)
+            || self
+                .sessions
+                .get(login)
+                .is_some_and(|s| s.credential == passcode)
     }
 
     pub(crate) fn logoff(&mut self, session: &str) {
@@ -61,7 +92,7 @@ impl HmcState {
     ) -> Result<(), HmcError> {
         if let Some(s) = session {
             match self.sessions.get_mut(s) {
-                Some(used) if now.saturating_sub(*used) < SESSION_IDLE => *used = now,
+                Some(st) if now.saturating_sub(st.used) < SESSION_IDLE => st.used = now,
                 Some(_) => {
                     self.sessions.remove(s);
                 }
@@ -83,7 +114,11 @@ impl HmcState {
                 reason::BAD_SESSION,
                 "x-api-session header did not map to a known session",
             )),
-            Some(_) => Ok(()),
+            Some(s) => {
+                // What this request begins (a job) is this session's.
+                self.acting_session = Some(s.to_owned());
+                Ok(())
+            }
         }
     }
 

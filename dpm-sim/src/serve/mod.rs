@@ -7,6 +7,7 @@ mod control;
 mod hmc;
 mod http;
 mod openstack;
+mod stomp;
 mod tls;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -31,6 +32,9 @@ pub struct ServeConfig {
     pub keystone_port: u16,
     /// Cinder port; 0 picks a free one.
     pub cinder_port: u16,
+    /// The HMC's notification service (STOMP over TLS); 0 picks a free
+    /// one.
+    pub notification_port: u16,
     /// The simulator's control routes (`/sim/...`, plain HTTP on
     /// 127.0.0.1): off with `None`; 0 picks a free port.
     pub control_port: Option<u16>,
@@ -49,6 +53,7 @@ impl ServeConfig {
             hmc_port: 6794,
             keystone_port: 5000,
             cinder_port: 8776,
+            notification_port: hmc_client::NOTIFICATION_PORT,
             control_port: None,
             state_dir: state_dir.into(),
             cinder_path: String::new(),
@@ -61,6 +66,7 @@ impl ServeConfig {
             hmc_port: 0,
             keystone_port: 0,
             cinder_port: 0,
+            notification_port: 0,
             control_port: None,
             state_dir: state_dir.into(),
             cinder_path: String::new(),
@@ -132,6 +138,9 @@ pub struct HmcEndpoint {
     pub password: String,
     /// The CA file to verify the server with.
     pub ca_cert: PathBuf,
+    /// The port of its notification service (STOMP over TLS, same host).
+    #[serde(default)]
+    pub notification_port: u16,
 }
 
 /// The Keystone endpoint and user.
@@ -386,6 +395,8 @@ impl Sim {
         let hmc_l = bind(cfg.hmc_port).await?;
         let ks_l = bind(cfg.keystone_port).await?;
         let cinder_l = bind(cfg.cinder_port).await?;
+        let stomp_l = bind(cfg.notification_port).await?;
+        let stomp_port = local_port(&stomp_l, cfg.notification_port);
         let control_l = match cfg.control_port {
             Some(port) => Some(bind(port).await?),
             None => None,
@@ -423,6 +434,7 @@ impl Sim {
                 userid: spec.hmc.userid.clone(),
                 password: spec.hmc.password.clone(),
                 ca_cert: std::path::absolute(&ca_path).unwrap_or(ca_path),
+                notification_port: stomp_port,
             },
             keystone: KeystoneEndpoint {
                 auth_url,
@@ -464,7 +476,10 @@ impl Sim {
 
         let (stop, stop_rx) = watch::channel(false);
         let acceptor = tokio_rustls::TlsAcceptor::from(tls.config);
+        // Jobs end at their due time, and are announced then.
+        drop(self.notices());
         let mut tasks = vec![
+            stomp::spawn(stomp_l, acceptor.clone(), self.clone(), stop_rx.clone()),
             spawn_listener(
                 Api::Hmc,
                 hmc_l,

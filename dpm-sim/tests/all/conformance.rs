@@ -41,15 +41,16 @@ pub(crate) async fn served(spec: WorldSpec) -> (Sim, Server) {
 
 pub(crate) fn http_hmc(server: &Server, password: &str) -> HttpHmc {
     let e = &server.endpoints().hmc;
-    HttpHmc::new(HttpConfig::new(
+    let mut cfg = HttpConfig::new(
         &e.url,
         Credentials {
             userid: e.userid.clone(),
             password: Secret::new(password),
         },
         TlsVerify::CaFile(e.ca_cert.clone()),
-    ))
-    .unwrap()
+    );
+    cfg.notification_port = Some(e.notification_port);
+    HttpHmc::new(cfg).unwrap()
 }
 
 fn http_cinder(server: &Server, project: &str, password: &str) -> HttpCinder {

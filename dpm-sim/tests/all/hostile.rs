@@ -199,7 +199,8 @@ async fn the_served_simulator_gives_its_memory_back() {
     let dir = state_dir();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_dpm-sim"))
         .args(["serve", "--world", "z16", "--hmc-port", "0"])
-        .args(["--keystone-port", "0", "--cinder-port", "0", "--state-dir"])
+        .args(["--keystone-port", "0", "--cinder-port", "0"])
+        .args(["--notification-port", "0", "--state-dir"])
         .arg(&dir)
         .stdout(std::process::Stdio::piped())
         .spawn()

@@ -7,6 +7,7 @@ mod cinder;
 mod conformance;
 mod hmc;
 mod hostile;
+mod notify;
 mod properties;
 mod spec;
 mod storage;

@@ -1,0 +1,179 @@
+//! The HMC's notifications, as the world publishes them: a job's
+//! completion on the job topic of the session that began it, and a
+//! partition's status change on every session's object topic. The
+//! notification service of `dpm-sim serve` (STOMP) and in-memory
+//! subscribers ([`crate::Sim::notices`]) receive them from one broadcast.
+//!
+//! The world publishes when a request or a transition has changed it:
+//! every release of the world's lock ([`crate::client::lock`]) drains what
+//! ended and what changed. Jobs end at their due time only if someone looks
+//! then; [`run_ticker`] is that someone.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use hmc_client::PartitionStatus;
+use tokio::sync::{broadcast, watch, Notify};
+
+use crate::hmc::HmcState;
+use crate::world::World;
+
+/// One notification: its topic, its message headers (the HMC's
+/// `notification-type` and the rest) and its JSON body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// The topic (without `/topic/`).
+    pub topic: String,
+    /// Message headers.
+    pub headers: Vec<(String, String)>,
+    /// The body: JSON text (`null` for a job completion).
+    pub body: String,
+}
+
+impl Notice {
+    /// The first value of header `name`.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// How many notices a slow subscriber may fall behind before it misses
+/// some (it then sees a lag, and a client falls back to polling).
+const BACKLOG: usize = 4096;
+
+/// What the world keeps to publish.
+#[derive(Debug)]
+pub(crate) struct Notifier {
+    tx: broadcast::Sender<Notice>,
+    /// `global-sequence-nr` of the next notice.
+    seq: u64,
+    /// The status each partition was last announced with.
+    announced: BTreeMap<String, PartitionStatus>,
+    /// Woken when a transition is scheduled, so that the ticker looks at
+    /// the new due time.
+    pub changed: Arc<Notify>,
+    /// Bumped to drop every notification connection (a fault knob).
+    drops: watch::Sender<u64>,
+}
+
+impl Default for Notifier {
+    fn default() -> Self {
+        Self {
+            tx: broadcast::channel(BACKLOG).0,
+            seq: 0,
+            announced: BTreeMap::new(),
+            changed: Arc::new(Notify::new()),
+            drops: watch::channel(0).0,
+        }
+    }
+}
+
+impl Notifier {
+    pub(crate) fn subscribe(&self) -> broadcast::Receiver<Notice> {
+        self.tx.subscribe()
+    }
+
+    /// Changes when every notification connection is to be dropped.
+    pub(crate) fn drops(&self) -> watch::Receiver<u64> {
+        self.drops.subscribe()
+    }
+
+    /// Drops every notification connection.
+    pub(crate) fn drop_connections(&self) {
+        self.drops.send_modify(|n| *n += 1);
+    }
+
+    /// Announces the jobs that ended and the partition statuses that
+    /// changed since the last call. `now` stamps them (milliseconds of
+    /// simulated time).
+    pub(crate) fn publish(&mut self, hmc: &mut HmcState, now: Duration) {
+        let completed = std::mem::take(&mut hmc.completed);
+        let stamp = now.as_millis().to_string();
+        for (topic, job) in completed {
+            let headers = vec![
+                ("notification-type".into(), "job-completion".into()),
+                ("job-uri".into(), job.to_string()),
+            ];
+            self.send(topic, headers, "null".into(), &stamp);
+        }
+        let mut changes = Vec::new();
+        for (pid, p) in &hmc.partitions {
+            let old = self.announced.insert(pid.clone(), p.status.clone());
+            if old.as_ref() != Some(&p.status) {
+                changes.push((p.uri(), old, p.status.clone()));
+            }
+        }
+        self.announced
+            .retain(|pid, _| hmc.partitions.contains_key(pid));
+        if changes.is_empty() {
+            return;
+        }
+        let topics: Vec<String> = hmc
+            .sessions
+            .values()
+            .map(|s| s.object_topic.clone())
+            .collect();
+        for (uri, old, new) in changes {
+            let mut report = serde_json::Map::new();
+            if let Some(old) = old {
+                report.insert("old-status".into(), old.as_str().into());
+            }
+            report.insert("new-status".into(), new.as_str().into());
+            let body = serde_json::json!({ "change-reports": [report] }).to_string();
+            for topic in &topics {
+                let headers = vec![
+                    ("notification-type".into(), "status-change".into()),
+                    ("object-uri".into(), uri.to_string()),
+                    ("object-id".into(), uri.object_id().to_owned()),
+                    ("class".into(), "partition".into()),
+                ];
+                self.send(topic.clone(), headers, body.clone(), &stamp);
+            }
+        }
+    }
+
+    fn send(
+        &mut self,
+        topic: String,
+        mut headers: Vec<(String, String)>,
+        body: String,
+        stamp: &str,
+    ) {
+        headers.push(("global-sequence-nr".into(), self.seq.to_string()));
+        headers.push(("timestamp".into(), stamp.to_owned()));
+        self.seq += 1;
+        // Nobody listening is fine: notices are not kept.
+        let _ = self.tx.send(Notice {
+            topic,
+            headers,
+            body,
+        });
+    }
+}
+
+/// Ends transitions at their due time (automatic clock), so that a job's
+/// completion is announced when it happens and not when someone next
+/// looks. Runs until the world is gone.
+pub(crate) async fn run_ticker(world: Weak<Mutex<World>>) {
+    loop {
+        let (due, changed) = {
+            let Some(w) = world.upgrade() else { return };
+            let mut w = crate::client::lock(&w);
+            w.settle();
+            (w.next_due_instant(), w.notifier.changed.clone())
+        };
+        match due {
+            Some(at) => {
+                tokio::select! {
+                    () = tokio::time::sleep_until(at) => {}
+                    () = changed.notified() => {}
+                }
+            }
+            None => changed.notified().await,
+        }
+    }
+}

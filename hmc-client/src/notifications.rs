@@ -1,0 +1,373 @@
+//! The HMC's job notifications (STOMP 1.2 over TLS), for [`crate::HttpHmc`].
+//!
+//! After each logon a task connects to the notification service with the
+//! session's id and credential, subscribes to the session's job topic and
+//! waits for its receipt: from then on the subscription is *live* and
+//! every job-completion of the session is recorded. A job begun while the
+//! subscription was live is watched: its waiter needs no poll, it waits for
+//! the announcement. A job begun while it was not (no service, not yet
+//! connected, reconnected since) is not watched, and its waiter polls. A
+//! connection that drops ends the live subscription, so no completion is
+//! ever waited for that could have been missed; the next job begun
+//! reconnects.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rustls::pki_types::ServerName;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use crate::api::JobAnnouncement;
+use crate::ids::JobUri;
+use crate::secret::Secret;
+use crate::stomp::{Decoder, Frame, Item};
+
+/// Completions kept for jobs nobody has waited for yet.
+const KEEP: usize = 1024;
+/// The longest a job's request waits for a connect in progress.
+const CONNECT_WAIT: Duration = Duration::from_secs(2);
+/// How long after a failed connect the service is not tried again.
+const RETRY_AFTER: Duration = Duration::from_secs(30);
+
+/// Where the notification service is, and how to reach it.
+#[derive(Debug, Clone)]
+pub(crate) struct Service {
+    pub host: String,
+    pub port: u16,
+    pub tls: Arc<rustls::ClientConfig>,
+    pub connect_timeout: Duration,
+}
+
+/// The session's subscription, shared by the client and its task.
+#[derive(Debug, Default)]
+pub(crate) struct JobWatch {
+    state: Mutex<State>,
+    /// Woken on every change: a completion, a subscription up or down.
+    changed: Notify,
+    task: Mutex<Option<JoinHandle<()>>>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    /// Counts subscriptions; the current one is live while `live`.
+    generation: u64,
+    live: bool,
+    /// A connect in progress.
+    connecting: bool,
+    /// When a connect last failed.
+    failed_at: Option<Instant>,
+    /// The session it connects with: id, credential, job topic.
+    session: Option<(Secret, Secret, String)>,
+    /// Jobs begun while live, with the generation they were begun under.
+    watched: HashMap<String, u64>,
+    /// Announced completions not yet taken, oldest first.
+    announced: VecDeque<String>,
+}
+
+impl JobWatch {
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A new session: the old subscription ends, a new one is made.
+    pub(crate) fn session_changed(
+        self: &Arc<Self>,
+        service: &Service,
+        id: Secret,
+        credential: Secret,
+        topic: String,
+    ) {
+        {
+            let mut st = self.state();
+            st.session = Some((id, credential, topic));
+            st.live = false;
+            st.failed_at = None;
+            st.watched.clear();
+        }
+        self.changed.notify_waiters();
+        self.reconnect(service);
+    }
+
+    /// Starts a connection unless one is live or being made, or one
+    /// failed a short while ago.
+    fn reconnect(self: &Arc<Self>, service: &Service) {
+        let session = {
+            let mut st = self.state();
+            let recently_failed = st.failed_at.is_some_and(|t| t.elapsed() < RETRY_AFTER);
+            if st.live || st.connecting || recently_failed {
+                return;
+            }
+            let Some(s) = st.session.clone() else { return };
+            st.connecting = true;
+            s
+        };
+        let watch = Arc::clone(self);
+        let service = service.clone();
+        let task = tokio::spawn(async move {
+            let (id, credential, topic) = session;
+            let generation = watch.state().generation + 1;
+            let result = run(&watch, &service, &id, &credential, &topic, generation).await;
+            let mut st = watch.state();
+            let was_live = st.generation == generation;
+            st.live = false;
+            st.connecting = false;
+            match result {
+                // A subscription that was live and broke is made again by
+                // the next job; one that never came up is not tried again
+                // for a while.
+                Err(e) if !was_live => {
+                    tracing::debug!(error = %e, "HMC notifications unavailable; jobs are polled");
+                    st.failed_at = Some(Instant::now());
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, "HMC notification connection lost; jobs are polled until it is back")
+                }
+                Ok(()) => {}
+            }
+            drop(st);
+            watch.changed.notify_waiters();
+        });
+        if let Some(old) = self
+            .task
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .replace(task)
+        {
+            old.abort();
+        }
+    }
+
+    /// Called before a request that begins a job: the generation the job
+    /// will be watched under, if the subscription is live. A subscription
+    /// that is down is made again, and a connect in progress is waited for
+    /// (at most 2 s); after a failed connect the service is left alone
+    /// for a while, and jobs are polled.
+    pub(crate) async fn before_job(self: &Arc<Self>, service: &Service) -> Option<u64> {
+        let deadline = Instant::now() + service.connect_timeout.min(CONNECT_WAIT);
+        loop {
+            let changed = self.changed.notified();
+            {
+                let st = self.state();
+                if st.live {
+                    return Some(st.generation);
+                }
+                if !st.connecting {
+                    drop(st);
+                    self.reconnect(service);
+                    if self.state().connecting {
+                        // Connecting now: wait for it like any other.
+                        continue;
+                    }
+                    return None;
+                }
+            }
+            if tokio::time::timeout_at(deadline, changed).await.is_err() {
+                return None;
+            }
+        }
+    }
+
+    /// Records that `job` was begun under `generation`.
+    pub(crate) fn watch(&self, job: &JobUri, generation: u64) {
+        let mut st = self.state();
+        if st.watched.len() >= KEEP {
+            st.watched.clear();
+        }
+        st.watched.insert(job.to_string(), generation);
+    }
+
+    /// Waits for `job`'s announcement until `deadline`.
+    pub(crate) async fn wait(&self, job: &JobUri, deadline: Instant) -> JobAnnouncement {
+        let key = job.as_str();
+        loop {
+            let changed = self.changed.notified();
+            {
+                let mut st = self.state();
+                let Some(&generation) = st.watched.get(key) else {
+                    return JobAnnouncement::NotWatched;
+                };
+                if let Some(i) = st.announced.iter().position(|j| j == key) {
+                    st.announced.remove(i);
+                    st.watched.remove(key);
+                    return JobAnnouncement::Ended;
+                }
+                if !st.live || st.generation != generation {
+                    // It may have ended while nobody listened.
+                    st.watched.remove(key);
+                    return JobAnnouncement::NotWatched;
+                }
+            }
+            if tokio::time::timeout_at(deadline, changed).await.is_err() {
+                return JobAnnouncement::NotYet;
+            }
+        }
+    }
+
+    fn announced(&self, job: String) {
+        let mut st = self.state();
+        if st.announced.len() >= KEEP {
+            st.announced.pop_front();
+        }
+        st.announced.push_back(job);
+        drop(st);
+        self.changed.notify_waiters();
+    }
+
+    fn went_live(&self, generation: u64) {
+        let mut st = self.state();
+        st.generation = generation;
+        st.live = true;
+        st.connecting = false;
+        drop(st);
+        self.changed.notify_waiters();
+        tracing::debug!("subscribed to the HMC's job notifications");
+    }
+
+    /// Ends the subscription (the client is dropped or logs off).
+    pub(crate) fn stop(&self) {
+        if let Some(t) = self.task.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            t.abort();
+        }
+        let mut st = self.state();
+        st.live = false;
+        st.connecting = false;
+        st.session = None;
+        drop(st);
+        self.changed.notify_waiters();
+    }
+}
+
+impl Drop for JobWatch {
+    fn drop(&mut self) {
+        if let Some(t) = self.task.get_mut().ok().and_then(Option::take) {
+            t.abort();
+        }
+    }
+}
+
+/// Why the notification connection ended.
+#[derive(Debug, thiserror::Error)]
+enum Ended {
+    #[error("could not connect to the HMC's notification service")]
+    Connect(#[source] std::io::Error),
+    #[error("the HMC's notification service did not answer in time")]
+    Timeout,
+    #[error("the HMC's notification service refused: {0}")]
+    Refused(String),
+    #[error("the notification connection broke")]
+    Io(#[source] std::io::Error),
+    #[error("the notification service sent something that is not STOMP 1.2")]
+    Protocol(#[source] crate::stomp::StompError),
+    #[error("the notification connection was closed")]
+    Closed,
+}
+
+/// One connection: connect, subscribe, then record completions until it
+/// ends.
+async fn run(
+    watch: &JobWatch,
+    service: &Service,
+    id: &Secret,
+    credential: &Secret,
+    topic: &str,
+    generation: u64,
+) -> Result<(), Ended> {
+    let connect = async {
+        let tcp = TcpStream::connect((service.host.as_str(), service.port))
+            .await
+            .map_err(Ended::Connect)?;
+        let name = ServerName::try_from(service.host.clone())
+            .map_err(|e| Ended::Refused(e.to_string()))?;
+        tokio_rustls::TlsConnector::from(service.tls.clone())
+            .connect(name, tcp)
+            .await
+            .map_err(Ended::Connect)
+    };
+    let mut stream = tokio::time::timeout(service.connect_timeout, connect)
+        .await
+        .map_err(|_| Ended::Timeout)??;
+    let mut decoder = Decoder::default();
+    let mut buf = vec![0u8; 8192];
+
+    let hello = Frame::new("CONNECT")
+        .header("accept-version", "1.2")
+        .header("host", service.host.clone())
+        .header("login", id.expose())
+        .header("passcode", credential.expose())
+        .header("heart-beat", "0,0");
+    let subscribe = Frame::new("SUBSCRIBE")
+        .header("id", "dpm-job-topic")
+        .header("destination", format!("/topic/{topic}"))
+        .header("ack", "auto")
+        .header("receipt", "subscribed");
+    let setup = async {
+        stream.write_all(&hello.encode()).await.map_err(Ended::Io)?;
+        expect(&mut stream, &mut decoder, &mut buf, "CONNECTED").await?;
+        stream
+            .write_all(&subscribe.encode())
+            .await
+            .map_err(Ended::Io)?;
+        expect(&mut stream, &mut decoder, &mut buf, "RECEIPT").await
+    };
+    tokio::time::timeout(service.connect_timeout, setup)
+        .await
+        .map_err(|_| Ended::Timeout)??;
+    watch.went_live(generation);
+    loop {
+        match next(&mut stream, &mut decoder, &mut buf).await? {
+            Item::Heartbeat => {}
+            Item::Frame(f) if f.command == "MESSAGE" => {
+                if f.get("notification-type") == Some("job-completion") {
+                    if let Some(job) = f.get("job-uri") {
+                        watch.announced(job.to_owned());
+                    }
+                }
+            }
+            Item::Frame(f) if f.command == "ERROR" => {
+                return Err(Ended::Refused(f.get("message").unwrap_or("").to_owned()));
+            }
+            Item::Frame(_) => {}
+        }
+    }
+}
+
+async fn next<S: AsyncReadExt + Unpin>(
+    stream: &mut S,
+    decoder: &mut Decoder,
+    buf: &mut [u8],
+) -> Result<Item, Ended> {
+    loop {
+        if let Some(item) = decoder.next_item().map_err(Ended::Protocol)? {
+            return Ok(item);
+        }
+        let n = stream.read(buf).await.map_err(Ended::Io)?;
+        if n == 0 {
+            return Err(Ended::Closed);
+        }
+        decoder.push(&buf[..n]);
+    }
+}
+
+/// Reads up to the frame `command` (heart-beats aside); an `ERROR` frame
+/// is a refusal.
+async fn expect<S: AsyncReadExt + Unpin>(
+    stream: &mut S,
+    decoder: &mut Decoder,
+    buf: &mut [u8],
+    command: &str,
+) -> Result<(), Ended> {
+    loop {
+        match next(stream, decoder, buf).await? {
+            Item::Frame(f) if f.command == command => return Ok(()),
+            Item::Frame(f) if f.command == "ERROR" => {
+                return Err(Ended::Refused(f.get("message").unwrap_or("").to_owned()));
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,405 @@
+//! A small STOMP 1.2 codec: the framing of the HMC's notification service
+//! (JMS over STOMP, TLS, port 61612), for the client here and for the
+//! simulator's server.
+//!
+//! Our own rather than a crate: the STOMP crates on offer are clients only
+//! (the simulator needs the server side too), pull in their own connection
+//! handling, or stop at STOMP 1.0/1.1. The format is small: a command line,
+//! `name:value` header lines, an empty line, the body, a NUL; end-of-line
+//! characters between frames are heart-beats.
+//!
+//! ```
+//! use hmc_client::stomp::{Decoder, Frame, Item};
+//!
+//! let sent = Frame::new("SEND")
+//!     .header("destination", "/topic/a:b")
+//!     .body(b"{}".to_vec());
+//! let mut d = Decoder::default();
+//! d.push(b"\n");
+//! d.push(&sent.encode());
+//! assert_eq!(d.next_item()?, Some(Item::Heartbeat));
+//! assert_eq!(d.next_item()?, Some(Item::Frame(sent)));
+//! assert_eq!(d.next_item()?, None);
+//! # Ok::<(), hmc_client::stomp::StompError>(())
+//! ```
+
+/// The largest frame either side accepts (headers and body), so that a
+/// peer cannot make the other buffer without end.
+pub const MAX_FRAME: usize = 1 << 20;
+
+/// One STOMP frame.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Frame {
+    /// `CONNECT`, `SUBSCRIBE`, `MESSAGE`, ...
+    pub command: String,
+    /// Headers in order; a repeated name keeps its first value when read.
+    pub headers: Vec<(String, String)>,
+    /// The body (empty for most frames).
+    pub body: Vec<u8>,
+}
+
+impl std::fmt::Debug for Frame {
+    // `passcode` may be a password or a session credential: never shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                let v = if k == "passcode" { "***" } else { v.as_str() };
+                (k.as_str(), v)
+            })
+            .collect();
+        f.debug_struct("Frame")
+            .field("command", &self.command)
+            .field("headers", &headers)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
+/// What a decoder yields: a frame, or a heart-beat (an end-of-line between
+/// frames).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Item {
+    /// A frame.
+    Frame(Frame),
+    /// A heart-beat.
+    Heartbeat,
+}
+
+/// Input that is not STOMP 1.2.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StompError {
+    /// A frame longer than [`MAX_FRAME`].
+    #[error("STOMP frame longer than {MAX_FRAME} bytes")]
+    TooLong,
+    /// A command or header line that is not UTF-8.
+    #[error("STOMP frame with a line that is not UTF-8")]
+    NotUtf8,
+    /// A header line without a colon.
+    #[error("STOMP header line without a colon: {0:?}")]
+    BadHeader(String),
+    /// An escape sequence STOMP 1.2 does not define.
+    #[error("STOMP header with an undefined escape: {0:?}")]
+    BadEscape(String),
+    /// A `content-length` that is not a number.
+    #[error("STOMP content-length is not a number: {0:?}")]
+    BadLength(String),
+    /// A body not followed by the NUL that ends the frame.
+    #[error("STOMP frame body not ended by NUL")]
+    NoNul,
+}
+
+impl Frame {
+    /// A frame with no headers and no body.
+    pub fn new(command: &str) -> Self {
+        Self {
+            command: command.to_owned(),
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    /// Adds a header.
+    #[must_use]
+    pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_owned(), value.into()));
+        self
+    }
+
+    /// Sets the body.
+    #[must_use]
+    pub fn body(mut self, body: Vec<u8>) -> Self {
+        self.body = body;
+        self
+    }
+
+    /// The first value of header `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Whether header values are escaped: in every frame but `CONNECT` and
+    /// `CONNECTED` (STOMP 1.2, "Value Encoding").
+    fn escapes(&self) -> bool {
+        !matches!(self.command.as_str(), "CONNECT" | "CONNECTED")
+    }
+
+    /// The frame on the wire, with a `content-length` when it has a body.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(64 + self.body.len());
+        out.extend_from_slice(self.command.as_bytes());
+        out.push(b'\n');
+        let esc = self.escapes();
+        for (k, v) in &self.headers {
+            if k == "content-length" {
+                continue;
+            }
+            push_value(&mut out, k, esc);
+            out.push(b':');
+            push_value(&mut out, v, esc);
+            out.push(b'\n');
+        }
+        if !self.body.is_empty() {
+            out.extend_from_slice(format!("content-length:{}\n", self.body.len()).as_bytes());
+        }
+        out.push(b'\n');
+        out.extend_from_slice(&self.body);
+        out.push(0);
+        out
+    }
+}
+
+fn push_value(out: &mut Vec<u8>, s: &str, escape: bool) {
+    if !escape {
+        out.extend_from_slice(s.as_bytes());
+        return;
+    }
+    for c in s.chars() {
+        match c {
+            '\\' => out.extend_from_slice(b"\\\\"),
+            '\n' => out.extend_from_slice(b"\\n"),
+            '\r' => out.extend_from_slice(b"\\r"),
+            ':' => out.extend_from_slice(b"\\c"),
+            c => {
+                let mut b = [0; 4];
+                out.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
+            }
+        }
+    }
+}
+
+fn unescape(s: &str) -> Result<String, StompError> {
+    let mut out = String::with_capacity(s.len());
+    let mut it = s.chars();
+    while let Some(c) = it.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match it.next() {
+            Some('\\') => out.push('\\'),
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some('c') => out.push(':'),
+            _ => return Err(StompError::BadEscape(s.to_owned())),
+        }
+    }
+    Ok(out)
+}
+
+/// An incremental decoder: push bytes as they arrive, take items out.
+#[derive(Debug, Default)]
+pub struct Decoder {
+    buf: Vec<u8>,
+}
+
+impl Decoder {
+    /// Appends received bytes.
+    pub fn push(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// The next complete item, `None` when more bytes are needed. After an
+    /// error the connection should be closed: the stream is out of step.
+    pub fn next_item(&mut self) -> Result<Option<Item>, StompError> {
+        // End-of-lines between frames are heart-beats.
+        match self.buf.first() {
+            None => return Ok(None),
+            Some(b'\n') => {
+                self.buf.drain(..1);
+                return Ok(Some(Item::Heartbeat));
+            }
+            Some(b'\r') => {
+                return match self.buf.get(1) {
+                    None => Ok(None),
+                    Some(b'\n') => {
+                        self.buf.drain(..2);
+                        Ok(Some(Item::Heartbeat))
+                    }
+                    Some(_) => Err(StompError::BadHeader("\r".into())),
+                };
+            }
+            Some(_) => {}
+        }
+        // The command and headers end at the first empty line.
+        let Some((head_end, body_start)) = find_head_end(&self.buf) else {
+            return if self.buf.len() > MAX_FRAME {
+                Err(StompError::TooLong)
+            } else {
+                Ok(None)
+            };
+        };
+        let head = std::str::from_utf8(&self.buf[..head_end]).map_err(|_| StompError::NotUtf8)?;
+        let mut lines = head.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
+        let command = lines.next().unwrap_or_default().to_owned();
+        let escaped = !matches!(command.as_str(), "CONNECT" | "CONNECTED");
+        let mut headers = Vec::new();
+        for line in lines {
+            let (k, v) = line
+                .split_once(':')
+                .ok_or_else(|| StompError::BadHeader(line.to_owned()))?;
+            let (k, v) = if escaped {
+                (unescape(k)?, unescape(v)?)
+            } else {
+                (k.to_owned(), v.to_owned())
+            };
+            headers.push((k, v));
+        }
+        let length = headers
+            .iter()
+            .find(|(k, _)| k == "content-length")
+            .map(|(_, v)| {
+                v.trim()
+                    .parse::<usize>()
+                    .map_err(|_| StompError::BadLength(v.clone()))
+            })
+            .transpose()?;
+        let (body_end, frame_end) = match length {
+            Some(n) => {
+                let end = body_start.saturating_add(n);
+                if end > MAX_FRAME {
+                    return Err(StompError::TooLong);
+                }
+                match self.buf.get(end) {
+                    None => return Ok(None),
+                    Some(0) => (end, end + 1),
+                    Some(_) => return Err(StompError::NoNul),
+                }
+            }
+            None => match self.buf[body_start..].iter().position(|&b| b == 0) {
+                Some(i) => (body_start + i, body_start + i + 1),
+                None if self.buf.len() > MAX_FRAME => return Err(StompError::TooLong),
+                None => return Ok(None),
+            },
+        };
+        let body = self.buf[body_start..body_end].to_vec();
+        headers.retain(|(k, _)| k != "content-length");
+        self.buf.drain(..frame_end);
+        Ok(Some(Item::Frame(Frame {
+            command,
+            headers,
+            body,
+        })))
+    }
+}
+
+/// Where the head (command and headers) ends and the body begins: the
+/// first empty line, `\n\n` or `\r\n\r\n`.
+fn find_head_end(buf: &[u8]) -> Option<(usize, usize)> {
+    let mut i = 0;
+    while i < buf.len() {
+        if buf[i] == b'\n' {
+            match buf.get(i + 1) {
+                Some(b'\n') => return Some((i, i + 2)),
+                Some(b'\r') if buf.get(i + 2) == Some(&b'\n') => return Some((i, i + 3)),
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn decode_all(bytes: &[u8]) -> Vec<Item> {
+        let mut d = Decoder::default();
+        d.push(bytes);
+        let mut out = Vec::new();
+        while let Some(i) = d.next_item().unwrap() {
+            out.push(i);
+        }
+        out
+    }
+
+    #[test]
+    fn headers_are_escaped_except_in_connect() {
+        let f = Frame::new("MESSAGE").header("job-uri", "/api/jobs/a:b\nc\\");
+        let wire = f.encode();
+        assert!(String::from_utf8_lossy(&wire).contains("job-uri:/api/jobs/a\\cb\\nc\\\\"));
+        assert_eq!(decode_all(&wire), [Item::Frame(f)]);
+        let c = Frame::new("CONNECT").header("passcode", "a:b\\c");
+        assert!(String::from_utf8_lossy(&c.encode()).contains("passcode:a:b\\c"));
+        assert_eq!(decode_all(&c.encode()), [Item::Frame(c)]);
+    }
+
+    #[test]
+    fn frames_arrive_in_pieces_with_heartbeats_between() {
+        let a = Frame::new("MESSAGE")
+            .header("destination", "/topic/t")
+            .body(b"null".to_vec());
+        let b = Frame::new("RECEIPT").header("receipt-id", "1");
+        let mut wire = b"\r\n".to_vec();
+        wire.extend(a.encode());
+        wire.push(b'\n');
+        wire.extend(b.encode());
+        let mut d = Decoder::default();
+        let mut got = Vec::new();
+        for chunk in wire.chunks(3) {
+            d.push(chunk);
+            while let Some(i) = d.next_item().unwrap() {
+                got.push(i);
+            }
+        }
+        assert_eq!(
+            got,
+            [
+                Item::Heartbeat,
+                Item::Frame(a),
+                Item::Heartbeat,
+                Item::Frame(b)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_body_may_hold_nul_with_a_content_length_and_crlf_lines_are_read() {
+        let f = Frame::new("SEND").body(vec![1, 0, 2]);
+        assert_eq!(decode_all(&f.encode()), [Item::Frame(f)]);
+        let items = decode_all(b"CONNECTED\r\nversion:1.2\r\nheart-beat:0,0\r\n\r\n\0");
+        let Item::Frame(c) = &items[0] else {
+            panic!("{items:?}")
+        };
+        assert_eq!(c.get("version"), Some("1.2"));
+        assert_eq!(c.get("heart-beat"), Some("0,0"));
+    }
+
+    #[test]
+    fn the_first_of_repeated_headers_counts() {
+        let items = decode_all(b"MESSAGE\na:1\na:2\n\n\0");
+        let Item::Frame(f) = &items[0] else { panic!() };
+        assert_eq!(f.get("a"), Some("1"));
+    }
+
+    #[test]
+    fn bad_input_is_an_error() {
+        let mut d = Decoder::default();
+        d.push(b"MESSAGE\nno colon\n\n\0");
+        assert!(matches!(d.next_item(), Err(StompError::BadHeader(_))));
+        let mut d = Decoder::default();
+        d.push(b"MESSAGE\na:\\t\n\n\0");
+        assert!(matches!(d.next_item(), Err(StompError::BadEscape(_))));
+        let mut d = Decoder::default();
+        d.push(b"MESSAGE\ncontent-length:2\n\nabc");
+        assert_eq!(d.next_item(), Err(StompError::NoNul));
+        let mut d = Decoder::default();
+        d.push(&vec![b'A'; MAX_FRAME + 1]);
+        assert_eq!(d.next_item(), Err(StompError::TooLong));
+        let mut d = Decoder::default();
+        d.push(b"MESSAGE\ncontent-length:99999999\n\n");
+        assert_eq!(d.next_item(), Err(StompError::TooLong));
+    }
+
+    #[test]
+    fn debug_hides_the_passcode() {
+        let f = Frame::new("CONNECT").header("passcode", "s3cr3t");
+        assert!(!format!("{f:?}").contains("s3cr3t"));
+    }
+}
