@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder};
 use tokio::time::Instant;
 
 use crate::api::{HmcApi, JobAnnouncement};
@@ -10,13 +9,18 @@ use crate::error::HmcError;
 use crate::ids::JobUri;
 use crate::wire::{Job, JobStatus};
 
-/// How to poll a job: at once, then at growing intervals, up to a bound.
+/// How to poll a job: at once, then at intervals that grow with the time
+/// waited, up to a bound.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PollPolicy {
-    /// The interval after the first poll.
+    /// The shortest wait between polls (and the first one).
     pub first_interval: Duration,
-    /// Each interval is the previous one times this factor.
-    pub factor: u32,
+    /// How late, as a share of the time waited so far, the end may be
+    /// seen, in percent: each wait is this share of the time waited (at
+    /// least `first_interval`, at most `max_interval`). 10 sees a 60 s job
+    /// end within 6 s, in about 55 polls; a job of 3 s within 0.3 s, in
+    /// about 23. Job notifications, where the HMC offers them, need none.
+    pub lag_percent: u32,
     /// The longest interval.
     pub max_interval: Duration,
     /// The longest total wait before giving up.
@@ -24,12 +28,12 @@ pub struct PollPolicy {
 }
 
 impl Default for PollPolicy {
-    /// 0.5 s, doubling up to 5 s, for at most 15 minutes: partition start can
-    /// take minutes on a loaded CPC.
+    /// 0.1 s at first, then a tenth of the time waited, at most 5 s, for at
+    /// most 15 minutes: partition start can take minutes on a loaded CPC.
     fn default() -> Self {
         Self {
-            first_interval: Duration::from_millis(500),
-            factor: 2,
+            first_interval: Duration::from_millis(100),
+            lag_percent: 10,
             max_interval: Duration::from_secs(5),
             timeout: Duration::from_secs(15 * 60),
         }
@@ -37,18 +41,14 @@ impl Default for PollPolicy {
 }
 
 impl PollPolicy {
-    /// The waits between polls, from now: exponential (backon's backoff,
-    /// no jitter), each cut to what is left of the timeout.
+    /// The waits between polls, from now: a share of the time waited so
+    /// far, so that an end is seen late by at most that share (plus one
+    /// request), whatever the job's length; each cut to what is left of
+    /// the timeout.
     pub fn naps(&self) -> Naps {
         Naps {
             started: Instant::now(),
-            timeout: self.timeout,
-            backoff: ExponentialBuilder::new()
-                .with_min_delay(self.first_interval)
-                .with_factor(self.factor.max(1) as f32)
-                .with_max_delay(self.max_interval)
-                .without_max_times()
-                .build(),
+            policy: self.clone(),
         }
     }
 }
@@ -57,8 +57,7 @@ impl PollPolicy {
 #[derive(Debug)]
 pub struct Naps {
     started: Instant,
-    timeout: Duration,
-    backoff: ExponentialBackoff,
+    policy: PollPolicy,
 }
 
 impl Naps {
@@ -69,14 +68,18 @@ impl Naps {
 
     /// Sleeps until the next poll; false when the timeout is spent.
     pub async fn wait(&mut self) -> bool {
-        let left = self.timeout.saturating_sub(self.waited());
-        match self.backoff.next() {
-            Some(nap) if !left.is_zero() => {
-                tokio::time::sleep(nap.min(left)).await;
-                true
-            }
-            _ => false,
+        let p = &self.policy;
+        let waited = self.waited();
+        let left = p.timeout.saturating_sub(waited);
+        if left.is_zero() {
+            return false;
         }
+        let share = waited.saturating_mul(p.lag_percent) / 100;
+        let nap = share
+            .max(p.first_interval)
+            .min(p.max_interval.max(p.first_interval));
+        tokio::time::sleep(nap.min(left)).await;
+        true
     }
 }
 
