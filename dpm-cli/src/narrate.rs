@@ -313,6 +313,13 @@ impl<H: HmcApi> HmcApi for NarratedHmc<H> {
     async fn delete_job(&self, job: &JobUri) -> Result<(), HmcError> {
         self.inner.delete_job(job).await
     }
+    async fn job_announced(
+        &self,
+        job: &JobUri,
+        deadline: tokio::time::Instant,
+    ) -> hmc_client::JobAnnouncement {
+        self.inner.job_announced(job, deadline).await
+    }
     async fn list_storage_groups(
         &self,
         filter: &StorageGroupFilter,

@@ -13,12 +13,12 @@ use cinder_client::{
 };
 use hmc_client::{
     Adapter, AdapterFilter, AdapterSummary, AdapterUri, ApiVersion, Cpc, CpcSummary, CpcUri,
-    Credentials, Hba, HbaCreate, HbaUri, HmcApi, HmcError, Job, JobUri, LogonResponse, LunPath,
-    Partition, PartitionCreate, PartitionFilter, PartitionListProperty, PartitionSummary,
-    PartitionUpdate, PartitionUri, Sent, StorageGroup, StorageGroupCreate, StorageGroupCreated,
-    StorageGroupFilter, StorageGroupModify, StorageGroupSummary, StorageGroupUri, StoragePort,
-    StoragePortUri, StorageVolume, StorageVolumeFilter, StorageVolumeSummary, StorageVolumeUri,
-    Vsr, VsrSummary, VsrUri,
+    Credentials, Hba, HbaCreate, HbaUri, HmcApi, HmcError, Job, JobAnnouncement, JobUri,
+    LogonResponse, LunPath, Partition, PartitionCreate, PartitionFilter, PartitionListProperty,
+    PartitionSummary, PartitionUpdate, PartitionUri, Sent, StorageGroup, StorageGroupCreate,
+    StorageGroupCreated, StorageGroupFilter, StorageGroupModify, StorageGroupSummary,
+    StorageGroupUri, StoragePort, StoragePortUri, StorageVolume, StorageVolumeFilter,
+    StorageVolumeSummary, StorageVolumeUri, Vsr, VsrSummary, VsrUri,
 };
 
 use crate::ops::Op;
@@ -58,11 +58,15 @@ impl Drop for WorldGuard<'_> {
     }
 }
 
-/// An HMC client of the simulated world, with its own session.
+/// An HMC client of the simulated world, with its own session. Like
+/// `HttpHmc`, it waits for a job by the world's completion notification
+/// ([`HmcApi::job_announced`]) unless made with
+/// [`SimHmc::without_notifications`].
 pub struct SimHmc {
     world: Arc<Mutex<World>>,
     credentials: Credentials,
     session: Mutex<Option<String>>,
+    notifications: bool,
 }
 
 impl std::fmt::Debug for SimHmc {
@@ -88,7 +92,15 @@ impl SimHmc {
             world,
             credentials,
             session: Mutex::new(None),
+            notifications: true,
         }
+    }
+
+    /// The client without job notifications: every job is polled.
+    #[must_use]
+    pub fn without_notifications(mut self) -> Self {
+        self.notifications = false;
+        self
     }
 
     fn session(&self) -> Option<String> {
@@ -574,6 +586,46 @@ impl HmcApi for SimHmc {
         self.call(Op::DeleteJob, "DELETE", job.as_str(), |w| {
             w.hmc.delete_job(job)
         })
+    }
+
+    /// Not a request: the world's notifications, heard in-process (none
+    /// can be missed), unless the client is cut off.
+    async fn job_announced(&self, job: &JobUri, deadline: tokio::time::Instant) -> JobAnnouncement {
+        if !self.notifications {
+            return JobAnnouncement::NotWatched;
+        }
+        let ended = |w: &World| w.hmc.jobs.get(job.object_id()).map(|j| j.outcome.is_some());
+        let mut rx = {
+            let mut w = lock(&self.world);
+            if w.severed() {
+                return JobAnnouncement::NotWatched;
+            }
+            crate::notify::ensure_ticker(&self.world, &mut w);
+            let rx = w.notifier.subscribe();
+            match ended(&w) {
+                // Unknown (or deleted): the poll says what it is.
+                None => return JobAnnouncement::NotWatched,
+                Some(true) => return JobAnnouncement::Ended,
+                Some(false) => rx,
+            }
+        };
+        loop {
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Err(_) => return JobAnnouncement::NotYet,
+                Ok(Ok(n)) if n.header("job-uri") == Some(job.as_str()) => {
+                    return JobAnnouncement::Ended
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {
+                    if ended(&lock(&self.world)) != Some(false) {
+                        return JobAnnouncement::Ended;
+                    }
+                }
+                Ok(Err(tokio::sync::broadcast::error::RecvError::Closed)) => {
+                    return JobAnnouncement::NotWatched
+                }
+            }
+        }
     }
 }
 

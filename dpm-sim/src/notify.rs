@@ -155,6 +155,15 @@ impl Notifier {
     }
 }
 
+/// Starts [`run_ticker`] for `world` once (automatic clock only); call
+/// inside a tokio runtime.
+pub(crate) fn ensure_ticker(world: &Arc<Mutex<World>>, w: &mut World) {
+    if !w.ticking && w.clock.mode() == crate::ClockMode::Auto {
+        w.ticking = true;
+        tokio::spawn(run_ticker(Arc::downgrade(world)));
+    }
+}
+
 /// Ends transitions at their due time (automatic clock), so that a job's
 /// completion is announced when it happens and not when someone next
 /// looks. Runs until the world is gone.

@@ -173,10 +173,7 @@ impl Sim {
     /// then; call this inside a tokio runtime.
     pub fn notices(&self) -> tokio::sync::broadcast::Receiver<Notice> {
         let mut w = lock(&self.world);
-        if !w.ticking && w.clock.mode() == ClockMode::Auto {
-            w.ticking = true;
-            tokio::spawn(crate::notify::run_ticker(Arc::downgrade(&self.world)));
-        }
+        crate::notify::ensure_ticker(&self.world, &mut w);
         w.notifier.subscribe()
     }
 
