@@ -262,10 +262,17 @@ impl HttpCinder {
     }
 
     /// Gets a token and the endpoint when there is none or it is due for
-    /// renewal; then the server's version range.
-    async fn ready(&self, force: bool) -> Result<(Url, Option<Secret>, (u32, u32)), CinderError> {
+    /// renewal, or when Keystone refused `refused` and it is still the
+    /// current token (requests that were refused together renew once);
+    /// then the server's version range. Concurrent callers wait for one
+    /// authentication.
+    async fn ready(
+        &self,
+        refused: Option<&Secret>,
+    ) -> Result<(Url, Option<Secret>, (u32, u32)), CinderError> {
         let mut st = self.state.lock().await;
         let due = st.renew_at.is_some_and(|t| Instant::now() >= t);
+        let force = refused.is_some_and(|r| st.token.as_ref() == Some(r));
         if force || st.endpoint.is_none() || due {
             match &self.cfg.auth {
                 CinderAuth::NoAuth { endpoint } => {
@@ -454,7 +461,7 @@ impl HttpCinder {
     ) -> Result<Value, CinderError> {
         let mut renewed = false;
         loop {
-            let (endpoint, token, version) = self.ready(false).await?;
+            let (endpoint, token, version) = self.ready(None).await?;
             let mut url = endpoint.clone();
             url.set_path(&format!(
                 "{}/{}",
@@ -484,7 +491,7 @@ impl HttpCinder {
             let text = resp.text().await.map_err(|e| transport(op, e))?;
             if status == StatusCode::UNAUTHORIZED && !renewed && token.is_some() {
                 renewed = true;
-                self.ready(true).await?;
+                self.ready(token.as_ref()).await?;
                 continue;
             }
             if !status.is_success() {
@@ -515,7 +522,7 @@ impl HttpCinder {
 #[async_trait]
 impl CinderApi for HttpCinder {
     async fn attachments_api(&self) -> Result<bool, CinderError> {
-        let (_, _, v) = self.ready(false).await?;
+        let (_, _, v) = self.ready(None).await?;
         Ok(v >= MICROVERSION)
     }
 

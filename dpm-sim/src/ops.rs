@@ -91,6 +91,7 @@ ops! {
     GetPartitionsOfAdapter = "hmc.get_partitions_assigned_to_adapter", Hmc, false;
     GetJob = "hmc.get_job", Hmc, true;
     DeleteJob = "hmc.delete_job", Hmc, true;
+    KeystoneAuth = "keystone.authenticate", Cinder, false;
     GetVolume = "cinder.get_volume", Cinder, false;
     ListVolumes = "cinder.list_volumes", Cinder, false;
     CreateVolume = "cinder.create_volume", Cinder, false;

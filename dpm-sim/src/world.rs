@@ -359,6 +359,12 @@ impl World {
     }
 
     /// Counts a request and returns the injected fault, if one is armed.
+    /// Counts a request that is not a world operation (a Keystone
+    /// authentication).
+    pub(crate) fn count(&mut self, op: Op) {
+        *self.counters.0.entry(op).or_insert(0) += 1;
+    }
+
     pub(crate) fn enter(&mut self, op: Op) -> Option<Fault> {
         self.settle();
         *self.counters.0.entry(op).or_insert(0) += 1;

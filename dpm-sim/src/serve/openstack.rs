@@ -208,6 +208,7 @@ pub(crate) fn keystone(ks: &Keystone, world: &Mutex<World>, req: &Req) -> Resp {
 }
 
 fn issue_token(ks: &Keystone, world: &Mutex<World>, req: &Req) -> Resp {
+    crate::client::lock(world).count(Op::KeystoneAuth);
     let body: AuthBody = match req.json().and_then(serde_json::from_value) {
         Ok(b) => b,
         Err(_) => {

@@ -578,6 +578,29 @@ async fn keystone_auth_scoping_and_renewal() {
     server.shutdown().await;
 }
 
+/// Twenty requests refused together for an expired token renew it once:
+/// one Keystone authentication for all of them.
+#[tokio::test]
+async fn concurrent_requests_renew_an_expired_token_once() {
+    let mut spec = WorldSpec::z13();
+    spec.keystone.token_lifetime_s = 600;
+    let (sim, server) = served(spec).await;
+    let cinder = http_cinder(&server, "demo", &sim.spec().keystone.password);
+    assert!(cinder.list_volumes().await.unwrap().is_empty());
+    assert_eq!(sim.counters().get(Op::KeystoneAuth), 1);
+    // The server's clock passes the token's expiry (the client's has not).
+    sim.advance(std::time::Duration::from_secs(601));
+    sim.reset_counters();
+    let all = futures_util::future::join_all((0..20).map(|_| cinder.list_volumes())).await;
+    assert!(all.iter().all(Result::is_ok), "{all:?}");
+    let c = sim.counters();
+    assert_eq!(c.get(Op::KeystoneAuth), 1, "renewed once for all");
+    // Each refused request was sent again (the refusals never reached the
+    // volume API, so they are not counted there).
+    assert_eq!(c.get(Op::ListVolumes), 20);
+    server.shutdown().await;
+}
+
 #[tokio::test]
 async fn a_server_without_3_44_is_reported() {
     let mut spec = WorldSpec::z13();
