@@ -400,9 +400,18 @@ fn bench(json: bool) -> bool {
         "--quiet",
     ];
     let mut http = vec!["bench", "-p", "dpm-sim", "--bench", "http", "--quiet"];
+    let mut concurrency = vec![
+        "bench",
+        "-p",
+        "dpm-driver",
+        "--bench",
+        "concurrency",
+        "--quiet",
+    ];
     if json {
         requests.extend(["--", "--json"]);
         http.extend(["--", "--json"]);
+        concurrency.extend(["--", "--json"]);
     }
     let python = python_env()
         .map_err(|why| eprintln!("xtask: zhmcclient comparison skipped: {why}"))
@@ -415,21 +424,29 @@ fn bench(json: bool) -> bool {
         ],
         None => Vec::new(),
     };
-    let (Some(a), Some(b)) = (capture(&requests, &[]), capture(&http, &env)) else {
+    let (Some(a), Some(b), Some(c)) = (
+        capture(&requests, &[]),
+        capture(&http, &env),
+        capture(&concurrency, &[]),
+    ) else {
         return false;
     };
     if json {
-        // Two JSON objects into one: {..requests.., "http_cycles": {...}}.
-        let (a, b) = (a.trim(), b.trim());
-        match (a.strip_suffix('}'), b.strip_prefix('{')) {
-            (Some(head), Some(tail)) => println!("{head},{tail}"),
-            _ => {
+        // The JSON objects into one: {..requests.., ..http.., ..concurrency..}.
+        let parts = [a.trim(), b.trim(), c.trim()];
+        let inner: Option<Vec<&str>> = parts
+            .iter()
+            .map(|p| p.strip_prefix('{')?.strip_suffix('}'))
+            .collect();
+        match inner {
+            Some(inner) => println!("{{{}}}", inner.join(",")),
+            None => {
                 eprintln!("xtask: a benchmark printed no JSON object");
                 return false;
             }
         }
     } else {
-        print!("{a}{b}");
+        print!("{a}{b}{c}");
     }
     true
 }

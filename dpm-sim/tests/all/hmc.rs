@@ -147,7 +147,7 @@ async fn partition_status_machine_with_jobs() {
 /// and sees the end within a tenth of the job's length.
 #[rstest::rstest]
 #[case::notified(true, 1)]
-#[case::polled(false, 23)]
+#[case::polled(false, 25)]
 #[tokio::test(start_paused = true)]
 async fn wait_for_job_on_the_automatic_clock(#[case] notified: bool, #[case] gets: u64) {
     let sim = Sim::new(WorldSpec::z13()).unwrap();
