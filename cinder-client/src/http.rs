@@ -564,11 +564,11 @@ impl CinderApi for HttpCinder {
         .map(drop)
     }
 
-    async fn create_attachment(
+    async fn create_attachment<'a>(
         &self,
         volume: &VolumeId,
         instance: &InstanceId,
-        connector: Option<&Connector>,
+        connector: Option<&'a Connector>,
     ) -> Result<Attachment, CinderError> {
         let body = json!({"attachment": {"volume_uuid": volume, "instance_uuid": instance, "connector": connector}});
         let v = self
@@ -692,12 +692,12 @@ impl CinderApi for HttpCinder {
         decode("os-initialize_connection", v["connection_info"].clone())
     }
 
-    async fn attach(
+    async fn attach<'a>(
         &self,
         volume: &VolumeId,
         instance: &InstanceId,
         mountpoint: &str,
-        host_name: Option<&str>,
+        host_name: Option<&'a str>,
     ) -> Result<(), CinderError> {
         let body = json!({"os-attach": {"instance_uuid": instance, "mountpoint": mountpoint, "mode": "rw", "host_name": host_name}});
         self.action("os-attach", volume, body).await.map(drop)

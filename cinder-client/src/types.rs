@@ -284,6 +284,23 @@ pub struct Attachment {
     pub connection_info: Option<ConnectionInfo>,
 }
 
+impl Attachment {
+    /// An attachment of `volume` in `status`, with no instance, times,
+    /// mode or connection info (set the fields that matter after).
+    pub fn new(id: AttachmentId, volume_id: VolumeId, status: AttachStatus) -> Self {
+        Self {
+            id,
+            status,
+            instance: None,
+            volume_id,
+            attached_at: None,
+            detached_at: None,
+            attach_mode: None,
+            connection_info: None,
+        }
+    }
+}
+
 /// What the compute side tells Cinder about its initiators. On DPM the
 /// initiators are the partition's vHBAs, not the compute host's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -164,7 +164,7 @@ impl<H: HmcApi> HmcApi for NarratedHmc<H> {
     async fn api_version(&self) -> Result<ApiVersion, HmcError> {
         self.inner.api_version().await
     }
-    async fn list_cpcs(&self, name: Option<&str>) -> Result<Vec<CpcSummary>, HmcError> {
+    async fn list_cpcs<'a>(&self, name: Option<&'a str>) -> Result<Vec<CpcSummary>, HmcError> {
         self.say("GET /api/cpcs".into());
         self.inner.list_cpcs(name).await
     }
@@ -475,10 +475,10 @@ impl<H: HmcApi> HmcApi for NarratedHmc<H> {
         }
         r
     }
-    async fn list_vsrs(
+    async fn list_vsrs<'a>(
         &self,
         group: &StorageGroupUri,
-        partition: Option<&PartitionUri>,
+        partition: Option<&'a PartitionUri>,
     ) -> Result<Vec<VsrSummary>, HmcError> {
         self.say(format!("GET {group}/virtual-storage-resources"));
         self.inner.list_vsrs(group, partition).await
@@ -563,11 +563,11 @@ impl<C: CinderApi> CinderApi for NarratedCinder<C> {
     async fn delete_volume(&self, id: &VolumeId) -> Result<(), CinderError> {
         self.inner.delete_volume(id).await
     }
-    async fn create_attachment(
+    async fn create_attachment<'a>(
         &self,
         volume: &VolumeId,
         instance: &InstanceId,
-        connector: Option<&Connector>,
+        connector: Option<&'a Connector>,
     ) -> Result<Attachment, CinderError> {
         self.say(format!(
             "POST /attachments (reserve volume {})",
@@ -654,12 +654,12 @@ impl<C: CinderApi> CinderApi for NarratedCinder<C> {
         self.storage.report();
         r
     }
-    async fn attach(
+    async fn attach<'a>(
         &self,
         volume: &VolumeId,
         instance: &InstanceId,
         mountpoint: &str,
-        host_name: Option<&str>,
+        host_name: Option<&'a str>,
     ) -> Result<(), CinderError> {
         self.inner
             .attach(volume, instance, mountpoint, host_name)

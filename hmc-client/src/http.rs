@@ -465,7 +465,7 @@ impl HmcApi for HttpHmc {
         decode("GET", "/api/version", &text)
     }
 
-    async fn list_cpcs(&self, name: Option<&str>) -> Result<Vec<CpcSummary>, HmcError> {
+    async fn list_cpcs<'a>(&self, name: Option<&'a str>) -> Result<Vec<CpcSummary>, HmcError> {
         #[derive(serde::Deserialize)]
         struct L {
             cpcs: Vec<CpcSummary>,
@@ -760,10 +760,10 @@ impl HmcApi for HttpHmc {
         self.get(volume.as_str(), &[]).await
     }
 
-    async fn list_vsrs(
+    async fn list_vsrs<'a>(
         &self,
         group: &StorageGroupUri,
-        partition: Option<&PartitionUri>,
+        partition: Option<&'a PartitionUri>,
     ) -> Result<Vec<VsrSummary>, HmcError> {
         #[derive(serde::Deserialize)]
         struct L {

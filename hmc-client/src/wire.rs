@@ -706,6 +706,25 @@ pub struct Job {
 }
 
 impl Job {
+    /// A job in `status`, with no results yet (as a running job reads).
+    pub fn new(status: JobStatus) -> Self {
+        Self {
+            status,
+            job_status_code: None,
+            job_reason_code: None,
+            job_results: None,
+        }
+    }
+
+    /// A job that has completed with the operation's HTTP status, e.g. 204
+    /// for a successful start or stop.
+    pub fn ended(job_status_code: u16) -> Self {
+        Self {
+            job_status_code: Some(job_status_code),
+            ..Self::new(JobStatus::Complete)
+        }
+    }
+
     /// Whether the job has ended, one way or another.
     pub fn is_finished(&self) -> bool {
         matches!(self.status, JobStatus::Complete | JobStatus::Canceled)
