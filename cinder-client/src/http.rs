@@ -24,6 +24,8 @@ use serde_json::{json, Value};
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
+use dpm_secret::Secret;
+
 use crate::api::{AttachmentFilter, CinderApi};
 use crate::connection::ConnectionInfo;
 use crate::error::{CinderError, FaultKind};
@@ -32,27 +34,6 @@ use crate::types::{Attachment, Connector, Volume, VolumeCreate};
 
 /// The microversion this client asks for.
 pub const MICROVERSION: (u32, u32) = (3, 44);
-
-/// A string never printed.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret.
-    pub fn new(s: impl Into<String>) -> Self {
-        Self(s.into())
-    }
-    /// The text, for the one place that sends it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
 
 /// How to authenticate.
 #[derive(Debug, Clone)]

@@ -83,9 +83,12 @@ mod types;
 pub use api::MockCinderApi;
 pub use api::{AttachmentFilter, CinderApi};
 pub use connection::{ConnectionInfo, FcConnection, FcData, FcInfoError, FcTarget, FIBRE_CHANNEL};
+/// The one secret type, shared with `hmc-client` (`hmc_client::Secret` is
+/// the same type).
+pub use dpm_secret::Secret;
 pub use error::{CinderError, FaultKind};
 #[cfg(feature = "http")]
-pub use http::{CinderAuth, CinderHttpConfig, CinderSetupError, HttpCinder, Secret, MICROVERSION};
+pub use http::{CinderAuth, CinderHttpConfig, CinderSetupError, HttpCinder, MICROVERSION};
 pub use ids::{AttachmentId, IdError, ImageId, InstanceId, VolumeId};
 pub use types::{
     AttachStatus, Attachment, Connector, Volume, VolumeAttachment, VolumeCreate, VolumeStatus,

@@ -31,10 +31,10 @@ use crate::ids::{
     AdapterUri, CpcUri, HbaUri, JobUri, PartitionUri, StorageGroupUri, StoragePortUri,
     StorageVolumeUri, VsrUri,
 };
-use crate::secret::Secret;
 use crate::storage_group::*;
 use crate::wire::*;
 use crate::Credentials;
+use dpm_secret::Secret;
 
 /// The bulk-read operation.
 const BULK: &str = "/api/services/aggregation/submit";
@@ -207,7 +207,7 @@ impl HttpHmc {
     /// got since is kept.
     fn forget_session(&self, used: &Secret) {
         let mut s = self.session.lock().unwrap_or_else(|e| e.into_inner());
-        if s.as_ref() == Some(used) {
+        if s.as_ref().is_some_and(|s| s.expose() == used.expose()) {
             *s = None;
         }
     }
@@ -426,7 +426,7 @@ impl HmcApi for HttpHmc {
             .replace(r.api_session.clone());
         tracing::debug!(userid = %self.cfg.credentials.userid, "logged on to the HMC");
         // A session this logon replaces is logged off, not left open.
-        if let Some(old) = old.filter(|o| *o != r.api_session) {
+        if let Some(old) = old.filter(|o| o.expose() != r.api_session.expose()) {
             let end = self
                 .http
                 .delete(self.url("/api/sessions/this-session", &[]))

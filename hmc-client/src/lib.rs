@@ -83,7 +83,6 @@ mod error;
 mod http;
 mod ids;
 mod job;
-mod secret;
 mod storage_group;
 mod strenum;
 mod wire;
@@ -95,6 +94,9 @@ pub use api::{
     LIST_ADDITIONAL_PROPERTIES_SINCE,
 };
 pub use bulk::get_many;
+/// The one secret type, shared with `cinder-client` (`cinder_client::Secret`
+/// is the same type).
+pub use dpm_secret::Secret;
 pub use error::{HmcError, Sent};
 #[cfg(feature = "http")]
 pub use http::{HttpConfig, HttpHmc, HttpSetupError, TlsVerify};
@@ -103,7 +105,6 @@ pub use ids::{
     StorageVolumeUri, UriError, VsrUri,
 };
 pub use job::{wait_for_job, Naps, PollPolicy};
-pub use secret::Secret;
 pub use storage_group::*;
 pub use wire::*;
 

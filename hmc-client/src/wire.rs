@@ -12,8 +12,8 @@ use crate::ids::{
     AdapterUri, CpcUri, HbaUri, JobUri, PartitionUri, StorageGroupUri, StoragePortUri,
     StorageVolumeUri,
 };
-use crate::secret::Secret;
 use crate::strenum::string_enum;
+use dpm_secret::{serialize_exposed, Secret};
 
 /// Reads `null` and `""` as `None`: the HMC uses both for "not set"
 /// (e.g. `boot-world-wide-port-name: ""`, `boot-storage-device: null`).
@@ -138,7 +138,9 @@ string_enum!(
 pub struct LogonRequest {
     /// HMC user id.
     pub userid: String,
-    /// Password; never shown by `Debug`.
+    /// Password; never shown by `Debug`. The body exists to carry it, so
+    /// it serializes.
+    #[serde(serialize_with = "serialize_exposed")]
     pub password: Secret,
 }
 
@@ -147,8 +149,11 @@ pub struct LogonRequest {
 #[serde(rename_all = "kebab-case")]
 pub struct LogonResponse {
     /// The session id to send in `X-API-Session`; never shown by `Debug`.
+    /// A server's answer carries it, so it serializes.
+    #[serde(serialize_with = "serialize_exposed")]
     pub api_session: Secret,
     /// The session credential; never shown by `Debug`.
+    #[serde(serialize_with = "serialize_exposed")]
     pub session_credential: Secret,
     /// Notification topic of this session.
     pub notification_topic: String,
