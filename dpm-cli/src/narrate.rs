@@ -114,8 +114,11 @@ impl StorageWatch {
     }
 }
 
-fn short(v: &VolumeId) -> &str {
-    &v.as_str()[..8]
+/// The first group of a UUID's text, enough to tell volumes apart.
+fn short(v: &VolumeId) -> String {
+    let mut s = v.to_string();
+    s.truncate(8);
+    s
 }
 
 /// Who listens to an [`NarratedHmc`].
@@ -588,7 +591,7 @@ impl<C: CinderApi> CinderApi for NarratedCinder<C> {
         let wwpns: Vec<String> = connector.wwpns.iter().map(ToString::to_string).collect();
         self.say(format!(
             "PUT /attachments/{} (initialize_connection: initiators {})",
-            &id.as_str()[..8],
+            &id.to_string()[..8],
             wwpns.join(", ")
         ));
         let r = self.inner.update_attachment(id, connector).await;
@@ -616,14 +619,14 @@ impl<C: CinderApi> CinderApi for NarratedCinder<C> {
     async fn complete_attachment(&self, id: &AttachmentId) -> Result<(), CinderError> {
         self.say(format!(
             "POST /attachments/{}/action os-complete",
-            &id.as_str()[..8]
+            &id.to_string()[..8]
         ));
         self.inner.complete_attachment(id).await
     }
     async fn delete_attachment(&self, id: &AttachmentId) -> Result<Vec<Attachment>, CinderError> {
         self.say(format!(
             "DELETE /attachments/{} (terminate_connection)",
-            &id.as_str()[..8]
+            &id.to_string()[..8]
         ));
         let r = self.inner.delete_attachment(id).await;
         self.storage.report();

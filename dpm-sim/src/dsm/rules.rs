@@ -153,13 +153,9 @@ pub(crate) fn vsr_name(group: &str, path: usize) -> String {
 /// volume: an IBM (SVC) prefix and the last 21 hex digits of the volume id,
 /// 32 upper-case hex digits.
 pub(crate) fn naa_uuid(volume: &VolumeId) -> String {
-    let hex: String = volume
-        .as_str()
-        .chars()
-        .filter(char::is_ascii_hexdigit)
-        .collect();
-    let tail = &hex[hex.len().saturating_sub(21)..];
-    format!("600507680C8{tail:0>21}").to_ascii_uppercase()
+    // The last 21 hex digits are the low 84 bits.
+    let tail = volume.as_uuid().as_u128() & ((1u128 << 84) - 1);
+    format!("600507680C8{tail:021X}")
 }
 
 /// Whether a requested size (GiB, a float) is the LUN's size (GiB).
