@@ -37,6 +37,7 @@ pub const MICROVERSION: (u32, u32) = (3, 44);
 
 /// How to authenticate.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum CinderAuth {
     /// Keystone v3 password auth, scoped to a project.
     Keystone {
@@ -97,6 +98,7 @@ impl CinderHttpConfig {
 
 /// The client could not be built.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum CinderSetupError {
     /// A URL does not parse.
     #[error("{what} {url:?} is not an http(s) URL")]

@@ -11,6 +11,7 @@ use crate::ids::{AttachmentId, ImageId, InstanceId, VolumeId};
 /// Volume `status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[allow(missing_docs)]
+#[non_exhaustive]
 pub enum VolumeStatus {
     #[serde(rename = "creating")]
     Creating,
@@ -111,6 +112,7 @@ impl std::fmt::Display for VolumeStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[allow(missing_docs)]
+#[non_exhaustive]
 pub enum AttachStatus {
     Reserved,
     Attaching,

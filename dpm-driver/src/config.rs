@@ -15,6 +15,7 @@ use serde::Deserialize;
 pub const MAX_HOST_LEN: usize = 64 - "OpenStack-".len() - 1 - 36;
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConfigError {
     /// The text is not TOML of the expected shape. The parser's own error
     /// is not kept: it quotes the whole input, password included.

@@ -80,6 +80,7 @@ pub struct BootPath {
 
 /// A volume or connection that cannot be used as asked.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum VolumeError {
     /// The partition has no initiators (vHBAs, or storage-group WWPNs) to
     /// connect through.

@@ -41,6 +41,7 @@ const BULK: &str = "/api/services/aggregation/submit";
 
 /// How the server certificate is checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TlsVerify {
     /// Trust only the CA certificates (PEM) in this file.
     CaFile(PathBuf),
@@ -90,6 +91,7 @@ impl HttpConfig {
 
 /// The client could not be built.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum HttpSetupError {
     /// The URL does not parse or is not https.
     #[error("HMC URL {url:?} is not an https:// URL")]

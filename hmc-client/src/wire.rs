@@ -429,6 +429,7 @@ impl PartitionSummary {
 /// [`crate::HmcApi::list_partitions_with`]). Only the ones
 /// [`PartitionSummary`] can hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum PartitionListProperty {
     /// `ifl-processors`.
     IflProcessors,
