@@ -234,6 +234,28 @@ pub struct Volume {
     pub availability_zone: Option<String>,
 }
 
+impl Volume {
+    /// A volume of `size` GiB in `status`, not bootable, not attached, with
+    /// no name, type, times or metadata (set the fields that matter after).
+    pub fn new(id: VolumeId, status: VolumeStatus, size: u64) -> Self {
+        Self {
+            id,
+            status,
+            size,
+            name: None,
+            description: None,
+            volume_type: None,
+            bootable: false,
+            multiattach: false,
+            attachments: Vec::new(),
+            created_at: None,
+            updated_at: None,
+            metadata: BTreeMap::new(),
+            availability_zone: None,
+        }
+    }
+}
+
 /// `POST /v3/{p}/volumes` body (the inner `volume` object).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct VolumeCreate {
@@ -254,6 +276,24 @@ pub struct VolumeCreate {
     /// Metadata.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub metadata: BTreeMap<String, String>,
+}
+
+impl VolumeCreate {
+    /// A blank volume of `size` GiB; the default type, no name.
+    pub fn new(size: u64) -> Self {
+        Self {
+            size,
+            ..Self::default()
+        }
+    }
+
+    /// A volume of `size` GiB holding `image` (it ends up bootable).
+    pub fn from_image(size: u64, image: ImageId) -> Self {
+        Self {
+            image_ref: Some(image),
+            ..Self::new(size)
+        }
+    }
 }
 
 /// A volume attachment (attachments API, 3.27+).
@@ -326,4 +366,34 @@ pub struct Connector {
     /// Whether Cinder must enforce multipath.
     #[serde(default)]
     pub enforce_multipath: bool,
+}
+
+impl Connector {
+    /// The connector of `host` with initiator ports `wwpns`; no node names,
+    /// platform or OS type, no multipath (set the fields that apply after).
+    ///
+    /// ```
+    /// use cinder_client::Connector;
+    /// let wwpn = "c05076ffe5000a10".parse()?;
+    /// let c = Connector {
+    ///     platform: Some("s390x".into()),
+    ///     ..Connector::new("compute-1", vec![wwpn])
+    /// };
+    /// assert_eq!(
+    ///     serde_json::to_value(&c).unwrap()["wwpns"],
+    ///     serde_json::json!(["c05076ffe5000a10"])
+    /// );
+    /// # Ok::<(), fc_types::ParseError>(())
+    /// ```
+    pub fn new(host: impl Into<String>, wwpns: Vec<Wwpn>) -> Self {
+        Self {
+            wwpns,
+            wwnns: Vec::new(),
+            host: host.into(),
+            platform: None,
+            os_type: None,
+            multipath: false,
+            enforce_multipath: false,
+        }
+    }
 }

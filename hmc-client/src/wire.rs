@@ -523,6 +523,36 @@ pub struct Partition {
     pub boot_storage_volume: Option<StorageVolumeUri>,
 }
 
+impl PartitionCreate {
+    /// A partition named `name` with `ifl_processors` IFLs and `memory_mib`
+    /// MiB of memory (initial and maximum); the HMC's defaults for the rest.
+    ///
+    /// ```
+    /// let p = hmc_client::PartitionCreate {
+    ///     partition_type: Some("linux".into()),
+    ///     ..hmc_client::PartitionCreate::new("web1", 2, 4096)
+    /// };
+    /// assert_eq!(
+    ///     serde_json::to_value(&p)?,
+    ///     serde_json::json!({"name": "web1", "type": "linux", "ifl-processors": 2,
+    ///                        "initial-memory": 4096, "maximum-memory": 4096})
+    /// );
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn new(name: impl Into<String>, ifl_processors: u32, memory_mib: u64) -> Self {
+        Self {
+            name: name.into(),
+            description: None,
+            partition_type: None,
+            ifl_processors: Some(ifl_processors),
+            cp_processors: None,
+            initial_memory: memory_mib,
+            maximum_memory: memory_mib,
+            processor_mode: None,
+        }
+    }
+}
+
 fn default_boot_device() -> BootDevice {
     BootDevice::None
 }
@@ -651,6 +681,19 @@ pub struct HbaCreate {
     /// Device number; the HMC picks one when unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_number: Option<DeviceNumber>,
+}
+
+impl HbaCreate {
+    /// A vHBA named `name` on the FCP adapter port `adapter_port_uri`; the
+    /// HMC picks the device number.
+    pub fn new(name: impl Into<String>, adapter_port_uri: StoragePortUri) -> Self {
+        Self {
+            name: name.into(),
+            adapter_port_uri,
+            description: None,
+            device_number: None,
+        }
+    }
 }
 
 /// `POST /api/partitions/{id}/hbas` response.
