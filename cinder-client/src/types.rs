@@ -10,49 +10,69 @@ use crate::ids::{AttachmentId, ImageId, InstanceId, VolumeId};
 
 /// Volume `status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[allow(missing_docs)]
 #[non_exhaustive]
 pub enum VolumeStatus {
+    /// `creating`.
     #[serde(rename = "creating")]
     Creating,
+    /// `available`.
     #[serde(rename = "available")]
     Available,
+    /// `reserved`.
     #[serde(rename = "reserved")]
     Reserved,
+    /// `attaching`.
     #[serde(rename = "attaching")]
     Attaching,
+    /// `detaching`.
     #[serde(rename = "detaching")]
     Detaching,
+    /// `in-use`.
     #[serde(rename = "in-use")]
     InUse,
+    /// `maintenance`.
     #[serde(rename = "maintenance")]
     Maintenance,
+    /// `deleting`.
     #[serde(rename = "deleting")]
     Deleting,
+    /// `awaiting-transfer`.
     #[serde(rename = "awaiting-transfer")]
     AwaitingTransfer,
+    /// `error`.
     #[serde(rename = "error")]
     Error,
+    /// `error_deleting`.
     #[serde(rename = "error_deleting")]
     ErrorDeleting,
+    /// `backing-up`.
     #[serde(rename = "backing-up")]
     BackingUp,
+    /// `restoring-backup`.
     #[serde(rename = "restoring-backup")]
     RestoringBackup,
+    /// `error_backing-up`.
     #[serde(rename = "error_backing-up")]
     ErrorBackingUp,
+    /// `error_restoring`.
     #[serde(rename = "error_restoring")]
     ErrorRestoring,
+    /// `error_extending`.
     #[serde(rename = "error_extending")]
     ErrorExtending,
+    /// `error_managing`.
     #[serde(rename = "error_managing")]
     ErrorManaging,
+    /// `downloading`.
     #[serde(rename = "downloading")]
     Downloading,
+    /// `uploading`.
     #[serde(rename = "uploading")]
     Uploading,
+    /// `retyping`.
     #[serde(rename = "retyping")]
     Retyping,
+    /// `extending`.
     #[serde(rename = "extending")]
     Extending,
     /// A status this crate does not know.
@@ -111,15 +131,21 @@ impl std::fmt::Display for VolumeStatus {
 /// Attachment `attach_status` (the `status` field of an attachment).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[allow(missing_docs)]
 #[non_exhaustive]
 pub enum AttachStatus {
+    /// `reserved`: the volume is reserved for the instance, not connected.
     Reserved,
+    /// `attaching`.
     Attaching,
+    /// `attached`.
     Attached,
+    /// `detached`.
     Detached,
+    /// `error_attaching`.
     ErrorAttaching,
+    /// `error_detaching`.
     ErrorDetaching,
+    /// `deleted`.
     Deleted,
     /// A status this crate does not know.
     #[serde(other)]

@@ -13,7 +13,11 @@ macro_rules! string_enum {
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum $name {
-            $( $(#[$vdoc])* $variant, )+
+            $(
+                $(#[$vdoc])*
+                #[doc = concat!("`", $text, "`")]
+                $variant,
+            )+
             /// A value this crate does not know, kept verbatim.
             Other(String),
         }

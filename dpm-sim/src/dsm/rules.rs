@@ -14,7 +14,7 @@
 //!    its port's fabric.
 //! 4. Removing a candidate port that a VSR uses is refused (409.1).
 //! 5. VSR device numbers: the lowest free from 0x0100 among the
-//!    partition's devices; VSR names are "<group> path <k>" (k from 1).
+//!    partition's devices; VSR names are `"<group> path <k>"` (k from 1).
 //! 6. Detaching from a partition that is not stopped is refused (409.1),
 //!    and so is detaching the group a partition boots from (409.1): its
 //!    `boot-device` is `storage-volume` and its `boot-storage-volume` is in
