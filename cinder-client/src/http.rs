@@ -792,6 +792,20 @@ mod tests {
     }
 
     #[test]
+    fn keystone_auth_never_shows_its_password() {
+        let auth = super::CinderAuth::Keystone {
+            auth_url: "http://keystone:5000/v3".into(),
+            username: "nova".into(),
+            password: super::Secret::new("pw-5be2"),
+            project_name: "demo".into(),
+            user_domain_name: "Default".into(),
+            project_domain_name: "Default".into(),
+        };
+        let shown = format!("{auth:?} {auth:#?}");
+        assert!(!shown.contains("pw-5be2"), "{shown}");
+    }
+
+    #[test]
     fn iso_times() {
         assert_eq!(iso_seconds("1970-01-01T00:00:00Z"), Some(0));
         assert_eq!(

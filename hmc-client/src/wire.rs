@@ -850,3 +850,53 @@ pub struct BulkResponse {
     #[serde(default)]
     pub body: serde_json::Value,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logon_bodies_carry_their_secrets_on_the_wire_and_nowhere_else() {
+        let req: LogonRequest =
+            serde_json::from_str(r#"{"userid": "nova", "password": "pw-7f3a"}"#).unwrap();
+        assert_eq!(req.password.expose(), "pw-7f3a");
+        assert!(!format!("{req:?}").contains("pw-7f3a"));
+        // The body exists to send the password.
+        assert_eq!(
+            serde_json::to_value(&req).unwrap()["password"],
+            serde_json::json!("pw-7f3a")
+        );
+
+        let resp = LogonResponse {
+            api_session: Secret::new("session-9c1e"),
+            session_credential: Secret::new("credential-41d0"),
+            notification_topic: "t".into(),
+            job_notification_topic: "j".into(),
+            api_major_version: 4,
+            api_minor_version: 10,
+            password_expires: None,
+        };
+        let shown = format!("{resp:?}");
+        assert!(!shown.contains("session-9c1e") && !shown.contains("credential-41d0"));
+        let back: LogonResponse =
+            serde_json::from_value(serde_json::to_value(&resp).unwrap()).unwrap();
+        assert_eq!(back.api_session.expose(), "session-9c1e");
+        assert_eq!(back.session_credential.expose(), "credential-41d0");
+    }
+
+    #[test]
+    fn constructed_jobs_read_as_the_hmc_s() {
+        let running = Job::new(JobStatus::Running);
+        assert!(!running.is_finished());
+        let done = Job::ended(204);
+        assert!(done.is_finished() && done.succeeded());
+        assert!(!Job::ended(409).succeeded());
+    }
+
+    #[test]
+    fn string_enums_keep_unknown_values() {
+        let s: PartitionStatus = serde_json::from_str(r#""hibernating""#).unwrap();
+        assert_eq!(s, PartitionStatus::Other("hibernating".into()));
+        assert_eq!(serde_json::to_string(&s).unwrap(), r#""hibernating""#);
+    }
+}

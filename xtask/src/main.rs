@@ -48,10 +48,18 @@ fn run(args: &[&str]) -> bool {
     }
 }
 
-/// `cargo doc` of the workspace's own crates, failing on any rustdoc
-/// warning (a broken intra-doc link, a bare URL, unclosed HTML).
+/// `cargo doc` of the workspace's own crates, the client crates' mocks
+/// included, failing on any rustdoc warning (a broken intra-doc link, a
+/// bare URL, unclosed HTML).
 fn docs() -> bool {
-    let args = ["doc", "--workspace", "--no-deps", "--quiet"];
+    let args = [
+        "doc",
+        "--workspace",
+        "--no-deps",
+        "--quiet",
+        "--features",
+        "hmc-client/mock,cinder-client/mock",
+    ];
     eprintln!(
         "xtask: RUSTDOCFLAGS=\"-D warnings\" cargo {}",
         args.join(" ")
