@@ -31,6 +31,9 @@ pub struct AttachmentFilter {
 /// cinder.complete_attachment(&a.id).await?;
 /// # Ok(()) }
 /// ```
+// mockall's attribute goes before async_trait's, so that it sees the
+// trait as written.
+#[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait CinderApi: Send + Sync {
     /// Whether the server has the attachments API of microversion 3.44.
@@ -48,11 +51,13 @@ pub trait CinderApi: Send + Sync {
 
     /// `POST /attachments`: reserve the volume for the instance, and with a
     /// connector also connect it.
-    async fn create_attachment(
+    // The named lifetimes here and below are for mockall, which cannot
+    // mock an elided lifetime inside an `Option`.
+    async fn create_attachment<'a>(
         &self,
         volume: &VolumeId,
         instance: &InstanceId,
-        connector: Option<&Connector>,
+        connector: Option<&'a Connector>,
     ) -> Result<Attachment, CinderError>;
     /// `PUT /attachments/{id}` with a connector: zoning and LUN masking; the
     /// answer carries the connection info, on the attachment as Cinder had
@@ -86,12 +91,12 @@ pub trait CinderApi: Send + Sync {
         connector: &Connector,
     ) -> Result<ConnectionInfo, CinderError>;
     /// `os-attach`: record the attachment; the volume becomes `in-use`.
-    async fn attach(
+    async fn attach<'a>(
         &self,
         volume: &VolumeId,
         instance: &InstanceId,
         mountpoint: &str,
-        host_name: Option<&str>,
+        host_name: Option<&'a str>,
     ) -> Result<(), CinderError>;
     /// `os-begin_detaching`: `in-use` → `detaching`.
     async fn begin_detaching(&self, volume: &VolumeId) -> Result<(), CinderError>;

@@ -325,6 +325,7 @@ pub struct FcData {
 
 /// A connection info that is not a usable Fibre Channel one.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum FcInfoError {
     /// Another kind of volume (iSCSI, RBD, ...).
     #[error("volume is of type {driver_volume_type:?}, not fibre_channel")]

@@ -5,6 +5,7 @@ use std::fmt;
 
 /// The name Cinder gives a fault in its error body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum FaultKind {
     /// 400.
     BadRequest,
@@ -74,6 +75,7 @@ impl fmt::Display for FaultKind {
 
 /// A Cinder operation failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum CinderError {
     /// Cinder answered with an error status and body.
     #[error("Cinder refused {operation}: HTTP {status} {kind}: {message}")]

@@ -24,6 +24,8 @@ use serde_json::{json, Value};
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
+use dpm_secret::Secret;
+
 use crate::api::{AttachmentFilter, CinderApi};
 use crate::connection::ConnectionInfo;
 use crate::error::{CinderError, FaultKind};
@@ -33,29 +35,9 @@ use crate::types::{Attachment, Connector, Volume, VolumeCreate};
 /// The microversion this client asks for.
 pub const MICROVERSION: (u32, u32) = (3, 44);
 
-/// A string never printed.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret.
-    pub fn new(s: impl Into<String>) -> Self {
-        Self(s.into())
-    }
-    /// The text, for the one place that sends it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
 /// How to authenticate.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum CinderAuth {
     /// Keystone v3 password auth, scoped to a project.
     Keystone {
@@ -116,6 +98,7 @@ impl CinderHttpConfig {
 
 /// The client could not be built.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum CinderSetupError {
     /// A URL does not parse.
     #[error("{what} {url:?} is not an http(s) URL")]
@@ -272,7 +255,8 @@ impl HttpCinder {
     ) -> Result<(Url, Option<Secret>, (u32, u32)), CinderError> {
         let mut st = self.state.lock().await;
         let due = st.renew_at.is_some_and(|t| Instant::now() >= t);
-        let force = refused.is_some_and(|r| st.token.as_ref() == Some(r));
+        let force =
+            refused.is_some_and(|r| st.token.as_ref().map(Secret::expose) == Some(r.expose()));
         if force || st.endpoint.is_none() || due {
             match &self.cfg.auth {
                 CinderAuth::NoAuth { endpoint } => {
@@ -571,11 +555,11 @@ impl CinderApi for HttpCinder {
         .map(drop)
     }
 
-    async fn create_attachment(
+    async fn create_attachment<'a>(
         &self,
         volume: &VolumeId,
         instance: &InstanceId,
-        connector: Option<&Connector>,
+        connector: Option<&'a Connector>,
     ) -> Result<Attachment, CinderError> {
         let body = json!({"attachment": {"volume_uuid": volume, "instance_uuid": instance, "connector": connector}});
         let v = self
@@ -699,12 +683,12 @@ impl CinderApi for HttpCinder {
         decode("os-initialize_connection", v["connection_info"].clone())
     }
 
-    async fn attach(
+    async fn attach<'a>(
         &self,
         volume: &VolumeId,
         instance: &InstanceId,
         mountpoint: &str,
-        host_name: Option<&str>,
+        host_name: Option<&'a str>,
     ) -> Result<(), CinderError> {
         let body = json!({"os-attach": {"instance_uuid": instance, "mountpoint": mountpoint, "mode": "rw", "host_name": host_name}});
         self.action("os-attach", volume, body).await.map(drop)
@@ -813,6 +797,20 @@ mod tests {
             let url = Url::parse(endpoint).unwrap();
             assert_eq!(version_root(&url).as_str(), root, "{endpoint}");
         }
+    }
+
+    #[test]
+    fn keystone_auth_never_shows_its_password() {
+        let auth = super::CinderAuth::Keystone {
+            auth_url: "http://keystone:5000/v3".into(),
+            username: "nova".into(),
+            password: super::Secret::new("pw-5be2"),
+            project_name: "demo".into(),
+            user_domain_name: "Default".into(),
+            project_domain_name: "Default".into(),
+        };
+        let shown = format!("{auth:?} {auth:#?}");
+        assert!(!shown.contains("pw-5be2"), "{shown}");
     }
 
     #[test]

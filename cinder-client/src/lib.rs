@@ -29,6 +29,47 @@
 //! assert_eq!(fc.targets[0].lun.to_string(), "0001000000000000");
 //! # Ok::<(), serde_json::Error>(())
 //! ```
+//!
+//! # Testing code written against `CinderApi`
+//!
+//! With the `mock` feature (for a consumer's tests: put it on the
+//! `cinder-client` of `[dev-dependencies]`), `MockCinderApi` is a
+//! [mockall](https://docs.rs/mockall) mock of [`CinderApi`]: each method has
+//! an `expect_<method>` that says what it is called with, how often, in
+//! which order, and what it answers. The simulator (`dpm-sim`) is the better
+//! fake for whole flows; a mock suits a narrow check of what is sent.
+//!
+#![cfg_attr(feature = "mock", doc = "```")]
+#![cfg_attr(not(feature = "mock"), doc = "```ignore")]
+//! use cinder_client::{AttachmentFilter, CinderApi, CinderError, MockCinderApi, VolumeId};
+//!
+//! // The consumer's code, generic over the trait: drop every attachment
+//! // of a volume.
+//! async fn release(cinder: &impl CinderApi, volume: &VolumeId) -> Result<usize, CinderError> {
+//!     let filter = AttachmentFilter { volume_id: Some(volume.clone()), ..Default::default() };
+//!     let attachments = cinder.list_attachments(&filter).await?;
+//!     for a in &attachments {
+//!         cinder.delete_attachment(&a.id).await?;
+//!     }
+//!     Ok(attachments.len())
+//! }
+//!
+//! // Its test: a volume with no attachment is left alone.
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let volume = VolumeId::from_u128(7);
+//! let wanted = volume.clone();
+//! let mut cinder = MockCinderApi::new();
+//! cinder.expect_list_attachments()
+//!     .withf(move |f| f.volume_id.as_ref() == Some(&wanted))
+//!     .times(1)
+//!     .returning(|_| Ok(Vec::new()));
+//! cinder.expect_delete_attachment().never();
+//! # let rt = tokio::runtime::Builder::new_current_thread().build()?;
+//! # rt.block_on(async {
+//! assert_eq!(release(&cinder, &volume).await?, 0);
+//! # Ok(()) })
+//! # }
+//! ```
 
 mod api;
 mod connection;
@@ -38,11 +79,16 @@ mod http;
 mod ids;
 mod types;
 
+#[cfg(feature = "mock")]
+pub use api::MockCinderApi;
 pub use api::{AttachmentFilter, CinderApi};
 pub use connection::{ConnectionInfo, FcConnection, FcData, FcInfoError, FcTarget, FIBRE_CHANNEL};
+/// The one secret type, shared with `hmc-client` (`hmc_client::Secret` is
+/// the same type).
+pub use dpm_secret::Secret;
 pub use error::{CinderError, FaultKind};
 #[cfg(feature = "http")]
-pub use http::{CinderAuth, CinderHttpConfig, CinderSetupError, HttpCinder, Secret, MICROVERSION};
+pub use http::{CinderAuth, CinderHttpConfig, CinderSetupError, HttpCinder, MICROVERSION};
 pub use ids::{AttachmentId, IdError, ImageId, InstanceId, VolumeId};
 pub use types::{
     AttachStatus, Attachment, Connector, Volume, VolumeAttachment, VolumeCreate, VolumeStatus,

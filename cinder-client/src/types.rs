@@ -10,48 +10,69 @@ use crate::ids::{AttachmentId, ImageId, InstanceId, VolumeId};
 
 /// Volume `status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[allow(missing_docs)]
+#[non_exhaustive]
 pub enum VolumeStatus {
+    /// `creating`.
     #[serde(rename = "creating")]
     Creating,
+    /// `available`.
     #[serde(rename = "available")]
     Available,
+    /// `reserved`.
     #[serde(rename = "reserved")]
     Reserved,
+    /// `attaching`.
     #[serde(rename = "attaching")]
     Attaching,
+    /// `detaching`.
     #[serde(rename = "detaching")]
     Detaching,
+    /// `in-use`.
     #[serde(rename = "in-use")]
     InUse,
+    /// `maintenance`.
     #[serde(rename = "maintenance")]
     Maintenance,
+    /// `deleting`.
     #[serde(rename = "deleting")]
     Deleting,
+    /// `awaiting-transfer`.
     #[serde(rename = "awaiting-transfer")]
     AwaitingTransfer,
+    /// `error`.
     #[serde(rename = "error")]
     Error,
+    /// `error_deleting`.
     #[serde(rename = "error_deleting")]
     ErrorDeleting,
+    /// `backing-up`.
     #[serde(rename = "backing-up")]
     BackingUp,
+    /// `restoring-backup`.
     #[serde(rename = "restoring-backup")]
     RestoringBackup,
+    /// `error_backing-up`.
     #[serde(rename = "error_backing-up")]
     ErrorBackingUp,
+    /// `error_restoring`.
     #[serde(rename = "error_restoring")]
     ErrorRestoring,
+    /// `error_extending`.
     #[serde(rename = "error_extending")]
     ErrorExtending,
+    /// `error_managing`.
     #[serde(rename = "error_managing")]
     ErrorManaging,
+    /// `downloading`.
     #[serde(rename = "downloading")]
     Downloading,
+    /// `uploading`.
     #[serde(rename = "uploading")]
     Uploading,
+    /// `retyping`.
     #[serde(rename = "retyping")]
     Retyping,
+    /// `extending`.
     #[serde(rename = "extending")]
     Extending,
     /// A status this crate does not know.
@@ -110,14 +131,21 @@ impl std::fmt::Display for VolumeStatus {
 /// Attachment `attach_status` (the `status` field of an attachment).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[allow(missing_docs)]
+#[non_exhaustive]
 pub enum AttachStatus {
+    /// `reserved`: the volume is reserved for the instance, not connected.
     Reserved,
+    /// `attaching`.
     Attaching,
+    /// `attached`.
     Attached,
+    /// `detached`.
     Detached,
+    /// `error_attaching`.
     ErrorAttaching,
+    /// `error_detaching`.
     ErrorDetaching,
+    /// `deleted`.
     Deleted,
     /// A status this crate does not know.
     #[serde(other)]
@@ -237,6 +265,28 @@ pub struct Volume {
     pub availability_zone: Option<String>,
 }
 
+impl Volume {
+    /// A volume of `size` GiB in `status`, not bootable, not attached, with
+    /// no name, type, times or metadata (set the fields that matter after).
+    pub fn new(id: VolumeId, status: VolumeStatus, size: u64) -> Self {
+        Self {
+            id,
+            status,
+            size,
+            name: None,
+            description: None,
+            volume_type: None,
+            bootable: false,
+            multiattach: false,
+            attachments: Vec::new(),
+            created_at: None,
+            updated_at: None,
+            metadata: BTreeMap::new(),
+            availability_zone: None,
+        }
+    }
+}
+
 /// `POST /v3/{p}/volumes` body (the inner `volume` object).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct VolumeCreate {
@@ -257,6 +307,24 @@ pub struct VolumeCreate {
     /// Metadata.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub metadata: BTreeMap<String, String>,
+}
+
+impl VolumeCreate {
+    /// A blank volume of `size` GiB; the default type, no name.
+    pub fn new(size: u64) -> Self {
+        Self {
+            size,
+            ..Self::default()
+        }
+    }
+
+    /// A volume of `size` GiB holding `image` (it ends up bootable).
+    pub fn from_image(size: u64, image: ImageId) -> Self {
+        Self {
+            image_ref: Some(image),
+            ..Self::new(size)
+        }
+    }
 }
 
 /// A volume attachment (attachments API, 3.27+).
@@ -289,6 +357,23 @@ pub struct Attachment {
     pub connection_info: Option<ConnectionInfo>,
 }
 
+impl Attachment {
+    /// An attachment of `volume` in `status`, with no instance, times,
+    /// mode or connection info (set the fields that matter after).
+    pub fn new(id: AttachmentId, volume_id: VolumeId, status: AttachStatus) -> Self {
+        Self {
+            id,
+            status,
+            instance: None,
+            volume_id,
+            attached_at: None,
+            detached_at: None,
+            attach_mode: None,
+            connection_info: None,
+        }
+    }
+}
+
 /// What the compute side tells Cinder about its initiators. On DPM the
 /// initiators are the partition's vHBAs, not the compute host's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -312,4 +397,34 @@ pub struct Connector {
     /// Whether Cinder must enforce multipath.
     #[serde(default)]
     pub enforce_multipath: bool,
+}
+
+impl Connector {
+    /// The connector of `host` with initiator ports `wwpns`; no node names,
+    /// platform or OS type, no multipath (set the fields that apply after).
+    ///
+    /// ```
+    /// use cinder_client::Connector;
+    /// let wwpn = "c05076ffe5000a10".parse()?;
+    /// let c = Connector {
+    ///     platform: Some("s390x".into()),
+    ///     ..Connector::new("compute-1", vec![wwpn])
+    /// };
+    /// assert_eq!(
+    ///     serde_json::to_value(&c).unwrap()["wwpns"],
+    ///     serde_json::json!(["c05076ffe5000a10"])
+    /// );
+    /// # Ok::<(), fc_types::ParseError>(())
+    /// ```
+    pub fn new(host: impl Into<String>, wwpns: Vec<Wwpn>) -> Self {
+        Self {
+            wwpns,
+            wwnns: Vec::new(),
+            host: host.into(),
+            platform: None,
+            os_type: None,
+            multipath: false,
+            enforce_multipath: false,
+        }
+    }
 }

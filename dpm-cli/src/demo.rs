@@ -143,7 +143,11 @@ pub async fn run(world: &str) -> Result<(), Box<dyn Error>> {
         say(
             &sim,
             "nova-driver → nova-volume",
-            &format!("connect_volume {}: {} paths", &v.as_str()[..8], paths.len()),
+            &format!(
+                "connect_volume {}: {} paths",
+                short_id(&v.to_string()),
+                paths.len()
+            ),
         );
     }
     let spawn_counts = sim.counters();
@@ -316,7 +320,7 @@ async fn print_world(sim: &Sim, title: &str) -> Result<(), Box<dyn Error>> {
                 h.name.clone(),
                 wwpns.join(","),
                 id.to_string(),
-                format!("{} ({name})", &v.as_str()[..8]),
+                format!("{} ({name})", short_id(&v.to_string())),
             ]);
         }
     }
@@ -379,7 +383,7 @@ fn print_groups(sim: &Sim, s: &dpm_sim::WorldSnapshot, fabric: &dyn Fn(usize) ->
                 v.fulfillment_state.to_string(),
                 v.cinder_volume
                     .as_ref()
-                    .map(|c| short_id(c.as_str()).to_owned())
+                    .map(|c| short_id(&c.to_string()).to_owned())
                     .unwrap_or_default(),
             ]);
         }

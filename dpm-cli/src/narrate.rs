@@ -114,8 +114,11 @@ impl StorageWatch {
     }
 }
 
-fn short(v: &VolumeId) -> &str {
-    &v.as_str()[..8]
+/// The first group of a UUID's text, enough to tell volumes apart.
+fn short(v: &VolumeId) -> String {
+    let mut s = v.to_string();
+    s.truncate(8);
+    s
 }
 
 /// Who listens to an [`NarratedHmc`].
@@ -164,7 +167,7 @@ impl<H: HmcApi> HmcApi for NarratedHmc<H> {
     async fn api_version(&self) -> Result<ApiVersion, HmcError> {
         self.inner.api_version().await
     }
-    async fn list_cpcs(&self, name: Option<&str>) -> Result<Vec<CpcSummary>, HmcError> {
+    async fn list_cpcs<'a>(&self, name: Option<&'a str>) -> Result<Vec<CpcSummary>, HmcError> {
         self.say("GET /api/cpcs".into());
         self.inner.list_cpcs(name).await
     }
@@ -482,10 +485,10 @@ impl<H: HmcApi> HmcApi for NarratedHmc<H> {
         }
         r
     }
-    async fn list_vsrs(
+    async fn list_vsrs<'a>(
         &self,
         group: &StorageGroupUri,
-        partition: Option<&PartitionUri>,
+        partition: Option<&'a PartitionUri>,
     ) -> Result<Vec<VsrSummary>, HmcError> {
         self.say(format!("GET {group}/virtual-storage-resources"));
         self.inner.list_vsrs(group, partition).await
@@ -570,11 +573,11 @@ impl<C: CinderApi> CinderApi for NarratedCinder<C> {
     async fn delete_volume(&self, id: &VolumeId) -> Result<(), CinderError> {
         self.inner.delete_volume(id).await
     }
-    async fn create_attachment(
+    async fn create_attachment<'a>(
         &self,
         volume: &VolumeId,
         instance: &InstanceId,
-        connector: Option<&Connector>,
+        connector: Option<&'a Connector>,
     ) -> Result<Attachment, CinderError> {
         self.say(format!(
             "POST /attachments (reserve volume {})",
@@ -595,7 +598,7 @@ impl<C: CinderApi> CinderApi for NarratedCinder<C> {
         let wwpns: Vec<String> = connector.wwpns.iter().map(ToString::to_string).collect();
         self.say(format!(
             "PUT /attachments/{} (initialize_connection: initiators {})",
-            &id.as_str()[..8],
+            &id.to_string()[..8],
             wwpns.join(", ")
         ));
         let r = self.inner.update_attachment(id, connector).await;
@@ -623,14 +626,14 @@ impl<C: CinderApi> CinderApi for NarratedCinder<C> {
     async fn complete_attachment(&self, id: &AttachmentId) -> Result<(), CinderError> {
         self.say(format!(
             "POST /attachments/{}/action os-complete",
-            &id.as_str()[..8]
+            &id.to_string()[..8]
         ));
         self.inner.complete_attachment(id).await
     }
     async fn delete_attachment(&self, id: &AttachmentId) -> Result<Vec<Attachment>, CinderError> {
         self.say(format!(
             "DELETE /attachments/{} (terminate_connection)",
-            &id.as_str()[..8]
+            &id.to_string()[..8]
         ));
         let r = self.inner.delete_attachment(id).await;
         self.storage.report();
@@ -661,12 +664,12 @@ impl<C: CinderApi> CinderApi for NarratedCinder<C> {
         self.storage.report();
         r
     }
-    async fn attach(
+    async fn attach<'a>(
         &self,
         volume: &VolumeId,
         instance: &InstanceId,
         mountpoint: &str,
-        host_name: Option<&str>,
+        host_name: Option<&'a str>,
     ) -> Result<(), CinderError> {
         self.inner
             .attach(volume, instance, mountpoint, host_name)

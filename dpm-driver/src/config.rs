@@ -14,7 +14,9 @@ use serde::Deserialize;
 /// fit the HMC's 64-character names (partitions and storage groups).
 pub const MAX_HOST_LEN: usize = 64 - "OpenStack-".len() - 1 - 36;
 
+/// The `[dpm]` configuration cannot be used. No variant quotes the password.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConfigError {
     /// The text is not TOML of the expected shape. The parser's own error
     /// is not kept: it quotes the whole input, password included.

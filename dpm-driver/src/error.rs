@@ -11,6 +11,7 @@ use hmc_client::{
 
 /// `init_host` found the host unusable.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum InitError {
     /// HMC logon failed.
     #[error("could not log on to the HMC")]
@@ -116,6 +117,7 @@ pub enum InitError {
 /// A failure while undoing or tearing down: these are attached to the
 /// error that caused the undo, or returned by `destroy`.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum CleanupError {
     /// Reading the partition's status failed.
     #[error("could not read partition {partition}")]
@@ -226,6 +228,7 @@ pub enum CleanupError {
 /// A step of connecting one volume to a partition's vHBAs, shared by spawn
 /// and attach.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum VolumeStep {
     /// Cinder refused to reserve the volume.
     #[error("Cinder could not reserve volume {volume}")]
@@ -274,6 +277,7 @@ pub enum VolumeStep {
 /// A step of the storage-group model (CPCs with `dpm-storage-management`)
 /// that failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum GroupStep {
     /// Reading a Cinder volume's size for its request failed.
     #[error("could not read the size of Cinder volume {volume}")]
@@ -462,6 +466,7 @@ pub enum GroupStep {
 
 /// The step of a spawn that failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SpawnStep {
     /// `init_host` has not succeeded.
     #[error("the driver is not initialized (init_host has not succeeded)")]
@@ -695,6 +700,7 @@ impl SpawnError {
 
 /// The step of an attach that failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum AttachStep {
     /// The volume is already attached to the instance.
     #[error("volume {volume} is already attached to this instance")]
@@ -768,6 +774,7 @@ impl AttachError {
 
 /// Any other driver operation failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum DriverError {
     /// `init_host` has not succeeded.
     #[error("the driver is not initialized (init_host has not succeeded)")]

@@ -34,8 +34,9 @@ impl From<NotInitialized> for DriverError {
     }
 }
 
-/// Nova's power states.
+/// Nova's power states (the ones a DPM partition maps to; Nova has more).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PowerState {
     /// active, degraded.
     Running,

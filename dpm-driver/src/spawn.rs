@@ -425,10 +425,8 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
                 continue;
             }
             let props = HbaCreate {
-                name: hba_name.clone(),
-                adapter_port_uri: port.clone(),
                 description: Some(format!("OpenStack instance {}", instance.uuid)),
-                device_number: None,
+                ..HbaCreate::new(hba_name.clone(), port.clone())
             };
             let uri = self
                 .hmc
@@ -489,14 +487,10 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
         volumes: &[VolumeId],
     ) -> Result<(PartitionUri, bool, Vec<(String, Vhba)>), SpawnStep> {
         let props = PartitionCreate {
-            name: name.to_owned(),
             description: Some(format!("OpenStack CPCSubset={}", self.config.host)),
             partition_type: Some("linux".into()),
-            ifl_processors: Some(instance.vcpus),
-            cp_processors: None,
-            initial_memory: instance.memory_mb,
-            maximum_memory: instance.memory_mb,
             processor_mode: Some("shared".into()),
+            ..PartitionCreate::new(name, instance.vcpus, instance.memory_mb)
         };
         let create_err = match self.create_partition_reconciled(instance, &props).await {
             Ok(uri) => return Ok((uri, false, Vec::new())),

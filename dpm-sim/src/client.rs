@@ -258,7 +258,7 @@ impl HmcApi for SimHmc {
         )
     }
 
-    async fn list_cpcs(&self, name: Option<&str>) -> Result<Vec<CpcSummary>, HmcError> {
+    async fn list_cpcs<'a>(&self, name: Option<&'a str>) -> Result<Vec<CpcSummary>, HmcError> {
         self.delay().await;
         self.call(Op::ListCpcs, "GET", "/api/cpcs", |w| w.hmc.list_cpcs(name))
     }
@@ -514,10 +514,10 @@ impl HmcApi for SimHmc {
         })
     }
 
-    async fn list_vsrs(
+    async fn list_vsrs<'a>(
         &self,
         group: &StorageGroupUri,
-        partition: Option<&PartitionUri>,
+        partition: Option<&'a PartitionUri>,
     ) -> Result<Vec<VsrSummary>, HmcError> {
         self.delay().await;
         let at = format!("{group}/virtual-storage-resources");
@@ -712,11 +712,11 @@ impl CinderApi for SimCinder {
         self.call(Op::DeleteVolume, |w, p| w.delete_volume(p, id))
     }
 
-    async fn create_attachment(
+    async fn create_attachment<'a>(
         &self,
         volume: &VolumeId,
         instance: &InstanceId,
-        connector: Option<&Connector>,
+        connector: Option<&'a Connector>,
     ) -> Result<Attachment, CinderError> {
         self.delay().await;
         self.call(Op::CreateAttachment, |w, p| {
@@ -781,12 +781,12 @@ impl CinderApi for SimCinder {
         })
     }
 
-    async fn attach(
+    async fn attach<'a>(
         &self,
         volume: &VolumeId,
         instance: &InstanceId,
         mountpoint: &str,
-        host_name: Option<&str>,
+        host_name: Option<&'a str>,
     ) -> Result<(), CinderError> {
         self.delay().await;
         self.call(Op::Attach, |w, p| {

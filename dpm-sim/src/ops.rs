@@ -7,7 +7,11 @@ macro_rules! ops {
         /// One API operation of the HMC or Cinder.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub enum Op {
-            $( $(#[$doc])* $variant, )+
+            $(
+                $(#[$doc])*
+                #[doc = concat!("`", $name, "`")]
+                $variant,
+            )+
         }
 
         impl Op {

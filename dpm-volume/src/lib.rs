@@ -80,6 +80,7 @@ pub struct BootPath {
 
 /// A volume or connection that cannot be used as asked.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum VolumeError {
     /// The partition has no initiators (vHBAs, or storage-group WWPNs) to
     /// connect through.
@@ -135,13 +136,10 @@ pub fn connector_for(wwpns: &[Wwpn], host: &str) -> Result<Connector, VolumeErro
         return Err(VolumeError::NoVhbas);
     }
     Ok(Connector {
-        wwpns: wwpns.to_vec(),
         wwnns: wwpns.iter().map(|w| Wwnn::from_u64(w.as_u64())).collect(),
-        host: host.to_owned(),
         platform: Some("s390x".into()),
         os_type: Some("linux".into()),
-        multipath: false,
-        enforce_multipath: false,
+        ..Connector::new(host, wwpns.to_vec())
     })
 }
 

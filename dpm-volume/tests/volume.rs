@@ -1,3 +1,6 @@
+//! The volume driver: connectors, LUN paths, boot paths and the record of
+//! attached volumes, from real Cinder answers.
+
 #![allow(clippy::unwrap_used)]
 
 use cinder_client::{ConnectionInfo, FcInfoError, InstanceId, VolumeId};

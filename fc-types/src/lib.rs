@@ -39,6 +39,7 @@ pub use wwn::{Wwnn, Wwpn};
 /// Why a string is not a valid FC value. Each variant names the kind of
 /// value and carries the offending input so that the message says what to fix.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ParseError {
     /// Not 16 hex digits (after removing an optional `0x` and colons).
     #[error(

@@ -1,3 +1,5 @@
+//! The FC values: parsing, canonical forms, the LUN encoding and errors.
+
 #![allow(clippy::unwrap_used)]
 
 use fc_types::{DeviceNumber, FcpLun, ParseError, Wwnn, Wwpn};

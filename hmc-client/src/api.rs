@@ -98,6 +98,9 @@ pub struct StorageVolumeFilter {
 /// }
 /// # Ok(()) }
 /// ```
+// mockall's attribute goes before async_trait's, so that it sees the
+// trait as written.
+#[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait HmcApi: Send + Sync {
     /// `POST /api/sessions` with the credentials the client was built with.
@@ -108,7 +111,9 @@ pub trait HmcApi: Send + Sync {
     async fn api_version(&self) -> Result<ApiVersion, HmcError>;
 
     /// `GET /api/cpcs[?name=]`.
-    async fn list_cpcs(&self, name: Option<&str>) -> Result<Vec<CpcSummary>, HmcError>;
+    // The named lifetimes here and below are for mockall, which cannot
+    // mock an elided lifetime inside an `Option`.
+    async fn list_cpcs<'a>(&self, name: Option<&'a str>) -> Result<Vec<CpcSummary>, HmcError>;
     /// `GET /api/cpcs/{id}`.
     async fn get_cpc(&self, cpc: &CpcUri) -> Result<Cpc, HmcError>;
 
@@ -237,10 +242,10 @@ pub trait HmcApi: Send + Sync {
         volume: &StorageVolumeUri,
     ) -> Result<StorageVolume, HmcError>;
     /// `GET /api/storage-groups/{id}/virtual-storage-resources[?partition-uri=]`.
-    async fn list_vsrs(
+    async fn list_vsrs<'a>(
         &self,
         group: &StorageGroupUri,
-        partition: Option<&PartitionUri>,
+        partition: Option<&'a PartitionUri>,
     ) -> Result<Vec<VsrSummary>, HmcError>;
     /// `GET /api/storage-groups/{sg}/virtual-storage-resources/{vsr}`.
     async fn get_vsr(&self, vsr: &VsrUri) -> Result<Vsr, HmcError>;

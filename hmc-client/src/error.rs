@@ -16,6 +16,7 @@ pub enum Sent {
 
 /// An HMC operation failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum HmcError {
     /// The HMC answered with an error status and its error body.
     #[error("HMC refused {method} {uri}: HTTP {status} reason {reason}: {message}")]

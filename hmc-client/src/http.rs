@@ -35,16 +35,17 @@ use crate::ids::{
     StorageVolumeUri, VsrUri,
 };
 use crate::notifications::{JobWatch, Service};
-use crate::secret::Secret;
 use crate::storage_group::*;
 use crate::wire::*;
 use crate::Credentials;
+use dpm_secret::Secret;
 
 /// The bulk-read operation.
 const BULK: &str = "/api/services/aggregation/submit";
 
 /// How the server certificate is checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TlsVerify {
     /// Trust only the CA certificates (PEM) in this file.
     CaFile(PathBuf),
@@ -100,6 +101,7 @@ impl HttpConfig {
 
 /// The client could not be built.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum HttpSetupError {
     /// The URL does not parse or is not https.
     #[error("HMC URL {url:?} is not an https:// URL")]
@@ -230,7 +232,7 @@ impl HttpHmc {
     /// got since is kept.
     fn forget_session(&self, used: &Secret) {
         let mut s = self.session.lock().unwrap_or_else(|e| e.into_inner());
-        if s.as_ref() == Some(used) {
+        if s.as_ref().is_some_and(|s| s.expose() == used.expose()) {
             *s = None;
         }
     }
@@ -457,7 +459,7 @@ impl HmcApi for HttpHmc {
             .replace(r.api_session.clone());
         tracing::debug!(userid = %self.cfg.credentials.userid, "logged on to the HMC");
         // A session this logon replaces is logged off, not left open.
-        if let Some(old) = old.filter(|o| *o != r.api_session) {
+        if let Some(old) = old.filter(|o| o.expose() != r.api_session.expose()) {
             let end = self
                 .http
                 .delete(self.url("/api/sessions/this-session", &[]))
@@ -497,7 +499,7 @@ impl HmcApi for HttpHmc {
         decode("GET", "/api/version", &text)
     }
 
-    async fn list_cpcs(&self, name: Option<&str>) -> Result<Vec<CpcSummary>, HmcError> {
+    async fn list_cpcs<'a>(&self, name: Option<&'a str>) -> Result<Vec<CpcSummary>, HmcError> {
         #[derive(serde::Deserialize)]
         struct L {
             cpcs: Vec<CpcSummary>,
@@ -786,10 +788,10 @@ impl HmcApi for HttpHmc {
         self.get(volume.as_str(), &[]).await
     }
 
-    async fn list_vsrs(
+    async fn list_vsrs<'a>(
         &self,
         group: &StorageGroupUri,
-        partition: Option<&PartitionUri>,
+        partition: Option<&'a PartitionUri>,
     ) -> Result<Vec<VsrSummary>, HmcError> {
         #[derive(serde::Deserialize)]
         struct L {

@@ -33,6 +33,48 @@
 //! assert_eq!(p.boot_logical_unit_number.unwrap().to_target_lun(), 1);
 //! # Ok::<(), serde_json::Error>(())
 //! ```
+//!
+//! # Testing code written against `HmcApi`
+//!
+//! With the `mock` feature (for a consumer's tests: put it on the
+//! `hmc-client` of `[dev-dependencies]`), `MockHmcApi` is a
+//! [mockall](https://docs.rs/mockall) mock of [`HmcApi`]: each method has an
+//! `expect_<method>` that says what it is called with, how often, in which
+//! order, and what it answers. The simulator (`dpm-sim`) is the better
+//! fake for whole flows; a mock suits a narrow check of what is sent.
+//!
+#![cfg_attr(feature = "mock", doc = "```")]
+#![cfg_attr(not(feature = "mock"), doc = "```ignore")]
+//! use hmc_client::{HmcApi, HmcError, MockHmcApi, PartitionFilter, PartitionStatus,
+//!     PartitionSummary, PartitionUri, CpcUri};
+//!
+//! // The consumer's code, generic over the trait.
+//! async fn active_names(hmc: &impl HmcApi, cpc: &CpcUri) -> Result<Vec<String>, HmcError> {
+//!     let all = hmc.list_partitions(cpc, &PartitionFilter::default()).await?;
+//!     Ok(all.into_iter().filter(|p| p.status == PartitionStatus::Active).map(|p| p.name).collect())
+//! }
+//!
+//! // Its test.
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let cpc = CpcUri::from_object_id("c1")?;
+//! let listed = vec![
+//!     PartitionSummary::new(PartitionUri::from_object_id("p1")?, "web".into(),
+//!         PartitionStatus::Active, None),
+//!     PartitionSummary::new(PartitionUri::from_object_id("p2")?, "db".into(),
+//!         PartitionStatus::Stopped, None),
+//! ];
+//! let mut hmc = MockHmcApi::new();
+//! hmc.expect_list_partitions()
+//!     .withf(move |c, filter| *c == cpc && filter.name.is_none())
+//!     .times(1)
+//!     .returning(move |_, _| Ok(listed.clone()));
+//! # let rt = tokio::runtime::Builder::new_current_thread().build()?;
+//! # rt.block_on(async {
+//! let cpc = CpcUri::from_object_id("c1")?;
+//! assert_eq!(active_names(&hmc, &cpc).await?, ["web"]);
+//! # Ok(()) })
+//! # }
+//! ```
 
 mod api;
 mod bulk;
@@ -43,7 +85,6 @@ mod ids;
 mod job;
 #[cfg(feature = "http")]
 mod notifications;
-mod secret;
 pub mod stomp;
 mod storage_group;
 mod strenum;
@@ -51,11 +92,16 @@ mod strenum;
 mod tls;
 mod wire;
 
+#[cfg(feature = "mock")]
+pub use api::MockHmcApi;
 pub use api::{
     AdapterFilter, HmcApi, JobAnnouncement, PartitionFilter, StorageGroupFilter,
     StorageVolumeFilter, LIST_ADDITIONAL_PROPERTIES_SINCE, NOTIFICATION_PORT,
 };
 pub use bulk::get_many;
+/// The one secret type, shared with `cinder-client` (`cinder_client::Secret`
+/// is the same type).
+pub use dpm_secret::Secret;
 pub use error::{HmcError, Sent};
 #[cfg(feature = "http")]
 pub use http::{HttpConfig, HttpHmc, HttpSetupError, TlsVerify};
@@ -64,7 +110,6 @@ pub use ids::{
     StorageVolumeUri, UriError, VsrUri,
 };
 pub use job::{wait_for_job, Naps, PollPolicy};
-pub use secret::Secret;
 pub use storage_group::*;
 pub use wire::*;
 

@@ -24,8 +24,8 @@ use tokio::time::Instant;
 
 use crate::api::JobAnnouncement;
 use crate::ids::JobUri;
-use crate::secret::Secret;
 use crate::stomp::{Decoder, Frame, Item};
+use dpm_secret::Secret;
 
 /// Completions kept for jobs nobody has waited for yet.
 const KEEP: usize = 1024;

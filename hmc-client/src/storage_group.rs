@@ -202,6 +202,19 @@ pub struct VolumeCreate {
     pub usage: Option<VolumeUsage>,
 }
 
+impl VolumeCreate {
+    /// A request for a volume of `size` GiB used as `usage`, with no name
+    /// or description.
+    pub fn new(size: f64, usage: VolumeUsage) -> Self {
+        Self {
+            name: None,
+            description: None,
+            size,
+            usage: Some(usage),
+        }
+    }
+}
+
 /// A change to a volume request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
@@ -251,6 +264,25 @@ pub struct StorageGroupCreate {
     /// Who is told about fulfillment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email_to_addresses: Option<Vec<String>>,
+}
+
+impl StorageGroupCreate {
+    /// A group of `group_type` named `name` on `cpc`, with no volume
+    /// requests; the HMC's defaults for sharing, connectivity and max
+    /// partitions.
+    pub fn new(cpc_uri: CpcUri, name: impl Into<String>, group_type: StorageGroupType) -> Self {
+        Self {
+            cpc_uri,
+            name: name.into(),
+            group_type,
+            description: None,
+            shared: None,
+            connectivity: None,
+            max_partitions: None,
+            storage_volumes: Vec::new(),
+            email_to_addresses: None,
+        }
+    }
 }
 
 /// `POST /api/storage-groups` response.

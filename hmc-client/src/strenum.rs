@@ -1,6 +1,8 @@
 //! String-valued HMC enums. The HMC may report values this code does not
 //! know (new firmware, other modes), so each enum keeps unknown values
-//! verbatim in `Other` instead of failing to decode the whole object.
+//! verbatim in `Other` instead of failing to decode the whole object. The
+//! enums are `#[non_exhaustive]`: a value read as `Other` today may get a
+//! variant of its own, so matches outside this crate need a wildcard arm.
 
 macro_rules! string_enum {
     (
@@ -9,8 +11,13 @@ macro_rules! string_enum {
     ) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
         pub enum $name {
-            $( $(#[$vdoc])* $variant, )+
+            $(
+                $(#[$vdoc])*
+                #[doc = concat!("`", $text, "`")]
+                $variant,
+            )+
             /// A value this crate does not know, kept verbatim.
             Other(String),
         }

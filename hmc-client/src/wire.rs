@@ -12,8 +12,8 @@ use crate::ids::{
     AdapterUri, CpcUri, HbaUri, JobUri, PartitionUri, StorageGroupUri, StoragePortUri,
     StorageVolumeUri,
 };
-use crate::secret::Secret;
 use crate::strenum::string_enum;
+use dpm_secret::{serialize_exposed, Secret};
 
 /// Reads `null` and `""` as `None`: the HMC uses both for "not set"
 /// (e.g. `boot-world-wide-port-name: ""`, `boot-storage-device: null`).
@@ -138,7 +138,9 @@ string_enum!(
 pub struct LogonRequest {
     /// HMC user id.
     pub userid: String,
-    /// Password; never shown by `Debug`.
+    /// Password; never shown by `Debug`. The body exists to carry it, so
+    /// it serializes.
+    #[serde(serialize_with = "serialize_exposed")]
     pub password: Secret,
 }
 
@@ -147,8 +149,11 @@ pub struct LogonRequest {
 #[serde(rename_all = "kebab-case")]
 pub struct LogonResponse {
     /// The session id to send in `X-API-Session`; never shown by `Debug`.
+    /// A server's answer carries it, so it serializes.
+    #[serde(serialize_with = "serialize_exposed")]
     pub api_session: Secret,
     /// The session credential; never shown by `Debug`.
+    #[serde(serialize_with = "serialize_exposed")]
     pub session_credential: Secret,
     /// Notification topic of this session.
     pub notification_topic: String,
@@ -424,6 +429,7 @@ impl PartitionSummary {
 /// [`crate::HmcApi::list_partitions_with`]). Only the ones
 /// [`PartitionSummary`] can hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum PartitionListProperty {
     /// `ifl-processors`.
     IflProcessors,
@@ -515,6 +521,36 @@ pub struct Partition {
     /// The boot volume (`storage-volume` boot).
     #[serde(default, deserialize_with = "empty_as_none")]
     pub boot_storage_volume: Option<StorageVolumeUri>,
+}
+
+impl PartitionCreate {
+    /// A partition named `name` with `ifl_processors` IFLs and `memory_mib`
+    /// MiB of memory (initial and maximum); the HMC's defaults for the rest.
+    ///
+    /// ```
+    /// let p = hmc_client::PartitionCreate {
+    ///     partition_type: Some("linux".into()),
+    ///     ..hmc_client::PartitionCreate::new("web1", 2, 4096)
+    /// };
+    /// assert_eq!(
+    ///     serde_json::to_value(&p)?,
+    ///     serde_json::json!({"name": "web1", "type": "linux", "ifl-processors": 2,
+    ///                        "initial-memory": 4096, "maximum-memory": 4096})
+    /// );
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn new(name: impl Into<String>, ifl_processors: u32, memory_mib: u64) -> Self {
+        Self {
+            name: name.into(),
+            description: None,
+            partition_type: None,
+            ifl_processors: Some(ifl_processors),
+            cp_processors: None,
+            initial_memory: memory_mib,
+            maximum_memory: memory_mib,
+            processor_mode: None,
+        }
+    }
 }
 
 fn default_boot_device() -> BootDevice {
@@ -647,6 +683,19 @@ pub struct HbaCreate {
     pub device_number: Option<DeviceNumber>,
 }
 
+impl HbaCreate {
+    /// A vHBA named `name` on the FCP adapter port `adapter_port_uri`; the
+    /// HMC picks the device number.
+    pub fn new(name: impl Into<String>, adapter_port_uri: StoragePortUri) -> Self {
+        Self {
+            name: name.into(),
+            adapter_port_uri,
+            description: None,
+            device_number: None,
+        }
+    }
+}
+
 /// `POST /api/partitions/{id}/hbas` response.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -706,6 +755,25 @@ pub struct Job {
 }
 
 impl Job {
+    /// A job in `status`, with no results yet (as a running job reads).
+    pub fn new(status: JobStatus) -> Self {
+        Self {
+            status,
+            job_status_code: None,
+            job_reason_code: None,
+            job_results: None,
+        }
+    }
+
+    /// A job that has completed with the operation's HTTP status, e.g. 204
+    /// for a successful start or stop.
+    pub fn ended(job_status_code: u16) -> Self {
+        Self {
+            job_status_code: Some(job_status_code),
+            ..Self::new(JobStatus::Complete)
+        }
+    }
+
     /// Whether the job has ended, one way or another.
     pub fn is_finished(&self) -> bool {
         matches!(self.status, JobStatus::Complete | JobStatus::Canceled)
@@ -781,4 +849,54 @@ pub struct BulkResponse {
     /// Its body: the object, or the HMC's error body.
     #[serde(default)]
     pub body: serde_json::Value,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logon_bodies_carry_their_secrets_on_the_wire_and_nowhere_else() {
+        let req: LogonRequest =
+            serde_json::from_str(r#"{"userid": "nova", "password": "pw-7f3a"}"#).unwrap();
+        assert_eq!(req.password.expose(), "pw-7f3a");
+        assert!(!format!("{req:?}").contains("pw-7f3a"));
+        // The body exists to send the password.
+        assert_eq!(
+            serde_json::to_value(&req).unwrap()["password"],
+            serde_json::json!("pw-7f3a")
+        );
+
+        let resp = LogonResponse {
+            api_session: Secret::new("session-9c1e"),
+            session_credential: Secret::new("credential-41d0"),
+            notification_topic: "t".into(),
+            job_notification_topic: "j".into(),
+            api_major_version: 4,
+            api_minor_version: 10,
+            password_expires: None,
+        };
+        let shown = format!("{resp:?}");
+        assert!(!shown.contains("session-9c1e") && !shown.contains("credential-41d0"));
+        let back: LogonResponse =
+            serde_json::from_value(serde_json::to_value(&resp).unwrap()).unwrap();
+        assert_eq!(back.api_session.expose(), "session-9c1e");
+        assert_eq!(back.session_credential.expose(), "credential-41d0");
+    }
+
+    #[test]
+    fn constructed_jobs_read_as_the_hmc_s() {
+        let running = Job::new(JobStatus::Running);
+        assert!(!running.is_finished());
+        let done = Job::ended(204);
+        assert!(done.is_finished() && done.succeeded());
+        assert!(!Job::ended(409).succeeded());
+    }
+
+    #[test]
+    fn string_enums_keep_unknown_values() {
+        let s: PartitionStatus = serde_json::from_str(r#""hibernating""#).unwrap();
+        assert_eq!(s, PartitionStatus::Other("hibernating".into()));
+        assert_eq!(serde_json::to_string(&s).unwrap(), r#""hibernating""#);
+    }
 }

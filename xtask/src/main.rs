@@ -1,6 +1,7 @@
 //! `cargo xtask <task>`: the project's automation, with no dependencies.
 //!
-//! - `ci`: format check, clippy with `-D warnings`, every test, then `e2e`.
+//! - `ci`: format check, clippy with `-D warnings`, the API docs with
+//!   rustdoc's `-D warnings`, every test, then `e2e` and `chaos`.
 //! - `e2e`: the end-to-end scenarios on the in-memory simulator, the same
 //!   scenarios through the `dpm` CLI against `dpm-sim serve` in its own
 //!   process, the demo, and the third-party conformance check (the public
@@ -39,6 +40,35 @@ fn cargo() -> Command {
 fn run(args: &[&str]) -> bool {
     eprintln!("xtask: cargo {}", args.join(" "));
     match cargo().args(args).status() {
+        Ok(s) => s.success(),
+        Err(e) => {
+            eprintln!("xtask: could not run cargo: {e}");
+            false
+        }
+    }
+}
+
+/// `cargo doc` of the workspace's own crates, the client crates' mocks
+/// included, failing on any rustdoc warning (a broken intra-doc link, a
+/// bare URL, unclosed HTML).
+fn docs() -> bool {
+    let args = [
+        "doc",
+        "--workspace",
+        "--no-deps",
+        "--quiet",
+        "--features",
+        "hmc-client/mock,cinder-client/mock",
+    ];
+    eprintln!(
+        "xtask: RUSTDOCFLAGS=\"-D warnings\" cargo {}",
+        args.join(" ")
+    );
+    match cargo()
+        .args(args)
+        .env("RUSTDOCFLAGS", "-D warnings")
+        .status()
+    {
         Ok(s) => s.success(),
         Err(e) => {
             eprintln!("xtask: could not run cargo: {e}");
@@ -385,6 +415,7 @@ fn ci() -> bool {
             "-D",
             "warnings",
         ])
+        && docs()
         && run(&["test", "--workspace"])
         && e2e()
         && chaos(&["--ops", "1000", "--fault-rate", "0.05"])

@@ -144,11 +144,11 @@ impl DsmState {
         self.check_name("POST", GROUPS, &req.name, None)?;
         match req.group_type {
             StorageGroupType::Fcp | StorageGroupType::Fc | StorageGroupType::Nvme => {}
-            StorageGroupType::Other(ref t) => {
+            ref t => {
                 return Err(bad(
                     400,
                     reason::INVALID_VALUE,
-                    format!("type {t:?} is not fcp, fc or nvme."),
+                    format!("type {:?} is not fcp, fc or nvme.", t.as_str()),
                 ))
             }
         }

@@ -14,7 +14,7 @@
 //!    its port's fabric.
 //! 4. Removing a candidate port that a VSR uses is refused (409.1).
 //! 5. VSR device numbers: the lowest free from 0x0100 among the
-//!    partition's devices; VSR names are "<group> path <k>" (k from 1).
+//!    partition's devices; VSR names are `"<group> path <k>"` (k from 1).
 //! 6. Detaching from a partition that is not stopped is refused (409.1),
 //!    and so is detaching the group a partition boots from (409.1): its
 //!    `boot-device` is `storage-volume` and its `boot-storage-volume` is in
@@ -153,13 +153,9 @@ pub(crate) fn vsr_name(group: &str, path: usize) -> String {
 /// volume: an IBM (SVC) prefix and the last 21 hex digits of the volume id,
 /// 32 upper-case hex digits.
 pub(crate) fn naa_uuid(volume: &VolumeId) -> String {
-    let hex: String = volume
-        .as_str()
-        .chars()
-        .filter(char::is_ascii_hexdigit)
-        .collect();
-    let tail = &hex[hex.len().saturating_sub(21)..];
-    format!("600507680C8{tail:0>21}").to_ascii_uppercase()
+    // The last 21 hex digits are the low 84 bits.
+    let tail = volume.as_uuid().as_u128() & ((1u128 << 84) - 1);
+    format!("600507680C8{tail:021X}")
 }
 
 /// Whether a requested size (GiB, a float) is the LUN's size (GiB).

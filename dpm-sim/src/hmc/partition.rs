@@ -134,33 +134,47 @@ impl HmcState {
             .as_deref()
             .map(|p| regex("GET", &uri, p))
             .transpose()?;
-        Ok(self
+        let mut listed = Vec::new();
+        for p in self
             .partitions
             .values()
             .filter(|p| name_re.as_ref().is_none_or(|re| re.is_match(&p.name)))
             .filter(|p| filter.status.as_ref().is_none_or(|s| *s == p.status))
-            .map(|p| {
-                let mut e = PartitionSummary::new(
-                    p.uri(),
-                    p.name.clone(),
-                    p.status.clone(),
-                    Some(p.partition_type.clone()),
-                );
-                for a in additional {
-                    match a {
-                        PartitionListProperty::IflProcessors => e.ifl_processors = Some(p.ifl),
-                        PartitionListProperty::CpProcessors => e.cp_processors = Some(p.cp),
-                        PartitionListProperty::InitialMemory => {
-                            e.initial_memory = Some(p.initial_memory)
-                        }
-                        PartitionListProperty::MaximumMemory => {
-                            e.maximum_memory = Some(p.maximum_memory)
-                        }
+        {
+            let mut e = PartitionSummary::new(
+                p.uri(),
+                p.name.clone(),
+                p.status.clone(),
+                Some(p.partition_type.clone()),
+            );
+            for a in additional {
+                match a {
+                    PartitionListProperty::IflProcessors => e.ifl_processors = Some(p.ifl),
+                    PartitionListProperty::CpProcessors => e.cp_processors = Some(p.cp),
+                    PartitionListProperty::InitialMemory => {
+                        e.initial_memory = Some(p.initial_memory)
+                    }
+                    PartitionListProperty::MaximumMemory => {
+                        e.maximum_memory = Some(p.maximum_memory)
+                    }
+                    // A property hmc-client learned after this simulator.
+                    other => {
+                        return Err(HmcError::api(
+                            "GET",
+                            &uri,
+                            400,
+                            reason::BAD_QUERY,
+                            format!(
+                                "additional-properties {:?} is not simulated by dpm-sim.",
+                                other.as_str()
+                            ),
+                        ))
                     }
                 }
-                e
-            })
-            .collect())
+            }
+            listed.push(e);
+        }
+        Ok(listed)
     }
 
     pub(crate) fn create_partition(

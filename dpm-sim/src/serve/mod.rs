@@ -168,6 +168,7 @@ pub struct ControlEndpoint {
     pub url: String,
 }
 
+/// The Cinder endpoint of the served world, for clients without Keystone.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct CinderEndpoint {
     /// `http://127.0.0.1:<port>/v3/<project id>`.
