@@ -175,6 +175,12 @@ fn serve_with(name: &str, world: &str, extra: &[&str]) -> Result<(Child, PathBuf
         .arg(&dir)
         .args(&extra)
         .stdout(Stdio::piped())
+        // The request log, one line per request, for when a run fails.
+        .stderr(
+            std::fs::File::create(dir.join("serve.log"))
+                .map(Stdio::from)
+                .unwrap_or_else(|_| Stdio::null()),
+        )
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
     let mut line = String::new();
@@ -271,10 +277,30 @@ fn e2e() -> bool {
         ])
         && run(&["test", "-p", "dpm-cli", "--test", "e2e"])
         && run(&[
-            "run", "--quiet", "-p", "dpm-cli", "--bin", "dpm", "--", "demo",
+            "run",
+            "--quiet",
+            "-p",
+            "dpm-cli",
+            "--features",
+            "demo",
+            "--bin",
+            "dpm",
+            "--",
+            "demo",
         ])
         && run(&[
-            "run", "--quiet", "-p", "dpm-cli", "--bin", "dpm", "--", "demo", "--world", "z13",
+            "run",
+            "--quiet",
+            "-p",
+            "dpm-cli",
+            "--features",
+            "demo",
+            "--bin",
+            "dpm",
+            "--",
+            "demo",
+            "--world",
+            "z13",
         ])
         && third_party()
 }
@@ -373,15 +399,19 @@ fn chaos(args: &[&str]) -> bool {
 
 fn ci() -> bool {
     run(&["fmt", "--all", "--", "--check"])
+        // `dpm demo` is behind dpm-cli's `demo` feature: checked and
+        // tested with it.
         && run(&[
             "clippy",
             "--workspace",
             "--all-targets",
+            "--features",
+            "dpm-cli/demo",
             "--",
             "-D",
             "warnings",
         ])
-        && run(&["test", "--workspace"])
+        && run(&["test", "--workspace", "--features", "dpm-cli/demo"])
         && e2e()
         && chaos(&["--ops", "1000", "--fault-rate", "0.05"])
 }
@@ -440,7 +470,19 @@ fn main() -> ExitCode {
     {
         ["ci"] => ci(),
         ["e2e"] => e2e(),
-        ["demo"] => run(&["run", "--release", "--quiet", "--bin", "dpm", "--", "demo"]),
+        ["demo"] => run(&[
+            "run",
+            "--release",
+            "--quiet",
+            "-p",
+            "dpm-cli",
+            "--features",
+            "demo",
+            "--bin",
+            "dpm",
+            "--",
+            "demo",
+        ]),
         ["bench"] => bench(false),
         ["bench", "--json"] => bench(true),
         ["chaos", rest @ ..] => chaos(rest),
