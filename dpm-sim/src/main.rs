@@ -27,7 +27,7 @@ struct Cli {
 enum Cmd {
     /// Serve the world: the HMC Web Services API over HTTPS, Keystone v3
     /// and Cinder v3
-    #[command(after_help = SERVE_HELP)]
+    #[command(after_help = SERVE_HELP, args_override_self = true)]
     Serve(Serve),
 }
 
@@ -165,6 +165,11 @@ mod tests {
             Cli::try_parse_from(["dpm-sim", "-q", "serve", "--hmc-port=0", "--world=z13"]).unwrap();
         let Cmd::Serve(s) = c.command;
         assert_eq!((s.hmc_port, s.world.as_str(), c.quiet), (0, "z13", 1));
+        // A later option overrides an earlier one (scripts append theirs).
+        let c = Cli::try_parse_from(["dpm-sim", "serve", "--hmc-port", "0", "--hmc-port", "6794"])
+            .unwrap();
+        let Cmd::Serve(s) = c.command;
+        assert_eq!(s.hmc_port, 6794);
         let e = Cli::try_parse_from(["dpm-sim", "serve", "--hmc-prot", "1"]).unwrap_err();
         assert_eq!(e.exit_code(), 2);
         assert!(e.to_string().contains("--hmc-port"), "{e}");

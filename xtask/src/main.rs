@@ -189,7 +189,10 @@ fn serve_with(name: &str, world: &str, extra: &[&str]) -> Result<(Child, PathBuf
     }
     if line.trim().is_empty() {
         let _ = child.kill();
-        return Err("dpm-sim serve printed no endpoints".into());
+        return Err(format!(
+            "dpm-sim serve printed no endpoints (its log: {})",
+            dir.join("serve.log").display()
+        ));
     }
     Ok((child, dir.join("endpoints.json")))
 }
