@@ -23,6 +23,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 use tokio::sync::Mutex;
 use tokio::time::Instant;
+use tracing::Instrument;
 
 use dpm_secret::Secret;
 
@@ -71,6 +72,11 @@ pub struct CinderHttpConfig {
     pub endpoint_override: Option<String>,
     /// Trust only this CA file for https endpoints.
     pub ca_file: Option<PathBuf>,
+    /// The catalog entry's region (`OS_REGION_NAME`); any region when
+    /// `None`.
+    pub region_name: Option<String>,
+    /// The catalog entry's interface (`OS_INTERFACE`): `public` unless set.
+    pub interface: String,
     /// Timeout of one request.
     pub request_timeout: Duration,
     /// Sends of one request at most, when [`CinderError::should_resend`]
@@ -89,6 +95,8 @@ impl CinderHttpConfig {
             auth,
             endpoint_override: None,
             ca_file: None,
+            region_name: None,
+            interface: "public".into(),
             request_timeout: Duration::from_secs(60),
             attempts: 3,
             backoff: Duration::from_millis(500),
@@ -308,13 +316,18 @@ impl HttpCinder {
                 "name": username, "domain": {"name": user_domain_name}, "password": password.expose()}}},
             "scope": {"project": {"name": project_name, "domain": {"name": project_domain_name}}}}});
         let url = format!("{}/auth/tokens", auth_url.trim_end_matches('/'));
-        let resp = self
-            .http
-            .post(&url)
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| transport(op, e))?;
+        let url = Url::parse(&url).map_err(|_| {
+            CinderError::api(op, 500, format!("bad Keystone auth_url {auth_url:?}"))
+        })?;
+        let resp = logged(
+            self.http.post(url.clone()).json(&body),
+            "keystone",
+            &Method::POST,
+            &url,
+            1,
+        )
+        .await
+        .map_err(|e| transport(op, e))?;
         let status = resp.status();
         let token = resp
             .headers()
@@ -350,13 +363,26 @@ impl HttpCinder {
                 )
             })
             .flat_map(|s| s["endpoints"].as_array().cloned().unwrap_or_default())
-            .find(|e| e["interface"].as_str() == Some("public"))
+            .find(|e| {
+                e["interface"].as_str() == Some(self.cfg.interface.as_str())
+                    && self.cfg.region_name.as_deref().is_none_or(|r| {
+                        e["region_id"].as_str() == Some(r) || e["region"].as_str() == Some(r)
+                    })
+            })
             .and_then(|e| e["url"].as_str().map(str::to_owned))
             .ok_or_else(|| {
                 CinderError::api(
                     op,
                     500,
-                    "the Keystone catalog has no public block-storage endpoint",
+                    format!(
+                        "the Keystone catalog has no {} block-storage endpoint{}",
+                        self.cfg.interface,
+                        self.cfg
+                            .region_name
+                            .as_deref()
+                            .map(|r| format!(" in region {r}"))
+                            .unwrap_or_default()
+                    ),
                 )
             })?;
         let endpoint = Url::parse(endpoint.trim_end_matches('/')).map_err(|_| {
@@ -378,11 +404,13 @@ impl HttpCinder {
     ) -> Result<(u32, u32), CinderError> {
         let op = "Cinder version discovery";
         let root = version_root(endpoint);
-        let mut rb = self.http.get(root);
+        let mut rb = self.http.get(root.clone());
         if let Some(t) = token {
             rb = rb.header("x-auth-token", t.expose());
         }
-        let resp = rb.send().await.map_err(|e| transport(op, e))?;
+        let resp = logged(rb, "cinder", &Method::GET, &root, 1)
+            .await
+            .map_err(|e| transport(op, e))?;
         let status = resp.status();
         let text = resp.text().await.map_err(|e| transport(op, e))?;
         if !(status.is_success() || status == StatusCode::MULTIPLE_CHOICES) {
@@ -424,14 +452,18 @@ impl HttpCinder {
             .with_max_delay(self.cfg.backoff.saturating_mul(8))
             .with_max_times(self.cfg.attempts.saturating_sub(1) as usize)
             .with_jitter();
-        (|| self.call_once(op, method.clone(), path, query, body.as_ref()))
-            .retry(policy)
-            .sleep(tokio::time::sleep)
-            .when(|e: &CinderError| e.should_resend(idempotent))
-            .notify(|e: &CinderError, wait: Duration| {
-                tracing::debug!(operation = op, error = %e, ?wait, "retrying");
-            })
-            .await
+        let attempt = std::sync::atomic::AtomicU32::new(0);
+        (|| {
+            let n = attempt.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            self.call_once(op, method.clone(), path, query, body.as_ref(), n)
+        })
+        .retry(policy)
+        .sleep(tokio::time::sleep)
+        .when(|e: &CinderError| e.should_resend(idempotent))
+        .notify(|e: &CinderError, wait: Duration| {
+            tracing::debug!(operation = op, error = %e, ?wait, "retrying");
+        })
+        .await
     }
 
     /// One request; renews the token and resends once on a 401.
@@ -442,6 +474,7 @@ impl HttpCinder {
         path: &str,
         query: &[(&str, String)],
         body: Option<&Value>,
+        attempt: u32,
     ) -> Result<Value, CinderError> {
         let mut renewed = false;
         loop {
@@ -461,7 +494,7 @@ impl HttpCinder {
             let mv = version.min(MICROVERSION);
             let mut rb = self
                 .http
-                .request(method.clone(), url)
+                .request(method.clone(), url.clone())
                 .header("accept", "application/json")
                 .header("openstack-api-version", format!("volume {}.{}", mv.0, mv.1));
             if let Some(t) = &token {
@@ -470,7 +503,9 @@ impl HttpCinder {
             if let Some(b) = body {
                 rb = rb.json(b);
             }
-            let resp = rb.send().await.map_err(|e| transport(op, e))?;
+            let resp = logged(rb, "cinder", &method, &url, attempt)
+                .await
+                .map_err(|e| transport(op, e))?;
             let status = resp.status();
             let text = resp.text().await.map_err(|e| transport(op, e))?;
             if status == StatusCode::UNAUTHORIZED && !renewed && token.is_some() {
@@ -501,6 +536,33 @@ impl HttpCinder {
         )
         .await
     }
+}
+
+/// Sends one request in a `cinder_request` span and logs it at debug: the
+/// service, method, path, attempt, status and latency; never a header or a
+/// body (they hold the token and the password).
+async fn logged(
+    rb: reqwest::RequestBuilder,
+    api: &'static str,
+    method: &Method,
+    url: &Url,
+    attempt: u32,
+) -> Result<reqwest::Response, reqwest::Error> {
+    let span = tracing::debug_span!(
+        "cinder_request",
+        api,
+        method = method.as_str(),
+        path = url.path(),
+        attempt
+    );
+    let started = std::time::Instant::now();
+    let r = rb.send().instrument(span.clone()).await;
+    let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    span.in_scope(|| match &r {
+        Ok(resp) => tracing::debug!(status = resp.status().as_u16(), latency_ms, "request"),
+        Err(e) => tracing::debug!(error = %e, latency_ms, "request failed"),
+    });
+    r
 }
 
 #[async_trait]

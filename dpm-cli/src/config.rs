@@ -1,13 +1,16 @@
 //! The `dpm` configuration file: the driver's `[dpm]` section, plus how to
 //! reach the HMC (`[hmc]`: TLS) and Cinder (`[cinder]`: Keystone or a
-//! fixed endpoint).
+//! fixed endpoint; or clouds.yaml, or the `OS_*` variables: see
+//! [`credentials`]).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use cinder_client::{CinderAuth, CinderHttpConfig};
 use dpm_driver::{ConfigError, DriverConfig};
 use hmc_client::{Credentials, HttpConfig, TlsVerify};
 use serde::Deserialize;
+
+use crate::credentials::{self, CredentialsError, Keystone, Sources};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -43,6 +46,12 @@ struct CinderSection {
     endpoint: Option<String>,
     #[serde(default)]
     ca_file: Option<PathBuf>,
+    /// The catalog's region (all regions when unset).
+    #[serde(default)]
+    region_name: Option<String>,
+    /// The catalog's interface (public when unset).
+    #[serde(default)]
+    interface: Option<String>,
 }
 
 fn default_domain() -> String {
@@ -50,10 +59,23 @@ fn default_domain() -> String {
 }
 
 #[derive(Debug, Deserialize)]
+struct DpmPeek {
+    #[serde(default)]
+    hmc_password: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    hmc_username: Option<String>,
+    #[serde(default)]
+    hmc: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
 struct File {
     #[serde(default)]
+    dpm: Option<DpmPeek>,
+    #[serde(default)]
     hmc: HmcSection,
-    cinder: CinderSection,
+    #[serde(default)]
+    cinder: Option<CinderSection>,
 }
 
 /// Everything `dpm` needs to talk to a site.
@@ -73,25 +95,65 @@ pub enum CliConfigError {
         #[source]
         source: std::io::Error,
     },
-    #[error("the [dpm] section is not usable")]
-    Driver(#[source] ConfigError),
-    #[error("the [hmc] or [cinder] section is not usable")]
-    Sections(#[source] ConfigError),
-    #[error("[cinder] needs either auth_url, username, password and project_name (Keystone), or endpoint (no auth)")]
-    CinderAuth,
-    #[error("[hmc] needs ca_file (the HMC's CA certificate), or system_roots = true; turning verification off takes danger_accept_invalid_certs = true")]
-    HmcTrust,
+    #[error("the [dpm] section of {path} is not usable")]
+    Driver {
+        path: PathBuf,
+        #[source]
+        source: ConfigError,
+    },
+    #[error("{path} is not valid (line {line}): {message}")]
+    Toml {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("[cinder] in {path} needs either auth_url, username, password and project_name (Keystone), or endpoint alone (no auth); it lacks {}", missing.join(", "))]
+    CinderSection {
+        path: PathBuf,
+        missing: Vec<&'static str>,
+    },
+    #[error("no Cinder credentials: {path} has no [cinder] section, no cloud is named (--os-cloud, OS_CLOUD), and no OS_* variable is set (OS_AUTH_URL, OS_USERNAME, OS_PASSWORD, OS_PROJECT_NAME)")]
+    NoCinder { path: PathBuf },
+    #[error("[hmc] in {path} needs ca_file (the HMC's CA certificate), or system_roots = true; turning verification off takes danger_accept_invalid_certs = true")]
+    HmcTrust { path: PathBuf },
+    #[error(transparent)]
+    Credentials(#[from] CredentialsError),
 }
 
 impl CliConfig {
-    pub fn load(path: &std::path::Path) -> Result<Self, CliConfigError> {
+    pub fn load(path: &Path, src: &Sources<'_>) -> Result<Self, CliConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| CliConfigError::Read {
             path: path.into(),
             source,
         })?;
-        let driver = DriverConfig::from_toml(&text).map_err(CliConfigError::Driver)?;
-        let file: File = toml::from_str(&text)
-            .map_err(|e| CliConfigError::Sections(dpm_driver::toml_error(&text, &e)))?;
+        let file: File =
+            toml::from_str(&text).map_err(|e| match dpm_driver::toml_error(&text, &e) {
+                ConfigError::Toml { message, line } => CliConfigError::Toml {
+                    path: path.into(),
+                    line,
+                    message,
+                },
+                other => CliConfigError::Driver {
+                    path: path.into(),
+                    source: other,
+                },
+            })?;
+        let driver_err = |source| CliConfigError::Driver {
+            path: path.into(),
+            source,
+        };
+        let password = match &file.dpm {
+            Some(d) if d.hmc_password.is_none() => {
+                let user = d.hmc_username.as_deref().unwrap_or_default();
+                let hmc = d.hmc.as_deref().unwrap_or_default();
+                Some(credentials::hmc_password(src, path, user, hmc)?)
+            }
+            _ => {
+                tracing::debug!(file = %path.display(), "HMC password from [dpm] hmc_password");
+                None
+            }
+        };
+        let driver = DriverConfig::from_toml_with_password(&text, password).map_err(driver_err)?;
         let base = |p: PathBuf| {
             if p.is_relative() {
                 path.parent().map(|d| d.join(&p)).unwrap_or(p)
@@ -107,7 +169,7 @@ impl CliConfig {
             (_, _, true) => TlsVerify::DangerAcceptInvalidCertificates,
             (Some(ca), _, false) => TlsVerify::CaFile(base(ca)),
             (None, true, false) => TlsVerify::SystemRoots,
-            (None, false, false) => return Err(CliConfigError::HmcTrust),
+            (None, false, false) => return Err(CliConfigError::HmcTrust { path: path.into() }),
         };
         let hmc = HttpConfig::new(
             driver.hmc.clone(),
@@ -117,36 +179,93 @@ impl CliConfig {
             },
             tls,
         );
-        let c = file.cinder;
-        let auth = match (
-            c.auth_url,
-            c.username,
-            c.password,
-            c.project_name,
-            c.endpoint.clone(),
-        ) {
-            (Some(auth_url), Some(username), Some(password), Some(project_name), _) => {
-                CinderAuth::Keystone {
-                    auth_url,
-                    username,
-                    password: cinder_client::Secret::new(password),
-                    project_name,
-                    user_domain_name: c.user_domain_name,
-                    project_domain_name: c.project_domain_name,
-                }
-            }
-            (None, None, None, None, Some(endpoint)) => CinderAuth::NoAuth { endpoint },
-            _ => return Err(CliConfigError::CinderAuth),
-        };
-        let mut cinder = CinderHttpConfig::new(auth);
-        if matches!(cinder.auth, CinderAuth::Keystone { .. }) {
-            cinder.endpoint_override = c.endpoint;
-        }
-        cinder.ca_file = c.ca_file.map(base);
+        let cinder = cinder_config(path, file.cinder, src, &base)?;
         Ok(Self {
             driver,
             hmc,
             cinder,
         })
     }
+}
+
+/// Cinder's connection, from the first source there is (see
+/// [`credentials`]).
+fn cinder_config(
+    path: &Path,
+    section: Option<CinderSection>,
+    src: &Sources<'_>,
+    base: &dyn Fn(PathBuf) -> PathBuf,
+) -> Result<CinderHttpConfig, CliConfigError> {
+    let keystone = |r: credentials::Resolved| {
+        tracing::info!(source = %r.source, "Cinder credentials");
+        let mut c = CinderHttpConfig::new(CinderAuth::Keystone {
+            auth_url: r.auth_url,
+            username: r.username,
+            password: r.password,
+            project_name: r.project_name,
+            user_domain_name: r.user_domain_name,
+            project_domain_name: r.project_domain_name,
+        });
+        c.region_name = r.region_name;
+        if let Some(i) = r.interface {
+            c.interface = i.trim_end_matches("URL").to_owned();
+        }
+        c.ca_file = r.ca_file;
+        c
+    };
+    if let Some(name) = src.os_cloud {
+        return Ok(keystone(credentials::from_cloud(name, "--os-cloud", src)?));
+    }
+    if let Some(c) = section {
+        let source = format!("the [cinder] section of {}", path.display());
+        let ca_file = c.ca_file.map(base);
+        let k = Keystone {
+            auth_url: c.auth_url,
+            username: c.username,
+            password: c.password,
+            project_name: c.project_name,
+            user_domain_name: Some(c.user_domain_name),
+            project_domain_name: Some(c.project_domain_name),
+            region_name: c.region_name,
+            interface: c.interface,
+            ca_file: ca_file.clone(),
+        };
+        let none = k.auth_url.is_none()
+            && k.username.is_none()
+            && k.password.is_none()
+            && k.project_name.is_none();
+        let mut cfg = match (none, c.endpoint.clone()) {
+            (true, Some(endpoint)) => {
+                tracing::info!(source = %source, "Cinder without Keystone");
+                let mut cfg = CinderHttpConfig::new(CinderAuth::NoAuth { endpoint });
+                cfg.ca_file = ca_file;
+                cfg
+            }
+            _ => match credentials::complete(k, source, credentials::SECTION_NAMES) {
+                Ok(r) => keystone(r),
+                Err(CredentialsError::Incomplete { missing, .. }) => {
+                    return Err(CliConfigError::CinderSection {
+                        path: path.into(),
+                        missing,
+                    })
+                }
+                Err(e) => return Err(e.into()),
+            },
+        };
+        if matches!(cfg.auth, CinderAuth::Keystone { .. }) {
+            cfg.endpoint_override = c.endpoint;
+        }
+        return Ok(cfg);
+    }
+    if let Some(name) = credentials::var_of(src.env, "OS_CLOUD") {
+        return Ok(keystone(credentials::from_cloud(&name, "OS_CLOUD", src)?));
+    }
+    if credentials::env_is_set(src.env) {
+        return Ok(keystone(credentials::complete(
+            credentials::from_env(src.env),
+            "the OS_* variables".into(),
+            credentials::ENV_NAMES,
+        )?));
+    }
+    Err(CliConfigError::NoCinder { path: path.into() })
 }

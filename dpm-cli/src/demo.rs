@@ -9,7 +9,7 @@ use dpm_driver::{BlockDevice, DpmDriver, DriverConfig, Instance};
 use dpm_sim::{Sim, WorldSpec};
 use hmc_client::{Credentials, HmcApi};
 
-use crate::narrate::{say, NarratedCinder, NarratedHmc, StorageWatch, Voice};
+use crate::narrate::{say, NarratedCinder, NarratedHmc, StorageWatch};
 use crate::operator::wait_available;
 use crate::table;
 
@@ -78,7 +78,7 @@ pub async fn run(world: &str) -> Result<(), Box<dyn Error>> {
             userid: cfg.hmc_username.clone(),
             password: cfg.hmc_password.clone(),
         }),
-        voice: Voice::Demo(sim.clone()),
+        sim: sim.clone(),
     };
     let cinder = NarratedCinder {
         inner: sim.default_cinder(),

@@ -1,276 +1,389 @@
 //! `dpm`: the command-line front end of the DPM boot-from-volume driver.
 
 mod config;
+mod credentials;
+#[cfg(feature = "demo")]
 mod demo;
+mod logs;
+#[cfg(feature = "demo")]
 mod narrate;
 mod operator;
+mod output;
 mod table;
 
+use std::collections::BTreeMap;
 use std::error::Error;
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use cinder_client::{ImageId, VolumeId};
+use clap::{ArgAction, Args, CommandFactory, Parser, Subcommand, ValueEnum};
+
 use operator::Command;
 
-const USAGE: &str = "\
-usage: dpm [--config FILE] [--json] <command>
+const AFTER_HELP: &str = "\
+INSTANCE is an instance UUID, or the name given to `dpm spawn`.
 
-commands:
-  demo [--world z16|z13]        the whole flow on an embedded simulated world
-                                (z16: storage groups, the default; z13: vHBAs)
-  check                         validate the configuration against the HMC (init_host)
-  spawn --name N --vcpus V --memory-mb M --boot-volume ID [--volume ID ...]
-                                boot a new partition from a Cinder volume
-  attach INSTANCE VOLUME        attach a volume to an instance
-  detach INSTANCE VOLUME        detach it
-  destroy INSTANCE              stop and delete an instance, releasing its volumes
-  list                          this host's instances
-  info INSTANCE                 an instance's state and volumes
-  resources                     capacity and use of this host
-  volume create --name N --size GIB [--image ID]
-  volume list
+The configuration file holds the [dpm] driver options (as nova-dpm's), [hmc]
+TLS settings and, optionally, [cinder] auth. Cinder's credentials come from,
+in this order: --os-cloud NAME (clouds.yaml), the [cinder] section, OS_CLOUD
+(clouds.yaml), the OS_* variables (OS_AUTH_URL, OS_USERNAME, OS_PASSWORD,
+OS_PROJECT_NAME, ...). The HMC password comes from [dpm] hmc_password, else
+DPM_HMC_PASSWORD, else a prompt on a terminal.
 
-INSTANCE is an instance UUID, or the name given to spawn. The configuration
-(default ./dpm.toml, or $DPM_CONFIG) holds the [dpm] driver options, [hmc]
-TLS settings and [cinder] auth; see the README. --json prints one JSON object.";
+Output is for people (-o table) or one JSON object on stdout (-o json, or
+--json); under -o json a failure is a JSON object {\"error\": {...}} on stdout
+too. Logs and progress go to stderr; RUST_LOG (e.g. RUST_LOG=debug) sets the
+log filter, else -v/-q. Exit status: 0 done, 1 failed, 2 usage error.";
 
-/// Prints an error and every cause under it, then what it left behind.
-fn report(e: &(dyn Error + 'static)) {
-    eprintln!("error: {e}");
-    causes(e, "  ");
-    let left = if let Some(s) = e.downcast_ref::<dpm_driver::SpawnError>() {
-        s.left_behind()
-    } else if let Some(d) = e.downcast_ref::<dpm_driver::DriverError>() {
-        d.left_behind()
-    } else {
-        &[]
-    };
-    if !left.is_empty() {
-        eprintln!("left behind (run `dpm destroy` again once the cause is fixed):");
-        for l in left {
-            eprintln!("  - {l}");
-            causes(l, "      ");
-        }
-    }
-}
-
-fn causes(e: &dyn Error, indent: &str) {
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        eprintln!("{indent}because: {c}");
-        cause = c.source();
-    }
-}
-
+/// Boot IBM Z partitions in DPM mode from Cinder FCP volumes, through the
+/// HMC Web Services API: the nova-dpm compute driver's operations, run by
+/// hand.
+#[derive(Debug, Parser)]
+#[command(name = "dpm", version, after_help = AFTER_HELP, propagate_version = true)]
 struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
+struct Global {
+    /// The configuration file
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        env = "DPM_CONFIG",
+        default_value = "dpm.toml"
+    )]
     config: PathBuf,
+    /// Output format: table (for people) or json (one object on stdout)
+    #[arg(short = 'o', long, global = true, value_enum, default_value_t = Output::Table)]
+    output: Output,
+    /// The same as -o json
+    #[arg(long, global = true)]
     json: bool,
-    command: Vec<String>,
+    /// More log output on stderr: -v info, -vv debug, -vvv trace
+    #[arg(short, long, global = true, action = ArgAction::Count)]
+    verbose: u8,
+    /// Less output: no progress, only errors in the log (-qq: no log)
+    #[arg(short, long, global = true, action = ArgAction::Count, conflicts_with = "verbose")]
+    quiet: u8,
+    /// Take Cinder's credentials from this cloud of clouds.yaml (before
+    /// [cinder] and the OS_* variables)
+    #[arg(long, global = true, value_name = "NAME")]
+    os_cloud: Option<String>,
 }
 
-fn parse_cli(args: Vec<String>) -> Result<Cli, String> {
-    let mut cli = Cli {
-        config: std::env::var_os("DPM_CONFIG")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("dpm.toml")),
-        json: false,
-        command: Vec::new(),
-    };
-    let mut it = args.into_iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--config" => cli.config = PathBuf::from(it.next().ok_or("--config needs a file")?),
-            "--json" => cli.json = true,
-            _ => cli.command.push(a),
-        }
-    }
-    Ok(cli)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Output {
+    Table,
+    Json,
 }
 
-fn parse_command(words: &[String]) -> Result<Command, String> {
-    let id = |s: &str| s.parse().map_err(|e: cinder_client::IdError| e.to_string());
-    let mut flags: Vec<(String, String)> = Vec::new();
-    let mut positional: Vec<&str> = Vec::new();
-    let mut it = words.iter().skip(1);
-    while let Some(w) = it.next() {
-        if let Some(flag) = w.strip_prefix("--") {
-            let v = it.next().ok_or_else(|| format!("--{flag} needs a value"))?;
-            flags.push((flag.to_owned(), v.clone()));
-        } else {
-            positional.push(w);
-        }
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Validate the configuration against the HMC and Cinder (init_host):
+    /// the CPC, the limits and every adapter mapping
+    Check,
+    /// Boot a new partition from a Cinder volume
+    Spawn(SpawnArgs),
+    /// Attach a data volume to an instance
+    Attach {
+        /// The instance (UUID or name)
+        instance: String,
+        /// The Cinder volume id
+        volume: VolumeId,
+    },
+    /// Detach a data volume from an instance
+    Detach {
+        /// The instance (UUID or name)
+        instance: String,
+        /// The Cinder volume id
+        volume: VolumeId,
+    },
+    /// Stop and delete an instance, releasing every volume
+    Destroy {
+        /// The instance (UUID or name)
+        instance: String,
+    },
+    /// This host's instances
+    List,
+    /// An instance's state, volumes and storage (vHBAs, or its storage
+    /// group with volumes and VSRs)
+    Info {
+        /// The instance (UUID or name)
+        instance: String,
+    },
+    /// Capacity and use of this host
+    Resources,
+    /// Cinder volumes, for trying things out
+    #[command(subcommand)]
+    Volume(VolumeCmd),
+    /// Print a shell completion script (e.g. `dpm completions bash >
+    /// ~/.local/share/bash-completion/completions/dpm`)
+    Completions {
+        /// The shell
+        shell: clap_complete::Shell,
+    },
+    /// The whole flow on an embedded simulated world, narrated
+    #[cfg(feature = "demo")]
+    Demo {
+        /// z16: storage groups; z13: vHBAs
+        #[arg(long, default_value = "z16", value_parser = ["z16", "z13"])]
+        world: String,
+    },
+}
+
+#[derive(Debug, Args)]
+struct SpawnArgs {
+    /// The instance's name (it stands for a UUID derived from it)
+    #[arg(long)]
+    name: String,
+    /// IFL processors
+    #[arg(long)]
+    vcpus: u32,
+    /// Memory in MiB
+    #[arg(long, value_name = "MIB")]
+    memory_mb: u64,
+    /// The Cinder volume to boot from
+    #[arg(long, value_name = "VOLUME")]
+    boot_volume: VolumeId,
+    /// A data volume to attach as well (repeatable)
+    #[arg(long = "volume", value_name = "VOLUME")]
+    volumes: Vec<VolumeId>,
+}
+
+#[derive(Debug, Subcommand)]
+enum VolumeCmd {
+    /// Create a volume and wait until it is available
+    Create {
+        /// Its name
+        #[arg(long)]
+        name: String,
+        /// Its size in GiB
+        #[arg(long, value_name = "GIB")]
+        size: u64,
+        /// The image to create it from (makes it bootable)
+        #[arg(long, value_name = "IMAGE")]
+        image: Option<ImageId>,
+    },
+    /// The project's volumes
+    List,
+}
+
+impl Cmd {
+    fn into_operator(self) -> Option<Command> {
+        Some(match self {
+            Cmd::Check => Command::Check,
+            Cmd::Spawn(s) => Command::Spawn {
+                name: s.name,
+                vcpus: s.vcpus,
+                memory_mb: s.memory_mb,
+                boot: s.boot_volume,
+                volumes: s.volumes,
+            },
+            Cmd::Attach { instance, volume } => Command::Attach { instance, volume },
+            Cmd::Detach { instance, volume } => Command::Detach { instance, volume },
+            Cmd::Destroy { instance } => Command::Destroy { instance },
+            Cmd::List => Command::List,
+            Cmd::Info { instance } => Command::Info { instance },
+            Cmd::Resources => Command::Resources,
+            Cmd::Volume(VolumeCmd::Create { name, size, image }) => {
+                Command::VolumeCreate { name, size, image }
+            }
+            Cmd::Volume(VolumeCmd::List) => Command::VolumeList,
+            Cmd::Completions { .. } => return None,
+            #[cfg(feature = "demo")]
+            Cmd::Demo { .. } => return None,
+        })
     }
-    let one = |name: &str| -> Result<String, String> {
-        let vals: Vec<&String> = flags
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v)
-            .collect();
-        match vals.as_slice() {
-            [v] => Ok((*v).clone()),
-            [] => Err(format!("--{name} is required")),
-            _ => Err(format!("--{name} is given more than once")),
-        }
-    };
-    let known = |allowed: &[&str]| match flags.iter().find(|(k, _)| !allowed.contains(&k.as_str()))
-    {
-        Some((k, _)) => Err(format!("unknown option --{k}")),
-        None => Ok(()),
-    };
-    let number = |name: &str| -> Result<u64, String> {
-        let v = one(name)?;
-        v.parse()
-            .map_err(|_| format!("--{name} wants a whole number, not {v:?}"))
-    };
-    let cmd = words.first().map(String::as_str).unwrap_or_default();
-    let sub = positional.first().copied();
-    let positionals = |n: usize| -> Result<Vec<&str>, String> {
-        if positional.len() == n {
-            Ok(positional.clone())
-        } else {
-            Err(format!("`dpm {cmd}` takes {n} argument(s)"))
-        }
-    };
-    Ok(match cmd {
-        "check" => {
-            known(&[])?;
-            positionals(0)?;
-            Command::Check
-        }
-        "spawn" => {
-            known(&["name", "vcpus", "memory-mb", "boot-volume", "volume"])?;
-            positionals(0)?;
-            let vcpus =
-                u32::try_from(number("vcpus")?).map_err(|_| "--vcpus is too large".to_owned())?;
-            Command::Spawn {
-                name: one("name")?,
-                vcpus,
-                memory_mb: number("memory-mb")?,
-                boot: id(&one("boot-volume")?)?,
-                volumes: flags
-                    .iter()
-                    .filter(|(k, _)| k == "volume")
-                    .map(|(_, v)| id(v))
-                    .collect::<Result<_, _>>()?,
-            }
-        }
-        "attach" | "detach" => {
-            known(&[])?;
-            let p = positionals(2)?;
-            let (instance, volume) = (p[0].to_owned(), id(p[1])?);
-            if cmd == "attach" {
-                Command::Attach { instance, volume }
-            } else {
-                Command::Detach { instance, volume }
-            }
-        }
-        "destroy" | "info" => {
-            known(&[])?;
-            let instance = positionals(1)?[0].to_owned();
-            if cmd == "destroy" {
-                Command::Destroy { instance }
-            } else {
-                Command::Info { instance }
-            }
-        }
-        "list" => {
-            known(&[])?;
-            positionals(0)?;
-            Command::List
-        }
-        "resources" => {
-            known(&[])?;
-            positionals(0)?;
-            Command::Resources
-        }
-        "volume" if sub == Some("create") => {
-            known(&["name", "size", "image"])?;
-            let image = match flags.iter().find(|(k, _)| k == "image") {
-                Some((_, v)) => Some(
-                    v.parse()
-                        .map_err(|e: cinder_client::IdError| e.to_string())?,
-                ),
-                None => None,
-            };
-            Command::VolumeCreate {
-                name: one("name")?,
-                size: number("size")?,
-                image,
-            }
-        }
-        "volume" if sub == Some("list") => {
-            known(&[])?;
-            Command::VolumeList
-        }
-        other => return Err(format!("unknown command {other:?}")),
+}
+
+/// Whether the raw arguments ask for JSON, for the one case clap could not
+/// parse them: a usage error.
+fn wants_json(args: &[String]) -> bool {
+    args.iter().enumerate().any(|(i, a)| {
+        a == "--json"
+            || a == "-ojson"
+            || a == "--output=json"
+            || ((a == "-o" || a == "--output") && args.get(i + 1).is_some_and(|v| v == "json"))
     })
 }
 
-fn runtime(paused: bool) -> std::io::Result<tokio::runtime::Runtime> {
-    let mut b = tokio::runtime::Builder::new_current_thread();
-    b.enable_all();
-    if paused {
-        b.start_paused(true);
-    }
-    b.build()
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
 }
 
 fn main() -> ExitCode {
-    let cli = match parse_cli(std::env::args().skip(1).collect()) {
+    let args: Vec<String> = std::env::args().collect();
+    let cli = match Cli::try_parse_from(&args) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("dpm: {e}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    let first = cli.command.first().map(String::as_str);
-    if matches!(first, None | Some("help" | "--help" | "-h")) {
-        println!("{USAGE}");
-        return if first.is_some() {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::from(2)
-        };
-    }
-    if first == Some("demo") {
-        let world = match cli.command.get(1..).unwrap_or_default() {
-            [] => "z16".to_owned(),
-            [flag, name] if flag == "--world" => name.clone(),
-            _ => {
-                eprintln!("dpm: usage: dpm demo [--world z16|z13]");
+            use clap::error::ErrorKind;
+            let usage = !matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            );
+            if usage && wants_json(&args) {
+                output::usage_json(&e.to_string());
                 return ExitCode::from(2);
             }
-        };
-        // The paused clock jumps to the simulator's next transition
-        // whenever the flow waits, so the demo takes real milliseconds.
-        return match runtime(true)
-            .map_err(|e| Box::new(e) as Box<dyn Error>)
-            .and_then(|rt| rt.block_on(demo::run(&world)))
-        {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                report(e.as_ref());
-                ExitCode::FAILURE
-            }
-        };
-    }
-    let command = match parse_command(&cli.command) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("dpm: {e}\n\n{USAGE}");
-            return ExitCode::from(2);
+            let _ = e.print();
+            return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
         }
     };
-    let result = (|| -> Result<(), Box<dyn Error>> {
-        let cfg = config::CliConfig::load(&cli.config)?;
-        let driver = operator::driver(cfg)?;
-        runtime(false)?.block_on(operator::run(&driver, command, cli.json))
-    })();
+    let g = &cli.global;
+    let json = g.json || g.output == Output::Json;
+    let env: BTreeMap<String, String> = std::env::vars().collect();
+    let progress = !json && g.quiet == 0 && std::io::stderr().is_terminal();
+    let plain_progress = !json && g.quiet == 0;
+    logs::init(
+        env.get("RUST_LOG").map(String::as_str),
+        g.verbose,
+        g.quiet,
+        plain_progress.then_some(progress),
+    );
+
+    let result: Result<(), Box<dyn Error>> = match cli.command {
+        Cmd::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "dpm", &mut std::io::stdout());
+            Ok(())
+        }
+        #[cfg(feature = "demo")]
+        Cmd::Demo { world } => demo_run(&world),
+        cmd => match cmd.into_operator() {
+            Some(command) => {
+                let source = credentials::Sources {
+                    env: &env,
+                    os_cloud: g.os_cloud.as_deref(),
+                    cwd: std::env::current_dir().ok(),
+                    terminal: std::io::stdin().is_terminal(),
+                };
+                (|| -> Result<(), Box<dyn Error>> {
+                    let cfg = config::CliConfig::load(&g.config, &source)?;
+                    let driver = operator::driver(cfg)?;
+                    runtime()?.block_on(operator::run(&driver, command, json, plain_progress))
+                })()
+            }
+            None => Ok(()),
+        },
+    };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            report(e.as_ref());
+            if json {
+                output::error_json(e.as_ref());
+            } else {
+                output::error_text(e.as_ref());
+            }
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `dpm demo`: on a paused clock, which jumps to the simulator's next
+/// transition whenever the flow waits, so the demo takes real
+/// milliseconds.
+#[cfg(feature = "demo")]
+fn demo_run(world: &str) -> Result<(), Box<dyn Error>> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()?
+        .block_on(demo::run(world))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_command_and_option_has_help() {
+        fn walk(c: &clap::Command, path: &str) {
+            for a in c.get_arguments() {
+                let id = a.get_id().as_str();
+                if id != "help" && id != "version" {
+                    assert!(a.get_help().is_some(), "{path} {id} has no help");
+                }
+            }
+            for s in c.get_subcommands().filter(|s| s.get_name() != "help") {
+                let p = format!("{path} {}", s.get_name());
+                assert!(s.get_about().is_some(), "{p} has no help");
+                walk(s, &p);
+            }
+        }
+        walk(&Cli::command(), "dpm");
+    }
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("dpm").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn options_take_the_equals_form_and_json_has_two_spellings() {
+        let c = parse(&[
+            "--output=json",
+            "spawn",
+            "--name=web1",
+            "--vcpus=2",
+            "--memory-mb=4096",
+            "--boot-volume=6f1c1a51-5ff0-4ee4-8f88-c86b7d0a8c9e",
+        ])
+        .unwrap();
+        assert_eq!(c.global.output, Output::Json);
+        assert!(matches!(
+            c.command,
+            Cmd::Spawn(SpawnArgs {
+                vcpus: 2,
+                memory_mb: 4096,
+                ..
+            })
+        ));
+        let c = parse(&["list", "--json"]).unwrap();
+        assert!(c.global.json);
+    }
+
+    #[test]
+    fn a_typo_gets_a_suggestion_and_exit_status_2() {
+        let e = parse(&["destory", "web1"]).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("destroy"), "{e}");
+        let e = parse(&["spawn", "--vcpu", "2"]).unwrap_err();
+        assert!(e.to_string().contains("--vcpus"), "{e}");
+    }
+
+    #[test]
+    fn help_and_version_are_not_errors() {
+        for args in [
+            &["spawn", "--help"][..],
+            &["--version"],
+            &["volume", "create", "-h"],
+        ] {
+            let e = parse(args).unwrap_err();
+            assert_eq!(e.exit_code(), 0, "{args:?}");
+        }
+    }
+
+    #[test]
+    fn json_is_seen_in_arguments_clap_refused() {
+        let v = |a: &[&str]| wants_json(&a.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert!(v(&["dpm", "-o", "json", "spawn"]));
+        assert!(v(&["dpm", "spawn", "--json"]));
+        assert!(v(&["dpm", "--output=json"]));
+        assert!(!v(&["dpm", "-o", "table", "list"]));
     }
 }

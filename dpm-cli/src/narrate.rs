@@ -121,36 +121,22 @@ fn short(v: &VolumeId) -> String {
     s
 }
 
-/// Who listens to an [`NarratedHmc`].
-#[derive(Debug)]
-pub enum Voice {
-    /// The demo: every request, on stdout, with simulated time.
-    Demo(Sim),
-    /// An operator command: only what waits (start, stop, job polls), on
-    /// stderr, so that `--json` output stays clean.
-    Progress,
-}
-
-/// An HMC client that narrates its requests.
+/// An HMC client that narrates every request of the demo on stdout, with
+/// simulated time.
 #[derive(Debug)]
 pub struct NarratedHmc<H> {
     pub inner: H,
-    pub voice: Voice,
+    pub sim: Sim,
 }
 
 impl<H> NarratedHmc<H> {
     fn say(&self, what: String) {
-        if let Voice::Demo(sim) = &self.voice {
-            say(sim, "nova-driver → HMC", &what);
-        }
+        say(&self.sim, "nova-driver → HMC", &what);
     }
 
-    /// Progress of something that takes time: said in both voices.
+    /// Progress of something that takes time (start, stop, job polls).
     fn progress(&self, what: String) {
-        match &self.voice {
-            Voice::Demo(sim) => say(sim, "nova-driver → HMC", &what),
-            Voice::Progress => eprintln!("… {what}"),
-        }
+        self.say(what);
     }
 }
 

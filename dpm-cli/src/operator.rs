@@ -12,10 +12,9 @@ use hmc_client::{HmcApi, HttpHmc};
 use serde_json::{json, Value};
 
 use crate::config::CliConfig;
-use crate::narrate::{NarratedHmc, Voice};
 use crate::table;
 
-pub type Driver = DpmDriver<NarratedHmc<HttpHmc>, HttpCinder>;
+pub type Driver = DpmDriver<HttpHmc, HttpCinder>;
 
 /// A parsed operator command.
 #[derive(Debug)]
@@ -53,10 +52,7 @@ pub enum Command {
 }
 
 pub fn driver(cfg: CliConfig) -> Result<Driver, Box<dyn Error>> {
-    let hmc = NarratedHmc {
-        inner: HttpHmc::new(cfg.hmc)?,
-        voice: Voice::Progress,
-    };
+    let hmc = HttpHmc::new(cfg.hmc)?;
     let cinder = HttpCinder::new(cfg.cinder)?;
     Ok(DpmDriver::new(hmc, cinder, cfg.driver))
 }
@@ -111,16 +107,27 @@ pub async fn wait_available(
 }
 
 /// Runs one command; the HMC session ends with it, whether it succeeded or
-/// not.
-pub async fn run(d: &Driver, cmd: Command, json_out: bool) -> Result<(), Box<dyn Error>> {
-    let result = run_command(d, cmd, json_out).await;
+/// not. `progress`: say on stderr what takes time (not under `-q` or `-o
+/// json`).
+pub async fn run(
+    d: &Driver,
+    cmd: Command,
+    json_out: bool,
+    progress: bool,
+) -> Result<(), Box<dyn Error>> {
+    let result = run_command(d, cmd, json_out, progress).await;
     if let Err(e) = d.hmc().logoff().await {
-        eprintln!("warning: could not log off from the HMC: {e}");
+        tracing::warn!(error = %e, "could not log off from the HMC");
     }
     result
 }
 
-async fn run_command(d: &Driver, cmd: Command, json_out: bool) -> Result<(), Box<dyn Error>> {
+async fn run_command(
+    d: &Driver,
+    cmd: Command,
+    json_out: bool,
+    progress: bool,
+) -> Result<(), Box<dyn Error>> {
     // What an instance is made of (vHBAs or a storage group) depends on the
     // CPC, which init_host reads.
     if matches!(
@@ -135,10 +142,10 @@ async fn run_command(d: &Driver, cmd: Command, json_out: bool) -> Result<(), Box
     match cmd {
         Command::Check => {
             d.init_host().await?;
-            let cpc = d.hmc().inner.get_cpc(&d.config().cpc).await?;
+            let cpc = d.hmc().get_cpc(&d.config().cpc).await?;
             let v = json!({
                 "ok": true,
-                "cpc": {"name": cpc.name, "se_version": cpc.se_version, "ifl": cpc.processor_count_ifl, "memory_mib": cpc.storage_customer},
+                "cpc": {"uri": d.config().cpc, "name": cpc.name, "se_version": cpc.se_version, "ifls": cpc.processor_count_ifl, "memory_mb": cpc.storage_customer},
                 "adapter_mappings": d.config().adapter_mappings.iter().map(ToString::to_string).collect::<Vec<_>>(),
                 "cinder_attachments_api": d.cinder().attachments_api().await?,
             });
@@ -185,7 +192,7 @@ async fn run_command(d: &Driver, cmd: Command, json_out: bool) -> Result<(), Box
                 "boot": boot_json(&s.boot),
                 "vhbas": s.vhbas.iter().map(|h| json!({"uri": h.uri, "wwpn": h.wwpn, "device_number": h.device_number})).collect::<Vec<_>>(),
                 "storage_group": s.group.as_ref().map(|g| json!({"uri": g.uri, "name": g.name, "wwpns": g.wwpns})),
-                "volumes": s.volumes.iter().map(|(id, p)| json!({"id": id, "paths": p.len()})).collect::<Vec<_>>(),
+                "volumes": s.volumes.iter().map(|(id, p)| json!({"volume": id, "paths": paths_json(p)})).collect::<Vec<_>>(),
             });
             print(json_out, &v, || {
                 println!(
@@ -216,7 +223,7 @@ async fn run_command(d: &Driver, cmd: Command, json_out: bool) -> Result<(), Box
         Command::Attach { instance, volume } => {
             let id = instance_id(&instance);
             let paths = d.attach_volume(&id, &volume).await?;
-            let v = json!({"instance": id, "volume": volume, "paths": paths.iter().map(|p| json!({"device_number": p.device_number, "target_wwpn": p.target, "lun": p.lun})).collect::<Vec<_>>()});
+            let v = json!({"instance": id, "volume": volume, "paths": paths_json(&paths)});
             print(json_out, &v, || {
                 println!(
                     "Volume {volume} is attached to {instance}; the guest finds it on {} paths:",
@@ -328,27 +335,28 @@ async fn run_command(d: &Driver, cmd: Command, json_out: bool) -> Result<(), Box
                     ..Default::default()
                 })
                 .await?;
-            let v = wait_available(d.cinder(), &v.id, true).await?;
-            print(
-                json_out,
-                &json!({"id": v.id, "status": v.status, "bootable": v.bootable, "size": v.size}),
-                || {
-                    println!(
-                        "Volume {} is available ({} GiB{}).",
-                        v.id,
-                        v.size,
-                        if v.bootable { ", bootable" } else { "" }
-                    );
-                },
-            );
+            let v = wait_available(d.cinder(), &v.id, progress).await?;
+            print(json_out, &volume_json(&v), || {
+                println!(
+                    "Volume {} is available ({} GiB{}).",
+                    v.id,
+                    v.size,
+                    if v.bootable { ", bootable" } else { "" }
+                );
+            });
         }
         Command::VolumeList => {
             let vols = d.cinder().list_volumes().await?;
-            let out: Vec<Value> = vols.iter().map(|v| json!({"id": v.id, "name": v.name, "status": v.status, "bootable": v.bootable, "size": v.size})).collect();
+            let out: Vec<Value> = vols.iter().map(volume_json).collect();
             print(json_out, &json!({"volumes": out}), || table::volumes(&vols));
         }
     }
     Ok(())
+}
+
+/// A Cinder volume, the same in every command.
+fn volume_json(v: &cinder_client::Volume) -> Value {
+    json!({"id": v.id, "name": v.name, "status": v.status, "bootable": v.bootable, "size_gib": v.size})
 }
 
 /// The boot source as JSON: the SAN path, or the storage volume.
@@ -359,7 +367,7 @@ fn boot_json(b: &Boot) -> serde_json::Value {
         }
         Boot::Volume { volume, paths } => json!({
             "device": "storage-volume", "storage_volume": volume,
-            "paths": paths.iter().map(|p| json!({"device_number": p.device_number, "target_wwpn": p.target, "lun": p.lun})).collect::<Vec<_>>(),
+            "paths": paths_json(paths),
         }),
     }
 }

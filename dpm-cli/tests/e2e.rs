@@ -75,6 +75,7 @@ fn serve(name: &str, world: &str, extra: &[&str]) -> Served {
         .arg("--state-dir")
         .arg(&dir)
         .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(dir.join("serve.log")).unwrap())
         .spawn()
         .unwrap();
     let mut line = String::new();
@@ -124,6 +125,19 @@ struct Out {
     ok: bool,
     json: Value,
     stderr: String,
+}
+
+impl Out {
+    /// A failure under --json: its message and causes, from the one JSON
+    /// object on stdout.
+    fn error(&self) -> String {
+        let e = &self.json["error"];
+        let mut parts = vec![e["message"].as_str().unwrap_or_default().to_owned()];
+        for c in e["causes"].as_array().into_iter().flatten() {
+            parts.push(c.as_str().unwrap_or_default().to_owned());
+        }
+        parts.join("\n")
+    }
 }
 
 fn dpm(config: &Path, args: &[&str]) -> Out {
@@ -300,8 +314,9 @@ async fn scenarios(world: &str) {
     assert_eq!(info["power_state"], "Running");
     let refused = dpm(&cfg, &["detach", "web1", &data]);
     assert!(
-        !refused.ok && refused.stderr.contains("is not attached"),
-        "{}",
+        !refused.ok && refused.error().contains("is not attached"),
+        "{} {}",
+        refused.json,
         refused.stderr
     );
 
@@ -321,15 +336,16 @@ async fn scenarios(world: &str) {
         ],
     );
     assert!(!second.ok);
+    assert_eq!(second.json["error"]["kind"], "spawn", "{}", second.json);
     assert!(
-        second.stderr.contains("everything it did was undone"),
+        second.error().contains("everything it did was undone"),
         "{}",
-        second.stderr
+        second.json
     );
     assert!(
-        second.stderr.contains("Cinder could not reserve volume"),
+        second.error().contains("Cinder could not reserve volume"),
         "{}",
-        second.stderr
+        second.json
     );
     assert_eq!(
         hmc.list_partitions(&cpc, &Default::default())
@@ -391,9 +407,9 @@ async fn scenarios(world: &str) {
     let bad = write_config(&s, &[format!("{}:0", ficon.object_uri.object_id())]);
     let check = dpm(&bad, &["check"]);
     assert!(
-        !check.ok && check.stderr.contains("not fcp"),
+        !check.ok && check.error().contains("not fcp"),
         "{}",
-        check.stderr
+        check.json
     );
 
     // Bad input is a usage error (exit 2), not a panic.
@@ -415,4 +431,23 @@ async fn scenarios(world: &str) {
         .unwrap()
         .success());
     assert!(s.child.wait().unwrap().success());
+
+    // dpm-sim logged every request, one line each, with no secret.
+    let log = std::fs::read_to_string(s.dir.join("serve.log")).unwrap();
+    assert!(
+        log.lines().any(|l| l.contains("api=\"hmc\"")
+            && l.contains("method=POST")
+            && l.contains("path=/api/sessions")
+            && l.contains("status=200")
+            && l.contains("latency_ms=")),
+        "{log}"
+    );
+    assert!(log.contains("api=\"cinder\""), "{log}");
+    for secret in [
+        s.endpoints["hmc"]["password"].as_str().unwrap(),
+        s.endpoints["keystone"]["password"].as_str().unwrap(),
+        "sim-session-",
+    ] {
+        assert!(!log.contains(secret), "{secret} in the request log");
+    }
 }

@@ -192,3 +192,89 @@ async fn no_secret_in_any_log_debug_output_or_error() {
         );
     }
 }
+
+/// `RUST_LOG=debug dpm check` (and `-vvv`, trace) against a served z16:
+/// the HMC and Cinder requests show, one span each with method, path,
+/// status and latency; the passwords, session ids and tokens do not. The
+/// credentials come from the environment (`DPM_HMC_PASSWORD`, `OS_*`), not
+/// the file.
+#[tokio::test]
+async fn debug_logs_of_dpm_check_show_the_requests_and_no_secret() {
+    let spec = WorldSpec::z16();
+    let hmc_password = spec.hmc.password.clone();
+    let keystone_password = spec.keystone.password.clone();
+    let sim = Sim::new(spec).unwrap();
+    let dir = std::env::temp_dir().join(format!("dpm-secrets-check-{}", std::process::id()));
+    let server = sim.serve(&ServeConfig::any_ports(&dir)).await.unwrap();
+    let e = server.endpoints().clone();
+    let mappings: Vec<String> = sim
+        .fcp_adapters()
+        .iter()
+        .map(|a| format!("\"{}:0\"", a.uri.object_id()))
+        .collect();
+    let config = dir.join("dpm.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[dpm]\nhost = \"secrets\"\nhmc = \"{}\"\nhmc_username = \"{}\"\n\
+             cpc_object_id = \"{}\"\nmax_processors = 8\nmax_memory = 32768\nphysical_storage_adapter_mappings = [{}]\n\
+             [hmc]\nca_file = \"{}\"\n",
+            e.hmc.url,
+            e.hmc.userid,
+            sim.cpc_uri().object_id(),
+            mappings.join(", "),
+            e.hmc.ca_cert.display(),
+        ),
+    )
+    .unwrap();
+    for (how, arg) in [("RUST_LOG", "debug"), ("-vvv", "trace")] {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_dpm"));
+        c.env_clear()
+            .arg("--config")
+            .arg(&config)
+            .env("DPM_HMC_PASSWORD", &hmc_password)
+            .env("OS_AUTH_URL", &e.keystone.auth_url)
+            .env("OS_USERNAME", &e.keystone.username)
+            .env("OS_PASSWORD", &keystone_password)
+            .env("OS_PROJECT_NAME", &e.keystone.project_name);
+        if how == "RUST_LOG" {
+            c.env("RUST_LOG", arg);
+        } else {
+            c.arg(how);
+        }
+        c.arg("check");
+        // The server runs on this test's runtime: wait off it.
+        let out = tokio::task::spawn_blocking(move || c.output())
+            .await
+            .unwrap()
+            .unwrap();
+        let log = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{how}: {log}");
+        for want in [
+            "hmc_request{method=\"POST\" path=\"/api/sessions\" attempt=1}",
+            "path=\"/api/cpcs/",
+            "status=200",
+            "latency_ms=",
+            "cinder_request{api=\"keystone\" method=\"POST\" path=\"/v3/auth/tokens\" attempt=1}",
+            "cinder_request{api=\"cinder\" method=\"GET\"",
+            "Cinder credentials source=the OS_* variables",
+            "HMC password from DPM_HMC_PASSWORD",
+        ] {
+            assert!(log.contains(want), "{how}: {want} is not in:\n{log}");
+        }
+        for (what, secret) in [
+            ("the HMC password", hmc_password.as_str()),
+            ("the Keystone password", keystone_password.as_str()),
+            ("an HMC session id", "sim-session-"),
+            ("an HMC session credential", "sim-credential-"),
+            ("a Keystone token", "gAAAAAsim"),
+        ] {
+            assert!(
+                !log.contains(secret),
+                "{how}: {what} shows: {}",
+                log.lines().find(|l| l.contains(secret)).unwrap_or_default()
+            );
+        }
+    }
+    server.shutdown().await;
+}

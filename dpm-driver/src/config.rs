@@ -28,6 +28,9 @@ pub enum ConfigError {
         /// The 1-based line, 0 when unknown.
         line: usize,
     },
+    /// `hmc_password` is not in the file, and the caller has none.
+    #[error("[dpm] hmc_password is missing")]
+    MissingHmcPassword,
     /// `host` is empty.
     #[error("[dpm] host must name this compute host")]
     MissingHost,
@@ -170,7 +173,8 @@ struct RawDpm {
     host: String,
     hmc: String,
     hmc_username: String,
-    hmc_password: Secret,
+    #[serde(default)]
+    hmc_password: Option<Secret>,
     cpc_object_id: String,
     max_processors: u32,
     max_memory: u64,
@@ -239,11 +243,25 @@ impl DriverConfig {
     /// # Ok::<(), dpm_driver::ConfigError>(())
     /// ```
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
-        let raw: RawFile = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
-        Self::from_raw(raw.dpm)
+        Self::from_toml_with_password(text, None)
     }
 
-    fn from_raw(r: RawDpm) -> Result<Self, ConfigError> {
+    /// [`from_toml`](Self::from_toml), with the HMC password to use when
+    /// `[dpm]` has no `hmc_password` (one from the environment or a
+    /// prompt); the file's wins.
+    pub fn from_toml_with_password(
+        text: &str,
+        hmc_password: Option<Secret>,
+    ) -> Result<Self, ConfigError> {
+        let raw: RawFile = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
+        Self::from_raw(raw.dpm, hmc_password)
+    }
+
+    fn from_raw(r: RawDpm, fallback_password: Option<Secret>) -> Result<Self, ConfigError> {
+        let hmc_password = r
+            .hmc_password
+            .or(fallback_password)
+            .ok_or(ConfigError::MissingHmcPassword)?;
         if r.host.trim().is_empty() {
             return Err(ConfigError::MissingHost);
         }
@@ -292,7 +310,7 @@ impl DriverConfig {
             host: r.host,
             hmc: r.hmc,
             hmc_username: r.hmc_username,
-            hmc_password: r.hmc_password,
+            hmc_password,
             cpc,
             max_processors: r.max_processors,
             max_memory: r.max_memory,

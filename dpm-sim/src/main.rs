@@ -3,102 +3,135 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::{ArgAction, Args, Parser, Subcommand};
 use dpm_sim::{ServeConfig, Sim, WorldSpec};
+use tracing_subscriber::EnvFilter;
 
-const USAGE: &str = "\
-usage: dpm-sim serve [--world z16|z13|FILE] [--hmc-port N] [--keystone-port N] [--cinder-port N]
-                     [--notification-port N] [--control-port N] [--cinder-path /PREFIX]
-                     [--state-dir DIR]
-
-Serves a simulated DPM world on 127.0.0.1: the HMC Web Services API over
-HTTPS (default port 6794) with its notification service (STOMP over TLS,
-61612), Keystone v3 (5000) and Cinder v3 (8776). Port 0
-picks a free port. The world is z16 (storage groups) unless --world names
-z13 (the HBA model) or a TOML file. When ready it prints one JSON line with the endpoints and
-credentials, and writes the same to DIR/endpoints.json (DIR defaults to
-./dpm-sim-state) with the CA certificate in DIR/ca.pem. It runs until
-SIGINT or SIGTERM.
-
---control-port serves the simulator's controls (/sim/faults, /sim/sever,
-/sim/counters, /sim/zoning, /sim/expire-sessions, /sim/leaks) over plain
-HTTP on 127.0.0.1, for fault injection across processes; they are off
-without it.
-
---cinder-path serves Cinder under a path, as devstack and mod_wsgi do
-(--cinder-path /volume: the endpoint is http://127.0.0.1:PORT/volume/v3/...,
-and the host root answers 404).";
-
-struct Args {
-    world: Option<String>,
-    cfg: ServeConfig,
+/// An in-memory IBM Z DPM world (HMC, FC adapters, SAN fabrics, storage,
+/// Keystone and Cinder), served on 127.0.0.1.
+#[derive(Debug, Parser)]
+#[command(name = "dpm-sim", version, propagate_version = true)]
+struct Cli {
+    /// More log output on stderr: -v debug (every request's details), -vv
+    /// trace; RUST_LOG, when set, wins
+    #[arg(short, long, global = true, action = ArgAction::Count)]
+    verbose: u8,
+    /// Less log output: -q warnings only (no request log), -qq errors only
+    #[arg(short, long, global = true, action = ArgAction::Count, conflicts_with = "verbose")]
+    quiet: u8,
+    #[command(subcommand)]
+    command: Cmd,
 }
 
-fn parse(args: &[String]) -> Result<Args, String> {
-    let mut it = args.iter();
-    if it.next().map(String::as_str) != Some("serve") {
-        return Err("the only command is `serve`".into());
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Serve the world: the HMC Web Services API over HTTPS with its
+    /// notification service, Keystone v3 and Cinder v3
+    #[command(after_help = SERVE_HELP, args_override_self = true)]
+    Serve(Serve),
+}
+
+const SERVE_HELP: &str = "\
+When ready it prints one JSON line with the endpoints and credentials, and
+writes the same to DIR/endpoints.json with the CA certificate in DIR/ca.pem.
+It logs one line per request on stderr (method, path, status, latency) and
+runs until SIGINT or SIGTERM.";
+
+#[derive(Debug, Args)]
+struct Serve {
+    /// The world: z16 (storage groups), z13 (vHBAs) or a TOML world file
+    #[arg(long, value_name = "z16|z13|FILE", default_value = "z16")]
+    world: String,
+    /// The HMC's port (HTTPS); 0 picks a free port
+    #[arg(long, value_name = "PORT", default_value_t = 6794)]
+    hmc_port: u16,
+    /// Keystone's port; 0 picks a free port
+    #[arg(long, value_name = "PORT", default_value_t = 5000)]
+    keystone_port: u16,
+    /// Cinder's port; 0 picks a free port
+    #[arg(long, value_name = "PORT", default_value_t = 8776)]
+    cinder_port: u16,
+    /// The port of the HMC's notification service (STOMP over TLS, job
+    /// completions and status changes); 0 picks a free port
+    #[arg(long, value_name = "PORT", default_value_t = 61612)]
+    notification_port: u16,
+    /// Serve the simulator's controls (/sim/faults, /sim/sever,
+    /// /sim/counters, /sim/zoning, /sim/expire-sessions, /sim/leaks) over
+    /// plain HTTP on this port, for fault injection across processes; off
+    /// without it
+    #[arg(long, value_name = "PORT")]
+    control_port: Option<u16>,
+    /// Serve Cinder under a path, as devstack and mod_wsgi do (/volume: the
+    /// endpoint is http://127.0.0.1:PORT/volume/v3/..., the host root
+    /// answers 404)
+    #[arg(long, value_name = "/PREFIX", default_value = "")]
+    cinder_path: String,
+    /// Where ca.pem and endpoints.json are written
+    #[arg(long, value_name = "DIR", default_value = "dpm-sim-state")]
+    state_dir: PathBuf,
+}
+
+/// The log filter: `RUST_LOG` if set; else the request log (info), `-v`
+/// debug, `-vv` trace of the simulator, `-q` warnings, `-qq` errors.
+fn filter(rust_log: Option<&str>, verbose: u8, quiet: u8) -> EnvFilter {
+    if let Some(spec) = rust_log.filter(|s| !s.trim().is_empty()) {
+        return EnvFilter::builder().parse_lossy(spec);
     }
-    let mut out = Args {
-        world: None,
-        cfg: ServeConfig::standard_ports("dpm-sim-state"),
+    let level = match (verbose, quiet) {
+        (_, 1) => "warn",
+        (_, q) if q > 1 => "error",
+        (0, _) => "info",
+        (1, _) => "debug",
+        _ => "trace",
     };
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
-        let port = |v: &String| {
-            v.parse::<u16>()
-                .map_err(|_| format!("{flag} wants a port number, not {v:?}"))
-        };
-        match flag.as_str() {
-            "--world" => out.world = Some(value()?.clone()),
-            "--hmc-port" => out.cfg.hmc_port = port(value()?)?,
-            "--keystone-port" => out.cfg.keystone_port = port(value()?)?,
-            "--cinder-port" => out.cfg.cinder_port = port(value()?)?,
-            "--control-port" => out.cfg.control_port = Some(port(value()?)?),
-            "--notification-port" => out.cfg.notification_port = port(value()?)?,
-            "--state-dir" => out.cfg.state_dir = PathBuf::from(value()?),
-            "--cinder-path" => out.cfg.cinder_path = value()?.clone(),
-            other => return Err(format!("unknown option {other}")),
-        }
-    }
-    Ok(out)
+    let others = if quiet > 1 { "error" } else { "warn" };
+    EnvFilter::builder().parse_lossy(format!("{others},dpm_sim={level}"))
 }
 
-async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
-    let spec = match args.world.as_deref() {
-        None => WorldSpec::default(),
-        Some(name @ ("z13" | "z16")) => WorldSpec::named(name)?,
-        Some(path) => {
+async fn run(args: Serve) -> Result<(), Box<dyn std::error::Error>> {
+    let spec = match args.world.as_str() {
+        name @ ("z13" | "z16") => WorldSpec::named(name)?,
+        path => {
             let path = PathBuf::from(path);
             let text = std::fs::read_to_string(&path)
                 .map_err(|e| format!("cannot read world file {}: {e}", path.display()))?;
             WorldSpec::from_toml(&text)?
         }
     };
+    let mut cfg = ServeConfig::standard_ports(args.state_dir);
+    cfg.hmc_port = args.hmc_port;
+    cfg.keystone_port = args.keystone_port;
+    cfg.cinder_port = args.cinder_port;
+    cfg.notification_port = args.notification_port;
+    cfg.control_port = args.control_port;
+    cfg.cinder_path = args.cinder_path;
     let sim = Sim::new(spec)?;
-    let server = sim.serve(&args.cfg).await?;
+    let server = sim.serve(&cfg).await?;
     println!("{}", serde_json::to_string(server.endpoints())?);
+    tracing::info!(
+        hmc = %server.endpoints().hmc.url,
+        keystone = %server.endpoints().keystone.auth_url,
+        "serving"
+    );
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
         r = tokio::signal::ctrl_c() => r?,
         _ = term.recv() => {},
     }
+    tracing::info!("stopping");
     server.shutdown().await;
     Ok(())
 }
 
 fn main() -> ExitCode {
-    let argv: Vec<String> = std::env::args().skip(1).collect();
-    if argv.iter().any(|a| a == "--help" || a == "-h") {
-        println!("{USAGE}");
-        return ExitCode::SUCCESS;
-    }
-    let args = match parse(&argv) {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("dpm-sim: {e}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
+    let cli = Cli::parse();
+    let rust_log = std::env::var("RUST_LOG").ok();
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_env_filter(filter(rust_log.as_deref(), cli.verbose, cli.quiet))
+        .try_init();
+    let Cmd::Serve(args) = cli.command;
     // Requests are served on every core; the world itself is one lock.
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -121,5 +154,36 @@ fn main() -> ExitCode {
             }
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent_and_takes_the_equals_form() {
+        Cli::command().debug_assert();
+        let c =
+            Cli::try_parse_from(["dpm-sim", "-q", "serve", "--hmc-port=0", "--world=z13"]).unwrap();
+        let Cmd::Serve(s) = c.command;
+        assert_eq!((s.hmc_port, s.world.as_str(), c.quiet), (0, "z13", 1));
+        // A later option overrides an earlier one (scripts append theirs).
+        let c = Cli::try_parse_from(["dpm-sim", "serve", "--hmc-port", "0", "--hmc-port", "6794"])
+            .unwrap();
+        let Cmd::Serve(s) = c.command;
+        assert_eq!(s.hmc_port, 6794);
+        let e = Cli::try_parse_from(["dpm-sim", "serve", "--hmc-prot", "1"]).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("--hmc-port"), "{e}");
+    }
+
+    #[test]
+    fn the_request_log_is_on_by_default() {
+        assert!(filter(None, 0, 0).to_string().contains("dpm_sim=info"));
+        assert!(filter(None, 0, 1).to_string().contains("dpm_sim=warn"));
+        assert_eq!(filter(Some("trace"), 0, 0).to_string(), "trace");
     }
 }

@@ -34,7 +34,8 @@ pub enum HmcError {
     },
     /// An asynchronous job ended with a non-2xx status.
     #[error(
-        "HMC job {job} failed: job-status-code {status_code} reason {reason_code:?}: {message}"
+        "HMC job {job} failed: job-status-code {status_code}{}: {message}",
+        reason_code.map(|r| format!(" reason {r}")).unwrap_or_default()
     )]
     JobFailed {
         /// The job.
@@ -177,5 +178,30 @@ impl HmcError {
             Self::JobTimeout { .. } => true,
             Self::Decode { .. } => true,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_failed_job_says_its_reason_as_a_number_or_not_at_all() {
+        let job = JobUri::from_object_id("j1").unwrap();
+        let failed = |reason_code| HmcError::JobFailed {
+            job: job.clone(),
+            status_code: 500,
+            reason_code,
+            message: "the boot failed".into(),
+        };
+        assert_eq!(
+            failed(Some(263)).to_string(),
+            "HMC job /api/jobs/j1 failed: job-status-code 500 reason 263: the boot failed"
+        );
+        assert_eq!(
+            failed(None).to_string(),
+            "HMC job /api/jobs/j1 failed: job-status-code 500: the boot failed"
+        );
     }
 }

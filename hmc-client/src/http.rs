@@ -24,6 +24,7 @@ use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
+use tracing::Instrument;
 
 use crate::api::{
     AdapterFilter, HmcApi, PartitionFilter, StorageGroupFilter, StorageVolumeFilter,
@@ -279,14 +280,18 @@ impl HttpHmc {
             .with_max_delay(self.cfg.backoff.saturating_mul(8))
             .with_max_times(self.cfg.attempts.saturating_sub(1) as usize)
             .with_jitter();
-        (|| self.send_once(method, path, query, body, with_session))
-            .retry(policy)
-            .sleep(tokio::time::sleep)
-            .when(|e: &HmcError| e.should_resend(repeat == Repeat::Safe))
-            .notify(|e: &HmcError, wait: Duration| {
-                tracing::debug!(method, path, error = %e, ?wait, "retrying");
-            })
-            .await
+        let attempt = std::sync::atomic::AtomicU32::new(0);
+        (|| {
+            let n = attempt.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            self.send_once(method, path, query, body, with_session, n)
+        })
+        .retry(policy)
+        .sleep(tokio::time::sleep)
+        .when(|e: &HmcError| e.should_resend(repeat == Repeat::Safe))
+        .notify(|e: &HmcError, wait: Duration| {
+            tracing::debug!(method, path, error = %e, ?wait, "retrying");
+        })
+        .await
     }
 
     /// Sends one request; when the HMC refuses it for its session (so it
@@ -298,6 +303,7 @@ impl HttpHmc {
         query: &[(&str, String)],
         body: Option<&Value>,
         with_session: bool,
+        attempt: u32,
     ) -> Result<(StatusCode, String), HmcError> {
         let mut relogged = false;
         loop {
@@ -317,7 +323,17 @@ impl HttpHmc {
             if let Some(b) = body {
                 rb = rb.json(b);
             }
-            let resp = rb.send().await.map_err(|e| transport(method, path, e))?;
+            // One span per request; never the session header or a body
+            // (the logon's holds the password).
+            let span = tracing::debug_span!("hmc_request", method, path, attempt);
+            let started = std::time::Instant::now();
+            let sent = rb.send().instrument(span.clone()).await;
+            let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            span.in_scope(|| match &sent {
+                Ok(r) => tracing::debug!(status = r.status().as_u16(), latency_ms, "request"),
+                Err(e) => tracing::debug!(error = %e, latency_ms, "request failed"),
+            });
+            let resp = sent.map_err(|e| transport(method, path, e))?;
             let status = resp.status();
             let text = resp.text().await.map_err(|e| transport(method, path, e))?;
             if status.is_success() {

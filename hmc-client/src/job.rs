@@ -92,10 +92,12 @@ impl Naps {
 /// [`HmcError::JobFailed`] with the HMC's status, reason and message, and a
 /// job still running after `policy.timeout` is [`HmcError::JobTimeout`] (the
 /// job is then left for the HMC to expire). Waiting uses tokio time, so
-/// tests on a paused clock do not sleep.
-/// Where the client receives the HMC's job notifications
-/// ([`HmcApi::job_announced`]), the job is read once, when its end is
-/// announced: no polling.
+/// tests on a paused clock do not sleep. Where the client receives the
+/// HMC's job notifications ([`HmcApi::job_announced`]), the job is read
+/// once, when its end is announced: no polling. The wait is a
+/// `wait_for_job` span (info) with the job's URI, and its end is logged
+/// with the time waited.
+#[tracing::instrument(level = "info", skip_all, fields(job = %job))]
 pub async fn wait_for_job(
     hmc: &(impl HmcApi + ?Sized),
     job: &JobUri,
@@ -141,6 +143,7 @@ pub async fn wait_for_job(
             if let Err(e) = hmc.delete_job(job).await {
                 tracing::debug!(job = %job, error = %e, "could not delete finished job");
             }
+            tracing::debug!(status = %state.status, code = ?state.job_status_code, "job ended");
             return finish(job, state);
         }
         if !naps.wait().await {

@@ -207,6 +207,12 @@ fn serve_with(name: &str, world: &str, extra: &[&str]) -> Result<(Child, PathBuf
         .arg(&dir)
         .args(&extra)
         .stdout(Stdio::piped())
+        // The request log, one line per request, for when a run fails.
+        .stderr(
+            std::fs::File::create(dir.join("serve.log"))
+                .map(Stdio::from)
+                .unwrap_or_else(|_| Stdio::null()),
+        )
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
     let mut line = String::new();
@@ -215,7 +221,10 @@ fn serve_with(name: &str, world: &str, extra: &[&str]) -> Result<(Child, PathBuf
     }
     if line.trim().is_empty() {
         let _ = child.kill();
-        return Err("dpm-sim serve printed no endpoints".into());
+        return Err(format!(
+            "dpm-sim serve printed no endpoints (its log: {})",
+            dir.join("serve.log").display()
+        ));
     }
     Ok((child, dir.join("endpoints.json")))
 }
@@ -305,10 +314,30 @@ fn e2e() -> bool {
         ])
         && run(&["test", "-p", "dpm-cli", "--test", "e2e"])
         && run(&[
-            "run", "--quiet", "-p", "dpm-cli", "--bin", "dpm", "--", "demo",
+            "run",
+            "--quiet",
+            "-p",
+            "dpm-cli",
+            "--features",
+            "demo",
+            "--bin",
+            "dpm",
+            "--",
+            "demo",
         ])
         && run(&[
-            "run", "--quiet", "-p", "dpm-cli", "--bin", "dpm", "--", "demo", "--world", "z13",
+            "run",
+            "--quiet",
+            "-p",
+            "dpm-cli",
+            "--features",
+            "demo",
+            "--bin",
+            "dpm",
+            "--",
+            "demo",
+            "--world",
+            "z13",
         ])
         && third_party()
 }
@@ -407,16 +436,20 @@ fn chaos(args: &[&str]) -> bool {
 
 fn ci() -> bool {
     run(&["fmt", "--all", "--", "--check"])
+        // `dpm demo` is behind dpm-cli's `demo` feature: checked and
+        // tested with it.
         && run(&[
             "clippy",
             "--workspace",
             "--all-targets",
+            "--features",
+            "dpm-cli/demo",
             "--",
             "-D",
             "warnings",
         ])
         && docs()
-        && run(&["test", "--workspace"])
+        && run(&["test", "--workspace", "--features", "dpm-cli/demo"])
         && e2e()
         && chaos(&["--ops", "1000", "--fault-rate", "0.05"])
 }
@@ -492,7 +525,19 @@ fn main() -> ExitCode {
     {
         ["ci"] => ci(),
         ["e2e"] => e2e(),
-        ["demo"] => run(&["run", "--release", "--quiet", "--bin", "dpm", "--", "demo"]),
+        ["demo"] => run(&[
+            "run",
+            "--release",
+            "--quiet",
+            "-p",
+            "dpm-cli",
+            "--features",
+            "demo",
+            "--bin",
+            "dpm",
+            "--",
+            "demo",
+        ]),
         ["bench"] => bench(false),
         ["bench", "--json"] => bench(true),
         ["chaos", rest @ ..] => chaos(rest),

@@ -244,12 +244,24 @@ enum Api {
     Control,
 }
 
+impl Api {
+    fn name(self) -> &'static str {
+        match self {
+            Api::Hmc => "hmc",
+            Api::Keystone => "keystone",
+            Api::Cinder => "cinder",
+            Api::Control => "control",
+        }
+    }
+}
+
 async fn handle(
     api: Api,
     sim: Sim,
     ks: Arc<openstack::Keystone>,
     req: hyper::Request<hyper::body::Incoming>,
 ) -> Result<hyper::Response<http_body_util::Full<bytes::Bytes>>, ServedError> {
+    let started = std::time::Instant::now();
     let req = match http::Req::read(req).await {
         Ok(r) => r,
         Err(http::ReadError::TooLarge) => {
@@ -284,10 +296,13 @@ async fn handle(
     if resp.reset {
         // An injected lost reply: the request took effect, and the
         // connection goes down without an answer.
-        tracing::debug!(method = %req.method, path = %req.path, "dpm-sim lost the reply");
+        tracing::info!(api = api.name(), method = %req.method, path = %req.path, "reply lost (injected fault)");
         return Err(ServedError::LostReply);
     }
-    tracing::debug!(method = %req.method, path = %req.path, status = resp.status, "dpm-sim served");
+    // The request log: one line per request; never a header or a body
+    // (they hold session ids, tokens and passwords).
+    let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    tracing::info!(api = api.name(), method = %req.method, path = %req.path, status = resp.status, latency_ms, "request");
     Ok(resp.into_hyper())
 }
 

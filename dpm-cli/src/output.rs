@@ -1,0 +1,168 @@
+//! How a failure is told: as text on stderr, or as one JSON object on
+//! stdout under `-o json`:
+//!
+//! ```json
+//! {"error": {"kind": "spawn", "step": "reserve_volume", "message": "...",
+//!            "causes": ["...", "..."], "left_behind": [{"message": "...", "causes": []}]}}
+//! ```
+//!
+//! `step` is there for a failed spawn or attach, `left_behind` when an undo
+//! could not finish.
+
+use std::error::Error;
+
+use dpm_driver::{AttachError, CleanupError, DriverError, InitError, SpawnError};
+use serde_json::{json, Value};
+
+use crate::config::CliConfigError;
+
+/// What an error left behind (what the undo could not remove).
+fn left_behind<'a>(e: &'a (dyn Error + 'static)) -> &'a [CleanupError] {
+    if let Some(s) = e.downcast_ref::<SpawnError>() {
+        s.left_behind()
+    } else if let Some(a) = e.downcast_ref::<AttachError>() {
+        a.left_behind()
+    } else if let Some(d) = e.downcast_ref::<DriverError>() {
+        d.left_behind()
+    } else {
+        &[]
+    }
+}
+
+fn causes(e: &dyn Error) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        out.push(c.to_string());
+        cause = c.source();
+    }
+    out
+}
+
+/// `StartPartition { .. }` → `start_partition`.
+fn step_name(debug: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in debug
+        .chars()
+        .take_while(char::is_ascii_alphanumeric)
+        .enumerate()
+    {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The kind of failure, and the step for the operations that have steps.
+fn kind(e: &(dyn Error + 'static)) -> (&'static str, Option<String>) {
+    if let Some(s) = e.downcast_ref::<SpawnError>() {
+        ("spawn", Some(step_name(&format!("{:?}", s.step))))
+    } else if let Some(a) =
+        e.downcast_ref::<AttachError>()
+            .or_else(|| match e.downcast_ref::<DriverError>() {
+                Some(DriverError::Attach(a)) => Some(a),
+                _ => None,
+            })
+    {
+        ("attach", Some(step_name(&format!("{:?}", a.step))))
+    } else if e.downcast_ref::<CliConfigError>().is_some() {
+        ("config", None)
+    } else if e.downcast_ref::<InitError>().is_some() {
+        ("init_host", None)
+    } else if e.downcast_ref::<DriverError>().is_some() {
+        ("driver", None)
+    } else if e.downcast_ref::<hmc_client::HmcError>().is_some() {
+        ("hmc", None)
+    } else if e.downcast_ref::<cinder_client::CinderError>().is_some() {
+        ("cinder", None)
+    } else {
+        ("other", None)
+    }
+}
+
+/// The JSON form of a failure.
+pub fn error_value(e: &(dyn Error + 'static)) -> Value {
+    let (kind, step) = kind(e);
+    let mut v = json!({"kind": kind, "message": e.to_string(), "causes": causes(e)});
+    if let Some(step) = step {
+        v["step"] = json!(step);
+    }
+    let left = left_behind(e);
+    if !left.is_empty() {
+        v["left_behind"] = left
+            .iter()
+            .map(|l| json!({"message": l.to_string(), "causes": causes(l)}))
+            .collect();
+    }
+    json!({ "error": v })
+}
+
+/// Prints a failure as one JSON object on stdout.
+pub fn error_json(e: &(dyn Error + 'static)) {
+    println!("{}", error_value(e));
+}
+
+/// Prints a usage error (clap's text) as one JSON object on stdout.
+pub fn usage_json(message: &str) {
+    let message = message
+        .trim()
+        .strip_prefix("error: ")
+        .unwrap_or(message.trim());
+    println!(
+        "{}",
+        json!({"error": {"kind": "usage", "message": message, "causes": []}})
+    );
+}
+
+/// Prints an error and every cause under it, then what it left behind, on
+/// stderr.
+pub fn error_text(e: &(dyn Error + 'static)) {
+    eprintln!("error: {e}");
+    for c in causes(e) {
+        eprintln!("  because: {c}");
+    }
+    let left = left_behind(e);
+    if !left.is_empty() {
+        eprintln!("left behind (run `dpm destroy` again once the cause is fixed):");
+        for l in left {
+            eprintln!("  - {l}");
+            for c in causes(l) {
+                eprintln!("      because: {c}");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_are_snake_case_variant_names() {
+        assert_eq!(
+            step_name("StartPartition { partition: .. }"),
+            "start_partition"
+        );
+        assert_eq!(step_name("NotInitialized"), "not_initialized");
+    }
+
+    #[test]
+    fn an_error_is_one_shape_with_its_causes() {
+        let e = CliConfigError::Read {
+            path: "x.toml".into(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "gone"),
+        };
+        let v = error_value(&e);
+        assert_eq!(v["error"]["kind"], "config");
+        assert_eq!(v["error"]["causes"], json!(["gone"]));
+        assert!(v["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("x.toml")));
+    }
+}
