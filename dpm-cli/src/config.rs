@@ -24,6 +24,10 @@ struct HmcSection {
     /// Do not verify the HMC's certificate at all.
     #[serde(default)]
     danger_accept_invalid_certs: bool,
+    /// The port of the HMC's notification service (61612); 0 polls every
+    /// job instead.
+    #[serde(default)]
+    notification_port: Option<u16>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -171,7 +175,7 @@ impl CliConfig {
             (None, true, false) => TlsVerify::SystemRoots,
             (None, false, false) => return Err(CliConfigError::HmcTrust { path: path.into() }),
         };
-        let hmc = HttpConfig::new(
+        let mut hmc = HttpConfig::new(
             driver.hmc.clone(),
             Credentials {
                 userid: driver.hmc_username.clone(),
@@ -179,6 +183,9 @@ impl CliConfig {
             },
             tls,
         );
+        if let Some(port) = file.hmc.notification_port {
+            hmc.notification_port = (port != 0).then_some(port);
+        }
         let cinder = cinder_config(path, file.cinder, src, &base)?;
         Ok(Self {
             driver,

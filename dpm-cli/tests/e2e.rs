@@ -101,13 +101,14 @@ fn write_config(s: &Served, mappings: &[String]) -> PathBuf {
     let text = format!(
         "[dpm]\nhost = \"e2e\"\nhmc = \"{}\"\nhmc_username = \"{}\"\nhmc_password = \"{}\"\ncpc_object_id = \"{}\"\n\
          max_processors = 8\nmax_memory = 32768\nphysical_storage_adapter_mappings = [{}]\njob_timeout_seconds = 60\n\n\
-         [hmc]\nca_file = \"{}\"\n\n[cinder]\nauth_url = \"{}\"\nusername = \"{}\"\npassword = \"{}\"\nproject_name = \"{}\"\n",
+         [hmc]\nca_file = \"{}\"\nnotification_port = {}\n\n[cinder]\nauth_url = \"{}\"\nusername = \"{}\"\npassword = \"{}\"\nproject_name = \"{}\"\n",
         e["hmc"]["url"].as_str().unwrap(),
         e["hmc"]["userid"].as_str().unwrap(),
         e["hmc"]["password"].as_str().unwrap(),
         e["cpc"]["object_id"].as_str().unwrap(),
         maps.join(", "),
         e["hmc"]["ca_cert"].as_str().unwrap(),
+        e["hmc"]["notification_port"].as_u64().unwrap(),
         e["keystone"]["auth_url"].as_str().unwrap(),
         e["keystone"]["username"].as_str().unwrap(),
         e["keystone"]["password"].as_str().unwrap(),
