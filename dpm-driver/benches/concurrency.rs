@@ -233,19 +233,7 @@ async fn job_wait(notifications: bool) -> Seen {
     let h = hmc(server.endpoints(), notifications);
     h.logon().await.unwrap_or_else(|e| die("logon", e));
     let p = h
-        .create_partition(
-            &sim.cpc_uri(),
-            &PartitionCreate {
-                name: "wait".into(),
-                description: None,
-                partition_type: None,
-                ifl_processors: Some(1),
-                cp_processors: None,
-                initial_memory: 1024,
-                maximum_memory: 1024,
-                processor_mode: None,
-            },
-        )
+        .create_partition(&sim.cpc_uri(), &PartitionCreate::new("wait", 1, 1024))
         .await
         .unwrap_or_else(|e| die("partition", e));
     sim.set_latency(Side::Hmc, LATENCY);

@@ -85,11 +85,15 @@ async fn the_notification_service_takes_a_session_or_the_hmc_user() {
     assert!(!sim.notification_login(r.api_session.expose(), r.session_credential.expose()));
 }
 
-/// The served notification service and `HttpHmc`: a job begun while the
-/// client's subscription is live is waited for by its announcement, and
-/// read once; no poll.
-#[tokio::test]
-async fn http_hmc_waits_for_the_announcement_without_polling() {
+/// A served z13, an `HttpHmc` logged on to it, a partition, and its start
+/// job (begun while the client's subscription is live).
+async fn served_start() -> (
+    dpm_sim::Sim,
+    dpm_sim::Server,
+    hmc_client::HttpHmc,
+    hmc_client::PartitionUri,
+    hmc_client::JobUri,
+) {
     let (sim, server) = crate::conformance::served(dpm_sim::WorldSpec::z13()).await;
     let hmc = crate::conformance::http_hmc(&server, &sim.spec().hmc.password);
     hmc.logon().await.unwrap();
@@ -98,16 +102,34 @@ async fn http_hmc_waits_for_the_announcement_without_polling() {
         .await
         .unwrap();
     let job = hmc.start_partition(&p).await.unwrap();
-    sim.reset_counters();
-    // Watched, and not ended yet (the world's clock is stepped): waiting
-    // for it on a paused clock runs out without a request.
+    (sim, server, hmc, p, job)
+}
+
+/// Waits for `job` on a paused clock, until a second from now: a watched
+/// job that has not ended runs the wait out, without a request.
+async fn not_yet(
+    hmc: &hmc_client::HttpHmc,
+    job: &hmc_client::JobUri,
+) -> hmc_client::JobAnnouncement {
     tokio::time::pause();
     let soon = tokio::time::Instant::now() + std::time::Duration::from_secs(1);
+    let got = hmc.job_announced(job, soon).await;
+    tokio::time::resume();
+    got
+}
+
+/// The served notification service and `HttpHmc`: a job begun while the
+/// client's subscription is live is waited for by its announcement, and
+/// read once; no poll.
+#[tokio::test]
+async fn http_hmc_waits_for_the_announcement_without_polling() {
+    let (sim, server, hmc, p, job) = served_start().await;
+    sim.reset_counters();
+    // Watched, and not ended yet (the world's clock is stepped).
     assert_eq!(
-        hmc.job_announced(&job, soon).await,
+        not_yet(&hmc, &job).await,
         hmc_client::JobAnnouncement::NotYet
     );
-    tokio::time::resume();
     assert_eq!(sim.counters().requests(dpm_sim::Side::Hmc), 0);
     sim.run_until_idle();
     let done = hmc_client::wait_for_job(&hmc, &job, &Default::default())
@@ -129,14 +151,7 @@ async fn http_hmc_waits_for_the_announcement_without_polling() {
 /// next job reconnects and is watched again.
 #[tokio::test]
 async fn a_dropped_connection_falls_back_to_polling_and_recovers() {
-    let (sim, server) = crate::conformance::served(dpm_sim::WorldSpec::z13()).await;
-    let hmc = crate::conformance::http_hmc(&server, &sim.spec().hmc.password);
-    hmc.logon().await.unwrap();
-    let p = hmc
-        .create_partition(&sim.cpc_uri(), &props("p", 1, 1024))
-        .await
-        .unwrap();
-    let job = hmc.start_partition(&p).await.unwrap();
+    let (sim, server, hmc, p, job) = served_start().await;
     sim.drop_notification_connections();
     let far = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
     assert_eq!(
@@ -155,14 +170,11 @@ async fn a_dropped_connection_falls_back_to_polling_and_recovers() {
 
     // The stop is begun after the drop: the client connects again first.
     let stop = hmc.stop_partition(&p).await.unwrap();
-    tokio::time::pause();
-    let soon = tokio::time::Instant::now() + std::time::Duration::from_secs(1);
     assert_eq!(
-        hmc.job_announced(&stop, soon).await,
+        not_yet(&hmc, &stop).await,
         hmc_client::JobAnnouncement::NotYet,
         "watched again"
     );
-    tokio::time::resume();
     sim.run_until_idle();
     hmc_client::wait_for_job(&hmc, &stop, &Default::default())
         .await
