@@ -149,7 +149,7 @@ fn print_table(title: &str, r: &Report, targets: &[(&str, u64)]) {
     println!("{title}");
     println!(
         "  {:<8} {:>5} {:>7} {:>10} {:>10}   median wall time",
-        "op", "HMC", "target", "job polls", "Cinder"
+        "op", "HMC", "target", "job r+d", "Cinder"
     );
     for op in OPS {
         let target = targets
@@ -204,7 +204,7 @@ fn main() {
         println!("{v}");
     } else {
         print_table(
-            "HBA model (z13), requests per operation (2 FCP adapters; job polls and job deletes counted apart)",
+            "HBA model (z13), requests per operation (2 FCP adapters; job reads and deletes counted apart)",
             &hbas,
             &TARGETS_HBAS,
         );
