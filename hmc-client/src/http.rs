@@ -140,6 +140,14 @@ pub struct HttpHmc {
     watch: Arc<JobWatch>,
 }
 
+/// The notification task holds the subscription's state too: it ends with
+/// the client, not with the last reference to that state.
+impl Drop for HttpHmc {
+    fn drop(&mut self) {
+        self.watch.stop();
+    }
+}
+
 impl std::fmt::Debug for HttpHmc {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HttpHmc")

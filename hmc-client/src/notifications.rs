@@ -242,14 +242,6 @@ impl JobWatch {
     }
 }
 
-impl Drop for JobWatch {
-    fn drop(&mut self) {
-        if let Some(t) = self.task.get_mut().ok().and_then(Option::take) {
-            t.abort();
-        }
-    }
-}
-
 /// Why the notification connection ended.
 #[derive(Debug, thiserror::Error)]
 enum Ended {
