@@ -1,6 +1,8 @@
 //! The HMC's notifications, as the world publishes them: a job's
 //! completion on the job topic of the session that began it, and a
-//! partition's status change on every session's object topic. The
+//! partition's status change (`status-change`) and changes of its name,
+//! description, processors, memory and boot device (`property-change`) on
+//! every session's object topic. The
 //! notification service of `dpm-sim serve` (STOMP) and in-memory
 //! subscribers ([`crate::Sim::notices`]) receive them from one broadcast.
 //!
@@ -53,6 +55,8 @@ pub(crate) struct Notifier {
     seq: u64,
     /// The status each partition was last announced with.
     announced: BTreeMap<String, PartitionStatus>,
+    /// The other announced properties of each partition, by name.
+    properties: BTreeMap<String, Vec<(&'static str, serde_json::Value)>>,
     /// Woken when a transition is scheduled, so that the ticker looks at
     /// the new due time.
     pub changed: Arc<Notify>,
@@ -66,6 +70,7 @@ impl Default for Notifier {
             tx: broadcast::channel(BACKLOG).0,
             seq: 0,
             announced: BTreeMap::new(),
+            properties: BTreeMap::new(),
             changed: Arc::new(Notify::new()),
             drops: watch::channel(0).0,
         }
@@ -87,8 +92,8 @@ impl Notifier {
         self.drops.send_modify(|n| *n += 1);
     }
 
-    /// Announces the jobs that ended and the partition statuses that
-    /// changed since the last call. `now` stamps them (milliseconds of
+    /// Announces the jobs that ended and the partition statuses and
+    /// properties that changed since the last call. `now` stamps them (milliseconds of
     /// simulated time).
     pub(crate) fn publish(&mut self, hmc: &mut HmcState, now: Duration) {
         let completed = std::mem::take(&mut hmc.completed);
@@ -101,15 +106,32 @@ impl Notifier {
             self.send(topic, headers, "null".into(), &stamp);
         }
         let mut changes = Vec::new();
+        let mut property_changes = Vec::new();
         for (pid, p) in &hmc.partitions {
             let old = self.announced.insert(pid.clone(), p.status.clone());
             if old.as_ref() != Some(&p.status) {
                 changes.push((p.uri(), old, p.status.clone()));
             }
+            let now = watched_properties(p);
+            if let Some(before) = self.properties.insert(pid.clone(), now.clone()) {
+                let reports: Vec<serde_json::Value> = before
+                    .iter()
+                    .zip(&now)
+                    .filter(|((_, a), (_, b))| a != b)
+                    .map(|((name, a), (_, b))| {
+                        serde_json::json!({"property-name": name, "old-value": a, "new-value": b})
+                    })
+                    .collect();
+                if !reports.is_empty() {
+                    property_changes.push((p.uri(), reports));
+                }
+            }
         }
         self.announced
             .retain(|pid, _| hmc.partitions.contains_key(pid));
-        if changes.is_empty() {
+        self.properties
+            .retain(|pid, _| hmc.partitions.contains_key(pid));
+        if changes.is_empty() && property_changes.is_empty() {
             return;
         }
         let topics: Vec<String> = hmc
@@ -117,6 +139,14 @@ impl Notifier {
             .values()
             .map(|s| s.object_topic.clone())
             .collect();
+        let object = |kind: &str, uri: &hmc_client::PartitionUri| -> Vec<(String, String)> {
+            vec![
+                ("notification-type".into(), kind.into()),
+                ("object-uri".into(), uri.to_string()),
+                ("object-id".into(), uri.object_id().to_owned()),
+                ("class".into(), "partition".into()),
+            ]
+        };
         for (uri, old, new) in changes {
             let mut report = serde_json::Map::new();
             if let Some(old) = old {
@@ -125,13 +155,23 @@ impl Notifier {
             report.insert("new-status".into(), new.as_str().into());
             let body = serde_json::json!({ "change-reports": [report] }).to_string();
             for topic in &topics {
-                let headers = vec![
-                    ("notification-type".into(), "status-change".into()),
-                    ("object-uri".into(), uri.to_string()),
-                    ("object-id".into(), uri.object_id().to_owned()),
-                    ("class".into(), "partition".into()),
-                ];
-                self.send(topic.clone(), headers, body.clone(), &stamp);
+                self.send(
+                    topic.clone(),
+                    object("status-change", &uri),
+                    body.clone(),
+                    &stamp,
+                );
+            }
+        }
+        for (uri, reports) in property_changes {
+            let body = serde_json::json!({ "change-reports": reports }).to_string();
+            for topic in &topics {
+                self.send(
+                    topic.clone(),
+                    object("property-change", &uri),
+                    body.clone(),
+                    &stamp,
+                );
             }
         }
     }
@@ -153,6 +193,19 @@ impl Notifier {
             body,
         });
     }
+}
+
+/// The partition properties whose changes are announced (`property-change`),
+/// as the HMC names them.
+fn watched_properties(p: &crate::hmc::PartitionState) -> Vec<(&'static str, serde_json::Value)> {
+    vec![
+        ("name", p.name.clone().into()),
+        ("description", p.description.clone().into()),
+        ("ifl-processors", p.ifl.into()),
+        ("initial-memory", p.initial_memory.into()),
+        ("maximum-memory", p.maximum_memory.into()),
+        ("boot-device", p.boot_device.as_str().into()),
+    ]
 }
 
 /// Starts [`run_ticker`] for `world` once (automatic clock only); call

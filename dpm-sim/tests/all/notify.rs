@@ -71,6 +71,34 @@ async fn a_job_is_announced_to_its_session_when_it_ends() {
     );
 }
 
+/// A rename is a `property-change` with the old and the new name.
+#[tokio::test]
+async fn a_rename_is_announced_as_a_property_change() {
+    let sim = dpm_sim::Sim::stepped(dpm_sim::WorldSpec::z13()).unwrap();
+    let hmc = sim.hmc();
+    let logon = hmc.logon().await.unwrap();
+    let p = hmc
+        .create_partition(&sim.cpc_uri(), &props("p", 1, 1024))
+        .await
+        .unwrap();
+    let mut notices = sim.notices();
+    let rename = hmc_client::PartitionUpdate {
+        name: Some("q".into()),
+        ..Default::default()
+    };
+    hmc.update_partition(&p, &rename).await.unwrap();
+    let n = notices.try_recv().unwrap();
+    assert_eq!(n.topic, logon.notification_topic);
+    assert_eq!(n.header("notification-type"), Some("property-change"));
+    assert_eq!(n.header("object-uri"), Some(p.as_str()));
+    let body: serde_json::Value = serde_json::from_str(&n.body).unwrap();
+    assert_eq!(
+        body["change-reports"],
+        serde_json::json!([{"property-name": "name", "old-value": "p", "new-value": "q"}])
+    );
+    assert!(notices.try_recv().is_err(), "nothing else changed");
+}
+
 #[tokio::test]
 async fn the_notification_service_takes_a_session_or_the_hmc_user() {
     let sim = dpm_sim::Sim::stepped(dpm_sim::WorldSpec::z13()).unwrap();
