@@ -29,6 +29,8 @@ use dpm_secret::Secret;
 
 /// Completions kept for jobs nobody has waited for yet.
 const KEEP: usize = 1024;
+/// How often the service is asked for a heart-beat.
+const HEARTBEAT: Duration = Duration::from_secs(10);
 /// The longest a job's request waits for a connect in progress.
 const CONNECT_WAIT: Duration = Duration::from_secs(2);
 /// How long after a failed connect the service is not tried again.
@@ -257,6 +259,8 @@ enum Ended {
     Protocol(#[source] crate::stomp::StompError),
     #[error("the notification connection was closed")]
     Closed,
+    #[error("the notification service has been silent past its heart-beat")]
+    Silent,
 }
 
 /// One connection: connect, subscribe, then record completions until it
@@ -280,18 +284,50 @@ async fn run(
             .await
             .map_err(Ended::Connect)
     };
-    let mut stream = tokio::time::timeout(service.connect_timeout, connect)
+    let stream = tokio::time::timeout(service.connect_timeout, connect)
         .await
         .map_err(|_| Ended::Timeout)??;
+    let session = Login {
+        host: &service.host,
+        id,
+        credential,
+        topic,
+    };
+    listen(stream, watch, &session, service.connect_timeout, generation).await
+}
+
+/// Who subscribes to what.
+struct Login<'a> {
+    host: &'a str,
+    id: &'a Secret,
+    credential: &'a Secret,
+    topic: &'a str,
+}
+
+/// Over an established stream: CONNECT, SUBSCRIBE (with a receipt), then
+/// record completions until the stream ends or falls silent.
+async fn listen<S: AsyncReadExt + AsyncWriteExt + Unpin>(
+    mut stream: S,
+    watch: &JobWatch,
+    login: &Login<'_>,
+    setup_timeout: Duration,
+    generation: u64,
+) -> Result<(), Ended> {
+    let Login {
+        host,
+        id,
+        credential,
+        topic,
+    } = *login;
     let mut decoder = Decoder::default();
     let mut buf = vec![0u8; 8192];
 
     let hello = Frame::new("CONNECT")
         .header("accept-version", "1.2")
-        .header("host", service.host.clone())
+        .header("host", host)
         .header("login", id.expose())
         .header("passcode", credential.expose())
-        .header("heart-beat", "0,0");
+        .header("heart-beat", format!("0,{}", HEARTBEAT.as_millis()));
     let subscribe = Frame::new("SUBSCRIBE")
         .header("id", "dpm-job-topic")
         .header("destination", format!("/topic/{topic}"))
@@ -299,19 +335,36 @@ async fn run(
         .header("receipt", "subscribed");
     let setup = async {
         stream.write_all(&hello.encode()).await.map_err(Ended::Io)?;
-        expect(&mut stream, &mut decoder, &mut buf, "CONNECTED").await?;
+        let connected = expect(&mut stream, &mut decoder, &mut buf, "CONNECTED").await?;
         stream
             .write_all(&subscribe.encode())
             .await
             .map_err(Ended::Io)?;
-        expect(&mut stream, &mut decoder, &mut buf, "RECEIPT").await
+        expect(&mut stream, &mut decoder, &mut buf, "RECEIPT").await?;
+        Ok::<Frame, Ended>(connected)
     };
-    tokio::time::timeout(service.connect_timeout, setup)
+    let connected = tokio::time::timeout(setup_timeout, setup)
         .await
         .map_err(|_| Ended::Timeout)??;
+    // The server's heart-beat ("sx,sy": it can send every sx ms): it sends
+    // at the longer of sx and what was asked. Silence for three of those
+    // means the connection is gone even if no FIN ever came; without
+    // heart-beats only a close is noticed.
+    let silence = connected
+        .get("heart-beat")
+        .and_then(|h| h.split_once(','))
+        .and_then(|(sx, _)| sx.trim().parse::<u64>().ok())
+        .filter(|&sx| sx > 0)
+        .map(|sx| Duration::from_millis(sx).max(HEARTBEAT) * 3);
     watch.went_live(generation);
     loop {
-        match next(&mut stream, &mut decoder, &mut buf).await? {
+        let item = match silence {
+            Some(limit) => tokio::time::timeout(limit, next(&mut stream, &mut decoder, &mut buf))
+                .await
+                .map_err(|_| Ended::Silent)??,
+            None => next(&mut stream, &mut decoder, &mut buf).await?,
+        };
+        match item {
             Item::Heartbeat => {}
             Item::Frame(f) if f.command == "MESSAGE" => {
                 if f.get("notification-type") == Some("job-completion") {
@@ -352,14 +405,70 @@ async fn expect<S: AsyncReadExt + Unpin>(
     decoder: &mut Decoder,
     buf: &mut [u8],
     command: &str,
-) -> Result<(), Ended> {
+) -> Result<Frame, Ended> {
     loop {
         match next(stream, decoder, buf).await? {
-            Item::Frame(f) if f.command == command => return Ok(()),
+            Item::Frame(f) if f.command == command => return Ok(f),
             Item::Frame(f) if f.command == "ERROR" => {
                 return Err(Ended::Refused(f.get("message").unwrap_or("").to_owned()));
             }
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// A server that answers the handshake, promises heart-beats every
+    /// second, then says nothing: the client gives the subscription up
+    /// after three of its heart-beat intervals (3 x 10 s), and a job it
+    /// watched is then polled.
+    #[tokio::test(start_paused = true)]
+    async fn a_silent_service_ends_the_subscription() {
+        let (client, mut server) = tokio::io::duplex(4096);
+        let watch = Arc::new(JobWatch::default());
+        let (id, credential) = (Secret::new("s"), Secret::new("c"));
+        let login = Login {
+            host: "hmc",
+            id: &id,
+            credential: &credential,
+            topic: "job-topic-1",
+        };
+        let server_side = async {
+            let mut d = Decoder::default();
+            let mut buf = vec![0u8; 4096];
+            for reply in [
+                Frame::new("CONNECTED")
+                    .header("version", "1.2")
+                    .header("heart-beat", "1000,0"),
+                Frame::new("RECEIPT").header("receipt-id", "subscribed"),
+            ] {
+                let got = loop {
+                    if let Some(Item::Frame(f)) = d.next_item().unwrap() {
+                        break f;
+                    }
+                    let n = server.read(&mut buf).await.unwrap();
+                    d.push(&buf[..n]);
+                };
+                assert!(matches!(got.command.as_str(), "CONNECT" | "SUBSCRIBE"));
+                server.write_all(&reply.encode()).await.unwrap();
+            }
+            // Silence, with the connection open.
+            std::future::pending::<()>().await;
+        };
+        let started = Instant::now();
+        let client_side = listen(client, &watch, &login, Duration::from_secs(10), 1);
+        let ended = tokio::select! {
+            r = client_side => r,
+            () = server_side => unreachable!(),
+        };
+        assert!(matches!(ended, Err(Ended::Silent)), "{ended:?}");
+        assert_eq!(started.elapsed(), Duration::from_secs(30));
+        // It had gone live before the silence (the task that ran it then
+        // marks it down, as for a close).
+        assert_eq!(watch.state().generation, 1);
     }
 }
