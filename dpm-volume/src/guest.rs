@@ -169,15 +169,36 @@ pub struct BootParameters {
 }
 
 /// `rd.zfcp=` entries for the boot volume's paths, the path booted over
-/// (`first`) first, then the others in order, as many as fit in `max`
+/// (`first`) first, then the others taking one FCP device after another
+/// (the other devices first), as many as fit in `max`
 /// characters (the HMC takes [`BOOT_OS_SPECIFIC_PARAMETERS_MAX`]); the rest
 /// are dropped, and said so in [`BootParameters::dropped`].
 pub fn boot_parameters(first: Option<&FcPath>, paths: &[FcPath], max: usize) -> BootParameters {
+    // After the boot path, one path of each FCP device in turn, so that
+    // when not all fit every device still has one (on Storwize the map is
+    // all-to-all: one device's paths alone would fill the 256 characters).
     let mut ordered: Vec<FcPath> = first.into_iter().copied().collect();
-    for p in paths {
-        if !ordered.contains(p) {
-            ordered.push(*p);
+    let mut by_device: Vec<Vec<FcPath>> = Vec::new();
+    for p in paths.iter().filter(|p| Some(*p) != first) {
+        match by_device.iter_mut().find(|d| {
+            d.first()
+                .is_some_and(|x| x.device_number == p.device_number)
+        }) {
+            Some(d) if !d.contains(p) => d.push(*p),
+            Some(_) => {}
+            None => by_device.push(vec![*p]),
         }
+    }
+    // The boot path's device has had its turn.
+    if let Some(f) = first {
+        by_device.sort_by_key(|d| {
+            d.first()
+                .is_some_and(|x| x.device_number == f.device_number)
+        });
+    }
+    let longest = by_device.iter().map(Vec::len).max().unwrap_or(0);
+    for i in 0..longest {
+        ordered.extend(by_device.iter().filter_map(|d| d.get(i)));
     }
     let mut out = BootParameters {
         text: String::new(),
@@ -287,5 +308,32 @@ LABEL=\"end_zfcp_lun_0.0.1900\"
         assert!(all.dropped.is_empty());
         assert_eq!(all.text.len(), 54 * 2 + 1);
         assert_eq!(boot_parameters(None, &[], 256).text, "");
+        // Storwize's all-to-all map: four targets through each of two
+        // devices; the four that fit cover both devices.
+        let targets = [
+            "500507680b2155ab",
+            "500507680b2155ac",
+            "500507680b2255ab",
+            "500507680b2255ac",
+        ];
+        let mut all_to_all = Vec::new();
+        for dev in ["1900", "1901"] {
+            for t in targets {
+                all_to_all.push(path(dev, t, "0000000000000000"));
+            }
+        }
+        let b = boot_parameters(
+            Some(&all_to_all[0]),
+            &all_to_all,
+            BOOT_OS_SPECIFIC_PARAMETERS_MAX,
+        );
+        let devices: Vec<String> = b
+            .included
+            .iter()
+            .map(|p| p.device_number.to_string())
+            .collect();
+        assert_eq!(devices, ["1900", "1901", "1900", "1901"]);
+        assert_eq!(b.included[0], all_to_all[0]);
+        assert_eq!(b.included[1], all_to_all[4]);
     }
 }
