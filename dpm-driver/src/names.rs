@@ -148,6 +148,10 @@ pub struct InstanceSummary {
     pub partition: PartitionUri,
     /// The partition's status.
     pub status: PartitionStatus,
+    /// Its IFLs.
+    pub vcpus: u32,
+    /// Its initial memory, MiB.
+    pub memory_mb: u64,
 }
 
 /// A volume of an instance with its LUN paths.
@@ -185,14 +189,15 @@ pub struct InstanceDetails {
 }
 
 impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
-    /// This host's instances with their names and statuses.
+    /// This host's instances with their names, statuses and sizes.
     ///
     /// One HMC request on an HMC at API 4.1 or later (the list with
-    /// `additional-properties=description`); an older HMC gets the list,
-    /// then one bulk read of the partitions. Entries that come back without
-    /// a description are read in bulk too.
+    /// `additional-properties=description,ifl-processors,initial-memory`);
+    /// an older HMC gets the list, then one bulk read of the partitions.
+    /// Entries that come back without those properties are read in bulk
+    /// too; never one request per partition.
     pub async fn list_instances_named(&self) -> Result<Vec<InstanceSummary>, DriverError> {
-        use hmc_client::PartitionListProperty::Description;
+        use hmc_client::PartitionListProperty::{Description, IflProcessors, InitialMemory};
         let ready = self.ready().ok_or(DriverError::NotInitialized)?;
         let filter = self.own_partitions_filter();
         let plain = || async {
@@ -205,7 +210,11 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             if ready.api_version >= hmc_client::LIST_ADDITIONAL_PROPERTIES_SINCE {
                 match self
                     .hmc
-                    .list_partitions_with(self.cpc(), &filter, &[Description])
+                    .list_partitions_with(
+                        self.cpc(),
+                        &filter,
+                        &[Description, IflProcessors, InitialMemory],
+                    )
                     .await
                 {
                     Ok(parts) => parts,
@@ -215,9 +224,12 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             } else {
                 plain().await?
             };
+        let complete = |p: &PartitionSummary| {
+            p.description.is_some() && p.ifl_processors.is_some() && p.initial_memory.is_some()
+        };
         let unread: Vec<PartitionUri> = parts
             .iter()
-            .filter(|p| p.description.is_none())
+            .filter(|p| !complete(p))
             .map(|p| p.object_uri.clone())
             .collect();
         let full: Vec<hmc_client::Partition> = hmc_client::get_many(&self.hmc, &unread)
@@ -233,11 +245,11 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             else {
                 continue;
             };
-            let description = p.description.clone().or_else(|| {
-                full.iter()
-                    .find(|f| f.object_uri == p.object_uri)
-                    .map(|f| f.description.clone())
-            });
+            let read = full.iter().find(|f| f.object_uri == p.object_uri);
+            let description = p
+                .description
+                .clone()
+                .or_else(|| read.map(|f| f.description.clone()));
             // A description that names another instance is not this one's.
             let name = description
                 .as_deref()
@@ -247,6 +259,14 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             out.push(InstanceSummary {
                 instance,
                 name,
+                vcpus: p
+                    .ifl_processors
+                    .or(read.map(|f| f.ifl_processors))
+                    .unwrap_or(0),
+                memory_mb: p
+                    .initial_memory
+                    .or(read.map(|f| f.initial_memory))
+                    .unwrap_or(0),
                 partition: p.object_uri,
                 status: p.status,
             });

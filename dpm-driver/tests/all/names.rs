@@ -71,6 +71,10 @@ async fn the_name_is_stored_with_the_partition_and_listed(#[case] w: &str) {
     assert_eq!(listed[0].name, Some(name("web 1")));
     assert_eq!(listed[1].instance, b.uuid);
     assert_eq!(listed[1].name, None);
+    assert_eq!(
+        (listed[0].vcpus, listed[0].memory_mb),
+        (a.vcpus, a.memory_mb)
+    );
 
     let d = env.driver.describe(&a.uuid).await.unwrap();
     assert_eq!(d.name, Some(name("web 1")));
