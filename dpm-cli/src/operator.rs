@@ -401,7 +401,7 @@ async fn run_command(
             confirm(
                 c,
                 &format!(
-                    "Destroy instance {} (partition {}, {}) and release its volumes",
+                    "Destroy instance {}, partition {} ({}), and release its volumes",
                     label(&id, found.name.as_ref()),
                     found.partition,
                     found.status
