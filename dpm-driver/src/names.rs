@@ -124,8 +124,7 @@ pub(crate) fn partition_description(
     d
 }
 
-/// The instance and name a description written by
-/// [`partition_description`] holds (`None` for any other description; a
+/// The instance and name a description written by spawn holds (`None` for any other description; a
 /// name that is not valid any more reads as none).
 pub fn parse_description(description: &str) -> Option<(InstanceId, Option<InstanceName>)> {
     let rest = description.strip_prefix("OpenStack CPCSubset=")?;
