@@ -20,10 +20,11 @@ use std::process::ExitCode;
 use cinder_client::{ImageId, VolumeId};
 use clap::{ArgAction, Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
-use operator::Command;
+use operator::{Command, Confirm, GuestForm};
 
 const AFTER_HELP: &str = "\
-INSTANCE is an instance UUID, or the name given to `dpm spawn`.
+INSTANCE is the name given to `dpm spawn` (unique on the host) or the
+instance's UUID; either must be one of this host's instances.
 
 The configuration file holds the [dpm] driver options (as nova-dpm's), [hmc]
 TLS settings and, optionally, [cinder] auth. Cinder's credentials come from,
@@ -106,18 +107,32 @@ enum Cmd {
         /// The Cinder volume id
         volume: VolumeId,
     },
-    /// Stop and delete an instance, releasing every volume
+    /// Stop and delete an instance, releasing every volume (asks first on
+    /// a terminal; elsewhere it needs -y)
     Destroy {
-        /// The instance (UUID or name)
+        /// The instance (name or UUID)
         instance: String,
+        /// Do not ask; needed when stdin is not a terminal
+        #[arg(short, long)]
+        yes: bool,
     },
     /// This host's instances
     List,
-    /// An instance's state, volumes and storage (vHBAs, or its storage
+    /// Everything about an instance: partition and status, boot volume,
+    /// each volume with its paths, and its storage (vHBAs, or its storage
     /// group with volumes and VSRs)
     Info {
-        /// The instance (UUID or name)
+        /// The instance (name or UUID)
         instance: String,
+    },
+    /// What the guest's Linux needs for the instance's volumes: each LUN
+    /// path as rd.zfcp= kernel parameters, chzdev commands and udev rules
+    GuestConfig {
+        /// The instance (name or UUID)
+        instance: String,
+        /// Print only one form (plain, for scripts)
+        #[arg(long, value_enum, default_value_t = GuestForm::All)]
+        form: GuestForm,
     },
     /// Capacity and use of this host
     Resources,
@@ -141,9 +156,10 @@ enum Cmd {
 
 #[derive(Debug, Args)]
 struct SpawnArgs {
-    /// The instance's name (it stands for a UUID derived from it)
+    /// The instance's name, unique on the host (the instance gets a random
+    /// UUID; both name it afterwards)
     #[arg(long)]
-    name: String,
+    name: dpm_driver::InstanceName,
     /// IFL processors
     #[arg(long)]
     vcpus: u32,
@@ -174,10 +190,33 @@ enum VolumeCmd {
     },
     /// The project's volumes
     List,
+    /// A volume and its attachments
+    Show {
+        /// The Cinder volume id
+        volume: VolumeId,
+    },
+    /// Delete a volume (Cinder refuses one in use; asks first on a
+    /// terminal, elsewhere it needs -y)
+    Delete {
+        /// The Cinder volume id
+        volume: VolumeId,
+        /// Do not ask; needed when stdin is not a terminal
+        #[arg(short, long)]
+        yes: bool,
+    },
+}
+
+/// `-y` goes on; otherwise a terminal is asked, and anything else refuses.
+fn confirm_mode(yes: bool, terminal: bool) -> Confirm {
+    match (yes, terminal) {
+        (true, _) => Confirm::Yes,
+        (false, true) => Confirm::Ask,
+        (false, false) => Confirm::Refuse,
+    }
 }
 
 impl Cmd {
-    fn into_operator(self) -> Option<Command> {
+    fn into_operator(self, terminal: bool) -> Option<Command> {
         Some(match self {
             Cmd::Check => Command::Check,
             Cmd::Spawn(s) => Command::Spawn {
@@ -189,14 +228,23 @@ impl Cmd {
             },
             Cmd::Attach { instance, volume } => Command::Attach { instance, volume },
             Cmd::Detach { instance, volume } => Command::Detach { instance, volume },
-            Cmd::Destroy { instance } => Command::Destroy { instance },
+            Cmd::Destroy { instance, yes } => Command::Destroy {
+                instance,
+                confirm: confirm_mode(yes, terminal),
+            },
             Cmd::List => Command::List,
             Cmd::Info { instance } => Command::Info { instance },
+            Cmd::GuestConfig { instance, form } => Command::GuestConfig { instance, form },
             Cmd::Resources => Command::Resources,
             Cmd::Volume(VolumeCmd::Create { name, size, image }) => {
                 Command::VolumeCreate { name, size, image }
             }
             Cmd::Volume(VolumeCmd::List) => Command::VolumeList,
+            Cmd::Volume(VolumeCmd::Show { volume }) => Command::VolumeShow { volume },
+            Cmd::Volume(VolumeCmd::Delete { volume, yes }) => Command::VolumeDelete {
+                volume,
+                confirm: confirm_mode(yes, terminal),
+            },
             Cmd::Completions { .. } => return None,
             #[cfg(feature = "demo")]
             Cmd::Demo { .. } => return None,
@@ -260,7 +308,7 @@ fn main() -> ExitCode {
         }
         #[cfg(feature = "demo")]
         Cmd::Demo { world } => demo_run(&world),
-        cmd => match cmd.into_operator() {
+        cmd => match cmd.into_operator(std::io::stdin().is_terminal()) {
             Some(command) => {
                 let source = credentials::Sources {
                     env: &env,

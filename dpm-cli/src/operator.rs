@@ -7,7 +7,10 @@ use cinder_client::{
     AttachmentFilter, CinderApi, HttpCinder, ImageId, InstanceId, VolumeCreate, VolumeId,
     VolumeStatus,
 };
-use dpm_driver::{BlockDevice, Boot, DpmDriver, Instance, StorageInfo};
+use dpm_driver::{
+    BlockDevice, Boot, DpmDriver, Instance, InstanceDetails, InstanceName, InstanceSummary,
+    StorageInfo,
+};
 use hmc_client::{HmcApi, HttpHmc};
 use serde_json::{json, Value};
 
@@ -21,7 +24,7 @@ pub type Driver = DpmDriver<HttpHmc, HttpCinder>;
 pub enum Command {
     Check,
     Spawn {
-        name: String,
+        name: InstanceName,
         vcpus: u32,
         memory_mb: u64,
         boot: VolumeId,
@@ -37,10 +40,15 @@ pub enum Command {
     },
     Destroy {
         instance: String,
+        confirm: Confirm,
     },
     List,
     Info {
         instance: String,
+    },
+    GuestConfig {
+        instance: String,
+        form: GuestForm,
     },
     Resources,
     VolumeCreate {
@@ -49,29 +57,151 @@ pub enum Command {
         image: Option<ImageId>,
     },
     VolumeList,
+    VolumeShow {
+        volume: VolumeId,
+    },
+    VolumeDelete {
+        volume: VolumeId,
+        confirm: Confirm,
+    },
+}
+
+/// How a command that deletes asks before it acts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirm {
+    /// `-y/--yes`: it does not ask.
+    Yes,
+    /// stdin is a terminal: it asks there.
+    Ask,
+    /// Neither: it refuses, and says to pass `-y`.
+    Refuse,
+}
+
+/// Which form `guest-config` prints (all of them by default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GuestForm {
+    /// Every form, under headings.
+    All,
+    /// `rd.zfcp=` kernel parameters, on one line.
+    Kernel,
+    /// `chzdev -e zfcp-lun` commands, one a line.
+    Chzdev,
+    /// The udev rules files, each after a `# FILE` line.
+    Udev,
+}
+
+/// A refusal of the CLI's own: the instance named is not there, a name is
+/// taken, or a deletion was not confirmed. Each names what the user typed.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// No instance of this host has that name or UUID.
+    #[error("no instance {arg:?} on host {host} (`dpm list` shows them)")]
+    NotFound { arg: String, host: String },
+    /// More than one instance has that name (made by another tool).
+    #[error("{} instances on host {host} are named {arg:?} ({}); give the UUID", instances.len(), join(instances))]
+    Ambiguous {
+        arg: String,
+        host: String,
+        instances: Vec<InstanceId>,
+    },
+    /// Spawn of a name another instance of the host has.
+    #[error("an instance named {name:?} exists on host {host} already ({instance}); choose another name, or `dpm destroy {name}` first")]
+    NameTaken {
+        name: String,
+        host: String,
+        instance: InstanceId,
+    },
+    /// Not on a terminal, and no `-y`.
+    #[error("{what} needs confirmation: pass -y (--yes) to do it without asking (stdin is not a terminal)")]
+    NeedsYes { what: String },
+    /// The answer was not yes.
+    #[error("{what}: not confirmed, nothing done")]
+    NotConfirmed { what: String },
+    /// The terminal could not be read.
+    #[error("could not read the answer to the confirmation")]
+    Prompt(#[source] std::io::Error),
+}
+
+fn join(ids: &[InstanceId]) -> String {
+    ids.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Asks on the terminal whether to go on with `what`; only `y` or `yes`
+/// goes on.
+fn confirm(confirm: Confirm, what: &str) -> Result<(), CliError> {
+    match confirm {
+        Confirm::Yes => Ok(()),
+        Confirm::Refuse => Err(CliError::NeedsYes { what: what.into() }),
+        Confirm::Ask => {
+            use std::io::Write;
+            eprint!("{what}? [y/N] ");
+            let _ = std::io::stderr().flush();
+            let mut answer = String::new();
+            std::io::stdin()
+                .read_line(&mut answer)
+                .map_err(CliError::Prompt)?;
+            if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+                Ok(())
+            } else {
+                Err(CliError::NotConfirmed { what: what.into() })
+            }
+        }
+    }
+}
+
+/// An instance argument as the host's instances resolve it: a UUID of one
+/// of them, or the name one was spawned with.
+pub fn resolve(
+    arg: &str,
+    host: &str,
+    instances: &[InstanceSummary],
+) -> Result<InstanceSummary, CliError> {
+    let not_found = || CliError::NotFound {
+        arg: arg.into(),
+        host: host.into(),
+    };
+    if let Ok(id) = arg.parse::<InstanceId>() {
+        return instances
+            .iter()
+            .find(|i| i.instance == id)
+            .cloned()
+            .ok_or_else(not_found);
+    }
+    let named: Vec<&InstanceSummary> = instances
+        .iter()
+        .filter(|i| i.name.as_ref().is_some_and(|n| n.as_str() == arg))
+        .collect();
+    match named.as_slice() {
+        [] => Err(not_found()),
+        [one] => Ok((*one).clone()),
+        many => Err(CliError::Ambiguous {
+            arg: arg.into(),
+            host: host.into(),
+            instances: many.iter().map(|i| i.instance.clone()).collect(),
+        }),
+    }
+}
+
+async fn find(d: &Driver, arg: &str) -> Result<InstanceSummary, Box<dyn Error>> {
+    let all = d.list_instances_named().await?;
+    Ok(resolve(arg, &d.config().host, &all)?)
+}
+
+/// `name (uuid)`, or the UUID of an instance without a name.
+fn label(id: &InstanceId, name: Option<&InstanceName>) -> String {
+    match name {
+        Some(n) => format!("{n} ({id})"),
+        None => id.to_string(),
+    }
 }
 
 pub fn driver(cfg: CliConfig) -> Result<Driver, Box<dyn Error>> {
     let hmc = HttpHmc::new(cfg.hmc)?;
     let cinder = HttpCinder::new(cfg.cinder)?;
     Ok(DpmDriver::new(hmc, cinder, cfg.driver))
-}
-
-/// An instance argument: a UUID, or a name that stands for the UUID derived
-/// from it (so `dpm spawn --name web1` and `dpm destroy web1` agree).
-pub fn instance_id(arg: &str) -> InstanceId {
-    arg.parse().unwrap_or_else(|_| {
-        let h = |offset: u64| {
-            arg.bytes().fold(offset, |acc, b| {
-                (acc ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-            })
-        };
-        let v = (u128::from(h(0xcbf2_9ce4_8422_2325)) << 64) | u128::from(h(0x6c62_272e_07bb_0142));
-        // Version 5-like bits, so it reads as a name-based UUID.
-        InstanceId::from_u128(
-            (v & !(0xf000 << 64) & !(0xc000 << 48)) | (0x5000 << 64) | (0x8000 << 48),
-        )
-    })
 }
 
 fn print(json_out: bool, v: &Value, human: impl FnOnce()) {
@@ -135,7 +265,9 @@ async fn run_command(
         Command::Attach { .. }
             | Command::Detach { .. }
             | Command::Destroy { .. }
+            | Command::List
             | Command::Info { .. }
+            | Command::GuestConfig { .. }
     ) {
         d.init_host().await?;
     }
@@ -173,8 +305,20 @@ async fn run_command(
             volumes,
         } => {
             d.init_host().await?;
+            // Names are unique per host, so that a name stands for one
+            // instance. (Two spawns of one name at the same moment both
+            // pass this check: the CLI holds no lock across processes.)
+            let all = d.list_instances_named().await?;
+            if let Some(other) = all.iter().find(|i| i.name.as_ref() == Some(&name)) {
+                return Err(CliError::NameTaken {
+                    name: name.to_string(),
+                    host: d.config().host.clone(),
+                    instance: other.instance.clone(),
+                }
+                .into());
+            }
             let vm = Instance {
-                uuid: instance_id(&name),
+                uuid: InstanceId::from(uuid::Uuid::new_v4()),
                 vcpus,
                 memory_mb,
             };
@@ -186,7 +330,7 @@ async fn run_command(
                 volume_id: v,
                 boot_index: None,
             }));
-            let s = d.spawn(&vm, &devices).await?;
+            let s = d.spawn_named(&vm, Some(&name), &devices).await?;
             let v = json!({
                 "instance": vm.uuid, "name": name, "partition": s.partition, "adopted": s.adopted,
                 "boot": boot_json(&s.boot),
@@ -221,7 +365,7 @@ async fn run_command(
             });
         }
         Command::Attach { instance, volume } => {
-            let id = instance_id(&instance);
+            let id = find(d, &instance).await?.instance;
             let paths = d.attach_volume(&id, &volume).await?;
             let v = json!({"instance": id, "volume": volume, "paths": paths_json(&paths)});
             print(json_out, &v, || {
@@ -238,7 +382,7 @@ async fn run_command(
             });
         }
         Command::Detach { instance, volume } => {
-            let id = instance_id(&instance);
+            let id = find(d, &instance).await?.instance;
             d.detach_volume(&id, &volume).await?;
             print(
                 json_out,
@@ -248,62 +392,86 @@ async fn run_command(
                 },
             );
         }
-        Command::Destroy { instance } => {
-            let id = instance_id(&instance);
+        Command::Destroy {
+            instance,
+            confirm: c,
+        } => {
+            let found = find(d, &instance).await?;
+            let id = found.instance.clone();
+            confirm(
+                c,
+                &format!(
+                    "Destroy instance {}, partition {} ({}), and release its volumes",
+                    label(&id, found.name.as_ref()),
+                    found.partition,
+                    found.status
+                ),
+            )?;
             d.destroy(&id).await?;
             print(
                 json_out,
-                &json!({"instance": id, "destroyed": true}),
-                || println!("Instance {instance} is gone (or never existed)."),
+                &json!({"instance": id, "name": found.name, "destroyed": true}),
+                || println!("Instance {instance} is gone."),
             );
         }
         Command::List => {
             let mut rows = Vec::new();
             let mut out = Vec::new();
-            for id in d.list_instances().await? {
-                let i = d.get_info(&id).await?;
+            let mut all = d.list_instances_named().await?;
+            all.sort_by(|a, b| a.name.cmp(&b.name).then(a.instance.cmp(&b.instance)));
+            for i in all {
+                let state = format!("{:?}", dpm_driver::PowerState::from_status(&i.status));
                 rows.push(vec![
-                    id.to_string(),
+                    i.name.as_ref().map(ToString::to_string).unwrap_or_default(),
+                    i.instance.to_string(),
                     i.status.to_string(),
-                    format!("{:?}", i.state),
+                    state.clone(),
                     i.vcpus.to_string(),
                     format!("{} MiB", i.memory_mb),
                 ]);
-                out.push(json!({"instance": id, "status": i.status, "power_state": format!("{:?}", i.state), "vcpus": i.vcpus, "memory_mb": i.memory_mb, "partition": i.partition}));
+                out.push(json!({"instance": i.instance, "name": i.name, "status": i.status, "power_state": state, "vcpus": i.vcpus, "memory_mb": i.memory_mb, "partition": i.partition}));
             }
             print(json_out, &json!({"instances": out}), || {
                 table::print(
                     "Instances",
-                    &["instance", "status", "power", "vCPUs", "memory"],
+                    &["name", "instance", "status", "power", "vCPUs", "memory"],
                     &rows,
                 )
             });
         }
         Command::Info { instance } => {
-            let id = instance_id(&instance);
-            let i = d.get_info(&id).await?;
-            let attached = d
-                .cinder()
-                .list_attachments(&AttachmentFilter {
-                    instance_id: Some(id.clone()),
-                    volume_id: None,
-                })
-                .await?;
-            let storage = d.storage_info(&id).await?;
-            let v = json!({"instance": id, "partition": i.partition, "status": i.status, "power_state": format!("{:?}", i.state),
-                "vcpus": i.vcpus, "memory_mb": i.memory_mb,
-                "volumes": attached.iter().map(|a| json!({"volume": a.volume_id, "attachment": a.id, "status": a.status})).collect::<Vec<_>>(),
-                "storage": storage_json(&storage)});
-            print(json_out, &v, || {
-                println!(
-                    "Instance {instance} ({id}): partition {} is {} ({:?}), {} vCPUs, {} MiB.",
-                    i.partition, i.status, i.state, i.vcpus, i.memory_mb
-                );
-                for a in &attached {
-                    println!("  volume {} ({})", a.volume_id, a.status);
-                }
-                print_storage(&storage);
+            let id = find(d, &instance).await?.instance;
+            let x = d.describe(&id).await?;
+            // Cinder's attachments, for their ids and statuses (none from a
+            // Cinder without the attachments API).
+            let attached = if d.cinder().attachments_api().await? {
+                d.cinder()
+                    .list_attachments(&AttachmentFilter {
+                        instance_id: Some(id.clone()),
+                        volume_id: None,
+                    })
+                    .await?
+            } else {
+                Vec::new()
+            };
+            let v = info_json(&x, &attached);
+            print(json_out, &v, || print_info(&x, &attached));
+        }
+        Command::GuestConfig { instance, form } => {
+            let id = find(d, &instance).await?.instance;
+            let x = d.describe(&id).await?;
+            let all: Vec<dpm_volume::FcPath> =
+                x.volumes.iter().flat_map(|v| v.paths.clone()).collect();
+            let g = dpm_volume::guest_config(&all);
+            let v = json!({
+                "instance": x.instance, "name": x.name,
+                "volumes": x.volumes.iter().map(|v| json!({"volume": v.volume, "boot": v.boot, "paths": paths_json(&v.paths)})).collect::<Vec<_>>(),
+                "devices": g.devices.iter().map(|d| dpm_volume::bus_id(*d)).collect::<Vec<_>>(),
+                "kernel_parameters": g.kernel_parameters,
+                "chzdev": g.chzdev,
+                "udev_rules": g.udev_rules.iter().map(|r| json!({"file": r.file_name, "text": r.text})).collect::<Vec<_>>(),
             });
+            print(json_out, &v, || print_guest(&x, &g, form));
         }
         Command::Resources => {
             d.init_host().await?;
@@ -349,6 +517,58 @@ async fn run_command(
             let vols = d.cinder().list_volumes().await?;
             let out: Vec<Value> = vols.iter().map(volume_json).collect();
             print(json_out, &json!({"volumes": out}), || table::volumes(&vols));
+        }
+        Command::VolumeShow { volume } => {
+            let v = d.cinder().get_volume(&volume).await?;
+            let mut out = volume_json(&v);
+            out["attachments"] = v
+                .attachments
+                .iter()
+                .map(|a| json!({"attachment": a.attachment_id, "instance": a.server_id, "device": a.device}))
+                .collect();
+            print(json_out, &out, || {
+                println!(
+                    "Volume {} ({}): {}, {} GiB{}.",
+                    v.id,
+                    v.name.as_deref().unwrap_or("no name"),
+                    v.status,
+                    v.size,
+                    if v.bootable { ", bootable" } else { "" }
+                );
+                for a in &v.attachments {
+                    println!(
+                        "  attached to instance {} (attachment {})",
+                        a.server_id
+                            .as_ref()
+                            .map(ToString::to_string)
+                            .unwrap_or_else(|| "?".into()),
+                        a.attachment_id
+                    );
+                }
+            });
+        }
+        Command::VolumeDelete { volume, confirm: c } => {
+            // Read first: a volume that does not exist is Cinder's 404
+            // before anyone is asked.
+            let v = d.cinder().get_volume(&volume).await?;
+            confirm(
+                c,
+                &format!(
+                    "Delete volume {} ({}, {}, {} GiB)",
+                    v.id,
+                    v.name.as_deref().unwrap_or("no name"),
+                    v.status,
+                    v.size
+                ),
+            )?;
+            // Cinder refuses a volume in use (or otherwise busy) itself;
+            // its refusal is the error.
+            d.cinder().delete_volume(&volume).await?;
+            print(
+                json_out,
+                &json!({"volume": volume, "deleted": true}),
+                || println!("Volume {volume} is being deleted."),
+            );
         }
     }
     Ok(())
@@ -445,5 +665,180 @@ fn print_storage(s: &StorageInfo) {
                 }
             }
         }
+    }
+}
+
+/// `info`'s JSON: the instance, its partition, boot source, volumes with
+/// their paths, and storage.
+fn info_json(x: &InstanceDetails, attached: &[cinder_client::Attachment]) -> Value {
+    let boot_volume = x.volumes.iter().find(|v| v.boot).map(|v| v.volume.clone());
+    let mut boot = x.boot.as_ref().map(boot_json).unwrap_or(Value::Null);
+    if let Some(b) = boot.as_object_mut() {
+        b.insert("volume".into(), json!(boot_volume));
+    }
+    json!({
+        "instance": x.instance, "name": x.name,
+        "partition": x.info.partition, "partition_name": x.partition_name,
+        "status": x.info.status, "power_state": format!("{:?}", x.info.state),
+        "vcpus": x.info.vcpus, "memory_mb": x.info.memory_mb,
+        "boot": boot,
+        "volumes": x.volumes.iter().map(|v| {
+            let a = attached.iter().find(|a| a.volume_id == v.volume);
+            json!({"volume": v.volume, "boot": v.boot,
+                   "attachment": a.map(|a| a.id.clone()), "status": a.map(|a| a.status),
+                   "paths": paths_json(&v.paths)})
+        }).collect::<Vec<_>>(),
+        "storage": storage_json(&x.storage),
+    })
+}
+
+fn print_info(x: &InstanceDetails, attached: &[cinder_client::Attachment]) {
+    println!(
+        "Instance {}: partition {} is {} ({:?}), {} vCPUs, {} MiB.",
+        label(&x.instance, x.name.as_ref()),
+        x.partition_name,
+        x.info.status,
+        x.info.state,
+        x.info.vcpus,
+        x.info.memory_mb
+    );
+    println!("  partition URI {}", x.info.partition);
+    let boot_volume = x
+        .volumes
+        .iter()
+        .find(|v| v.boot)
+        .map(|v| v.volume.to_string())
+        .unwrap_or_else(|| "?".into());
+    match &x.boot {
+        Some(Boot::San(b)) => println!(
+            "  boots from volume {boot_volume}: target {} LUN {} through vHBA {}",
+            b.target, b.lun, b.hba
+        ),
+        Some(Boot::Volume { volume, paths }) => println!(
+            "  boots from volume {boot_volume}: storage volume {volume} ({} path(s))",
+            paths.len()
+        ),
+        None => println!("  no boot source set"),
+    }
+    let rows: Vec<Vec<String>> = x
+        .volumes
+        .iter()
+        .map(|v| {
+            let a = attached.iter().find(|a| a.volume_id == v.volume);
+            vec![
+                v.volume.to_string(),
+                if v.boot { "boot" } else { "data" }.into(),
+                a.map(|a| a.status.to_string()).unwrap_or_default(),
+                v.paths.len().to_string(),
+            ]
+        })
+        .collect();
+    table::print(
+        "Volumes",
+        &["volume", "usage", "attachment", "paths"],
+        &rows,
+    );
+    let rows: Vec<Vec<String>> = x
+        .volumes
+        .iter()
+        .flat_map(|v| {
+            v.paths.iter().map(move |p| {
+                vec![
+                    v.volume.to_string(),
+                    p.device_number.to_string(),
+                    p.target.to_string(),
+                    p.lun.to_string(),
+                ]
+            })
+        })
+        .collect();
+    table::print("Paths", &["volume", "device", "target WWPN", "LUN"], &rows);
+    println!("\nStorage");
+    print_storage(&x.storage);
+}
+
+fn print_guest(x: &InstanceDetails, g: &dpm_volume::GuestConfig, form: GuestForm) {
+    match form {
+        GuestForm::Kernel => println!("{}", g.kernel_parameters.join(" ")),
+        GuestForm::Chzdev => {
+            for c in &g.chzdev {
+                println!("{c}");
+            }
+        }
+        GuestForm::Udev => {
+            for r in &g.udev_rules {
+                println!("# {}\n{}", r.file_name, r.text);
+            }
+        }
+        GuestForm::All => {
+            println!(
+                "Instance {}: {} path(s) over {} FCP device(s).",
+                label(&x.instance, x.name.as_ref()),
+                g.paths.len(),
+                g.devices.len()
+            );
+            println!(
+                "\nKernel parameters (dracut):\n  {}",
+                g.kernel_parameters.join(" ")
+            );
+            println!("\nchzdev (s390-tools; enables each path now and at every boot):");
+            for c in &g.chzdev {
+                println!("  {c}");
+            }
+            println!("\nudev rules (/etc/udev/rules.d):");
+            for r in &g.udev_rules {
+                println!("# {}\n{}", r.file_name, r.text);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use hmc_client::PartitionStatus;
+
+    fn summary(n: u128, name: Option<&str>) -> InstanceSummary {
+        InstanceSummary {
+            instance: InstanceId::from_u128(n),
+            name: name.map(|s| s.parse().unwrap()),
+            partition: hmc_client::PartitionUri::from_object_id(&format!("{n:x}")).unwrap(),
+            status: PartitionStatus::Active,
+            vcpus: 1,
+            memory_mb: 1024,
+        }
+    }
+
+    #[test]
+    fn an_argument_is_a_uuid_or_a_name_of_this_host() {
+        let all = [
+            summary(1, Some("web1")),
+            summary(2, None),
+            summary(3, Some("db")),
+        ];
+        assert_eq!(
+            resolve("web1", "h", &all).unwrap().instance,
+            all[0].instance
+        );
+        let uuid = all[1].instance.to_string();
+        assert_eq!(resolve(&uuid, "h", &all).unwrap().instance, all[1].instance);
+        let e = resolve("web2", "h", &all).unwrap_err();
+        assert!(e.to_string().contains("\"web2\""), "{e}");
+        let other = InstanceId::from_u128(9).to_string();
+        let e = resolve(&other, "h", &all).unwrap_err();
+        assert!(e.to_string().contains(&other), "{e}");
+        let twice = [summary(1, Some("web1")), summary(2, Some("web1"))];
+        assert!(matches!(
+            resolve("web1", "h", &twice),
+            Err(CliError::Ambiguous { .. })
+        ));
+    }
+
+    #[test]
+    fn without_a_terminal_a_deletion_needs_yes() {
+        assert!(confirm(Confirm::Yes, "Destroy x").is_ok());
+        let e = confirm(Confirm::Refuse, "Destroy x").unwrap_err();
+        assert!(e.to_string().contains("-y"), "{e}");
     }
 }

@@ -15,6 +15,7 @@ use dpm_driver::{AttachError, CleanupError, DriverError, InitError, SpawnError};
 use serde_json::{json, Value};
 
 use crate::config::CliConfigError;
+use crate::operator::CliError;
 
 /// What an error left behind (what the undo could not remove).
 fn left_behind<'a>(e: &'a (dyn Error + 'static)) -> &'a [CleanupError] {
@@ -71,6 +72,11 @@ fn kind(e: &(dyn Error + 'static)) -> (&'static str, Option<String>) {
             })
     {
         ("attach", Some(step_name(&format!("{:?}", a.step))))
+    } else if let Some(c) = e.downcast_ref::<CliError>() {
+        match c {
+            CliError::NotFound { .. } | CliError::Ambiguous { .. } => ("not_found", None),
+            _ => ("refused", None),
+        }
     } else if e.downcast_ref::<CliConfigError>().is_some() {
         ("config", None)
     } else if e.downcast_ref::<InitError>().is_some() {

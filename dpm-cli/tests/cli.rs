@@ -171,3 +171,60 @@ fn without_an_hmc_password_and_a_terminal_the_message_names_the_sources() {
         "{err}"
     );
 }
+
+#[test]
+fn a_name_that_cannot_be_an_instance_name_is_a_usage_error() {
+    let d = tmp("names");
+    let uuid = "8b2c66c1-4b3f-4bb5-bf3b-1f6fbdcfdc63";
+    let spawn = |name: &str| {
+        let boot = "2bb89d80-a0be-4a57-a939-7395967d790c";
+        dpm(
+            &d,
+            &[
+                "-o",
+                "json",
+                "spawn",
+                "--name",
+                name,
+                "--vcpus",
+                "1",
+                "--memory-mb",
+                "1024",
+                "--boot-volume",
+                boot,
+            ],
+            &[],
+        )
+    };
+    for (name, says) in [
+        (uuid, "is a UUID"),
+        (" web", "starts or ends with a space"),
+        ("", "empty"),
+    ] {
+        let o = spawn(name);
+        assert_eq!(o.status.code(), Some(2), "{name:?}");
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["error"]["kind"], "usage");
+        let m = v["error"]["message"].as_str().unwrap();
+        assert!(m.contains(says), "{name:?}: {m}");
+    }
+}
+
+#[test]
+fn the_deleting_commands_take_yes_and_guest_config_its_forms() {
+    let d = tmp("yes");
+    for args in [
+        &["destroy", "--help"][..],
+        &["volume", "delete", "--help"],
+        &["guest-config", "--help"],
+    ] {
+        let o = dpm(&d, args, &[]);
+        assert!(o.status.success(), "{args:?}");
+        let help = text(&o.stdout);
+        if args[0] == "guest-config" {
+            assert!(help.contains("--form") && help.contains("chzdev"), "{help}");
+        } else {
+            assert!(help.contains("-y, --yes"), "{help}");
+        }
+    }
+}

@@ -246,6 +246,20 @@ async fn scenarios(world: &str) {
     let partition = spawned["partition"].as_str().unwrap().parse().unwrap();
     let p = hmc.get_partition(&partition).await.unwrap();
     assert_eq!(p.status, PartitionStatus::Active);
+    // The name is stored with the partition, after the instance's random
+    // UUID, which names the partition.
+    let uuid = spawned["instance"].as_str().unwrap().to_owned();
+    assert_eq!(spawned["name"], "web1");
+    assert_eq!(p.name, format!("OpenStack-e2e-{uuid}"));
+    assert_eq!(
+        p.description,
+        format!("OpenStack CPCSubset=e2e instance={uuid} name=web1")
+    );
+    assert_eq!(
+        uuid.parse::<uuid::Uuid>().unwrap().get_version_num(),
+        4,
+        "{uuid}"
+    );
     assert_eq!((p.ifl_processors, p.initial_memory), (2, 4096));
     let boot_lun = if groups {
         // Storage groups: the partition boots from the group's volume, and
@@ -285,6 +299,38 @@ async fn scenarios(world: &str) {
         spawned["boot"]["lun"].clone()
     };
 
+    // A name is unique on the host: a second spawn of it is refused, and
+    // nothing changes.
+    let taken = dpm(
+        &cfg,
+        &[
+            "spawn",
+            "--name",
+            "web1",
+            "--vcpus",
+            "1",
+            "--memory-mb",
+            "2048",
+            "--boot-volume",
+            &data,
+        ],
+    );
+    assert!(!taken.ok);
+    assert_eq!(taken.json["error"]["kind"], "refused", "{}", taken.json);
+    assert!(
+        taken.error().contains("\"web1\"") && taken.error().contains(&uuid),
+        "{}",
+        taken.json
+    );
+    let listed = ok(&cfg, &["list"]);
+    let instances = listed["instances"].as_array().unwrap();
+    assert_eq!(instances.len(), 1, "{listed}");
+    assert_eq!(instances[0]["name"], "web1");
+    assert_eq!(instances[0]["instance"], uuid.as_str());
+    assert_eq!(instances[0]["vcpus"], 2);
+    // The UUID names it as well as the name does.
+    assert_eq!(ok(&cfg, &["info", &uuid])["name"], "web1");
+
     // 2. Attach and detach on the running instance.
     let attached = ok(&cfg, &["attach", "web1", &data]);
     let paths = attached["paths"].as_array().unwrap();
@@ -296,6 +342,62 @@ async fn scenarios(world: &str) {
     assert_ne!(paths[0]["lun"], boot_lun);
     let info = ok(&cfg, &["info", "web1"]);
     assert_eq!(info["volumes"].as_array().unwrap().len(), 2);
+    assert_eq!(info["instance"], uuid.as_str());
+    assert_eq!(info["partition_name"], p.name.as_str());
+    assert_eq!(info["boot"]["volume"], boot.as_str());
+    let vols = info["volumes"].as_array().unwrap();
+    assert_eq!(vols[0]["volume"], boot.as_str());
+    assert_eq!(vols[0]["boot"], true);
+    assert_eq!(vols[1]["volume"], data.as_str());
+    assert_eq!(vols[1]["paths"], attached["paths"]);
+    assert!(vols
+        .iter()
+        .all(|v| !v["paths"].as_array().unwrap().is_empty()));
+
+    // The guest's configuration: one entry per path of every volume.
+    let guest = ok(&cfg, &["guest-config", "web1"]);
+    let all_paths: Vec<&Value> = vols
+        .iter()
+        .flat_map(|v| v["paths"].as_array().unwrap())
+        .collect();
+    let kernel = guest["kernel_parameters"].as_array().unwrap();
+    assert_eq!(kernel.len(), all_paths.len(), "{guest}");
+    for p in &all_paths {
+        let entry = format!(
+            "rd.zfcp=0.0.{},0x{},0x{}",
+            p["device_number"].as_str().unwrap(),
+            p["target_wwpn"].as_str().unwrap(),
+            p["lun"].as_str().unwrap()
+        );
+        assert!(kernel.iter().any(|k| k == &entry), "{entry} in {guest}");
+        let chzdev = entry
+            .replacen("rd.zfcp=", "chzdev -e zfcp-lun ", 1)
+            .replace(',', ":");
+        assert!(
+            guest["chzdev"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c == &chzdev),
+            "{chzdev} in {guest}"
+        );
+    }
+    let devices = guest["devices"].as_array().unwrap();
+    assert_eq!(devices.len(), 2, "{guest}");
+    let rules = guest["udev_rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 2);
+    assert_eq!(
+        rules[0]["file"],
+        format!("41-zfcp-lun-{}.rules", devices[0].as_str().unwrap())
+    );
+    // In use: Cinder refuses to delete it, and says why.
+    let refused = dpm(&cfg, &["volume", "delete", &data, "--yes"]);
+    assert!(!refused.ok);
+    assert_eq!(refused.json["error"]["kind"], "cinder", "{}", refused.json);
+    assert!(refused.error().contains("attachments"), "{}", refused.json);
+    let shown = ok(&cfg, &["volume", "show", &data]);
+    assert_eq!(shown["status"], "in-use");
+    assert_eq!(shown["attachments"][0]["instance"], uuid.as_str());
     if groups {
         let storage = &info["storage"];
         assert_eq!(storage["model"], "storage-groups");
@@ -365,8 +467,18 @@ async fn scenarios(world: &str) {
         (Some(2), Some(4096))
     );
 
-    // 3. Destroy.
-    ok(&cfg, &["destroy", "web1"]);
+    // 3. Destroy: not on a terminal it needs -y, and refuses without.
+    let unconfirmed = dpm(&cfg, &["destroy", "web1"]);
+    assert!(!unconfirmed.ok);
+    assert_eq!(unconfirmed.json["error"]["kind"], "refused");
+    assert!(unconfirmed.error().contains("-y"), "{}", unconfirmed.json);
+    assert_eq!(
+        ok(&cfg, &["list"])["instances"].as_array().unwrap().len(),
+        1
+    );
+    let destroyed = ok(&cfg, &["destroy", "web1", "-y"]);
+    assert_eq!(destroyed["instance"], uuid.as_str());
+    assert_eq!(destroyed["name"], "web1");
     assert!(ok(&cfg, &["list"])["instances"]
         .as_array()
         .unwrap()
@@ -385,8 +497,19 @@ async fn scenarios(world: &str) {
             .all(|v| v["status"] == "available"),
         "{vols}"
     );
-    // Destroying again is a no-op.
-    ok(&cfg, &["destroy", "web1"]);
+    // Destroying again is an error naming what was typed.
+    let again = dpm(&cfg, &["destroy", "web1", "-y"]);
+    assert!(!again.ok);
+    assert_eq!(again.json["error"]["kind"], "not_found");
+    assert!(again.error().contains("\"web1\""), "{}", again.json);
+    // An available volume is deleted once confirmed.
+    let unconfirmed = dpm(&cfg, &["volume", "delete", &data]);
+    assert_eq!(unconfirmed.json["error"]["kind"], "refused");
+    assert_eq!(ok(&cfg, &["volume", "show", &data])["status"], "available");
+    assert_eq!(
+        ok(&cfg, &["volume", "delete", &data, "-y"])["deleted"],
+        true
+    );
 
     if groups {
         assert!(hmc

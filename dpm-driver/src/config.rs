@@ -147,6 +147,12 @@ pub struct DriverConfig {
     pub max_boot_attempts: u32,
     /// The longest wait for one HMC job.
     pub job_timeout: Duration,
+    /// Whether spawn hands the boot volume's paths to the SCSI IPL loader
+    /// as `rd.zfcp=` entries in the partition's
+    /// `boot-os-specific-parameters` (in the update that sets the boot
+    /// properties), so that a prepared image finds its root volume on
+    /// every path. On by default.
+    pub boot_os_specific_parameters: bool,
 }
 
 impl fmt::Debug for DriverConfig {
@@ -163,6 +169,10 @@ impl fmt::Debug for DriverConfig {
             .field("target_wwpn_ignore_list", &self.target_wwpn_ignore_list)
             .field("max_boot_attempts", &self.max_boot_attempts)
             .field("job_timeout", &self.job_timeout)
+            .field(
+                "boot_os_specific_parameters",
+                &self.boot_os_specific_parameters,
+            )
             .finish()
     }
 }
@@ -186,6 +196,12 @@ struct RawDpm {
     max_boot_attempts: u32,
     #[serde(default = "default_job_timeout")]
     job_timeout_seconds: u64,
+    #[serde(default = "default_true")]
+    boot_os_specific_parameters: bool,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 /// A TOML error without the input text; an error about a line that holds a
@@ -318,6 +334,7 @@ impl DriverConfig {
             target_wwpn_ignore_list: r.target_wwpn_ignore_list,
             max_boot_attempts: r.max_boot_attempts,
             job_timeout: Duration::from_secs(r.job_timeout_seconds),
+            boot_os_specific_parameters: r.boot_os_specific_parameters,
         })
     }
 }

@@ -49,6 +49,7 @@ mod driver;
 mod error;
 mod groups;
 mod link;
+mod names;
 mod ops;
 mod spawn;
 mod storage;
@@ -58,6 +59,10 @@ pub use driver::{BlockDevice, DpmDriver, Instance};
 pub use error::{
     AttachError, AttachStep, CleanupError, DriverError, FailedBoot, GroupStep, InitError,
     SpawnError, SpawnStep, VolumeStep,
+};
+pub use names::{
+    parse_description, InstanceDetails, InstanceName, InstanceSummary, InstanceVolume, NameError,
+    MAX_NAME_LEN,
 };
 pub use ops::{hypervisor_version, InstanceInfo, PowerState, Resources};
 pub use spawn::Spawned;

@@ -13,7 +13,7 @@ use crate::link::{Connected, Link};
 use crate::storage::{Initiators, StorageInfo, StorageModel};
 
 /// Whether a partition boots (from a vHBA) from the LUN of this connection.
-fn boots_from(p: &hmc_client::Partition, info: &cinder_client::ConnectionInfo) -> bool {
+pub(crate) fn boots_from(p: &hmc_client::Partition, info: &cinder_client::ConnectionInfo) -> bool {
     let (Some(target), Some(lun)) = (p.boot_world_wide_port_name, p.boot_logical_unit_number)
     else {
         return false;
@@ -724,7 +724,7 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
         Ok(sizes)
     }
 
-    fn own_partitions_filter(&self) -> PartitionFilter {
+    pub(crate) fn own_partitions_filter(&self) -> PartitionFilter {
         PartitionFilter {
             name: Some(format!(
                 "OpenStack-{}-[0-9a-f]{{8}}-[0-9a-f]{{4}}-[0-9a-f]{{4}}-[0-9a-f]{{4}}-[0-9a-f]{{12}}",

@@ -7,7 +7,10 @@
 //! attachments' completion. Any failure undoes every step done so far.
 
 use cinder_client::{CinderApi, VolumeId};
-use dpm_volume::{boot_candidates, connector, connector_for, BootPath, FcPath, Vhba, VolumeError};
+use dpm_volume::{
+    boot_candidates, boot_parameters, connector, connector_for, BootPath, FcPath, Vhba,
+    VolumeError, BOOT_OS_SPECIFIC_PARAMETERS_MAX,
+};
 use hmc_client::{
     get_many, HbaCreate, HmcApi, HmcError, PartitionCreate, PartitionStatus, PartitionUpdate,
     PartitionUri, StoragePort, StoragePortUri,
@@ -18,6 +21,7 @@ use crate::driver::{BlockDevice, DpmDriver, Instance, Ready};
 use crate::error::{FailedBoot, GroupStep, SpawnError, SpawnStep, VolumeStep};
 use crate::groups::Request;
 use crate::link::Connected;
+use crate::names::{partition_description, InstanceName};
 use crate::storage::{Boot, GroupInfo, Initiators, StorageModel};
 
 /// A running instance, as spawn left it.
@@ -49,6 +53,34 @@ struct Done {
     connector: Option<cinder_client::Connector>,
 }
 
+/// The boot volume's paths for the SCSI IPL loader: `rd.zfcp=` entries,
+/// the path booted over first (vHBAs; with storage groups the HMC picks
+/// the path, and every path DPM discovered is given), as many as fit the
+/// HMC's 256 characters. The ones that do not fit are dropped, with a
+/// warning.
+fn loader_parameters(boot: &Boot, vhbas: &[Vhba], boot_paths: &[FcPath]) -> String {
+    let (first, all) = match boot {
+        Boot::San(b) => (
+            vhbas.iter().find(|v| v.uri == b.hba).map(|v| FcPath {
+                device_number: v.device_number,
+                target: b.target,
+                lun: b.lun,
+            }),
+            boot_paths,
+        ),
+        Boot::Volume { paths, .. } => (None, paths.as_slice()),
+    };
+    let p = boot_parameters(first.as_ref(), all, BOOT_OS_SPECIFIC_PARAMETERS_MAX);
+    if !p.dropped.is_empty() {
+        tracing::warn!(
+            included = p.included.len(),
+            dropped = p.dropped.len(),
+            "the boot volume has more paths than boot-os-specific-parameters holds (256 characters); the SCSI IPL loader gets the first ones"
+        );
+    }
+    p.text
+}
+
 impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
     /// Boots a new partition for `instance` from the block device with boot
     /// index 0, with the other block devices attached as data volumes.
@@ -58,15 +90,31 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
     /// with its vHBAs) and the first error is returned, with any undo errors
     /// attached. A partition left by an earlier try of the same instance is
     /// adopted, so a retry works.
-    #[tracing::instrument(name = "spawn", skip_all, fields(instance = %instance.uuid, partition = tracing::field::Empty))]
     pub async fn spawn(
         &self,
         instance: &Instance,
         devices: &[BlockDevice],
     ) -> Result<Spawned, SpawnError> {
+        self.spawn_named(instance, None, devices).await
+    }
+
+    /// [`spawn`](Self::spawn), with the name the instance is known by,
+    /// stored in its partition's description (see
+    /// [`crate::parse_description`]), where
+    /// [`list_instances_named`](Self::list_instances_named) and
+    /// [`describe`](Self::describe) find it. The driver does not require
+    /// names to be unique (Nova does not); a caller that resolves names
+    /// does.
+    #[tracing::instrument(name = "spawn", skip_all, fields(instance = %instance.uuid, partition = tracing::field::Empty))]
+    pub async fn spawn_named(
+        &self,
+        instance: &Instance,
+        name: Option<&InstanceName>,
+        devices: &[BlockDevice],
+    ) -> Result<Spawned, SpawnError> {
         let _held = self.lock_instance(&instance.uuid).await;
         let mut done = Done::default();
-        match self.spawn_steps(instance, devices, &mut done).await {
+        match self.spawn_steps(instance, name, devices, &mut done).await {
             Ok(s) => {
                 tracing::info!(partition = %s.partition, "instance spawned");
                 Ok(s)
@@ -115,6 +163,7 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
     async fn spawn_steps(
         &self,
         instance: &Instance,
+        name: Option<&InstanceName>,
         devices: &[BlockDevice],
         done: &mut Done,
     ) -> Result<Spawned, SpawnStep> {
@@ -140,10 +189,11 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
         }
 
         // 1. The partition, or the one an earlier try left.
+        let description = partition_description(&cfg.host, &instance.uuid, name);
         let name = self.partition_name(&instance.uuid);
         let spawn_volumes: Vec<VolumeId> = ordered.iter().map(|d| d.volume_id.clone()).collect();
         let (partition, adopted, existing) = self
-            .create_or_adopt(instance, &name, ready.model, &spawn_volumes)
+            .create_or_adopt(instance, &name, &description, ready.model, &spawn_volumes)
             .await?;
         tracing::Span::current().record("partition", tracing::field::display(&partition));
         done.partition = Some(partition.clone());
@@ -278,7 +328,14 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
 
         // 5. Set the boot properties in one update and start; when the
         //    start job fails and another boot path is left, try that one.
-        let boot = self.boot_over(&partition, first, rest).await?;
+        let boot_paths: Vec<FcPath> = volumes
+            .iter()
+            .find(|(v, _)| *v == boot_volume)
+            .map(|(_, p)| p.clone())
+            .unwrap_or_default();
+        let boot = self
+            .boot_over(&partition, first, rest, initiators.vhbas(), &boot_paths)
+            .await?;
 
         // 6. Complete the attachments.
         for (i, c) in done.volumes.iter().enumerate() {
@@ -338,6 +395,8 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
         partition: &PartitionUri,
         first: Boot,
         rest: Vec<Boot>,
+        vhbas: &[Vhba],
+        boot_paths: &[FcPath],
     ) -> Result<Boot, SpawnStep> {
         let total = rest.len() + 1;
         let mut rest = rest.into_iter();
@@ -346,10 +405,14 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
         let mut then: Vec<FailedBoot> = Vec::new();
         let mut boot = first;
         loop {
-            let update = match &boot {
+            let mut update = match &boot {
                 Boot::San(b) => PartitionUpdate::boot_from_san(b.hba.clone(), b.target, b.lun),
                 Boot::Volume { volume, .. } => PartitionUpdate::boot_from_volume(volume.clone()),
             };
+            if self.config.boot_os_specific_parameters {
+                update.boot_os_specific_parameters =
+                    Some(loader_parameters(&boot, vhbas, boot_paths));
+            }
             self.hmc
                 .update_partition(partition, &update)
                 .await
@@ -483,11 +546,12 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
         &self,
         instance: &Instance,
         name: &str,
+        description: &str,
         model: StorageModel,
         volumes: &[VolumeId],
     ) -> Result<(PartitionUri, bool, Vec<(String, Vhba)>), SpawnStep> {
         let props = PartitionCreate {
-            description: Some(format!("OpenStack CPCSubset={}", self.config.host)),
+            description: Some(description.to_owned()),
             partition_type: Some("linux".into()),
             processor_mode: Some("shared".into()),
             ..PartitionCreate::new(name, instance.vcpus, instance.memory_mb)
@@ -584,11 +648,15 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
                 },
             });
         }
-        if p.ifl_processors != instance.vcpus || p.initial_memory != instance.memory_mb {
+        let resize = p.ifl_processors != instance.vcpus || p.initial_memory != instance.memory_mb;
+        // This try's name, in the same update as the sizes.
+        let renamed = p.description != description;
+        if resize || renamed {
             let u = PartitionUpdate {
-                ifl_processors: Some(instance.vcpus),
-                initial_memory: Some(instance.memory_mb),
-                maximum_memory: Some(instance.memory_mb),
+                ifl_processors: resize.then_some(instance.vcpus),
+                initial_memory: resize.then_some(instance.memory_mb),
+                maximum_memory: resize.then_some(instance.memory_mb),
+                description: renamed.then(|| description.to_owned()),
                 ..PartitionUpdate::default()
             };
             self.hmc.update_partition(&uri, &u).await.map_err(adopt)?;

@@ -61,6 +61,10 @@ pub struct PartitionView {
     pub ifl: u32,
     /// Initial memory, MiB.
     pub memory_mib: u64,
+    /// Description.
+    pub description: String,
+    /// `boot-os-specific-parameters`.
+    pub boot_os_specific_parameters: String,
 }
 
 /// A volume, across all projects.
@@ -542,6 +546,13 @@ impl Sim {
                 status: p.status.clone(),
                 ifl: p.ifl,
                 memory_mib: p.initial_memory,
+                description: p.description.clone(),
+                boot_os_specific_parameters: w
+                    .hmc
+                    .extras
+                    .get(&p.object_id)
+                    .map(|e| e.settings.boot_os_specific_parameters.clone())
+                    .unwrap_or_default(),
             })
             .collect();
         let hbas = w

@@ -499,7 +499,24 @@ impl World {
                 }
             }
         }
-        self.hmc.update_partition(uri, u)
+        // A stored setting an update body names (the served HMC reads the
+        // settings from the body itself; the in-memory client has only the
+        // update): checked before, stored after.
+        let settings = match &u.boot_os_specific_parameters {
+            Some(b) => Some(self.hmc.checked_settings(
+                uri,
+                &crate::hmc::SettingsUpdate {
+                    boot_os_specific_parameters: Some(b.clone()),
+                    ..Default::default()
+                },
+            )?),
+            None => None,
+        };
+        self.hmc.update_partition(uri, u)?;
+        if let Some(s) = settings {
+            self.hmc.set_settings(uri, s);
+        }
+        Ok(())
     }
 
     /// `DELETE /api/partitions/{id}`: its vHBAs go with it, and its storage

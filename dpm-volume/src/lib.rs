@@ -13,7 +13,10 @@
 //!   fallback to `target_wwn(s)` when there is no map, and the SAM-encoded
 //!   LUN;
 //! - a record of each data volume's paths per instance
-//!   ([`FcVolumeDriver::connect_volume`], [`FcVolumeDriver::disconnect_volume`]).
+//!   ([`FcVolumeDriver::connect_volume`], [`FcVolumeDriver::disconnect_volume`]);
+//! - what the guest's Linux needs for those paths ([`guest_config`]:
+//!   `rd.zfcp=` kernel parameters, `chzdev` commands, udev rules) and the
+//!   boot volume's paths for the SCSI IPL loader ([`boot_parameters`]).
 //!
 //! ```
 //! use dpm_volume::{boot_path, connector, Vhba};
@@ -40,6 +43,13 @@
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
+
+mod guest;
+
+pub use guest::{
+    boot_parameters, bus_id, chzdev, guest_config, rd_zfcp, udev_rules, BootParameters,
+    GuestConfig, UdevRules, BOOT_OS_SPECIFIC_PARAMETERS_MAX,
+};
 
 use cinder_client::{ConnectionInfo, Connector, FcConnection, FcInfoError, InstanceId, VolumeId};
 use fc_types::{DeviceNumber, FcpLun, Wwnn, Wwpn};

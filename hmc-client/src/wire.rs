@@ -401,6 +401,10 @@ pub struct PartitionSummary {
     /// Maximum memory, MiB, when asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub maximum_memory: Option<u64>,
+    /// Description, when asked for
+    /// ([`PartitionListProperty::Description`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
 }
 
 impl PartitionSummary {
@@ -420,6 +424,7 @@ impl PartitionSummary {
             cp_processors: None,
             initial_memory: None,
             maximum_memory: None,
+            description: None,
         }
     }
 }
@@ -439,6 +444,8 @@ pub enum PartitionListProperty {
     InitialMemory,
     /// `maximum-memory`.
     MaximumMemory,
+    /// `description`.
+    Description,
 }
 
 impl PartitionListProperty {
@@ -449,6 +456,7 @@ impl PartitionListProperty {
             Self::CpProcessors => "cp-processors",
             Self::InitialMemory => "initial-memory",
             Self::MaximumMemory => "maximum-memory",
+            Self::Description => "description",
         }
     }
 }
@@ -624,6 +632,10 @@ pub struct PartitionUpdate {
         deserialize_with = "set_or_clear"
     )]
     pub boot_storage_volume: Option<Option<StorageVolumeUri>>,
+    /// Parameters the SCSI IPL loader passes to the operating system (at
+    /// most 256 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boot_os_specific_parameters: Option<String>,
 }
 
 /// A field of an update that may be left out (`None`), cleared with `null`

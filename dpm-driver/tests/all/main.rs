@@ -9,5 +9,6 @@ mod faults;
 mod legacy;
 mod lifecycle;
 mod models;
+mod names;
 mod scenarios;
 mod support;

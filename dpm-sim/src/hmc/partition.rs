@@ -157,6 +157,9 @@ impl HmcState {
                     PartitionListProperty::MaximumMemory => {
                         e.maximum_memory = Some(p.maximum_memory)
                     }
+                    PartitionListProperty::Description => {
+                        e.description = Some(p.description.clone())
+                    }
                     // A property hmc-client learned after this simulator.
                     other => {
                         return Err(HmcError::api(

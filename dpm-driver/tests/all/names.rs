@@ -1,0 +1,205 @@
+//! Names stored with the partition, the instance list with names, `describe`,
+//! and the boot volume's paths handed to the SCSI IPL loader.
+
+use cinder_client::InstanceId;
+use dpm_driver::{parse_description, Boot, InstanceName, StorageInfo};
+use dpm_sim::{Side, WorldSpec};
+use dpm_volume::{rd_zfcp, FcPath, BOOT_OS_SPECIFIC_PARAMETERS_MAX};
+use rstest::rstest;
+
+use crate::support::{boot_from, env_from, instance};
+
+fn world(name: &str) -> WorldSpec {
+    WorldSpec::named(name).unwrap()
+}
+
+fn name(s: &str) -> InstanceName {
+    s.parse().unwrap()
+}
+
+#[rstest]
+#[case::z13("z13")]
+#[case::z16("z16")]
+#[tokio::test(start_paused = true)]
+async fn the_name_is_stored_with_the_partition_and_listed(#[case] w: &str) {
+    let env = env_from(world(w), "").await;
+    let boot = env.volume("boot", true).await;
+    let (a, b) = (instance(1), instance(2));
+    env.driver
+        .spawn_named(&a, Some(&name("web 1")), &boot_from(&boot))
+        .await
+        .unwrap();
+    let boot2 = env.volume("boot2", true).await;
+    env.driver.spawn(&b, &boot_from(&boot2)).await.unwrap();
+
+    let snap = env.sim.snapshot();
+    let pa = snap
+        .partitions
+        .iter()
+        .find(|p| p.name.ends_with(&a.uuid.to_string()))
+        .unwrap();
+    assert_eq!(
+        pa.description,
+        format!(
+            "OpenStack CPCSubset=compute-1 instance={} name=web 1",
+            a.uuid
+        )
+    );
+    let pb = snap
+        .partitions
+        .iter()
+        .find(|p| p.name.ends_with(&b.uuid.to_string()))
+        .unwrap();
+    assert_eq!(
+        pb.description,
+        format!("OpenStack CPCSubset=compute-1 instance={}", b.uuid)
+    );
+    assert_eq!(
+        parse_description(&pb.description),
+        Some((b.uuid.clone(), None))
+    );
+
+    // One HMC request on an HMC at API 4.1 or later (the z16 world's
+    // 4.10); the z13 world's HMC is at 3.1: the list and one bulk read.
+    env.sim.reset_counters();
+    let mut listed = env.driver.list_instances_named().await.unwrap();
+    let expected = if w == "z16" { 1 } else { 2 };
+    assert_eq!(env.sim.counters().requests(Side::Hmc), expected);
+    listed.sort_by(|x, y| x.instance.cmp(&y.instance));
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[0].instance, a.uuid);
+    assert_eq!(listed[0].name, Some(name("web 1")));
+    assert_eq!(listed[1].instance, b.uuid);
+    assert_eq!(listed[1].name, None);
+    assert_eq!(
+        (listed[0].vcpus, listed[0].memory_mb),
+        (a.vcpus, a.memory_mb)
+    );
+
+    let d = env.driver.describe(&a.uuid).await.unwrap();
+    assert_eq!(d.name, Some(name("web 1")));
+    assert_eq!(d.partition_name, format!("OpenStack-compute-1-{}", a.uuid));
+    assert_eq!(d.volumes.len(), 1);
+    assert_eq!(d.volumes[0].volume, boot);
+    assert!(d.volumes[0].boot);
+    assert!(!d.volumes[0].paths.is_empty());
+    match (&d.boot, &d.storage) {
+        (Some(Boot::San(p)), StorageInfo::Vhbas(v)) => {
+            assert_eq!(w, "z13");
+            assert!(v.iter().any(|h| h.uri == p.hba));
+            assert!(d.volumes[0]
+                .paths
+                .iter()
+                .any(|x| x.target == p.target && x.lun == p.lun));
+        }
+        (Some(Boot::Volume { paths, .. }), StorageInfo::Group { .. }) => {
+            assert_eq!(w, "z16");
+            assert_eq!(paths, &d.volumes[0].paths);
+        }
+        other => panic!("{w}: {other:?}"),
+    }
+}
+
+/// An HMC before API 4.1 has no `additional-properties`: the list, then
+/// one bulk read; still no request per partition.
+#[tokio::test(start_paused = true)]
+async fn an_older_hmc_gets_the_list_and_one_bulk_read() {
+    let mut spec = world("z16");
+    spec.hmc.api_version = "3.1".into();
+    let env = env_from(spec, "").await;
+    let boot = env.volume("boot", true).await;
+    env.driver
+        .spawn_named(&instance(1), Some(&name("db")), &boot_from(&boot))
+        .await
+        .unwrap();
+    let boot2 = env.volume("boot2", true).await;
+    env.driver
+        .spawn_named(&instance(2), Some(&name("web")), &boot_from(&boot2))
+        .await
+        .unwrap();
+    env.sim.reset_counters();
+    let listed = env.driver.list_instances_named().await.unwrap();
+    assert_eq!(env.sim.counters().requests(Side::Hmc), 2);
+    let mut names: Vec<String> = listed
+        .iter()
+        .filter_map(|s| s.name.as_ref().map(ToString::to_string))
+        .collect();
+    names.sort();
+    assert_eq!(names, ["db", "web"]);
+}
+
+/// The boot volume's paths go to the SCSI IPL loader in the update that
+/// sets the boot properties: the path booted over first, within 256
+/// characters.
+#[rstest]
+#[case::z13("z13")]
+#[case::z16("z16")]
+#[tokio::test(start_paused = true)]
+async fn the_boot_volume_paths_go_to_the_ipl_loader(#[case] w: &str) {
+    let env = env_from(world(w), "").await;
+    let boot = env.volume("boot", true).await;
+    let vm = instance(1);
+    let s = env.driver.spawn(&vm, &boot_from(&boot)).await.unwrap();
+    let params = env.sim.snapshot().partitions[0]
+        .boot_os_specific_parameters
+        .clone();
+    assert!(params.len() <= BOOT_OS_SPECIFIC_PARAMETERS_MAX, "{params}");
+    let entries: Vec<&str> = params.split(' ').collect();
+    assert!(!entries.is_empty() && entries.iter().all(|e| e.starts_with("rd.zfcp=0.0.")));
+    let boot_paths: Vec<FcPath> = s.volumes[0].1.clone();
+    // 54 characters an entry and a space between.
+    let fitting = (BOOT_OS_SPECIFIC_PARAMETERS_MAX + 1) / 55;
+    assert_eq!(entries.len(), boot_paths.len().min(fitting), "{params}");
+    for e in &entries {
+        assert!(
+            boot_paths.iter().any(|p| rd_zfcp(p) == *e),
+            "{e} is not a boot path"
+        );
+    }
+    if let Boot::San(b) = &s.boot {
+        let first = s.vhbas.iter().find(|v| v.uri == b.hba).unwrap();
+        let expected = rd_zfcp(&FcPath {
+            device_number: first.device_number,
+            target: b.target,
+            lun: b.lun,
+        });
+        assert_eq!(entries[0], expected);
+        // Both vHBAs have a path, though one device's paths alone would
+        // fill the 256 characters (the map is all-to-all).
+        for h in &s.vhbas {
+            let id = format!("rd.zfcp=0.0.{},", h.device_number);
+            assert!(entries.iter().any(|e| e.starts_with(&id)), "{params}");
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_ipl_loader_parameters_can_be_turned_off() {
+    let env = env_from(world("z13"), "boot_os_specific_parameters = false").await;
+    let boot = env.volume("boot", true).await;
+    env.driver
+        .spawn(&instance(1), &boot_from(&boot))
+        .await
+        .unwrap();
+    assert_eq!(
+        env.sim.snapshot().partitions[0].boot_os_specific_parameters,
+        ""
+    );
+}
+
+/// A UUID that is no instance of this host is not found, and a
+/// description written by someone else does not give a name.
+#[tokio::test(start_paused = true)]
+async fn describe_of_an_unknown_instance_is_not_found() {
+    let env = env_from(world("z13"), "").await;
+    let err = env
+        .driver
+        .describe(&InstanceId::from_u128(0xdead))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, dpm_driver::DriverError::InstanceNotFound { .. }),
+        "{err}"
+    );
+    assert!(env.driver.list_instances_named().await.unwrap().is_empty());
+}
