@@ -126,11 +126,12 @@ impl SimHmc {
 /// answer an armed fault, check the session, run it. The in-memory client
 /// and the HTTP server both go through here.
 ///
-/// Each request is told as one `debug` event of target
-/// `dpm_sim::request`, with the fields the HTTP clients' request spans
-/// carry (`api`, `method`, `path`, `status`; `status` 0 when no answer
-/// came), so that a tracing layer sees the same requests in memory and over
-/// HTTP. Never a session id, token or body.
+/// Each request is told as the HTTP clients tell theirs, so that a
+/// tracing layer sees the same requests in memory and over HTTP: a `debug`
+/// span `sim_request` of target `dpm_sim::request` (`api`, `op`, `method`,
+/// `path`) around it, and inside it one `debug` event with its `status`
+/// (200 when answered, the refusal's status, 0 when no answer came). Never
+/// a session id, token or body.
 pub(crate) fn hmc_call<T>(
     world: &Mutex<World>,
     op: Op,
@@ -139,30 +140,31 @@ pub(crate) fn hmc_call<T>(
     uri: &str,
     f: impl FnOnce(&mut World) -> Result<T, HmcError>,
 ) -> Result<T, HmcError> {
+    let span = told(Side::Hmc, op, method, uri);
+    let _in = span.enter();
     let out = hmc_call_inner(world, op, session, method, uri, f);
     let status = match &out {
         Ok(_) => 200,
         Err(e) => e.status_reason().map_or(0, |(s, _)| s),
     };
-    told(Side::Hmc, op, method, uri, status);
+    tracing::debug!(target: "dpm_sim::request", status, "request");
     out
 }
 
-/// Tells one request as a `debug` event (cheap when nobody listens).
-fn told(side: Side, op: Op, method: &str, path: &str, status: u16) {
+/// The span a request is told in (cheap when nobody listens).
+fn told(side: Side, op: Op, method: &str, path: &str) -> tracing::Span {
     let api = match side {
         Side::Hmc => "hmc",
         Side::Cinder => "cinder",
     };
-    tracing::debug!(
+    tracing::debug_span!(
         target: "dpm_sim::request",
+        "sim_request",
         api,
         op = op.name(),
         method,
-        path,
-        status,
-        "request"
-    );
+        path
+    )
 }
 
 fn hmc_call_inner<T>(
@@ -222,12 +224,14 @@ pub(crate) fn cinder_call<T>(
     (method, path): (&str, &str),
     f: impl FnOnce(&mut World, &str) -> Result<T, CinderError>,
 ) -> Result<T, CinderError> {
+    let span = told(Side::Cinder, op, method, path);
+    let _in = span.enter();
     let out = cinder_call_inner(world, op, project, f);
     let status = match &out {
         Ok(_) => 200,
         Err(e) => e.status().unwrap_or(0),
     };
-    told(Side::Cinder, op, method, path, status);
+    tracing::debug!(target: "dpm_sim::request", status, "request");
     out
 }
 
