@@ -1,4 +1,5 @@
-//! `dpm demo`: scenarios 1 to 3 on an embedded simulated world (a z16 with
+//! `dpm demo`: image deployment, spawn, attach, detach and destroy on an
+//! embedded simulated world (a z16 with
 //! storage groups by default, or a z13 with vHBAs), narrated step by step,
 //! with the world's state in tables.
 
