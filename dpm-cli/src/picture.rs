@@ -230,7 +230,8 @@ impl Picture {
         to
     }
 
-    /// Its answer: drawn when refused (or none came, `status` 0); over
+    /// Its answer: drawn when refused (4xx, 5xx) or when none came
+    /// (`status` 0); over
     /// HTTP, a Cinder attachment's update or delete is drawn as the
     /// masking and zoning it causes.
     fn answer(&self, caller: Actor, req: &Fields, status: u16) {
@@ -238,7 +239,8 @@ impl Picture {
             "hmc" => Actor::Hmc,
             _ => Actor::Cinder,
         };
-        if !(200..300).contains(&status) {
+        // A 3xx is an answer too (Cinder's version document is a 300).
+        if status == 0 || status >= 400 {
             self.push(Step::Message {
                 from: to,
                 to: caller,
