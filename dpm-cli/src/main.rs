@@ -73,7 +73,7 @@ struct Global {
     #[arg(short, long, global = true, action = ArgAction::Count, conflicts_with = "verbose")]
     quiet: u8,
     /// Take Cinder's credentials from this cloud of clouds.yaml (before
-    /// [cinder] and the OS_* variables)
+    /// the file's cinder section and the OS_* variables)
     #[arg(long, global = true, value_name = "NAME")]
     os_cloud: Option<String>,
     /// Write the requests the command made as a sequence diagram to FILE:
