@@ -53,8 +53,16 @@ pub fn filter(rust_log: Option<&str>, verbose: u8, quiet: u8) -> EnvFilter {
 
 /// Installs the log output and, when `progress` is `Some`, the progress
 /// display (`Some(true)`: a spinner, for a terminal; `Some(false)`: plain
-/// lines). A second call does nothing.
-pub fn init(rust_log: Option<&str>, verbose: u8, quiet: u8, progress: Option<bool>) {
+/// lines), and, when `picture` is `Some`, the layer that records the
+/// picture of the run (whatever the log level). A second call does
+/// nothing.
+pub fn init(
+    rust_log: Option<&str>,
+    verbose: u8,
+    quiet: u8,
+    progress: Option<bool>,
+    picture: Option<&crate::picture::Picture>,
+) {
     let logs = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(false)
@@ -68,9 +76,14 @@ pub fn init(rust_log: Option<&str>, verbose: u8, quiet: u8, progress: Option<boo
             m.is_span() && matches!(m.name(), "hmc_request" | "wait_for_job")
         }))
     });
+    let picture = picture.map(|p| {
+        p.recorder()
+            .with_filter(filter::filter_fn(crate::picture::wanted))
+    });
     let _ = tracing_subscriber::registry()
         .with(logs)
         .with(progress)
+        .with(picture)
         .try_init();
 }
 

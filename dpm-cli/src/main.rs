@@ -5,10 +5,9 @@ mod credentials;
 #[cfg(feature = "demo")]
 mod demo;
 mod logs;
-#[cfg(feature = "demo")]
-mod narrate;
 mod operator;
 mod output;
+mod picture;
 mod table;
 
 use std::collections::BTreeMap;
@@ -78,6 +77,11 @@ struct Global {
     /// the config file's cinder section and the OS_* variables)
     #[arg(long, global = true, value_name = "NAME")]
     os_cloud: Option<String>,
+    /// Write the requests the command made as a sequence diagram to FILE:
+    /// seqdiag (the design spec's notation) for FILE.diag, Mermaid
+    /// (sequenceDiagram) otherwise, e.g. run.mmd
+    #[arg(long, global = true, value_name = "FILE")]
+    trace: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -292,14 +296,24 @@ fn main() -> ExitCode {
     let g = &cli.global;
     let json = g.json || g.output == Output::Json;
     let env: BTreeMap<String, String> = std::env::vars().collect();
+    // The demo tells its own progress.
+    #[cfg(feature = "demo")]
+    let narrated = matches!(cli.command, Cmd::Demo { .. });
+    #[cfg(not(feature = "demo"))]
+    let narrated = false;
     let progress = !json && g.quiet == 0 && std::io::stderr().is_terminal();
     let plain_progress = !json && g.quiet == 0;
+    // Over HTTP the storage system is out of sight: its part is drawn
+    // from Cinder's answers.
+    let picture = (narrated || g.trace.is_some()).then(|| picture::Picture::new(!narrated));
     logs::init(
         env.get("RUST_LOG").map(String::as_str),
         g.verbose,
         g.quiet,
-        plain_progress.then_some(progress),
+        (plain_progress && !narrated).then_some(progress),
+        picture.as_ref(),
     );
+    let operation = operation(&cli.command);
 
     let result: Result<(), Box<dyn Error>> = match cli.command {
         Cmd::Completions { shell } => {
@@ -307,7 +321,10 @@ fn main() -> ExitCode {
             Ok(())
         }
         #[cfg(feature = "demo")]
-        Cmd::Demo { world } => demo_run(&world),
+        Cmd::Demo { world } => match &picture {
+            Some(p) => demo_run(&world, p),
+            None => Ok(()),
+        },
         cmd => match cmd.into_operator(std::io::stdin().is_terminal()) {
             Some(command) => {
                 let source = credentials::Sources {
@@ -319,11 +336,26 @@ fn main() -> ExitCode {
                 (|| -> Result<(), Box<dyn Error>> {
                     let cfg = config::CliConfig::load(&g.config, &source)?;
                     let driver = operator::driver(cfg)?;
-                    runtime()?.block_on(operator::run(&driver, command, json, plain_progress))
+                    let (caller, label) = operation;
+                    if let Some(label) = &label {
+                        picture::tell(picture::Actor::Nova, picture::Actor::NovaDriver, label);
+                    }
+                    runtime()?.block_on(tracing::Instrument::instrument(
+                        operator::run(&driver, command, json, plain_progress),
+                        picture::caller_span(caller),
+                    ))
                 })()
             }
             None => Ok(()),
         },
+    };
+    // The picture is written whether the command succeeded or not.
+    let result = match (result, &picture, &g.trace) {
+        (result, Some(p), Some(path)) => match (result, p.write(path)) {
+            (Ok(()), Err(e)) => Err(e.into()),
+            (result, _) => result,
+        },
+        (result, _, _) => result,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -338,16 +370,38 @@ fn main() -> ExitCode {
     }
 }
 
+/// Who makes a command's requests in the picture, and what `nova` asks of
+/// the driver (none for the volume commands: `nova` asks Cinder itself).
+fn operation(cmd: &Cmd) -> (picture::Actor, Option<String>) {
+    use picture::Actor;
+    let label = match cmd {
+        Cmd::Volume(_) | Cmd::Completions { .. } => return (Actor::Nova, None),
+        #[cfg(feature = "demo")]
+        Cmd::Demo { .. } => return (Actor::Nova, None),
+        Cmd::Check => "init_host".to_owned(),
+        Cmd::Spawn(s) => format!("spawn {}", s.name),
+        Cmd::Attach { instance, volume } => format!("attach_volume {instance} {volume}"),
+        Cmd::Detach { instance, volume } => format!("detach_volume {instance} {volume}"),
+        Cmd::Destroy { instance, .. } => format!("destroy {instance}"),
+        Cmd::List => "list_instances".to_owned(),
+        Cmd::Info { instance } => format!("get_info {instance}"),
+        Cmd::GuestConfig { instance, .. } => format!("guest_config {instance}"),
+        Cmd::Resources => "get_available_resource".to_owned(),
+    };
+    (Actor::NovaDriver, Some(picture::short_ids(&label)))
+}
+
 /// `dpm demo`: on a paused clock, which jumps to the simulator's next
 /// transition whenever the flow waits, so the demo takes real
 /// milliseconds.
 #[cfg(feature = "demo")]
-fn demo_run(world: &str) -> Result<(), Box<dyn Error>> {
+fn demo_run(world: &str, picture: &picture::Picture) -> Result<(), Box<dyn Error>> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .start_paused(true)
         .build()?
-        .block_on(demo::run(world))
+        .block_on(demo::run(world, picture, &demo::Screen::new(true)))
+        .map(drop)
 }
 
 #[cfg(test)]

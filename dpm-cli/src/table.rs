@@ -2,10 +2,16 @@
 
 /// Prints a table with a title, aligned columns and a rule under the header.
 pub fn print(title: &str, headers: &[&str], rows: &[Vec<String>]) {
-    println!("\n{title}");
+    print!("{}", render(title, headers, rows));
+}
+
+/// A table with a title, aligned columns and a rule under the header, as
+/// text (lines end with a newline; it starts with an empty line).
+pub fn render(title: &str, headers: &[&str], rows: &[Vec<String>]) -> String {
+    let mut out = format!("\n{title}\n");
     if rows.is_empty() {
-        println!("  (none)");
-        return;
+        out.push_str("  (none)\n");
+        return out;
     }
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for r in rows {
@@ -13,27 +19,21 @@ pub fn print(title: &str, headers: &[&str], rows: &[Vec<String>]) {
             *w = (*w).max(cell.chars().count());
         }
     }
-    let line = |cells: Vec<&str>| {
+    let mut line = |cells: Vec<&str>| {
         let parts: Vec<String> = cells
             .iter()
             .zip(&widths)
             .map(|(c, w)| format!("{c:<w$}"))
             .collect();
-        println!("  {}", parts.join("  ").trim_end());
+        out.push_str(&format!("  {}\n", parts.join("  ").trim_end()));
     };
     line(headers.to_vec());
-    line(
-        widths
-            .iter()
-            .map(|w| "-".repeat(*w))
-            .collect::<Vec<_>>()
-            .iter()
-            .map(String::as_str)
-            .collect(),
-    );
+    let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+    line(rule.iter().map(String::as_str).collect());
     for r in rows {
         line(r.iter().map(String::as_str).collect());
     }
+    out
 }
 
 /// The volumes table, shared by the demo and `dpm volume list`.

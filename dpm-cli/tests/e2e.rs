@@ -575,3 +575,73 @@ async fn scenarios(world: &str) {
         assert!(!log.contains(secret), "{secret} in the request log");
     }
 }
+
+/// `dpm-sim serve` writes a ready `dpm.toml`: `dpm check` works with it at
+/// once. With `--trace` the requests are drawn: Mermaid for `.mmd`,
+/// seqdiag for `.diag`, the spec's participants, and no secret.
+#[test]
+fn the_served_dpm_toml_works_at_once_and_trace_draws_the_requests() {
+    let s = serve("dpm-toml", "z13", &[]);
+    let config = s.dir.join("dpm.toml");
+    let check = ok(&config, &["check"]);
+    assert_eq!(check["ok"], true, "{check}");
+    let mmd = s.dir.join("check.mmd");
+    let diag = s.dir.join("check.diag");
+    ok(&config, &["--trace", mmd.to_str().unwrap(), "check"]);
+    ok(&config, &["check", "--trace", diag.to_str().unwrap()]);
+    let m = std::fs::read_to_string(&mmd).unwrap();
+    let lines: Vec<&str> = m.lines().collect();
+    assert_eq!(lines[0], "sequenceDiagram");
+    for p in [
+        "nova",
+        "nova-driver",
+        "nova-volume",
+        "cinder",
+        "HMC",
+        "storage",
+    ] {
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("    participant ") && l.ends_with(&format!(" as {p}"))),
+            "{p} not declared:\n{m}"
+        );
+    }
+    assert!(lines.contains(&"    nova->>driver: init_host"), "{m}");
+    assert!(
+        lines.contains(&"    driver->>hmc: POST /api/sessions"),
+        "{m}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("    driver->>hmc: GET /api/cpcs/")),
+        "{m}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("    driver->>cinder: Keystone: POST /v3/auth/tokens")),
+        "{m}"
+    );
+    for l in &lines[1..] {
+        assert!(
+            l.starts_with("    participant ")
+                || l.starts_with("    Note over ")
+                || l.contains("->>"),
+            "not a statement: {l:?}"
+        );
+    }
+    let d = std::fs::read_to_string(&diag).unwrap();
+    assert!(d.starts_with("diagram {\n"), "{d}");
+    assert!(
+        d.contains("nova-driver -> HMC [label = \"POST /api/sessions\"];"),
+        "{d}"
+    );
+    assert!(d.trim_end().ends_with('}'), "{d}");
+    let e = &s.endpoints;
+    for secret in [&e["hmc"]["password"], &e["keystone"]["password"]] {
+        let secret = secret.as_str().unwrap();
+        assert!(!m.contains(secret) && !d.contains(secret));
+    }
+}

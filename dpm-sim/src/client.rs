@@ -21,7 +21,7 @@ use hmc_client::{
     StorageVolumeSummary, StorageVolumeUri, Vsr, VsrSummary, VsrUri,
 };
 
-use crate::ops::Op;
+use crate::ops::{Op, Side};
 use crate::world::{LostReply, World};
 
 const GROUPS: &str = "/api/storage-groups";
@@ -125,7 +125,49 @@ impl SimHmc {
 /// One HMC request against the world: settle due transitions, count it,
 /// answer an armed fault, check the session, run it. The in-memory client
 /// and the HTTP server both go through here.
+///
+/// Each request is told as the HTTP clients tell theirs, so that a
+/// tracing layer sees the same requests in memory and over HTTP: a `debug`
+/// span `sim_request` of target `dpm_sim::request` (`api`, `op`, `method`,
+/// `path`) around it, and inside it one `debug` event with its `status`
+/// (200 when answered, the refusal's status, 0 when no answer came). Never
+/// a session id, token or body.
 pub(crate) fn hmc_call<T>(
+    world: &Mutex<World>,
+    op: Op,
+    session: Option<&str>,
+    method: &'static str,
+    uri: &str,
+    f: impl FnOnce(&mut World) -> Result<T, HmcError>,
+) -> Result<T, HmcError> {
+    let span = told(Side::Hmc, op, method, uri);
+    let _in = span.enter();
+    let out = hmc_call_inner(world, op, session, method, uri, f);
+    let status = match &out {
+        Ok(_) => 200,
+        Err(e) => e.status_reason().map_or(0, |(s, _)| s),
+    };
+    tracing::debug!(target: "dpm_sim::request", status, "request");
+    out
+}
+
+/// The span a request is told in (cheap when nobody listens).
+fn told(side: Side, op: Op, method: &str, path: &str) -> tracing::Span {
+    let api = match side {
+        Side::Hmc => "hmc",
+        Side::Cinder => "cinder",
+    };
+    tracing::debug_span!(
+        target: "dpm_sim::request",
+        "sim_request",
+        api,
+        op = op.name(),
+        method,
+        path
+    )
+}
+
+fn hmc_call_inner<T>(
     world: &Mutex<World>,
     op: Op,
     session: Option<&str>,
@@ -172,8 +214,28 @@ pub(crate) fn hmc_call<T>(
     }
 }
 
-/// One Cinder request against the world, scoped to a project.
+/// One Cinder request against the world, scoped to a project; told as
+/// [`hmc_call`] tells an HMC request (`method` and `path` as the HTTP
+/// client sends them, e.g. `GET /v3/<project>/volumes/<id>`).
 pub(crate) fn cinder_call<T>(
+    world: &Mutex<World>,
+    op: Op,
+    project: &str,
+    (method, path): (&str, &str),
+    f: impl FnOnce(&mut World, &str) -> Result<T, CinderError>,
+) -> Result<T, CinderError> {
+    let span = told(Side::Cinder, op, method, path);
+    let _in = span.enter();
+    let out = cinder_call_inner(world, op, project, f);
+    let status = match &out {
+        Ok(_) => 200,
+        Err(e) => e.status().unwrap_or(0),
+    };
+    tracing::debug!(target: "dpm_sim::request", status, "request");
+    out
+}
+
+fn cinder_call_inner<T>(
     world: &Mutex<World>,
     op: Op,
     project: &str,
@@ -274,7 +336,8 @@ impl HmcApi for SimHmc {
         filter: &AdapterFilter,
     ) -> Result<Vec<AdapterSummary>, HmcError> {
         self.delay().await;
-        self.call(Op::ListAdapters, "GET", cpc.as_str(), |w| {
+        let at = format!("{cpc}/adapters");
+        self.call(Op::ListAdapters, "GET", &at, |w| {
             w.hmc.list_adapters(cpc, filter)
         })
     }
@@ -308,7 +371,8 @@ impl HmcApi for SimHmc {
         additional: &[PartitionListProperty],
     ) -> Result<Vec<PartitionSummary>, HmcError> {
         self.delay().await;
-        self.call(Op::ListPartitions, "GET", cpc.as_str(), |w| {
+        let at = format!("{cpc}/partitions");
+        self.call(Op::ListPartitions, "GET", &at, |w| {
             w.hmc.list_partitions_with(cpc, filter, additional)
         })
     }
@@ -319,7 +383,8 @@ impl HmcApi for SimHmc {
         props: &PartitionCreate,
     ) -> Result<PartitionUri, HmcError> {
         self.delay().await;
-        self.call(Op::CreatePartition, "POST", cpc.as_str(), |w| {
+        let at = format!("{cpc}/partitions");
+        self.call(Op::CreatePartition, "POST", &at, |w| {
             w.hmc.create_partition(&mut w.ids, cpc, props)
         })
     }
@@ -351,14 +416,16 @@ impl HmcApi for SimHmc {
 
     async fn start_partition(&self, partition: &PartitionUri) -> Result<JobUri, HmcError> {
         self.delay().await;
-        self.call(Op::StartPartition, "POST", partition.as_str(), |w| {
+        let at = format!("{partition}/operations/start");
+        self.call(Op::StartPartition, "POST", &at, |w| {
             w.start_partition(partition)
         })
     }
 
     async fn stop_partition(&self, partition: &PartitionUri) -> Result<JobUri, HmcError> {
         self.delay().await;
-        self.call(Op::StopPartition, "POST", partition.as_str(), |w| {
+        let at = format!("{partition}/operations/stop");
+        self.call(Op::StopPartition, "POST", &at, |w| {
             w.stop_partition(partition)
         })
     }
@@ -369,7 +436,8 @@ impl HmcApi for SimHmc {
         props: &HbaCreate,
     ) -> Result<HbaUri, HmcError> {
         self.delay().await;
-        self.call(Op::CreateHba, "POST", partition.as_str(), |w| {
+        let at = format!("{partition}/hbas");
+        self.call(Op::CreateHba, "POST", &at, |w| {
             w.create_hba(partition, props)
         })
     }
@@ -629,6 +697,24 @@ impl HmcApi for SimHmc {
     }
 }
 
+/// The method and path the HTTP client sends for a Cinder operation.
+fn cinder_route(op: Op, project: &str, id: &dyn std::fmt::Display) -> (&'static str, String) {
+    let (method, tail) = match op {
+        Op::GetVolume => ("GET", format!("volumes/{id}")),
+        Op::ListVolumes => ("GET", "volumes/detail".to_owned()),
+        Op::CreateVolume => ("POST", "volumes".to_owned()),
+        Op::DeleteVolume => ("DELETE", format!("volumes/{id}")),
+        Op::CreateAttachment => ("POST", "attachments".to_owned()),
+        Op::UpdateAttachment => ("PUT", format!("attachments/{id}")),
+        Op::CompleteAttachment => ("POST", format!("attachments/{id}/action")),
+        Op::DeleteAttachment => ("DELETE", format!("attachments/{id}")),
+        Op::GetAttachment => ("GET", format!("attachments/{id}")),
+        Op::ListAttachments => ("GET", "attachments/detail".to_owned()),
+        _ => ("POST", format!("volumes/{id}/action")),
+    };
+    (method, format!("/v3/{project}/{tail}"))
+}
+
 /// A Cinder client of the simulated world, scoped to one project.
 #[derive(Debug)]
 pub struct SimCinder {
@@ -656,8 +742,10 @@ impl SimCinder {
     fn call<T>(
         &self,
         op: Op,
+        id: &dyn std::fmt::Display,
         f: impl FnOnce(&mut World, &str) -> Result<T, CinderError>,
     ) -> Result<T, CinderError> {
+        let (method, path) = cinder_route(op, &self.project, id);
         let need = match op {
             Op::CreateAttachment
             | Op::UpdateAttachment
@@ -667,7 +755,7 @@ impl SimCinder {
             Op::CompleteAttachment => Some((3, 44)),
             _ => None,
         };
-        cinder_call(&self.world, op, &self.project, |w, p| {
+        cinder_call(&self.world, op, &self.project, (method, &path), |w, p| {
             if let Some(min) = need {
                 if w.cinder.max_version < min {
                     return Err(CinderError::api(
@@ -694,22 +782,22 @@ impl CinderApi for SimCinder {
 
     async fn get_volume(&self, id: &VolumeId) -> Result<Volume, CinderError> {
         self.delay().await;
-        self.call(Op::GetVolume, |w, p| w.cinder.get_volume(p, id))
+        self.call(Op::GetVolume, id, |w, p| w.cinder.get_volume(p, id))
     }
 
     async fn list_volumes(&self) -> Result<Vec<Volume>, CinderError> {
         self.delay().await;
-        self.call(Op::ListVolumes, |w, p| Ok(w.cinder.list_volumes(p)))
+        self.call(Op::ListVolumes, &"", |w, p| Ok(w.cinder.list_volumes(p)))
     }
 
     async fn create_volume(&self, req: &VolumeCreate) -> Result<Volume, CinderError> {
         self.delay().await;
-        self.call(Op::CreateVolume, |w, p| w.create_volume(p, req))
+        self.call(Op::CreateVolume, &"", |w, p| w.create_volume(p, req))
     }
 
     async fn delete_volume(&self, id: &VolumeId) -> Result<(), CinderError> {
         self.delay().await;
-        self.call(Op::DeleteVolume, |w, p| w.delete_volume(p, id))
+        self.call(Op::DeleteVolume, id, |w, p| w.delete_volume(p, id))
     }
 
     async fn create_attachment<'a>(
@@ -719,7 +807,7 @@ impl CinderApi for SimCinder {
         connector: Option<&'a Connector>,
     ) -> Result<Attachment, CinderError> {
         self.delay().await;
-        self.call(Op::CreateAttachment, |w, p| {
+        self.call(Op::CreateAttachment, &"", |w, p| {
             w.create_attachment(p, volume, instance, connector)
         })
     }
@@ -730,24 +818,26 @@ impl CinderApi for SimCinder {
         connector: &Connector,
     ) -> Result<Attachment, CinderError> {
         self.delay().await;
-        self.call(Op::UpdateAttachment, |w, p| {
+        self.call(Op::UpdateAttachment, id, |w, p| {
             w.update_attachment(p, id, connector)
         })
     }
 
     async fn complete_attachment(&self, id: &AttachmentId) -> Result<(), CinderError> {
         self.delay().await;
-        self.call(Op::CompleteAttachment, |w, p| w.complete_attachment(p, id))
+        self.call(Op::CompleteAttachment, id, |w, p| {
+            w.complete_attachment(p, id)
+        })
     }
 
     async fn delete_attachment(&self, id: &AttachmentId) -> Result<Vec<Attachment>, CinderError> {
         self.delay().await;
-        self.call(Op::DeleteAttachment, |w, p| w.delete_attachment(p, id))
+        self.call(Op::DeleteAttachment, id, |w, p| w.delete_attachment(p, id))
     }
 
     async fn get_attachment(&self, id: &AttachmentId) -> Result<Attachment, CinderError> {
         self.delay().await;
-        self.call(Op::GetAttachment, |w, p| w.cinder.get_attachment(p, id))
+        self.call(Op::GetAttachment, id, |w, p| w.cinder.get_attachment(p, id))
     }
 
     async fn list_attachments(
@@ -755,19 +845,19 @@ impl CinderApi for SimCinder {
         filter: &AttachmentFilter,
     ) -> Result<Vec<Attachment>, CinderError> {
         self.delay().await;
-        self.call(Op::ListAttachments, |w, p| {
+        self.call(Op::ListAttachments, &"", |w, p| {
             Ok(w.cinder.list_attachments(p, filter))
         })
     }
 
     async fn reserve(&self, volume: &VolumeId) -> Result<(), CinderError> {
         self.delay().await;
-        self.call(Op::Reserve, |w, p| w.reserve(p, volume))
+        self.call(Op::Reserve, volume, |w, p| w.reserve(p, volume))
     }
 
     async fn unreserve(&self, volume: &VolumeId) -> Result<(), CinderError> {
         self.delay().await;
-        self.call(Op::Unreserve, |w, p| w.unreserve(p, volume))
+        self.call(Op::Unreserve, volume, |w, p| w.unreserve(p, volume))
     }
 
     async fn initialize_connection(
@@ -776,7 +866,7 @@ impl CinderApi for SimCinder {
         connector: &Connector,
     ) -> Result<ConnectionInfo, CinderError> {
         self.delay().await;
-        self.call(Op::InitializeConnection, |w, p| {
+        self.call(Op::InitializeConnection, volume, |w, p| {
             w.initialize_connection(p, volume, connector)
         })
     }
@@ -789,19 +879,23 @@ impl CinderApi for SimCinder {
         host_name: Option<&'a str>,
     ) -> Result<(), CinderError> {
         self.delay().await;
-        self.call(Op::Attach, |w, p| {
+        self.call(Op::Attach, volume, |w, p| {
             w.attach(p, volume, instance, mountpoint, host_name)
         })
     }
 
     async fn begin_detaching(&self, volume: &VolumeId) -> Result<(), CinderError> {
         self.delay().await;
-        self.call(Op::BeginDetaching, |w, p| w.begin_detaching(p, volume))
+        self.call(Op::BeginDetaching, volume, |w, p| {
+            w.begin_detaching(p, volume)
+        })
     }
 
     async fn roll_detaching(&self, volume: &VolumeId) -> Result<(), CinderError> {
         self.delay().await;
-        self.call(Op::RollDetaching, |w, p| w.roll_detaching(p, volume))
+        self.call(Op::RollDetaching, volume, |w, p| {
+            w.roll_detaching(p, volume)
+        })
     }
 
     async fn terminate_connection(
@@ -810,7 +904,7 @@ impl CinderApi for SimCinder {
         connector: &Connector,
     ) -> Result<(), CinderError> {
         self.delay().await;
-        self.call(Op::TerminateConnection, |w, p| {
+        self.call(Op::TerminateConnection, volume, |w, p| {
             w.terminate_connection(p, volume, connector)
         })
     }
@@ -821,6 +915,8 @@ impl CinderApi for SimCinder {
         attachment: &AttachmentId,
     ) -> Result<(), CinderError> {
         self.delay().await;
-        self.call(Op::Detach, |w, p| w.detach(p, volume, Some(attachment)))
+        self.call(Op::Detach, volume, |w, p| {
+            w.detach(p, volume, Some(attachment))
+        })
     }
 }

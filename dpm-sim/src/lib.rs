@@ -66,8 +66,8 @@ pub use notify::Notice;
 pub use ops::{Counters, Op, Side};
 #[cfg(feature = "serve")]
 pub use serve::{
-    AdapterInfo, CinderEndpoint, ControlEndpoint, CpcInfo, Endpoints, HmcEndpoint, ImageInfo,
-    KeystoneEndpoint, ServeConfig, ServeError, Server,
+    dpm_toml, AdapterInfo, CinderEndpoint, ControlEndpoint, CpcInfo, Endpoints, HmcEndpoint,
+    ImageInfo, KeystoneEndpoint, ServeConfig, ServeError, Server,
 };
 pub use sim::{
     AttachmentView, FcpAdapterInfo, GuestPath, HbaView, PartitionView, Sim, VolumeView,

@@ -1,4 +1,7 @@
-//! `dpm-sim serve`: run a simulated DPM world as network services.
+//! `dpm-sim serve`: run a simulated DPM world as network services;
+//! `dpm-sim world`: print the world of a running one.
+
+mod show;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,11 +32,50 @@ enum Cmd {
     /// notification service, Keystone v3 and Cinder v3
     #[command(after_help = SERVE_HELP, args_override_self = true)]
     Serve(Serve),
+    /// Print the live world of a running `dpm-sim serve` (partitions, vHBAs
+    /// or storage groups with volumes and VSRs, host mappings, zones,
+    /// volumes, attachments), read over its control routes
+    World(WorldArgs),
+}
+
+#[derive(Debug, Args)]
+struct WorldArgs {
+    /// The control URL (http://127.0.0.1:PORT, from `serve
+    /// --control-port`); without it, read from DIR/endpoints.json
+    #[arg(long, value_name = "URL")]
+    control: Option<String>,
+    /// The state directory of the running server
+    #[arg(long, value_name = "DIR", default_value = "dpm-sim-state")]
+    state_dir: PathBuf,
+    /// Output format: table (for people) or json (the world as one object)
+    #[arg(short = 'o', long, value_enum, default_value_t = Format::Table)]
+    output: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Table,
+    Json,
+}
+
+fn world(args: &WorldArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let url = match &args.control {
+        Some(u) => u.clone(),
+        None => show::control_url(&args.state_dir)?,
+    };
+    let w = show::fetch(&url)?;
+    match args.output {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&w)?),
+        Format::Table => print!("{}", show::tables(&w)),
+    }
+    Ok(())
 }
 
 const SERVE_HELP: &str = "\
 When ready it prints one JSON line with the endpoints and credentials, and
-writes the same to DIR/endpoints.json with the CA certificate in DIR/ca.pem.
+writes the same to DIR/endpoints.json with the CA certificate in DIR/ca.pem
+and a ready configuration for the dpm CLI in DIR/dpm.toml
+(dpm --config DIR/dpm.toml check).
 It logs one line per request on stderr (method, path, status, latency) and
 runs until SIGINT or SIGTERM.";
 
@@ -131,7 +173,15 @@ fn main() -> ExitCode {
         .with_ansi(false)
         .with_env_filter(filter(rust_log.as_deref(), cli.verbose, cli.quiet))
         .try_init();
-    let Cmd::Serve(args) = cli.command;
+    let args = match cli.command {
+        Cmd::Serve(args) => args,
+        Cmd::World(args) => {
+            return match world(&args) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(e.as_ref()),
+            }
+        }
+    };
     // Requests are served on every core; the world itself is one lock.
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -145,16 +195,19 @@ fn main() -> ExitCode {
     };
     match rt.block_on(run(args)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("dpm-sim: {e}");
-            let mut cause = e.source();
-            while let Some(c) = cause {
-                eprintln!("  because: {c}");
-                cause = c.source();
-            }
-            ExitCode::FAILURE
-        }
+        Err(e) => fail(e.as_ref()),
     }
+}
+
+/// Says what failed, cause by cause, on stderr.
+fn fail(e: &dyn std::error::Error) -> ExitCode {
+    eprintln!("dpm-sim: {e}");
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        eprintln!("  because: {c}");
+        cause = c.source();
+    }
+    ExitCode::FAILURE
 }
 
 #[cfg(test)]
@@ -168,13 +221,22 @@ mod tests {
         Cli::command().debug_assert();
         let c =
             Cli::try_parse_from(["dpm-sim", "-q", "serve", "--hmc-port=0", "--world=z13"]).unwrap();
-        let Cmd::Serve(s) = c.command;
+        let Cmd::Serve(s) = c.command else {
+            panic!("not serve")
+        };
         assert_eq!((s.hmc_port, s.world.as_str(), c.quiet), (0, "z13", 1));
         // A later option overrides an earlier one (scripts append theirs).
         let c = Cli::try_parse_from(["dpm-sim", "serve", "--hmc-port", "0", "--hmc-port", "6794"])
             .unwrap();
-        let Cmd::Serve(s) = c.command;
+        let Cmd::Serve(s) = c.command else {
+            panic!("not serve")
+        };
         assert_eq!(s.hmc_port, 6794);
+        let c = Cli::try_parse_from(["dpm-sim", "world", "-o", "json", "--state-dir=x"]).unwrap();
+        let Cmd::World(w) = c.command else {
+            panic!("not world")
+        };
+        assert_eq!((w.output, w.state_dir), (Format::Json, PathBuf::from("x")));
         let e = Cli::try_parse_from(["dpm-sim", "serve", "--hmc-prot", "1"]).unwrap_err();
         assert_eq!(e.exit_code(), 2);
         assert!(e.to_string().contains("--hmc-port"), "{e}");

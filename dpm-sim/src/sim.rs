@@ -34,7 +34,7 @@ pub struct GuestPath {
 }
 
 /// A vHBA, as the world sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct HbaView {
     /// Partition name.
     pub partition: String,
@@ -49,7 +49,7 @@ pub struct HbaView {
 }
 
 /// A partition, as the world sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct PartitionView {
     /// URI.
     pub uri: PartitionUri,
@@ -68,7 +68,7 @@ pub struct PartitionView {
 }
 
 /// A volume, across all projects.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct VolumeView {
     /// Id.
     pub id: VolumeId,
@@ -83,7 +83,7 @@ pub struct VolumeView {
 }
 
 /// An attachment, across all projects.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AttachmentView {
     /// Id.
     pub id: AttachmentId,
@@ -98,7 +98,7 @@ pub struct AttachmentView {
 /// Everything an operation may change, for "the world is exactly as
 /// before" assertions. Ids the world hands out (WWPNs, object ids) are not
 /// reused, so a snapshot compares what exists, not what counters say.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct WorldSnapshot {
     /// Partitions.
     pub partitions: Vec<PartitionView>,

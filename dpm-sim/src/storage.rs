@@ -25,7 +25,7 @@ use fc_types::Wwpn;
 use crate::spec::{SpecError, WorldSpec};
 
 /// A zone: one initiator and one target on one fabric.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct Zone {
     /// Fabric index (in the spec's order).
     pub fabric: usize,
@@ -36,7 +36,7 @@ pub struct Zone {
 }
 
 /// A host object of the storage system.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Host {
     /// Host name.
     pub name: String,
@@ -44,6 +44,13 @@ pub struct Host {
     pub wwpns: BTreeSet<Wwpn>,
     /// SCSI id → volume.
     pub mappings: BTreeMap<u32, VolumeId>,
+}
+
+/// Tells what the storage system did as one `debug` event of target
+/// `dpm_sim::storage` (field `what`), for a tracing layer that draws the
+/// run (`cinder → storage`).
+fn told(what: &str) {
+    tracing::debug!(target: "dpm_sim::storage", what, "storage");
 }
 
 /// Something the storage system did, for tests that check the order of
@@ -78,6 +85,40 @@ pub enum StorageEvent {
         /// Host name.
         host: String,
     },
+}
+
+/// The first group of a UUID's text, enough to tell volumes apart.
+fn short(v: &VolumeId) -> String {
+    let mut s = v.to_string();
+    s.truncate(8);
+    s
+}
+
+impl std::fmt::Display for StorageEvent {
+    /// As the storage administrator would say it (LUN masking: map and
+    /// unmap), volumes by the first group of their id.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StorageEvent::Mapped {
+                host,
+                volume,
+                scsi_id,
+            } => write!(
+                f,
+                "map volume {} to host {host} (SCSI id {scsi_id})",
+                short(volume)
+            ),
+            StorageEvent::Unmapped { host, volume } => {
+                write!(f, "unmap volume {} from host {host}", short(volume))
+            }
+            StorageEvent::ImageWritten { volume, image } => {
+                write!(f, "write image {image} to volume {}", short(volume))
+            }
+            StorageEvent::HostRemoved { host } => {
+                write!(f, "remove host {host} (no mappings left)")
+            }
+        }
+    }
 }
 
 /// Why the storage side refused a connection.
@@ -270,7 +311,7 @@ impl Storage {
                     .unwrap_or(0);
                 host.mappings.insert(id, volume.clone());
                 let host = host.name.clone();
-                self.events.push(StorageEvent::Mapped {
+                self.record(StorageEvent::Mapped {
                     host,
                     volume: volume.clone(),
                     scsi_id: id,
@@ -279,6 +320,10 @@ impl Storage {
             }
         };
         if self.zoning {
+            let new = zones.iter().filter(|z| !self.zones.contains(z)).count();
+            if new > 0 {
+                told(&format!("zoning: add {new} initiator-target zones"));
+            }
             self.zones.extend(zones);
         }
         Ok(FcData {
@@ -306,25 +351,37 @@ impl Storage {
         host.mappings.retain(|_, v| v != volume);
         if host.mappings.len() != before {
             let name = host.name.clone();
-            self.events.push(StorageEvent::Unmapped {
+            self.record(StorageEvent::Unmapped {
                 host: name,
                 volume: volume.clone(),
             });
         }
         if self.hosts[hi].mappings.is_empty() {
             let host = self.hosts.remove(hi);
+            let before = self.zones.len();
             self.zones.retain(|z| !host.wwpns.contains(&z.initiator));
-            self.events
-                .push(StorageEvent::HostRemoved { host: host.name });
+            let gone = before - self.zones.len();
+            self.record(StorageEvent::HostRemoved { host: host.name });
+            if gone > 0 {
+                told(&format!("zoning: remove {gone} initiator-target zones"));
+            }
         }
     }
 
     /// Records that `image` was written to `volume`.
     pub(crate) fn image_written(&mut self, volume: &VolumeId, image: &str) {
-        self.events.push(StorageEvent::ImageWritten {
+        self.record(StorageEvent::ImageWritten {
             volume: volume.clone(),
             image: image.into(),
         });
+    }
+
+    /// Keeps an event and tells it (see [`told`]).
+    fn record(&mut self, e: StorageEvent) {
+        if tracing::enabled!(target: "dpm_sim::storage", tracing::Level::DEBUG) {
+            told(&e.to_string());
+        }
+        self.events.push(e);
     }
 
     /// Removes `volume` from every host (when the volume is deleted).

@@ -12,7 +12,7 @@ use super::group::wwpn_status;
 use super::DsmState;
 
 /// A storage group, as the world sees it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct StorageGroupView {
     /// URI.
     pub uri: StorageGroupUri,
@@ -43,7 +43,7 @@ pub struct StorageGroupView {
 }
 
 /// A WWPN of a group.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct GroupWwpnView {
     /// The WWPN.
     pub wwpn: Wwpn,
@@ -54,7 +54,7 @@ pub struct GroupWwpnView {
 }
 
 /// A storage volume of a group.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct StorageVolumeView {
     /// URI.
     pub uri: StorageVolumeUri,
@@ -73,7 +73,7 @@ pub struct StorageVolumeView {
 }
 
 /// A virtual storage resource.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct VsrView {
     /// URI.
     pub uri: VsrUri,

@@ -14,6 +14,7 @@
 //! | `POST /sim/zoning` | `{"enabled"}` | the FC zone manager on or off |
 //! | `POST /sim/expire-sessions` | | ends every HMC session |
 //! | `GET /sim/leaks` | | what exists: partitions, vHBAs, VSRs, storage groups, host mappings, zones, attachments, volumes not `available` |
+//! | `GET /sim/world` | | the world itself: [`Sim::snapshot`] as JSON, and `fabrics` (their names, by index) (partitions, vHBAs, storage groups with their volumes, WWPNs and VSRs, host objects with their mappings, zones, volumes, attachments) |
 //! | `POST /sim/latency` | `{"hmc_ms"?, "cinder_ms"?}` | each request waits that long |
 //! | `POST /sim/fabric` | `{"index", "down"}` | a SAN fabric goes down or comes back |
 //! | `POST /sim/stall-jobs` | `{"op", "on"}` | that operation's jobs started from now on never end |
@@ -169,6 +170,11 @@ pub(crate) fn route(sim: &Sim, req: &Req) -> Resp {
             Ok(Resp::empty(204))
         }
         ("GET", ["leaks"]) => Ok(Resp::json(200, leaks(sim))),
+        ("GET", ["world"]) => {
+            let mut world = serde_json::to_value(sim.snapshot()).unwrap_or(Value::Null);
+            world["fabrics"] = sim.spec().fabrics.iter().map(|f| json!(f.name)).collect();
+            Ok(Resp::json(200, world))
+        }
         ("POST", ["latency"]) => body::<Latency>(req).map(|b| {
             sim.set_latency(Side::Hmc, std::time::Duration::from_millis(b.hmc_ms));
             sim.set_latency(Side::Cinder, std::time::Duration::from_millis(b.cinder_ms));

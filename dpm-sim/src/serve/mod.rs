@@ -389,6 +389,56 @@ const MAX_HEADERS: usize = 64 * 1024;
 /// The pause after a failed accept.
 const ACCEPT_BACKOFF: std::time::Duration = std::time::Duration::from_millis(100);
 
+/// A TOML basic string, quoted and escaped (JSON's string escapes are a
+/// subset of TOML's).
+fn quoted(s: &str) -> String {
+    serde_json::Value::from(s).to_string()
+}
+
+/// The `dpm` CLI's configuration for the served world (`dpm.toml` next
+/// to `endpoints.json`): the HMC with its CA and notification port, the
+/// CPC, port 0 of every FCP adapter, and Cinder through Keystone (or its
+/// endpoint, when the world serves Cinder without Keystone).
+pub fn dpm_toml(e: &Endpoints, spec: &crate::WorldSpec) -> String {
+    let mappings: Vec<String> = e
+        .fcp_adapters
+        .iter()
+        .map(|a| format!("  {},", quoted(&format!("{}:0", a.object_id))))
+        .collect();
+    let cinder = if spec.cinder.noauth {
+        format!("endpoint = {}\n", quoted(&e.cinder.endpoint))
+    } else {
+        let k = &e.keystone;
+        format!(
+            "auth_url = {}\nusername = {}\npassword = {}\nproject_name = {}\n\
+             user_domain_name = {}\nproject_domain_name = {}\n",
+            quoted(&k.auth_url),
+            quoted(&k.username),
+            quoted(&k.password),
+            quoted(&k.project_name),
+            quoted(&k.user_domain_name),
+            quoted(&k.project_domain_name),
+        )
+    };
+    format!(
+        "# Written by dpm-sim serve for this run: dpm --config <this file> check\n\
+         # (the simulator's own credentials, not secrets).\n\n\
+         [dpm]\nhost = \"dpm-sim\"\nhmc = {}\nhmc_username = {}\nhmc_password = {}\n\
+         cpc_object_id = {}\nmax_processors = {}\nmax_memory = {}\n\
+         physical_storage_adapter_mappings = [\n{}\n]\n\n\
+         [hmc]\nca_file = {}\nnotification_port = {}\n\n[cinder]\n{cinder}",
+        quoted(&e.hmc.url),
+        quoted(&e.hmc.userid),
+        quoted(&e.hmc.password),
+        quoted(&e.cpc.object_id),
+        spec.cpc.ifl,
+        spec.cpc.memory_mib,
+        mappings.join("\n"),
+        quoted(&e.hmc.ca_cert.to_string_lossy()),
+        e.hmc.notification_port,
+    )
+}
+
 fn write(path: &Path, text: &str) -> Result<(), ServeError> {
     std::fs::write(path, text).map_err(|source| ServeError::Write {
         path: path.to_owned(),
@@ -398,7 +448,8 @@ fn write(path: &Path, text: &str) -> Result<(), ServeError> {
 
 impl Sim {
     /// Serves this world over HTTP(S) until [`Server::shutdown`]. Writes
-    /// `ca.pem` and `endpoints.json` to the state directory.
+    /// `ca.pem`, `endpoints.json` and `dpm.toml` (the `dpm` CLI's
+    /// configuration for this world, [`dpm_toml`]) to the state directory.
     pub async fn serve(&self, cfg: &ServeConfig) -> Result<Server, ServeError> {
         std::fs::create_dir_all(&cfg.state_dir).map_err(|source| ServeError::Write {
             path: cfg.state_dir.clone(),
@@ -489,6 +540,7 @@ impl Sim {
         };
         let json = serde_json::to_string(&endpoints).unwrap_or_default();
         write(&cfg.state_dir.join("endpoints.json"), &json)?;
+        write(&cfg.state_dir.join("dpm.toml"), &dpm_toml(&endpoints, spec))?;
 
         let (stop, stop_rx) = watch::channel(false);
         let acceptor = tokio_rustls::TlsAcceptor::from(tls.config);

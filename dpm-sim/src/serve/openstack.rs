@@ -467,7 +467,7 @@ fn volume_api(
     rest: &[&str],
 ) -> Result<Resp, CinderError> {
     let call = |op: Op, f: &mut dyn FnMut(&mut World, &str) -> Result<Resp, CinderError>| {
-        cinder_call(world, op, project, f)
+        cinder_call(world, op, project, (&req.method, &req.path), f)
     };
     let need = |min: (u32, u32), what: &str| {
         if ver < min {
@@ -663,7 +663,7 @@ fn volume_action(
         ));
     };
     let call = |op: Op, f: &mut dyn FnMut(&mut World, &str) -> Result<Resp, CinderError>| {
-        cinder_call(world, op, project, f)
+        cinder_call(world, op, project, (&req.method, &req.path), f)
     };
     match action.as_str() {
         "os-reserve" => call(Op::Reserve, &mut |w, p| {

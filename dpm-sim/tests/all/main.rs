@@ -13,3 +13,4 @@ mod spec;
 mod storage;
 mod storage_groups;
 mod support;
+mod world;
