@@ -4,7 +4,7 @@
 //! request, answers an injected fault if one is armed, and then runs the
 //! operation. Nothing is canned: every answer is read from the state.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use cinder_client::{
@@ -29,34 +29,7 @@ const GROUPS: &str = "/api/storage-groups";
 /// What a cut-off client sees.
 const SEVERED: &str = "dpm-sim: the client is cut off (its process died)";
 
-pub(crate) fn lock(world: &Mutex<World>) -> WorldGuard<'_> {
-    // A panic while holding the lock cannot leave a half-applied change
-    // (each operation validates before it mutates), so keep going.
-    WorldGuard(world.lock().unwrap_or_else(|e| e.into_inner()))
-}
-
-/// The world, locked. When it is released, the world publishes what
-/// changed (see [`crate::notify`]).
-pub(crate) struct WorldGuard<'a>(MutexGuard<'a, World>);
-
-impl std::ops::Deref for WorldGuard<'_> {
-    type Target = World;
-    fn deref(&self) -> &World {
-        &self.0
-    }
-}
-
-impl std::ops::DerefMut for WorldGuard<'_> {
-    fn deref_mut(&mut self) -> &mut World {
-        &mut self.0
-    }
-}
-
-impl Drop for WorldGuard<'_> {
-    fn drop(&mut self) {
-        self.0.publish();
-    }
-}
+pub(crate) use crate::world::lock;
 
 /// An HMC client of the simulated world, with its own session. Like
 /// `HttpHmc`, it waits for a job by the world's completion notification
@@ -668,7 +641,7 @@ impl HmcApi for SimHmc {
             if w.severed() {
                 return JobAnnouncement::NotWatched;
             }
-            crate::notify::ensure_ticker(&self.world, &mut w);
+            crate::world::ensure_ticker(&self.world, &mut w);
             let rx = w.notifier.subscribe();
             match ended(&w) {
                 // Unknown (or deleted): the poll says what it is.

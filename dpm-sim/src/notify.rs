@@ -7,19 +7,18 @@
 //! subscribers ([`crate::Sim::notices`]) receive them from one broadcast.
 //!
 //! The world publishes when a request or a transition has changed it:
-//! every release of the world's lock ([`crate::client::lock`]) drains what
+//! every release of the world's lock ([`crate::world::lock`]) drains what
 //! ended and what changed. Jobs end at their due time only if someone looks
-//! then; [`run_ticker`] is that someone.
+//! then; [`crate::world::run_ticker`] is that someone.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::Arc;
 use std::time::Duration;
 
 use hmc_client::PartitionStatus;
 use tokio::sync::{broadcast, watch, Notify};
 
 use crate::hmc::HmcState;
-use crate::world::World;
 
 /// One notification: its topic, its message headers (the HMC's
 /// `notification-type` and the rest) and its JSON body.
@@ -206,36 +205,4 @@ fn watched_properties(p: &crate::hmc::PartitionState) -> Vec<(&'static str, serd
         ("maximum-memory", p.maximum_memory.into()),
         ("boot-device", p.boot_device.as_str().into()),
     ]
-}
-
-/// Starts [`run_ticker`] for `world` once (automatic clock only); call
-/// inside a tokio runtime.
-pub(crate) fn ensure_ticker(world: &Arc<Mutex<World>>, w: &mut World) {
-    if !w.ticking && w.clock.mode() == crate::ClockMode::Auto {
-        w.ticking = true;
-        tokio::spawn(run_ticker(Arc::downgrade(world)));
-    }
-}
-
-/// Ends transitions at their due time (automatic clock), so that a job's
-/// completion is announced when it happens and not when someone next
-/// looks. Runs until the world is gone.
-pub(crate) async fn run_ticker(world: Weak<Mutex<World>>) {
-    loop {
-        let (due, changed) = {
-            let Some(w) = world.upgrade() else { return };
-            let mut w = crate::client::lock(&w);
-            w.settle();
-            (w.next_due_instant(), w.notifier.changed.clone())
-        };
-        match due {
-            Some(at) => {
-                tokio::select! {
-                    () = tokio::time::sleep_until(at) => {}
-                    () = changed.notified() => {}
-                }
-            }
-            None => changed.notified().await,
-        }
-    }
 }

@@ -177,7 +177,7 @@ impl Sim {
     /// then; call this inside a tokio runtime.
     pub fn notices(&self) -> tokio::sync::broadcast::Receiver<Notice> {
         let mut w = lock(&self.world);
-        crate::notify::ensure_ticker(&self.world, &mut w);
+        crate::world::ensure_ticker(&self.world, &mut w);
         w.notifier.subscribe()
     }
 

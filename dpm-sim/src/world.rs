@@ -26,6 +26,7 @@
 //! that need more: a transition to schedule, or Cinder's clock and backend.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 use cinder_client::{
@@ -1167,5 +1168,68 @@ impl cinder::Backend for SanBackend<'_> {
 
     fn image_written(&mut self, volume: &VolumeId, image: &str) {
         self.san.image_written(volume, image);
+    }
+}
+
+// ----- the lock, and the ticker ---------------------------------------------------
+
+pub(crate) fn lock(world: &Mutex<World>) -> WorldGuard<'_> {
+    // A panic while holding the lock cannot leave a half-applied change
+    // (each operation validates before it mutates), so keep going.
+    WorldGuard(world.lock().unwrap_or_else(|e| e.into_inner()))
+}
+
+/// The world, locked. When it is released, the world publishes what
+/// changed (see [`crate::notify`]).
+pub(crate) struct WorldGuard<'a>(MutexGuard<'a, World>);
+
+impl std::ops::Deref for WorldGuard<'_> {
+    type Target = World;
+    fn deref(&self) -> &World {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for WorldGuard<'_> {
+    fn deref_mut(&mut self) -> &mut World {
+        &mut self.0
+    }
+}
+
+impl Drop for WorldGuard<'_> {
+    fn drop(&mut self) {
+        self.0.publish();
+    }
+}
+
+/// Starts [`run_ticker`] for `world` once (automatic clock only); call
+/// inside a tokio runtime.
+pub(crate) fn ensure_ticker(world: &Arc<Mutex<World>>, w: &mut World) {
+    if !w.ticking && w.clock.mode() == crate::ClockMode::Auto {
+        w.ticking = true;
+        tokio::spawn(run_ticker(Arc::downgrade(world)));
+    }
+}
+
+/// Ends transitions at their due time (automatic clock), so that a job's
+/// completion is announced when it happens and not when someone next
+/// looks. Runs until the world is gone.
+pub(crate) async fn run_ticker(world: Weak<Mutex<World>>) {
+    loop {
+        let (due, changed) = {
+            let Some(w) = world.upgrade() else { return };
+            let mut w = lock(&w);
+            w.settle();
+            (w.next_due_instant(), w.notifier.changed.clone())
+        };
+        match due {
+            Some(at) => {
+                tokio::select! {
+                    () = tokio::time::sleep_until(at) => {}
+                    () = changed.notified() => {}
+                }
+            }
+            None => changed.notified().await,
+        }
     }
 }

@@ -37,25 +37,14 @@ use crate::ids::{
 };
 use crate::notifications::{JobWatch, Service};
 use crate::storage_group::*;
+use crate::tls::TlsSetupError;
+pub use crate::tls::TlsVerify;
 use crate::wire::*;
 use crate::Credentials;
 use dpm_secret::Secret;
 
 /// The bulk-read operation.
 const BULK: &str = "/api/services/aggregation/submit";
-
-/// How the server certificate is checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum TlsVerify {
-    /// Trust only the CA certificates (PEM) in this file.
-    CaFile(PathBuf),
-    /// Trust the platform's root certificates.
-    SystemRoots,
-    /// Do not verify the server at all. Anyone on the path can read the
-    /// password. For throwaway test setups only.
-    DangerAcceptInvalidCertificates,
-}
 
 /// How an [`HttpHmc`] connects.
 #[derive(Debug, Clone)]
@@ -158,12 +147,6 @@ impl std::fmt::Debug for HttpHmc {
     }
 }
 
-/// Installs ring as the process's TLS crypto provider, once.
-pub(crate) fn install_crypto() {
-    // Fails only when a provider is installed already, which is fine.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
 /// Whether a request is idempotent (see [`HmcError::should_resend`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Repeat {
@@ -176,7 +159,7 @@ enum Repeat {
 impl HttpHmc {
     /// Builds the client. Nothing is sent until the first request.
     pub fn new(cfg: HttpConfig) -> Result<Self, HttpSetupError> {
-        install_crypto();
+        crate::tls::install_crypto();
         let base = Url::parse(&cfg.url)
             .ok()
             .filter(|u| u.scheme() == "https" && u.host().is_some())
@@ -190,7 +173,10 @@ impl HttpHmc {
             .no_proxy()
             .user_agent(concat!("dpm-hmc-client/", env!("CARGO_PKG_VERSION")));
         // The same TLS configuration serves the notification service.
-        let tls = crate::tls::client_config(&cfg.tls)?;
+        let tls = crate::tls::client_config(&cfg.tls).map_err(|e| match e {
+            TlsSetupError::CaFile { path, reason } => HttpSetupError::CaFile { path, reason },
+            TlsSetupError::Platform(why) => HttpSetupError::Tls(why),
+        })?;
         b = b.tls_backend_preconfigured((*tls).clone());
         let service = cfg.notification_port.map(|port| Service {
             host: base.host_str().unwrap_or_default().to_owned(),

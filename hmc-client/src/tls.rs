@@ -1,6 +1,7 @@
 //! One TLS client configuration for everything that talks to the HMC: the
 //! Web Services API (HTTPS) and the notification service (STOMP over TLS).
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -9,16 +10,47 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use rustls_platform_verifier::BuilderVerifierExt;
 
-use crate::http::{HttpSetupError, TlsVerify};
+/// How the server certificate is checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TlsVerify {
+    /// Trust only the CA certificates (PEM) in this file.
+    CaFile(PathBuf),
+    /// Trust the platform's root certificates.
+    SystemRoots,
+    /// Do not verify the server at all. Anyone on the path can read the
+    /// password. For throwaway test setups only.
+    DangerAcceptInvalidCertificates,
+}
+
+/// Why the TLS configuration could not be made.
+#[derive(Debug)]
+pub(crate) enum TlsSetupError {
+    /// The CA file cannot be read or holds no certificate.
+    CaFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The platform's verifier is not available.
+    Platform(String),
+}
+
+/// Installs ring as the process's TLS crypto provider, once.
+pub(crate) fn install_crypto() {
+    // Fails only when a provider is installed already, which is fine.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
 
 /// The client configuration for `verify`: only the CA file's certificates,
 /// the platform's verifier, or (on request only) none at all.
-pub(crate) fn client_config(verify: &TlsVerify) -> Result<Arc<ClientConfig>, HttpSetupError> {
-    crate::http::install_crypto();
+pub(crate) fn client_config(verify: &TlsVerify) -> Result<Arc<ClientConfig>, TlsSetupError> {
+    install_crypto();
     let builder = ClientConfig::builder();
     let config = match verify {
         TlsVerify::CaFile(path) => {
-            let ca = |reason: String| HttpSetupError::CaFile {
+            let ca = |reason: String| TlsSetupError::CaFile {
                 path: path.clone(),
                 reason,
             };
@@ -35,7 +67,7 @@ pub(crate) fn client_config(verify: &TlsVerify) -> Result<Arc<ClientConfig>, Htt
         }
         TlsVerify::SystemRoots => builder
             .with_platform_verifier()
-            .map_err(|e| HttpSetupError::Tls(e.to_string()))?
+            .map_err(|e| TlsSetupError::Platform(e.to_string()))?
             .with_no_client_auth(),
         TlsVerify::DangerAcceptInvalidCertificates => {
             tracing::warn!("TLS verification of the HMC is OFF: the password can be read by anyone on the path");
