@@ -263,9 +263,10 @@ fn third_party() -> bool {
             return true;
         }
     };
-    // vHBAs on a z13; Cinder's rules on a z13; storage groups on a z16;
-    // zhmccli on a z13.
-    third_party_on(&python, "third_party.py", "z13")
+    // The demo's drawing rendered by seqdiag; vHBAs on a z13; Cinder's
+    // rules on a z13; storage groups on a z16; zhmccli on a z13.
+    render_diagram(&python)
+        && third_party_on(&python, "third_party.py", "z13")
         && third_party_on(&python, "third_party_cinder.py", "z13")
         && third_party_on(&python, "third_party_groups.py", "z16")
         && third_party_cli(&python)
@@ -313,33 +314,63 @@ fn e2e() -> bool {
             "legacy::",
         ])
         && run(&["test", "-p", "dpm-cli", "--test", "e2e"])
-        && run(&[
-            "run",
-            "--quiet",
-            "-p",
-            "dpm-cli",
-            "--features",
-            "demo",
-            "--bin",
-            "dpm",
-            "--",
-            "demo",
-        ])
-        && run(&[
-            "run",
-            "--quiet",
-            "-p",
-            "dpm-cli",
-            "--features",
-            "demo",
-            "--bin",
-            "dpm",
-            "--",
-            "demo",
-            "--world",
-            "z13",
-        ])
+        && demo("z16", &diagram())
+        && demo("z13", &target_dir().join("xtask-demo/run.mmd"))
         && third_party()
+}
+
+/// Where the z16 demo draws its run (seqdiag), for the rendering check.
+fn diagram() -> PathBuf {
+    target_dir().join("xtask-demo/run.diag")
+}
+
+/// `dpm demo` on a world, drawing its requests to `trace`.
+fn demo(world: &str, trace: &Path) -> bool {
+    if let Some(dir) = trace.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let trace = trace.to_string_lossy();
+    run(&[
+        "run",
+        "--quiet",
+        "-p",
+        "dpm-cli",
+        "--features",
+        "demo",
+        "--bin",
+        "dpm",
+        "--",
+        "demo",
+        "--world",
+        world,
+        "--trace",
+        &trace,
+    ])
+}
+
+/// The demo's seqdiag drawing, rendered by seqdiag itself (SVG): the
+/// picture of a run must render, not only look right.
+fn render_diagram(python: &Path) -> bool {
+    let (input, svg) = (diagram(), diagram().with_extension("svg"));
+    eprintln!("xtask: rendering {} with seqdiag", input.display());
+    let rendered = Command::new(python.with_file_name("seqdiag"))
+        .args(["-Tsvg", "-o"])
+        .arg(&svg)
+        .arg(&input)
+        .status()
+        .is_ok_and(|s| s.success());
+    let text = std::fs::read_to_string(&svg).unwrap_or_default();
+    let ok = rendered
+        && ["nova-driver", "HMC", "cinder", "storage"]
+            .iter()
+            .all(|p| text.contains(p));
+    if !ok {
+        eprintln!(
+            "xtask: seqdiag did not render {} with its participants",
+            input.display()
+        );
+    }
+    ok
 }
 
 /// `cargo xtask chaos`: random operations with seeded faults on both
