@@ -61,6 +61,9 @@ pub(crate) struct Notifier {
     pub changed: Arc<Notify>,
     /// Bumped to drop every notification connection (a fault knob).
     drops: watch::Sender<u64>,
+    /// Whether `announced` and `properties` hold the world as of the last
+    /// publish (they do not while nobody listens).
+    baseline: bool,
 }
 
 impl Default for Notifier {
@@ -72,6 +75,7 @@ impl Default for Notifier {
             properties: BTreeMap::new(),
             changed: Arc::new(Notify::new()),
             drops: watch::channel(0).0,
+            baseline: false,
         }
     }
 }
@@ -92,10 +96,30 @@ impl Notifier {
     }
 
     /// Announces the jobs that ended and the partition statuses and
-    /// properties that changed since the last call. `now` stamps them (milliseconds of
-    /// simulated time).
+    /// properties that changed since the last call. `now` stamps them
+    /// (milliseconds of simulated time). While nobody listens it keeps
+    /// nothing (every request releases the world: this is its hot path);
+    /// the first release with a listener learns the world as it is then,
+    /// and announces changes from there.
     pub(crate) fn publish(&mut self, hmc: &mut HmcState, now: Duration) {
         let completed = std::mem::take(&mut hmc.completed);
+        if self.tx.receiver_count() == 0 {
+            self.baseline = false;
+            return;
+        }
+        if !self.baseline {
+            self.announced = hmc
+                .partitions
+                .iter()
+                .map(|(pid, p)| (pid.clone(), p.status.clone()))
+                .collect();
+            self.properties = hmc
+                .partitions
+                .iter()
+                .map(|(pid, p)| (pid.clone(), watched_properties(p)))
+                .collect();
+            self.baseline = true;
+        }
         let stamp = now.as_millis().to_string();
         for (topic, job) in completed {
             let headers = vec![
