@@ -18,7 +18,8 @@ use std::time::Duration;
 use cinder_client::{
     CinderApi, CinderAuth, CinderHttpConfig, HttpCinder, InstanceId, VolumeCreate, VolumeId,
 };
-use dpm_driver::{BlockDevice, DpmDriver, DriverConfig, Instance};
+use dpm_compute::{BlockDevice, Compute};
+use dpm_driver::{DpmDriver, DriverConfig, Instance};
 use hmc_client::{Credentials, HttpConfig, HttpHmc, Secret, TlsVerify};
 use serde_json::{json, Value};
 
@@ -55,7 +56,7 @@ fn args() -> Result<Args, String> {
     Ok(a)
 }
 
-type Driver = DpmDriver<HttpHmc, HttpCinder>;
+type Driver = Compute<HttpHmc, HttpCinder>;
 
 fn driver(e: &Value) -> Result<Driver, Box<dyn Error>> {
     let s = |v: &Value| v.as_str().unwrap_or_default().to_owned();
@@ -96,7 +97,7 @@ fn driver(e: &Value) -> Result<Driver, Box<dyn Error>> {
         s(&e["cpc"]["object_id"]),
         mappings.join(", ")
     ))?;
-    Ok(DpmDriver::new(hmc, cinder, cfg))
+    Ok(Compute::new(DpmDriver::new(hmc, cfg), cinder))
 }
 
 /// An error with its causes, on one line.
@@ -438,11 +439,7 @@ async fn run(a: &Args) -> Result<Value, Box<dyn Error>> {
         ]);
     }
     let vms: Vec<Instance> = (0..INSTANCES)
-        .map(|i| Instance {
-            uuid: InstanceId::from_u128(0xc4a0_5000 + i as u128),
-            vcpus: 1,
-            memory_mb: 1024,
-        })
+        .map(|i| Instance::new(InstanceId::from_u128(0xc4a0_5000 + i as u128), 1, 1024))
         .collect();
     let mut rng = fastrand::Rng::with_seed(a.seed);
     let mut model: Vec<Model> = vec![Model::default(); INSTANCES];
@@ -480,13 +477,7 @@ async fn run(a: &Args) -> Result<Value, Box<dyn Error>> {
         }
         let r: Result<(), Outcome> = match op {
             Op::Spawn => d
-                .spawn(
-                    vm,
-                    &[BlockDevice {
-                        volume_id: boots[i].clone(),
-                        boot_index: Some(0),
-                    }],
-                )
+                .spawn(vm, &[BlockDevice::boot(boots[i].clone())])
                 .await
                 .map(drop)
                 .map_err(|e| Outcome::of(e.is_refusal(), !e.left_behind().is_empty(), &e)),
@@ -495,19 +486,23 @@ async fn run(a: &Args) -> Result<Value, Box<dyn Error>> {
                 .await
                 .map(drop)
                 .map_err(|e| Outcome::of(e.is_refusal(), !e.left_behind().is_empty(), &e)),
+            // A detach leaves nothing to undo: a failure changes no more
+            // than its refused step.
             Op::Detach(_) => d
                 .detach_volume(&vm.uuid, data)
                 .await
-                .map_err(|e| Outcome::of(e.is_refusal(), !e.left_behind().is_empty(), &e)),
+                .map_err(|e| Outcome::of(e.is_refusal(), false, &e)),
+            // A destroy never refuses: an instance that is not there is
+            // success.
             Op::Destroy => d
                 .destroy(&vm.uuid)
                 .await
-                .map_err(|e| Outcome::of(e.is_refusal(), !e.left_behind().is_empty(), &e)),
+                .map_err(|e| Outcome::of(false, !e.left_behind().is_empty(), &e)),
             Op::Power => match d.power_off(&vm.uuid).await {
                 Ok(()) => d.power_on(&vm.uuid).await,
                 Err(e) => Err(e),
             }
-            .map_err(|e| Outcome::of(e.is_refusal(), !e.left_behind().is_empty(), &e)),
+            .map_err(|e| Outcome::of(e.is_refusal(), false, &e)),
         };
         ctl.delete("/sim/faults").await?;
         // Expired sessions are not a fault the driver may fail on: the

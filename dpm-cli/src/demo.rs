@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use cinder_client::{CinderApi, InstanceId, VolumeCreate, VolumeStatus};
-use dpm_driver::{BlockDevice, DpmDriver, DriverConfig, Instance};
+use dpm_compute::{BlockDevice, Compute};
+use dpm_driver::{DpmDriver, DriverConfig, Instance};
 use dpm_sim::{Counters, Op, Side, Sim, WorldSpec};
 use hmc_client::{Credentials, HmcApi};
 use tracing::Instrument;
@@ -243,7 +244,7 @@ pub async fn run(
         userid: cfg.hmc_username.clone(),
         password: cfg.hmc_password.clone(),
     });
-    let driver = DpmDriver::new(hmc, sim.default_cinder(), cfg);
+    let driver = Compute::new(DpmDriver::new(hmc, cfg), sim.default_cinder());
     let mut tally = Tally {
         sim: sim.clone(),
         screen: screen.clone(),
@@ -288,24 +289,18 @@ pub async fn run(
     tally.step("init_host");
 
     picture::section("1. Spawn: boot from the volume (2 IFLs, 4 GiB, 2 adapters)");
-    let vm = Instance {
-        uuid: InstanceId::from_u128(0x0d3d_0000_0000_4000_8000_0000_0000_0001),
-        vcpus: 2,
-        memory_mb: 4096,
-    };
+    let vm = Instance::new(
+        InstanceId::from_u128(0x0d3d_0000_0000_4000_8000_0000_0000_0001),
+        2,
+        4096,
+    );
     picture::tell(
         Actor::Nova,
         Actor::NovaDriver,
         &format!("spawn instance {}", short(&vm.uuid)),
     );
     let spawned = driver
-        .spawn(
-            &vm,
-            &[BlockDevice {
-                volume_id: boot.id.clone(),
-                boot_index: Some(0),
-            }],
-        )
+        .spawn(&vm, &[BlockDevice::boot(boot.id.clone())])
         .await?;
     for (v, paths) in &spawned.volumes {
         picture::tell(

@@ -7,9 +7,9 @@ use cinder_client::{
     AttachmentFilter, CinderApi, HttpCinder, ImageId, InstanceId, VolumeCreate, VolumeId,
     VolumeStatus,
 };
+use dpm_compute::BlockDevice;
 use dpm_driver::{
-    BlockDevice, Boot, DpmDriver, Instance, InstanceDetails, InstanceName, InstanceSummary,
-    StorageInfo,
+    Boot, DpmDriver, Instance, InstanceDetails, InstanceName, InstanceSummary, StorageInfo,
 };
 use hmc_client::{HmcApi, HttpHmc};
 use serde_json::{json, Value};
@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use crate::config::CliConfig;
 use crate::table;
 
-pub type Driver = DpmDriver<HttpHmc, HttpCinder>;
+pub type Driver = dpm_compute::Compute<HttpHmc, HttpCinder>;
 
 /// A parsed operator command.
 #[derive(Debug)]
@@ -201,7 +201,10 @@ fn label(id: &InstanceId, name: Option<&InstanceName>) -> String {
 pub fn driver(cfg: CliConfig) -> Result<Driver, Box<dyn Error>> {
     let hmc = HttpHmc::new(cfg.hmc)?;
     let cinder = HttpCinder::new(cfg.cinder)?;
-    Ok(DpmDriver::new(hmc, cinder, cfg.driver))
+    Ok(dpm_compute::Compute::new(
+        DpmDriver::new(hmc, cfg.driver),
+        cinder,
+    ))
 }
 
 fn print(json_out: bool, v: &Value, human: impl FnOnce()) {
@@ -317,19 +320,9 @@ async fn run_command(
                 }
                 .into());
             }
-            let vm = Instance {
-                uuid: InstanceId::from(uuid::Uuid::new_v4()),
-                vcpus,
-                memory_mb,
-            };
-            let mut devices = vec![BlockDevice {
-                volume_id: boot,
-                boot_index: Some(0),
-            }];
-            devices.extend(volumes.into_iter().map(|v| BlockDevice {
-                volume_id: v,
-                boot_index: None,
-            }));
+            let vm = Instance::new(InstanceId::from(uuid::Uuid::new_v4()), vcpus, memory_mb);
+            let mut devices = vec![BlockDevice::boot(boot)];
+            devices.extend(volumes.into_iter().map(BlockDevice::data));
             let s = d.spawn_named(&vm, Some(&name), &devices).await?;
             let v = json!({
                 "instance": vm.uuid, "name": name, "partition": s.partition, "adopted": s.adopted,

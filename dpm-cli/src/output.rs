@@ -2,31 +2,33 @@
 //! stdout under `-o json`:
 //!
 //! ```json
-//! {"error": {"kind": "spawn", "step": "reserve_volume", "message": "...",
+//! {"error": {"kind": "spawn", "step": "create_attachment", "message": "...",
 //!            "causes": ["...", "..."], "left_behind": [{"message": "...", "causes": []}]}}
 //! ```
 //!
-//! `step` is there for a failed spawn or attach, `left_behind` when an undo
+//! `step` is there for a failed spawn, attach or detach (the innermost
+//! step: the virt driver's, or the Cinder step's), `left_behind` when an undo
 //! could not finish.
 
 use std::error::Error;
 
-use dpm_driver::{AttachError, CleanupError, DriverError, InitError, SpawnError};
+use dpm_compute::{AttachError, AttachStep, DestroyError, DetachError, SpawnError, SpawnStep};
+use dpm_driver::{InitError, LookupError, PowerError};
 use serde_json::{json, Value};
 
 use crate::config::CliConfigError;
 use crate::operator::CliError;
 
 /// What an error left behind (what the undo could not remove).
-fn left_behind<'a>(e: &'a (dyn Error + 'static)) -> &'a [CleanupError] {
+fn left_behind<'a>(e: &'a (dyn Error + 'static)) -> Vec<&'a (dyn Error + 'static)> {
     if let Some(s) = e.downcast_ref::<SpawnError>() {
         s.left_behind()
     } else if let Some(a) = e.downcast_ref::<AttachError>() {
         a.left_behind()
-    } else if let Some(d) = e.downcast_ref::<DriverError>() {
+    } else if let Some(d) = e.downcast_ref::<DestroyError>() {
         d.left_behind()
     } else {
-        &[]
+        Vec::new()
     }
 }
 
@@ -60,18 +62,36 @@ fn step_name(debug: &str) -> String {
     out
 }
 
+/// A spawn's step: the virt driver's when it failed inside the driver,
+/// else the compute layer's (the Cinder step's own name for those).
+fn spawn_step(step: &SpawnStep) -> String {
+    match (step, step.driver_step()) {
+        (_, Some(d)) => step_name(&format!("{d:?}")),
+        (SpawnStep::Volume(v), None) => step_name(&format!("{v:?}")),
+        (SpawnStep::Prepare(p), None) => step_name(&format!("{:?}", p.step)),
+        (other, None) => step_name(&format!("{other:?}")),
+    }
+}
+
+/// An attach's step, the same way.
+fn attach_step(step: &AttachStep) -> String {
+    match step {
+        AttachStep::Driver(d) => step_name(&format!("{:?}", d.step)),
+        AttachStep::Volume(v) => step_name(&format!("{v:?}")),
+        other => step_name(&format!("{other:?}")),
+    }
+}
+
 /// The kind of failure, and the step for the operations that have steps.
 fn kind(e: &(dyn Error + 'static)) -> (&'static str, Option<String>) {
     if let Some(s) = e.downcast_ref::<SpawnError>() {
-        ("spawn", Some(step_name(&format!("{:?}", s.step))))
-    } else if let Some(a) =
-        e.downcast_ref::<AttachError>()
-            .or_else(|| match e.downcast_ref::<DriverError>() {
-                Some(DriverError::Attach(a)) => Some(a),
-                _ => None,
-            })
-    {
-        ("attach", Some(step_name(&format!("{:?}", a.step))))
+        ("spawn", Some(spawn_step(&s.step)))
+    } else if let Some(a) = e.downcast_ref::<AttachError>() {
+        ("attach", Some(attach_step(&a.step)))
+    } else if let Some(d) = e.downcast_ref::<DetachError>() {
+        ("detach", Some(step_name(&format!("{:?}", d.step))))
+    } else if e.downcast_ref::<DestroyError>().is_some() {
+        ("destroy", None)
     } else if let Some(c) = e.downcast_ref::<CliError>() {
         match c {
             CliError::NotFound { .. } | CliError::Ambiguous { .. } => ("not_found", None),
@@ -81,7 +101,8 @@ fn kind(e: &(dyn Error + 'static)) -> (&'static str, Option<String>) {
         ("config", None)
     } else if e.downcast_ref::<InitError>().is_some() {
         ("init_host", None)
-    } else if e.downcast_ref::<DriverError>().is_some() {
+    } else if e.downcast_ref::<LookupError>().is_some() || e.downcast_ref::<PowerError>().is_some()
+    {
         ("driver", None)
     } else if e.downcast_ref::<hmc_client::HmcError>().is_some() {
         ("hmc", None)

@@ -10,7 +10,8 @@ use std::sync::{Arc, Mutex};
 
 use cinder_client::{CinderApi, CinderAuth, CinderHttpConfig, HttpCinder};
 use cinder_client::{VolumeCreate, VolumeStatus};
-use dpm_driver::{BlockDevice, DpmDriver, DriverConfig, Instance};
+use dpm_compute::{BlockDevice, Compute};
+use dpm_driver::{DpmDriver, DriverConfig, Instance};
 use dpm_sim::{ServeConfig, Sim, WorldSpec};
 use hmc_client::{Credentials, HmcApi, HttpConfig, HttpHmc, Secret, TlsVerify};
 
@@ -93,7 +94,7 @@ async fn no_secret_in_any_log_debug_output_or_error() {
         mappings.join(", ")
     ))
     .unwrap();
-    let driver = DpmDriver::new(hmc, cinder, cfg);
+    let driver = Compute::new(DpmDriver::new(hmc, cfg), cinder);
     let mut shown = Vec::new();
     driver.init_host().await.unwrap();
 
@@ -117,19 +118,9 @@ async fn no_secret_in_any_log_debug_output_or_error() {
         let status = driver.cinder().get_volume(v).await.unwrap().status;
         assert_eq!(status, VolumeStatus::Available);
     }
-    let vm = Instance {
-        uuid: cinder_client::InstanceId::from_u128(0x5ec7e7),
-        vcpus: 1,
-        memory_mb: 2048,
-    };
+    let vm = Instance::new(cinder_client::InstanceId::from_u128(0x5ec7e7), 1, 2048);
     let spawned = driver
-        .spawn(
-            &vm,
-            &[BlockDevice {
-                volume_id: boot.id.clone(),
-                boot_index: Some(0),
-            }],
-        )
+        .spawn(&vm, &[BlockDevice::boot(boot.id.clone())])
         .await
         .unwrap();
     shown.push(format!("{spawned:?}"));

@@ -1,9 +1,14 @@
-//! The driver's errors: one variant for each step that can fail, the cause
-//! in `#[source]`, and for operations that undo their work on failure, the
-//! errors of the undo steps attached.
+//! The virt driver's errors: one enum of steps per operation, the cause in
+//! `#[source]`, and [`LookupError`] for the failures many steps share
+//! (finding and reading what an instance has on the HMC). Operations that
+//! undo their work on failure carry the undo steps that failed as
+//! [`CleanupError`]s.
+//!
+//! Every `is_refusal` matches each variant by name, with no catch-all arm:
+//! a new step must say whether it is a refusal (nothing was changed) or a
+//! failure.
 
-use cinder_client::FcInfoError;
-use cinder_client::{AttachmentId, CinderError, InstanceId, VolumeId};
+use cinder_client::{FcInfoError, InstanceId, VolumeId};
 use dpm_volume::{BootPath, VolumeError};
 use hmc_client::{
     AdapterUri, CpcUri, FulfillmentState, HmcError, PartitionUri, StorageGroupUri, StorageVolumeUri,
@@ -75,9 +80,18 @@ pub enum InitError {
         /// The adapter.
         adapter: AdapterUri,
     },
-    /// Reading an adapter or its port failed.
+    /// Reading an adapter failed.
     #[error("could not read adapter {adapter}")]
     GetAdapter {
+        /// The adapter.
+        adapter: AdapterUri,
+        /// The cause.
+        #[source]
+        source: HmcError,
+    },
+    /// Reading one of an adapter's ports failed.
+    #[error("could not read a port of adapter {adapter}")]
+    GetAdapterPort {
         /// The adapter.
         adapter: AdapterUri,
         /// The cause.
@@ -114,12 +128,24 @@ pub enum InitError {
     },
 }
 
-/// A failure while undoing or tearing down: these are attached to the
-/// error that caused the undo, or returned by `destroy`.
+/// What many operations share: finding and reading what an instance has
+/// on the HMC.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum CleanupError {
-    /// Reading the partition's status failed.
+pub enum LookupError {
+    /// `init_host` has not succeeded, so the storage model is unknown.
+    #[error("the driver is not initialized (init_host has not succeeded)")]
+    NotInitialized,
+    /// No partition of this host has the instance's name.
+    #[error("instance {instance} not found: no partition of this host has its name")]
+    InstanceNotFound {
+        /// The instance.
+        instance: InstanceId,
+    },
+    /// Listing the host's partitions failed.
+    #[error("could not list the partitions of this host")]
+    ListPartitions(#[source] HmcError),
+    /// Reading a partition failed.
     #[error("could not read partition {partition}")]
     GetPartition {
         /// The partition.
@@ -128,204 +154,83 @@ pub enum CleanupError {
         #[source]
         source: HmcError,
     },
-    /// The partition stayed in a transitional status.
+    /// A partition stayed `starting` or `stopping` too long.
     #[error("partition {partition} stayed {status} for longer than the job timeout")]
-    PartitionStuck {
+    StatusTimeout {
         /// The partition.
         partition: PartitionUri,
-        /// The status it stayed in.
+        /// Its status.
         status: String,
     },
-    /// Stopping the partition failed.
-    #[error("could not stop partition {partition}")]
-    StopPartition {
+    /// Reading the partition's vHBAs failed.
+    #[error("could not read the vHBAs of partition {partition}")]
+    ReadHbas {
         /// The partition.
         partition: PartitionUri,
         /// The cause.
         #[source]
         source: HmcError,
     },
-    /// Listing the instance's attachments failed.
-    #[error("could not list the Cinder attachments of instance {instance}")]
-    ListAttachments {
-        /// The instance.
-        instance: InstanceId,
-        /// The cause.
-        #[source]
-        source: CinderError,
-    },
-    /// Deleting an attachment failed; its LUN may still be masked.
-    #[error("could not delete Cinder attachment {attachment} of volume {volume}")]
-    DeleteAttachment {
-        /// The attachment.
-        attachment: AttachmentId,
-        /// The volume.
-        volume: VolumeId,
-        /// The cause.
-        #[source]
-        source: CinderError,
-    },
-    /// Legacy: unmasking a volume failed.
-    #[error("could not terminate the connection of volume {volume}")]
-    TerminateConnection {
-        /// The volume.
-        volume: VolumeId,
-        /// The cause.
-        #[source]
-        source: CinderError,
-    },
-    /// Legacy: detaching or unreserving a volume failed.
-    #[error("could not detach volume {volume} in Cinder")]
-    DetachVolume {
-        /// The volume.
-        volume: VolumeId,
-        /// The cause.
-        #[source]
-        source: CinderError,
-    },
-    /// Deleting the partition failed.
-    #[error("could not delete partition {partition}")]
-    DeletePartition {
-        /// The partition.
-        partition: PartitionUri,
-        /// The cause.
-        #[source]
-        source: HmcError,
-    },
-    /// The partition was kept because a volume could not be released: its
-    /// WWPNs may still see the volume, so they must not go to another
-    /// partition. Destroy the instance again once Cinder answers.
-    #[error("partition {partition} was kept (with its vHBAs or storage group), because a volume could not be released from its WWPNs")]
-    PartitionKept {
-        /// The partition.
-        partition: PartitionUri,
-    },
-    /// Looking up the instance's storage group failed.
-    #[error("could not look up the instance's storage group")]
-    FindGroup(#[source] GroupStep),
-    /// Deleting the instance's storage group failed.
-    #[error("could not delete storage group {group}")]
-    DeleteGroup {
-        /// The group.
-        group: StorageGroupUri,
-        /// The cause.
-        #[source]
-        source: HmcError,
-    },
-    /// Removing a volume request from the group failed.
-    #[error("could not remove volume request {request} from storage group {group}")]
-    RemoveRequest {
-        /// The group.
-        group: StorageGroupUri,
-        /// The request.
-        request: StorageVolumeUri,
-        /// The cause.
-        #[source]
-        source: HmcError,
-    },
+    /// A storage-group lookup or read failed.
+    #[error(transparent)]
+    Group(Box<GroupStep>),
 }
 
-/// A step of connecting one volume to a partition's vHBAs, shared by spawn
-/// and attach.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum VolumeStep {
-    /// Cinder refused to reserve the volume.
-    #[error("Cinder could not reserve volume {volume}")]
-    CreateAttachment {
-        /// The volume.
-        volume: VolumeId,
-        /// The cause.
-        #[source]
-        source: CinderError,
-    },
-    /// Cinder refused the connector (zoning or LUN masking).
-    #[error("Cinder could not connect volume {volume} to the partition's vHBAs")]
-    UpdateAttachment {
-        /// The volume.
-        volume: VolumeId,
-        /// The cause.
-        #[source]
-        source: CinderError,
-    },
-    /// Cinder's answer had no connection info.
-    #[error("Cinder returned no connection info for volume {volume}")]
-    NoConnectionInfo {
-        /// The volume.
-        volume: VolumeId,
-    },
-    /// The volume driver could not use the connection info.
-    #[error("volume {volume} cannot be connected")]
-    ConnectVolume {
-        /// The volume.
-        volume: VolumeId,
-        /// The cause.
-        #[source]
-        source: VolumeError,
-    },
-    /// Completing the attachment failed.
-    #[error("Cinder could not complete the attachment of volume {volume}")]
-    CompleteAttachment {
-        /// The volume.
-        volume: VolumeId,
-        /// The cause.
-        #[source]
-        source: CinderError,
-    },
+impl From<GroupStep> for LookupError {
+    fn from(e: GroupStep) -> Self {
+        Self::Group(Box::new(e))
+    }
 }
 
-/// A step of the storage-group model (CPCs with `dpm-storage-management`)
-/// that failed.
+impl LookupError {
+    /// Whether this is a refusal: nothing was looked at that could change.
+    pub fn is_refusal(&self) -> bool {
+        match self {
+            Self::NotInitialized | Self::InstanceNotFound { .. } => true,
+            Self::ListPartitions(_)
+            | Self::GetPartition { .. }
+            | Self::StatusTimeout { .. }
+            | Self::ReadHbas { .. }
+            | Self::Group(_) => false,
+        }
+    }
+
+    /// Whether the instance does not exist.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Self::InstanceNotFound { .. })
+    }
+}
+
+/// A storage-group step (z14 and later) failed; shared by every operation
+/// that touches the instance's group.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum GroupStep {
-    /// Reading a Cinder volume's size for its request failed.
-    #[error("could not read the size of Cinder volume {volume}")]
-    ReadVolumeSize {
-        /// The volume.
-        volume: VolumeId,
-        /// The cause.
-        #[source]
-        source: CinderError,
-    },
-    /// More adapter mappings than a group's connectivity can hold.
+    /// More adapter mappings than a group's connectivity holds.
     #[error("{count} adapter mappings are more than a storage group's connectivity can hold")]
     TooManyAdapters {
-        /// How many mappings.
+        /// Mappings.
         count: usize,
     },
-    /// Looking up the instance's group by name failed.
+    /// Listing the storage groups failed.
     #[error("could not look up storage group {name}")]
     FindGroup {
-        /// The group name.
+        /// The group's name.
         name: String,
         /// The cause.
         #[source]
         source: HmcError,
-    },
-    /// The instance has no storage group.
-    #[error("storage group {name} does not exist")]
-    GroupNotFound {
-        /// The group name.
-        name: String,
-    },
-    /// The instance's group is attached to no partition.
-    #[error("storage group {group} is not attached to a partition")]
-    GroupNotAttached {
-        /// The group.
-        group: StorageGroupUri,
     },
     /// Creating the group failed.
     #[error("could not create storage group {name}")]
     CreateGroup {
-        /// The group name.
+        /// The group's name.
         name: String,
         /// The cause.
         #[source]
         source: HmcError,
     },
-    /// A group of the instance's name is in use by a partition, so spawn
-    /// cannot replace it.
+    /// A group of the instance's name is attached to another partition.
     #[error("storage group {group} already exists and is attached to {}", partitions.join(", "))]
     GroupInUse {
         /// The group.
@@ -333,19 +238,16 @@ pub enum GroupStep {
         /// The partitions using it.
         partitions: Vec<String>,
     },
-    /// Removing the group an earlier try left failed.
-    #[error("could not remove storage group {group}, which an earlier try left")]
-    RemoveStaleGroup {
+    /// Asking which partitions use the group failed.
+    #[error("could not read which partitions use storage group {group}")]
+    GroupPartitions {
         /// The group.
         group: StorageGroupUri,
         /// The cause.
         #[source]
         source: HmcError,
     },
-    /// Releasing what Cinder held for an earlier try failed.
-    #[error("could not release the volumes an earlier try left in Cinder")]
-    StaleAttachments(#[source] Box<CleanupError>),
-    /// Making the mapped adapter ports the group's candidates failed.
+    /// Adding the mapped ports as candidates failed.
     #[error("could not add the mapped adapter ports to storage group {group} as candidates")]
     AddCandidatePorts {
         /// The group.
@@ -354,7 +256,7 @@ pub enum GroupStep {
         #[source]
         source: HmcError,
     },
-    /// Reading the group (or one of its VSRs) failed.
+    /// Reading the group (or its VSRs) failed.
     #[error("could not read storage group {group}")]
     ReadGroup {
         /// The group.
@@ -364,13 +266,15 @@ pub enum GroupStep {
         source: HmcError,
     },
     /// The group does not have one WWPN per adapter mapping.
-    #[error("storage group {group} has {found} unassigned WWPNs; expected {expected}, one per adapter mapping")]
+    #[error(
+        "storage group {group} has {found} WWPNs; expected {expected}, one per adapter mapping"
+    )]
     WrongWwpnCount {
         /// The group.
         group: StorageGroupUri,
-        /// One per adapter mapping.
+        /// Mappings.
         expected: usize,
-        /// What the group has.
+        /// WWPNs found.
         found: usize,
     },
     /// Attaching the group to the partition failed.
@@ -384,7 +288,7 @@ pub enum GroupStep {
         #[source]
         source: HmcError,
     },
-    /// FCP discovery could not be started or its job failed.
+    /// FCP discovery failed.
     #[error("FCP storage discovery of storage group {group} failed")]
     Discovery {
         /// The group.
@@ -393,43 +297,43 @@ pub enum GroupStep {
         #[source]
         source: HmcError,
     },
-    /// Reading a storage volume failed.
-    #[error("could not read storage volume {volume}")]
-    ReadStorageVolume {
-        /// The storage volume.
-        volume: StorageVolumeUri,
+    /// Reading storage volumes failed.
+    #[error("could not read the storage volumes of storage group {group}")]
+    ReadStorageVolumes {
+        /// The group.
+        group: StorageGroupUri,
         /// The cause.
         #[source]
         source: HmcError,
     },
-    /// Cinder's connection info could not be read as FC.
+    /// Cinder's connection info cannot be read as Fibre Channel.
     #[error("Cinder's connection info for volume {volume} is not usable")]
     ConnectionInfo {
-        /// The volume.
+        /// The Cinder volume.
         volume: VolumeId,
         /// The cause.
         #[source]
         source: FcInfoError,
     },
-    /// Discovery found no storage volume with the volume's target and LUN.
+    /// Discovery found no storage volume with the connection's paths.
     #[error("DPM discovered no path to Cinder volume {volume} in storage group {group}: is the LUN masked and zoned to the group's WWPNs?")]
     NotDiscovered {
-        /// The volume.
+        /// The Cinder volume.
         volume: VolumeId,
         /// The group.
         group: StorageGroupUri,
     },
-    /// The volume's request is not fulfilled as asked.
+    /// The matched storage volume is not `complete`.
     #[error("storage volume {storage_volume} for Cinder volume {volume} is {state}, not complete")]
     NotFulfilled {
-        /// The volume.
+        /// The Cinder volume.
         volume: VolumeId,
-        /// Its storage volume.
+        /// The storage volume.
         storage_volume: StorageVolumeUri,
-        /// Its fulfillment state.
+        /// Its state.
         state: FulfillmentState,
     },
-    /// Renaming crosswise-fulfilled requests failed.
+    /// Renaming requests fulfilled crosswise failed.
     #[error("could not rename the volume requests of storage group {group}")]
     RenameRequests {
         /// The group.
@@ -438,22 +342,26 @@ pub enum GroupStep {
         #[source]
         source: HmcError,
     },
-    /// Adding a volume request failed.
-    #[error("could not add a volume request to storage group {group}")]
-    AddRequest {
+    /// Adding volume requests failed.
+    #[error("could not add volume requests to storage group {group}")]
+    AddRequests {
         /// The group.
         group: StorageGroupUri,
         /// The cause.
         #[source]
         source: HmcError,
     },
-    /// The HMC created no volume for the request.
-    #[error("storage group {group} created no volume for the request")]
-    NoRequestCreated {
+    /// The modify created fewer requests than it was asked for.
+    #[error("storage group {group} created {created} volume requests; {asked} were asked for")]
+    RequestsNotCreated {
         /// The group.
         group: StorageGroupUri,
+        /// Asked for.
+        asked: usize,
+        /// Created.
+        created: usize,
     },
-    /// Listing the group's volume requests failed.
+    /// Listing the group's requests failed.
     #[error("could not list the volume requests of storage group {group}")]
     ListRequests {
         /// The group.
@@ -462,169 +370,74 @@ pub enum GroupStep {
         #[source]
         source: HmcError,
     },
+    /// Removing a request failed.
+    #[error("could not remove volume request {request} from storage group {group}")]
+    RemoveRequest {
+        /// The group.
+        group: StorageGroupUri,
+        /// The request.
+        request: StorageVolumeUri,
+        /// The cause.
+        #[source]
+        source: HmcError,
+    },
 }
 
-/// The step of a spawn that failed.
+/// A failure while undoing or tearing down; attached to the error that
+/// caused the undo, or returned by `destroy`.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum SpawnStep {
-    /// `init_host` has not succeeded.
-    #[error("the driver is not initialized (init_host has not succeeded)")]
-    NotInitialized,
-    /// No block device has boot index 0: booting from an image is not
-    /// supported on DPM.
-    #[error("no block device has boot_index 0; DPM instances boot from a volume, not an image")]
-    BootFromImageNotSupported,
-    /// The flavor asks for more than the host offers.
-    #[error("the flavor asks for {vcpus} vCPUs and {memory_mb} MiB; this host offers at most {max_processors} and {max_memory} MiB")]
-    FlavorTooLarge {
-        /// vCPUs asked.
-        vcpus: u32,
-        /// Memory asked.
-        memory_mb: u64,
-        /// Configured maximum.
-        max_processors: u32,
-        /// Configured maximum.
-        max_memory: u64,
-    },
-    /// Creating the partition failed.
-    #[error("could not create partition {name}")]
-    CreatePartition {
-        /// The partition name.
-        name: String,
-        /// The cause.
-        #[source]
-        source: HmcError,
-    },
-    /// Taking over a partition left by an earlier try failed.
-    #[error("could not adopt existing partition {name}")]
-    AdoptPartition {
-        /// The partition name.
-        name: String,
-        /// The cause.
-        #[source]
-        source: HmcError,
-    },
-    /// The instance exists and finished spawning; spawn touches nothing of
-    /// it.
-    #[error("instance {instance} already exists (partition {partition} finished spawning); destroy it first")]
-    AlreadyExists {
-        /// The instance.
-        instance: InstanceId,
-        /// Its partition.
-        partition: PartitionUri,
-    },
-    /// Finding out whether an earlier try finished failed.
-    #[error("could not tell whether partition {partition} is an unfinished earlier try")]
-    CheckEarlierTry {
-        /// The partition.
-        partition: PartitionUri,
-        /// The cause.
-        #[source]
-        source: CinderError,
-    },
-    /// The adopted partition could not be brought to `stopped`.
-    #[error("could not stop adopted partition {partition}")]
-    AdoptStop {
-        /// The partition.
-        partition: PartitionUri,
-        /// The cause.
-        #[source]
-        source: CleanupError,
-    },
-    /// The attachments an earlier try left could not be removed.
-    #[error("could not remove the attachments an earlier try left for partition {partition}")]
-    AdoptAttachments {
-        /// The partition.
-        partition: PartitionUri,
-        /// The cause.
-        #[source]
-        source: CleanupError,
-    },
-    /// Creating a vHBA failed.
-    #[error("could not create the vHBA on adapter port {mapping}")]
-    CreateHba {
-        /// The adapter mapping.
-        mapping: String,
-        /// The cause.
-        #[source]
-        source: HmcError,
-    },
-    /// Reading a vHBA's WWPN failed.
-    #[error("could not read vHBA {hba}")]
-    ReadHba {
-        /// The HBA.
-        hba: String,
-        /// The cause.
-        #[source]
-        source: HmcError,
-    },
-    /// Building the connector failed.
-    #[error("could not build the volume connector")]
-    Connector(#[source] VolumeError),
-    /// No boot path could be chosen.
-    #[error("no boot path for volume {volume}")]
-    BootPath {
-        /// The volume.
-        volume: VolumeId,
-        /// The cause.
-        #[source]
-        source: VolumeError,
-    },
-    /// Setting the boot properties failed.
-    #[error("could not set the boot properties of partition {partition}")]
-    SetBootProperties {
-        /// The partition.
-        partition: PartitionUri,
-        /// The cause.
-        #[source]
-        source: HmcError,
-    },
-    /// Starting the partition failed (including a failed start job).
-    #[error("partition {partition} did not start")]
-    StartPartition {
-        /// The partition.
-        partition: PartitionUri,
-        /// The cause.
-        #[source]
-        source: HmcError,
-    },
-    /// The partition did not start over any of the boot paths tried (each
-    /// start job failed). The cause is the failure over the first, best
-    /// path; `then` holds the later paths with their failures.
-    #[error("partition {partition} did not start over any of the {} boot paths tried; over the first ({} → {})", then.len() + 1, first.hba, first.target)]
-    NoBootPathStarted {
-        /// The partition.
-        partition: PartitionUri,
-        /// The first path tried.
-        first: BootPath,
-        /// Why the start over the first path failed.
-        #[source]
-        source: HmcError,
-        /// The paths tried after it, each with its failure.
-        then: Vec<FailedBoot>,
-    },
-    /// After a failed start, the partition could not be brought to
-    /// `stopped` to try the next boot path.
-    #[error(
-        "could not stop partition {partition} after a failed start, to try the next boot path"
-    )]
-    StopAfterFailedBoot {
-        /// The partition.
-        partition: PartitionUri,
-        /// The cause.
-        #[source]
-        source: CleanupError,
-    },
-    /// Cinder's API version could not be read.
-    #[error("could not read Cinder's API version")]
-    CinderApi(#[source] CinderError),
-    /// Connecting or completing a volume failed.
+pub enum CleanupError {
+    /// Finding or reading the instance failed.
     #[error(transparent)]
-    Volume(#[from] VolumeStep),
-    /// A storage-group step failed.
-    #[error(transparent)]
-    Group(#[from] GroupStep),
+    Lookup(#[from] LookupError),
+    /// Stopping the partition failed.
+    #[error("could not stop partition {partition}")]
+    StopPartition {
+        /// The partition.
+        partition: PartitionUri,
+        /// The cause.
+        #[source]
+        source: HmcError,
+    },
+    /// Deleting the partition failed.
+    #[error("could not delete partition {partition}")]
+    DeletePartition {
+        /// The partition.
+        partition: PartitionUri,
+        /// The cause.
+        #[source]
+        source: HmcError,
+    },
+    /// Deleting the instance's storage group failed.
+    #[error("could not delete storage group {group}")]
+    DeleteGroup {
+        /// The group.
+        group: StorageGroupUri,
+        /// The cause.
+        #[source]
+        source: HmcError,
+    },
+    /// Detaching the group from the partition failed.
+    #[error("could not detach storage group {group} from partition {partition}")]
+    DetachGroup {
+        /// The group.
+        group: StorageGroupUri,
+        /// The partition.
+        partition: PartitionUri,
+        /// The cause.
+        #[source]
+        source: HmcError,
+    },
+    /// Removing volume requests failed.
+    #[error("could not remove volume requests from storage group {group}")]
+    RemoveRequests {
+        /// The group.
+        group: StorageGroupUri,
+        /// The cause.
+        #[source]
+        source: HmcError,
+    },
 }
 
 fn undo_summary(refused: bool, undo: &[CleanupError]) -> String {
@@ -635,8 +448,94 @@ fn undo_summary(refused: bool, undo: &[CleanupError]) -> String {
     }
 }
 
-/// A spawn failed. Everything it did was undone, unless `undo` lists what
-/// could not be.
+/// The flavor exceeds the host's limits; nothing was asked of the HMC.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the flavor asks for {vcpus} vCPUs and {memory_mb} MiB; this host offers at most {max_processors} and {max_memory} MiB")]
+pub struct FlavorTooLarge {
+    /// Asked.
+    pub vcpus: u32,
+    /// Asked, MiB.
+    pub memory_mb: u64,
+    /// Offered.
+    pub max_processors: u32,
+    /// Offered, MiB.
+    pub max_memory: u64,
+}
+
+/// `get_volume_connector` / `prepare_for_spawn` could not make the
+/// instance's partition and initiators.
+#[derive(Debug, thiserror::Error)]
+#[error("could not prepare instance {instance}'s partition and initiators")]
+pub struct ConnectorError {
+    /// The instance.
+    pub instance: InstanceId,
+    /// What failed.
+    #[source]
+    pub step: ConnectorStep,
+    /// Whether this call made the partition before the failure (so that
+    /// whoever undoes knows the partition is the call's).
+    pub made_partition: bool,
+}
+
+impl ConnectorError {
+    /// Whether nothing was changed because the request was refused.
+    pub fn is_refusal(&self) -> bool {
+        self.step.is_refusal() && !self.made_partition
+    }
+}
+
+/// The steps of making an instance's partition and initiators.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConnectorStep {
+    /// Finding or reading what exists failed.
+    #[error(transparent)]
+    Lookup(#[from] LookupError),
+    /// The flavor exceeds the host's limits.
+    #[error(transparent)]
+    FlavorTooLarge(#[from] FlavorTooLarge),
+    /// Creating the partition failed.
+    #[error("could not create partition {name}")]
+    CreatePartition {
+        /// Its name.
+        name: String,
+        /// The cause.
+        #[source]
+        source: HmcError,
+    },
+    /// Creating a vHBA failed.
+    #[error("could not create the vHBA on adapter port {mapping}")]
+    CreateHba {
+        /// The adapter mapping.
+        mapping: String,
+        /// The cause.
+        #[source]
+        source: HmcError,
+    },
+    /// A storage-group step failed.
+    #[error(transparent)]
+    Group(#[from] GroupStep),
+    /// No initiator WWPNs to build a connector from.
+    #[error("could not build the volume connector")]
+    Connector(#[source] VolumeError),
+}
+
+impl ConnectorStep {
+    /// Whether nothing was changed because the request was refused.
+    pub fn is_refusal(&self) -> bool {
+        match self {
+            Self::Lookup(e) => e.is_refusal(),
+            Self::FlavorTooLarge(_) => true,
+            Self::Group(GroupStep::GroupInUse { .. }) => true,
+            Self::CreatePartition { .. }
+            | Self::CreateHba { .. }
+            | Self::Group(_)
+            | Self::Connector(_) => false,
+        }
+    }
+}
+
+/// `spawn` failed; what it had done was undone (see `undo`).
 #[derive(Debug, thiserror::Error)]
 #[error("spawn of instance {instance} {}", undo_summary(step.is_refusal(), undo))]
 pub struct SpawnError {
@@ -649,19 +548,133 @@ pub struct SpawnError {
     pub undo: Vec<CleanupError>,
 }
 
-/// A boot path whose start failed, and how.
+impl SpawnError {
+    /// What the failed undo steps may have left.
+    pub fn left_behind(&self) -> &[CleanupError] {
+        &self.undo
+    }
+
+    /// Whether nothing was changed because the spawn was refused.
+    pub fn is_refusal(&self) -> bool {
+        self.step.is_refusal()
+    }
+}
+
+/// One boot path that did not start, after the first.
 #[derive(Debug)]
 pub struct FailedBoot {
-    /// The boot path.
+    /// The path.
     pub path: BootPath,
-    /// The start's failure.
+    /// The start job's failure.
     pub error: HmcError,
 }
 
+/// The steps of `spawn`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SpawnStep {
+    /// Finding or reading the instance failed.
+    #[error(transparent)]
+    Lookup(#[from] LookupError),
+    /// No volume has boot index 0.
+    #[error("no block device has boot_index 0; DPM instances boot from a volume, not an image")]
+    BootFromImageNotSupported,
+    /// The flavor exceeds the host's limits.
+    #[error(transparent)]
+    FlavorTooLarge(#[from] FlavorTooLarge),
+    /// The partition runs: a spawn never touches a running guest.
+    #[error("partition {partition} is {status}; a spawn never touches a running instance")]
+    AlreadyRunning {
+        /// The partition.
+        partition: PartitionUri,
+        /// Its status.
+        status: String,
+    },
+    /// Stopping the partition an earlier try left failed.
+    #[error("could not stop partition {partition}, which an earlier try left")]
+    StopEarlierTry {
+        /// The partition.
+        partition: PartitionUri,
+        /// The cause.
+        #[source]
+        source: HmcError,
+    },
+    /// Resizing or renaming the partition failed.
+    #[error("could not update partition {partition} to the flavor")]
+    UpdatePartition {
+        /// The partition.
+        partition: PartitionUri,
+        /// The cause.
+        #[source]
+        source: HmcError,
+    },
+    /// A volume's connection info is not usable.
+    #[error("volume {volume} cannot be connected")]
+    ConnectVolume {
+        /// The Cinder volume.
+        volume: VolumeId,
+        /// The cause.
+        #[source]
+        source: VolumeError,
+    },
+    /// No boot path for the boot volume.
+    #[error("no boot path for volume {volume}")]
+    BootPath {
+        /// The boot volume.
+        volume: VolumeId,
+        /// The cause.
+        #[source]
+        source: VolumeError,
+    },
+    /// A storage-group step failed.
+    #[error(transparent)]
+    Group(#[from] GroupStep),
+    /// Setting the boot properties failed.
+    #[error("could not set the boot properties of partition {partition}")]
+    SetBootProperties {
+        /// The partition.
+        partition: PartitionUri,
+        /// The cause.
+        #[source]
+        source: HmcError,
+    },
+    /// The start failed.
+    #[error("partition {partition} did not start")]
+    StartPartition {
+        /// The partition.
+        partition: PartitionUri,
+        /// The cause.
+        #[source]
+        source: HmcError,
+    },
+    /// Every boot path tried failed to start.
+    #[error("partition {partition} did not start over any of the {} boot paths tried; over the first ({} → {})", then.len() + 1, first.hba, first.target)]
+    NoBootPathStarted {
+        /// The partition.
+        partition: PartitionUri,
+        /// The first path tried.
+        first: BootPath,
+        /// Its failure.
+        #[source]
+        source: HmcError,
+        /// The later paths and their failures.
+        then: Vec<FailedBoot>,
+    },
+    /// Stopping after a failed boot, to try the next path, failed.
+    #[error(
+        "could not stop partition {partition} after a failed start, to try the next boot path"
+    )]
+    StopAfterFailedBoot {
+        /// The partition.
+        partition: PartitionUri,
+        /// The cause.
+        #[source]
+        source: CleanupError,
+    },
+}
+
 impl SpawnStep {
-    /// Why the start failed, when the spawn failed at starting the
-    /// partition: over its one boot path, or over the first of those it
-    /// tried.
+    /// The start job's failure, when the partition did not start.
     pub fn start_failure(&self) -> Option<&HmcError> {
         match self {
             Self::StartPartition { source, .. } | Self::NoBootPathStarted { source, .. } => {
@@ -671,80 +684,33 @@ impl SpawnStep {
         }
     }
 
-    /// The spawn was refused before it changed anything: the request
-    /// itself cannot be done (bad input, the instance exists, the driver is
-    /// not ready), as opposed to a step that failed on the way.
+    /// Whether nothing was changed because the spawn was refused.
     pub fn is_refusal(&self) -> bool {
-        matches!(
-            self,
-            Self::NotInitialized
-                | Self::BootFromImageNotSupported
-                | Self::FlavorTooLarge { .. }
-                | Self::AlreadyExists { .. }
-        )
+        match self {
+            Self::Lookup(e) => e.is_refusal(),
+            Self::BootFromImageNotSupported
+            | Self::FlavorTooLarge(_)
+            | Self::AlreadyRunning { .. } => true,
+            Self::StopEarlierTry { .. }
+            | Self::UpdatePartition { .. }
+            | Self::ConnectVolume { .. }
+            | Self::BootPath { .. }
+            | Self::Group(_)
+            | Self::SetBootProperties { .. }
+            | Self::StartPartition { .. }
+            | Self::NoBootPathStarted { .. }
+            | Self::StopAfterFailedBoot { .. } => false,
+        }
     }
 }
 
-impl SpawnError {
-    /// What the undo could not do: what is left behind, and why.
-    pub fn left_behind(&self) -> &[CleanupError] {
-        &self.undo
-    }
-
-    /// The spawn was refused and changed nothing (see
-    /// [`SpawnStep::is_refusal`]).
-    pub fn is_refusal(&self) -> bool {
-        self.step.is_refusal()
-    }
-}
-
-/// The step of an attach that failed.
+/// `attach_volume` failed; what it had done was undone (see `undo`).
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum AttachStep {
-    /// The volume is already attached to the instance.
-    #[error("volume {volume} is already attached to this instance")]
-    AlreadyAttached {
-        /// The volume.
-        volume: VolumeId,
-    },
-    /// Looking up the volume's attachments failed.
-    #[error("could not list the attachments of volume {volume}")]
-    ListAttachments {
-        /// The volume.
-        volume: VolumeId,
-        /// The cause.
-        #[source]
-        source: CinderError,
-    },
-    /// Building the connector failed.
-    #[error("could not build the volume connector")]
-    Connector(#[source] VolumeError),
-    /// What an unfinished earlier attach of the volume left could not be
-    /// released.
-    #[error("could not release what an unfinished attach of this volume left")]
-    Leftovers(#[source] Box<CleanupError>),
-    /// Cinder's API version could not be read.
-    #[error("could not read Cinder's API version")]
-    CinderApi(#[source] CinderError),
-    /// Connecting or completing the volume failed.
-    #[error(transparent)]
-    Volume(#[from] VolumeStep),
-    /// A storage-group step failed.
-    #[error(transparent)]
-    Group(#[from] GroupStep),
-}
-
-/// An attach failed; its attachment was deleted unless `undo` says not.
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "attach of volume {volume} to instance {instance} {}",
-    undo_summary(step.is_refusal(), undo)
-)]
+#[error("attach of volume {volume} to instance {instance} {}", undo_summary(step.is_refusal(), undo))]
 pub struct AttachError {
     /// The instance.
     pub instance: InstanceId,
-    /// The volume.
+    /// The Cinder volume.
     pub volume: VolumeId,
     /// The step that failed.
     #[source]
@@ -753,113 +719,115 @@ pub struct AttachError {
     pub undo: Vec<CleanupError>,
 }
 
-impl AttachStep {
-    /// The attach was refused before it changed anything.
-    pub fn is_refusal(&self) -> bool {
-        matches!(self, Self::AlreadyAttached { .. })
-    }
-}
-
 impl AttachError {
-    /// What the undo could not do: what is left behind, and why.
-    pub fn left_behind(&self) -> &[CleanupError] {
-        &self.undo
-    }
-
-    /// The attach was refused and changed nothing.
+    /// Whether nothing was changed because the attach was refused.
     pub fn is_refusal(&self) -> bool {
         self.step.is_refusal()
     }
 }
 
-/// Any other driver operation failed.
+/// The steps of `attach_volume`.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum DriverError {
-    /// `init_host` has not succeeded.
-    #[error("the driver is not initialized (init_host has not succeeded)")]
-    NotInitialized,
-    /// The instance has no partition.
-    #[error("instance {instance} not found: no partition of this host has its name")]
-    InstanceNotFound {
-        /// The instance.
-        instance: InstanceId,
-    },
-    /// Looking up partitions failed.
-    #[error("could not list the partitions of this host")]
-    ListPartitions(#[source] HmcError),
-    /// Reading a partition failed.
-    #[error("could not read partition {partition}")]
-    GetPartition {
-        /// The partition.
-        partition: PartitionUri,
-        /// The cause.
-        #[source]
-        source: HmcError,
-    },
-    /// Reading a vHBA failed.
-    #[error("could not read vHBA {hba}")]
-    ReadHba {
-        /// The HBA.
-        hba: String,
-        /// The cause.
-        #[source]
-        source: HmcError,
-    },
-    /// Building the connector failed.
-    #[error("could not build the volume connector")]
-    Connector(#[source] VolumeError),
-    /// An attach failed.
+pub enum AttachStep {
+    /// Finding or reading the instance failed.
     #[error(transparent)]
-    Attach(#[from] AttachError),
-    /// The volume is not attached to the instance.
-    #[error("volume {volume} is not attached to instance {instance}")]
-    NotAttached {
+    Lookup(#[from] LookupError),
+    /// The connection info is not usable.
+    #[error("volume {volume} cannot be connected")]
+    ConnectVolume {
+        /// The Cinder volume.
+        volume: VolumeId,
+        /// The cause.
+        #[source]
+        source: VolumeError,
+    },
+    /// A storage-group step failed.
+    #[error(transparent)]
+    Group(#[from] GroupStep),
+}
+
+impl AttachStep {
+    /// Whether nothing was changed because the attach was refused.
+    pub fn is_refusal(&self) -> bool {
+        match self {
+            Self::Lookup(e) => e.is_refusal(),
+            // Nothing is changed before the connection info is read.
+            Self::ConnectVolume { .. } => true,
+            Self::Group(_) => false,
+        }
+    }
+}
+
+/// `detach_volume` failed.
+#[derive(Debug, thiserror::Error)]
+#[error("detach of volume {volume} from instance {instance} failed")]
+pub struct DetachError {
+    /// The instance.
+    pub instance: InstanceId,
+    /// The Cinder volume.
+    pub volume: VolumeId,
+    /// The step that failed.
+    #[source]
+    pub step: DetachStep,
+}
+
+impl DetachError {
+    /// Whether nothing was changed because the detach was refused.
+    pub fn is_refusal(&self) -> bool {
+        self.step.is_refusal()
+    }
+}
+
+/// The steps of `detach_volume`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DetachStep {
+    /// Finding or reading the instance failed.
+    #[error(transparent)]
+    Lookup(#[from] LookupError),
+    /// The instance boots from this volume.
+    #[error("volume {volume} is the root disk of instance {instance} and cannot be detached while the instance exists")]
+    RootVolume {
         /// The instance.
         instance: InstanceId,
         /// The volume.
         volume: VolumeId,
     },
-    /// Listing attachments failed.
-    #[error("could not list Cinder attachments")]
-    ListAttachments(#[source] CinderError),
-    /// Legacy detach: marking the volume detaching failed.
-    #[error("Cinder refused to begin detaching volume {volume}")]
-    BeginDetaching {
-        /// The volume.
-        volume: VolumeId,
-        /// The cause.
-        #[source]
-        source: CinderError,
-    },
-    /// Releasing a volume failed.
-    #[error("could not release volume {volume} in Cinder")]
-    Release {
-        /// The volume.
-        volume: VolumeId,
-        /// The cause.
-        #[source]
-        source: CleanupError,
-    },
-    /// Deleting an attachment failed.
-    #[error("could not delete Cinder attachment {attachment}")]
-    DeleteAttachment {
-        /// The attachment.
-        attachment: AttachmentId,
-        /// The cause.
-        #[source]
-        source: CinderError,
-    },
-    /// Starting the partition failed.
-    #[error("could not start partition {partition}")]
-    StartPartition {
-        /// The partition.
-        partition: PartitionUri,
-        /// The cause.
-        #[source]
-        source: HmcError,
-    },
-    /// Stopping the partition failed.
+    /// A storage-group step failed.
+    #[error(transparent)]
+    Group(#[from] GroupStep),
+}
+
+impl DetachStep {
+    /// Whether nothing was changed because the detach was refused.
+    pub fn is_refusal(&self) -> bool {
+        match self {
+            Self::Lookup(e) => e.is_refusal(),
+            Self::RootVolume { .. } => true,
+            Self::Group(_) => false,
+        }
+    }
+}
+
+/// `destroy` (or `failed_spawn_cleanup`) could not remove everything.
+#[derive(Debug, thiserror::Error)]
+#[error("destroy of instance {instance} failed: {} step(s) could not be done", failures.len())]
+pub struct DestroyError {
+    /// The instance.
+    pub instance: InstanceId,
+    /// What could not be done.
+    pub failures: Vec<CleanupError>,
+}
+
+/// A power operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PowerError {
+    /// Finding or reading the instance failed.
+    #[error(transparent)]
+    Lookup(#[from] LookupError),
+    /// The stop failed.
     #[error("could not stop partition {partition}")]
     StopPartition {
         /// The partition.
@@ -868,71 +836,54 @@ pub enum DriverError {
         #[source]
         source: HmcError,
     },
-    /// The partition did not leave a transitional status in time.
-    #[error("partition {partition} stayed {status} for longer than the job timeout")]
-    StatusTimeout {
+    /// The start failed.
+    #[error("could not start partition {partition}")]
+    StartPartition {
         /// The partition.
         partition: PartitionUri,
-        /// The status it stayed in.
-        status: String,
-    },
-    /// Destroy could not remove everything.
-    #[error("destroy of instance {instance} failed: {} step(s) could not be done", failures.len())]
-    Destroy {
-        /// The instance.
-        instance: InstanceId,
-        /// What failed, in order.
-        failures: Vec<CleanupError>,
-    },
-    /// Reading the CPC failed.
-    #[error("could not read the CPC")]
-    GetCpc(#[source] HmcError),
-    /// A storage-group step failed.
-    #[error(transparent)]
-    Group(#[from] GroupStep),
-    /// The detached volume's request could not leave the instance's group
-    /// (Cinder has already released the volume).
-    #[error("volume {volume} is detached in Cinder, but its request stays in the storage group")]
-    RemoveRequest {
-        /// The volume.
-        volume: VolumeId,
         /// The cause.
         #[source]
-        source: CleanupError,
-    },
-    /// The volume is the instance's root disk; it cannot be detached while
-    /// the instance exists (as Nova says: "Can't detach root device volume").
-    #[error("volume {volume} is the root disk of instance {instance} and cannot be detached while the instance exists")]
-    RootVolume {
-        /// The instance.
-        instance: InstanceId,
-        /// The volume.
-        volume: VolumeId,
+        source: HmcError,
     },
 }
 
-impl DriverError {
-    /// The operation was refused and changed nothing: the instance or the
-    /// attachment it names does not exist (or already does), or it asks
-    /// for what is never done (detaching a root disk). Any other error is
-    /// a step that failed on the way.
+impl PowerError {
+    /// Whether nothing was changed because the request was refused.
     pub fn is_refusal(&self) -> bool {
         match self {
-            Self::NotInitialized
-            | Self::InstanceNotFound { .. }
-            | Self::NotAttached { .. }
-            | Self::RootVolume { .. } => true,
-            Self::Attach(e) => e.is_refusal(),
-            _ => false,
+            Self::Lookup(e) => e.is_refusal(),
+            Self::StopPartition { .. } | Self::StartPartition { .. } => false,
         }
     }
+}
 
-    /// What the operation or its undo could not do: what is left behind.
-    pub fn left_behind(&self) -> &[CleanupError] {
-        match self {
-            Self::Attach(e) => e.left_behind(),
-            Self::Destroy { failures, .. } => failures,
-            _ => &[],
+/// How bringing a partition to `stopped` fails: the two ways every
+/// caller maps into its own step.
+#[derive(Debug)]
+pub(crate) enum StopFailure {
+    /// Reading its status failed, or it stayed in transition.
+    Lookup(LookupError),
+    /// The stop failed.
+    Stop {
+        partition: PartitionUri,
+        source: HmcError,
+    },
+}
+
+impl From<StopFailure> for CleanupError {
+    fn from(e: StopFailure) -> Self {
+        match e {
+            StopFailure::Lookup(l) => Self::Lookup(l),
+            StopFailure::Stop { partition, source } => Self::StopPartition { partition, source },
+        }
+    }
+}
+
+impl From<StopFailure> for PowerError {
+    fn from(e: StopFailure) -> Self {
+        match e {
+            StopFailure::Lookup(l) => Self::Lookup(l),
+            StopFailure::Stop { partition, source } => Self::StopPartition { partition, source },
         }
     }
 }

@@ -17,13 +17,13 @@
 use std::fmt;
 use std::str::FromStr;
 
-use cinder_client::{AttachmentFilter, CinderApi, InstanceId, VolumeId};
-use dpm_volume::{paths, BootPath, FcPath};
+use cinder_client::{InstanceId, VolumeId};
+use dpm_volume::FcPath;
 use hmc_client::{HmcApi, PartitionStatus, PartitionSummary, PartitionUri};
 
 use crate::driver::DpmDriver;
-use crate::error::DriverError;
-use crate::ops::InstanceInfo;
+use crate::error::LookupError;
+use crate::info::InstanceInfo;
 use crate::storage::{Boot, StorageInfo};
 
 /// The longest instance name, in characters (Nova's display name column).
@@ -187,7 +187,7 @@ pub struct InstanceDetails {
     pub storage: StorageInfo,
 }
 
-impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
+impl<H: HmcApi> DpmDriver<H> {
     /// This host's instances with their names, statuses and sizes.
     ///
     /// One HMC request on an HMC at API 4.1 or later (the list with
@@ -195,15 +195,15 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
     /// an older HMC gets the list, then one bulk read of the partitions.
     /// Entries that come back without those properties are read in bulk
     /// too; never one request per partition.
-    pub async fn list_instances_named(&self) -> Result<Vec<InstanceSummary>, DriverError> {
+    pub async fn list_instances_named(&self) -> Result<Vec<InstanceSummary>, LookupError> {
         use hmc_client::PartitionListProperty::{Description, IflProcessors, InitialMemory};
-        let ready = self.ready().ok_or(DriverError::NotInitialized)?;
+        let ready = self.ready()?;
         let filter = self.own_partitions_filter();
         let plain = || async {
             self.hmc
                 .list_partitions(self.cpc(), &filter)
                 .await
-                .map_err(DriverError::ListPartitions)
+                .map_err(LookupError::ListPartitions)
         };
         let parts: Vec<PartitionSummary> =
             if ready.api_version >= hmc_client::LIST_ADDITIONAL_PROPERTIES_SINCE {
@@ -218,7 +218,7 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
                 {
                     Ok(parts) => parts,
                     Err(e) if e.status_reason() == Some((400, 1)) => plain().await?,
-                    Err(e) => return Err(DriverError::ListPartitions(e)),
+                    Err(e) => return Err(LookupError::ListPartitions(e)),
                 }
             } else {
                 plain().await?
@@ -233,7 +233,7 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             .collect();
         let full: Vec<hmc_client::Partition> = hmc_client::get_many(&self.hmc, &unread)
             .await
-            .map_err(DriverError::ListPartitions)?;
+            .map_err(LookupError::ListPartitions)?;
         let prefix = format!("OpenStack-{}-", self.config.host);
         let mut out = Vec::with_capacity(parts.len());
         for p in parts {
@@ -271,93 +271,6 @@ impl<H: HmcApi, C: CinderApi> DpmDriver<H, C> {
             });
         }
         Ok(out)
-    }
-
-    /// Everything about one instance: its name, partition, state, boot
-    /// source, volumes with their paths, and storage.
-    pub async fn describe(&self, instance: &InstanceId) -> Result<InstanceDetails, DriverError> {
-        self.model()?;
-        let uri = self.require_partition(instance).await?;
-        let p = self.get_partition(&uri).await?;
-        let name = parse_description(&p.description)
-            .filter(|(i, _)| i == instance)
-            .and_then(|(_, n)| n);
-        let info = InstanceInfo {
-            state: crate::ops::PowerState::from_status(&p.status),
-            status: p.status.clone(),
-            partition: uri.clone(),
-            vcpus: p.ifl_processors,
-            memory_mb: p.initial_memory,
-        };
-        let storage = self.storage_info(instance).await?;
-        let mut volumes = Vec::new();
-        let mut boot = None;
-        match &storage {
-            StorageInfo::Group { volumes: vs, .. } => {
-                for v in vs {
-                    let is_boot = p.boot_storage_volume.as_ref() == Some(&v.uri);
-                    if is_boot {
-                        boot = Some(Boot::Volume {
-                            volume: v.uri.clone(),
-                            paths: v.paths.clone(),
-                        });
-                    }
-                    // Requests are named after their Cinder volume.
-                    if let Ok(volume) = v.name.parse() {
-                        volumes.push(InstanceVolume {
-                            volume,
-                            boot: is_boot,
-                            paths: v.paths.clone(),
-                        });
-                    }
-                }
-            }
-            StorageInfo::Vhbas(vhbas) => {
-                if let (Some(hba), Some(target), Some(lun)) = (
-                    p.boot_storage_device.clone(),
-                    p.boot_world_wide_port_name,
-                    p.boot_logical_unit_number,
-                ) {
-                    boot = Some(Boot::San(BootPath { hba, target, lun }));
-                }
-                if self
-                    .cinder
-                    .attachments_api()
-                    .await
-                    .map_err(DriverError::ListAttachments)?
-                {
-                    let attachments = self
-                        .cinder
-                        .list_attachments(&AttachmentFilter {
-                            instance_id: Some(instance.clone()),
-                            volume_id: None,
-                        })
-                        .await
-                        .map_err(DriverError::ListAttachments)?;
-                    for a in attachments {
-                        let Some(ci) = &a.connection_info else {
-                            continue;
-                        };
-                        let is_boot = crate::ops::boots_from(&p, ci);
-                        volumes.push(InstanceVolume {
-                            volume: a.volume_id.clone(),
-                            boot: is_boot,
-                            paths: paths(ci, vhbas).unwrap_or_default(),
-                        });
-                    }
-                }
-            }
-        }
-        volumes.sort_by_key(|v| !v.boot);
-        Ok(InstanceDetails {
-            instance: instance.clone(),
-            name,
-            partition_name: p.name,
-            info,
-            boot,
-            volumes,
-            storage,
-        })
     }
 }
 

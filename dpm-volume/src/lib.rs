@@ -12,8 +12,6 @@
 //!   map gives it that is not on the ignore list (compared canonically), a
 //!   fallback to `target_wwn(s)` when there is no map, and the SAM-encoded
 //!   LUN;
-//! - a record of each data volume's paths per instance
-//!   ([`FcVolumeDriver::connect_volume`], [`FcVolumeDriver::disconnect_volume`]);
 //! - what the guest's Linux needs for those paths ([`guest_config`]:
 //!   `rd.zfcp=` kernel parameters, `chzdev` commands, udev rules) and the
 //!   boot volume's paths for the SCSI IPL loader ([`boot_parameters`]).
@@ -41,9 +39,6 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::collections::BTreeMap;
-use std::sync::Mutex;
-
 mod guest;
 
 pub use guest::{
@@ -51,7 +46,7 @@ pub use guest::{
     GuestConfig, UdevRules, BOOT_OS_SPECIFIC_PARAMETERS_MAX,
 };
 
-use cinder_client::{ConnectionInfo, Connector, FcConnection, FcInfoError, InstanceId, VolumeId};
+use cinder_client::{ConnectionInfo, Connector, FcConnection, FcInfoError};
 use fc_types::{DeviceNumber, FcpLun, Wwnn, Wwpn};
 use hmc_client::HbaUri;
 
@@ -253,75 +248,4 @@ pub fn boot_candidates(
         });
     }
     Ok(out)
-}
-
-/// Records which paths each instance's volumes use, so that they can be
-/// reported. The record is a convenience: cleanup never depends on it
-/// (Cinder's attachments are the source of truth).
-#[derive(Debug, Default)]
-pub struct FcVolumeDriver {
-    connected: Mutex<BTreeMap<(InstanceId, VolumeId), Vec<FcPath>>>,
-}
-
-impl FcVolumeDriver {
-    /// An empty driver.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    fn record(&self) -> std::sync::MutexGuard<'_, BTreeMap<(InstanceId, VolumeId), Vec<FcPath>>> {
-        self.connected.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Validates the connection info, works out the paths, and records them
-    /// for the instance. Nothing is recorded when the info is bad.
-    pub fn connect_volume(
-        &self,
-        instance: &InstanceId,
-        volume: &VolumeId,
-        info: &ConnectionInfo,
-        vhbas: &[Vhba],
-    ) -> Result<Vec<FcPath>, VolumeError> {
-        let p = paths(info, vhbas)?;
-        tracing::debug!(instance = %instance, volume = %volume, paths = p.len(), "volume connected");
-        self.record()
-            .insert((instance.clone(), volume.clone()), p.clone());
-        Ok(p)
-    }
-
-    /// Validates the connection info without working out paths: on a CPC
-    /// with storage groups the HMC reports the paths once it has discovered
-    /// the LUN, and [`FcVolumeDriver::record_paths`] records them then.
-    pub fn check_connection(info: &ConnectionInfo) -> Result<FcConnection, VolumeError> {
-        Ok(info.fibre_channel()?)
-    }
-
-    /// Records paths the HMC reported for a volume of the instance.
-    pub fn record_paths(&self, instance: &InstanceId, volume: &VolumeId, paths: Vec<FcPath>) {
-        self.record()
-            .insert((instance.clone(), volume.clone()), paths);
-    }
-
-    /// Forgets the volume's paths; returns them if they were recorded.
-    pub fn disconnect_volume(
-        &self,
-        instance: &InstanceId,
-        volume: &VolumeId,
-    ) -> Option<Vec<FcPath>> {
-        self.record().remove(&(instance.clone(), volume.clone()))
-    }
-
-    /// Forgets every volume of the instance.
-    pub fn forget_instance(&self, instance: &InstanceId) {
-        self.record().retain(|(i, _), _| i != instance);
-    }
-
-    /// The recorded paths of the instance's volumes.
-    pub fn volumes_of(&self, instance: &InstanceId) -> Vec<(VolumeId, Vec<FcPath>)> {
-        self.record()
-            .iter()
-            .filter(|((i, _), _)| i == instance)
-            .map(|((_, v), p)| (v.clone(), p.clone()))
-            .collect()
-    }
 }

@@ -3,8 +3,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-use cinder_client::{ConnectionInfo, FcInfoError, InstanceId, VolumeId};
-use dpm_volume::{boot_candidates, boot_path, connector, paths, FcVolumeDriver, Vhba, VolumeError};
+use cinder_client::{ConnectionInfo, FcInfoError};
+use dpm_volume::{boot_candidates, boot_path, connector, paths, Vhba, VolumeError};
 use fc_types::{FcpLun, Wwpn};
 use rstest::rstest;
 use serde_json::{json, Value};
@@ -207,32 +207,4 @@ fn typed_variants() {
     assert!(matches!(e, VolumeError::NoVhbas));
     let e = paths(&info(json!({"target_lun": 1, "target_wwn": [A1], "initiator_target_map": {"c05076ffe5000aff": [A1]}})), &vhbas()).unwrap_err();
     assert!(matches!(e, VolumeError::NoPaths));
-}
-
-#[test]
-fn connect_and_disconnect_record_and_forget() {
-    let d = FcVolumeDriver::new();
-    let vm = InstanceId::from_u128(1);
-    let v1 = VolumeId::from_u128(1);
-    let v2 = VolumeId::from_u128(2);
-    d.connect_volume(&vm, &v1, &two_fabrics(0), &vhbas())
-        .unwrap();
-    d.connect_volume(&vm, &v2, &two_fabrics(1), &vhbas())
-        .unwrap();
-    assert_eq!(d.volumes_of(&vm).len(), 2);
-    // A bad info records nothing.
-    let bad = info(json!({"target_wwn": [A1]}));
-    assert!(d
-        .connect_volume(&vm, &VolumeId::from_u128(3), &bad, &vhbas())
-        .is_err());
-    assert_eq!(d.volumes_of(&vm).len(), 2);
-    let gone = d.disconnect_volume(&vm, &v1).unwrap();
-    assert!(gone.iter().all(|p| p.lun == FcpLun::from_target_lun(0)));
-    assert_eq!(
-        d.volumes_of(&vm),
-        vec![(v2.clone(), paths(&two_fabrics(1), &vhbas()).unwrap())]
-    );
-    assert!(d.disconnect_volume(&vm, &v1).is_none());
-    d.forget_instance(&vm);
-    assert!(d.volumes_of(&vm).is_empty());
 }

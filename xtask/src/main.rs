@@ -1,6 +1,7 @@
 //! `cargo xtask <task>`: the project's automation, with no dependencies.
 //!
-//! - `ci`: format check, clippy with `-D warnings`, the API docs with
+//! - `ci`: format check, the virt driver built alone (no HTTP stack, no
+//!   `CinderApi`), clippy with `-D warnings`, the API docs with
 //!   rustdoc's `-D warnings`, every test, then `e2e` and `chaos`.
 //! - `e2e`: the end-to-end scenarios on the in-memory simulator, the same
 //!   scenarios through the `dpm` CLI against `dpm-sim serve` in its own
@@ -305,7 +306,7 @@ fn e2e() -> bool {
         && run(&[
             "test",
             "-p",
-            "dpm-driver",
+            "dpm-compute",
             "--test",
             "all",
             "--",
@@ -465,8 +466,62 @@ fn chaos(args: &[&str]) -> bool {
     ok
 }
 
+/// The virt driver talks to the HMC alone: `dpm-driver` builds on its
+/// own, its dependency tree holds no HTTP stack, no simulator and no
+/// client's `http` feature, and its sources never name `CinderApi`.
+fn driver_alone() -> bool {
+    if !run(&["check", "-p", "dpm-driver", "--quiet"]) {
+        return false;
+    }
+    let Some(tree) = capture(
+        &[
+            "tree",
+            "-p",
+            "dpm-driver",
+            "-e",
+            "normal,features",
+            "--prefix",
+            "none",
+        ],
+        &[],
+    ) else {
+        return false;
+    };
+    let forbidden = ["reqwest", "hyper", "rustls", "dpm-sim", "feature \"http\""];
+    let found: Vec<&str> = forbidden
+        .iter()
+        .copied()
+        .filter(|f| tree.contains(f))
+        .collect();
+    if !found.is_empty() {
+        eprintln!(
+            "xtask: dpm-driver depends on {found:?}; the virt driver must build without HTTP"
+        );
+        return false;
+    }
+    let mut named = Vec::new();
+    let mut dirs = vec![root().join("dpm-driver/src")];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if std::fs::read_to_string(&p).is_ok_and(|t| t.contains("CinderApi")) {
+                named.push(p.display().to_string());
+            }
+        }
+    }
+    if !named.is_empty() {
+        eprintln!("xtask: the virt driver names CinderApi in {named:?}; Cinder is dpm-compute's");
+        return false;
+    }
+    eprintln!("xtask: dpm-driver builds alone, without HTTP, and never names CinderApi");
+    true
+}
+
 fn ci() -> bool {
     run(&["fmt", "--all", "--", "--check"])
+        && driver_alone()
         // `dpm demo` is behind dpm-cli's `demo` feature: checked and
         // tested with it.
         && run(&[
@@ -489,7 +544,7 @@ fn bench(json: bool) -> bool {
     let mut requests = vec![
         "bench",
         "-p",
-        "dpm-driver",
+        "dpm-compute",
         "--bench",
         "requests",
         "--quiet",
@@ -498,7 +553,7 @@ fn bench(json: bool) -> bool {
     let mut concurrency = vec![
         "bench",
         "-p",
-        "dpm-driver",
+        "dpm-compute",
         "--bench",
         "concurrency",
         "--quiet",

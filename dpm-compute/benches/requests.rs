@@ -8,13 +8,14 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use cinder_client::{CinderApi, InstanceId, VolumeCreate, VolumeId, VolumeStatus};
-use dpm_driver::{BlockDevice, DpmDriver, DriverConfig, Instance};
+use dpm_compute::{BlockDevice, Compute};
+use dpm_driver::{DpmDriver, DriverConfig, Instance};
 use dpm_sim::{Counters, Side, Sim, SimCinder, SimHmc, WorldSpec};
 
 const CYCLES: usize = 200;
 const OPS: [&str; 4] = ["spawn", "attach", "detach", "destroy"];
 
-type Driver = DpmDriver<SimHmc, SimCinder>;
+type Driver = Compute<SimHmc, SimCinder>;
 
 fn driver(sim: &Sim) -> Driver {
     let mappings: Vec<String> = sim
@@ -31,7 +32,7 @@ fn driver(sim: &Sim) -> Driver {
         mappings.join(", ")
     );
     let cfg = DriverConfig::from_toml(&text).unwrap_or_else(|e| panic!("bench config: {e}"));
-    DpmDriver::new(sim.hmc(), sim.default_cinder(), cfg)
+    Compute::new(DpmDriver::new(sim.hmc(), cfg), sim.default_cinder())
 }
 
 async fn volume(d: &Driver, sim: &Sim, image: bool) -> VolumeId {
@@ -82,22 +83,12 @@ async fn run(spec: WorldSpec) -> Stats {
     let data = volume(&d, &sim, false).await;
     let mut stats = Stats::default();
     for i in 0..CYCLES {
-        let vm = Instance {
-            uuid: InstanceId::from_u128(i as u128 + 1),
-            vcpus: 2,
-            memory_mb: 4096,
-        };
+        let vm = Instance::new(InstanceId::from_u128(i as u128 + 1), 2, 4096);
         sim.reset_counters();
         let t = Instant::now();
-        d.spawn(
-            &vm,
-            &[BlockDevice {
-                volume_id: boot.clone(),
-                boot_index: Some(0),
-            }],
-        )
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        d.spawn(&vm, &[BlockDevice::boot(boot.clone())])
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
         stats.record("spawn", &sim, t.elapsed());
         let t = Instant::now();
         d.attach_volume(&vm.uuid, &data)

@@ -198,7 +198,7 @@ async fn describe_of_an_unknown_instance_is_not_found() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, dpm_driver::DriverError::InstanceNotFound { .. }),
+        matches!(err, dpm_driver::LookupError::InstanceNotFound { .. }),
         "{err}"
     );
     assert!(env.driver.list_instances_named().await.unwrap().is_empty());

@@ -21,7 +21,8 @@ use cinder_client::{
     CinderApi, CinderAuth, CinderHttpConfig, HttpCinder, InstanceId, VolumeCreate, VolumeId,
     VolumeStatus,
 };
-use dpm_driver::{BlockDevice, DpmDriver, DriverConfig, Instance};
+use dpm_compute::{BlockDevice, Compute};
+use dpm_driver::{DpmDriver, DriverConfig, Instance};
 use dpm_sim::{Endpoints, Op, ServeConfig, Server, Side, Sim, WorldSpec};
 use hmc_client::{
     Credentials, HmcApi, HttpConfig, HttpHmc, JobAnnouncement, PartitionCreate, PollPolicy, Secret,
@@ -32,7 +33,7 @@ use serde_json::{json, Value};
 const LATENCY: Duration = Duration::from_millis(20);
 const SIZES: [usize; 3] = [1, 10, 100];
 
-type Driver = DpmDriver<HttpHmc, HttpCinder>;
+type Driver = Compute<HttpHmc, HttpCinder>;
 
 fn die(what: &str, e: impl std::fmt::Display) -> ! {
     eprintln!("bench: {what}: {e}");
@@ -99,7 +100,7 @@ fn driver(e: &Endpoints) -> Driver {
         mappings.join(", ")
     );
     let cfg = DriverConfig::from_toml(&text).unwrap_or_else(|err| die("driver config", err));
-    DpmDriver::new(hmc(e, true), cinder(e), cfg)
+    Compute::new(DpmDriver::new(hmc(e, true), cfg), cinder(e))
 }
 
 /// `n` bootable volumes, made in memory before the latency is on.
@@ -158,15 +159,8 @@ async fn round(model: &str, n: usize) -> Round {
         let d = Arc::clone(&d);
         let v = v.clone();
         tokio::spawn(async move {
-            let vm = Instance {
-                uuid: InstanceId::from_u128(0x7000 + i as u128),
-                vcpus: 1,
-                memory_mb: 1024,
-            };
-            let dev = [BlockDevice {
-                volume_id: v,
-                boot_index: Some(0),
-            }];
+            let vm = Instance::new(InstanceId::from_u128(0x7000 + i as u128), 1, 1024);
+            let dev = [BlockDevice::boot(v)];
             d.spawn(&vm, &dev).await.map(|_| vm.uuid)
         })
     });

@@ -1,8 +1,9 @@
 use cinder_client::{CinderApi, InstanceId, VolumeCreate, VolumeId, VolumeStatus};
-use dpm_driver::{BlockDevice, DpmDriver, DriverConfig, Instance};
+use dpm_compute::{BlockDevice, Compute};
+use dpm_driver::{DpmDriver, DriverConfig, Instance};
 use dpm_sim::{Sim, SimCinder, SimHmc, WorldSpec};
 
-pub type Driver = DpmDriver<SimHmc, SimCinder>;
+pub type Driver = Compute<SimHmc, SimCinder>;
 
 pub struct Env {
     pub sim: Sim,
@@ -50,7 +51,7 @@ pub fn driver_with(sim: &Sim, cfg: DriverConfig) -> Driver {
         userid: cfg.hmc_username.clone(),
         password: cfg.hmc_password.clone(),
     });
-    DpmDriver::new(hmc, sim.default_cinder(), cfg)
+    Compute::new(DpmDriver::new(hmc, cfg), sim.default_cinder())
 }
 
 pub async fn env() -> Env {
@@ -65,18 +66,11 @@ pub async fn env_from(spec: WorldSpec, extra: &str) -> Env {
 }
 
 pub fn instance(n: u128) -> Instance {
-    Instance {
-        uuid: InstanceId::from_u128(0x1000 + n),
-        vcpus: 2,
-        memory_mb: 4096,
-    }
+    Instance::new(InstanceId::from_u128(0x1000 + n), 2, 4096)
 }
 
 pub fn boot_from(volume: &VolumeId) -> Vec<BlockDevice> {
-    vec![BlockDevice {
-        volume_id: volume.clone(),
-        boot_index: Some(0),
-    }]
+    vec![BlockDevice::boot(volume.clone())]
 }
 
 impl Env {

@@ -3,7 +3,9 @@
 use std::collections::BTreeSet;
 
 use cinder_client::VolumeStatus;
-use dpm_driver::{BlockDevice, InitError, SpawnStep, VolumeStep};
+use dpm_compute::BlockDevice;
+use dpm_compute::{SpawnStep, VolumeStep};
+use dpm_driver::InitError;
 use dpm_sim::{Fault, Op, WorldSpec};
 use hmc_client::{BootDevice, HmcApi, HmcError, PartitionStatus};
 
@@ -83,7 +85,10 @@ async fn spawn_attach_detach_destroy() {
             .any(|a| (a.device_number, a.target, a.lun) == (g.device_number, g.target, g.lun)));
     }
     assert_eq!(env.status(&data).await, VolumeStatus::InUse);
-    assert_eq!(env.driver.volume_paths(&vm.uuid).len(), 2);
+    assert_eq!(
+        env.driver.describe(&vm.uuid).await.unwrap().volumes.len(),
+        2
+    );
     // Then detach it.
     env.driver.detach_volume(&vm.uuid, &data).await.unwrap();
     assert!(sim
@@ -125,7 +130,7 @@ async fn rollback_when_the_start_job_fails() {
         .spawn(&instance(1), &boot_from(&boot))
         .await
         .unwrap_err();
-    match err.step.start_failure() {
+    match err.step.driver_step().and_then(|s| s.start_failure()) {
         Some(HmcError::JobFailed { message, .. }) => {
             assert!(message.contains("not reachable"), "{message}")
         }
@@ -134,7 +139,6 @@ async fn rollback_when_the_start_job_fails() {
     assert!(err.undo.is_empty(), "{:?}", err.undo);
     assert_eq!(env.sim.snapshot(), before);
     assert_eq!(env.status(&boot).await, VolumeStatus::Available);
-    assert!(env.driver.volume_paths(&instance(1).uuid).is_empty());
 }
 
 /// Scenario 4b: Cinder refuses the connector.
@@ -181,11 +185,11 @@ async fn rollback_when_the_cpc_lacks_memory() {
         .spawn(&instance(1), &boot_from(&boot))
         .await
         .unwrap_err();
-    match &err.step {
-        SpawnStep::StartPartition {
+    match err.step.driver_step() {
+        Some(dpm_driver::SpawnStep::StartPartition {
             source: HmcError::JobFailed { message, .. },
             ..
-        } => {
+        }) => {
             assert!(message.contains("Insufficient memory"), "{message}")
         }
         other => panic!("{other:?}"),
@@ -383,8 +387,10 @@ async fn boots_through_a_reachable_target_when_the_map_lists_others_first() {
     let boot = env.volume("boot", true).await;
     let before = env.sim.snapshot();
     let err = env.driver.spawn(&vm, &boot_from(&boot)).await.unwrap_err();
-    match &err.step {
-        SpawnStep::NoBootPathStarted { then, .. } => assert_eq!(then.len() + 1, 2),
+    match err.step.driver_step() {
+        Some(dpm_driver::SpawnStep::NoBootPathStarted { then, .. }) => {
+            assert_eq!(then.len() + 1, 2)
+        }
         other => panic!("{other:?}"),
     }
     assert!(

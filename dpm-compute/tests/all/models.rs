@@ -6,7 +6,8 @@
 use std::collections::BTreeSet;
 
 use cinder_client::{CinderApi, VolumeId, VolumeStatus};
-use dpm_driver::{Boot, DriverError, SpawnStep, StorageInfo, StorageModel};
+use dpm_compute::SpawnStep;
+use dpm_driver::{Boot, StorageInfo, StorageModel};
 use dpm_sim::{Fault, Op, Side, WorldSnapshot, WorldSpec};
 use hmc_client::{
     BootDevice, FulfillmentState, HmcApi, HmcError, PartitionStatus, StorageGroupCreate,
@@ -127,7 +128,10 @@ async fn spawn_attach_detach_destroy(#[case] name: &str, #[case] model: StorageM
         assert_eq!(attached.len(), data_paths.len());
     }
     assert_eq!(env.status(&data).await, VolumeStatus::InUse);
-    assert_eq!(env.driver.volume_paths(&vm.uuid).len(), 2);
+    assert_eq!(
+        env.driver.describe(&vm.uuid).await.unwrap().volumes.len(),
+        2
+    );
     if model == StorageModel::StorageGroups {
         let g = &sim.snapshot().storage_groups[0];
         assert_eq!(
@@ -188,10 +192,7 @@ async fn rollback_at_every_step_of_spawn(#[case] name: &str) {
         let data = env.volume("data", false).await;
         env.sim.reset_counters();
         let mut devices = boot_from(&boot);
-        devices.push(dpm_driver::BlockDevice {
-            volume_id: data,
-            boot_index: None,
-        });
+        devices.push(dpm_compute::BlockDevice::data(data));
         env.driver.spawn(&instance(1), &devices).await.unwrap();
         let mut seen = Vec::new();
         for op in env.sim.op_log() {
@@ -210,10 +211,7 @@ async fn rollback_at_every_step_of_spawn(#[case] name: &str) {
         env.sim
             .fail_next(op, 1, Fault::new(500, 0, "injected by the test"));
         let mut devices = boot_from(&boot);
-        devices.push(dpm_driver::BlockDevice {
-            volume_id: data,
-            boot_index: None,
-        });
+        devices.push(dpm_compute::BlockDevice::data(data));
         let err = match env.driver.spawn(&instance(1), &devices).await {
             Err(e) => e,
             // Deleting a finished job is housekeeping: the job's outcome is
@@ -271,7 +269,10 @@ async fn a_failed_boot_rolls_back(
         .await
         .unwrap_err();
     let text = format!("{:?}", err.step);
-    match (err.step.start_failure(), cause) {
+    match (
+        err.step.driver_step().and_then(|s| s.start_failure()),
+        cause,
+    ) {
         (Some(HmcError::JobFailed { message, .. }), _) => {
             let want = match cause {
                 Cause::NotBootable => "not bootable",
@@ -280,7 +281,9 @@ async fn a_failed_boot_rolls_back(
             };
             assert!(message.contains(want), "{message}");
             // Over vHBAs every boot path was tried, up to the bound.
-            if let SpawnStep::NoBootPathStarted { then, .. } = &err.step {
+            if let Some(dpm_driver::SpawnStep::NoBootPathStarted { then, .. }) =
+                err.step.driver_step()
+            {
                 assert_eq!(name, "z13");
                 assert_eq!(then.len() + 1, 4, "max_boot_attempts");
             }
@@ -290,8 +293,10 @@ async fn a_failed_boot_rolls_back(
         (_, Cause::NotZoned)
             if name == "z16"
                 && matches!(
-                    err.step,
-                    SpawnStep::Group(dpm_driver::GroupStep::NotDiscovered { .. })
+                    err.step.driver_step(),
+                    Some(dpm_driver::SpawnStep::Group(
+                        dpm_driver::GroupStep::NotDiscovered { .. }
+                    ))
                 ) => {}
         _ => panic!("{name} {cause:?}: {text}"),
     }
@@ -367,7 +372,17 @@ async fn detaching_the_root_disk_is_refused(#[case] name: &str) {
     env.driver.spawn(&vm, &boot_from(&boot)).await.unwrap();
     let before = env.sim.snapshot();
     let err = env.driver.detach_volume(&vm.uuid, &boot).await.unwrap_err();
-    assert!(matches!(err, DriverError::RootVolume { .. }), "{err}");
+    assert!(
+        matches!(
+            err.step,
+            dpm_compute::DetachStep::RootVolume { .. }
+                | dpm_compute::DetachStep::Driver(dpm_driver::DetachError {
+                    step: dpm_driver::DetachStep::RootVolume { .. },
+                    ..
+                })
+        ),
+        "{err}"
+    );
     assert_eq!(env.sim.snapshot(), before);
     assert_eq!(env.status(&boot).await, VolumeStatus::InUse);
 }
@@ -427,10 +442,7 @@ async fn same_size_volumes_are_matched_by_their_paths() {
     let boot = env.volume("boot", true).await;
     let vm = instance(1);
     let mut devices = boot_from(&boot);
-    devices.push(dpm_driver::BlockDevice {
-        volume_id: data.clone(),
-        boot_index: None,
-    });
+    devices.push(dpm_compute::BlockDevice::data(data.clone()));
     let spawned = env.driver.spawn(&vm, &devices).await.unwrap();
     assert_eq!(
         env.driver
@@ -497,8 +509,10 @@ async fn leave_a_group_behind(env: &Env, vm: &dpm_driver::Instance, volume: &Vol
         .unwrap();
 }
 
-/// With storage groups an earlier try is torn down whole (its partition,
-/// its group and its reservations) and the spawn starts over.
+/// With storage groups an earlier try's partition and group are taken
+/// over: the partition stopped and resized, the group's requests
+/// reconciled with this spawn's volumes (the stale ones removed, the
+/// missing ones added), its reservations released and made anew.
 #[tokio::test(start_paused = true)]
 async fn spawn_adopts_an_earlier_try_with_storage_groups() {
     let env = env_from(world("z16"), "").await;
@@ -535,7 +549,16 @@ async fn spawn_adopts_an_earlier_try_with_storage_groups() {
         (2, 4096)
     );
     assert_eq!(snap.storage_groups.len(), 1);
-    assert_ne!(snap.storage_groups[0].uri, old_group, "a fresh group");
+    assert_eq!(
+        snap.storage_groups[0].uri, old_group,
+        "the earlier try's group"
+    );
+    assert_eq!(
+        snap.storage_groups[0].volumes.len(),
+        1,
+        "{:?}",
+        snap.storage_groups
+    );
     assert_eq!(
         snap.attachments.len(),
         1,
@@ -546,8 +569,8 @@ async fn spawn_adopts_an_earlier_try_with_storage_groups() {
     assert_nothing_left(&env.sim.snapshot());
 }
 
-/// A group left behind without its partition is replaced by spawn, and
-/// removed by destroy.
+/// A group left behind without its partition is taken over by spawn (its
+/// stale reservation released), and removed by destroy.
 #[tokio::test(start_paused = true)]
 async fn a_group_left_behind_is_replaced_or_destroyed() {
     let env = env_from(world("z16"), "").await;
@@ -556,10 +579,10 @@ async fn a_group_left_behind_is_replaced_or_destroyed() {
     leave_a_group_behind(&env, &vm, &boot).await;
     let stale = env.sim.storage_groups()[0].uri.clone();
     let s = env.driver.spawn(&vm, &boot_from(&boot)).await.unwrap();
-    assert!(!s.adopted);
+    assert!(s.adopted, "the group existed");
     let groups = env.sim.storage_groups();
     assert_eq!(groups.len(), 1);
-    assert_ne!(groups[0].uri, stale);
+    assert_eq!(groups[0].uri, stale);
     assert_eq!(env.sim.snapshot().attachments.len(), 1);
     env.driver.destroy(&vm.uuid).await.unwrap();
     assert_nothing_left(&env.sim.snapshot());
@@ -601,8 +624,11 @@ async fn a_group_in_use_is_never_taken() {
     let err = env.driver.spawn(&vm, &boot_from(&boot)).await.unwrap_err();
     assert!(
         matches!(
-            err.step,
-            SpawnStep::Group(dpm_driver::GroupStep::GroupInUse { .. })
+            &err.step,
+            SpawnStep::Prepare(dpm_driver::ConnectorError {
+                step: dpm_driver::ConnectorStep::Group(dpm_driver::GroupStep::GroupInUse { .. }),
+                ..
+            })
         ),
         "{err}"
     );

@@ -72,7 +72,10 @@ async fn spawn_attach_detach_destroy_with_legacy_actions(
     assert!(
         matches!(
             env.driver.detach_volume(&vm.uuid, &boot).await,
-            Err(dpm_driver::DriverError::RootVolume { .. })
+            Err(dpm_compute::DetachError {
+                step: dpm_compute::DetachStep::RootVolume { .. },
+                ..
+            })
         ),
         "the root disk stays"
     );
@@ -147,10 +150,12 @@ async fn legacy_rollback_leaves_nothing(#[case] world: &str) {
     // finds no LUN, before any boot.
     assert!(
         matches!(
-            err.step,
-            SpawnStep::StartPartition { .. }
-                | SpawnStep::NoBootPathStarted { .. }
-                | SpawnStep::Group(dpm_driver::GroupStep::NotDiscovered { .. })
+            err.step.driver_step(),
+            Some(
+                SpawnStep::StartPartition { .. }
+                    | SpawnStep::NoBootPathStarted { .. }
+                    | SpawnStep::Group(dpm_driver::GroupStep::NotDiscovered { .. })
+            )
         ),
         "{err}"
     );

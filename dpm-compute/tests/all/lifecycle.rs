@@ -2,7 +2,8 @@
 //! resources.
 
 use cinder_client::{CinderApi, VolumeStatus};
-use dpm_driver::{AttachStep, BlockDevice, DriverError, PowerState, SpawnStep, VolumeStep};
+use dpm_compute::{AttachStep, BlockDevice, DetachStep, SpawnStep, UndoError, VolumeStep};
+use dpm_driver::{PowerState, RebootKind};
 use dpm_sim::{Fault, Op};
 use hmc_client::{HbaCreate, HmcApi, PartitionStatus, StoragePortUri};
 
@@ -88,7 +89,7 @@ async fn spawn_refuses_image_boot_and_oversized_flavors() {
     let err = env.driver.spawn(&big, &boot_from(&data)).await.unwrap_err();
     assert!(matches!(
         err.step,
-        SpawnStep::FlavorTooLarge { vcpus: 9, .. }
+        SpawnStep::FlavorTooLarge(dpm_driver::FlavorTooLarge { vcpus: 9, .. })
     ));
     assert!(env.sim.snapshot().partitions.is_empty());
     assert_eq!(env.status(&data).await, VolumeStatus::Available);
@@ -106,7 +107,7 @@ async fn a_non_bootable_volume_fails_at_start_and_rolls_back() {
         .unwrap_err();
     // Every boot path fails the same way, up to the bound.
     assert!(
-        matches!(err.step, SpawnStep::NoBootPathStarted { ref then, .. } if then.len() + 1 == 4)
+        matches!(err.step.driver_step(), Some(dpm_driver::SpawnStep::NoBootPathStarted { then, .. }) if then.len() + 1 == 4)
     );
     assert!(err.to_string().contains("everything it did was undone"));
     assert_eq!(env.sim.snapshot(), before);
@@ -145,12 +146,9 @@ async fn spawn_with_data_volumes_and_a_failing_undo() {
     assert_eq!(err.undo.len(), 2, "{:?}", err.undo);
     assert!(matches!(
         &err.undo[0],
-        dpm_driver::CleanupError::DeleteAttachment { .. }
+        UndoError::Cinder(dpm_compute::ReleaseError::DeleteAttachment { .. })
     ));
-    assert!(matches!(
-        &err.undo[1],
-        dpm_driver::CleanupError::PartitionKept { .. }
-    ));
+    assert!(matches!(&err.undo[1], UndoError::PartitionKept { .. }));
     let snap = env.sim.snapshot();
     assert_eq!(snap.partitions.len(), 1);
     assert_eq!(snap.partitions[0].status, PartitionStatus::Stopped);
@@ -184,18 +182,24 @@ async fn attach_and_detach_refusals() {
     // Unknown instance.
     assert!(matches!(
         env.driver.attach_volume(&vm.uuid, &data).await,
-        Err(DriverError::InstanceNotFound { .. })
+        Err(dpm_compute::AttachError {
+            step: AttachStep::Lookup(dpm_driver::LookupError::InstanceNotFound { .. }),
+            ..
+        })
     ));
     env.driver.spawn(&vm, &boot_from(&boot)).await.unwrap();
     // Not attached.
     assert!(matches!(
         env.driver.detach_volume(&vm.uuid, &data).await,
-        Err(DriverError::NotAttached { .. })
+        Err(dpm_compute::DetachError {
+            step: DetachStep::NotAttached { .. },
+            ..
+        })
     ));
     env.driver.attach_volume(&vm.uuid, &data).await.unwrap();
     let before = env.sim.snapshot();
     match env.driver.attach_volume(&vm.uuid, &data).await {
-        Err(DriverError::Attach(e)) => {
+        Err(e) => {
             assert!(matches!(e.step, AttachStep::AlreadyAttached { .. }))
         }
         other => panic!("{other:?}"),
@@ -207,7 +211,7 @@ async fn attach_and_detach_refusals() {
     env.sim
         .fail_next(Op::UpdateAttachment, 1, Fault::new(500, 0, "backend"));
     match env.driver.attach_volume(&vm.uuid, &other).await {
-        Err(DriverError::Attach(e)) => {
+        Err(e) => {
             assert!(matches!(
                 e.step,
                 AttachStep::Volume(VolumeStep::UpdateAttachment { .. })
@@ -229,7 +233,7 @@ async fn destroy_is_idempotent_and_power_and_info_follow_the_hmc() {
     env.driver.destroy(&vm.uuid).await.unwrap();
     assert!(matches!(
         env.driver.get_info(&vm.uuid).await,
-        Err(DriverError::InstanceNotFound { .. })
+        Err(dpm_driver::LookupError::InstanceNotFound { .. })
     ));
 
     env.driver.spawn(&vm, &boot_from(&boot)).await.unwrap();
@@ -256,7 +260,7 @@ async fn destroy_is_idempotent_and_power_and_info_follow_the_hmc() {
         PartitionStatus::Active
     );
     env.driver.power_on(&vm.uuid).await.unwrap(); // already on: fine
-    env.driver.reboot(&vm.uuid).await.unwrap();
+    env.driver.reboot(&vm.uuid, RebootKind::Hard).await.unwrap();
     assert_eq!(
         env.driver.get_info(&vm.uuid).await.unwrap().state,
         PowerState::Running
@@ -329,7 +333,8 @@ async fn resources_sum_our_partitions() {
     assert_eq!(env.driver.list_instances().await.unwrap().len(), 2);
     let c = env
         .driver
-        .get_volume_connector(&instance(1).uuid)
+        .driver()
+        .get_volume_connector(&instance(1))
         .await
         .unwrap();
     assert_eq!(c.wwpns.len(), 2);
@@ -363,7 +368,9 @@ async fn call_order_across_hmc_and_cinder() {
     env.driver.spawn(&vm, &boot_from(&boot)).await.unwrap();
     let log = env.sim.op_log();
     assert!(first(&log, Op::CreatePartition) < first(&log, Op::CreateHba));
-    assert!(last(&log, Op::GetHba) < first(&log, Op::CreateAttachment));
+    // The vHBAs are read in one bulk request, before Cinder is asked.
+    assert!(first(&log, Op::SubmitRequests) < first(&log, Op::CreateAttachment));
+    assert!(!log.contains(&Op::GetHba));
     assert!(last(&log, Op::UpdateAttachment) < first(&log, Op::UpdatePartition));
     assert!(first(&log, Op::UpdatePartition) < first(&log, Op::StartPartition));
     assert!(last(&log, Op::GetJob) < first(&log, Op::CompleteAttachment));

@@ -1,0 +1,279 @@
+//! Nova's state calls: `get_info`, `list_instances`,
+//! `list_instance_uuids`, `get_available_resource`; and what operators
+//! read: an instance's storage and everything about it (`describe`).
+
+use cinder_client::{ConnectionInfo, InstanceId, VolumeId};
+use hmc_client::{HmcApi, PartitionFilter, PartitionStatus, PartitionUri};
+
+use crate::driver::{regex_escape, DpmDriver, Ready};
+use crate::error::LookupError;
+use crate::names::{parse_description, InstanceDetails};
+use crate::storage::StorageInfo;
+
+/// Nova's power states (the ones a DPM partition maps to; Nova has more).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PowerState {
+    /// active, degraded.
+    Running,
+    /// stopped, paused, terminated.
+    Shutdown,
+    /// starting, stopping.
+    Paused,
+    /// Any other HMC status.
+    NoState,
+}
+
+impl PowerState {
+    /// The power state for an HMC partition status.
+    pub fn from_status(s: &PartitionStatus) -> Self {
+        match s {
+            PartitionStatus::Active | PartitionStatus::Degraded => Self::Running,
+            PartitionStatus::Stopped | PartitionStatus::Paused | PartitionStatus::Terminated => {
+                Self::Shutdown
+            }
+            PartitionStatus::Starting | PartitionStatus::Stopping => Self::Paused,
+            _ => Self::NoState,
+        }
+    }
+}
+
+/// `get_info`'s answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceInfo {
+    /// Nova power state.
+    pub state: PowerState,
+    /// The HMC status it came from.
+    pub status: PartitionStatus,
+    /// The partition.
+    pub partition: PartitionUri,
+    /// IFLs.
+    pub vcpus: u32,
+    /// Memory, MiB.
+    pub memory_mb: u64,
+}
+
+/// `get_available_resource`'s answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resources {
+    /// `max_processors`.
+    pub vcpus: u32,
+    /// `max_memory`, MiB.
+    pub memory_mb: u64,
+    /// The sum of this host's partitions' IFLs.
+    pub vcpus_used: u32,
+    /// The sum of this host's partitions' initial memory, MiB.
+    pub memory_mb_used: u64,
+    /// `PRSM`.
+    pub hypervisor_type: &'static str,
+    /// The SE version a.b.c as a·10⁶ + b·10³ + c.
+    pub hypervisor_version: u64,
+    /// This host's name.
+    pub hypervisor_hostname: String,
+    /// `s390x`.
+    pub cpu_arch: &'static str,
+}
+
+/// An SE version "a.b.c" as a·10⁶ + b·10³ + c (missing parts count 0).
+pub fn hypervisor_version(se: &str) -> u64 {
+    let mut parts = se.split('.').map(|p| p.trim().parse::<u64>().unwrap_or(0));
+    let a = parts.next().unwrap_or(0);
+    let b = parts.next().unwrap_or(0);
+    let c = parts.next().unwrap_or(0);
+    a.saturating_mul(1_000_000)
+        .saturating_add(b.saturating_mul(1_000))
+        .saturating_add(c)
+}
+
+impl<H: HmcApi> DpmDriver<H> {
+    /// Nova's `get_info`: the instance's power state. A missing partition
+    /// is [`LookupError::InstanceNotFound`], not a state.
+    pub async fn get_info(&self, instance: &InstanceId) -> Result<InstanceInfo, LookupError> {
+        let uri = self.require_partition(instance).await?;
+        let p = self.get_partition(&uri).await?;
+        Ok(InstanceInfo {
+            state: PowerState::from_status(&p.status),
+            status: p.status,
+            partition: uri,
+            vcpus: p.ifl_processors,
+            memory_mb: p.initial_memory,
+        })
+    }
+
+    /// The IFLs and initial memory of each of this host's partitions.
+    ///
+    /// One request on an HMC at API 4.1 (HMC 2.16.0) or later: the list
+    /// with `additional-properties=ifl-processors,initial-memory`. An older
+    /// HMC (the API version comes from the logon at `init_host`) does not
+    /// have that query parameter: the list, then one bulk read of the
+    /// partitions, two requests, still none per partition. Should an HMC
+    /// refuse the parameter all the same (400.1), the list is read again
+    /// without it. Entries that come back without the two properties are
+    /// read in bulk too.
+    async fn own_partition_sizes(&self, ready: &Ready<H>) -> Result<Vec<(u32, u64)>, LookupError> {
+        use hmc_client::PartitionListProperty::{IflProcessors, InitialMemory};
+        let filter = self.own_partitions_filter();
+        let plain = || async {
+            self.hmc
+                .list_partitions(self.cpc(), &filter)
+                .await
+                .map_err(LookupError::ListPartitions)
+        };
+        let parts = if ready.api_version >= hmc_client::LIST_ADDITIONAL_PROPERTIES_SINCE {
+            match self
+                .hmc
+                .list_partitions_with(self.cpc(), &filter, &[IflProcessors, InitialMemory])
+                .await
+            {
+                Ok(parts) => parts,
+                Err(e) if e.status_reason() == Some((400, 1)) => plain().await?,
+                Err(e) => return Err(LookupError::ListPartitions(e)),
+            }
+        } else {
+            plain().await?
+        };
+        let mut sizes = Vec::with_capacity(parts.len());
+        let mut unsized_uris: Vec<PartitionUri> = Vec::new();
+        for p in parts {
+            match (p.ifl_processors, p.initial_memory) {
+                (Some(ifl), Some(memory)) => sizes.push((ifl, memory)),
+                _ => unsized_uris.push(p.object_uri),
+            }
+        }
+        // The rest in one bulk read, not one GET each.
+        let full: Vec<hmc_client::Partition> = hmc_client::get_many(&self.hmc, &unsized_uris)
+            .await
+            .map_err(LookupError::ListPartitions)?;
+        sizes.extend(
+            full.into_iter()
+                .map(|p| (p.ifl_processors, p.initial_memory)),
+        );
+        Ok(sizes)
+    }
+
+    pub(crate) fn own_partitions_filter(&self) -> PartitionFilter {
+        PartitionFilter {
+            name: Some(format!(
+                "OpenStack-{}-[0-9a-f]{{8}}-[0-9a-f]{{4}}-[0-9a-f]{{4}}-[0-9a-f]{{4}}-[0-9a-f]{{12}}",
+                regex_escape(&self.config.host)
+            )),
+            status: None,
+        }
+    }
+
+    /// Nova's `list_instance_uuids`: the instances of this host, from the
+    /// partitions named for it.
+    pub async fn list_instance_uuids(&self) -> Result<Vec<InstanceId>, LookupError> {
+        let prefix = format!("OpenStack-{}-", self.config.host);
+        let parts = self
+            .hmc
+            .list_partitions(self.cpc(), &self.own_partitions_filter())
+            .await
+            .map_err(LookupError::ListPartitions)?;
+        Ok(parts
+            .iter()
+            .filter_map(|p| p.name.strip_prefix(&prefix)?.parse().ok())
+            .collect())
+    }
+
+    /// Nova's `list_instances`: the names of this host's instances, as Nova
+    /// names them (the partitions' names).
+    pub async fn list_instances(&self) -> Result<Vec<String>, LookupError> {
+        Ok(self
+            .list_instance_uuids()
+            .await?
+            .iter()
+            .map(|i| self.partition_name(i))
+            .collect())
+    }
+
+    /// Nova's `get_available_resource`: the configured limits, and the sums
+    /// of this host's partitions' IFLs and memory.
+    pub async fn get_available_resource(&self) -> Result<Resources, LookupError> {
+        let ready = self.ready()?;
+        let (mut vcpus_used, mut memory_mb_used) = (0u32, 0u64);
+        for (ifl, memory) in self.own_partition_sizes(&ready).await? {
+            // The HMC's numbers are outside data: never overflow on them.
+            vcpus_used = vcpus_used.saturating_add(ifl);
+            memory_mb_used = memory_mb_used.saturating_add(memory);
+        }
+        Ok(Resources {
+            vcpus: self.config.max_processors,
+            memory_mb: self.config.max_memory,
+            vcpus_used,
+            memory_mb_used,
+            hypervisor_type: "PRSM",
+            hypervisor_version: hypervisor_version(&ready.se_version),
+            hypervisor_hostname: self.config.host.clone(),
+            cpu_arch: "s390x",
+        })
+    }
+
+    /// What reaches the instance's volumes: its vHBAs, or its storage group
+    /// with its volumes (fulfillment state and paths) and VSRs.
+    pub async fn storage_info(&self, instance: &InstanceId) -> Result<StorageInfo, LookupError> {
+        let ready = self.ready()?;
+        let located =
+            self.locate(instance)
+                .await?
+                .ok_or_else(|| LookupError::InstanceNotFound {
+                    instance: instance.clone(),
+                })?;
+        ready.storage.storage_info(self, &located).await
+    }
+
+    /// Everything about one instance: its name, partition, state, boot
+    /// source, volumes with their paths, and storage. `attached`: the
+    /// volumes Cinder reports attached to it, with their connection info
+    /// (with vHBAs the paths come from there; storage groups name their
+    /// requests after the volumes).
+    pub async fn describe(
+        &self,
+        instance: &InstanceId,
+        attached: &[(VolumeId, ConnectionInfo)],
+    ) -> Result<InstanceDetails, LookupError> {
+        let ready = self.ready()?;
+        let located =
+            self.locate(instance)
+                .await?
+                .ok_or_else(|| LookupError::InstanceNotFound {
+                    instance: instance.clone(),
+                })?;
+        let p = self.get_partition(&located.partition).await?;
+        let name = parse_description(&p.description)
+            .filter(|(i, _)| i == instance)
+            .and_then(|(_, n)| n);
+        let info = InstanceInfo {
+            state: PowerState::from_status(&p.status),
+            status: p.status.clone(),
+            partition: located.partition.clone(),
+            vcpus: p.ifl_processors,
+            memory_mb: p.initial_memory,
+        };
+        let storage = ready.storage.storage_info(self, &located).await?;
+        let (boot, mut volumes) = ready.storage.volumes(&p, &storage, attached);
+        volumes.sort_by_key(|v| !v.boot);
+        Ok(InstanceDetails {
+            instance: instance.clone(),
+            name,
+            partition_name: p.name,
+            info,
+            boot,
+            volumes,
+            storage,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hypervisor_version;
+
+    #[test]
+    fn se_versions_never_overflow() {
+        assert_eq!(hypervisor_version("2.16.0"), 2_016_000);
+        assert_eq!(hypervisor_version("2.13"), 2_013_000);
+        assert_eq!(hypervisor_version("junk"), 0);
+        assert_eq!(hypervisor_version("18446744073709551615.9.9"), u64::MAX);
+    }
+}
