@@ -295,7 +295,8 @@ impl World {
                     cinder: &self.cinder,
                     volume_boot,
                 };
-                self.hmc.finish(later, &view);
+                let now = self.clock.now();
+                self.hmc.finish(later, &view, now);
             }
             Action::Cinder(later) => {
                 // A volume from an image has a second step (downloading).
@@ -584,6 +585,9 @@ impl World {
     fn get_any(&self, uri: &str) -> Result<serde_json::Value, HmcError> {
         fn json<T: serde::Serialize>(v: T) -> Result<serde_json::Value, HmcError> {
             Ok(serde_json::to_value(v).unwrap_or_default())
+        }
+        if uri == hmc_client::CONSOLE_URI {
+            return json(self.hmc.console());
         }
         if let Ok(u) = uri.parse::<hmc_client::CpcUri>() {
             return json(self.hmc.get_cpc(&u)?);

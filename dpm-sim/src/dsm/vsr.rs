@@ -172,6 +172,27 @@ impl DsmState {
             .collect())
     }
 
+    /// The VSR list with every filter the HMC takes: `name` (a regular
+    /// expression), `partition-uri`, `device-number`, `adapter-port-uri`.
+    pub(crate) fn list_vsrs_filtered(
+        &self,
+        group: &StorageGroupUri,
+        filter: &hmc_client::VsrFilter,
+    ) -> Result<Vec<VsrSummary>, HmcError> {
+        let at = format!("{group}/virtual-storage-resources");
+        let name_re = filter
+            .name
+            .as_deref()
+            .map(|p| super::anchored("GET", &at, p))
+            .transpose()?;
+        let mut list = self.list_vsrs(group, filter.partition.as_ref(), filter.device_number)?;
+        list.retain(|v| name_re.as_ref().is_none_or(|re| re.is_match(&v.name)));
+        if let Some(port) = &filter.adapter_port {
+            list.retain(|v| v.adapter_port_uri.as_ref() == Some(port));
+        }
+        Ok(list)
+    }
+
     /// `GET /api/storage-groups/{sg}/virtual-storage-resources/{vsr}`.
     pub(crate) fn get_vsr(&self, uri: &VsrUri) -> Result<Vsr, HmcError> {
         let not_found = || {

@@ -13,6 +13,7 @@
 //! stopping returns the [`Later`] transition for the world to schedule.
 
 mod boot;
+mod console;
 mod cpc;
 mod hba;
 mod job;
@@ -27,6 +28,7 @@ use fc_types::Wwnn;
 use hmc_client::{AdapterType, HmcError, JobUri, StoragePortUri};
 
 pub(crate) use boot::BootView;
+pub(crate) use console::HMC_NAME;
 pub(crate) use cpc::{AdapterState, CpcState, PortState};
 pub(crate) use hba::HbaState;
 pub(crate) use job::{no_content_outcome, JobOutcome, JobState};
@@ -46,6 +48,9 @@ pub(crate) mod reason {
     /// answers it (HMC.md, corrections).
     pub const NO_PROCESSORS: u16 = 1;
     pub const MISSING_FIELD: u16 = 5;
+    /// A name in `properties=` that the object does not have (zhmcclient
+    /// reads 400.14 so and fetches the full set instead).
+    pub const UNKNOWN_PROPERTY: u16 = 14;
     pub const INVALID_VALUE: u16 = 7;
     pub const NOT_FOUND: u16 = 1;
     pub const REFERENCED_NOT_FOUND: u16 = 2;
@@ -155,6 +160,8 @@ pub(crate) struct HmcState {
     /// settings and its partition id; the same keys as `partitions`.
     pub extras: BTreeMap<String, PartitionExtras>,
     pub jobs: BTreeMap<String, JobState>,
+    /// Each partition's operating-system messages, by object id.
+    pub os_logs: console::OsLogs,
 }
 
 impl HmcState {
@@ -229,13 +236,15 @@ impl HmcState {
             partitions: BTreeMap::new(),
             extras: BTreeMap::new(),
             jobs: BTreeMap::new(),
+            os_logs: console::OsLogs::new(),
         })
     }
 
-    /// Finishes a transition that is due; the boot check reads `view`.
-    pub(crate) fn finish(&mut self, later: Later, view: &impl BootView) {
+    /// Finishes a transition that is due (at simulated time `now`); the
+    /// boot check reads `view`.
+    pub(crate) fn finish(&mut self, later: Later, view: &impl BootView, now: Duration) {
         match later {
-            Later::PartitionStarted { job } => self.finish_start(&job, view),
+            Later::PartitionStarted { job } => self.finish_start(&job, view, now),
             Later::PartitionStopped { job } => self.finish_stop(&job),
         }
     }

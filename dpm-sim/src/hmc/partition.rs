@@ -3,6 +3,8 @@
 //! ([`start`], [`finish_start`], [`stop`], [`finish_stop`]), testable
 //! without a world.
 
+use std::time::Duration;
+
 use fc_types::{FcpLun, Wwpn};
 use hmc_client::{
     BootDevice, CpcUri, HbaUri, HmcError, JobUri, Partition, PartitionCreate, PartitionFilter,
@@ -556,6 +558,7 @@ impl HmcState {
         // The vHBAs go with the partition.
         self.partitions.remove(uri.object_id());
         self.extras.remove(uri.object_id());
+        self.forget_os_messages(uri.object_id());
         Ok(())
     }
 
@@ -608,7 +611,7 @@ impl HmcState {
     }
 
     /// The end of a start job: the memory check, then the boot check.
-    pub(super) fn finish_start(&mut self, job: &str, view: &impl BootView) {
+    pub(super) fn finish_start(&mut self, job: &str, view: &impl BootView, now: Duration) {
         let Some(pid) = self.jobs.get(job).and_then(|j| j.partition.clone()) else {
             return;
         };
@@ -628,12 +631,16 @@ impl HmcState {
                 let (power, verdict) = finish_start(memory, || {
                     boot::check(p, view, |port| self.port_fabric(port))
                 });
+                let active = power.status == PartitionStatus::Active;
                 if let Some(p) = self.partitions.get_mut(&pid) {
                     p.status = power.status;
                     p.memory_held = power.memory_held;
                 }
                 if !power.memory_held {
                     self.give_up_partition_id(&pid);
+                }
+                if active {
+                    self.write_boot_messages(&pid, now);
                 }
                 verdict
             }

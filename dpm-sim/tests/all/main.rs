@@ -5,6 +5,7 @@
 mod boot;
 mod cinder;
 mod conformance;
+mod fidelity;
 mod hmc;
 mod hostile;
 mod notify;
