@@ -952,7 +952,8 @@ fn canceled(message: &str) -> hmc::JobOutcome {
 /// shows), if any; never a fabric that is down:
 /// - one of the Cinder node's ports, always;
 /// - a vHBA, while its partition runs (from the start of its IPL until it
-///   has stopped), over its adapter port's cable;
+///   has stopped; paused and terminated partitions keep their resources,
+///   channels included), over its adapter port's cable;
 /// - a storage group's WWPN, while the partition of its VSR runs or while
 ///   the group's discovery runs, over the candidate port it is bound to.
 fn logged_in_fabric(san: &Storage, hmc: &HmcState, dsm: &DsmState, wwpn: Wwpn) -> Option<usize> {
@@ -962,6 +963,8 @@ fn logged_in_fabric(san: &Storage, hmc: &HmcState, dsm: &DsmState, wwpn: Wwpn) -
             PartitionStatus::Starting
                 | PartitionStatus::Active
                 | PartitionStatus::Degraded
+                | PartitionStatus::Paused
+                | PartitionStatus::Terminated
                 | PartitionStatus::Stopping
         )
     };

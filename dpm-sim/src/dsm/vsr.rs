@@ -123,7 +123,11 @@ impl DsmState {
                 g.name, p.name
             )));
         }
-        if p.status != PartitionStatus::Stopped {
+        // reservation-error holds no resources: as stopped.
+        if !matches!(
+            p.status,
+            PartitionStatus::Stopped | PartitionStatus::ReservationError
+        ) {
             return Err(wrong(format!(
                 "Partition {} is {}; a storage group is detached only from a stopped partition.",
                 p.name, p.status

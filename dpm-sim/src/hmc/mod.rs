@@ -20,6 +20,7 @@ mod job;
 mod partition;
 mod properties;
 mod session;
+mod status;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -36,6 +37,7 @@ pub(crate) use partition::{PartitionExtras, PartitionState};
 pub(crate) use properties::{
     names as partition_property_names, PartitionProperties, SettingsUpdate, SETTINGS,
 };
+pub use status::StatusError;
 
 use crate::ids::Ids;
 use crate::spec::{SpecError, Timings, WorldSpec};

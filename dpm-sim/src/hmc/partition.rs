@@ -14,7 +14,7 @@ use hmc_client::{
 
 use super::job::{self, JobState};
 use super::properties::{self, PartitionProperties, ReadOnly, Settings, SettingsUpdate};
-use super::{boot, reason, regex, BootView, HbaState, HmcState, Later, Refusal};
+use super::{boot, reason, regex, status, BootView, HbaState, HmcState, Later, Refusal};
 use crate::ids::{unreachable_uri, Ids};
 
 /// What a partition has beyond [`PartitionState`]: the writable
@@ -486,7 +486,7 @@ impl HmcState {
         let p = self.partition_mut("POST", uri)?;
         let resizes =
             u.ifl_processors.is_some() || u.initial_memory.is_some() || u.maximum_memory.is_some();
-        if resizes && p.status != PartitionStatus::Stopped {
+        if resizes && !status::is_down(&p.status) {
             return Err(bad(
                 409,
                 reason::WRONG_STATE,
@@ -546,7 +546,9 @@ impl HmcState {
 
     pub(crate) fn delete_partition(&mut self, uri: &PartitionUri) -> Result<(), HmcError> {
         let p = self.partition("DELETE", uri)?;
-        if p.status != PartitionStatus::Stopped {
+        // A partition in reservation-error holds nothing: it goes as a
+        // stopped one does (other HMC tools treat it as stopped).
+        if !status::is_down(&p.status) {
             return Err(HmcError::api(
                 "DELETE",
                 uri.as_str(),
@@ -681,7 +683,9 @@ pub(crate) struct Power {
 }
 
 /// Whether a partition named `name` in `status` may start: only a stopped
-/// one does (409.1 otherwise). It becomes `starting`; PR/SM takes its
+/// one does, or one whose last activation found no resources
+/// (`reservation-error`, which holds none; zhmc-ansible-modules starts
+/// from it); 409.1 otherwise. It becomes `starting`; PR/SM takes its
 /// memory now if `need` MiB fit in the `free` MiB, and without it the start
 /// job fails when it ends.
 pub(crate) fn start(
@@ -690,7 +694,7 @@ pub(crate) fn start(
     need: u64,
     free: u64,
 ) -> Result<Power, Refusal> {
-    if *status != PartitionStatus::Stopped {
+    if !status::is_down(status) {
         return Err(Refusal::wrong_state(format!(
             "Partition {name} is {status}, not stopped."
         )));
@@ -816,7 +820,7 @@ mod tests {
 
     #[test]
     fn only_a_stopped_partition_starts() {
-        for s in ALL.iter().filter(|s| **s != PartitionStatus::Stopped) {
+        for s in ALL.iter().filter(|s| !status::is_down(s)) {
             let r = start("web1", s, 1, 1).unwrap_err();
             assert_eq!((r.status, r.reason), (409, 1), "{s}");
             assert_eq!(r.message, format!("Partition web1 is {s}, not stopped."));

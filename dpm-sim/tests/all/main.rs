@@ -11,6 +11,7 @@ mod hostile;
 mod notify;
 mod properties;
 mod spec;
+mod statuses;
 mod storage;
 mod storage_groups;
 mod support;
