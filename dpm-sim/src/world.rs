@@ -221,7 +221,9 @@ impl World {
     /// Publishes the jobs that ended and the statuses that changed.
     pub(crate) fn publish(&mut self) {
         let now = self.now();
-        self.notifier.publish(&mut self.hmc, now);
+        let dsm = &self.dsm;
+        let groups = || dsm.groups.iter().map(|g| g.uri().to_string()).collect();
+        self.notifier.publish(&mut self.hmc, groups, now);
     }
 
     /// When the next transition is due, on tokio time (automatic clock
