@@ -154,13 +154,9 @@ fn python_env() -> Result<PathBuf, String> {
     Ok(python)
 }
 
-/// `dpm-sim serve` on free ports with fast transitions; returns the child
-/// and the endpoints file once it is ready.
-fn serve(name: &str, world: &str) -> Result<(Child, PathBuf), String> {
-    serve_with(name, world, &[])
-}
-
-/// `dpm-sim serve` with extra arguments (e.g. `--control-port 0`).
+/// `dpm-sim serve` on free ports with fast transitions, with extra
+/// arguments (e.g. `--control-port 0`); returns the child and the
+/// endpoints file once it is ready.
 fn serve_with(name: &str, world: &str, extra: &[&str]) -> Result<(Child, PathBuf), String> {
     let dir = target_dir().join(format!("xtask-{name}"));
     let _ = std::fs::remove_dir_all(&dir);
