@@ -274,7 +274,7 @@ async fn filters_contract(hmc: &dyn HmcApi, sim: &Sim) {
     let first = &all[0];
     let by_name = hmc
         .list_vsrs_filtered(
-            &g,
+            g,
             &VsrFilter {
                 name: Some(regex_escape(&first.name)),
                 ..VsrFilter::default()
@@ -285,7 +285,7 @@ async fn filters_contract(hmc: &dyn HmcApi, sim: &Sim) {
     assert_eq!(by_name, vec![first.clone()]);
     let none = hmc
         .list_vsrs_filtered(
-            &g,
+            g,
             &VsrFilter {
                 name: Some("no such vsr".into()),
                 partition: Some(p.clone()),
@@ -297,7 +297,7 @@ async fn filters_contract(hmc: &dyn HmcApi, sim: &Sim) {
     assert!(none.is_empty());
     let by_device = hmc
         .list_vsrs_filtered(
-            &g,
+            g,
             &VsrFilter {
                 partition: Some(p.clone()),
                 device_number: Some(first.device_number),
