@@ -20,6 +20,7 @@ use hmc_client::{
     StorageGroupUri, StoragePort, StoragePortUri, StorageVolume, StorageVolumeFilter,
     StorageVolumeSummary, StorageVolumeUri, Vsr, VsrSummary, VsrUri,
 };
+use hmc_client::{Console, OsMessageFilter, OsMessages, VsrFilter, CONSOLE_URI};
 
 use crate::ops::{Op, Side};
 use crate::world::{LostReply, World};
@@ -291,6 +292,35 @@ impl HmcApi for SimHmc {
             "/api/version",
             |w| Ok(w.hmc.api_version()),
         )
+    }
+
+    async fn get_console(&self) -> Result<Console, HmcError> {
+        self.delay().await;
+        self.call(Op::GetConsole, "GET", CONSOLE_URI, |w| w.hmc.console_view())
+    }
+
+    async fn list_os_messages(
+        &self,
+        partition: &PartitionUri,
+        filter: &OsMessageFilter,
+    ) -> Result<OsMessages, HmcError> {
+        self.delay().await;
+        let at = format!("{partition}/operations/list-os-messages");
+        self.call(Op::ListOsMessages, "GET", &at, |w| {
+            w.hmc.list_os_messages(partition, filter)
+        })
+    }
+
+    async fn list_vsrs_filtered(
+        &self,
+        group: &StorageGroupUri,
+        filter: &VsrFilter,
+    ) -> Result<Vec<VsrSummary>, HmcError> {
+        self.delay().await;
+        let at = format!("{group}/virtual-storage-resources");
+        self.call(Op::ListVsrs, "GET", &at, |w| {
+            w.dsm.list_vsrs_filtered(group, filter)
+        })
     }
 
     async fn list_cpcs<'a>(&self, name: Option<&'a str>) -> Result<Vec<CpcSummary>, HmcError> {

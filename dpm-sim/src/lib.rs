@@ -62,6 +62,7 @@ mod world;
 pub use client::{SimCinder, SimHmc};
 pub use clock::ClockMode;
 pub use dsm::{GroupWwpnView, StorageGroupView, StorageVolumeView, VsrView};
+pub use hmc::StatusError;
 pub use notify::Notice;
 pub use ops::{Counters, Op, Side};
 #[cfg(feature = "serve")]

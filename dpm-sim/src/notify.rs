@@ -2,7 +2,10 @@
 //! completion on the job topic of the session that began it, and a
 //! partition's status change (`status-change`) and changes of its name,
 //! description, processors, memory and boot device (`property-change`) on
-//! every session's object topic. The
+//! every session's object topic; partitions and storage groups created and
+//! deleted (`inventory-change`, `action: add` or `remove`, on every
+//! session's object topic, as zhmcclient's auto-updated lists follow
+//! them). The
 //! notification service of `dpm-sim serve` (STOMP) and in-memory
 //! subscribers ([`crate::Sim::notices`]) receive them from one broadcast.
 //!
@@ -54,6 +57,9 @@ pub(crate) struct Notifier {
     seq: u64,
     /// The status each partition was last announced with.
     announced: BTreeMap<String, PartitionStatus>,
+    /// The objects last announced (or known at the baseline), by URI:
+    /// their class.
+    inventory: BTreeMap<String, &'static str>,
     /// The other announced properties of each partition, by name.
     properties: BTreeMap<String, Vec<(&'static str, serde_json::Value)>>,
     /// Woken when a transition is scheduled, so that the ticker looks at
@@ -72,6 +78,7 @@ impl Default for Notifier {
             tx: broadcast::channel(BACKLOG).0,
             seq: 0,
             announced: BTreeMap::new(),
+            inventory: BTreeMap::new(),
             properties: BTreeMap::new(),
             changed: Arc::new(Notify::new()),
             drops: watch::channel(0).0,
@@ -101,12 +108,20 @@ impl Notifier {
     /// nothing (every request releases the world: this is its hot path);
     /// the first release with a listener learns the world as it is then,
     /// and announces changes from there.
-    pub(crate) fn publish(&mut self, hmc: &mut HmcState, now: Duration) {
+    /// `groups` lists the storage groups' URIs (asked for only while
+    /// someone listens).
+    pub(crate) fn publish(
+        &mut self,
+        hmc: &mut HmcState,
+        groups: impl FnOnce() -> Vec<String>,
+        now: Duration,
+    ) {
         let completed = std::mem::take(&mut hmc.completed);
         if self.tx.receiver_count() == 0 {
             self.baseline = false;
             return;
         }
+        let groups = groups();
         if !self.baseline {
             self.announced = hmc
                 .partitions
@@ -118,6 +133,7 @@ impl Notifier {
                 .iter()
                 .map(|(pid, p)| (pid.clone(), watched_properties(p)))
                 .collect();
+            self.inventory = inventory(hmc, &groups);
             self.baseline = true;
         }
         let stamp = now.as_millis().to_string();
@@ -154,7 +170,20 @@ impl Notifier {
             .retain(|pid, _| hmc.partitions.contains_key(pid));
         self.properties
             .retain(|pid, _| hmc.partitions.contains_key(pid));
-        if changes.is_empty() && property_changes.is_empty() {
+        let now_known = inventory(hmc, &groups);
+        let mut inventory_changes: Vec<(String, &'static str, &'static str)> = now_known
+            .iter()
+            .filter(|(uri, _)| !self.inventory.contains_key(*uri))
+            .map(|(uri, class)| (uri.clone(), *class, "add"))
+            .collect();
+        inventory_changes.extend(
+            self.inventory
+                .iter()
+                .filter(|(uri, _)| !now_known.contains_key(*uri))
+                .map(|(uri, class)| (uri.clone(), *class, "remove")),
+        );
+        self.inventory = now_known;
+        if changes.is_empty() && property_changes.is_empty() && inventory_changes.is_empty() {
             return;
         }
         let topics: Vec<String> = hmc
@@ -162,6 +191,25 @@ impl Notifier {
             .values()
             .map(|s| s.object_topic.clone())
             .collect();
+        // Removals first (a deleted partition's name may be taken again in
+        // the same release), then additions.
+        inventory_changes.sort_by_key(|(_, _, action)| *action != "remove");
+        for (uri, class, action) in inventory_changes {
+            let id = uri.rsplit('/').next().unwrap_or_default().to_owned();
+            let headers = vec![
+                (
+                    "notification-type".to_owned(),
+                    "inventory-change".to_owned(),
+                ),
+                ("object-uri".to_owned(), uri),
+                ("object-id".to_owned(), id),
+                ("class".to_owned(), class.to_owned()),
+                ("action".to_owned(), action.to_owned()),
+            ];
+            for topic in &topics {
+                self.send(topic.clone(), headers.clone(), "null".into(), &stamp);
+            }
+        }
         let object = |kind: &str, uri: &hmc_client::PartitionUri| -> Vec<(String, String)> {
             vec![
                 ("notification-type".into(), kind.into()),
@@ -216,6 +264,16 @@ impl Notifier {
             body,
         });
     }
+}
+
+/// The objects whose creation and deletion are announced, by URI: the
+/// partitions and the storage groups.
+fn inventory(hmc: &HmcState, groups: &[String]) -> BTreeMap<String, &'static str> {
+    hmc.partitions
+        .values()
+        .map(|p| (p.uri().to_string(), "partition"))
+        .chain(groups.iter().map(|g| (g.clone(), "storage-group")))
+        .collect()
 }
 
 /// The partition properties whose changes are announced (`property-change`),

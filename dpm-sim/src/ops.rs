@@ -93,6 +93,8 @@ ops! {
     ListPermittedAdapters = "hmc.list_permitted_adapters", Hmc, false;
     ListApiFeatures = "hmc.list_api_features", Hmc, false;
     GetPartitionsOfAdapter = "hmc.get_partitions_assigned_to_adapter", Hmc, false;
+    GetConsole = "hmc.get_console", Hmc, false;
+    ListOsMessages = "hmc.list_os_messages", Hmc, false;
     GetJob = "hmc.get_job", Hmc, true;
     DeleteJob = "hmc.delete_job", Hmc, true;
     KeystoneAuth = "keystone.authenticate", Cinder, false;

@@ -446,6 +446,23 @@ impl Sim {
         }
     }
 
+    /// Puts a partition in a status a real CPC produces on its own:
+    /// `reservation-error` (from `stopped`: an activation that found no
+    /// resources), `terminated` or `paused` (the guest halted or waits;
+    /// from a partition that holds its resources), `degraded` (from
+    /// `active`) and `active` again (from `degraded`). Checked first: a
+    /// refusal changes nothing. Announced as a status change, as the HMC
+    /// announces it.
+    pub fn set_partition_status(
+        &self,
+        partition: &PartitionUri,
+        status: PartitionStatus,
+    ) -> Result<(), crate::StatusError> {
+        let mut w = lock(&self.world);
+        w.settle();
+        w.hmc.set_partition_status(partition, status)
+    }
+
     /// Ends every HMC session, as an HMC restart or timeout would.
     pub fn expire_sessions(&self) {
         lock(&self.world).hmc.sessions.clear();

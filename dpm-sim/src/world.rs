@@ -221,7 +221,9 @@ impl World {
     /// Publishes the jobs that ended and the statuses that changed.
     pub(crate) fn publish(&mut self) {
         let now = self.now();
-        self.notifier.publish(&mut self.hmc, now);
+        let dsm = &self.dsm;
+        let groups = || dsm.groups.iter().map(|g| g.uri().to_string()).collect();
+        self.notifier.publish(&mut self.hmc, groups, now);
     }
 
     /// When the next transition is due, on tokio time (automatic clock
@@ -295,7 +297,8 @@ impl World {
                     cinder: &self.cinder,
                     volume_boot,
                 };
-                self.hmc.finish(later, &view);
+                let now = self.clock.now();
+                self.hmc.finish(later, &view, now);
             }
             Action::Cinder(later) => {
                 // A volume from an image has a second step (downloading).
@@ -584,6 +587,9 @@ impl World {
     fn get_any(&self, uri: &str) -> Result<serde_json::Value, HmcError> {
         fn json<T: serde::Serialize>(v: T) -> Result<serde_json::Value, HmcError> {
             Ok(serde_json::to_value(v).unwrap_or_default())
+        }
+        if uri == hmc_client::CONSOLE_URI {
+            return json(self.hmc.console());
         }
         if let Ok(u) = uri.parse::<hmc_client::CpcUri>() {
             return json(self.hmc.get_cpc(&u)?);
@@ -948,7 +954,8 @@ fn canceled(message: &str) -> hmc::JobOutcome {
 /// shows), if any; never a fabric that is down:
 /// - one of the Cinder node's ports, always;
 /// - a vHBA, while its partition runs (from the start of its IPL until it
-///   has stopped), over its adapter port's cable;
+///   has stopped; paused and terminated partitions keep their resources,
+///   channels included), over its adapter port's cable;
 /// - a storage group's WWPN, while the partition of its VSR runs or while
 ///   the group's discovery runs, over the candidate port it is bound to.
 fn logged_in_fabric(san: &Storage, hmc: &HmcState, dsm: &DsmState, wwpn: Wwpn) -> Option<usize> {
@@ -958,6 +965,8 @@ fn logged_in_fabric(san: &Storage, hmc: &HmcState, dsm: &DsmState, wwpn: Wwpn) -
             PartitionStatus::Starting
                 | PartitionStatus::Active
                 | PartitionStatus::Degraded
+                | PartitionStatus::Paused
+                | PartitionStatus::Terminated
                 | PartitionStatus::Stopping
         )
     };

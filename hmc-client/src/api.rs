@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 
+use crate::console::{Console, OsMessageFilter, OsMessages};
 use crate::error::HmcError;
 use crate::ids::{
     AdapterUri, CpcUri, HbaUri, JobUri, PartitionUri, StorageGroupUri, StoragePortUri,
@@ -81,6 +82,45 @@ pub struct StorageVolumeFilter {
     pub usage: Option<VolumeUsage>,
     /// Only volumes in this fulfillment state.
     pub fulfillment_state: Option<FulfillmentState>,
+    /// Only volumes of at least this size, GiB (`minimum-size`).
+    pub minimum_size: Option<f64>,
+    /// Only volumes of at most this size, GiB (`maximum-size`).
+    pub maximum_size: Option<f64>,
+}
+
+/// Filter for [`HmcApi::list_vsrs_filtered`]: the query parameters of
+/// "List Virtual Storage Resources of a Storage Group". `name` is a
+/// regular expression anchored at both ends.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VsrFilter {
+    /// Only VSRs whose name matches this pattern.
+    pub name: Option<String>,
+    /// Only the VSRs of this partition.
+    pub partition: Option<PartitionUri>,
+    /// Only the VSR of this device number.
+    pub device_number: Option<fc_types::DeviceNumber>,
+    /// Only VSRs on this adapter port.
+    pub adapter_port: Option<StoragePortUri>,
+}
+
+impl VsrFilter {
+    /// The query parameters, as the HMC names them.
+    pub fn query(&self) -> Vec<(&'static str, String)> {
+        let mut q = Vec::new();
+        if let Some(n) = &self.name {
+            q.push(("name", n.clone()));
+        }
+        if let Some(p) = &self.partition {
+            q.push(("partition-uri", p.as_str().to_owned()));
+        }
+        if let Some(d) = &self.device_number {
+            q.push(("device-number", d.to_string()));
+        }
+        if let Some(a) = &self.adapter_port {
+            q.push(("adapter-port-uri", a.as_str().to_owned()));
+        }
+        q
+    }
 }
 
 /// The HMC Web Services API subset for DPM partitions that boot from FCP LUNs.
@@ -109,6 +149,10 @@ pub trait HmcApi: Send + Sync {
     async fn logoff(&self) -> Result<(), HmcError>;
     /// `GET /api/version` (needs no session).
     async fn api_version(&self) -> Result<ApiVersion, HmcError>;
+
+    /// `GET /api/console`: the console's properties (Get Console
+    /// Properties), among them its `version`.
+    async fn get_console(&self) -> Result<Console, HmcError>;
 
     /// `GET /api/cpcs[?name=]`.
     // The named lifetimes here and below are for mockall, which cannot
@@ -166,6 +210,14 @@ pub trait HmcApi: Send + Sync {
     async fn start_partition(&self, partition: &PartitionUri) -> Result<JobUri, HmcError>;
     /// `POST /api/partitions/{id}/operations/stop`; returns the job.
     async fn stop_partition(&self, partition: &PartitionUri) -> Result<JobUri, HmcError>;
+
+    /// `GET /api/partitions/{id}/operations/list-os-messages`: the
+    /// messages of the partition's operating system (its console log).
+    async fn list_os_messages(
+        &self,
+        partition: &PartitionUri,
+        filter: &OsMessageFilter,
+    ) -> Result<OsMessages, HmcError>;
 
     /// `POST /api/partitions/{id}/hbas`.
     async fn create_hba(
@@ -230,7 +282,7 @@ pub trait HmcApi: Send + Sync {
         group: &StorageGroupUri,
         volumes: &[StorageVolumeUri],
     ) -> Result<(), HmcError>;
-    /// `GET /api/storage-groups/{id}/storage-volumes[?name=&usage=&fulfillment-state=]`.
+    /// `GET /api/storage-groups/{id}/storage-volumes[?name=&usage=&fulfillment-state=&minimum-size=&maximum-size=]`.
     async fn list_storage_volumes(
         &self,
         group: &StorageGroupUri,
@@ -246,6 +298,14 @@ pub trait HmcApi: Send + Sync {
         &self,
         group: &StorageGroupUri,
         partition: Option<&'a PartitionUri>,
+    ) -> Result<Vec<VsrSummary>, HmcError>;
+    /// `GET /api/storage-groups/{id}/virtual-storage-resources` with every
+    /// filter the HMC takes (`name`, `partition-uri`, `device-number`,
+    /// `adapter-port-uri`).
+    async fn list_vsrs_filtered(
+        &self,
+        group: &StorageGroupUri,
+        filter: &VsrFilter,
     ) -> Result<Vec<VsrSummary>, HmcError>;
     /// `GET /api/storage-groups/{sg}/virtual-storage-resources/{vsr}`.
     async fn get_vsr(&self, vsr: &VsrUri) -> Result<Vsr, HmcError>;

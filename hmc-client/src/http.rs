@@ -27,9 +27,10 @@ use serde_json::Value;
 use tracing::Instrument;
 
 use crate::api::{
-    AdapterFilter, HmcApi, PartitionFilter, StorageGroupFilter, StorageVolumeFilter,
+    AdapterFilter, HmcApi, PartitionFilter, StorageGroupFilter, StorageVolumeFilter, VsrFilter,
     NOTIFICATION_PORT,
 };
+use crate::console::{Console, OsMessageFilter, OsMessages, CONSOLE_URI};
 use crate::error::{HmcError, Sent};
 use crate::ids::{
     AdapterUri, CpcUri, HbaUri, JobUri, PartitionUri, StorageGroupUri, StoragePortUri,
@@ -509,6 +510,10 @@ impl HmcApi for HttpHmc {
         decode("GET", "/api/version", &text)
     }
 
+    async fn get_console(&self) -> Result<Console, HmcError> {
+        self.get(CONSOLE_URI, &[]).await
+    }
+
     async fn list_cpcs<'a>(&self, name: Option<&'a str>) -> Result<Vec<CpcSummary>, HmcError> {
         #[derive(serde::Deserialize)]
         struct L {
@@ -626,6 +631,15 @@ impl HmcApi for HttpHmc {
             &serde_json::json!({}),
         )
         .await
+    }
+
+    async fn list_os_messages(
+        &self,
+        partition: &PartitionUri,
+        filter: &OsMessageFilter,
+    ) -> Result<OsMessages, HmcError> {
+        let path = format!("{partition}/operations/list-os-messages");
+        self.get(&path, &filter.query()).await
     }
 
     async fn create_hba(
@@ -785,6 +799,12 @@ impl HmcApi for HttpHmc {
         if let Some(f) = &filter.fulfillment_state {
             q.push(("fulfillment-state", f.as_str().to_owned()));
         }
+        if let Some(n) = filter.minimum_size {
+            q.push(("minimum-size", n.to_string()));
+        }
+        if let Some(n) = filter.maximum_size {
+            q.push(("maximum-size", n.to_string()));
+        }
         Ok(self
             .get::<L>(&format!("{group}/storage-volumes"), &q)
             .await?
@@ -816,6 +836,20 @@ impl HmcApi for HttpHmc {
             .get::<L>(&format!("{group}/virtual-storage-resources"), &q)
             .await?
             .vsrs)
+    }
+
+    async fn list_vsrs_filtered(
+        &self,
+        group: &StorageGroupUri,
+        filter: &VsrFilter,
+    ) -> Result<Vec<VsrSummary>, HmcError> {
+        #[derive(serde::Deserialize)]
+        struct L {
+            #[serde(rename = "virtual-storage-resources")]
+            vsrs: Vec<VsrSummary>,
+        }
+        let path = format!("{group}/virtual-storage-resources");
+        Ok(self.get::<L>(&path, &filter.query()).await?.vsrs)
     }
 
     async fn get_vsr(&self, vsr: &VsrUri) -> Result<Vsr, HmcError> {

@@ -78,6 +78,7 @@
 
 mod api;
 mod bulk;
+mod console;
 mod error;
 #[cfg(feature = "http")]
 mod http;
@@ -96,9 +97,10 @@ mod wire;
 pub use api::MockHmcApi;
 pub use api::{
     AdapterFilter, HmcApi, JobAnnouncement, PartitionFilter, StorageGroupFilter,
-    StorageVolumeFilter, LIST_ADDITIONAL_PROPERTIES_SINCE, NOTIFICATION_PORT,
+    StorageVolumeFilter, VsrFilter, LIST_ADDITIONAL_PROPERTIES_SINCE, NOTIFICATION_PORT,
 };
 pub use bulk::get_many;
+pub use console::{Console, MachineInfo, OsMessage, OsMessageFilter, OsMessages, CONSOLE_URI};
 /// The one secret type, shared with `cinder-client` (`cinder_client::Secret`
 /// is the same type).
 pub use dpm_secret::Secret;

@@ -155,13 +155,9 @@ fn python_env() -> Result<PathBuf, String> {
     Ok(python)
 }
 
-/// `dpm-sim serve` on free ports with fast transitions; returns the child
-/// and the endpoints file once it is ready.
-fn serve(name: &str, world: &str) -> Result<(Child, PathBuf), String> {
-    serve_with(name, world, &[])
-}
-
-/// `dpm-sim serve` with extra arguments (e.g. `--control-port 0`).
+/// `dpm-sim serve` on free ports with fast transitions, with extra
+/// arguments (e.g. `--control-port 0`); returns the child and the
+/// endpoints file once it is ready.
 fn serve_with(name: &str, world: &str, extra: &[&str]) -> Result<(Child, PathBuf), String> {
     let dir = target_dir().join(format!("xtask-{name}"));
     let _ = std::fs::remove_dir_all(&dir);
@@ -239,7 +235,12 @@ fn stop(mut child: Child) {
 
 /// One third-party script against `dpm-sim serve` on a named world.
 fn third_party_on(python: &Path, script: &str, world: &str) -> bool {
-    let (child, endpoints) = match serve(&format!("third-party-{world}"), world) {
+    third_party_with(python, script, world, &[])
+}
+
+/// [`third_party_on`] with more `dpm-sim serve` options.
+fn third_party_with(python: &Path, script: &str, world: &str, extra: &[&str]) -> bool {
+    let (child, endpoints) = match serve_with(&format!("third-party-{world}"), world, extra) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("xtask: {e}");
@@ -265,11 +266,20 @@ fn third_party() -> bool {
         }
     };
     // The demo's drawing rendered by seqdiag; vHBAs on a z13; Cinder's
-    // rules on a z13; storage groups on a z16; zhmccli on a z13.
+    // rules on a z13; storage groups on a z16; what other tools expect of
+    // an HMC (console, property lists, filters, OS messages, inventory
+    // notifications, CPC-made statuses through the control route) on a
+    // z16; zhmccli on a z13.
     render_diagram(&python)
         && third_party_on(&python, "third_party.py", "z13")
         && third_party_on(&python, "third_party_cinder.py", "z13")
         && third_party_on(&python, "third_party_groups.py", "z16")
+        && third_party_with(
+            &python,
+            "third_party_fidelity.py",
+            "z16",
+            &["--control-port", "0"],
+        )
         && third_party_cli(&python)
 }
 

@@ -303,7 +303,10 @@ impl DsmState {
             if let VolumeRequest::Delete { .. } = v {
                 let booting = partitions.iter().find(|p| {
                     p.boot_storage_volume.as_ref() == Some(target)
-                        && p.status != PartitionStatus::Stopped
+                        && !matches!(
+                            p.status,
+                            PartitionStatus::Stopped | PartitionStatus::ReservationError
+                        )
                 });
                 if let Some(p) = booting {
                     return Err(bad(

@@ -777,6 +777,7 @@ fn volume_list_filters() {
         name: name.map(Into::into),
         usage,
         fulfillment_state: state,
+        ..StorageVolumeFilter::default()
     };
     assert_eq!(
         fx.dsm

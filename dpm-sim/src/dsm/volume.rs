@@ -124,6 +124,8 @@ impl DsmState {
                     .as_ref()
                     .is_none_or(|s| *s == v.state)
             })
+            .filter(|v| filter.minimum_size.is_none_or(|m| v.size >= m))
+            .filter(|v| filter.maximum_size.is_none_or(|m| v.size <= m))
             .map(|v| StorageVolumeSummary {
                 element_uri: g.volume_uri(v),
                 name: v.name.clone(),

@@ -123,7 +123,11 @@ impl DsmState {
                 g.name, p.name
             )));
         }
-        if p.status != PartitionStatus::Stopped {
+        // reservation-error holds no resources: as stopped.
+        if !matches!(
+            p.status,
+            PartitionStatus::Stopped | PartitionStatus::ReservationError
+        ) {
             return Err(wrong(format!(
                 "Partition {} is {}; a storage group is detached only from a stopped partition.",
                 p.name, p.status
@@ -170,6 +174,27 @@ impl DsmState {
                 adapter_port_uri: g.vsr_wwpn(v).and_then(|w| w.port.clone()),
             })
             .collect())
+    }
+
+    /// The VSR list with every filter the HMC takes: `name` (a regular
+    /// expression), `partition-uri`, `device-number`, `adapter-port-uri`.
+    pub(crate) fn list_vsrs_filtered(
+        &self,
+        group: &StorageGroupUri,
+        filter: &hmc_client::VsrFilter,
+    ) -> Result<Vec<VsrSummary>, HmcError> {
+        let at = format!("{group}/virtual-storage-resources");
+        let name_re = filter
+            .name
+            .as_deref()
+            .map(|p| super::anchored("GET", &at, p))
+            .transpose()?;
+        let mut list = self.list_vsrs(group, filter.partition.as_ref(), filter.device_number)?;
+        list.retain(|v| name_re.as_ref().is_none_or(|re| re.is_match(&v.name)));
+        if let Some(port) = &filter.adapter_port {
+            list.retain(|v| v.adapter_port_uri.as_ref() == Some(port));
+        }
+        Ok(list)
     }
 
     /// `GET /api/storage-groups/{sg}/virtual-storage-resources/{vsr}`.

@@ -13,12 +13,14 @@
 //! stopping returns the [`Later`] transition for the world to schedule.
 
 mod boot;
+mod console;
 mod cpc;
 mod hba;
 mod job;
 mod partition;
 mod properties;
 mod session;
+mod status;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -27,6 +29,7 @@ use fc_types::Wwnn;
 use hmc_client::{AdapterType, HmcError, JobUri, StoragePortUri};
 
 pub(crate) use boot::BootView;
+pub(crate) use console::HMC_NAME;
 pub(crate) use cpc::{AdapterState, CpcState, PortState};
 pub(crate) use hba::HbaState;
 pub(crate) use job::{no_content_outcome, JobOutcome, JobState};
@@ -34,6 +37,7 @@ pub(crate) use partition::{PartitionExtras, PartitionState};
 pub(crate) use properties::{
     names as partition_property_names, PartitionProperties, SettingsUpdate, SETTINGS,
 };
+pub use status::StatusError;
 
 use crate::ids::Ids;
 use crate::spec::{SpecError, Timings, WorldSpec};
@@ -46,6 +50,9 @@ pub(crate) mod reason {
     /// answers it (HMC.md, corrections).
     pub const NO_PROCESSORS: u16 = 1;
     pub const MISSING_FIELD: u16 = 5;
+    /// A name in `properties=` that the object does not have (zhmcclient
+    /// reads 400.14 so and fetches the full set instead).
+    pub const UNKNOWN_PROPERTY: u16 = 14;
     pub const INVALID_VALUE: u16 = 7;
     pub const NOT_FOUND: u16 = 1;
     pub const REFERENCED_NOT_FOUND: u16 = 2;
@@ -155,6 +162,8 @@ pub(crate) struct HmcState {
     /// settings and its partition id; the same keys as `partitions`.
     pub extras: BTreeMap<String, PartitionExtras>,
     pub jobs: BTreeMap<String, JobState>,
+    /// Each partition's operating-system messages, by object id.
+    pub os_logs: console::OsLogs,
 }
 
 impl HmcState {
@@ -229,13 +238,15 @@ impl HmcState {
             partitions: BTreeMap::new(),
             extras: BTreeMap::new(),
             jobs: BTreeMap::new(),
+            os_logs: console::OsLogs::new(),
         })
     }
 
-    /// Finishes a transition that is due; the boot check reads `view`.
-    pub(crate) fn finish(&mut self, later: Later, view: &impl BootView) {
+    /// Finishes a transition that is due (at simulated time `now`); the
+    /// boot check reads `view`.
+    pub(crate) fn finish(&mut self, later: Later, view: &impl BootView, now: Duration) {
         match later {
-            Later::PartitionStarted { job } => self.finish_start(&job, view),
+            Later::PartitionStarted { job } => self.finish_start(&job, view, now),
             Later::PartitionStopped { job } => self.finish_stop(&job),
         }
     }

@@ -3,6 +3,8 @@
 //! ([`start`], [`finish_start`], [`stop`], [`finish_stop`]), testable
 //! without a world.
 
+use std::time::Duration;
+
 use fc_types::{FcpLun, Wwpn};
 use hmc_client::{
     BootDevice, CpcUri, HbaUri, HmcError, JobUri, Partition, PartitionCreate, PartitionFilter,
@@ -12,7 +14,7 @@ use hmc_client::{
 
 use super::job::{self, JobState};
 use super::properties::{self, PartitionProperties, ReadOnly, Settings, SettingsUpdate};
-use super::{boot, reason, regex, BootView, HbaState, HmcState, Later, Refusal};
+use super::{boot, reason, regex, status, BootView, HbaState, HmcState, Later, Refusal};
 use crate::ids::{unreachable_uri, Ids};
 
 /// What a partition has beyond [`PartitionState`]: the writable
@@ -484,7 +486,7 @@ impl HmcState {
         let p = self.partition_mut("POST", uri)?;
         let resizes =
             u.ifl_processors.is_some() || u.initial_memory.is_some() || u.maximum_memory.is_some();
-        if resizes && p.status != PartitionStatus::Stopped {
+        if resizes && !status::is_down(&p.status) {
             return Err(bad(
                 409,
                 reason::WRONG_STATE,
@@ -544,7 +546,9 @@ impl HmcState {
 
     pub(crate) fn delete_partition(&mut self, uri: &PartitionUri) -> Result<(), HmcError> {
         let p = self.partition("DELETE", uri)?;
-        if p.status != PartitionStatus::Stopped {
+        // A partition in reservation-error holds nothing: it goes as a
+        // stopped one does (other HMC tools treat it as stopped).
+        if !status::is_down(&p.status) {
             return Err(HmcError::api(
                 "DELETE",
                 uri.as_str(),
@@ -556,6 +560,7 @@ impl HmcState {
         // The vHBAs go with the partition.
         self.partitions.remove(uri.object_id());
         self.extras.remove(uri.object_id());
+        self.forget_os_messages(uri.object_id());
         Ok(())
     }
 
@@ -608,7 +613,7 @@ impl HmcState {
     }
 
     /// The end of a start job: the memory check, then the boot check.
-    pub(super) fn finish_start(&mut self, job: &str, view: &impl BootView) {
+    pub(super) fn finish_start(&mut self, job: &str, view: &impl BootView, now: Duration) {
         let Some(pid) = self.jobs.get(job).and_then(|j| j.partition.clone()) else {
             return;
         };
@@ -628,12 +633,16 @@ impl HmcState {
                 let (power, verdict) = finish_start(memory, || {
                     boot::check(p, view, |port| self.port_fabric(port))
                 });
+                let active = power.status == PartitionStatus::Active;
                 if let Some(p) = self.partitions.get_mut(&pid) {
                     p.status = power.status;
                     p.memory_held = power.memory_held;
                 }
                 if !power.memory_held {
                     self.give_up_partition_id(&pid);
+                }
+                if active {
+                    self.write_boot_messages(&pid, now);
                 }
                 verdict
             }
@@ -674,7 +683,9 @@ pub(crate) struct Power {
 }
 
 /// Whether a partition named `name` in `status` may start: only a stopped
-/// one does (409.1 otherwise). It becomes `starting`; PR/SM takes its
+/// one does, or one whose last activation found no resources
+/// (`reservation-error`, which holds none; zhmc-ansible-modules starts
+/// from it); 409.1 otherwise. It becomes `starting`; PR/SM takes its
 /// memory now if `need` MiB fit in the `free` MiB, and without it the start
 /// job fails when it ends.
 pub(crate) fn start(
@@ -683,7 +694,7 @@ pub(crate) fn start(
     need: u64,
     free: u64,
 ) -> Result<Power, Refusal> {
-    if *status != PartitionStatus::Stopped {
+    if !status::is_down(status) {
         return Err(Refusal::wrong_state(format!(
             "Partition {name} is {status}, not stopped."
         )));
@@ -809,7 +820,7 @@ mod tests {
 
     #[test]
     fn only_a_stopped_partition_starts() {
-        for s in ALL.iter().filter(|s| **s != PartitionStatus::Stopped) {
+        for s in ALL.iter().filter(|s| !status::is_down(s)) {
             let r = start("web1", s, 1, 1).unwrap_err();
             assert_eq!((r.status, r.reason), (409, 1), "{s}");
             assert_eq!(r.message, format!("Partition web1 is {s}, not stopped."));

@@ -127,7 +127,7 @@ impl HmcState {
             api_major_version: self.api.0,
             api_minor_version: self.api.1,
             hmc_version: self.version.clone(),
-            hmc_name: "dpm-sim".into(),
+            hmc_name: super::HMC_NAME.into(),
         }
     }
 }

@@ -20,6 +20,7 @@
 //! | `POST /sim/stall-jobs` | `{"op", "on"}` | that operation's jobs started from now on never end |
 //! | `POST /sim/fault-rate` | `{"rate", "seed"}` | random faults at that rate, from that seed |
 //! | `POST /sim/wwpn-reuse` | `{"on"}` | freed NPIV WWPNs are handed out again |
+//! | `POST /sim/partition-status` | `{"partition", "status"}` | a partition in a status the CPC produces on its own ([`Sim::set_partition_status`]): 204; 400 a status that cannot be set, 404 no such partition, 409 not from its status |
 
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -98,6 +99,13 @@ struct Stall {
 struct Rate {
     rate: f64,
     seed: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetStatus {
+    partition: hmc_client::PartitionUri,
+    status: hmc_client::PartitionStatus,
 }
 
 fn bad(message: impl Into<String>) -> Resp {
@@ -196,6 +204,19 @@ pub(crate) fn route(sim: &Sim, req: &Req) -> Resp {
         ("POST", ["wwpn-reuse"]) => body::<OnOff>(req).map(|b| {
             sim.set_wwpn_reuse(b.on);
             Resp::empty(204)
+        }),
+        ("POST", ["partition-status"]) => body::<SetStatus>(req).and_then(|b| {
+            match sim.set_partition_status(&b.partition, b.status) {
+                Ok(()) => Ok(Resp::empty(204)),
+                Err(e) => {
+                    let status = match e {
+                        crate::StatusError::NoPartition(_) => 404,
+                        crate::StatusError::NotSettable(_) => 400,
+                        _ => 409,
+                    };
+                    Err(Resp::json(status, json!({"error": e.to_string()})))
+                }
+            }
         }),
         _ => Err(Resp::json(
             404,

@@ -5,11 +5,13 @@
 mod boot;
 mod cinder;
 mod conformance;
+mod fidelity;
 mod hmc;
 mod hostile;
 mod notify;
 mod properties;
 mod spec;
+mod statuses;
 mod storage;
 mod storage_groups;
 mod support;

@@ -38,6 +38,8 @@ async fn a_job_is_announced_to_its_session_when_it_ends() {
                 );
             }
             Some("job-completion") => break n,
+            // The partition's creation.
+            Some("inventory-change") => {}
             other => panic!("{other:?}"),
         }
     };
@@ -263,4 +265,76 @@ async fn the_service_refuses_a_bad_login() {
     assert_eq!(reply.get("message"), Some("Authentication failed"));
     drop(sim);
     server.shutdown().await;
+}
+
+/// Partitions and storage groups created and deleted are announced as
+/// `inventory-change` (`action: add`, then `remove`) on every session's
+/// object topic, with the object's URI, id and class, as zhmcclient's
+/// auto-updated lists expect them; a refused create announces nothing.
+#[tokio::test]
+async fn creations_and_deletions_are_inventory_changes() {
+    let sim = dpm_sim::Sim::stepped(dpm_sim::WorldSpec::z16()).unwrap();
+    let mut notices = sim.notices();
+    let hmc = sim.hmc();
+    let mine = hmc.logon().await.unwrap();
+    let other = sim.hmc().logon().await.unwrap();
+    let inventory = |notices: &mut tokio::sync::broadcast::Receiver<dpm_sim::Notice>| {
+        let mut seen = Vec::new();
+        while let Ok(n) = notices.try_recv() {
+            if n.header("notification-type") == Some("inventory-change") {
+                assert!(n.topic == mine.notification_topic || n.topic == other.notification_topic);
+                if n.topic == mine.notification_topic {
+                    let uri = n.header("object-uri").unwrap().to_owned();
+                    assert!(uri.ends_with(n.header("object-id").unwrap()));
+                    seen.push((
+                        n.header("action").unwrap().to_owned(),
+                        n.header("class").unwrap().to_owned(),
+                        uri,
+                    ));
+                }
+            }
+        }
+        seen
+    };
+    let p = hmc
+        .create_partition(&sim.cpc_uri(), &props("inv", 1, 1024))
+        .await
+        .unwrap();
+    let add = |class: &str, uri: &str| ("add".to_owned(), class.to_owned(), uri.to_owned());
+    let remove = |class: &str, uri: &str| ("remove".to_owned(), class.to_owned(), uri.to_owned());
+    assert_eq!(inventory(&mut notices), vec![add("partition", p.as_str())]);
+    // A refused create (the name is taken) announces nothing.
+    assert!(hmc
+        .create_partition(&sim.cpc_uri(), &props("inv", 1, 1024))
+        .await
+        .is_err());
+    assert_eq!(inventory(&mut notices), vec![]);
+    let g = hmc
+        .create_storage_group(&hmc_client::StorageGroupCreate {
+            cpc_uri: sim.cpc_uri(),
+            name: "inv-group".into(),
+            group_type: hmc_client::StorageGroupType::Fcp,
+            description: None,
+            shared: Some(false),
+            connectivity: Some(1),
+            max_partitions: Some(1),
+            storage_volumes: Vec::new(),
+            email_to_addresses: None,
+        })
+        .await
+        .unwrap()
+        .object_uri;
+    assert_eq!(
+        inventory(&mut notices),
+        vec![add("storage-group", g.as_str())]
+    );
+    hmc.delete_storage_group(&g).await.unwrap();
+    hmc.delete_partition(&p).await.unwrap();
+    assert_eq!(
+        inventory(&mut notices),
+        vec![
+            remove("storage-group", g.as_str()),
+            remove("partition", p.as_str())
+        ]
+    );
 }

@@ -905,9 +905,8 @@ async fn lists_filter_by_cpc_name_usage_state_and_partition() {
     );
     assert_hmc(w.hmc.list_storage_groups(&f("(")).await, 400, 1);
     let vf = |usage| StorageVolumeFilter {
-        name: None,
         usage,
-        fulfillment_state: None,
+        ..StorageVolumeFilter::default()
     };
     assert_eq!(
         w.hmc

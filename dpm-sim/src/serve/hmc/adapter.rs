@@ -25,6 +25,7 @@ fn list(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
         "GET",
         &[
             "name",
+            "adapter-id",
             "type",
             "adapter-family",
             "status",
@@ -52,13 +53,14 @@ fn list(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
         for (k, v) in [
             ("adapter-family", req.query_all("adapter-family")),
             ("status", req.query_all("status")),
+            ("adapter-id", req.query_all("adapter-id")),
         ] {
             if !v.is_empty() {
                 list.retain(|a| {
-                    let have = if k == "status" {
-                        a.status.clone()
-                    } else {
-                        a.adapter_family.clone()
+                    let have = match k {
+                        "status" => a.status.clone(),
+                        "adapter-id" => a.adapter_id.clone(),
+                        _ => a.adapter_family.clone(),
                     };
                     have.is_some_and(|h| v.contains(&h.as_str()))
                 });

@@ -1,19 +1,26 @@
-//! The console's cross-CPC listings, as current tools list
+//! The console: its properties (`GET /api/console`, with `properties=`),
+//! the OS messages of a partition (its console log), and its cross-CPC
+//! listings, as current tools list
 //! (`zhmc partition list`, `zhmc adapter list`): "List Permitted
 //! Partitions" and "List Permitted Adapters", with their server-side
 //! filters and `additional-properties`; and the console's and the CPC's
 //! API features.
 
-use hmc_client::{AdapterFilter, CpcSummary, HmcError, PartitionFilter};
+use hmc_client::{
+    AdapterFilter, CpcSummary, HmcError, OsMessageFilter, PartitionFilter, PartitionUri,
+};
 use serde_json::{json, Value};
 
-use super::{allow_query, ok, pattern, property_names, uri, with_additional, Ctx};
+use super::{
+    allow_query, object, ok, pattern, property_names, query_value, uri, with_additional, Ctx,
+};
 use crate::ops::Op;
 use crate::serve::http::{Req, Resp};
 use crate::world::World;
 
 pub(super) fn route(ctx: &Ctx<'_>, req: &Req, seg: &[&str]) -> Option<Result<Resp, HmcError>> {
     Some(match (req.method.as_str(), seg) {
+        ("GET", ["console"]) => ctx.call(Op::GetConsole, "GET", |w| object(req, w.hmc.console())),
         ("GET", ["console", "operations", "list-permitted-partitions"]) => partitions(ctx, req),
         ("GET", ["console", "operations", "list-permitted-adapters"]) => adapters(ctx, req),
         ("GET", ["console", "operations", "list-features"]) => features(ctx, req, None),
@@ -160,5 +167,33 @@ fn adapters(ctx: &Ctx<'_>, req: &Req) -> Result<Resp, HmcError> {
             keep(&mut items, req, key);
         }
         ok(200, json!({ "adapters": items }))
+    })
+}
+
+/// "List OS Messages of a Partition": `begin-sequence-number`,
+/// `end-sequence-number`, `is-held`, `is-priority` and `max-messages`
+/// filter on the server (a value that does not parse is 400.1).
+pub(super) fn os_messages(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
+    allow_query(
+        req,
+        "GET",
+        &[
+            "begin-sequence-number",
+            "end-sequence-number",
+            "is-held",
+            "is-priority",
+            "max-messages",
+        ],
+    )?;
+    let p: PartitionUri = uri(req, "GET", format!("/api/partitions/{id}"))?;
+    let filter = OsMessageFilter {
+        begin: query_value(req, "begin-sequence-number")?,
+        end: query_value(req, "end-sequence-number")?,
+        is_held: query_value(req, "is-held")?,
+        is_priority: query_value(req, "is-priority")?,
+        max_messages: query_value(req, "max-messages")?.unwrap_or(0),
+    };
+    ctx.call(Op::ListOsMessages, "GET", |w| {
+        ok(200, w.hmc.list_os_messages(&p, &filter)?)
     })
 }

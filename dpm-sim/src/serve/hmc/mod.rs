@@ -139,18 +139,47 @@ fn property_names<'a>(req: &'a Req, key: &str) -> Vec<&'a str> {
         .collect()
 }
 
-/// An object GET's answer: every property, or with `properties=a,b` only
-/// those and the identity properties (as the HMC's "Get ... Properties"
-/// operations offer). Any other query parameter is 400.1.
+/// An object GET's answer: every property, or with `properties=a,b`
+/// exactly those (as the HMC's "Get ... Properties" operations answer, and
+/// as zhmcclient's `pull_properties` reads a reply: one with more entries
+/// than were asked for is taken for the full set). A name the object does
+/// not have is 400.14; any other query parameter is 400.1.
 fn object<T: Serialize>(req: &Req, v: T) -> Result<Resp, HmcError> {
     allow_query(req, "GET", &["properties"])?;
-    let mut value = serde_json::to_value(v).unwrap_or(Value::Null);
+    let value = serde_json::to_value(v).unwrap_or(Value::Null);
     let wanted = property_names(req, "properties");
-    if let (false, Value::Object(m)) = (wanted.is_empty(), &mut value) {
-        const IDENTITY: [&str; 4] = ["object-uri", "object-id", "element-uri", "class"];
-        m.retain(|k, _| wanted.contains(&k.as_str()) || IDENTITY.contains(&k.as_str()));
+    Ok(Resp::json(200, select(req, value, &wanted)?))
+}
+
+/// The named properties of `value` (all of them when none is named);
+/// 400.14 for a name it does not have.
+fn select(req: &Req, value: Value, wanted: &[&str]) -> Result<Value, HmcError> {
+    let Value::Object(mut all) = value else {
+        return Ok(value);
+    };
+    if wanted.is_empty() {
+        return Ok(Value::Object(all));
     }
-    Ok(Resp::json(200, value))
+    let mut out = serde_json::Map::new();
+    for name in wanted {
+        let Some(v) = all.remove(*name) else {
+            if out.contains_key(*name) {
+                continue;
+            }
+            return Err(HmcError::api(
+                "GET",
+                req.path.clone(),
+                400,
+                reason::UNKNOWN_PROPERTY,
+                format!(
+                    "{name:?} in the 'properties' query parameter is not a property of {}.",
+                    req.path
+                ),
+            ));
+        };
+        out.insert((*name).to_owned(), v);
+    }
+    Ok(Value::Object(out))
 }
 
 /// A list entry with the `additional-properties` asked for, taken from the
@@ -222,6 +251,22 @@ fn allow_query(req: &Req, method: &'static str, allowed: &[&str]) -> Result<(), 
             format!("Query parameter {k:?} is not supported."),
         )),
         None => Ok(()),
+    }
+}
+
+/// A query value that must parse as `T` (400.1 otherwise).
+fn query_value<T: std::str::FromStr>(req: &Req, key: &str) -> Result<Option<T>, HmcError> {
+    match req.query_all(key).first() {
+        None => Ok(None),
+        Some(v) => v.parse().map(Some).map_err(|_| {
+            HmcError::api(
+                "GET",
+                req.path.clone(),
+                400,
+                reason::BAD_QUERY,
+                format!("Query parameter {key} has a value that is not valid: {v:?}."),
+            )
+        }),
     }
 }
 

@@ -7,12 +7,13 @@ use fc_types::DeviceNumber;
 use hmc_client::{
     AcceptMismatched, AdapterPorts, CpcUri, HmcError, JobStarted, PartitionUri, StartDiscovery,
     StorageGroupCreate, StorageGroupFilter, StorageGroupModified, StorageGroupModify,
-    StorageGroupUri, StorageVolumeFilter, StorageVolumeUri, VsrUri,
+    StorageGroupUri, StoragePortUri, StorageVolumeFilter, StorageVolumeUri, VsrFilter, VsrUri,
 };
 use serde_json::json;
 
-use super::{allow_query, object, ok, pattern, uri, Ctx};
-use crate::hmc::reason;
+use super::{
+    allow_query, object, ok, pattern, property_names, query_value, uri, with_additional, Ctx,
+};
 use crate::ops::Op;
 use crate::serve::http::{Req, Resp};
 
@@ -33,22 +34,6 @@ pub(super) fn route(ctx: &Ctx<'_>, req: &Req, seg: &[&str]) -> Option<Result<Res
 
 fn group(req: &Req, method: &'static str, id: &str) -> Result<StorageGroupUri, HmcError> {
     uri(req, method, format!("/api/storage-groups/{id}"))
-}
-
-/// A query value that must parse as `T` (400.1 otherwise).
-fn query_value<T: std::str::FromStr>(req: &Req, key: &str) -> Result<Option<T>, HmcError> {
-    match req.query_all(key).first() {
-        None => Ok(None),
-        Some(v) => v.parse().map(Some).map_err(|_| {
-            HmcError::api(
-                "GET",
-                req.path.clone(),
-                400,
-                reason::BAD_QUERY,
-                format!("Query parameter {key} has a value that is not valid: {v:?}."),
-            )
-        }),
-    }
 }
 
 fn list(ctx: &Ctx<'_>, req: &Req) -> Result<Resp, HmcError> {
@@ -167,14 +152,31 @@ fn operation(ctx: &Ctx<'_>, req: &Req, id: &str, op: &str) -> Option<Result<Resp
     })
 }
 
+/// "List Storage Volumes of a Storage Group": `name` (a regular
+/// expression), `usage`, `fulfillment-state`, `minimum-size` and
+/// `maximum-size` (GiB, inclusive) filter on the server; repeated values
+/// are ORed; `additional-properties` adds properties of each volume.
 fn volumes(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
-    allow_query(req, "GET", &["name", "usage", "fulfillment-state"])?;
+    allow_query(
+        req,
+        "GET",
+        &[
+            "name",
+            "usage",
+            "fulfillment-state",
+            "minimum-size",
+            "maximum-size",
+            "additional-properties",
+        ],
+    )?;
     let g = group(req, "GET", id)?;
     let filter = StorageVolumeFilter {
         name: pattern(req.query_all("name")),
+        minimum_size: query_value::<f64>(req, "minimum-size")?,
+        maximum_size: query_value::<f64>(req, "maximum-size")?,
         ..StorageVolumeFilter::default()
     };
-    // Repeated values are ORed, as the HMC does.
+    let extra = property_names(req, "additional-properties");
     let usages = req.query_all("usage");
     let states = req.query_all("fulfillment-state");
     ctx.call(Op::ListStorageVolumes, "GET", |w| {
@@ -185,7 +187,15 @@ fn volumes(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
         if !states.is_empty() {
             list.retain(|v| states.contains(&v.fulfillment_state.as_str()));
         }
-        ok(200, json!({ "storage-volumes": list }))
+        if extra.is_empty() {
+            return ok(200, json!({ "storage-volumes": list }));
+        }
+        let mut out = Vec::new();
+        for v in list {
+            let full = w.dsm.get_volume(&v.element_uri)?;
+            out.push(with_additional(v, full, &extra));
+        }
+        ok(200, json!({ "storage-volumes": out }))
     })
 }
 
@@ -201,13 +211,23 @@ fn volume(ctx: &Ctx<'_>, req: &Req, id: &str, vid: &str) -> Result<Resp, HmcErro
     })
 }
 
+/// "List Virtual Storage Resources of a Storage Group": `name` (a regular
+/// expression), `partition-uri`, `device-number`, `adapter-port-uri`.
 fn vsrs(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
-    allow_query(req, "GET", &["partition-uri", "device-number"])?;
+    allow_query(
+        req,
+        "GET",
+        &["name", "partition-uri", "device-number", "adapter-port-uri"],
+    )?;
     let g = group(req, "GET", id)?;
-    let partition = query_value::<PartitionUri>(req, "partition-uri")?;
-    let device = query_value::<DeviceNumber>(req, "device-number")?;
+    let filter = VsrFilter {
+        name: pattern(req.query_all("name")),
+        partition: query_value::<PartitionUri>(req, "partition-uri")?,
+        device_number: query_value::<DeviceNumber>(req, "device-number")?,
+        adapter_port: query_value::<StoragePortUri>(req, "adapter-port-uri")?,
+    };
     ctx.call(Op::ListVsrs, "GET", |w| {
-        let list = w.dsm.list_vsrs(&g, partition.as_ref(), device)?;
+        let list = w.dsm.list_vsrs_filtered(&g, &filter)?;
         ok(200, json!({ "virtual-storage-resources": list }))
     })
 }

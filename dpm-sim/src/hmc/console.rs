@@ -1,0 +1,241 @@
+//! The console itself ("Get Console Properties", `GET /api/console`) and
+//! the operating-system messages of each partition ("List OS Messages of a
+//! Partition").
+//!
+//! The console's property set is the one zhmcclient's recorded z16 mock
+//! gives its console (`mocked_hmc_z16.yaml`), with this HMC's name and
+//! version; what the simulator does not model (its network, its firmware
+//! levels) has fixed values. The API version is not a console property: it
+//! is `GET /api/version`'s and the logon's.
+//!
+//! OS messages: the guest writes its boot messages when a start job ends
+//! with the partition active (inferred: a Linux guest's first console
+//! lines, naming the boot device and the kernel command line the partition
+//! gives it). Each partition numbers its messages from 1, keeps at most
+//! [`OS_LOG_LIMIT`] (the oldest go first: a gap in the numbers), and loses
+//! them with the partition. Listing is allowed in every status (the HMC
+//! keeps the messages of the last run; unconfirmed).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::Duration;
+
+use hmc_client::{
+    BootDevice, Console, HmcError, MachineInfo, OsMessage, OsMessageFilter, OsMessages,
+    PartitionUri, CONSOLE_URI,
+};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::HmcState;
+
+/// The HMC's name, in `GET /api/version` and the console's `name`.
+pub(crate) const HMC_NAME: &str = "dpm-sim";
+
+/// The console's object id (fixed: drawing it would move every other id).
+const CONSOLE_OBJECT_ID: &str = "e0000000-63d7-11f0-8067-fa163ed76c47";
+
+/// How many messages a partition keeps.
+pub(crate) const OS_LOG_LIMIT: usize = 200;
+
+/// Simulated time 0 as milliseconds since the epoch (2025-01-01T00:00:00Z),
+/// so that message timestamps look like the HMC's and runs repeat.
+const EPOCH_MS: i64 = 1_735_689_600_000;
+
+/// The console's full property set, as the HMC returns it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) struct ConsoleProperties {
+    object_uri: &'static str,
+    object_id: &'static str,
+    class: &'static str,
+    parent: Option<String>,
+    name: String,
+    description: String,
+    version: String,
+    paired_role: &'static str,
+    is_locked: bool,
+    ip_swapping_available: bool,
+    is_auto_switch_enabled: bool,
+    machine_info: MachineInfo,
+    network_info: Value,
+    ec_mcl_description: Value,
+}
+
+/// One partition's messages.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct OsLog {
+    next: u64,
+    messages: VecDeque<OsMessage>,
+}
+
+impl OsLog {
+    fn write(&mut self, now: Duration, text: String, prompt: bool) {
+        self.next += 1;
+        let ms = i64::try_from(now.as_millis()).unwrap_or(i64::MAX);
+        self.messages.push_back(OsMessage {
+            sequence_number: self.next,
+            message_id: self.next,
+            message_text: text,
+            timestamp: EPOCH_MS.saturating_add(ms),
+            os_name: String::new(),
+            is_priority: false,
+            is_held: false,
+            prompt_text: if prompt {
+                "login:".into()
+            } else {
+                String::new()
+            },
+            is_refresh: false,
+        });
+        while self.messages.len() > OS_LOG_LIMIT {
+            self.messages.pop_front();
+        }
+    }
+}
+
+impl HmcState {
+    /// `GET /api/console`.
+    pub(crate) fn console(&self) -> ConsoleProperties {
+        ConsoleProperties {
+            object_uri: CONSOLE_URI,
+            object_id: CONSOLE_OBJECT_ID,
+            class: "console",
+            parent: None,
+            name: HMC_NAME.into(),
+            description: format!("Simulated HMC {HMC_NAME} (dpm-sim)"),
+            version: self.version.clone(),
+            paired_role: "",
+            is_locked: false,
+            ip_swapping_available: false,
+            is_auto_switch_enabled: false,
+            machine_info: MachineInfo {
+                machine_type: "2461".into(),
+                machine_model: "TW1".into(),
+                machine_serial: "DPMSIM0001".into(),
+            },
+            network_info: json!({
+                "this-hmc": [{
+                    "hmc-name": HMC_NAME,
+                    "interface-name": "lo",
+                    "domain-name": "localhost",
+                    "is-private": false,
+                    "mac": "000000000000",
+                    "ipv4-address": [{"ip-address": "127.0.0.1", "subnet-mask": "255.0.0.0"}],
+                    "ipv6-address": [{"ip-address": "::1", "prefix-length": 128}],
+                }],
+                "paired-hmc": null,
+            }),
+            // No `bundle-level`: firmware upgrades through the API are not
+            // offered (zhmccli reads its absence so).
+            ec_mcl_description: json!({
+                "ec": [{
+                    "number": "P41499",
+                    "part-number": "01LL062",
+                    "type": "SYSTEM",
+                    "description": "Hardware Management Console Framework",
+                    "mcl": [
+                        {"level": "000", "type": "retrieved", "last-update": null},
+                        {"level": "000", "type": "activated", "last-update": null},
+                        {"level": "000", "type": "accepted", "last-update": null},
+                        {"level": "000", "type": "installable-concurrent", "last-update": null},
+                        {"level": "000", "type": "removable-concurrent", "last-update": null},
+                    ],
+                }],
+            }),
+        }
+    }
+
+    /// The console as hmc-client reads it (what `SimHmc` answers).
+    pub(crate) fn console_view(&self) -> Result<Console, HmcError> {
+        let v = serde_json::to_value(self.console()).unwrap_or(Value::Null);
+        serde_json::from_value(v).map_err(|source| HmcError::Decode {
+            method: "GET",
+            uri: CONSOLE_URI.into(),
+            source,
+        })
+    }
+
+    /// "List OS Messages of a Partition".
+    pub(crate) fn list_os_messages(
+        &self,
+        uri: &PartitionUri,
+        filter: &OsMessageFilter,
+    ) -> Result<OsMessages, HmcError> {
+        self.partition("GET", uri)?;
+        let limit = match filter.max_messages {
+            0 => usize::MAX,
+            n => usize::try_from(n).unwrap_or(usize::MAX),
+        };
+        let os_messages = self
+            .os_logs
+            .get(uri.object_id())
+            .map(|log| {
+                log.messages
+                    .iter()
+                    .filter(|m| filter.keeps(m))
+                    .take(limit)
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(OsMessages { os_messages })
+    }
+
+    /// The guest's first console lines, once its start job has ended with
+    /// the partition active.
+    pub(super) fn write_boot_messages(&mut self, pid: &str, now: Duration) {
+        let Some(p) = self.partitions.get(pid) else {
+            return;
+        };
+        let from = match p.boot_device {
+            BootDevice::StorageAdapter => {
+                let devno = p
+                    .boot_storage_device
+                    .as_ref()
+                    .and_then(|h| p.hbas.iter().find(|x| p.hba_uri(x) == *h))
+                    .map_or_else(|| "?".to_owned(), |h| h.device_number.to_string());
+                format!(
+                    "FCP device 0.0.{devno}, target WWPN {}, LUN {}",
+                    p.boot_wwpn.map(|w| w.to_string()).unwrap_or_default(),
+                    p.boot_lun.map(|l| l.to_string()).unwrap_or_default()
+                )
+            }
+            BootDevice::StorageVolume => format!(
+                "storage volume {}",
+                p.boot_storage_volume
+                    .as_ref()
+                    .map(|v| v.as_str().to_owned())
+                    .unwrap_or_default()
+            ),
+            ref other => other.to_string(),
+        };
+        let params = self
+            .extras
+            .get(pid)
+            .map(|e| e.settings.boot_os_specific_parameters.clone())
+            .unwrap_or_default();
+        let host = p.name.to_lowercase();
+        let lines = [
+            format!("zIPL: booting partition {} from {from}", p.name),
+            "Linux version 6.1.0-dpm-sim (s390x) #1 SMP".to_owned(),
+            format!("Kernel command line: root=/dev/mapper/root {params}")
+                .trim_end()
+                .to_owned(),
+            "Welcome to Linux on IBM Z (dpm-sim guest)".to_owned(),
+            format!("{host} login: "),
+        ];
+        let log = self.os_logs.entry(pid.to_owned()).or_default();
+        let last = lines.len() - 1;
+        for (i, text) in lines.into_iter().enumerate() {
+            log.write(now, text, i == last);
+        }
+    }
+
+    /// A partition that is deleted takes its messages with it.
+    pub(super) fn forget_os_messages(&mut self, pid: &str) {
+        self.os_logs.remove(pid);
+    }
+}
+
+/// The OS logs of every partition, by partition object id.
+pub(crate) type OsLogs = BTreeMap<String, OsLog>;
