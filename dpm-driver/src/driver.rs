@@ -305,7 +305,10 @@ impl<H: HmcApi> DpmDriver<H> {
                 Err(e) => return Err(stop(e)),
             };
             match self.settle(uri).await.map_err(StopFailure::Lookup)? {
-                PartitionStatus::Stopped => return Ok(()),
+                // A partition whose resources could not be reserved at
+                // activation holds none and cannot be stopped: it is as
+                // good as stopped (other HMC tools treat it so too).
+                PartitionStatus::Stopped | PartitionStatus::ReservationError => return Ok(()),
                 PartitionStatus::Active
                 | PartitionStatus::Degraded
                 | PartitionStatus::Paused

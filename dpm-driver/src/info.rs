@@ -16,7 +16,7 @@ use crate::storage::StorageInfo;
 pub enum PowerState {
     /// active, degraded.
     Running,
-    /// stopped, paused, terminated.
+    /// stopped, paused, terminated, reservation-error.
     Shutdown,
     /// starting, stopping.
     Paused,
@@ -29,9 +29,13 @@ impl PowerState {
     pub fn from_status(s: &PartitionStatus) -> Self {
         match s {
             PartitionStatus::Active | PartitionStatus::Degraded => Self::Running,
-            PartitionStatus::Stopped | PartitionStatus::Paused | PartitionStatus::Terminated => {
-                Self::Shutdown
-            }
+            // reservation-error: the partition could not reserve its
+            // resources at activation (after a CPC restart, say); it holds
+            // none and runs nothing.
+            PartitionStatus::Stopped
+            | PartitionStatus::Paused
+            | PartitionStatus::Terminated
+            | PartitionStatus::ReservationError => Self::Shutdown,
             PartitionStatus::Starting | PartitionStatus::Stopping => Self::Paused,
             _ => Self::NoState,
         }

@@ -102,7 +102,8 @@ impl<H: HmcApi> DpmDriver<H> {
 
     /// Nova's `power_on`: starts the instance's partition; waits out
     /// `starting`/`stopping`, stops a `paused` or `terminated` one first,
-    /// and leaves a running one alone.
+    /// starts a `reservation-error` one as it is, and leaves a running one
+    /// alone.
     #[tracing::instrument(name = "power_on", skip(self), fields(instance = %instance))]
     pub async fn power_on(&self, instance: &InstanceId) -> Result<(), PowerError> {
         let uri = self.require_partition(instance).await?;
@@ -110,7 +111,13 @@ impl<H: HmcApi> DpmDriver<H> {
         if matches!(status, PartitionStatus::Active | PartitionStatus::Degraded) {
             return Ok(());
         }
-        if status != PartitionStatus::Stopped {
+        // A stopped partition, or one that could not reserve its
+        // resources at activation, starts as it is; a paused or
+        // terminated one is stopped first.
+        if !matches!(
+            status,
+            PartitionStatus::Stopped | PartitionStatus::ReservationError
+        ) {
             self.ensure_stopped(&uri).await?;
         }
         self.start_and_wait(&uri)

@@ -186,7 +186,10 @@ impl<H: HmcApi> SpawnOp<'_, H> {
             });
         }
         self.partition = Some(partition.clone());
-        if status != PartitionStatus::Stopped {
+        if !matches!(
+            status,
+            PartitionStatus::Stopped | PartitionStatus::ReservationError
+        ) {
             drv.ensure_stopped(partition).await.map_err(|e| match e {
                 StopFailure::Stop { partition, source } => {
                     SpawnStep::StopEarlierTry { partition, source }

@@ -460,3 +460,59 @@ async fn resources_cost_one_request_from_api_4_1() {
         assert_eq!(c.requests(Side::Hmc), lists + bulk);
     }
 }
+
+/// The statuses a CPC sets on its own: a `reservation-error` partition (its
+/// resources could not be reserved at activation) is shut down, starts as
+/// it is, and is destroyed without a stop; a `terminated` or `paused` one
+/// is stopped before a start or a destroy; `degraded` runs.
+#[rstest::rstest]
+#[case::z13("z13")]
+#[case::z16("z16")]
+#[tokio::test(start_paused = true)]
+async fn statuses_the_cpc_sets(#[case] world: &str) {
+    let env = crate::support::env_from(dpm_sim::WorldSpec::named(world).unwrap(), "").await;
+    let boot = env.volume("boot", true).await;
+    let vm = instance(1);
+    let s = env.driver.spawn(&vm, &boot_from(&boot)).await.unwrap();
+    let p = &s.partition;
+    let status = || async { env.driver.get_info(&vm.uuid).await.unwrap() };
+
+    env.sim
+        .set_partition_status(p, PartitionStatus::Degraded)
+        .unwrap();
+    assert_eq!(status().await.state, PowerState::Running);
+    env.sim
+        .set_partition_status(p, PartitionStatus::Active)
+        .unwrap();
+
+    env.sim
+        .set_partition_status(p, PartitionStatus::Terminated)
+        .unwrap();
+    assert_eq!(status().await.state, PowerState::Shutdown);
+    env.driver.power_on(&vm.uuid).await.unwrap();
+    assert_eq!(status().await.status, PartitionStatus::Active);
+
+    env.driver.power_off(&vm.uuid).await.unwrap();
+    env.sim
+        .set_partition_status(p, PartitionStatus::ReservationError)
+        .unwrap();
+    assert_eq!(status().await.state, PowerState::Shutdown);
+    env.driver.power_off(&vm.uuid).await.unwrap();
+    env.driver.power_on(&vm.uuid).await.unwrap();
+    assert_eq!(status().await.status, PartitionStatus::Active);
+
+    env.driver.power_off(&vm.uuid).await.unwrap();
+    env.sim
+        .set_partition_status(p, PartitionStatus::ReservationError)
+        .unwrap();
+    env.driver.destroy(&vm.uuid).await.unwrap();
+    assert!(crate::faults::nothing_left(&env.sim.snapshot()));
+
+    // Paused: a destroy stops it first.
+    let s = env.driver.spawn(&vm, &boot_from(&boot)).await.unwrap();
+    env.sim
+        .set_partition_status(&s.partition, PartitionStatus::Paused)
+        .unwrap();
+    env.driver.destroy(&vm.uuid).await.unwrap();
+    assert!(crate::faults::nothing_left(&env.sim.snapshot()));
+}
