@@ -107,6 +107,74 @@ async fn run(spec: WorldSpec) -> Stats {
     stats
 }
 
+/// The virt driver alone, called as Nova calls it (the bench plays Nova's
+/// compute manager in Cinder): the HMC requests of each call.
+async fn nova_calls(spec: WorldSpec) -> BTreeMap<&'static str, u64> {
+    use dpm_driver::DriverVolume;
+    let sim = Sim::new(spec).unwrap_or_else(|e| panic!("{e}"));
+    let c = driver(&sim);
+    c.init_host().await.unwrap_or_else(|e| panic!("{e}"));
+    let boot = volume(&c, &sim, true).await;
+    let data = volume(&c, &sim, false).await;
+    let (d, cinder) = (c.driver(), c.cinder());
+    let vm = &Instance::new(InstanceId::from_u128(0x99), 2, 4096);
+    let mut out = BTreeMap::new();
+    let mut count = |call: &'static str| {
+        out.insert(call, sim.counters().requests(Side::Hmc));
+        sim.reset_counters();
+    };
+    let connect = |v: VolumeId, boot_index| async move {
+        let a = cinder
+            .create_attachment(&v, &vm.uuid, None)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let connector = d
+            .get_volume_connector(vm)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let a = cinder
+            .update_attachment(&a.id, &connector)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let info = a
+            .connection_info
+            .unwrap_or_else(|| panic!("no connection info"));
+        (
+            a.id,
+            DriverVolume {
+                volume_id: v,
+                connection_info: info,
+                size_gib: 10,
+                boot_index,
+            },
+        )
+    };
+    sim.reset_counters();
+    d.prepare_for_spawn(vm, &[])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    count("prepare_for_spawn");
+    let (_, b) = connect(boot.clone(), Some(0)).await;
+    count("get_volume_connector (boot)");
+    d.spawn(vm, &[b], None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    count("spawn");
+    let (_, v) = connect(data.clone(), None).await;
+    count("get_volume_connector (attach)");
+    d.attach_volume(&vm.uuid, &v, None)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    count("attach_volume");
+    d.detach_volume(&vm.uuid, &data, Some(&v.connection_info))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    count("detach_volume");
+    d.destroy(&vm.uuid).await.unwrap_or_else(|e| panic!("{e}"));
+    count("destroy");
+    out
+}
+
 /// The targets for one boot volume and two adapters.
 const TARGETS_HBAS: [(&str, u64); 3] = [("spawn", 8), ("attach", 4), ("detach", 4)];
 const TARGETS_GROUPS: [(&str, u64); 4] =
@@ -172,6 +240,8 @@ fn main() {
         .unwrap_or_else(|e| panic!("{e}"));
     let hbas = report(&rt.block_on(run(WorldSpec::z13())));
     let groups = report(&rt.block_on(run(WorldSpec::z16())));
+    let nova_hbas = rt.block_on(nova_calls(WorldSpec::z13()));
+    let nova_groups = rt.block_on(nova_calls(WorldSpec::z16()));
     let missed_hbas = missed(&hbas, &TARGETS_HBAS);
     let missed_groups = missed(&groups, &TARGETS_GROUPS);
     if json {
@@ -191,6 +261,8 @@ fn main() {
             "median_us_storage_groups": groups.micros,
             "missed_targets": missed_hbas.iter().chain(&missed_groups).collect::<Vec<_>>(),
             "cycles": CYCLES,
+            "virt_driver_hmc_requests_per_nova_call": nova_hbas,
+            "virt_driver_hmc_requests_per_nova_call_storage_groups": nova_groups,
         });
         println!("{v}");
     } else {
@@ -205,6 +277,15 @@ fn main() {
             &groups,
             &TARGETS_GROUPS,
         );
+        println!(
+            "\nThe virt driver alone, called in Nova's order (HMC requests per call; z13 / z16):"
+        );
+        for (call, n) in &nova_hbas {
+            println!(
+                "  {call:<30} {n:>3} / {}",
+                nova_groups.get(call).copied().unwrap_or(0)
+            );
+        }
         println!("\nnova-dpm made about 18 HMC requests for the same spawn (DRIVER.md). Timings: median of {CYCLES} cycles, in-memory simulator, paused clock.");
     }
     for m in missed_hbas.iter().chain(&missed_groups) {
