@@ -16,6 +16,7 @@
 //! destroy and describe are written once against the trait, and nothing
 //! outside the two implementations asks which model it is in.
 
+mod group_steps;
 pub(crate) mod groups;
 pub(crate) mod vhbas;
 
