@@ -61,6 +61,20 @@ impl<H: HmcApi + 'static, C: CinderApi + 'static> Compute<H, C> {
         self.driver.list_instances_named().await
     }
 
+    /// The guest's console messages from sequence number `since` on.
+    pub async fn console_messages(
+        &self,
+        instance: &InstanceId,
+        since: Option<u64>,
+    ) -> Result<Vec<hmc_client::OsMessage>, LookupError> {
+        self.driver.console_messages(instance, since).await
+    }
+
+    /// The guest's console log.
+    pub async fn get_console_output(&self, instance: &InstanceId) -> Result<String, LookupError> {
+        self.driver.get_console_output(instance).await
+    }
+
     /// What this host offers and uses.
     pub async fn get_available_resource(&self) -> Result<Resources, LookupError> {
         self.driver.get_available_resource().await

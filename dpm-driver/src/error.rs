@@ -171,6 +171,15 @@ pub enum LookupError {
         #[source]
         source: HmcError,
     },
+    /// Reading the partition's OS messages failed.
+    #[error("could not read the OS messages of partition {partition}")]
+    ReadConsole {
+        /// The partition.
+        partition: PartitionUri,
+        /// The cause.
+        #[source]
+        source: HmcError,
+    },
     /// A storage-group lookup or read failed.
     #[error(transparent)]
     Group(Box<GroupStep>),
@@ -191,6 +200,7 @@ impl LookupError {
             | Self::GetPartition { .. }
             | Self::StatusTimeout { .. }
             | Self::ReadHbas { .. }
+            | Self::ReadConsole { .. }
             | Self::Group(_) => false,
         }
     }

@@ -213,6 +213,40 @@ impl<H: HmcApi> DpmDriver<H> {
         })
     }
 
+    /// The guest's console messages (the HMC's "List OS Messages of a
+    /// Partition"), oldest first, from sequence number `since` on (all
+    /// when `None`). A partition that never started has none.
+    pub async fn console_messages(
+        &self,
+        instance: &InstanceId,
+        since: Option<u64>,
+    ) -> Result<Vec<hmc_client::OsMessage>, LookupError> {
+        let uri = self.require_partition(instance).await?;
+        let filter = hmc_client::OsMessageFilter {
+            begin: since,
+            ..hmc_client::OsMessageFilter::default()
+        };
+        self.hmc
+            .list_os_messages(&uri, &filter)
+            .await
+            .map(|m| m.os_messages)
+            .map_err(|source| LookupError::ReadConsole {
+                partition: uri,
+                source,
+            })
+    }
+
+    /// Nova's `get_console_output`: the guest's console log, one line per
+    /// OS message.
+    pub async fn get_console_output(&self, instance: &InstanceId) -> Result<String, LookupError> {
+        let mut out = String::new();
+        for m in self.console_messages(instance, None).await? {
+            out.push_str(m.message_text.trim_end_matches('\n'));
+            out.push('\n');
+        }
+        Ok(out)
+    }
+
     /// What reaches the instance's volumes: its vHBAs, or its storage group
     /// with its volumes (fulfillment state and paths) and VSRs.
     pub async fn storage_info(&self, instance: &InstanceId) -> Result<StorageInfo, LookupError> {

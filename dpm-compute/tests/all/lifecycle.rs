@@ -516,3 +516,36 @@ async fn statuses_the_cpc_sets(#[case] world: &str) {
     env.driver.destroy(&vm.uuid).await.unwrap();
     assert!(crate::faults::nothing_left(&env.sim.snapshot()));
 }
+
+/// The guest's console log: none before the partition starts, its boot
+/// messages after (with the boot device and the kernel's parameters), and
+/// from a sequence number on for a reader that follows it.
+#[rstest::rstest]
+#[case::z13("z13")]
+#[case::z16("z16")]
+#[tokio::test(start_paused = true)]
+async fn console_output_is_the_guests_messages(#[case] world: &str) {
+    let env = crate::support::env_from(dpm_sim::WorldSpec::named(world).unwrap(), "").await;
+    let boot = env.volume("boot", true).await;
+    let vm = instance(1);
+    let d = env.driver.driver();
+    d.prepare_for_spawn(&vm, &[]).await.unwrap();
+    assert_eq!(d.get_console_output(&vm.uuid).await.unwrap(), "");
+    d.destroy(&vm.uuid).await.unwrap();
+    env.driver.spawn(&vm, &boot_from(&boot)).await.unwrap();
+    let log = env.driver.get_console_output(&vm.uuid).await.unwrap();
+    assert!(log.lines().count() >= 2, "{log}");
+    assert!(log.contains("rd.zfcp="), "the loader's parameters: {log}");
+    let all = env.driver.console_messages(&vm.uuid, None).await.unwrap();
+    let last = all.last().unwrap().sequence_number;
+    let newer = env
+        .driver
+        .console_messages(&vm.uuid, Some(last))
+        .await
+        .unwrap();
+    assert_eq!(newer.len(), 1);
+    assert!(matches!(
+        env.driver.get_console_output(&instance(9).uuid).await,
+        Err(dpm_driver::LookupError::InstanceNotFound { .. })
+    ));
+}
