@@ -6,6 +6,7 @@ mod credentials;
 mod demo;
 mod logs;
 mod operator;
+mod out;
 mod output;
 mod picture;
 mod table;
@@ -35,7 +36,8 @@ DPM_HMC_PASSWORD, else a prompt on a terminal.
 Output is for people (-o table) or one JSON object on stdout (-o json, or
 --json); under -o json a failure is a JSON object {\"error\": {...}} on stdout
 too. Logs and progress go to stderr; RUST_LOG (e.g. RUST_LOG=debug) sets the
-log filter, else -v/-q. Exit status: 0 done, 1 failed, 2 usage error.";
+log filter, else -v/-q. Exit status: 0 done, 1 failed, 2 usage error, 141
+stdout closed (e.g. by `| head`) before all was written.";
 
 /// Boot IBM Z partitions in DPM mode from Cinder FCP volumes, through the
 /// HMC Web Services API: the nova-dpm compute driver's operations, run by
@@ -317,7 +319,9 @@ fn main() -> ExitCode {
 
     let result: Result<(), Box<dyn Error>> = match cli.command {
         Cmd::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "dpm", &mut std::io::stdout());
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "dpm", &mut script);
+            out::write_bytes(&script);
             Ok(())
         }
         #[cfg(feature = "demo")]
@@ -358,7 +362,11 @@ fn main() -> ExitCode {
         (result, _, _) => result,
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        // The output could not all be written (a closed pipe: quietly).
+        Ok(()) => match out::lost() {
+            Some(lost) => ExitCode::from(lost.exit_code()),
+            None => ExitCode::SUCCESS,
+        },
         Err(e) => {
             if json {
                 output::error_json(e.as_ref());

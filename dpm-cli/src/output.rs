@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 
 use crate::config::CliConfigError;
 use crate::operator::CliError;
+use crate::out::println;
 
 /// What an error left behind (what the undo could not remove).
 fn left_behind<'a>(e: &'a (dyn Error + 'static)) -> &'a [CleanupError] {
