@@ -127,6 +127,27 @@ pub fn usage_json(message: &str) {
     );
 }
 
+/// A usage error found after the command line was read (a `--trace` file
+/// that cannot be written): JSON on stdout, or text on stderr.
+pub fn usage_error(e: &(dyn Error + 'static), json: bool) {
+    if json {
+        println!(
+            "{}",
+            json!({"error": {"kind": "usage", "message": e.to_string(), "causes": causes(e)}})
+        );
+    } else {
+        eprintln!("error: {}", with_causes(e));
+    }
+}
+
+/// An error and its causes on one line (`a: b: c`), for a log event.
+pub fn with_causes(e: &dyn Error) -> String {
+    std::iter::once(e.to_string())
+        .chain(causes(e))
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
 /// Prints an error and every cause under it, then what it left behind, on
 /// stderr.
 pub fn error_text(e: &(dyn Error + 'static)) {

@@ -1,13 +1,18 @@
 //! The rough edges an operator meets, against `dpm-sim serve` in its own
-//! process: a closed stdout in both binaries.
+//! process: a closed stdout in both binaries, a `--trace` path that
+//! cannot be written, a strict configuration, and the modes of files that
+//! hold secrets.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader, Read};
-use std::path::PathBuf;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+
+use serde_json::Value;
 
 struct Served {
     child: Child,
+    endpoints: Value,
     dir: PathBuf,
 }
 
@@ -64,11 +69,39 @@ fn serve(name: &str) -> Served {
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    assert!(line.starts_with('{'), "not the JSON line: {line:?}");
-    Served { child, dir }
+    let endpoints: Value =
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("not one JSON line: {line:?}: {e}"));
+    Served {
+        child,
+        endpoints,
+        dir,
+    }
 }
 
 impl Served {
+    /// `GET` a control route, as JSON.
+    fn control(&self, path: &str) -> Value {
+        let url = self.endpoints["control"]["url"].as_str().unwrap();
+        let addr = url.strip_prefix("http://").unwrap();
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut reply = String::new();
+        s.read_to_string(&mut reply).unwrap();
+        let (_, body) = reply.split_once("\r\n\r\n").unwrap();
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("{reply}: {e}"))
+    }
+
+    /// The HMC and Cinder requests served so far.
+    fn requests(&self) -> (u64, u64) {
+        let c = self.control("/sim/counters");
+        let r = &c["requests"];
+        (r["hmc"].as_u64().unwrap(), r["cinder"].as_u64().unwrap())
+    }
+
     fn config(&self) -> PathBuf {
         self.dir.join("dpm.toml")
     }
@@ -180,4 +213,88 @@ fn a_closed_stdout_ends_either_binary_quietly() {
         c.args(["world", "--state-dir"]).arg(&s.dir);
         c
     });
+}
+
+/// A path under a directory that does not exist, and one that is a
+/// directory: neither can be written.
+fn unwritable(dir: &Path) -> [PathBuf; 2] {
+    [dir.join("no-such-dir").join("run.mmd"), dir.to_path_buf()]
+}
+
+#[test]
+fn an_unwritable_trace_is_a_usage_error_before_any_request() {
+    let s = serve("trace");
+    let config = s.config();
+    let before = s.requests();
+    let world = s.control("/sim/world");
+    for trace in unwritable(&s.dir) {
+        for args in [
+            &["check"][..],
+            &[
+                "spawn",
+                "--name",
+                "t1",
+                "--vcpus",
+                "1",
+                "--memory-mb",
+                "1024",
+                "--boot-volume",
+                "6f1c1a51-5ff0-4ee4-8f88-c86b7d0a8c9e",
+            ],
+            &["volume", "create", "--name", "v", "--size", "1"],
+        ] {
+            for json in [false, true] {
+                let mut c = dpm();
+                c.arg("--config").arg(&config).arg("--trace").arg(&trace);
+                if json {
+                    c.arg("--json");
+                }
+                let o = c.args(args).output().unwrap();
+                let stderr = String::from_utf8_lossy(&o.stderr);
+                let stdout = String::from_utf8_lossy(&o.stdout);
+                assert_eq!(o.status.code(), Some(2), "{args:?}: {stderr}{stdout}");
+                let said = if json {
+                    let v: Value = serde_json::from_str(stdout.trim()).unwrap();
+                    assert_eq!(v["error"]["kind"], "usage", "{v}");
+                    v["error"]["message"].as_str().unwrap().to_owned()
+                } else {
+                    assert_eq!(stdout, "");
+                    stderr.into_owned()
+                };
+                assert!(
+                    said.contains("--trace") && said.contains(&*trace.to_string_lossy()),
+                    "{args:?}: {said}"
+                );
+            }
+        }
+    }
+    assert_eq!(s.requests(), before, "a request was made");
+    assert_eq!(s.control("/sim/world"), world, "the world changed");
+}
+
+/// A trace that fails when it is written, at the end (`/dev/full` opens,
+/// and then refuses every byte), is a warning: the status and the output
+/// are the operation's.
+#[test]
+fn a_trace_that_fails_at_the_end_is_a_warning() {
+    let full = Path::new("/dev/full");
+    if !full.exists() {
+        eprintln!("skipped: no /dev/full on this system");
+        return;
+    }
+    let s = serve("trace-late");
+    let o = dpm()
+        .arg("--config")
+        .arg(s.config())
+        .args(["--json", "--trace", "/dev/full", "check"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["ok"], true, "{v}");
+    assert!(
+        stderr.contains("WARN") && stderr.contains("/dev/full") && stderr.contains("--trace"),
+        "{stderr}"
+    );
 }
