@@ -9,6 +9,7 @@ mod operator;
 mod out;
 mod output;
 mod picture;
+mod schema;
 mod table;
 
 use std::collections::BTreeMap;

@@ -78,7 +78,13 @@ fn kind(e: &(dyn Error + 'static)) -> (&'static str, Option<String>) {
             CliError::NotFound { .. } | CliError::Ambiguous { .. } => ("not_found", None),
             _ => ("refused", None),
         }
-    } else if e.downcast_ref::<CliConfigError>().is_some() {
+    } else if e.downcast_ref::<CliConfigError>().is_some()
+        || e.downcast_ref::<hmc_client::HttpSetupError>().is_some()
+        || e.downcast_ref::<cinder_client::CinderSetupError>()
+            .is_some()
+    {
+        // A client that cannot be built from the configuration (a CA
+        // file that cannot be used) is the configuration's problem too.
         ("config", None)
     } else if e.downcast_ref::<InitError>().is_some() {
         ("init_host", None)

@@ -298,3 +298,99 @@ fn a_trace_that_fails_at_the_end_is_a_warning() {
         "{stderr}"
     );
 }
+
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// A configuration `dpm` does not read is refused before any request,
+/// kind `config`, naming the section and key (with a suggestion for a
+/// near miss) and what is expected.
+#[test]
+fn a_wrong_configuration_is_refused_before_any_request() {
+    let s = serve("strict");
+    let good = std::fs::read_to_string(s.config()).unwrap();
+    let before = s.requests();
+    let bad = s.dir.join("bad.toml");
+    let replace = |key: &str, line: &str| -> String {
+        let mut found = false;
+        let out: Vec<String> = good
+            .lines()
+            .map(|l| {
+                if l.starts_with(&format!("{key} =")) {
+                    found = true;
+                    line.to_owned()
+                } else {
+                    l.to_owned()
+                }
+            })
+            .collect();
+        assert!(found, "{key}");
+        out.join("\n") + "\n"
+    };
+    for (text, said) in [
+        (
+            format!("hmc_pasword = \"x\"\n{good}"),
+            "key hmc_pasword is outside any section (a key above the first [section] header belongs to none); did you mean hmc_password in [dpm]?",
+        ),
+        (format!("{good}\n[extra]\nx = 1\n"), "unknown section [extra]"),
+        (
+            good.replace("[cinder]", "[cindr]"),
+            "unknown section [cindr]; did you mean [cinder]?",
+        ),
+        (
+            replace("max_processors", "max_processors = \"8\""),
+            "[dpm] max_processors must be an integer from 1 to 4294967295",
+        ),
+        (
+            replace("max_memory", "max_memory = 100"),
+            "[dpm] max_memory is 100, out of range: it must be an integer from 512",
+        ),
+        (
+            replace(
+                "physical_storage_adapter_mappings",
+                "physical_storage_adapter_mappings = \"x:0\"",
+            )
+            .replace("\n  \"", "\n# \"")
+            .replace("\n]\n", "\n"),
+            "[dpm] physical_storage_adapter_mappings must be a list of",
+        ),
+        (
+            good.replace("[hmc]\n", "[hmc]\nsystem_roots = 1\n"),
+            "[hmc] system_roots must be true or false, not an integer",
+        ),
+        (
+            replace("notification_port", "notification_port = 65536"),
+            "[hmc] notification_port is 65536, out of range: it must be an integer from 0 to 65535",
+        ),
+        (
+            replace("hmc", "hmc = \"https://127.0.0.1:99999\""),
+            "[dpm] hmc is not usable: its port is not a number from 1 to 65535",
+        ),
+        (
+            replace("auth_url", "auth_url = \"127.0.0.1:5000/v3\""),
+            "[cinder] auth_url is not usable",
+        ),
+    ] {
+        std::fs::write(&bad, &text).unwrap();
+        set_mode(&bad, 0o600);
+        let o = dpm()
+            .arg("--config")
+            .arg(&bad)
+            .args(["--json", "list"])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1));
+        let v: Value = serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
+        assert_eq!(v["error"]["kind"], "config", "{v}");
+        let message = v["error"]["message"].as_str().unwrap();
+        assert!(message.starts_with(said), "{message}\nnot\n{said}");
+        assert!(message.contains(&*bad.to_string_lossy()), "{message}");
+        for p in [&s.endpoints["hmc"]["password"], &s.endpoints["keystone"]["password"]] {
+            assert!(!v.to_string().contains(p.as_str().unwrap()), "{v}");
+        }
+    }
+    assert_eq!(s.requests(), before, "a request was made");
+}
