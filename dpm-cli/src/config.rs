@@ -151,6 +151,7 @@ impl CliConfig {
             path: path.into(),
             problem,
         })?;
+        warn_if_readable(path, &table);
         let file: File = toml::from_str(&text).map_err(toml_err)?;
         let driver_err = |source| CliConfigError::Driver {
             path: path.into(),
@@ -202,6 +203,33 @@ impl CliConfig {
             hmc,
             cinder,
         })
+    }
+}
+
+/// Warns when a file that holds a password can be read by its group or by
+/// others (the mode is said, the password is not).
+fn warn_if_readable(path: &Path, table: &toml::Table) {
+    use std::os::unix::fs::PermissionsExt;
+    let holds = |section: &str, key: &str| {
+        table
+            .get(section)
+            .and_then(|s| s.get(key))
+            .is_some_and(toml::Value::is_str)
+    };
+    if !holds("dpm", "hmc_password") && !holds("cinder", "password") {
+        return;
+    }
+    let Ok(meta) = std::fs::metadata(path) else {
+        return;
+    };
+    let mode = meta.permissions().mode() & 0o7777;
+    if mode & 0o044 != 0 {
+        tracing::warn!(
+            file = %path.display(),
+            mode = %format!("{mode:04o}"),
+            "the configuration file holds a password and can be read by others than its owner; \
+             chmod 600 it"
+        );
     }
 }
 

@@ -299,9 +299,84 @@ fn a_trace_that_fails_at_the_end_is_a_warning() {
     );
 }
 
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
 fn set_mode(path: &Path, mode: u32) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// `dpm-sim serve` writes its files for its owner alone; `dpm` warns
+/// about a configuration that holds a password and others can read,
+/// naming the file and its mode (never the password).
+#[test]
+fn files_with_passwords_are_for_their_owner() {
+    let s = serve("modes");
+    for f in ["dpm.toml", "endpoints.json", "ca.pem"] {
+        assert_eq!(mode(&s.dir.join(f)), 0o600, "{f}");
+    }
+    let check = |config: &Path| {
+        let o = dpm()
+            .arg("--config")
+            .arg(config)
+            .args(["--json", "check"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    let stderr = check(&s.config());
+    assert!(!stderr.contains("WARN"), "{stderr}");
+    let open = s.dir.join("open.toml");
+    std::fs::copy(s.config(), &open).unwrap();
+    for m in [0o644, 0o640, 0o604] {
+        set_mode(&open, m);
+        let stderr = check(&open);
+        assert!(
+            stderr.contains("WARN")
+                && stderr.contains(&*open.to_string_lossy())
+                && stderr.contains(&format!("mode=0{m:o}")),
+            "{m:o}: {stderr}"
+        );
+        let password = s.endpoints["hmc"]["password"].as_str().unwrap();
+        assert!(!stderr.contains(password));
+    }
+    // No password in the file (the HMC's and Cinder's from the
+    // environment), nothing to warn about.
+    let text = std::fs::read_to_string(s.config()).unwrap();
+    let (dpm_part, _cinder) = text.split_once("[cinder]").unwrap();
+    let without: String = dpm_part
+        .lines()
+        .filter(|l| !l.starts_with("hmc_password"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&open, without).unwrap();
+    set_mode(&open, 0o644);
+    let k = &s.endpoints["keystone"];
+    let o = dpm()
+        .arg("--config")
+        .arg(&open)
+        .args(["--json", "volume", "list"])
+        .env(
+            "DPM_HMC_PASSWORD",
+            s.endpoints["hmc"]["password"].as_str().unwrap(),
+        )
+        .env("OS_AUTH_URL", k["auth_url"].as_str().unwrap())
+        .env("OS_USERNAME", k["username"].as_str().unwrap())
+        .env("OS_PASSWORD", k["password"].as_str().unwrap())
+        .env("OS_PROJECT_NAME", k["project_name"].as_str().unwrap())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        o.status.success(),
+        "{stderr}{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert!(!stderr.contains("WARN"), "{stderr}");
 }
 
 /// A configuration `dpm` does not read is refused before any request,
