@@ -147,11 +147,12 @@ impl CliConfig {
             },
         };
         let table: toml::Table = toml::from_str(&text).map_err(toml_err)?;
+        // Said of a file that is wrong as well: its password is exposed.
+        warn_if_readable(path, &table);
         schema::check(&table).map_err(|problem| CliConfigError::Invalid {
             path: path.into(),
             problem,
         })?;
-        warn_if_readable(path, &table);
         let file: File = toml::from_str(&text).map_err(toml_err)?;
         let driver_err = |source| CliConfigError::Driver {
             path: path.into(),
