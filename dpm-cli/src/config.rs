@@ -11,6 +11,7 @@ use hmc_client::{Credentials, HttpConfig, TlsVerify};
 use serde::Deserialize;
 
 use crate::credentials::{self, CredentialsError, Keystone, Sources};
+use crate::schema::{self, Problem};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -105,6 +106,10 @@ pub enum CliConfigError {
         #[source]
         source: ConfigError,
     },
+    /// A key or section the file may not hold, or a value of the wrong
+    /// type or range (checked before anything else reads the file).
+    #[error("{problem} (in {path})")]
+    Invalid { path: PathBuf, problem: Problem },
     #[error("{path} is not valid (line {line}): {message}")]
     Toml {
         path: PathBuf,
@@ -130,18 +135,25 @@ impl CliConfig {
             path: path.into(),
             source,
         })?;
-        let file: File =
-            toml::from_str(&text).map_err(|e| match dpm_driver::toml_error(&text, &e) {
-                ConfigError::Toml { message, line } => CliConfigError::Toml {
-                    path: path.into(),
-                    line,
-                    message,
-                },
-                other => CliConfigError::Driver {
-                    path: path.into(),
-                    source: other,
-                },
-            })?;
+        let toml_err = |e: toml::de::Error| match dpm_driver::toml_error(&text, &e) {
+            ConfigError::Toml { message, line } => CliConfigError::Toml {
+                path: path.into(),
+                line,
+                message,
+            },
+            other => CliConfigError::Driver {
+                path: path.into(),
+                source: other,
+            },
+        };
+        let table: toml::Table = toml::from_str(&text).map_err(toml_err)?;
+        // Said of a file that is wrong as well: its password is exposed.
+        warn_if_readable(path, &table);
+        schema::check(&table).map_err(|problem| CliConfigError::Invalid {
+            path: path.into(),
+            problem,
+        })?;
+        let file: File = toml::from_str(&text).map_err(toml_err)?;
         let driver_err = |source| CliConfigError::Driver {
             path: path.into(),
             source,
@@ -192,6 +204,33 @@ impl CliConfig {
             hmc,
             cinder,
         })
+    }
+}
+
+/// Warns when a file that holds a password can be read by its group or by
+/// others (the mode is said, the password is not).
+fn warn_if_readable(path: &Path, table: &toml::Table) {
+    use std::os::unix::fs::PermissionsExt;
+    let holds = |section: &str, key: &str| {
+        table
+            .get(section)
+            .and_then(|s| s.get(key))
+            .is_some_and(toml::Value::is_str)
+    };
+    if !holds("dpm", "hmc_password") && !holds("cinder", "password") {
+        return;
+    }
+    let Ok(meta) = std::fs::metadata(path) else {
+        return;
+    };
+    let mode = meta.permissions().mode() & 0o7777;
+    if mode & 0o044 != 0 {
+        tracing::warn!(
+            file = %path.display(),
+            mode = %format!("{mode:04o}"),
+            "the configuration file holds a password and can be read by others than its owner; \
+             chmod 600 it"
+        );
     }
 }
 

@@ -15,6 +15,7 @@ use hmc_client::{Credentials, HmcApi};
 use tracing::Instrument;
 
 use crate::operator::wait_available;
+use crate::out::println;
 use crate::picture::{self, short_ids, Actor, Picture, Step};
 use crate::table;
 

@@ -6,8 +6,10 @@ mod credentials;
 mod demo;
 mod logs;
 mod operator;
+mod out;
 mod output;
 mod picture;
+mod schema;
 mod table;
 
 use std::collections::BTreeMap;
@@ -35,7 +37,9 @@ DPM_HMC_PASSWORD, else a prompt on a terminal.
 Output is for people (-o table) or one JSON object on stdout (-o json, or
 --json); under -o json a failure is a JSON object {\"error\": {...}} on stdout
 too. Logs and progress go to stderr; RUST_LOG (e.g. RUST_LOG=debug) sets the
-log filter, else -v/-q. Exit status: 0 done, 1 failed, 2 usage error.";
+log filter, else -v/-q. Exit status: 0 done, 1 failed, 2 usage error (a
+--trace FILE that cannot be written among them, said before anything is
+done), 141 stdout closed (e.g. by `| head`) before all was written.";
 
 /// Boot IBM Z partitions in DPM mode from Cinder FCP volumes, through the
 /// HMC Web Services API: the nova-dpm compute driver's operations, run by
@@ -295,6 +299,15 @@ fn main() -> ExitCode {
     };
     let g = &cli.global;
     let json = g.json || g.output == Output::Json;
+    // A trace file that cannot be written is a usage error, said before
+    // anything is done.
+    let trace = match g.trace.as_deref().map(picture::TraceFile::open).transpose() {
+        Ok(t) => t,
+        Err(e) => {
+            output::usage_error(&e, json);
+            return ExitCode::from(2);
+        }
+    };
     let env: BTreeMap<String, String> = std::env::vars().collect();
     // The demo tells its own progress.
     #[cfg(feature = "demo")]
@@ -317,7 +330,9 @@ fn main() -> ExitCode {
 
     let result: Result<(), Box<dyn Error>> = match cli.command {
         Cmd::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "dpm", &mut std::io::stdout());
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "dpm", &mut script);
+            out::write_bytes(&script);
             Ok(())
         }
         #[cfg(feature = "demo")]
@@ -349,16 +364,24 @@ fn main() -> ExitCode {
             None => Ok(()),
         },
     };
-    // The picture is written whether the command succeeded or not.
-    let result = match (result, &picture, &g.trace) {
-        (result, Some(p), Some(path)) => match (result, p.write(path)) {
-            (Ok(()), Err(e)) => Err(e.into()),
-            (result, _) => result,
-        },
-        (result, _, _) => result,
-    };
+    // The picture is written whether the command succeeded or not; when
+    // it cannot be, that is a warning: the status is the operation's.
+    if let (Some(p), Some(to)) = (&picture, trace) {
+        let path = to.path().to_owned();
+        if let Err(e) = p.write(to) {
+            tracing::warn!(
+                file = %path.display(),
+                error = %output::with_causes(&e),
+                "the picture of the run (--trace) could not be written"
+            );
+        }
+    }
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        // The output could not all be written (a closed pipe: quietly).
+        Ok(()) => match out::lost() {
+            Some(lost) => ExitCode::from(lost.exit_code()),
+            None => ExitCode::SUCCESS,
+        },
         Err(e) => {
             if json {
                 output::error_json(e.as_ref());

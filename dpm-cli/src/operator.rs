@@ -15,6 +15,7 @@ use hmc_client::{HmcApi, HttpHmc};
 use serde_json::{json, Value};
 
 use crate::config::CliConfig;
+use crate::out::println;
 use crate::table;
 
 pub type Driver = dpm_compute::Compute<HttpHmc, HttpCinder>;

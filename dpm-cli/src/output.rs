@@ -18,6 +18,7 @@ use serde_json::{json, Value};
 
 use crate::config::CliConfigError;
 use crate::operator::CliError;
+use crate::out::println;
 
 /// What an error left behind (what the undo could not remove).
 fn left_behind<'a>(e: &'a (dyn Error + 'static)) -> Vec<&'a (dyn Error + 'static)> {
@@ -97,7 +98,13 @@ fn kind(e: &(dyn Error + 'static)) -> (&'static str, Option<String>) {
             CliError::NotFound { .. } | CliError::Ambiguous { .. } => ("not_found", None),
             _ => ("refused", None),
         }
-    } else if e.downcast_ref::<CliConfigError>().is_some() {
+    } else if e.downcast_ref::<CliConfigError>().is_some()
+        || e.downcast_ref::<hmc_client::HttpSetupError>().is_some()
+        || e.downcast_ref::<cinder_client::CinderSetupError>()
+            .is_some()
+    {
+        // A client that cannot be built from the configuration (a CA
+        // file that cannot be used) is the configuration's problem too.
         ("config", None)
     } else if e.downcast_ref::<InitError>().is_some() {
         ("init_host", None)
@@ -145,6 +152,27 @@ pub fn usage_json(message: &str) {
         "{}",
         json!({"error": {"kind": "usage", "message": message, "causes": []}})
     );
+}
+
+/// A usage error found after the command line was read (a `--trace` file
+/// that cannot be written): JSON on stdout, or text on stderr.
+pub fn usage_error(e: &(dyn Error + 'static), json: bool) {
+    if json {
+        println!(
+            "{}",
+            json!({"error": {"kind": "usage", "message": e.to_string(), "causes": causes(e)}})
+        );
+    } else {
+        eprintln!("error: {}", with_causes(e));
+    }
+}
+
+/// An error and its causes on one line (`a: b: c`), for a log event.
+pub fn with_causes(e: &dyn Error) -> String {
+    std::iter::once(e.to_string())
+        .chain(causes(e))
+        .collect::<Vec<_>>()
+        .join(": ")
 }
 
 /// Prints an error and every cause under it, then what it left behind, on

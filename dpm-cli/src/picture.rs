@@ -150,11 +150,55 @@ impl std::fmt::Debug for Picture {
 
 /// The picture could not be written.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot write the picture of the run to {path}")]
-pub struct PictureError {
+pub enum PictureError {
+    /// `--trace FILE` cannot be opened for writing (checked before the
+    /// command does anything).
+    #[error("--trace {}: cannot write to this file", path.display())]
+    Open {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Writing the picture at the end failed.
+    #[error("cannot write the picture of the run to {}", path.display())]
+    Write {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The file `--trace` names, opened (created, emptied) before the command
+/// does anything, so that a path that cannot be written is said at once
+/// and the picture later goes to the file that was checked.
+#[derive(Debug)]
+pub struct TraceFile {
     path: std::path::PathBuf,
-    #[source]
-    source: std::io::Error,
+    file: std::fs::File,
+}
+
+impl TraceFile {
+    /// Creates or empties `path` for writing.
+    pub fn open(path: &Path) -> Result<Self, PictureError> {
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(path)
+            .map_err(|source| PictureError::Open {
+                path: path.to_owned(),
+                source,
+            })?;
+        Ok(Self {
+            path: path.to_owned(),
+            file,
+        })
+    }
+
+    /// The path given.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
 }
 
 impl Picture {
@@ -197,17 +241,21 @@ impl Picture {
     }
 
     /// Writes the picture: seqdiag for a `.diag` file, Mermaid otherwise.
-    pub fn write(&self, path: &Path) -> Result<(), PictureError> {
+    pub fn write(&self, mut to: TraceFile) -> Result<(), PictureError> {
+        use std::io::Write;
         let steps = self.steps();
-        let text = if path.extension().is_some_and(|e| e == "diag") {
+        let text = if to.path.extension().is_some_and(|e| e == "diag") {
             seqdiag(&steps)
         } else {
             mermaid(&steps)
         };
-        std::fs::write(path, text).map_err(|source| PictureError {
-            path: path.to_owned(),
-            source,
-        })
+        to.file
+            .write_all(text.as_bytes())
+            .and_then(|()| to.file.flush())
+            .map_err(|source| PictureError::Write {
+                path: to.path.clone(),
+                source,
+            })
     }
 
     /// One request sent: `api` is `hmc`, `cinder` or `keystone`. Returns

@@ -1,5 +1,7 @@
 //! Plain-text tables.
 
+use crate::out::print;
+
 /// Prints a table with a title, aligned columns and a rule under the header.
 pub fn print(title: &str, headers: &[&str], rows: &[Vec<String>]) {
     print!("{}", render(title, headers, rows));

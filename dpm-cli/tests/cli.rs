@@ -107,11 +107,17 @@ fn without_cinder_credentials_the_message_names_every_source() {
     let d = tmp("nocinder");
     std::fs::write(d.join("dpm.toml"), format!("{DPM}hmc_password = \"x\"\n")).unwrap();
     // hmc_password after [hmc] belongs to [hmc]: the file is wrong, and
-    // the message names the file, not the [dpm] section.
+    // the message names the key, where it is, where it belongs, and the
+    // file.
     let o = dpm(&d, &["check"], &[("DPM_HMC_PASSWORD", "pw")]);
     assert_eq!(o.status.code(), Some(1));
     let err = text(&o.stderr);
-    assert!(err.contains("dpm.toml is not valid (line 12)"), "{err}");
+    assert!(
+        err.contains(
+            "unknown key hmc_password in [hmc]; did you mean hmc_password in [dpm]? (in dpm.toml)"
+        ),
+        "{err}"
+    );
 
     std::fs::write(d.join("dpm.toml"), DPM).unwrap();
     let o = dpm(&d, &["--json", "check"], &[("DPM_HMC_PASSWORD", "pw")]);

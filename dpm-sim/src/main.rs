@@ -64,11 +64,28 @@ fn world(args: &WorldArgs) -> Result<(), Box<dyn std::error::Error>> {
         None => show::control_url(&args.state_dir)?,
     };
     let w = show::fetch(&url)?;
-    match args.output {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&w)?),
-        Format::Table => print!("{}", show::tables(&w)),
+    let text = match args.output {
+        Format::Json => serde_json::to_string_pretty(&w)? + "\n",
+        Format::Table => show::tables(&w),
+    };
+    stdout(&text)
+}
+
+/// A closed stdout (`dpm-sim world | head`): the reader went away, so
+/// the command ends quietly, with status 141 (128 + SIGPIPE).
+#[derive(Debug, thiserror::Error)]
+#[error("stdout is closed")]
+struct StdoutClosed;
+
+/// Writes to stdout; a closed one is [`StdoutClosed`], never a panic.
+fn stdout(text: &str) -> Result<(), Box<dyn std::error::Error>> {
+    use std::io::Write;
+    let mut o = std::io::stdout().lock();
+    match o.write_all(text.as_bytes()).and_then(|()| o.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(StdoutClosed.into()),
+        Err(e) => Err(format!("cannot write to stdout: {e}").into()),
+        Ok(()) => Ok(()),
     }
-    Ok(())
 }
 
 const SERVE_HELP: &str = "\
@@ -149,7 +166,10 @@ async fn run(args: Serve) -> Result<(), Box<dyn std::error::Error>> {
     cfg.cinder_path = args.cinder_path;
     let sim = Sim::new(spec)?;
     let server = sim.serve(&cfg).await?;
-    println!("{}", serde_json::to_string(server.endpoints())?);
+    if let Err(e) = stdout(&(serde_json::to_string(server.endpoints())? + "\n")) {
+        server.shutdown().await;
+        return Err(e);
+    }
     tracing::info!(
         hmc = %server.endpoints().hmc.url,
         keystone = %server.endpoints().keystone.auth_url,
@@ -199,8 +219,11 @@ fn main() -> ExitCode {
     }
 }
 
-/// Says what failed, cause by cause, on stderr.
-fn fail(e: &dyn std::error::Error) -> ExitCode {
+/// Says what failed, cause by cause, on stderr; a closed stdout quietly.
+fn fail(e: &(dyn std::error::Error + 'static)) -> ExitCode {
+    if e.is::<StdoutClosed>() {
+        return ExitCode::from(141);
+    }
     eprintln!("dpm-sim: {e}");
     let mut cause = e.source();
     while let Some(c) = cause {

@@ -439,11 +439,26 @@ pub fn dpm_toml(e: &Endpoints, spec: &crate::WorldSpec) -> String {
     )
 }
 
+/// Writes a state file readable by its owner alone (mode 0600):
+/// `endpoints.json` and `dpm.toml` hold the world's passwords. A file
+/// that was there is made 0600 before it is written.
 fn write(path: &Path, text: &str) -> Result<(), ServeError> {
-    std::fs::write(path, text).map_err(|source| ServeError::Write {
+    use std::io::Write;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let err = |source| ServeError::Write {
         path: path.to_owned(),
         source,
-    })
+    };
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(err)?;
+    f.set_permissions(std::fs::Permissions::from_mode(0o600))
+        .map_err(err)?;
+    f.write_all(text.as_bytes()).map_err(err)
 }
 
 impl Sim {
