@@ -124,6 +124,32 @@ enum Cmd {
         #[arg(short, long)]
         yes: bool,
     },
+    /// Start an instance's partition (a stopped, paused or terminated one;
+    /// a running one is left alone)
+    Start {
+        /// The instance (name or UUID)
+        instance: String,
+    },
+    /// Stop an instance's partition (a stopped one is left alone)
+    Stop {
+        /// The instance (name or UUID)
+        instance: String,
+    },
+    /// Stop and start an instance's partition
+    Reboot {
+        /// The instance (name or UUID)
+        instance: String,
+        /// Nova's HARD reboot (the default is SOFT; both stop and start the
+        /// partition)
+        #[arg(long)]
+        hard: bool,
+    },
+    /// The guest's console messages (the HMC's OS messages of the
+    /// partition)
+    Console {
+        /// The instance (name or UUID)
+        instance: String,
+    },
     /// This host's instances
     List,
     /// Everything about an instance: partition and status, boot volume,
@@ -240,6 +266,10 @@ impl Cmd {
                 instance,
                 confirm: confirm_mode(yes, terminal),
             },
+            Cmd::Start { instance } => Command::Start { instance },
+            Cmd::Stop { instance } => Command::Stop { instance },
+            Cmd::Reboot { instance, hard } => Command::Reboot { instance, hard },
+            Cmd::Console { instance } => Command::Console { instance },
             Cmd::List => Command::List,
             Cmd::Info { instance } => Command::Info { instance },
             Cmd::GuestConfig { instance, form } => Command::GuestConfig { instance, form },
@@ -406,6 +436,10 @@ fn operation(cmd: &Cmd) -> (picture::Actor, Option<String>) {
         Cmd::Attach { instance, volume } => format!("attach_volume {instance} {volume}"),
         Cmd::Detach { instance, volume } => format!("detach_volume {instance} {volume}"),
         Cmd::Destroy { instance, .. } => format!("destroy {instance}"),
+        Cmd::Start { instance } => format!("power_on {instance}"),
+        Cmd::Stop { instance } => format!("power_off {instance}"),
+        Cmd::Reboot { instance, .. } => format!("reboot {instance}"),
+        Cmd::Console { instance } => format!("get_console_output {instance}"),
         Cmd::List => "list_instances".to_owned(),
         Cmd::Info { instance } => format!("get_info {instance}"),
         Cmd::GuestConfig { instance, .. } => format!("guest_config {instance}"),

@@ -43,6 +43,19 @@ pub enum Command {
         instance: String,
         confirm: Confirm,
     },
+    Start {
+        instance: String,
+    },
+    Stop {
+        instance: String,
+    },
+    Reboot {
+        instance: String,
+        hard: bool,
+    },
+    Console {
+        instance: String,
+    },
     List,
     Info {
         instance: String,
@@ -208,6 +221,29 @@ pub fn driver(cfg: CliConfig) -> Result<Driver, Box<dyn Error>> {
     ))
 }
 
+/// `dpm start` and `dpm stop`: the partition's status after.
+async fn power(
+    d: &Driver,
+    instance: &str,
+    start: bool,
+    json_out: bool,
+) -> Result<(), Box<dyn Error>> {
+    let id = find(d, instance).await?.instance;
+    if start {
+        d.power_on(&id).await?;
+    } else {
+        d.power_off(&id).await?;
+    }
+    let info = d.get_info(&id).await?;
+    let v =
+        json!({"instance": id, "status": info.status, "power_state": format!("{:?}", info.state)});
+    let done = if start { "started" } else { "stopped" };
+    print(json_out, &v, || {
+        println!("{done} {id}: partition {}", info.status)
+    });
+    Ok(())
+}
+
 fn print(json_out: bool, v: &Value, human: impl FnOnce()) {
     if json_out {
         println!("{v}");
@@ -269,6 +305,10 @@ async fn run_command(
         Command::Attach { .. }
             | Command::Detach { .. }
             | Command::Destroy { .. }
+            | Command::Start { .. }
+            | Command::Stop { .. }
+            | Command::Reboot { .. }
+            | Command::Console { .. }
             | Command::List
             | Command::Info { .. }
             | Command::GuestConfig { .. }
@@ -431,6 +471,32 @@ async fn run_command(
                     &["name", "instance", "status", "power", "vCPUs", "memory"],
                     &rows,
                 )
+            });
+        }
+        Command::Start { instance } => power(d, &instance, true, json_out).await?,
+        Command::Stop { instance } => power(d, &instance, false, json_out).await?,
+        Command::Reboot { instance, hard } => {
+            let id = find(d, &instance).await?.instance;
+            let kind = if hard {
+                dpm_driver::RebootKind::Hard
+            } else {
+                dpm_driver::RebootKind::Soft
+            };
+            d.reboot(&id, kind).await?;
+            let info = d.get_info(&id).await?;
+            let v = json!({"instance": id, "rebooted": true, "hard": hard, "status": info.status});
+            print(json_out, &v, || {
+                println!("rebooted {id}: partition {}", info.status)
+            });
+        }
+        Command::Console { instance } => {
+            let id = find(d, &instance).await?.instance;
+            let messages = d.console_messages(&id, None).await?;
+            let v = json!({"instance": id, "messages": messages.iter().map(|m| json!({"sequence_number": m.sequence_number, "text": m.message_text})).collect::<Vec<_>>()});
+            print(json_out, &v, || {
+                for m in &messages {
+                    println!("{}", m.message_text.trim_end_matches('\n'));
+                }
             });
         }
         Command::Info { instance } => {

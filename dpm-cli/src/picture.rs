@@ -216,6 +216,7 @@ impl Picture {
     }
 
     /// Calls `echo` with every step recorded from now on.
+    #[cfg_attr(not(feature = "demo"), allow(dead_code))] // the demo narrates with it
     pub fn set_echo(&self, echo: Echo) {
         self.inner().echo = Some(echo);
     }
@@ -679,17 +680,20 @@ pub fn tell(from: Actor, to: Actor, label: &str) {
 }
 
 /// Starts a section of the picture.
+#[cfg_attr(not(feature = "demo"), allow(dead_code))] // the demo narrates with it
 pub fn section(title: &str) {
     tracing::info!(target: TARGET, section = title);
 }
 
 /// A remark about a participant.
+#[cfg_attr(not(feature = "demo"), allow(dead_code))] // the demo narrates with it
 pub fn note(over: Actor, text: &str) {
     tracing::info!(target: TARGET, to = over.name(), note = text);
 }
 
 /// The span inside which requests are not drawn (the demo's looks at the
 /// world).
+#[cfg_attr(not(feature = "demo"), allow(dead_code))] // the demo narrates with it
 pub fn quiet_span() -> tracing::Span {
     tracing::info_span!(target: TARGET, "picture_quiet")
 }

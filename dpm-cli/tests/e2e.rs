@@ -423,6 +423,22 @@ async fn scenarios(world: &str) {
         refused.stderr
     );
 
+    // Power and the console, as an operator drives them.
+    let stopped = ok(&cfg, &["stop", "web1"]);
+    assert_eq!(stopped["status"], "stopped", "{stopped}");
+    assert_eq!(ok(&cfg, &["info", "web1"])["power_state"], "Shutdown");
+    let started = ok(&cfg, &["start", "web1"]);
+    assert_eq!(started["status"], "active", "{started}");
+    let rebooted = ok(&cfg, &["reboot", "web1", "--hard"]);
+    assert_eq!(rebooted["status"], "active", "{rebooted}");
+    let console = ok(&cfg, &["console", "web1"]);
+    let messages = console["messages"].as_array().unwrap();
+    // Three boots so far (spawn, start, reboot), each with its messages.
+    assert!(messages.len() >= 6, "{console}");
+    assert!(messages
+        .iter()
+        .any(|m| m["text"].as_str().unwrap_or("").contains("rd.zfcp=")));
+
     // 5. A second instance cannot boot from the same volume; nothing is left.
     let second = dpm(
         &cfg,
