@@ -19,6 +19,19 @@ pub enum ReleaseError {
         #[source]
         source: CinderError,
     },
+    /// Reading Cinder's API version failed (which flow to release with is
+    /// unknown).
+    #[error("could not read Cinder's API version")]
+    CinderApi(#[source] CinderError),
+    /// Reading a volume (is it reserved by an unfinished try?) failed.
+    #[error("could not read Cinder volume {volume}")]
+    ReadVolume {
+        /// The volume.
+        volume: VolumeId,
+        /// The cause.
+        #[source]
+        source: CinderError,
+    },
     /// Deleting an attachment failed.
     #[error("could not delete Cinder attachment {attachment} of volume {volume}")]
     DeleteAttachment {

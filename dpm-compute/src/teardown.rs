@@ -68,13 +68,9 @@ impl<H: HmcApi + 'static, C: CinderApi + 'static> Compute<H, C> {
             instance: instance.clone(),
             failures,
         };
-        let list = |source| {
-            fail(vec![UndoError::Cinder(ReleaseError::ListAttachments {
-                instance: instance.clone(),
-                source,
-            })])
-        };
-        let flow = flow::choose(&self.cinder).await.map_err(list)?;
+        let flow = flow::choose(&self.cinder)
+            .await
+            .map_err(|e| fail(vec![UndoError::Cinder(ReleaseError::CinderApi(e))]))?;
         let partition = self
             .driver
             .partition_of(instance)

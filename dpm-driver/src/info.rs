@@ -3,91 +3,16 @@
 //! read: an instance's storage and everything about it (`describe`).
 
 use cinder_client::{ConnectionInfo, InstanceId, VolumeId};
-use hmc_client::{HmcApi, PartitionFilter, PartitionStatus, PartitionUri};
+use hmc_client::{HmcApi, PartitionFilter, PartitionUri};
 
-use crate::driver::{regex_escape, DpmDriver, Ready};
+use crate::driver::{DpmDriver, Ready};
+use crate::host::regex_escape;
+use crate::name::parse_description;
+use crate::values::{
+    hypervisor_version, InstanceDetails, InstanceInfo, PowerState, Resources, StorageInfo,
+};
+
 use crate::error::LookupError;
-use crate::names::{parse_description, InstanceDetails};
-use crate::storage::StorageInfo;
-
-/// Nova's power states (the ones a DPM partition maps to; Nova has more).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum PowerState {
-    /// active, degraded.
-    Running,
-    /// stopped, paused, terminated, reservation-error.
-    Shutdown,
-    /// starting, stopping.
-    Paused,
-    /// Any other HMC status.
-    NoState,
-}
-
-impl PowerState {
-    /// The power state for an HMC partition status.
-    pub fn from_status(s: &PartitionStatus) -> Self {
-        match s {
-            PartitionStatus::Active | PartitionStatus::Degraded => Self::Running,
-            // reservation-error: the partition could not reserve its
-            // resources at activation (after a CPC restart, say); it holds
-            // none and runs nothing.
-            PartitionStatus::Stopped
-            | PartitionStatus::Paused
-            | PartitionStatus::Terminated
-            | PartitionStatus::ReservationError => Self::Shutdown,
-            PartitionStatus::Starting | PartitionStatus::Stopping => Self::Paused,
-            _ => Self::NoState,
-        }
-    }
-}
-
-/// `get_info`'s answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InstanceInfo {
-    /// Nova power state.
-    pub state: PowerState,
-    /// The HMC status it came from.
-    pub status: PartitionStatus,
-    /// The partition.
-    pub partition: PartitionUri,
-    /// IFLs.
-    pub vcpus: u32,
-    /// Memory, MiB.
-    pub memory_mb: u64,
-}
-
-/// `get_available_resource`'s answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Resources {
-    /// `max_processors`.
-    pub vcpus: u32,
-    /// `max_memory`, MiB.
-    pub memory_mb: u64,
-    /// The sum of this host's partitions' IFLs.
-    pub vcpus_used: u32,
-    /// The sum of this host's partitions' initial memory, MiB.
-    pub memory_mb_used: u64,
-    /// `PRSM`.
-    pub hypervisor_type: &'static str,
-    /// The SE version a.b.c as a·10⁶ + b·10³ + c.
-    pub hypervisor_version: u64,
-    /// This host's name.
-    pub hypervisor_hostname: String,
-    /// `s390x`.
-    pub cpu_arch: &'static str,
-}
-
-/// An SE version "a.b.c" as a·10⁶ + b·10³ + c (missing parts count 0).
-pub fn hypervisor_version(se: &str) -> u64 {
-    let mut parts = se.split('.').map(|p| p.trim().parse::<u64>().unwrap_or(0));
-    let a = parts.next().unwrap_or(0);
-    let b = parts.next().unwrap_or(0);
-    let c = parts.next().unwrap_or(0);
-    a.saturating_mul(1_000_000)
-        .saturating_add(b.saturating_mul(1_000))
-        .saturating_add(c)
-}
 
 impl<H: HmcApi> DpmDriver<H> {
     /// Nova's `get_info`: the instance's power state. A missing partition
@@ -257,7 +182,10 @@ impl<H: HmcApi> DpmDriver<H> {
                 .ok_or_else(|| LookupError::InstanceNotFound {
                     instance: instance.clone(),
                 })?;
-        ready.storage.storage_info(self, &located).await
+        ready
+            .storage
+            .storage_info(&self.host, &ready.ports, &located)
+            .await
     }
 
     /// Everything about one instance: its name, partition, state, boot
@@ -288,7 +216,10 @@ impl<H: HmcApi> DpmDriver<H> {
             vcpus: p.ifl_processors,
             memory_mb: p.initial_memory,
         };
-        let storage = ready.storage.storage_info(self, &located).await?;
+        let storage = ready
+            .storage
+            .storage_info(&self.host, &ready.ports, &located)
+            .await?;
         let (boot, mut volumes) = ready.storage.volumes(&p, &storage, attached);
         volumes.sort_by_key(|v| !v.boot);
         Ok(InstanceDetails {

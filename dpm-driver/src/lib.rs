@@ -52,27 +52,31 @@
 mod config;
 mod driver;
 mod error;
+mod host;
 mod info;
 mod init;
 mod lifecycle;
+mod name;
 mod names;
 mod prepare;
 mod spawn;
 mod storage;
+mod values;
 mod volumes;
 
 pub use config::{toml_error, AdapterMapping, ConfigError, DriverConfig, MAX_HOST_LEN};
-pub use driver::{DpmDriver, DriverVolume, Instance, Located, PlannedVolume};
+pub use driver::DpmDriver;
 pub use error::{
     AttachError, AttachStep, CleanupError, ConnectorError, ConnectorStep, DestroyError,
     DetachError, DetachStep, FailedBoot, FlavorTooLarge, GroupStep, InitError, LookupError,
     PowerError, SpawnError, SpawnStep,
 };
-pub use info::{hypervisor_version, InstanceInfo, PowerState, Resources};
+pub use host::Host;
 pub use lifecycle::RebootKind;
-pub use names::{
-    parse_description, InstanceDetails, InstanceName, InstanceSummary, InstanceVolume, NameError,
-    MAX_NAME_LEN,
-};
+pub use name::{parse_description, InstanceName, NameError, MAX_NAME_LEN};
 pub use spawn::Spawned;
-pub use storage::{Boot, GroupInfo, GroupPath, GroupVolume, Initiators, StorageInfo, StorageModel};
+pub use values::{
+    hypervisor_version, Boot, DriverVolume, GroupInfo, GroupPath, GroupVolume, Initiators,
+    Instance, InstanceDetails, InstanceInfo, InstanceSummary, InstanceVolume, Located,
+    PlannedVolume, PowerState, Resources, StorageInfo, StorageModel,
+};

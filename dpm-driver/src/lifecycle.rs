@@ -38,7 +38,7 @@ impl<H: HmcApi> DpmDriver<H> {
         if let Some(p) = &partition {
             self.delete_partition(p).await.map_err(|e| fail(vec![e]))?;
         }
-        let failures = ready.storage.remove(self, instance).await;
+        let failures = ready.storage.remove(&self.host, instance).await;
         if !failures.is_empty() {
             return Err(fail(failures));
         }

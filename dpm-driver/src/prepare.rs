@@ -6,16 +6,21 @@
 use cinder_client::{Connector, InstanceId};
 use hmc_client::{HmcApi, PartitionCreate, PartitionUri};
 
-use crate::driver::{DpmDriver, Instance, Located, PlannedVolume};
+use crate::driver::DpmDriver;
+use crate::values::{Instance, Located, PlannedVolume};
+
 use crate::error::{ConnectorError, ConnectorStep, LookupError};
-use crate::names::partition_description;
+use crate::name::partition_description;
 
 impl<H: HmcApi> DpmDriver<H> {
     /// What the instance has on the HMC (its partition and initiators),
     /// read-only; `None` when it has no partition.
     pub async fn locate(&self, instance: &InstanceId) -> Result<Option<Located>, LookupError> {
         let ready = self.ready()?;
-        ready.storage.locate(self, &ready, instance).await
+        ready
+            .storage
+            .locate(&self.host, &ready.ports, instance)
+            .await
     }
 
     /// Nova's `get_volume_connector`: the connector Cinder needs for the
@@ -76,7 +81,14 @@ impl<H: HmcApi> DpmDriver<H> {
         tracing::Span::current().record("partition", tracing::field::display(&partition));
         let (initiators, existed) = ready
             .storage
-            .ensure(self, &ready, &instance.uuid, &partition, fresh, planned)
+            .ensure(
+                &self.host,
+                &ready.ports,
+                &instance.uuid,
+                &partition,
+                fresh,
+                planned,
+            )
             .await
             .map_err(|e| fail(e, fresh))?;
         Ok(Located {

@@ -12,10 +12,12 @@ use dpm_volume::{
 use hmc_client::{HmcApi, HmcError, PartitionStatus, PartitionUpdate, PartitionUri};
 use tracing::Instrument;
 
-use crate::driver::{DpmDriver, DriverVolume, Instance, Located};
+use crate::driver::DpmDriver;
+use crate::values::{Boot, DriverVolume, GroupInfo, Instance, Located};
+
 use crate::error::{CleanupError, FailedBoot, LookupError, SpawnError, SpawnStep, StopFailure};
-use crate::names::partition_description;
-use crate::storage::{Boot, Change, GroupInfo};
+use crate::name::partition_description;
+use crate::storage::Change;
 
 /// A running instance, as spawn left it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,7 +143,14 @@ impl<H: HmcApi> SpawnOp<'_, H> {
         self.partition = Some(partition.clone());
         let plan = ready
             .storage
-            .boot_plan(drv, &ready, &located, &ordered, boot, &mut self.changes)
+            .boot_plan(
+                &drv.host,
+                &ready.ports,
+                &located,
+                &ordered,
+                boot,
+                &mut self.changes,
+            )
             .await?;
         let boot_paths: Vec<FcPath> = plan
             .paths
@@ -313,7 +322,7 @@ impl<H: HmcApi> SpawnOp<'_, H> {
             return vec![e.into()];
         }
         match self.drv.ready() {
-            Ok(ready) => ready.storage.undo(self.drv, self.changes).await,
+            Ok(ready) => ready.storage.undo(&self.drv.host, self.changes).await,
             Err(e) => vec![e.into()],
         }
     }

@@ -6,7 +6,9 @@ use cinder_client::{ConnectionInfo, InstanceId, VolumeId};
 use dpm_volume::FcPath;
 use hmc_client::HmcApi;
 
-use crate::driver::{DpmDriver, DriverVolume, Located};
+use crate::driver::DpmDriver;
+use crate::values::{DriverVolume, Located};
+
 use crate::error::{AttachError, DetachError, LookupError};
 
 impl<H: HmcApi> DpmDriver<H> {
@@ -49,7 +51,7 @@ impl<H: HmcApi> DpmDriver<H> {
         };
         let paths = ready
             .storage
-            .attach(self, located, volume)
+            .attach(&self.host, located, volume)
             .await
             .map_err(|(step, undo)| fail(step, undo))?;
         tracing::info!(paths = paths.len(), "volume attached");
@@ -76,7 +78,7 @@ impl<H: HmcApi> DpmDriver<H> {
         let ready = self.ready().map_err(|e| fail(e.into()))?;
         ready
             .storage
-            .detach(self, instance, volume, info)
+            .detach(&self.host, instance, volume, info)
             .await
             .map_err(fail)?;
         tracing::info!("volume detached from the guest");

@@ -207,14 +207,13 @@ impl<C: CinderApi> Flow<C> for Legacy {
             if links.iter().any(|l| &l.volume == id) {
                 continue;
             }
-            let v =
-                cinder
-                    .get_volume(id)
-                    .await
-                    .map_err(|source| ReleaseError::ListAttachments {
-                        instance: instance.clone(),
-                        source,
-                    })?;
+            let v = cinder
+                .get_volume(id)
+                .await
+                .map_err(|source| ReleaseError::ReadVolume {
+                    volume: id.clone(),
+                    source,
+                })?;
             if v.status == VolumeStatus::Attaching && v.attachments.is_empty() {
                 tracing::info!(volume = %id, "releasing the reservation an earlier try left");
                 links.push(link(id.clone(), connector));

@@ -14,8 +14,10 @@ use hmc_client::{
     VolumeRequest, VolumeUsage, Vsr,
 };
 
-use super::{Change, GroupInfo, GroupPath};
-use crate::driver::{regex_escape, DpmDriver, DriverVolume, PlannedVolume, Ready};
+use super::Change;
+use crate::host::{regex_escape, Host, Ports};
+use crate::values::{DriverVolume, GroupInfo, GroupPath, PlannedVolume};
+
 use crate::error::GroupStep;
 
 /// A Cinder volume matched to its storage volume.
@@ -95,7 +97,7 @@ fn request(volume: &VolumeId, size_gib: u64, boot: bool) -> VolumeCreate {
     }
 }
 
-impl<H: HmcApi> DpmDriver<H> {
+impl<H: HmcApi> Host<H> {
     /// The instance's group, if the HMC has one (one request).
     pub(super) async fn find_group(
         &self,
@@ -124,7 +126,7 @@ impl<H: HmcApi> DpmDriver<H> {
     /// only: all of them in one bulk read), boot adapter first.
     pub(super) async fn read_group(
         &self,
-        ready: &Ready<H>,
+        ports: &Ports,
         uri: &StorageGroupUri,
     ) -> Result<Read, GroupStep> {
         let read = |source| GroupStep::ReadGroup {
@@ -136,7 +138,7 @@ impl<H: HmcApi> DpmDriver<H> {
             .await
             .map_err(read)?;
         let partition = all.first().map(|v| v.partition_uri.clone());
-        let order: Vec<_> = ready.ports.iter().map(|(_, p)| p.clone()).collect();
+        let order: Vec<_> = ports.iter().map(|(_, p)| p.clone()).collect();
         let mut vsrs: Vec<GroupPath> = all
             .into_iter()
             .map(|v| GroupPath {
@@ -162,15 +164,13 @@ impl<H: HmcApi> DpmDriver<H> {
     /// the mapped ports as candidates. `Ok(None)`: the name is taken.
     pub(super) async fn create_group(
         &self,
-        ready: &Ready<H>,
+        ports: &Ports,
         instance: &InstanceId,
         planned: &[PlannedVolume],
     ) -> Result<Option<(StorageGroupUri, Vec<(VolumeId, StorageVolumeUri)>)>, GroupStep> {
         let name = self.partition_name(instance);
-        let connectivity =
-            u32::try_from(ready.ports.len()).map_err(|_| GroupStep::TooManyAdapters {
-                count: ready.ports.len(),
-            })?;
+        let connectivity = u32::try_from(ports.len())
+            .map_err(|_| GroupStep::TooManyAdapters { count: ports.len() })?;
         let props = StorageGroupCreate {
             cpc_uri: self.cpc().clone(),
             name: name.clone(),
@@ -202,7 +202,7 @@ impl<H: HmcApi> DpmDriver<H> {
         };
         let uri = created.object_uri;
         tracing::debug!(group = %uri, "storage group created");
-        let ports: Vec<_> = ready.ports.iter().map(|(_, p)| p.clone()).collect();
+        let ports: Vec<_> = ports.iter().map(|(_, p)| p.clone()).collect();
         self.hmc
             .add_candidate_adapter_ports(&uri, &ports)
             .await
@@ -222,7 +222,7 @@ impl<H: HmcApi> DpmDriver<H> {
     /// partition uses it; its missing candidate ports are added.
     pub(super) async fn adopt_group(
         &self,
-        ready: &Ready<H>,
+        ports: &Ports,
         uri: &StorageGroupUri,
         partition: &PartitionUri,
     ) -> Result<Read, GroupStep> {
@@ -240,9 +240,8 @@ impl<H: HmcApi> DpmDriver<H> {
                 partitions: users.into_iter().map(|p| p.name).collect(),
             });
         }
-        let read = self.read_group(ready, uri).await?;
-        let missing: Vec<_> = ready
-            .ports
+        let read = self.read_group(ports, uri).await?;
+        let missing: Vec<_> = ports
             .iter()
             .map(|(_, p)| p.clone())
             .filter(|p| !read.group.candidate_adapter_port_uris.contains(p))

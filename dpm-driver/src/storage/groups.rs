@@ -27,12 +27,16 @@ use hmc_client::{
     VolumeUsage,
 };
 
-use super::{Boot, BootPlan, Change, GroupVolume, Initiators, Storage, StorageInfo, StorageModel};
-use crate::driver::{DpmDriver, DriverVolume, Located, PlannedVolume, Ready};
+use super::{BootPlan, Change, Storage};
+use crate::host::{Host, Ports};
+use crate::values::{
+    Boot, DriverVolume, GroupVolume, Initiators, InstanceVolume, Located, PlannedVolume,
+    StorageInfo, StorageModel,
+};
+
 use crate::error::{
     AttachStep, CleanupError, ConnectorStep, DetachStep, GroupStep, LookupError, SpawnStep,
 };
-use crate::names::InstanceVolume;
 
 use super::group_steps::paths_into;
 
@@ -48,8 +52,8 @@ impl<H: HmcApi> Storage<H> for Groups {
 
     async fn locate(
         &self,
-        drv: &DpmDriver<H>,
-        ready: &Ready<H>,
+        drv: &Host<H>,
+        ports: &Ports,
         instance: &InstanceId,
     ) -> Result<Option<Located>, LookupError> {
         let Some(uri) = drv.find_group(instance).await? else {
@@ -65,7 +69,7 @@ impl<H: HmcApi> Storage<H> for Groups {
                     created: false,
                 }));
         };
-        let read = drv.read_group(ready, &uri).await?;
+        let read = drv.read_group(ports, &uri).await?;
         // Attached: the VSRs name the partition. Not attached: ask for it;
         // without a partition the instance is gone.
         let partition = match &read.partition {
@@ -85,15 +89,15 @@ impl<H: HmcApi> Storage<H> for Groups {
 
     async fn ensure(
         &self,
-        drv: &DpmDriver<H>,
-        ready: &Ready<H>,
+        drv: &Host<H>,
+        ports: &Ports,
         instance: &InstanceId,
         partition: &PartitionUri,
         _fresh: bool,
         planned: &[PlannedVolume],
     ) -> Result<(Initiators, bool), ConnectorStep> {
-        let (read, requested, existed) = match drv.create_group(ready, instance, planned).await? {
-            Some((uri, requested)) => (drv.read_group(ready, &uri).await?, requested, false),
+        let (read, requested, existed) = match drv.create_group(ports, instance, planned).await? {
+            Some((uri, requested)) => (drv.read_group(ports, &uri).await?, requested, false),
             None => {
                 let uri = drv.find_group(instance).await?.ok_or_else(|| {
                     GroupStep::FindGroup {
@@ -108,17 +112,17 @@ impl<H: HmcApi> Storage<H> for Groups {
                     }
                 })?;
                 (
-                    drv.adopt_group(ready, &uri, partition).await?,
+                    drv.adopt_group(ports, &uri, partition).await?,
                     Vec::new(),
                     true,
                 )
             }
         };
         let wwpns = read.wwpns();
-        if wwpns.len() != ready.ports.len() {
+        if wwpns.len() != ports.len() {
             return Err(GroupStep::WrongWwpnCount {
                 group: read.group.object_uri.clone(),
-                expected: ready.ports.len(),
+                expected: ports.len(),
                 found: wwpns.len(),
             }
             .into());
@@ -128,8 +132,8 @@ impl<H: HmcApi> Storage<H> for Groups {
 
     async fn boot_plan(
         &self,
-        drv: &DpmDriver<H>,
-        _ready: &Ready<H>,
+        drv: &Host<H>,
+        _ports: &Ports,
         located: &Located,
         volumes: &[&DriverVolume],
         boot: &DriverVolume,
@@ -198,7 +202,7 @@ impl<H: HmcApi> Storage<H> for Groups {
 
     async fn attach(
         &self,
-        drv: &DpmDriver<H>,
+        drv: &Host<H>,
         located: &Located,
         volume: &DriverVolume,
     ) -> Result<Vec<FcPath>, (AttachStep, Vec<CleanupError>)> {
@@ -265,7 +269,7 @@ impl<H: HmcApi> Storage<H> for Groups {
 
     async fn detach(
         &self,
-        drv: &DpmDriver<H>,
+        drv: &Host<H>,
         instance: &InstanceId,
         volume: &VolumeId,
         _info: Option<&ConnectionInfo>,
@@ -301,7 +305,7 @@ impl<H: HmcApi> Storage<H> for Groups {
         Ok(())
     }
 
-    async fn remove(&self, drv: &DpmDriver<H>, instance: &InstanceId) -> Vec<CleanupError> {
+    async fn remove(&self, drv: &Host<H>, instance: &InstanceId) -> Vec<CleanupError> {
         match drv.find_group(instance).await {
             Ok(None) => Vec::new(),
             Ok(Some(g)) => match drv.hmc.delete_storage_group(&g).await {
@@ -337,7 +341,7 @@ impl<H: HmcApi> Storage<H> for Groups {
         }
     }
 
-    async fn undo(&self, drv: &DpmDriver<H>, changes: Vec<Change>) -> Vec<CleanupError> {
+    async fn undo(&self, drv: &Host<H>, changes: Vec<Change>) -> Vec<CleanupError> {
         let mut failures = Vec::new();
         for c in changes.into_iter().rev() {
             match c {
@@ -368,7 +372,8 @@ impl<H: HmcApi> Storage<H> for Groups {
 
     async fn storage_info(
         &self,
-        drv: &DpmDriver<H>,
+        drv: &Host<H>,
+        ports: &Ports,
         located: &Located,
     ) -> Result<StorageInfo, LookupError> {
         let Some(g) = located.initiators.group() else {
@@ -376,8 +381,7 @@ impl<H: HmcApi> Storage<H> for Groups {
                 instance: located.instance.clone(),
             });
         };
-        let ready = drv.ready()?;
-        let read = drv.read_group(&ready, &g.uri).await?;
+        let read = drv.read_group(ports, &g.uri).await?;
         let all: Vec<StorageVolume> = get_many(&drv.hmc, &read.group.storage_volume_uris)
             .await
             .map_err(|source| GroupStep::ReadStorageVolumes {

@@ -22,205 +22,16 @@ pub(crate) mod vhbas;
 
 use async_trait::async_trait;
 use cinder_client::{ConnectionInfo, InstanceId, VolumeId};
-use dpm_volume::{BootPath, FcPath, Vhba};
-use fc_types::Wwpn;
-use hmc_client::{
-    FulfillmentState, HmcApi, Partition, PartitionUri, StorageGroupUri, StorageVolumeUri,
-    VolumeUsage,
+use dpm_volume::FcPath;
+use hmc_client::{HmcApi, Partition, PartitionUri, StorageGroupUri, StorageVolumeUri};
+
+use crate::host::{Host, Ports};
+use crate::values::{
+    Boot, DriverVolume, Initiators, InstanceVolume, Located, PlannedVolume, StorageInfo,
+    StorageModel,
 };
 
-use crate::driver::{DpmDriver, DriverVolume, Located, PlannedVolume, Ready};
 use crate::error::{AttachStep, CleanupError, ConnectorStep, DetachStep, LookupError, SpawnStep};
-use crate::names::InstanceVolume;
-
-/// The storage model of the managed CPC, read at `init_host` from its
-/// `available-features-list`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum StorageModel {
-    /// vHBAs on the partition (no `dpm-storage-management` feature).
-    Hbas,
-    /// Storage groups attached to the partition (the feature is on).
-    StorageGroups,
-}
-
-impl std::fmt::Display for StorageModel {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::Hbas => "HBAs",
-            Self::StorageGroups => "storage groups",
-        })
-    }
-}
-
-/// An instance's storage group, as the driver made and read it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GroupInfo {
-    /// The group.
-    pub uri: StorageGroupUri,
-    /// Its name (the partition's name).
-    pub name: String,
-    /// Its WWPNs: the initiators Cinder masks the LUNs to.
-    pub wwpns: Vec<Wwpn>,
-    /// The volume requests this call made, by Cinder volume (empty when
-    /// the group was found rather than made).
-    pub requested: Vec<(VolumeId, StorageVolumeUri)>,
-    /// The partition it is attached to, if it is.
-    pub partition: Option<PartitionUri>,
-}
-
-/// What reaches an instance's volumes: the partition's vHBAs, or its
-/// storage group's WWPNs.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Initiators {
-    /// vHBAs, in adapter-mapping order.
-    Vhbas(Vec<Vhba>),
-    /// The instance's storage group.
-    Group(GroupInfo),
-    /// None yet: an earlier try stopped after making the partition.
-    None,
-}
-
-impl Initiators {
-    /// The initiator WWPNs, for the connector.
-    pub fn wwpns(&self) -> Vec<Wwpn> {
-        match self {
-            Self::Vhbas(v) => v.iter().map(|h| h.wwpn).collect(),
-            Self::Group(g) => g.wwpns.clone(),
-            Self::None => Vec::new(),
-        }
-    }
-
-    /// The vHBAs (none with storage groups).
-    pub fn vhbas(&self) -> &[Vhba] {
-        match self {
-            Self::Vhbas(v) => v,
-            Self::Group(_) | Self::None => &[],
-        }
-    }
-
-    /// The storage group (none with vHBAs).
-    pub fn group(&self) -> Option<&GroupInfo> {
-        match self {
-            Self::Vhbas(_) | Self::None => None,
-            Self::Group(g) => Some(g),
-        }
-    }
-}
-
-/// What a partition boots from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Boot {
-    /// `boot-device: storage-adapter`: a vHBA, a target port and a LUN.
-    San(BootPath),
-    /// `boot-device: storage-volume`: a storage volume of the instance's
-    /// group; the HMC picks one of its paths.
-    Volume {
-        /// The storage volume.
-        volume: StorageVolumeUri,
-        /// Its paths into the partition, as the HMC reports them.
-        paths: Vec<FcPath>,
-    },
-}
-
-impl Boot {
-    /// The target port and LUN booted from: the SAN boot path, or the
-    /// first path of the boot volume.
-    pub fn target_lun(&self) -> Option<(Wwpn, fc_types::FcpLun)> {
-        match self {
-            Self::San(b) => Some((b.target, b.lun)),
-            Self::Volume { paths, .. } => paths.first().map(|p| (p.target, p.lun)),
-        }
-    }
-
-    /// The partition update that boots from it.
-    pub(crate) fn update(&self) -> hmc_client::PartitionUpdate {
-        match self {
-            Self::San(b) => {
-                hmc_client::PartitionUpdate::boot_from_san(b.hba.clone(), b.target, b.lun)
-            }
-            Self::Volume { volume, .. } => {
-                hmc_client::PartitionUpdate::boot_from_volume(volume.clone())
-            }
-        }
-    }
-
-    /// The SAN path, when another one may be tried after a failed start
-    /// (with a storage volume the HMC picks the path itself).
-    pub(crate) fn san_path(&self) -> Option<&BootPath> {
-        match self {
-            Self::San(b) => Some(b),
-            Self::Volume { .. } => None,
-        }
-    }
-
-    /// The paths for the SCSI IPL loader, the one booted over first: the
-    /// SAN path through its vHBA, then the volume's other paths; with a
-    /// storage volume every path DPM discovered (the HMC picks the path).
-    pub(crate) fn loader_paths(
-        &self,
-        vhbas: &[Vhba],
-        volume_paths: &[FcPath],
-    ) -> (Option<FcPath>, Vec<FcPath>) {
-        match self {
-            Self::San(b) => (
-                vhbas.iter().find(|v| v.uri == b.hba).map(|v| FcPath {
-                    device_number: v.device_number,
-                    target: b.target,
-                    lun: b.lun,
-                }),
-                volume_paths.to_vec(),
-            ),
-            Self::Volume { paths, .. } => (None, paths.clone()),
-        }
-    }
-}
-
-/// A storage volume of an instance's group, for `info`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct GroupVolume {
-    /// The storage volume.
-    pub uri: StorageVolumeUri,
-    /// Its name: the Cinder volume id it was requested for.
-    pub name: String,
-    /// Boot or data.
-    pub usage: VolumeUsage,
-    /// Size, GiB.
-    pub size: f64,
-    /// Fulfillment state.
-    pub fulfillment_state: FulfillmentState,
-    /// Its paths into the partition.
-    pub paths: Vec<FcPath>,
-}
-
-/// A VSR of an instance's group, for `info`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GroupPath {
-    /// Device number in the partition.
-    pub device_number: fc_types::DeviceNumber,
-    /// The WWPN.
-    pub wwpn: Wwpn,
-    /// The adapter port, once assigned.
-    pub adapter_port: Option<hmc_client::StoragePortUri>,
-}
-
-/// An instance's storage, as `info` reports it.
-#[derive(Debug, Clone, PartialEq)]
-pub enum StorageInfo {
-    /// The partition's vHBAs.
-    Vhbas(Vec<Vhba>),
-    /// The instance's storage group.
-    Group {
-        /// The group.
-        group: GroupInfo,
-        /// Its fulfillment state.
-        fulfillment_state: FulfillmentState,
-        /// Its volumes.
-        volumes: Vec<GroupVolume>,
-        /// Its VSRs in the partition.
-        vsrs: Vec<GroupPath>,
-    },
-}
 
 /// What the partition can boot from, best first, and each volume's paths.
 #[derive(Debug)]
@@ -256,8 +67,8 @@ pub(crate) trait Storage<H: HmcApi>: Send + Sync + std::fmt::Debug {
     /// partition.
     async fn locate(
         &self,
-        drv: &DpmDriver<H>,
-        ready: &Ready<H>,
+        drv: &Host<H>,
+        ports: &Ports,
         instance: &InstanceId,
     ) -> Result<Option<Located>, LookupError>;
 
@@ -267,8 +78,8 @@ pub(crate) trait Storage<H: HmcApi>: Send + Sync + std::fmt::Debug {
     /// Returns them and whether anything of them existed before.
     async fn ensure(
         &self,
-        drv: &DpmDriver<H>,
-        ready: &Ready<H>,
+        drv: &Host<H>,
+        ports: &Ports,
         instance: &InstanceId,
         partition: &PartitionUri,
         fresh: bool,
@@ -280,8 +91,8 @@ pub(crate) trait Storage<H: HmcApi>: Send + Sync + std::fmt::Debug {
     /// `changes` as it happens.
     async fn boot_plan(
         &self,
-        drv: &DpmDriver<H>,
-        ready: &Ready<H>,
+        drv: &Host<H>,
+        ports: &Ports,
         located: &Located,
         volumes: &[&DriverVolume],
         boot: &DriverVolume,
@@ -293,7 +104,7 @@ pub(crate) trait Storage<H: HmcApi>: Send + Sync + std::fmt::Debug {
     /// the step).
     async fn attach(
         &self,
-        drv: &DpmDriver<H>,
+        drv: &Host<H>,
         located: &Located,
         volume: &DriverVolume,
     ) -> Result<Vec<FcPath>, (AttachStep, Vec<CleanupError>)>;
@@ -303,7 +114,7 @@ pub(crate) trait Storage<H: HmcApi>: Send + Sync + std::fmt::Debug {
     /// not have is no error (Nova's detach is idempotent).
     async fn detach(
         &self,
-        drv: &DpmDriver<H>,
+        drv: &Host<H>,
         instance: &InstanceId,
         volume: &VolumeId,
         info: Option<&ConnectionInfo>,
@@ -311,15 +122,16 @@ pub(crate) trait Storage<H: HmcApi>: Send + Sync + std::fmt::Debug {
 
     /// Removes what outlives the partition (the instance's storage group),
     /// found by name; the partition is gone.
-    async fn remove(&self, drv: &DpmDriver<H>, instance: &InstanceId) -> Vec<CleanupError>;
+    async fn remove(&self, drv: &Host<H>, instance: &InstanceId) -> Vec<CleanupError>;
 
     /// Reverts the boot preparation's changes on a stopped partition.
-    async fn undo(&self, drv: &DpmDriver<H>, changes: Vec<Change>) -> Vec<CleanupError>;
+    async fn undo(&self, drv: &Host<H>, changes: Vec<Change>) -> Vec<CleanupError>;
 
     /// The instance's storage, for `info`.
     async fn storage_info(
         &self,
-        drv: &DpmDriver<H>,
+        drv: &Host<H>,
+        ports: &Ports,
         located: &Located,
     ) -> Result<StorageInfo, LookupError>;
 

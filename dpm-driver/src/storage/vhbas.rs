@@ -9,12 +9,15 @@ use hmc_client::{
     get_many, Hba, HbaCreate, HbaUri, HmcApi, Partition, PartitionUri, StoragePort, StoragePortUri,
 };
 
-use super::{BootPlan, Change, Initiators, Storage, StorageInfo, StorageModel};
+use super::{BootPlan, Change, Storage};
 use crate::config::AdapterMapping;
-use crate::driver::{DpmDriver, DriverVolume, Located, PlannedVolume, Ready};
+use crate::host::{Host, Ports};
+use crate::values::{
+    Boot, DriverVolume, Initiators, InstanceVolume, Located, PlannedVolume, StorageInfo,
+    StorageModel,
+};
+
 use crate::error::{AttachStep, CleanupError, ConnectorStep, DetachStep, LookupError, SpawnStep};
-use crate::names::InstanceVolume;
-use crate::storage::Boot;
 
 /// The vHBA model's steps.
 #[derive(Debug, Clone, Copy)]
@@ -40,7 +43,7 @@ pub(crate) fn boots_from(p: &Partition, info: &ConnectionInfo) -> bool {
 /// Reads vHBAs in one bulk request, ordered as the adapter mappings are;
 /// vHBAs the driver did not make come last.
 async fn read_vhbas<H: HmcApi>(
-    drv: &DpmDriver<H>,
+    drv: &Host<H>,
     partition: &PartitionUri,
     uris: &[HbaUri],
 ) -> Result<Vec<(String, Vhba)>, LookupError> {
@@ -73,15 +76,11 @@ async fn read_vhbas<H: HmcApi>(
 /// `fabric-id` is set) first: a vHBA on a fabric that is down cannot boot.
 /// One bulk read of the ports; when it fails, or there is one vHBA, the
 /// mapping order stands.
-async fn logged_in_first<H: HmcApi>(
-    drv: &DpmDriver<H>,
-    ready: &Ready<H>,
-    vhbas: &[Vhba],
-) -> Vec<Vhba> {
+async fn logged_in_first<H: HmcApi>(drv: &Host<H>, ports: &Ports, vhbas: &[Vhba]) -> Vec<Vhba> {
     if vhbas.len() < 2 {
         return vhbas.to_vec();
     }
-    let ports: Vec<&StoragePortUri> = ready.ports.iter().map(|(_, p)| p).collect();
+    let ports: Vec<&StoragePortUri> = ports.iter().map(|(_, p)| p).collect();
     let read: Vec<StoragePort> = match get_many(&drv.hmc, &ports).await {
         Ok(read) => read,
         Err(e) => {
@@ -116,8 +115,8 @@ impl<H: HmcApi> Storage<H> for Vhbas {
 
     async fn locate(
         &self,
-        drv: &DpmDriver<H>,
-        _ready: &Ready<H>,
+        drv: &Host<H>,
+        _ports: &Ports,
         instance: &InstanceId,
     ) -> Result<Option<Located>, LookupError> {
         let Some(partition) = drv.find_partition(instance).await? else {
@@ -135,8 +134,8 @@ impl<H: HmcApi> Storage<H> for Vhbas {
 
     async fn ensure(
         &self,
-        drv: &DpmDriver<H>,
-        ready: &Ready<H>,
+        drv: &Host<H>,
+        ports: &Ports,
         instance: &InstanceId,
         partition: &PartitionUri,
         fresh: bool,
@@ -149,7 +148,7 @@ impl<H: HmcApi> Storage<H> for Vhbas {
             read_vhbas(drv, partition, &p.hba_uris).await?
         };
         let mut made = Vec::new();
-        for (mapping, port) in &ready.ports {
+        for (mapping, port) in ports {
             let name = hba_name(mapping);
             if existing.iter().any(|(n, _)| *n == name) {
                 continue;
@@ -182,8 +181,8 @@ impl<H: HmcApi> Storage<H> for Vhbas {
 
     async fn boot_plan(
         &self,
-        drv: &DpmDriver<H>,
-        ready: &Ready<H>,
+        drv: &Host<H>,
+        ports: &Ports,
         located: &Located,
         volumes: &[&DriverVolume],
         boot: &DriverVolume,
@@ -199,7 +198,7 @@ impl<H: HmcApi> Storage<H> for Vhbas {
                 })?;
             all.push((v.volume_id.clone(), p));
         }
-        let ordered = logged_in_first(drv, ready, vhbas).await;
+        let ordered = logged_in_first(drv, ports, vhbas).await;
         let cfg = &drv.config;
         let bootpath = |source| SpawnStep::BootPath {
             volume: boot.volume_id.clone(),
@@ -221,7 +220,7 @@ impl<H: HmcApi> Storage<H> for Vhbas {
 
     async fn attach(
         &self,
-        _drv: &DpmDriver<H>,
+        _drv: &Host<H>,
         located: &Located,
         volume: &DriverVolume,
     ) -> Result<Vec<FcPath>, (AttachStep, Vec<CleanupError>)> {
@@ -240,7 +239,7 @@ impl<H: HmcApi> Storage<H> for Vhbas {
 
     async fn detach(
         &self,
-        drv: &DpmDriver<H>,
+        drv: &Host<H>,
         instance: &InstanceId,
         volume: &VolumeId,
         info: Option<&ConnectionInfo>,
@@ -261,19 +260,20 @@ impl<H: HmcApi> Storage<H> for Vhbas {
         Ok(())
     }
 
-    async fn remove(&self, _drv: &DpmDriver<H>, _instance: &InstanceId) -> Vec<CleanupError> {
+    async fn remove(&self, _drv: &Host<H>, _instance: &InstanceId) -> Vec<CleanupError> {
         // The vHBAs went with the partition.
         Vec::new()
     }
 
-    async fn undo(&self, _drv: &DpmDriver<H>, _changes: Vec<Change>) -> Vec<CleanupError> {
+    async fn undo(&self, _drv: &Host<H>, _changes: Vec<Change>) -> Vec<CleanupError> {
         // The boot preparation changes nothing with vHBAs.
         Vec::new()
     }
 
     async fn storage_info(
         &self,
-        _drv: &DpmDriver<H>,
+        _drv: &Host<H>,
+        _ports: &Ports,
         located: &Located,
     ) -> Result<StorageInfo, LookupError> {
         Ok(StorageInfo::Vhbas(located.initiators.vhbas().to_vec()))

@@ -6,14 +6,10 @@
 //! filters and `additional-properties`; and the console's and the CPC's
 //! API features.
 
-use hmc_client::{
-    AdapterFilter, CpcSummary, HmcError, OsMessageFilter, PartitionFilter, PartitionUri,
-};
+use hmc_client::{AdapterFilter, CpcSummary, HmcError, PartitionFilter};
 use serde_json::{json, Value};
 
-use super::{
-    allow_query, object, ok, pattern, property_names, query_value, uri, with_additional, Ctx,
-};
+use super::{allow_query, object, ok, pattern, property_names, uri, with_additional, Ctx};
 use crate::ops::Op;
 use crate::serve::http::{Req, Resp};
 use crate::world::World;
@@ -167,33 +163,5 @@ fn adapters(ctx: &Ctx<'_>, req: &Req) -> Result<Resp, HmcError> {
             keep(&mut items, req, key);
         }
         ok(200, json!({ "adapters": items }))
-    })
-}
-
-/// "List OS Messages of a Partition": `begin-sequence-number`,
-/// `end-sequence-number`, `is-held`, `is-priority` and `max-messages`
-/// filter on the server (a value that does not parse is 400.1).
-pub(super) fn os_messages(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
-    allow_query(
-        req,
-        "GET",
-        &[
-            "begin-sequence-number",
-            "end-sequence-number",
-            "is-held",
-            "is-priority",
-            "max-messages",
-        ],
-    )?;
-    let p: PartitionUri = uri(req, "GET", format!("/api/partitions/{id}"))?;
-    let filter = OsMessageFilter {
-        begin: query_value(req, "begin-sequence-number")?,
-        end: query_value(req, "end-sequence-number")?,
-        is_held: query_value(req, "is-held")?,
-        is_priority: query_value(req, "is-priority")?,
-        max_messages: query_value(req, "max-messages")?.unwrap_or(0),
-    };
-    ctx.call(Op::ListOsMessages, "GET", |w| {
-        ok(200, w.hmc.list_os_messages(&p, &filter)?)
     })
 }

@@ -11,6 +11,7 @@ mod console;
 mod cpc;
 mod hba;
 mod job;
+mod os_messages;
 mod partition;
 mod services;
 mod session;

@@ -49,7 +49,7 @@ pub(super) fn route(ctx: &Ctx<'_>, req: &Req, seg: &[&str]) -> Option<Result<Res
         ("POST", ["cpcs", id, "partitions"]) => create(ctx, req, id),
         (m @ ("GET" | "POST" | "DELETE"), ["partitions", id]) => one(ctx, req, m, id),
         ("GET", ["partitions", id, "operations", "list-os-messages"]) => {
-            super::console::os_messages(ctx, req, id)
+            super::os_messages::os_messages(ctx, req, id)
         }
         ("POST", ["partitions", id, "operations", op @ ("start" | "stop")]) => {
             operation(ctx, req, id, op)

@@ -1,0 +1,36 @@
+//! A partition's OS messages: "List OS Messages of a Partition", the
+//! guest's console log.
+
+use hmc_client::{HmcError, OsMessageFilter, PartitionUri};
+
+use super::{allow_query, ok, query_value, uri, Ctx};
+use crate::ops::Op;
+use crate::serve::http::{Req, Resp};
+
+/// "List OS Messages of a Partition": `begin-sequence-number`,
+/// `end-sequence-number`, `is-held`, `is-priority` and `max-messages`
+/// filter on the server (a value that does not parse is 400.1).
+pub(super) fn os_messages(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
+    allow_query(
+        req,
+        "GET",
+        &[
+            "begin-sequence-number",
+            "end-sequence-number",
+            "is-held",
+            "is-priority",
+            "max-messages",
+        ],
+    )?;
+    let p: PartitionUri = uri(req, "GET", format!("/api/partitions/{id}"))?;
+    let filter = OsMessageFilter {
+        begin: query_value(req, "begin-sequence-number")?,
+        end: query_value(req, "end-sequence-number")?,
+        is_held: query_value(req, "is-held")?,
+        is_priority: query_value(req, "is-priority")?,
+        max_messages: query_value(req, "max-messages")?.unwrap_or(0),
+    };
+    ctx.call(Op::ListOsMessages, "GET", |w| {
+        ok(200, w.hmc.list_os_messages(&p, &filter)?)
+    })
+}
