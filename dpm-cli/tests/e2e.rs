@@ -661,3 +661,152 @@ fn the_served_dpm_toml_works_at_once_and_trace_draws_the_requests() {
         assert!(!m.contains(secret) && !d.contains(secret));
     }
 }
+
+/// Two `dpm` processes on one instance at once (no lock spans processes):
+/// each outcome is judged by the world at the end, never by a step the
+/// HMC refused because the other was mid-way.
+#[tokio::test]
+async fn two_processes_on_one_instance_at_once() {
+    for world in ["z13", "z16"] {
+        let s = serve(&format!("two-{world}"), world, &[]);
+        let adapters: Vec<String> = s.endpoints["fcp_adapters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| format!("{}:0", a["object_id"].as_str().unwrap()))
+            .collect();
+        let cfg = write_config(&s, &adapters);
+        let hmc = hmc_of(&s);
+        let cpc =
+            CpcUri::from_object_id(s.endpoints["cpc"]["object_id"].as_str().unwrap()).unwrap();
+        let image = s.endpoints["images"][0]["id"].as_str().unwrap().to_owned();
+        let boot = ok(
+            &cfg,
+            &[
+                "volume", "create", "--name", "boot", "--size", "10", "--image", &image,
+            ],
+        )["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let data = ok(&cfg, &["volume", "create", "--name", "data", "--size", "5"])["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let spawn = || {
+            ok(
+                &cfg,
+                &[
+                    "spawn",
+                    "--name",
+                    "web1",
+                    "--vcpus",
+                    "1",
+                    "--memory-mb",
+                    "2048",
+                    "--boot-volume",
+                    &boot,
+                ],
+            )
+        };
+        // Gone at the end: no partition, vHBA or group; every volume
+        // available.
+        let clean = || async {
+            let parts = hmc
+                .list_partitions(&cpc, &hmc_client::PartitionFilter::default())
+                .await
+                .unwrap();
+            assert!(parts.is_empty(), "{world}: {parts:?}");
+            let groups = hmc
+                .list_storage_groups(&hmc_client::StorageGroupFilter::default())
+                .await
+                .unwrap();
+            assert!(groups.is_empty(), "{world}: {groups:?}");
+            let vols = ok(&cfg, &["volume", "list"]);
+            for v in vols["volumes"].as_array().unwrap() {
+                assert_eq!(v["status"], "available", "{world}: {vols}");
+            }
+        };
+        // A process that lost the race either finished the same work, or
+        // found the instance gone; it never reports as left behind what
+        // the other removed.
+        let judged = |o: &Out, what: &str| {
+            assert!(
+                o.ok || o.json["error"]["kind"] == "not_found",
+                "{world} {what}: {} {}",
+                o.json,
+                o.stderr
+            );
+            assert!(
+                o.json["error"]["left_behind"].is_null(),
+                "{world} {what}: {}",
+                o.json
+            );
+        };
+
+        // destroy / destroy
+        spawn();
+        let (a, b) = std::thread::scope(|t| {
+            let a = t.spawn(|| dpm(&cfg, &["destroy", "web1", "-y"]));
+            let b = t.spawn(|| dpm(&cfg, &["destroy", "web1", "-y"]));
+            (a.join().unwrap(), b.join().unwrap())
+        });
+        judged(&a, "destroy");
+        judged(&b, "destroy");
+        assert!(a.ok || b.ok, "{world}: one destroy did it");
+        clean().await;
+
+        // destroy / attach: the attach may win or lose; nothing of it
+        // outlives the instance.
+        spawn();
+        let (a, b) = std::thread::scope(|t| {
+            let a = t.spawn(|| dpm(&cfg, &["destroy", "web1", "-y"]));
+            let b = t.spawn(|| dpm(&cfg, &["attach", "web1", &data]));
+            (a.join().unwrap(), b.join().unwrap())
+        });
+        assert!(a.ok, "{world}: destroy: {} {}", a.json, a.stderr);
+        assert!(
+            b.ok || b.json["error"]["left_behind"].is_null(),
+            "{world}: attach: {}",
+            b.json
+        );
+        clean().await;
+
+        // spawn / destroy: whichever wins, one more destroy (as an
+        // operator would run) leaves nothing.
+        let (a, b) = std::thread::scope(|t| {
+            let a = t.spawn(spawn_out(&cfg, &boot));
+            let b = t.spawn(|| dpm(&cfg, &["destroy", "web1", "-y"]));
+            (a.join().unwrap(), b.join().unwrap())
+        });
+        judged(&b, "destroy");
+        assert!(
+            a.ok || a.json["error"]["left_behind"].is_null(),
+            "{world}: spawn: {}",
+            a.json
+        );
+        if a.ok {
+            let _ = dpm(&cfg, &["destroy", "web1", "-y"]);
+        }
+        clean().await;
+    }
+}
+
+fn spawn_out<'a>(cfg: &'a Path, boot: &'a str) -> impl FnOnce() -> Out + Send + 'a {
+    move || {
+        dpm(
+            cfg,
+            &[
+                "spawn",
+                "--name",
+                "web1",
+                "--vcpus",
+                "1",
+                "--memory-mb",
+                "2048",
+                "--boot-volume",
+                boot,
+            ],
+        )
+    }
+}

@@ -93,9 +93,32 @@ impl<H: HmcApi + 'static, C: CinderApi + 'static> Compute<H, C> {
             .find_links(&self.cinder, instance, connector.as_ref())
             .await
             .map_err(|e| fail(vec![UndoError::Cinder(e)]))?;
-        let failures = self
+        let mut failures = self
             .teardown(flow, instance, partition.as_ref(), &links)
             .await;
+        if failures.is_empty() {
+            // Judged by the world at the end: what another process tied to
+            // the instance in Cinder while this one tore it down (an attach
+            // that found it before it went) is released too; nothing of the
+            // instance is left on the HMC to use it.
+            match flow
+                .find_links(&self.cinder, instance, connector.as_ref())
+                .await
+            {
+                Ok(late) => {
+                    for l in late.iter().filter(|l| !links.iter().any(|k| k.same_as(l))) {
+                        tracing::info!(volume = %l.volume, "releasing what another process tied to the instance meanwhile");
+                        failures.extend(
+                            flow.release(&self.cinder, instance, l, true)
+                                .await
+                                .into_iter()
+                                .map(UndoError::Cinder),
+                        );
+                    }
+                }
+                Err(e) => failures.push(UndoError::Cinder(e)),
+            }
+        }
         if failures.is_empty() {
             tracing::info!(existed = partition.is_some(), "instance destroyed");
             Ok(())

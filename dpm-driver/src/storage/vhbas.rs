@@ -220,12 +220,24 @@ impl<H: HmcApi> Storage<H> for Vhbas {
 
     async fn attach(
         &self,
-        _drv: &Host<H>,
+        drv: &Host<H>,
         located: &Located,
         volume: &DriverVolume,
     ) -> Result<Vec<FcPath>, (AttachStep, Vec<CleanupError>)> {
         // Cinder masked and zoned the LUN to every vHBA; the guest finds
-        // it by auto-discovery. Nothing changes on the HMC.
+        // it by auto-discovery. Nothing changes on the HMC, but the
+        // partition must still be there (another process may have
+        // destroyed it since it was found): one read.
+        match drv.get_partition(&located.partition).await {
+            Ok(_) => {}
+            Err(LookupError::GetPartition { source, .. }) if source.is_not_found() => {
+                let gone = LookupError::InstanceNotFound {
+                    instance: located.instance.clone(),
+                };
+                return Err((gone.into(), Vec::new()));
+            }
+            Err(e) => return Err((e.into(), Vec::new())),
+        }
         paths(&volume.connection_info, located.initiators.vhbas()).map_err(|source| {
             (
                 AttachStep::ConnectVolume {
