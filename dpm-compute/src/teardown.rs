@@ -29,7 +29,8 @@ impl<H: HmcApi + 'static, C: CinderApi + 'static> Compute<H, C> {
         if let Some(p) = partition {
             match self.driver.stop_partition(p).await {
                 Ok(()) => {}
-                Err(dpm_driver::PowerError::Lookup(l)) if l.is_not_found() => {}
+                // Gone: another process deleted it meanwhile.
+                Err(e) if e.is_not_found() => {}
                 Err(e) => return vec![UndoError::Stop(e)],
             }
         }

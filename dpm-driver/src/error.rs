@@ -205,9 +205,19 @@ impl LookupError {
         }
     }
 
-    /// Whether the instance does not exist.
+    /// Whether the instance does not exist, or its partition went away
+    /// while it was being read (another process deleted it).
     pub fn is_not_found(&self) -> bool {
-        matches!(self, Self::InstanceNotFound { .. })
+        match self {
+            Self::InstanceNotFound { .. } => true,
+            Self::GetPartition { source, .. } => source.is_not_found(),
+            Self::NotInitialized
+            | Self::ListPartitions(_)
+            | Self::StatusTimeout { .. }
+            | Self::ReadHbas { .. }
+            | Self::ReadConsole { .. }
+            | Self::Group(_) => false,
+        }
     }
 }
 
@@ -858,6 +868,16 @@ pub enum PowerError {
 }
 
 impl PowerError {
+    /// Whether the partition is not there (any more).
+    pub fn is_not_found(&self) -> bool {
+        match self {
+            Self::Lookup(e) => e.is_not_found(),
+            Self::StopPartition { source, .. } | Self::StartPartition { source, .. } => {
+                source.is_not_found()
+            }
+        }
+    }
+
     /// Whether nothing was changed because the request was refused.
     pub fn is_refusal(&self) -> bool {
         match self {

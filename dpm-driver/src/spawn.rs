@@ -318,8 +318,12 @@ impl<H: HmcApi> SpawnOp<'_, H> {
         let Some(partition) = &self.partition else {
             return Vec::new();
         };
-        if let Err(e) = self.drv.ensure_stopped(partition).await {
-            return vec![e.into()];
+        match self.drv.ensure_stopped(partition).await {
+            Ok(()) => {}
+            // Gone: another process deleted it meanwhile; nothing of it runs.
+            Err(StopFailure::Stop { source, .. }) if source.is_not_found() => {}
+            Err(StopFailure::Lookup(l)) if l.is_not_found() => {}
+            Err(e) => return vec![e.into()],
         }
         match self.drv.ready() {
             Ok(ready) => ready.storage.undo(&self.drv.host, self.changes).await,
