@@ -418,7 +418,11 @@ fn main() -> ExitCode {
             } else {
                 output::error_text(e.as_ref());
             }
-            ExitCode::FAILURE
+            // A signal's status, as a shell reports it: 130, 143.
+            match e.downcast_ref::<operator::Interrupted>() {
+                Some(i) => ExitCode::from(i.exit_code()),
+                None => ExitCode::FAILURE,
+            }
         }
     }
 }

@@ -279,13 +279,171 @@ pub async fn wait_available(
 /// Runs one command; the HMC session ends with it, whether it succeeded or
 /// not. `progress`: say on stderr what takes time (not under `-q` or `-o
 /// json`).
+/// What an interrupted command undoes: its own work, nothing more.
+#[derive(Debug, Clone, Default)]
+enum Undo {
+    /// Nothing changed yet.
+    #[default]
+    Nothing,
+    /// A spawn of this new instance (its UUID was made for it).
+    Spawn(InstanceId),
+    /// An attach of a volume that was not attached before.
+    Attach {
+        instance: InstanceId,
+        volume: VolumeId,
+    },
+}
+
+/// SIGINT or SIGTERM during a command that changes things.
+#[derive(Debug, thiserror::Error)]
+pub enum Interrupted {
+    /// The command stopped and what it did was undone.
+    #[error("interrupted by {signal}; {undone}")]
+    Undone {
+        /// The signal.
+        signal: &'static str,
+        /// What was undone.
+        undone: String,
+    },
+    /// The undo failed; the command that finishes it is named.
+    #[error("interrupted by {signal}; the undo failed: run `{cleanup}` to finish it")]
+    UndoFailed {
+        /// The signal.
+        signal: &'static str,
+        /// The command that cleans up.
+        cleanup: String,
+        /// Why.
+        #[source]
+        source: Box<dyn Error>,
+    },
+    /// A second signal during the undo: nothing more is done.
+    #[error("interrupted by {signal} again while undoing; run `{cleanup}` to clean up")]
+    Again {
+        /// The signal.
+        signal: &'static str,
+        /// The command that cleans up.
+        cleanup: String,
+    },
+}
+
+impl Interrupted {
+    /// 128 + the signal's number, as shells report a command a signal ended.
+    pub fn exit_code(&self) -> u8 {
+        let signal = match self {
+            Self::Undone { signal, .. }
+            | Self::UndoFailed { signal, .. }
+            | Self::Again { signal, .. } => *signal,
+        };
+        if signal == "SIGTERM" {
+            143
+        } else {
+            130
+        }
+    }
+}
+
+/// The next SIGINT or SIGTERM, by name.
+async fn next_signal(
+    int: &mut tokio::signal::unix::Signal,
+    term: &mut tokio::signal::unix::Signal,
+) -> &'static str {
+    tokio::select! {
+        _ = int.recv() => "SIGINT",
+        _ = term.recv() => "SIGTERM",
+    }
+}
+
+/// Runs the command; on SIGINT or SIGTERM it stops where it is (the
+/// operation is dropped at its next await, as a crash would end it) and
+/// undoes what this command did with the operation that does so from what
+/// the HMC and Cinder hold (a spawn: destroy of its new instance; an
+/// attach: detach of its volume). A second signal ends the undo at once.
+async fn run_interruptible(
+    d: &Driver,
+    cmd: Command,
+    json_out: bool,
+    progress: bool,
+) -> Result<(), Box<dyn Error>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut term = signal(SignalKind::terminate())?;
+    let undo = std::cell::RefCell::new(Undo::Nothing);
+    let raced = tokio::select! {
+        r = run_command(d, cmd, json_out, progress, &undo) => Ok(r),
+        s = next_signal(&mut int, &mut term) => Err(s),
+    };
+    let signal = match raced {
+        Ok(r) => return r,
+        Err(s) => s,
+    };
+    let (what, cleanup) = match undo.take() {
+        Undo::Nothing => {
+            return Err(Interrupted::Undone {
+                signal,
+                undone: "nothing had been changed".into(),
+            }
+            .into())
+        }
+        Undo::Spawn(id) => (Undo::Spawn(id.clone()), format!("dpm destroy -y {id}")),
+        Undo::Attach { instance, volume } => (
+            Undo::Attach {
+                instance: instance.clone(),
+                volume: volume.clone(),
+            },
+            format!("dpm detach {instance} {volume}"),
+        ),
+    };
+    eprintln!(
+        "interrupted by {signal}: undoing (a second signal stops at once; `{cleanup}` cleans up)"
+    );
+    let undone = async {
+        match &what {
+            Undo::Spawn(id) => d
+                .destroy(id)
+                .await
+                .map(|()| {
+                    format!("the spawn was undone: instance {id} destroyed, its volumes released")
+                })
+                .map_err(|e| Box::new(e) as Box<dyn Error>),
+            Undo::Attach { instance, volume } => match d.detach_volume(instance, volume).await {
+                Ok(()) => Ok(format!(
+                    "the attach was undone: volume {volume} detached and released"
+                )),
+                // The attach had not reached Cinder: nothing holds it.
+                Err(e) if matches!(e.step, dpm_compute::DetachStep::NotAttached { .. }) => {
+                    Ok(format!(
+                        "the attach had not begun: volume {volume} was never tied to {instance}"
+                    ))
+                }
+                Err(e) => Err(Box::new(e) as Box<dyn Error>),
+            },
+            Undo::Nothing => Ok(String::new()),
+        }
+    };
+    let r = tokio::select! {
+        r = undone => r,
+        again = next_signal(&mut int, &mut term) => {
+            return Err(Interrupted::Again { signal: again, cleanup }.into())
+        }
+    };
+    match r {
+        Ok(undone) => Err(Interrupted::Undone { signal, undone }.into()),
+        Err(source) => Err(Interrupted::UndoFailed {
+            signal,
+            cleanup,
+            source,
+        }
+        .into()),
+    }
+}
+
 pub async fn run(
     d: &Driver,
     cmd: Command,
     json_out: bool,
     progress: bool,
 ) -> Result<(), Box<dyn Error>> {
-    let result = run_command(d, cmd, json_out, progress).await;
+    let result = run_interruptible(d, cmd, json_out, progress).await;
     if let Err(e) = d.hmc().logoff().await {
         tracing::warn!(error = %e, "could not log off from the HMC");
     }
@@ -297,6 +455,7 @@ async fn run_command(
     cmd: Command,
     json_out: bool,
     progress: bool,
+    undo: &std::cell::RefCell<Undo>,
 ) -> Result<(), Box<dyn Error>> {
     // What an instance is made of (vHBAs or a storage group) depends on the
     // CPC, which init_host reads.
@@ -364,7 +523,10 @@ async fn run_command(
             let vm = Instance::new(InstanceId::from(uuid::Uuid::new_v4()), vcpus, memory_mb);
             let mut devices = vec![BlockDevice::boot(boot)];
             devices.extend(volumes.into_iter().map(BlockDevice::data));
+            // From here on, a signal undoes this spawn: its instance is new.
+            undo.replace(Undo::Spawn(vm.uuid.clone()));
             let s = d.spawn_named(&vm, Some(&name), &devices).await?;
+            undo.take();
             let v = json!({
                 "instance": vm.uuid, "name": name, "partition": s.partition, "adopted": s.adopted,
                 "boot": boot_json(&s.boot),
@@ -400,7 +562,21 @@ async fn run_command(
         }
         Command::Attach { instance, volume } => {
             let id = find(d, &instance).await?.instance;
+            // A signal undoes the attach only of a volume this command
+            // ties: one attached before is refused, and stays.
+            let before = d.cinder().get_volume(&volume).await?;
+            if !before
+                .attachments
+                .iter()
+                .any(|a| a.server_id.as_ref() == Some(&id))
+            {
+                undo.replace(Undo::Attach {
+                    instance: id.clone(),
+                    volume: volume.clone(),
+                });
+            }
             let paths = d.attach_volume(&id, &volume).await?;
+            undo.take();
             let v = json!({"instance": id, "volume": volume, "paths": paths_json(&paths)});
             print(json_out, &v, || {
                 println!(

@@ -93,6 +93,8 @@ fn kind(e: &(dyn Error + 'static)) -> (&'static str, Option<String>) {
         ("detach", Some(step_name(&format!("{:?}", d.step))))
     } else if e.downcast_ref::<DestroyError>().is_some() {
         ("destroy", None)
+    } else if e.downcast_ref::<crate::operator::Interrupted>().is_some() {
+        ("interrupted", None)
     } else if let Some(c) = e.downcast_ref::<CliError>() {
         match c {
             CliError::NotFound { .. } | CliError::Ambiguous { .. } => ("not_found", None),

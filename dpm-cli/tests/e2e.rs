@@ -12,7 +12,7 @@ use hmc_client::{
     AdapterFilter, BootDevice, CpcUri, Credentials, HmcApi, HttpConfig, HttpHmc, PartitionStatus,
     Secret, TlsVerify,
 };
-use serde_json::Value;
+use serde_json::{json, Value};
 
 struct Served {
     child: Child,
@@ -808,5 +808,191 @@ fn spawn_out<'a>(cfg: &'a Path, boot: &'a str) -> impl FnOnce() -> Out + Send + 
                 boot,
             ],
         )
+    }
+}
+
+/// The served simulator's control routes.
+struct Control {
+    http: reqwest::Client,
+    url: String,
+}
+
+impl Control {
+    fn of(s: &Served) -> Self {
+        // reqwest is built without a crypto provider; the control routes
+        // are plain HTTP, but the client wants one all the same.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        Self {
+            http: reqwest::Client::new(),
+            url: s.endpoints["control"]["url"].as_str().unwrap().to_owned(),
+        }
+    }
+    async fn get(&self, path: &str) -> Value {
+        self.http
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+    async fn post(&self, path: &str, body: Value) {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{path}: {}", r.status());
+    }
+    async fn reset(&self) {
+        self.http
+            .delete(format!("{}/sim/counters", self.url))
+            .send()
+            .await
+            .unwrap();
+    }
+    /// HMC and Cinder requests since the last reset.
+    async fn requests(&self) -> u64 {
+        let c = self.get("/sim/counters").await;
+        c["requests"]["hmc"].as_u64().unwrap_or(0) + c["requests"]["cinder"].as_u64().unwrap_or(0)
+    }
+}
+
+/// Runs `dpm` and sends it SIGINT once the simulator has answered `after`
+/// requests; returns its exit status and its JSON answer.
+async fn interrupted(cfg: &Path, ctl: &Control, args: &[&str], after: u64) -> (i32, Value) {
+    ctl.reset().await;
+    let child = Command::new(env!("CARGO_BIN_EXE_dpm"))
+        .arg("--config")
+        .arg(cfg)
+        .arg("--json")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The simulator's requests are the command's progress: no clock is
+    // read, each request takes the latency armed below.
+    while ctl.requests().await < after {
+        tokio::task::yield_now().await;
+    }
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let json =
+        serde_json::from_str(String::from_utf8_lossy(&out.stdout).trim()).unwrap_or(Value::Null);
+    (out.status.code().unwrap_or(-1), json)
+}
+
+/// SIGINT at every step of a spawn and of an attach: the command stops,
+/// undoes what it did, says so, and exits 130; the world is as before.
+#[tokio::test]
+async fn a_signal_undoes_the_command_at_every_step() {
+    for world in ["z13", "z16"] {
+        let s = serve(&format!("signal-{world}"), world, &["--control-port", "0"]);
+        let ctl = Control::of(&s);
+        let adapters: Vec<String> = s.endpoints["fcp_adapters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| format!("{}:0", a["object_id"].as_str().unwrap()))
+            .collect();
+        let cfg = write_config(&s, &adapters);
+        let image = s.endpoints["images"][0]["id"].as_str().unwrap().to_owned();
+        let boot = ok(
+            &cfg,
+            &[
+                "volume", "create", "--name", "boot", "--size", "10", "--image", &image,
+            ],
+        )["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let data = ok(&cfg, &["volume", "create", "--name", "data", "--size", "5"])["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let spawn_args = [
+            "spawn",
+            "--name",
+            "web1",
+            "--vcpus",
+            "1",
+            "--memory-mb",
+            "2048",
+            "--boot-volume",
+            &boot,
+        ];
+        let empty = ctl.get("/sim/leaks").await;
+        // A whole spawn's requests.
+        ctl.reset().await;
+        ok(&cfg, &spawn_args);
+        let spawn_requests = ctl.requests().await;
+        ok(&cfg, &["destroy", "web1", "-y"]);
+        assert_eq!(ctl.get("/sim/leaks").await, empty);
+        ctl.post("/sim/latency", json!({"hmc_ms": 15, "cinder_ms": 15}))
+            .await;
+        let mut undone = 0;
+        for after in (1..spawn_requests).step_by(2) {
+            let (code, out) = interrupted(&cfg, &ctl, &spawn_args, after).await;
+            match code {
+                130 => {
+                    undone += 1;
+                    assert_eq!(
+                        out["error"]["kind"], "interrupted",
+                        "{world} after {after}: {out}"
+                    );
+                    assert!(out["error"]["left_behind"].is_null(), "{out}");
+                }
+                // The spawn finished before the signal was read.
+                0 => {
+                    ok(&cfg, &["destroy", "web1", "-y"]);
+                }
+                other => panic!("{world} spawn, SIGINT after {after}: exit {other}: {out}"),
+            }
+            assert_eq!(
+                ctl.get("/sim/leaks").await,
+                empty,
+                "{world} spawn, SIGINT after {after} requests: {out}"
+            );
+        }
+        assert!(undone > 0, "{world}: no spawn was interrupted");
+
+        // Attach, on a running instance.
+        ctl.post("/sim/latency", json!({"hmc_ms": 0, "cinder_ms": 0}))
+            .await;
+        ok(&cfg, &spawn_args);
+        let running = ctl.get("/sim/leaks").await;
+        ctl.reset().await;
+        ok(&cfg, &["attach", "web1", &data]);
+        let attach_requests = ctl.requests().await;
+        ok(&cfg, &["detach", "web1", &data]);
+        assert_eq!(ctl.get("/sim/leaks").await, running);
+        ctl.post("/sim/latency", json!({"hmc_ms": 15, "cinder_ms": 15}))
+            .await;
+        for after in 1..attach_requests {
+            let (code, out) = interrupted(&cfg, &ctl, &["attach", "web1", &data], after).await;
+            match code {
+                130 => assert_eq!(out["error"]["kind"], "interrupted", "{out}"),
+                0 => {
+                    ok(&cfg, &["detach", "web1", &data]);
+                }
+                other => panic!("{world} attach, SIGINT after {after}: exit {other}: {out}"),
+            }
+            assert_eq!(
+                ctl.get("/sim/leaks").await,
+                running,
+                "{world} attach, SIGINT after {after} requests: {out}"
+            );
+        }
+        ctl.post("/sim/latency", json!({"hmc_ms": 0, "cinder_ms": 0}))
+            .await;
+        ok(&cfg, &["destroy", "web1", "-y"]);
+        assert_eq!(ctl.get("/sim/leaks").await, empty);
     }
 }
