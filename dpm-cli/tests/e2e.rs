@@ -865,7 +865,7 @@ impl Control {
 /// requests; returns its exit status and its JSON answer.
 async fn interrupted(cfg: &Path, ctl: &Control, args: &[&str], after: u64) -> (i32, Value) {
     ctl.reset().await;
-    let child = Command::new(env!("CARGO_BIN_EXE_dpm"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dpm"))
         .arg("--config")
         .arg(cfg)
         .arg("--json")
@@ -876,7 +876,8 @@ async fn interrupted(cfg: &Path, ctl: &Control, args: &[&str], after: u64) -> (i
         .unwrap();
     // The simulator's requests are the command's progress: no clock is
     // read, each request takes the latency armed below.
-    while ctl.requests().await < after {
+    // (A command that ends first is not waited for.)
+    while ctl.requests().await < after && child.try_wait().unwrap().is_none() {
         tokio::task::yield_now().await;
     }
     Command::new("kill")
