@@ -662,6 +662,34 @@ fn the_served_dpm_toml_works_at_once_and_trace_draws_the_requests() {
     }
 }
 
+/// A `dpm.toml` for the served world: every FCP adapter's port 0.
+fn configured(s: &Served) -> PathBuf {
+    let adapters: Vec<String> = s.endpoints["fcp_adapters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| format!("{}:0", a["object_id"].as_str().unwrap()))
+        .collect();
+    write_config(s, &adapters)
+}
+
+/// A bootable volume made from the world's first image, and a data volume.
+fn boot_and_data(cfg: &Path, s: &Served) -> (String, String) {
+    let image = s.endpoints["images"][0]["id"].as_str().unwrap().to_owned();
+    let id = |v: Value| v["id"].as_str().unwrap().to_owned();
+    let boot = id(ok(
+        cfg,
+        &[
+            "volume", "create", "--name", "boot", "--size", "10", "--image", &image,
+        ],
+    ));
+    let data = id(ok(
+        cfg,
+        &["volume", "create", "--name", "data", "--size", "5"],
+    ));
+    (boot, data)
+}
+
 /// Two `dpm` processes on one instance at once (no lock spans processes):
 /// each outcome is judged by the world at the end, never by a step the
 /// HMC refused because the other was mid-way.
@@ -669,30 +697,11 @@ fn the_served_dpm_toml_works_at_once_and_trace_draws_the_requests() {
 async fn two_processes_on_one_instance_at_once() {
     for world in ["z13", "z16"] {
         let s = serve(&format!("two-{world}"), world, &[]);
-        let adapters: Vec<String> = s.endpoints["fcp_adapters"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| format!("{}:0", a["object_id"].as_str().unwrap()))
-            .collect();
-        let cfg = write_config(&s, &adapters);
+        let cfg = configured(&s);
         let hmc = hmc_of(&s);
         let cpc =
             CpcUri::from_object_id(s.endpoints["cpc"]["object_id"].as_str().unwrap()).unwrap();
-        let image = s.endpoints["images"][0]["id"].as_str().unwrap().to_owned();
-        let boot = ok(
-            &cfg,
-            &[
-                "volume", "create", "--name", "boot", "--size", "10", "--image", &image,
-            ],
-        )["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let data = ok(&cfg, &["volume", "create", "--name", "data", "--size", "5"])["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let (boot, data) = boot_and_data(&cfg, &s);
         let spawn = || {
             ok(
                 &cfg,
@@ -897,27 +906,8 @@ async fn a_signal_undoes_the_command_at_every_step() {
     for world in ["z13", "z16"] {
         let s = serve(&format!("signal-{world}"), world, &["--control-port", "0"]);
         let ctl = Control::of(&s);
-        let adapters: Vec<String> = s.endpoints["fcp_adapters"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| format!("{}:0", a["object_id"].as_str().unwrap()))
-            .collect();
-        let cfg = write_config(&s, &adapters);
-        let image = s.endpoints["images"][0]["id"].as_str().unwrap().to_owned();
-        let boot = ok(
-            &cfg,
-            &[
-                "volume", "create", "--name", "boot", "--size", "10", "--image", &image,
-            ],
-        )["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let data = ok(&cfg, &["volume", "create", "--name", "data", "--size", "5"])["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let cfg = configured(&s);
+        let (boot, data) = boot_and_data(&cfg, &s);
         let spawn_args = [
             "spawn",
             "--name",
