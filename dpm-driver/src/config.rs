@@ -69,6 +69,14 @@ pub enum ConfigError {
         /// The value given.
         value: String,
     },
+    /// A `target_wwpn_ignore_list` entry that is not a WWPN.
+    #[error("[dpm] target_wwpn_ignore_list entry {entry}, {value:?}, is not a WWPN")]
+    BadTargetWwpn {
+        /// The entry's 1-based position.
+        entry: usize,
+        /// The value given.
+        value: String,
+    },
     /// The same adapter port twice.
     #[error("[dpm] physical_storage_adapter_mappings names {value} twice")]
     DuplicateAdapterMapping {
@@ -177,27 +185,83 @@ impl fmt::Debug for DriverConfig {
     }
 }
 
+/// The `[dpm]` options as given, before they are checked: one set of
+/// names for every front end (the `dpm` CLI reads them from TOML, Nova's
+/// driver from `nova.conf` through oslo.config). Each field is the option
+/// of the same name; [`DriverConfig::from_options`] checks them all.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawDpm {
-    host: String,
-    hmc: String,
-    hmc_username: String,
+#[non_exhaustive]
+pub struct DpmOptions {
+    /// This compute host's name (Nova: `[DEFAULT] host`).
+    pub host: String,
+    /// The HMC's address, `https://host[:port]`.
+    pub hmc: String,
+    /// The HMC user id.
+    pub hmc_username: String,
+    /// The HMC password.
     #[serde(default)]
-    hmc_password: Option<Secret>,
-    cpc_object_id: String,
-    max_processors: u32,
-    max_memory: u64,
+    pub hmc_password: Option<Secret>,
+    /// The CPC's object id (a UUID).
+    pub cpc_object_id: String,
+    /// Most IFLs for this host's partitions together.
+    pub max_processors: u32,
+    /// Most memory for this host's partitions together, MiB.
+    pub max_memory: u64,
+    /// `"<adapter object-id>:<port>"`, one per FCP adapter port.
     #[serde(default)]
-    physical_storage_adapter_mappings: Vec<String>,
+    pub physical_storage_adapter_mappings: Vec<String>,
+    /// Storage target WWPNs never used for boot.
     #[serde(default)]
-    target_wwpn_ignore_list: Vec<Wwpn>,
+    pub target_wwpn_ignore_list: Vec<String>,
+    /// Boot paths a z13 spawn tries before it gives up.
     #[serde(default = "default_boot_attempts")]
-    max_boot_attempts: u32,
+    pub max_boot_attempts: u32,
+    /// The longest wait for one HMC job, seconds.
     #[serde(default = "default_job_timeout")]
-    job_timeout_seconds: u64,
+    pub job_timeout_seconds: u64,
+    /// Whether spawn hands the boot volume's paths to the loader.
     #[serde(default = "default_true")]
-    boot_os_specific_parameters: bool,
+    pub boot_os_specific_parameters: bool,
+}
+
+impl DpmOptions {
+    /// The required options, every other at its default.
+    pub fn new(
+        host: impl Into<String>,
+        hmc: impl Into<String>,
+        hmc_username: impl Into<String>,
+        cpc_object_id: impl Into<String>,
+        max_processors: u32,
+        max_memory: u64,
+    ) -> Self {
+        Self {
+            host: host.into(),
+            hmc: hmc.into(),
+            hmc_username: hmc_username.into(),
+            hmc_password: None,
+            cpc_object_id: cpc_object_id.into(),
+            max_processors,
+            max_memory,
+            physical_storage_adapter_mappings: Vec::new(),
+            target_wwpn_ignore_list: Vec::new(),
+            max_boot_attempts: default_boot_attempts(),
+            job_timeout_seconds: default_job_timeout(),
+            boot_os_specific_parameters: true,
+        }
+    }
+}
+
+impl fmt::Debug for DpmOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DpmOptions")
+            .field("host", &self.host)
+            .field("hmc", &self.hmc)
+            .field("hmc_username", &self.hmc_username)
+            .field("hmc_password", &self.hmc_password)
+            .field("cpc_object_id", &self.cpc_object_id)
+            .finish_non_exhaustive()
+    }
 }
 
 fn default_true() -> bool {
@@ -235,7 +299,7 @@ fn default_job_timeout() -> u64 {
 
 #[derive(Deserialize)]
 struct RawFile {
-    dpm: RawDpm,
+    dpm: DpmOptions,
 }
 
 impl DriverConfig {
@@ -270,10 +334,15 @@ impl DriverConfig {
         hmc_password: Option<Secret>,
     ) -> Result<Self, ConfigError> {
         let raw: RawFile = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
-        Self::from_raw(raw.dpm, hmc_password)
+        Self::from_options(raw.dpm, hmc_password)
     }
 
-    fn from_raw(r: RawDpm, fallback_password: Option<Secret>) -> Result<Self, ConfigError> {
+    /// Checks the options and makes the configuration; `fallback_password`
+    /// is used when the options hold none. Every error names the option.
+    pub fn from_options(
+        r: DpmOptions,
+        fallback_password: Option<Secret>,
+    ) -> Result<Self, ConfigError> {
         let hmc_password = r
             .hmc_password
             .or(fallback_password)
@@ -322,6 +391,14 @@ impl DriverConfig {
             }
             adapter_mappings.push(m);
         }
+        let mut target_wwpn_ignore_list = Vec::new();
+        for (i, w) in r.target_wwpn_ignore_list.iter().enumerate() {
+            let wwpn = w.parse().map_err(|_| ConfigError::BadTargetWwpn {
+                entry: i + 1,
+                value: w.chars().take(80).collect(),
+            })?;
+            target_wwpn_ignore_list.push(wwpn);
+        }
         Ok(Self {
             host: r.host,
             hmc: r.hmc,
@@ -331,7 +408,7 @@ impl DriverConfig {
             max_processors: r.max_processors,
             max_memory: r.max_memory,
             adapter_mappings,
-            target_wwpn_ignore_list: r.target_wwpn_ignore_list,
+            target_wwpn_ignore_list,
             max_boot_attempts: r.max_boot_attempts,
             job_timeout: Duration::from_secs(r.job_timeout_seconds),
             boot_os_specific_parameters: r.boot_os_specific_parameters,

@@ -64,7 +64,7 @@ mod storage;
 mod values;
 mod volumes;
 
-pub use config::{toml_error, AdapterMapping, ConfigError, DriverConfig, MAX_HOST_LEN};
+pub use config::{toml_error, AdapterMapping, ConfigError, DpmOptions, DriverConfig, MAX_HOST_LEN};
 pub use driver::DpmDriver;
 pub use error::{
     AttachError, AttachStep, CleanupError, ConnectorError, ConnectorStep, DestroyError,
