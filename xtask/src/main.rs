@@ -2,13 +2,18 @@
 //!
 //! - `ci`: format check, the virt driver built alone (no HTTP stack, no
 //!   `CinderApi`), clippy with `-D warnings`, the API docs with
-//!   rustdoc's `-D warnings`, every test, then `e2e` and `chaos`.
+//!   rustdoc's `-D warnings`, every test, then `e2e`, `nova` and `chaos`.
 //! - `e2e`: the end-to-end scenarios on the in-memory simulator, the same
 //!   scenarios through the `dpm` CLI against `dpm-sim serve` in its own
 //!   process, the demo, and the third-party conformance check (the public
 //!   Python clients zhmcclient and python-cinderclient against
 //!   `dpm-sim serve`; skipped, saying why, when Python or the package index
 //!   cannot be reached).
+//! - `nova`: the dpm-nova wheel built and installed into the environment,
+//!   then Nova's own functional machinery on `dpm.DPMDriver` against
+//!   `dpm-sim serve` on z16 and z13, and ten spawns from ten threads at
+//!   once.
+//! - `wheel`: the dpm-nova wheel, optimized, for compute nodes.
 //! - `demo`: `dpm demo` in release mode.
 //! - `bench [--json]`: request counts and timings per driver operation, and
 //!   hmc-client against zhmcclient over HTTPS.
@@ -17,7 +22,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 
-const USAGE: &str = "usage: cargo xtask <ci | e2e | demo | bench [--json] | chaos [--seed S] [--ops N] [--fault-rate P] [--json]>";
+const USAGE: &str = "usage: cargo xtask <ci | e2e | nova | wheel | demo | bench [--json] | chaos [--seed S] [--ops N] [--fault-rate P] [--json]>";
 
 fn root() -> PathBuf {
     // xtask lives one level below the workspace root.
@@ -92,20 +97,30 @@ fn capture(args: &[&str], env: &[(&str, &Path)]) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-/// A virtual environment with the third-party clients pinned in
-/// `xtask/python/requirements.txt`, made under the target directory and
-/// made again when that file changes. Err says why it cannot be had.
+/// The virtual environment under the target directory, made once per
+/// process (a thread may start it early: see [`ci`]).
 fn python_env() -> Result<PathBuf, String> {
+    static ENV: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
+    ENV.get_or_init(make_python_env).clone()
+}
+
+/// A virtual environment with the third-party clients and Nova pinned in
+/// `xtask/python/requirements.txt` (every package held at the version of
+/// `constraints.txt`), made under the target directory and made again
+/// when either file changes. Err says why it cannot be had.
+fn make_python_env() -> Result<PathBuf, String> {
     let venv = target_dir().join("xtask-venv");
     let python = venv.join("bin").join("python");
     let requirements = root().join("xtask/python/requirements.txt");
-    let wanted = std::fs::read_to_string(&requirements).map_err(|e| e.to_string())?;
+    let constraints = root().join("xtask/python/constraints.txt");
+    let read = |p: &Path| std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()));
+    let wanted = format!("{}{}", read(&requirements)?, read(&constraints)?);
     let stamp = venv.join("requirements.installed");
     let has = |py: &Path| {
         Command::new(py)
             .args([
                 "-c",
-                "import zhmcclient, zhmccli, cinderclient, keystoneauth1",
+                "import zhmcclient, zhmccli, cinderclient, keystoneauth1, nova, placement, maturin",
             ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -127,7 +142,7 @@ fn python_env() -> Result<PathBuf, String> {
         return Err("Python 3 with the venv module is not available".into());
     }
     eprintln!(
-        "xtask: installing the pinned third-party clients ({}) into {}",
+        "xtask: installing the pinned third-party clients and Nova ({}) into {}",
         requirements.display(),
         venv.display()
     );
@@ -145,6 +160,8 @@ fn python_env() -> Result<PathBuf, String> {
             "-r",
         ])
         .arg(&requirements)
+        .arg("-c")
+        .arg(&constraints)
         .status();
     if !pip.is_ok_and(|s| s.success()) || !has(&python) {
         return Err(
@@ -153,6 +170,141 @@ fn python_env() -> Result<PathBuf, String> {
     }
     std::fs::write(&stamp, wanted).map_err(|e| e.to_string())?;
     Ok(python)
+}
+
+/// Builds the dpm-nova wheel with the environment's maturin (`release`:
+/// optimized, for operators; else the dev profile, which shares the
+/// workspace's build) and returns its path.
+fn wheel(python: &Path, release: bool) -> Result<PathBuf, String> {
+    let out = target_dir()
+        .join("wheels")
+        .join(if release { "release" } else { "dev" });
+    let _ = std::fs::remove_dir_all(&out);
+    let mut c = Command::new(python.with_file_name("maturin"));
+    c.current_dir(root())
+        .args(["build", "--quiet", "--manifest-path", "dpm-nova/Cargo.toml"]);
+    if release {
+        c.arg("--release");
+    } else {
+        c.args(["--profile", "dev"]);
+    }
+    c.arg("--out").arg(&out);
+    // maturin's cargo is this cargo, on the same target directory.
+    if let Some(cargo) = std::env::var_os("CARGO") {
+        c.env("CARGO", cargo);
+    }
+    eprintln!("xtask: maturin build of dpm-nova into {}", out.display());
+    if !c.status().is_ok_and(|s| s.success()) {
+        return Err("maturin could not build the dpm-nova wheel".into());
+    }
+    std::fs::read_dir(&out)
+        .map_err(|e| e.to_string())?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "whl"))
+        .ok_or_else(|| format!("maturin left no wheel in {}", out.display()))
+}
+
+/// `cargo xtask wheel`: the release wheel, for `pip install` on a
+/// compute node.
+fn wheel_task() -> bool {
+    match python_env().and_then(|py| wheel(&py, true)) {
+        Ok(w) => {
+            println!("{}", w.display());
+            true
+        }
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            false
+        }
+    }
+}
+
+/// `cargo xtask nova`: the dpm-nova wheel (dev profile) installed into the
+/// environment, then Nova's own functional machinery on
+/// `compute_driver = dpm.DPMDriver` against `dpm-sim serve` on each world
+/// (`nova_functional.py`), and ten spawns from ten threads at once with
+/// 20 ms per request (`nova_threads.py`).
+fn nova() -> bool {
+    let python = match python_env() {
+        Ok(p) => p,
+        Err(why) => {
+            eprintln!("xtask: Nova scenarios SKIPPED: {why}");
+            return true;
+        }
+    };
+    if !run(&["build", "-p", "dpm-sim", "--bin", "dpm-sim"]) {
+        return false;
+    }
+    let wheel = match wheel(&python, false) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            return false;
+        }
+    };
+    let installed = Command::new(&python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-deps",
+            "--force-reinstall",
+        ])
+        .arg(&wheel)
+        .status()
+        .is_ok_and(|s| s.success());
+    let imports = installed
+        && Command::new(&python)
+            .args([
+                "-c",
+                "import dpm_nova, nova.virt.dpm; print(dpm_nova.DPMDriver)",
+            ])
+            .status()
+            .is_ok_and(|s| s.success());
+    if !imports {
+        eprintln!("xtask: the dpm-nova wheel did not install or import");
+        return false;
+    }
+    for world in ["z16", "z13"] {
+        let (child, endpoints) =
+            match serve_with(&format!("nova-{world}"), world, &["--control-port", "0"]) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("xtask: {e}");
+                    return false;
+                }
+            };
+        eprintln!("xtask: Nova on dpm.DPMDriver against dpm-sim serve --world {world}");
+        let functional = Command::new(&python)
+            .current_dir(root().join("xtask/python"))
+            .args(["-m", "unittest", "-v", "nova_functional"])
+            .env("DPM_SIM_ENDPOINTS", &endpoints)
+            .env("DPM_SIM_WORLD", world)
+            .status()
+            .is_ok_and(|s| s.success());
+        eprintln!("xtask: ten spawns from ten threads at once on {world}");
+        let threads = functional
+            && Command::new(&python)
+                .current_dir(root().join("xtask/python"))
+                .arg("nova_threads.py")
+                .arg(&endpoints)
+                .status()
+                .is_ok_and(|s| s.success());
+        stop(child);
+        if !threads {
+            eprintln!(
+                "xtask: the Nova scenarios failed on {world} (the simulator's log: {})",
+                target_dir()
+                    .join(format!("xtask-nova-{world}/serve.log"))
+                    .display()
+            );
+            return false;
+        }
+    }
+    true
 }
 
 /// `dpm-sim serve` on free ports with fast transitions, with extra
@@ -530,7 +682,10 @@ fn driver_alone() -> bool {
 }
 
 fn ci() -> bool {
-    run(&["fmt", "--all", "--", "--check"])
+    // The Python environment (the third-party clients and Nova) is made
+    // while cargo builds: pip waits on the network, cargo on the CPUs.
+    let env = std::thread::spawn(python_env);
+    let ok = run(&["fmt", "--all", "--", "--check"])
         && driver_alone()
         // `dpm demo` is behind dpm-cli's `demo` feature: checked and
         // tested with it.
@@ -547,7 +702,10 @@ fn ci() -> bool {
         && docs()
         && run(&["test", "--workspace", "--features", "dpm-cli/demo"])
         && e2e()
-        && chaos(&["--ops", "1000", "--fault-rate", "0.05"])
+        && nova()
+        && chaos(&["--ops", "1000", "--fault-rate", "0.05"]);
+    let _ = env.join();
+    ok
 }
 
 fn bench(json: bool) -> bool {
@@ -634,6 +792,8 @@ fn main() -> ExitCode {
             "--",
             "demo",
         ]),
+        ["nova"] => nova(),
+        ["wheel"] => wheel_task(),
         ["bench"] => bench(false),
         ["bench", "--json"] => bench(true),
         ["chaos", rest @ ..] => chaos(rest),
