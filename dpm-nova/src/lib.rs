@@ -218,7 +218,7 @@ impl Driver {
         max_processors, max_memory, physical_storage_adapter_mappings,
         target_wwpn_ignore_list=Vec::new(), max_boot_attempts=4,
         boot_os_specific_parameters=true, hmc_ca_file=None,
-        hmc_notification_port=61612, job_timeout=900, debug=false))]
+        hmc_notification_port=61612, job_timeout_seconds=900, debug=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         host: String,
@@ -234,7 +234,7 @@ impl Driver {
         boot_os_specific_parameters: bool,
         hmc_ca_file: Option<PathBuf>,
         hmc_notification_port: u16,
-        job_timeout: u64,
+        job_timeout_seconds: u64,
         debug: bool,
     ) -> PyResult<Self> {
         logs::install(debug);
@@ -256,7 +256,7 @@ impl Driver {
         options.target_wwpn_ignore_list = target_wwpn_ignore_list;
         options.max_boot_attempts = max_boot_attempts;
         options.boot_os_specific_parameters = boot_os_specific_parameters;
-        options.job_timeout_seconds = job_timeout;
+        options.job_timeout_seconds = job_timeout_seconds;
         let config = DriverConfig::from_options(options, None)
             .map_err(|e| Failure::of("config", &e).into_py())?;
         let tls = match hmc_ca_file {

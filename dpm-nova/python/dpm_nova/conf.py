@@ -56,7 +56,7 @@ OPTS = [
                      "SCSI loader as rd.zfcp= entries in the partition's "
                      "boot-os-specific-parameters, so that the guest finds "
                      "its root volume on every path."),
-    cfg.IntOpt("job_timeout", default=900, min=1,
+    cfg.IntOpt("job_timeout_seconds", default=900, min=1,
                help="The longest wait, in seconds, for one HMC job (a "
                     "partition start or stop)."),
 ]

@@ -146,7 +146,7 @@ class DPMDriver(driver.ComputeDriver):
                 boot_os_specific_parameters=c.boot_os_specific_parameters,
                 hmc_ca_file=c.hmc_ca_file,
                 hmc_notification_port=c.hmc_notification_port,
-                job_timeout=c.job_timeout,
+                job_timeout_seconds=c.job_timeout_seconds,
                 debug=LOG.isEnabledFor(std_logging.DEBUG),
             )
         except _native.DriverError as e:
