@@ -397,11 +397,17 @@ pub struct Connector {
     /// Whether Cinder must enforce multipath.
     #[serde(default)]
     pub enforce_multipath: bool,
+    /// Where the compute side attaches the volume (Nova sets it on an
+    /// attachment update); Cinder records it as the attachment's mountpoint
+    /// and shows it as the volume attachment's `device`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mountpoint: Option<String>,
 }
 
 impl Connector {
     /// The connector of `host` with initiator ports `wwpns`; no node names,
-    /// platform or OS type, no multipath (set the fields that apply after).
+    /// platform, OS type or mountpoint, no multipath (set the fields that
+    /// apply after).
     ///
     /// ```
     /// use cinder_client::Connector;
@@ -425,6 +431,7 @@ impl Connector {
             os_type: None,
             multipath: false,
             enforce_multipath: false,
+            mountpoint: None,
         }
     }
 }

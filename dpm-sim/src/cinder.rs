@@ -44,7 +44,7 @@ use cinder_client::{
 };
 use fc_types::Wwpn;
 
-use crate::clock::{timestamp, Clock};
+use crate::clock::Clock;
 use crate::ids::Ids;
 use crate::spec::{SpecError, Timings, WorldSpec};
 
@@ -92,7 +92,7 @@ pub(crate) struct Cx<'a> {
 
 impl Cx<'_> {
     fn stamp(&self) -> String {
-        timestamp(self.clock.now())
+        self.clock.stamp_now()
     }
 }
 
@@ -137,6 +137,9 @@ impl Later {
 pub(crate) struct CinderState {
     pub images: BTreeMap<ImageId, String>,
     pub projects: Vec<String>,
+    /// The volume service's host, `host@backend#pool`: the Cinder node, a
+    /// backend named after the storage system, and its one pool.
+    pub host: String,
     /// Cinder's highest microversion.
     pub max_version: (u32, u32),
     pub volumes: BTreeMap<VolumeId, VolumeState>,
@@ -147,6 +150,8 @@ pub(crate) struct CinderState {
 pub(crate) struct VolumeState {
     pub id: VolumeId,
     pub project: String,
+    /// The Keystone user who created it, when known.
+    pub user: Option<String>,
     pub name: Option<String>,
     pub description: Option<String>,
     pub size: u64,
@@ -157,6 +162,37 @@ pub(crate) struct VolumeState {
     pub created_at: String,
     pub updated_at: Option<String>,
     pub metadata: BTreeMap<String, String>,
+    /// The image's properties Cinder keeps with a volume made from it
+    /// (its glance metadata), from when the image is written; empty
+    /// otherwise.
+    pub image_metadata: BTreeMap<String, String>,
+    /// `disabled` when the API creates it (the type is not replicated),
+    /// `not-capable` once Storwize made it.
+    pub replication_status: &'static str,
+    /// Set by the volume service once the backend made the volume: the
+    /// service's uuid, and `shared_targets` false (an FC backend; Cinder
+    /// shares targets only for iSCSI). Before that, the column defaults:
+    /// no service, shared targets true.
+    pub service_uuid: Option<&'static str>,
+    pub shared_targets: bool,
+    /// The service's host, once scheduled (at once: one backend).
+    pub host: String,
+}
+
+/// Everything Cinder's volume view shows that the [`Volume`] type does not
+/// carry, from the volume's state; `serve` renders it per microversion.
+#[derive(Debug, Clone)]
+pub(crate) struct VolumeDetail {
+    pub volume: Volume,
+    /// Keystone's id of the volume's project.
+    pub project_id: String,
+    pub user_id: Option<String>,
+    pub volume_type_id: &'static str,
+    pub replication_status: &'static str,
+    pub shared_targets: bool,
+    pub service_uuid: Option<&'static str>,
+    pub host: String,
+    pub image_metadata: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone)]
@@ -180,6 +216,8 @@ pub(crate) struct AttachmentState {
 const MODE_UNSET: &str = "null";
 /// `attach_mode` once connected: dpm-sim attaches read-write only.
 const MODE_RW: &str = "rw";
+/// The mountpoint Cinder records for a connector without one.
+const NO_MOUNTPOINT: &str = "na";
 
 fn bad(op: &str, msg: impl Into<String>) -> CinderError {
     CinderError::api(op, 400, msg)
@@ -190,6 +228,13 @@ const MAX_CONNECTOR_WWPNS: usize = 64;
 
 /// The volume types the simulated backend offers; none is multiattach.
 const DEFAULT_VOLUME_TYPE: &str = "svc-fc";
+/// Its id (dpm-sim's own, fixed: the types are configuration).
+const DEFAULT_VOLUME_TYPE_ID: &str = "00000000-0003-4000-8000-000000000001";
+/// The uuid of the one volume service (dpm-sim's own, fixed).
+const SERVICE_UUID: &str = "00000000-0004-4000-8000-000000000001";
+/// The host name of the Cinder node (the host object image deployment
+/// masks to is named after it).
+const CINDER_NODE: &str = "cinder-node";
 
 impl CinderState {
     pub(crate) fn new(spec: &WorldSpec) -> Result<Self, SpecError> {
@@ -200,6 +245,7 @@ impl CinderState {
                 .map(|i| (i.id.clone(), i.name.clone()))
                 .collect(),
             projects: spec.projects.iter().map(|p| p.name.clone()).collect(),
+            host: format!("{CINDER_NODE}@{0}#{0}", spec.storage.name),
             max_version: spec.cinder.max()?,
             volumes: BTreeMap::new(),
             attachments: BTreeMap::new(),
@@ -301,6 +347,42 @@ impl CinderState {
         }
     }
 
+    /// The volume with everything else Cinder's view shows of it.
+    pub(crate) fn volume_detail(&self, v: &VolumeState) -> VolumeDetail {
+        VolumeDetail {
+            volume: self.volume_view(v),
+            project_id: crate::spec::ProjectSpec {
+                name: v.project.clone(),
+            }
+            .id(),
+            user_id: v.user.clone(),
+            volume_type_id: DEFAULT_VOLUME_TYPE_ID,
+            replication_status: v.replication_status,
+            shared_targets: v.shared_targets,
+            service_uuid: v.service_uuid,
+            host: v.host.clone(),
+            image_metadata: v.image_metadata.clone(),
+        }
+    }
+
+    /// `GET /volumes/{id}` with every field.
+    pub(crate) fn get_volume_detail(
+        &self,
+        project: &str,
+        id: &VolumeId,
+    ) -> Result<VolumeDetail, CinderError> {
+        Ok(self.volume_detail(self.volume_in(project, id, "get volume")?))
+    }
+
+    /// `GET /volumes/detail` with every field.
+    pub(crate) fn list_volume_details(&self, project: &str) -> Vec<VolumeDetail> {
+        self.volumes
+            .values()
+            .filter(|v| v.project == project)
+            .map(|v| self.volume_detail(v))
+            .collect()
+    }
+
     pub(crate) fn attachment_view(a: &AttachmentState) -> Attachment {
         Attachment {
             id: a.id.clone(),
@@ -383,13 +465,15 @@ impl CinderState {
             .collect()
     }
 
-    /// Creates a volume; it becomes available with the returned transition.
+    /// Creates a volume for `user` (when known); it becomes available with
+    /// the returned transition.
     pub(crate) fn create_volume(
         &mut self,
         cx: &mut Cx<'_>,
         project: &str,
+        user: Option<&str>,
         req: &VolumeCreate,
-    ) -> Result<(Volume, Later), CinderError> {
+    ) -> Result<(VolumeDetail, Later), CinderError> {
         let op = "create volume";
         // Cinder keeps names, descriptions and metadata in 255-character
         // columns.
@@ -438,6 +522,7 @@ impl CinderState {
         let v = VolumeState {
             id: id.clone(),
             project: project.into(),
+            user: user.map(Into::into),
             name: req.name.clone(),
             description: req.description.clone(),
             size: req.size,
@@ -448,9 +533,14 @@ impl CinderState {
             created_at: cx.stamp(),
             updated_at: None,
             metadata: req.metadata.clone(),
+            image_metadata: BTreeMap::new(),
+            replication_status: "disabled",
+            service_uuid: None,
+            shared_targets: true,
+            host: self.host.clone(),
         };
         self.volumes.insert(id.clone(), v);
-        let view = self.volume_view(&self.volumes[&id]);
+        let view = self.volume_detail(&self.volumes[&id]);
         let later = if image_name.is_some() {
             Later::DownloadStarts { volume: id }
         } else {
@@ -466,7 +556,19 @@ impl CinderState {
             .get(id)
             .is_some_and(|v| v.status == VolumeStatus::Creating)
         {
+            self.made_by_backend(id);
             self.set_volume_status(cx, id, VolumeStatus::Available);
+        }
+    }
+
+    /// What the backend and the volume service record once the backend
+    /// made the volume: Storwize's `not-capable` replication, the service,
+    /// and no shared targets (FC).
+    fn made_by_backend(&mut self, id: &VolumeId) {
+        if let Some(v) = self.volumes.get_mut(id) {
+            v.replication_status = "not-capable";
+            v.service_uuid = Some(SERVICE_UUID);
+            v.shared_targets = false;
         }
     }
 
@@ -478,11 +580,13 @@ impl CinderState {
             return None;
         }
         let node = cx.backend.node_wwpns();
-        if let Err(refusal) = cx.backend.connect(id, &node, "cinder-node") {
+        if let Err(refusal) = cx.backend.connect(id, &node, CINDER_NODE) {
             self.set_volume_status(cx, id, VolumeStatus::Error);
             tracing::warn!(volume = %id, reason = %refusal.message, "image deployment could not map the volume");
             return None;
         }
+        // The backend made the volume; the image is copied onto it.
+        self.made_by_backend(id);
         self.set_volume_status(cx, id, VolumeStatus::Downloading);
         Some(Later::ImageDownloaded { volume: id.clone() })
     }
@@ -495,8 +599,8 @@ impl CinderState {
         let Some(v) = self.volumes.get(id) else {
             return;
         };
-        let name = v
-            .image
+        let image = v.image.clone();
+        let name = image
             .as_ref()
             .and_then(|i| self.images.get(i))
             .cloned()
@@ -504,8 +608,16 @@ impl CinderState {
         cx.backend.image_written(id, &name);
         let node = cx.backend.node_wwpns();
         cx.backend.disconnect(id, &node);
+        // Cinder marks the volume bootable and keeps the image's
+        // properties with it; dpm-sim's images have an id and a name.
         if let Some(v) = self.volumes.get_mut(id) {
             v.bootable = true;
+            if let Some(image) = image {
+                v.image_metadata = BTreeMap::from([
+                    ("image_id".to_owned(), image.to_string()),
+                    ("image_name".to_owned(), name),
+                ]);
+            }
         }
         self.set_volume_status(cx, id, VolumeStatus::Available);
     }
@@ -668,7 +780,15 @@ impl CinderState {
         a.status = AttachStatus::Attaching;
         a.connector = Some(connector.clone());
         a.connection = Some(info);
+        // `volume_attached` with the connector's host and mountpoint
+        // (`na` when it has none), as the volume manager records them.
         a.host_name = Some(connector.host.clone());
+        a.mountpoint = Some(
+            connector
+                .mountpoint
+                .clone()
+                .unwrap_or_else(|| NO_MOUNTPOINT.into()),
+        );
         a.attached_at = Some(stamp);
         a.attach_mode = MODE_RW.into();
         let volume = a.volume.clone();

@@ -795,7 +795,10 @@ impl CinderApi for SimCinder {
 
     async fn create_volume(&self, req: &VolumeCreate) -> Result<Volume, CinderError> {
         self.delay().await;
-        self.call(Op::CreateVolume, &"", |w, p| w.create_volume(p, req))
+        // No Keystone in memory: the creating user is not known.
+        self.call(Op::CreateVolume, &"", |w, p| {
+            w.create_volume(p, None, req).map(|d| d.volume)
+        })
     }
 
     async fn delete_volume(&self, id: &VolumeId) -> Result<(), CinderError> {

@@ -22,6 +22,11 @@ pub(crate) struct Clock {
     mode: ClockMode,
     origin: tokio::time::Instant,
     stepped: Duration,
+    /// The calendar time of simulated time zero, since 1970-01-01: fixed
+    /// (2026-01-01) in memory, so that runs repeat; the wall clock's once
+    /// served, so that clients comparing times with their own (a token's
+    /// `expires_at`) see real ones.
+    calendar_origin: Duration,
 }
 
 impl Clock {
@@ -30,7 +35,25 @@ impl Clock {
             mode,
             origin: tokio::time::Instant::now(),
             stepped: Duration::ZERO,
+            calendar_origin: FIXED_ORIGIN,
         }
+    }
+
+    /// Anchors simulated time to the calendar: `wall` (time since 1970) is
+    /// now. Simulated time itself, and every decision made on it (token
+    /// expiry, transitions), is unchanged.
+    pub(crate) fn anchor_calendar(&mut self, wall: Duration) {
+        self.calendar_origin = wall.saturating_sub(self.now());
+    }
+
+    /// The timestamp of simulated time `t`, in Cinder's format.
+    pub(crate) fn stamp(&self, t: Duration) -> String {
+        timestamp(self.calendar_origin.saturating_add(t))
+    }
+
+    /// The timestamp of now, in Cinder's format.
+    pub(crate) fn stamp_now(&self) -> String {
+        self.stamp(self.now())
     }
 
     /// Time since the world was made.
@@ -58,12 +81,15 @@ impl Clock {
     }
 }
 
-/// An ISO 8601 timestamp for simulated time, counted from
-/// 2026-01-01T00:00:00Z, in Cinder's format (`2026-01-01T00:00:03.000000`).
-pub(crate) fn timestamp(t: Duration) -> String {
-    const EPOCH_DAYS: u64 = 20_454; // 2026-01-01 in days since 1970-01-01
+/// 2026-01-01T00:00:00Z, the calendar time of simulated time zero in
+/// memory.
+const FIXED_ORIGIN: Duration = Duration::from_secs(20_454 * 86_400);
+
+/// An ISO 8601 UTC timestamp of `t` since 1970-01-01, in Cinder's format
+/// (`2026-01-01T00:00:03.000000`).
+fn timestamp(t: Duration) -> String {
     let secs = t.as_secs();
-    let (days, rem) = (EPOCH_DAYS + secs / 86_400, secs % 86_400);
+    let (days, rem) = (secs / 86_400, secs % 86_400);
     let (y, m, d) = civil_from_days(days);
     format!(
         "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}",
@@ -94,11 +120,27 @@ mod tests {
 
     #[test]
     fn timestamps() {
-        assert_eq!(timestamp(Duration::ZERO), "2026-01-01T00:00:00.000000");
+        let c = Clock::new(ClockMode::Stepped);
+        assert_eq!(c.stamp(Duration::ZERO), "2026-01-01T00:00:00.000000");
         assert_eq!(
-            timestamp(Duration::from_millis(86_400_000 * 59 + 3_723_500)),
+            c.stamp(Duration::from_millis(86_400_000 * 59 + 3_723_500)),
             "2026-03-01T01:02:03.500000"
         );
+        assert_eq!(timestamp(Duration::ZERO), "1970-01-01T00:00:00.000000");
+    }
+
+    #[test]
+    fn an_anchored_clock_stamps_wall_time_and_keeps_its_own() {
+        let mut c = Clock::new(ClockMode::Stepped);
+        c.step_to(Duration::from_secs(10));
+        // 2026-12-07T16:00:00Z, ten simulated seconds in.
+        let wall = Duration::from_secs((20_454 + 340) * 86_400 + 16 * 3600);
+        c.anchor_calendar(wall);
+        assert_eq!(c.now(), Duration::from_secs(10));
+        assert_eq!(c.stamp_now(), "2026-12-07T16:00:00.000000");
+        assert_eq!(c.stamp(Duration::ZERO), "2026-12-07T15:59:50.000000");
+        c.step_to(Duration::from_secs(3610));
+        assert_eq!(c.stamp_now(), "2026-12-07T17:00:00.000000");
     }
 
     #[test]

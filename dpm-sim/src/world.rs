@@ -30,7 +30,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 use cinder_client::{
-    Attachment, AttachmentId, CinderError, ConnectionInfo, Connector, FcData, InstanceId, Volume,
+    Attachment, AttachmentId, CinderError, ConnectionInfo, Connector, FcData, InstanceId,
     VolumeCreate, VolumeId,
 };
 use fc_types::{FcpLun, Wwpn};
@@ -823,9 +823,10 @@ impl World {
     pub(crate) fn create_volume(
         &mut self,
         project: &str,
+        user: Option<&str>,
         req: &VolumeCreate,
-    ) -> Result<Volume, CinderError> {
-        let (volume, later) = self.with_cinder(|c, cx| c.create_volume(cx, project, req))?;
+    ) -> Result<cinder::VolumeDetail, CinderError> {
+        let (volume, later) = self.with_cinder(|c, cx| c.create_volume(cx, project, user, req))?;
         self.schedule(Action::Cinder(later));
         Ok(volume)
     }

@@ -11,6 +11,10 @@ answers the remaining attachments in the summary form; os-complete needs
 no connector; a backend failure at create is a 500 that keeps the
 reservation; os-terminate_connection unreserves; os-attach needs no
 reserve; os-initialize_connection adds Cinder's connection options.
+What Nova's compute manager reads is there: a volume's snapshot_id, its
+image's properties (volume_image_metadata), the mountpoint an attachment
+update gave as the attachment's device; and keystoneauth's token is not
+about to expire (its times are the wall clock's).
 zhmcclient makes the partition whose vHBA WWPN is the connector.
 Exits non-zero on the first failed expectation.
 """
@@ -78,6 +82,16 @@ def check_cinder_rules(e):
            "a volume from an image ends available and bootable (seen: %s)" % ", ".join(seen))
     expect(set(seen) <= {"creating", "downloading", "available"},
            "on its way it is only creating or downloading")
+    expect(hasattr(volume, "snapshot_id") and volume.snapshot_id is None
+           and volume.source_volid is None and volume.user_id == e["keystone"]["username"],
+           "the volume has Cinder's snapshot_id, source_volid and user_id")
+    meta = getattr(volume, "volume_image_metadata", {})
+    expect(meta.get("image_id") == e["images"][0]["id"]
+           and meta.get("image_name") == e["images"][0]["name"],
+           "a volume from an image has its image's properties (%s)" % meta)
+    ks = c.client.session
+    expect(not ks.auth.get_access(ks).will_expire_soon(),
+           "keystoneauth's token is not about to expire (wall-clock times)")
 
     first = c.attachments.create(volume.id, None, instance_id=INSTANCE)
     expect(first["status"] == "reserved" and first["attach_mode"] == "null"
@@ -90,7 +104,7 @@ def check_cinder_rules(e):
         volume.id, None, instance_id="0d6e1a4c-2f3b-4c5d-8e9f-a0b1c2d3e4f5"), 400)
     expect(ok, "another instance is refused with 400 (%s)" % why)
 
-    updated = c.attachments.update(first["id"], connector)
+    updated = c.attachments.update(first["id"], dict(connector, mountpoint="/dev/vdb"))
     info = field(updated, "connection_info")
     expect(field(updated, "status") == "reserved" and info.get("driver_volume_type") == "fibre_channel",
            "attachment update answers the attachment as it was (reserved), with FC connection info")
@@ -108,7 +122,12 @@ def check_cinder_rules(e):
            and sorted(left[0]) == ["id", "instance", "status", "volume_id"],
            "attachment delete answers the remaining attachments in the summary form")
     c.attachments.complete(first["id"])
-    expect(c.volumes.get(volume.id).status == "in-use", "attachment complete puts the volume in use")
+    in_use = c.volumes.get(volume.id)
+    expect(in_use.status == "in-use", "attachment complete puts the volume in use")
+    shown = in_use.attachments
+    expect(len(shown) == 1 and shown[0]["device"] == "/dev/vdb"
+           and shown[0]["attachment_id"] == first["id"] and shown[0]["server_id"] == INSTANCE,
+           "the volume's attachment shows the update's mountpoint as its device (%s)" % shown)
     c.attachments.delete(first["id"])
     expect(c.volumes.get(volume.id).status == "available", "the last delete frees the volume")
 

@@ -557,6 +557,16 @@ impl Sim {
         write(&cfg.state_dir.join("endpoints.json"), &json)?;
         write(&cfg.state_dir.join("dpm.toml"), &dpm_toml(&endpoints, spec))?;
 
+        // What Keystone and Cinder show from now on is wall-clock time (a
+        // token's expiry is compared with the client's own clock); expiry
+        // itself is still decided on the simulated clock.
+        let wall = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        crate::client::lock(&self.world())
+            .clock
+            .anchor_calendar(wall);
+
         let (stop, stop_rx) = watch::channel(false);
         let acceptor = tokio_rustls::TlsAcceptor::from(tls.config);
         // Jobs end at their due time, and are announced then.

@@ -7,14 +7,16 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use cinder_client::{
-    AttachmentFilter, AttachmentId, CinderError, Connector, FaultKind, InstanceId, VolumeCreate,
-    VolumeId,
+    AttachmentFilter, AttachmentId, CinderError, Connector, FaultKind, InstanceId, Volume,
+    VolumeCreate, VolumeId,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::http::{Req, Resp};
+use crate::cinder::VolumeDetail;
 use crate::client::cinder_call;
+use crate::clock::Clock;
 use crate::ops::Op;
 use crate::spec::WorldSpec;
 use crate::world::World;
@@ -29,8 +31,31 @@ fn max_version(world: &Mutex<World>) -> (u32, u32) {
 #[derive(Debug, Clone)]
 struct Token {
     project: String,
+    issued: Duration,
     expires: Duration,
 }
+
+/// Who a Cinder request comes from: the token's project and user, and
+/// whether it has the `admin` role (Cinder shows an admin more of a
+/// volume).
+#[derive(Debug, Clone)]
+pub(crate) struct Caller {
+    /// The project's name.
+    pub project: String,
+    /// The Keystone user's id, when known.
+    pub user: Option<String>,
+    /// Whether Cinder's `admin_api` rule passes.
+    pub admin: bool,
+}
+
+/// The roles of the one Keystone user: devstack's `admin`, with the roles
+/// `admin` implies (`member`, which implies `reader`), as a token lists
+/// them.
+const ROLES: [(&str, &str); 3] = [
+    ("0e0f0e0f0e0f0e0f0e0f0e0f0e0f0e01", "admin"),
+    ("0e0f0e0f0e0f0e0f0e0f0e0f0e0f0e0f", "member"),
+    ("0e0f0e0f0e0f0e0f0e0f0e0f0e0f0e02", "reader"),
+];
 
 /// Keystone's state: the accepted user and the tokens handed out.
 #[derive(Debug)]
@@ -87,19 +112,64 @@ impl Keystone {
             .map(|(n, _)| n.as_str())
     }
 
-    /// The project of a request: the token's, or with `noauth` the URL's.
-    fn authorize(&self, token: Option<&str>, url_project: &str, now: Duration) -> Option<String> {
+    /// The caller of a request: the token's, or with `noauth` the URL's
+    /// project, the user the token names (`user:project`, as Cinder's
+    /// noauth middleware reads it) and an admin context.
+    fn authorize(&self, token: Option<&str>, url_project: &str, now: Duration) -> Option<Caller> {
         if self.noauth {
-            return self.project_name(url_project).map(str::to_owned);
+            let project = self.project_name(url_project)?.to_owned();
+            let user = token
+                .map(|t| t.split_once(':').map_or(t, |(u, _)| u))
+                .filter(|u| !u.is_empty())
+                .map(str::to_owned);
+            return Some(Caller {
+                project,
+                user,
+                admin: true,
+            });
         }
-        self.check(token, now)
+        let t = self.check(token, now)?;
+        Some(Caller {
+            project: t.project,
+            user: Some(self.username.clone()),
+            // The one user has the `admin` role (ROLES).
+            admin: true,
+        })
     }
 
-    /// The project a valid token is scoped to.
-    fn check(&self, token: Option<&str>, now: Duration) -> Option<String> {
+    /// A valid (known, unexpired) token.
+    fn check(&self, token: Option<&str>, now: Duration) -> Option<Token> {
         let tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
         let t = tokens.get(token?)?;
-        (t.expires > now).then(|| t.project.clone())
+        (t.expires > now).then(|| t.clone())
+    }
+
+    /// A token's body, as Keystone gives it at issue and validation;
+    /// times on `clock`'s calendar.
+    fn token_body(&self, t: &Token, clock: &Clock, catalog: bool) -> Value {
+        let project_id = self.project_id(&t.project).unwrap_or_default();
+        let roles: Vec<Value> = ROLES
+            .iter()
+            .map(|(id, name)| json!({"id": id, "name": name}))
+            .collect();
+        let mut token = json!({
+            "methods": ["password"],
+            "expires_at": iso(clock, t.expires),
+            "issued_at": iso(clock, t.issued),
+            "user": {"id": self.username, "name": self.username, "domain": {"id": "default", "name": "Default"}, "password_expires_at": null},
+            "project": {"id": project_id, "name": t.project, "domain": {"id": "default", "name": "Default"}},
+            "roles": roles,
+        });
+        if catalog {
+            let endpoint = |id: &str, url: String| json!({"id": id, "interface": "public", "region": "RegionOne", "region_id": "RegionOne", "url": url});
+            let cinder = format!("{}/v3/{project_id}", self.cinder_url);
+            token["catalog"] = json!([
+                {"type": "identity", "name": "keystone", "id": "c0000000000000000000000000000001", "endpoints": [endpoint("e1", self.auth_url.clone())]},
+                {"type": "block-storage", "name": "cinder", "id": "c0000000000000000000000000000002", "endpoints": [endpoint("e2", cinder.clone())]},
+                {"type": "volumev3", "name": "cinderv3", "id": "c0000000000000000000000000000003", "endpoints": [endpoint("e3", cinder)]},
+            ]);
+        }
+        json!({ "token": token })
     }
 }
 
@@ -123,8 +193,9 @@ fn now(world: &Mutex<World>) -> Duration {
     crate::client::lock(world).now()
 }
 
-fn iso(t: Duration) -> String {
-    format!("{}Z", crate::clock::timestamp(t))
+/// Keystone's form of a time: Cinder's with a `Z`.
+fn iso(clock: &Clock, t: Duration) -> String {
+    format!("{}Z", clock.stamp(t))
 }
 
 #[derive(Deserialize)]
@@ -199,6 +270,7 @@ pub(crate) fn keystone(ks: &Keystone, world: &Mutex<World>, req: &Req) -> Resp {
                 "media-types": [{"base": "application/json", "type": "application/vnd.openstack.identity-v3+json"}]}}),
         ),
         ("POST", ["v3", "auth", "tokens"]) => issue_token(ks, world, req),
+        (m @ ("GET" | "HEAD"), ["v3", "auth", "tokens"]) => validate_token(ks, world, req, m),
         _ => keystone_error(
             501,
             "Not Implemented",
@@ -262,7 +334,6 @@ fn issue_token(ks: &Keystone, world: &Mutex<World>, req: &Req) -> Resp {
             "The project in the scope does not exist or is not accessible.",
         );
     };
-    let project_id = ks.project_id(&name).unwrap_or_default().to_owned();
     let issued = now(world);
     let expires = issued + ks.lifetime;
     let token = {
@@ -273,30 +344,46 @@ fn issue_token(ks: &Keystone, world: &Mutex<World>, req: &Req) -> Resp {
     let mut tokens = ks.tokens.lock().unwrap_or_else(|e| e.into_inner());
     // Expired tokens are gone (and take no memory).
     tokens.retain(|_, t| t.expires > issued);
-    tokens.insert(
-        token.clone(),
-        Token {
-            project: name.clone(),
-            expires,
-        },
-    );
+    let t = Token {
+        project: name,
+        issued,
+        expires,
+    };
+    tokens.insert(token.clone(), t.clone());
     drop(tokens);
-    let endpoint = |id: &str, url: String| json!({"id": id, "interface": "public", "region": "RegionOne", "region_id": "RegionOne", "url": url});
-    let cinder = format!("{}/v3/{project_id}", ks.cinder_url);
-    let body = json!({"token": {
-        "methods": ["password"],
-        "expires_at": iso(expires),
-        "issued_at": iso(issued),
-        "user": {"id": ks.username, "name": ks.username, "domain": {"id": "default", "name": "Default"}, "password_expires_at": null},
-        "project": {"id": project_id, "name": name, "domain": {"id": "default", "name": "Default"}},
-        "roles": [{"id": "0e0f0e0f0e0f0e0f0e0f0e0f0e0f0e0f", "name": "member"}],
-        "catalog": [
-            {"type": "identity", "name": "keystone", "id": "c0000000000000000000000000000001", "endpoints": [endpoint("e1", ks.auth_url.clone())]},
-            {"type": "block-storage", "name": "cinder", "id": "c0000000000000000000000000000002", "endpoints": [endpoint("e2", cinder.clone())]},
-            {"type": "volumev3", "name": "cinderv3", "id": "c0000000000000000000000000000003", "endpoints": [endpoint("e3", cinder)]},
-        ],
-    }});
+    let body = ks.token_body(&t, &crate::client::lock(world).clock, true);
     Resp::json(201, body).with_header("x-subject-token", token)
+}
+
+/// `GET`/`HEAD /v3/auth/tokens`: the caller's `X-Auth-Token` must be
+/// valid (401); the `X-Subject-Token` is answered with its body (200, the
+/// catalog left out with `nocatalog`), or 404 when it is unknown or
+/// expired, as Keystone does.
+fn validate_token(ks: &Keystone, world: &Mutex<World>, req: &Req, method: &str) -> Resp {
+    let now = now(world);
+    if ks.check(req.header("x-auth-token"), now).is_none() {
+        return unauthorized();
+    }
+    let Some(subject) = req.header("x-subject-token") else {
+        return keystone_error(
+            400,
+            "Bad Request",
+            "The X-Subject-Token header is required.",
+        );
+    };
+    let Some(t) = ks.check(Some(subject), now) else {
+        return keystone_error(404, "Not Found", "Could not find token.");
+    };
+    let resp = if method == "HEAD" {
+        Resp::empty(200)
+    } else {
+        let catalog = req.query_all("nocatalog").is_empty();
+        Resp::json(
+            200,
+            ks.token_body(&t, &crate::client::lock(world).clock, catalog),
+        )
+    };
+    resp.with_header("x-subject-token", subject.to_owned())
 }
 
 // ----- Cinder -------------------------------------------------------------
@@ -385,13 +472,21 @@ pub(crate) fn cinder(ks: &Keystone, world: &Mutex<World>, req: &Req) -> Resp {
         ["v3", project_id, rest @ ..] => {
             match ks.authorize(req.header("x-auth-token"), project_id, now(world)) {
                 None => unauthorized(),
-                Some(project) if ks.project_id(&project) != Some(project_id) => {
+                Some(caller) if ks.project_id(&caller.project) != Some(project_id) => {
                     fault(400, "Malformed request url")
                 }
-                Some(project) => match volume_api(world, req, &project, ver, rest) {
-                    Ok(r) => r,
-                    Err(e) => cinder_error(e),
-                },
+                Some(caller) => {
+                    let view = View {
+                        ver,
+                        admin: caller.admin,
+                        base: &ks.cinder_url,
+                        project_id,
+                    };
+                    match volume_api(world, req, &caller, &view, rest) {
+                        Ok(r) => r,
+                        Err(e) => cinder_error(e),
+                    }
+                }
             }
         }
         _ => fault(
@@ -421,6 +516,100 @@ fn body<T: serde::de::DeserializeOwned>(req: &Req, key: &str) -> Result<T, Cinde
 fn id<T: std::str::FromStr>(s: &str, what: &str) -> Result<T, CinderError> {
     s.parse()
         .map_err(|_| CinderError::api("parse id", 404, format!("{what} {s} could not be found.")))
+}
+
+/// What a volume's view depends on besides the volume: the microversion,
+/// whether the caller is an admin, and the URL its links start with.
+struct View<'a> {
+    ver: (u32, u32),
+    admin: bool,
+    /// Cinder's root URL (with its path prefix, without `/v3`).
+    base: &'a str,
+    /// The project id in the request's URL.
+    project_id: &'a str,
+}
+
+impl View<'_> {
+    /// `self` and `bookmark` links, as Cinder's view builder makes them.
+    fn links(&self, id: &VolumeId) -> Value {
+        json!([
+            {"rel": "self", "href": format!("{}/v3/{}/volumes/{id}", self.base, self.project_id)},
+            {"rel": "bookmark", "href": format!("{}/{}/volumes/{id}", self.base, self.project_id)},
+        ])
+    }
+
+    /// The summary view (`GET /volumes`): id, name, links.
+    fn summary(&self, v: &Volume) -> Value {
+        json!({"id": v.id, "name": v.name, "links": self.links(&v.id)})
+    }
+
+    /// Cinder's detailed volume view (`api/v3/views/volumes.py`) at the
+    /// requested microversion, from the volume's state. With `extensions`
+    /// (show and detail list, not create) also what the API extensions
+    /// add: `os-vol-host-attr:host`, `os-vol-mig-status-attr:*` (admin),
+    /// `os-vol-tenant-attr:tenant_id`, and `volume_image_metadata` when the
+    /// volume has image properties (left out when it has none).
+    fn detail(&self, d: &VolumeDetail, extensions: bool) -> Value {
+        let at = |min: (u32, u32)| self.ver >= min;
+        let mut v = serde_json::to_value(&d.volume).unwrap_or_else(|_| json!({}));
+        let Some(o) = v.as_object_mut() else {
+            return v;
+        };
+        // Attachments show their host to admins (and services) only.
+        if !self.admin {
+            if let Some(list) = o.get_mut("attachments").and_then(Value::as_array_mut) {
+                for a in list {
+                    a["host_name"] = Value::Null;
+                }
+            }
+        }
+        let mut put = |k: &str, val: Value| {
+            o.insert(k.to_owned(), val);
+        };
+        put("snapshot_id", Value::Null);
+        put("source_volid", Value::Null);
+        put("links", self.links(&d.volume.id));
+        put("user_id", json!(d.user_id));
+        // Encrypted when it has a key; no volume type here encrypts.
+        put("encrypted", json!(false));
+        put("replication_status", json!(d.replication_status));
+        put("consistencygroup_id", Value::Null);
+        if self.admin {
+            put("migration_status", Value::Null);
+        }
+        if at((3, 13)) {
+            put("group_id", Value::Null);
+        }
+        if self.admin && at((3, 21)) {
+            put("provider_id", Value::Null);
+        }
+        if at((3, 48)) {
+            put("shared_targets", json!(d.shared_targets));
+            put("service_uuid", json!(d.service_uuid));
+        }
+        if self.admin && at((3, 61)) {
+            put("cluster_name", Value::Null);
+        }
+        if at((3, 63)) {
+            put("volume_type_id", json!(d.volume_type_id));
+        }
+        // 3.64's `encryption_key_id` is shown only when there is a key.
+        if at((3, 65)) {
+            put("consumes_quota", json!(true));
+        }
+        if extensions {
+            if self.admin {
+                put("os-vol-host-attr:host", json!(d.host));
+                put("os-vol-mig-status-attr:migstat", Value::Null);
+                put("os-vol-mig-status-attr:name_id", Value::Null);
+            }
+            put("os-vol-tenant-attr:tenant_id", json!(d.project_id));
+            if !d.image_metadata.is_empty() {
+                put("volume_image_metadata", json!(d.image_metadata));
+            }
+        }
+        v
+    }
 }
 
 /// The attachments API's detail view: connection info in the flat shape,
@@ -462,10 +651,11 @@ struct AttachmentUpdate {
 fn volume_api(
     world: &Mutex<World>,
     req: &Req,
-    project: &str,
-    ver: (u32, u32),
+    caller: &Caller,
+    view: &View<'_>,
     rest: &[&str],
 ) -> Result<Resp, CinderError> {
+    let (project, ver) = (caller.project.as_str(), view.ver);
     let call = |op: Op, f: &mut dyn FnMut(&mut World, &str) -> Result<Resp, CinderError>| {
         cinder_call(world, op, project, (&req.method, &req.path), f)
     };
@@ -489,15 +679,18 @@ fn volume_api(
                 .cinder
                 .list_volumes(p)
                 .iter()
-                .map(|v| json!({"id": v.id, "name": v.name, "links": []}))
+                .map(|v| view.summary(v))
                 .collect();
             Ok(Resp::json(200, json!({ "volumes": list })))
         }),
         ("GET", ["volumes", "detail"]) => call(Op::ListVolumes, &mut |w, p| {
-            Ok(Resp::json(
-                200,
-                json!({ "volumes": w.cinder.list_volumes(p) }),
-            ))
+            let list: Vec<Value> = w
+                .cinder
+                .list_volume_details(p)
+                .iter()
+                .map(|d| view.detail(d, true))
+                .collect();
+            Ok(Resp::json(200, json!({ "volumes": list })))
         }),
         ("POST", ["volumes"]) => {
             let raw = req.json().unwrap_or(Value::Null);
@@ -509,19 +702,15 @@ fn volume_api(
             }
             let create: VolumeCreate = body(req, "volume")?;
             call(Op::CreateVolume, &mut |w, p| {
-                Ok(Resp::json(
-                    202,
-                    json!({ "volume": w.create_volume(p, &create)? }),
-                ))
+                let d = w.create_volume(p, caller.user.as_deref(), &create)?;
+                Ok(Resp::json(202, json!({ "volume": view.detail(&d, false) })))
             })
         }
         ("GET", ["volumes", vid]) => {
             let v: VolumeId = id(vid, "Volume")?;
             call(Op::GetVolume, &mut |w, p| {
-                Ok(Resp::json(
-                    200,
-                    json!({ "volume": w.cinder.get_volume(p, &v)? }),
-                ))
+                let d = w.cinder.get_volume_detail(p, &v)?;
+                Ok(Resp::json(200, json!({ "volume": view.detail(&d, true) })))
             })
         }
         ("DELETE", ["volumes", vid]) => {

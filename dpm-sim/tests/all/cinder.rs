@@ -543,3 +543,52 @@ async fn a_backend_failure_at_create_keeps_the_reservation() {
     w.cinder.delete_attachment(&left[0].id).await.unwrap();
     assert_eq!(w.status(&v).await, VolumeStatus::Available);
 }
+
+/// An attachment update records the connector's mountpoint (`na` when it
+/// has none, as the volume manager does) and host; the volume's
+/// `attachments` show them once the attachment is complete, with the
+/// attachment's own id, instance and time. Times are on the fixed
+/// in-memory calendar, so runs repeat.
+#[tokio::test]
+async fn an_attachment_update_keeps_the_connectors_mountpoint() {
+    let w = world().await;
+    let p = w.partition("p").await;
+    let hbas = w.hbas(&p).await;
+    for (mountpoint, device) in [(Some("/dev/vdb"), "/dev/vdb"), (None, "na")] {
+        let v = w.volume(false).await;
+        let vm = InstanceId::from_u128(7);
+        let a = w.cinder.create_attachment(&v, &vm, None).await.unwrap();
+        let mut c = connector(&hbas);
+        c.mountpoint = mountpoint.map(Into::into);
+        w.cinder.update_attachment(&a.id, &c).await.unwrap();
+        // Not attached yet: the volume lists no attachment.
+        assert!(w
+            .cinder
+            .get_volume(&v)
+            .await
+            .unwrap()
+            .attachments
+            .is_empty());
+        w.cinder.complete_attachment(&a.id).await.unwrap();
+        let shown = w.cinder.get_attachment(&a.id).await.unwrap();
+        let volume = w.cinder.get_volume(&v).await.unwrap();
+        let [entry] = volume.attachments.as_slice() else {
+            panic!("one attachment: {:?}", volume.attachments);
+        };
+        assert_eq!(entry.device.as_deref(), Some(device));
+        assert_eq!(entry.host_name.as_deref(), Some(c.host.as_str()));
+        assert_eq!(entry.server_id.as_ref(), Some(&vm));
+        assert_eq!(entry.attachment_id, a.id);
+        assert_eq!((&entry.id, &entry.volume_id), (&v, &v));
+        assert_eq!(entry.attached_at, shown.attached_at);
+        assert!(
+            volume
+                .created_at
+                .as_deref()
+                .is_some_and(|t| t.starts_with("2026-01-01T")),
+            "{:?}",
+            volume.created_at
+        );
+        w.cinder.delete_attachment(&a.id).await.unwrap();
+    }
+}

@@ -53,7 +53,7 @@ pub(crate) fn http_hmc(server: &Server, password: &str) -> HttpHmc {
     HttpHmc::new(cfg).unwrap()
 }
 
-fn http_cinder(server: &Server, project: &str, password: &str) -> HttpCinder {
+pub(crate) fn http_cinder(server: &Server, project: &str, password: &str) -> HttpCinder {
     let k = &server.endpoints().keystone;
     HttpCinder::new(CinderHttpConfig::new(CinderAuth::Keystone {
         auth_url: k.auth_url.clone(),

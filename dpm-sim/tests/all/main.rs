@@ -9,6 +9,7 @@ mod fidelity;
 mod hmc;
 mod hostile;
 mod notify;
+mod openstack;
 mod properties;
 mod spec;
 mod statuses;

@@ -167,6 +167,7 @@ fn conn(wwpns: &[Wwpn]) -> Connector {
         os_type: Some("linux".into()),
         multipath: true,
         enforce_multipath: false,
+        mountpoint: None,
     }
 }
 

@@ -94,6 +94,7 @@ pub fn connector(hbas: &[Hba]) -> Connector {
         os_type: Some("linux".into()),
         multipath: false,
         enforce_multipath: false,
+        mountpoint: None,
     }
 }
 
