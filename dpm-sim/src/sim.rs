@@ -65,6 +65,16 @@ pub struct PartitionView {
     pub description: String,
     /// `boot-os-specific-parameters`.
     pub boot_os_specific_parameters: String,
+    /// `boot-device`.
+    pub boot_device: hmc_client::BootDevice,
+    /// `boot-storage-device`: the vHBA it boots over (z13).
+    pub boot_storage_device: Option<hmc_client::HbaUri>,
+    /// `boot-world-wide-port-name` (z13).
+    pub boot_world_wide_port_name: Option<Wwpn>,
+    /// `boot-logical-unit-number` (z13).
+    pub boot_logical_unit_number: Option<fc_types::FcpLun>,
+    /// `boot-storage-volume` (storage groups).
+    pub boot_storage_volume: Option<hmc_client::StorageVolumeUri>,
 }
 
 /// A volume, across all projects.
@@ -570,6 +580,11 @@ impl Sim {
                     .get(&p.object_id)
                     .map(|e| e.settings.boot_os_specific_parameters.clone())
                     .unwrap_or_default(),
+                boot_device: p.boot_device.clone(),
+                boot_storage_device: p.boot_storage_device.clone(),
+                boot_world_wide_port_name: p.boot_wwpn,
+                boot_logical_unit_number: p.boot_lun,
+                boot_storage_volume: p.boot_storage_volume.clone(),
             })
             .collect();
         let hbas = w

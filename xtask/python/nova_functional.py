@@ -29,6 +29,7 @@ from nova import context as nova_context
 from nova import test
 from nova.tests import fixtures as nova_fixtures
 from nova.tests.functional import fixtures as func_fixtures
+from nova.tests.functional.api import client as api_client
 from nova.tests.functional import integrated_helpers
 
 import dpm_nova  # noqa: F401  (registers [dpm])
@@ -140,6 +141,7 @@ class DPMNovaTestCase(test.TestCase, integrated_helpers.InstanceHelperMixin):
         self.api.microversion = "latest"
         self.admin_api = self.api
         self.addCleanup(self._no_leaks)
+        self.addCleanup(self._delete_every_server)
 
     # -- Cinder, through its wire ----------------------------------
 
@@ -189,9 +191,18 @@ class DPMNovaTestCase(test.TestCase, integrated_helpers.InstanceHelperMixin):
             "destination_type": "volume", "delete_on_termination": False}]
         return self.api.post_server({"server": server})
 
+    def gone(self, sid):
+        def deleted():
+            try:
+                self.api.get_server(sid)
+            except api_client.OpenStackApiNotFoundException:
+                return True
+            return False
+        self.wait(deleted, "server %s deleted" % sid)
+
     def delete(self, sid):
         self.api.delete_server(sid)
-        self._wait_until_deleted({"id": sid})
+        self.gone(sid)
 
     # -- the simulated world ---------------------------------------
 
@@ -199,6 +210,16 @@ class DPMNovaTestCase(test.TestCase, integrated_helpers.InstanceHelperMixin):
         found = [p for p in w["partitions"] if sid in p["name"]]
         self.assertEqual(1, len(found), "one partition for %s in %s" % (sid, w["partitions"]))
         return found[0]
+
+    def _delete_every_server(self):
+        """A failed test still deletes its servers through Nova, so that the
+        next one starts on an empty host (Nova refuses to start a new
+        compute service on a hypervisor that has instances)."""
+        servers = self.api.get_servers(detail=False)
+        for s in servers:
+            self.api.delete_server(s["id"])
+        for s in servers:
+            self.gone(s["id"])
 
     def _no_leaks(self):
         left = {k: v for k, v in leaks(self.e).items() if v}
@@ -220,11 +241,15 @@ class BootFromVolume(DPMNovaTestCase):
         v = self.volume(boot)
         self.assertEqual("in-use", v["status"])
         self.assertEqual([sid], [a["server_id"] for a in v["attachments"]])
-        att = [a for a in w["attachments"] if a["volume_id"] == boot]
+        att = [a for a in w["attachments"] if a["volume"] == boot]
         self.assertEqual(1, len(att), w["attachments"])
-        wwpns = sorted(att[0]["connector"]["wwpns"])
+        self.assertEqual((sid, "attached"), (att[0]["instance"], att[0]["status"]))
+        wwpns = self.initiators(w, p)
         self.assertEqual(len(self.e["dpm"]["physical_storage_adapter_mappings"]), len(wwpns))
-        self.assertBootsFrom(w, p, boot, wwpns)
+        # Cinder masked the LUN to exactly the driver's WWPNs.
+        self.assertEqual([wwpns], [sorted(h["wwpns"]) for h in self.hosts_of(w, boot)])
+        self.assertTrue(w["zones"], "Cinder zoned the fabrics")
+        self.assertBootsFrom(w, p, boot)
 
         # Hot attach, then detach, of a data volume.
         self.api.post_server_volume(sid, {"volumeAttachment": {"volumeId": data}})
@@ -277,7 +302,7 @@ class BootFromVolume(DPMNovaTestCase):
         # no DISK_GB on this host) lets the server reach the driver.
         flavor = self.api.post_flavor({"flavor": {
             "name": "no-disk", "ram": 512, "vcpus": 1, "disk": 0}})["id"]
-        image = self.glance.auto_disk_config_enabled_image["id"]
+        image = self.glance.image2["id"]  # no architecture of its own
         server = self._build_server(name="from-image", image_uuid=image,
                                     flavor_id=flavor, networks="none")
         sid = self.api.post_server({"server": server})["id"]
@@ -297,7 +322,7 @@ class BootFromVolume(DPMNovaTestCase):
         for sid in sids:
             self.api.delete_server(sid)
         for sid in sids:
-            self._wait_until_deleted({"id": sid})
+            self.gone(sid)
         w = world(self.e)
         self.assertEqual([], [p for p in w["partitions"] if any(s in p["name"] for s in sids)])
         for v in vols:
@@ -305,24 +330,48 @@ class BootFromVolume(DPMNovaTestCase):
 
     # -- world assertions per storage model ------------------------
 
-    def assertBootsFrom(self, w, p, volume_id, wwpns):
+    def initiators(self, w, p):
+        """The partition's WWPNs: its vHBAs' (z13) or its group's."""
         if WORLD == "z13":
-            hbas = [h for h in w["hbas"] if h["partition"] == p["uri"]]
-            self.assertEqual(sorted(h["wwpn"] for h in hbas), wwpns)
+            return sorted(h["wwpn"] for h in self.hbas_of(w, p))
+        (g,) = [g for g in w["storage_groups"] if g["name"] == p["name"]]
+        return sorted(x["wwpn"] for x in g["wwpns"])
+
+    def assertBootsFrom(self, w, p, volume_id):
+        """The partition's boot properties point at the volume's LUN."""
+        if WORLD == "z13":
             self.assertEqual("storage-adapter", p["boot_device"])
+            # It boots over one of its own vHBAs.
+            self.assertTrue((p["boot_storage_device"] or "").startswith(p["uri"] + "/hbas/"))
+            self.assertTrue(p["boot_world_wide_port_name"])
+            self.assertIsNotNone(p["boot_logical_unit_number"])
         else:
-            groups = [g for g in w["storage_groups"] if g["name"] == p["name"]]
-            self.assertEqual(1, len(groups), w["storage_groups"])
+            (g,) = [g for g in w["storage_groups"] if g["name"] == p["name"]]
+            boots = [v["uri"] for v in g["volumes"] if v["cinder_volume"] == volume_id]
             self.assertEqual("storage-volume", p["boot_device"])
+            self.assertEqual(boots, [p["boot_storage_volume"]])
+            self.assertEqual(len(g["wwpns"]),
+                             len([r for r in g["vsrs"] if r["partition"] == p["uri"]]))
         self.assertReaches(w, p, volume_id)
 
-    def _hosts_of(self, w, volume_id):
-        return [h for h in w["hosts"] if volume_id in h.get("volumes", [])]
+    def hbas_of(self, w, p):
+        return [h for h in w["hbas"] if h["partition"] == p["name"]]
+
+    def hosts_of(self, w, volume_id):
+        return [h for h in w["hosts"] if volume_id in h["mappings"].values()]
 
     def assertReaches(self, w, p, volume_id):
-        self.assertTrue(self._hosts_of(w, volume_id),
-                        "a host mapping for %s in %s" % (volume_id, w["hosts"]))
+        """Cinder maps the LUN to the partition's initiators, and with
+        storage groups the group holds the volume, fulfilled."""
+        wwpns = self.initiators(w, p)
+        self.assertEqual([wwpns], [sorted(h["wwpns"]) for h in self.hosts_of(w, volume_id)])
+        if WORLD != "z13":
+            (g,) = [g for g in w["storage_groups"] if g["name"] == p["name"]]
+            self.assertEqual(["complete"], [v["fulfillment_state"] for v in g["volumes"]
+                                            if v["cinder_volume"] == volume_id])
 
     def assertNotReaches(self, w, p, volume_id):
-        self.assertFalse(self._hosts_of(w, volume_id),
-                         "no host mapping for %s in %s" % (volume_id, w["hosts"]))
+        self.assertEqual([], self.hosts_of(w, volume_id))
+        if WORLD != "z13":
+            (g,) = [g for g in w["storage_groups"] if g["name"] == p["name"]]
+            self.assertEqual([], [v for v in g["volumes"] if v["cinder_volume"] == volume_id])
