@@ -80,6 +80,8 @@ class DPMNovaTestCase(test.TestCase, integrated_helpers.InstanceHelperMixin):
 
     REQUIRES_LOCKING = True
     HOST = "dpm-compute"
+    #: The driver Nova loads (as nova.virt.<name>).
+    COMPUTE_DRIVER = "dpm.DPMDriver"
 
     def setUp(self):
         super().setUp()
@@ -89,7 +91,7 @@ class DPMNovaTestCase(test.TestCase, integrated_helpers.InstanceHelperMixin):
         cinder_base = self.e["cinder"]["endpoint"].rsplit("/", 1)[0]
         self.cinder_url = self.e["cinder"]["endpoint"]
         d = self.e["dpm"]
-        self.flags(compute_driver="dpm.DPMDriver",
+        self.flags(compute_driver=self.COMPUTE_DRIVER,
                    reserved_host_memory_mb=0,
                    reserved_host_cpus=0)
         self.flags(group="dpm",

@@ -220,30 +220,20 @@ fn wheel_task() -> bool {
     }
 }
 
-/// `cargo xtask nova`: the dpm-nova wheel (dev profile) installed into the
-/// environment, then Nova's own functional machinery on
-/// `compute_driver = dpm.DPMDriver` against `dpm-sim serve` on each world
-/// (`nova_functional.py`), and ten spawns from ten threads at once with
-/// 20 ms per request (`nova_threads.py`).
-fn nova() -> bool {
-    let python = match python_env() {
-        Ok(p) => p,
-        Err(why) => {
-            eprintln!("xtask: Nova scenarios SKIPPED: {why}");
-            return true;
-        }
-    };
+/// The dpm-nova wheel (dev profile) built and installed into the
+/// environment, and `dpm_nova` importable from it.
+fn install_dpm_nova(python: &Path) -> bool {
     if !run(&["build", "-p", "dpm-sim", "--bin", "dpm-sim"]) {
         return false;
     }
-    let wheel = match wheel(&python, false) {
+    let wheel = match wheel(python, false) {
         Ok(w) => w,
         Err(e) => {
             eprintln!("xtask: {e}");
             return false;
         }
     };
-    let installed = Command::new(&python)
+    let installed = Command::new(python)
         .args([
             "-m",
             "pip",
@@ -257,7 +247,7 @@ fn nova() -> bool {
         .status()
         .is_ok_and(|s| s.success());
     let imports = installed
-        && Command::new(&python)
+        && Command::new(python)
             .args([
                 "-c",
                 "import dpm_nova, nova.virt.dpm; print(dpm_nova.DPMDriver)",
@@ -266,45 +256,173 @@ fn nova() -> bool {
             .is_ok_and(|s| s.success());
     if !imports {
         eprintln!("xtask: the dpm-nova wheel did not install or import");
-        return false;
     }
-    for world in ["z16", "z13"] {
-        let (child, endpoints) =
-            match serve_with(&format!("nova-{world}"), world, &["--control-port", "0"]) {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("xtask: {e}");
-                    return false;
-                }
-            };
-        eprintln!("xtask: Nova on dpm.DPMDriver against dpm-sim serve --world {world}");
-        let functional = Command::new(&python)
-            .current_dir(root().join("xtask/python"))
-            .args(["-m", "unittest", "-v", "nova_functional"])
-            .env("DPM_SIM_ENDPOINTS", &endpoints)
-            .env("DPM_SIM_WORLD", world)
-            .status()
-            .is_ok_and(|s| s.success());
-        eprintln!("xtask: ten spawns from ten threads at once on {world}");
-        let threads = functional
-            && Command::new(&python)
-                .current_dir(root().join("xtask/python"))
-                .arg("nova_threads.py")
-                .arg(&endpoints)
-                .status()
-                .is_ok_and(|s| s.success());
-        stop(child);
-        if !threads {
-            eprintln!(
-                "xtask: the Nova scenarios failed on {world} (the simulator's log: {})",
-                target_dir()
-                    .join(format!("xtask-nova-{world}/serve.log"))
-                    .display()
-            );
-            return false;
+    imports
+}
+
+/// A Python script or test module of `xtask/python` against a served
+/// world; its output goes to `log` (kept for when it fails).
+fn python_against(
+    python: &Path,
+    args: &[&str],
+    world: &str,
+    endpoints: &Path,
+    log: &Path,
+) -> Command {
+    let mut c = Command::new(python);
+    c.current_dir(root().join("xtask/python"))
+        .args(args)
+        .env("DPM_SIM_ENDPOINTS", endpoints)
+        .env("DPM_SIM_WORLD", world)
+        // Nova's dependencies warn of their own deprecations at import.
+        .env("PYTHONWARNINGS", "ignore");
+    if let Ok(f) = std::fs::File::create(log) {
+        if let Ok(g) = f.try_clone() {
+            c.stdout(Stdio::from(f)).stderr(Stdio::from(g));
         }
     }
-    true
+    c
+}
+
+/// `cargo xtask nova`: the dpm-nova wheel installed into the environment,
+/// then on each world at once (one `dpm-sim serve` each) Nova's own
+/// functional machinery on `compute_driver = dpm.DPMDriver`
+/// (`nova_functional.py`), and ten spawns from ten threads at once with
+/// 20 ms per request (`nova_threads.py`).
+fn nova() -> bool {
+    let python = match python_env() {
+        Ok(p) => p,
+        Err(why) => {
+            eprintln!("xtask: Nova scenarios SKIPPED: {why}");
+            return true;
+        }
+    };
+    if !install_dpm_nova(&python) {
+        return false;
+    }
+    let worlds: [&'static str; 2] = ["z16", "z13"];
+    let runs: Vec<_> = worlds
+        .into_iter()
+        .map(|world| {
+            let python = python.clone();
+            std::thread::spawn(move || nova_on(&python, world))
+        })
+        .collect();
+    let mut ok = true;
+    for (world, run) in worlds.iter().zip(runs) {
+        match run.join() {
+            Ok(Ok(ratio)) => {
+                eprintln!("xtask: Nova on {world}: passed; ten spawns at once {ratio}")
+            }
+            Ok(Err(e)) => {
+                eprintln!("xtask: Nova on {world}: {e}");
+                ok = false;
+            }
+            Err(_) => ok = false,
+        }
+    }
+    ok
+}
+
+/// The Nova scenarios and the ten-thread spawn on one world; the
+/// ten-thread run's figures, or what failed and where its log is.
+fn nova_on(python: &Path, world: &str) -> Result<String, String> {
+    let (child, endpoints) = serve_with(&format!("nova-{world}"), world, &["--control-port", "0"])?;
+    let dir = target_dir().join(format!("xtask-nova-{world}"));
+    let (flog, tlog) = (
+        dir.join("nova_functional.log"),
+        dir.join("nova_threads.log"),
+    );
+    eprintln!(
+        "xtask: Nova on dpm.DPMDriver against dpm-sim serve --world {world} (log: {})",
+        flog.display()
+    );
+    let functional = python_against(
+        python,
+        &["-m", "unittest", "-v", "nova_functional"],
+        world,
+        &endpoints,
+        &flog,
+    )
+    .status()
+    .is_ok_and(|s| s.success());
+    let threads = functional
+        && python_against(
+            python,
+            &["nova_threads.py", &endpoints.to_string_lossy()],
+            world,
+            &endpoints,
+            &tlog,
+        )
+        .status()
+        .is_ok_and(|s| s.success());
+    stop(child);
+    let tail = |log: &Path| {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    };
+    if !functional {
+        return Err(format!(
+            "the Nova scenarios failed; the end of {}:\n{}\n(the simulator's log: {})",
+            flog.display(),
+            tail(&flog),
+            dir.join("serve.log").display()
+        ));
+    }
+    if !threads {
+        return Err(format!(
+            "ten spawns at once failed; the end of {}:\n{}",
+            tlog.display(),
+            tail(&tlog)
+        ));
+    }
+    Ok(std::fs::read_to_string(&tlog)
+        .unwrap_or_default()
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .unwrap_or_default()
+        .to_owned())
+}
+
+/// `cargo xtask bench`'s Nova part: `nova_bench.py` on each world, served
+/// with the worlds' own job lengths (a partition start 3 s, discovery
+/// 5 s); the JSON object it writes, or None when it cannot run.
+fn nova_bench(python: &Path) -> Option<String> {
+    if !install_dpm_nova(python) {
+        return None;
+    }
+    let out = target_dir().join("xtask-nova-bench.json");
+    let _ = std::fs::remove_file(&out);
+    for world in ["z16", "z13"] {
+        let (child, endpoints) = serve_with(
+            &format!("nova-bench-{world}"),
+            world,
+            &["--control-port", "0", "--real-jobs"],
+        )
+        .ok()?;
+        let log = target_dir().join(format!("xtask-nova-bench-{world}/nova_bench.log"));
+        let ok = python_against(
+            python,
+            &["-m", "unittest", "nova_bench"],
+            world,
+            &endpoints,
+            &log,
+        )
+        .env("DPM_NOVA_BENCH_OUT", &out)
+        .status()
+        .is_ok_and(|s| s.success());
+        stop(child);
+        if !ok {
+            eprintln!(
+                "xtask: the Nova benchmark failed on {world} (log: {})",
+                log.display()
+            );
+            return None;
+        }
+    }
+    std::fs::read_to_string(&out).ok()
 }
 
 /// `dpm-sim serve` on free ports with fast transitions, with extra
@@ -314,12 +432,16 @@ fn serve_with(name: &str, world: &str, extra: &[&str]) -> Result<(Child, PathBuf
     let dir = target_dir().join(format!("xtask-{name}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let world = std::fs::read_to_string(root().join(format!("dpm-sim/worlds/{world}.toml")))
-        .map_err(|e| e.to_string())?
-        .replace("partition_start_ms = 3000", "partition_start_ms = 300")
-        .replace("partition_stop_ms = 1500", "partition_stop_ms = 200")
-        .replace("volume_create_ms = 2000", "volume_create_ms = 200")
-        .replace("discovery_ms = 5000", "discovery_ms = 300");
+    let text = std::fs::read_to_string(root().join(format!("dpm-sim/worlds/{world}.toml")))
+        .map_err(|e| e.to_string())?;
+    let world = if extra.contains(&"--real-jobs") {
+        text
+    } else {
+        text.replace("partition_start_ms = 3000", "partition_start_ms = 300")
+            .replace("partition_stop_ms = 1500", "partition_stop_ms = 200")
+            .replace("volume_create_ms = 2000", "volume_create_ms = 200")
+            .replace("discovery_ms = 5000", "discovery_ms = 300")
+    };
     // The chaos run needs no realistic waits at all.
     let world = if extra.contains(&"--instant") {
         world
@@ -334,7 +456,7 @@ fn serve_with(name: &str, world: &str, extra: &[&str]) -> Result<(Child, PathBuf
     let extra: Vec<&str> = extra
         .iter()
         .copied()
-        .filter(|a| *a != "--instant")
+        .filter(|a| *a != "--instant" && *a != "--real-jobs")
         .collect();
     std::fs::write(dir.join("world.toml"), world).map_err(|e| e.to_string())?;
     let bin = target_dir().join("debug").join("dpm-sim");
@@ -749,12 +871,20 @@ fn bench(json: bool) -> bool {
     ) else {
         return false;
     };
+    // Nova on dpm.DPMDriver against Nova's fake driver, when the
+    // environment can be had.
+    let nova = python
+        .as_deref()
+        .and_then(nova_bench)
+        .map(|text| format!("{{\"nova\": {}}}", text.trim()))
+        .unwrap_or_else(|| "{}".into());
     if json {
         // The JSON objects into one: {..requests.., ..http.., ..concurrency..}.
-        let parts = [a.trim(), b.trim(), c.trim()];
+        let parts = [a.trim(), b.trim(), c.trim(), nova.trim()];
         let inner: Option<Vec<&str>> = parts
             .iter()
             .map(|p| p.strip_prefix('{')?.strip_suffix('}'))
+            .filter(|p| p.as_ref().is_none_or(|p| !p.trim().is_empty()))
             .collect();
         match inner {
             Some(inner) => println!("{{{}}}", inner.join(",")),
@@ -765,6 +895,9 @@ fn bench(json: bool) -> bool {
         }
     } else {
         print!("{a}{b}{c}");
+        if nova != "{}" {
+            println!("nova (POST /servers to ACTIVE and requests per Nova operation, 20 ms per request): {nova}");
+        }
     }
     true
 }
