@@ -3,7 +3,7 @@
 //! `dpm_nova._native` module that `dpm_nova.DPMDriver` (Python, a
 //! `nova.virt.driver.ComputeDriver`) calls.
 //!
-//! - One tokio runtime and one HMC session per [`Driver`]; every call
+//! - One tokio runtime and one HMC session per `Driver`; every call
 //!   releases the GIL while it runs and blocks only its own thread, so
 //!   calls from several Python threads run at once.
 //! - Values cross as Python strings and numbers, and structured ones as
@@ -15,7 +15,7 @@
 //!   `causes` is the error's source chain. A panic is caught and reported
 //!   the same way; it never unwinds into Python.
 //! - Tracing events are queued and drained into Python's `logging` by
-//!   [`drain_logs`] (see [`logs`]).
+//!   `drain_logs` (see [`logs`]).
 
 #![deny(unsafe_code)]
 

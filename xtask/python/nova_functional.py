@@ -111,7 +111,7 @@ class DPMNovaTestCase(test.TestCase, integrated_helpers.InstanceHelperMixin):
         self.flags(group="cinder",
                    endpoint_template=cinder_base + "/%(project_id)s")
 
-        self.useFixture(func_fixtures.PlacementFixture())
+        self.placement = self.useFixture(func_fixtures.PlacementFixture()).api
         self.neutron = self.useFixture(nova_fixtures.NeutronFixture(self))
         self.glance = self.useFixture(nova_fixtures.GlanceFixture(self))
         self.useFixture(nova_fixtures.RealPolicyFixture())
@@ -229,6 +229,15 @@ class DPMNovaTestCase(test.TestCase, integrated_helpers.InstanceHelperMixin):
 
 
 class BootFromVolume(DPMNovaTestCase):
+
+    def test_inventory_is_the_configured_limits(self):
+        rps = self.placement.get("/resource_providers?name=" + self.HOST).body
+        (rp,) = rps["resource_providers"]
+        inv = self.placement.get(
+            "/resource_providers/%s/inventories" % rp["uuid"]).body["inventories"]
+        self.assertEqual({"VCPU", "MEMORY_MB"}, set(inv))
+        self.assertEqual(self.e["dpm"]["max_processors"], inv["VCPU"]["total"])
+        self.assertEqual(self.e["dpm"]["max_memory"], inv["MEMORY_MB"]["total"])
 
     def test_boot_attach_detach_power_and_delete(self):
         boot = self.make_volume("root", 10, bootable=True)

@@ -287,8 +287,9 @@ fn python_against(
 /// `cargo xtask nova`: the dpm-nova wheel installed into the environment,
 /// then on each world at once (one `dpm-sim serve` each) Nova's own
 /// functional machinery on `compute_driver = dpm.DPMDriver`
-/// (`nova_functional.py`), and ten spawns from ten threads at once with
-/// 20 ms per request (`nova_threads.py`).
+/// (`nova_functional.py`), the driver's edges without Nova's services
+/// (`nova_driver.py`), and ten spawns from ten threads at once with 20 ms
+/// per request (`nova_threads.py`).
 fn nova() -> bool {
     let python = match python_env() {
         Ok(p) => p,
@@ -346,7 +347,18 @@ fn nova_on(python: &Path, world: &str) -> Result<String, String> {
     )
     .status()
     .is_ok_and(|s| s.success());
-    let threads = functional
+    let elog = dir.join("nova_driver.log");
+    let edges = functional
+        && python_against(
+            python,
+            &["-m", "unittest", "-v", "nova_driver"],
+            world,
+            &endpoints,
+            &elog,
+        )
+        .status()
+        .is_ok_and(|s| s.success());
+    let threads = edges
         && python_against(
             python,
             &["nova_threads.py", &endpoints.to_string_lossy()],
