@@ -57,7 +57,7 @@ fn loads_and_keeps_the_password_secret() {
     "DuplicateAdapterMapping"
 )]
 #[case("max_memory = 8192", "max_memory = \"lots\"", "Toml")]
-#[case("\"50:05:07:68:0B:21:55:AB\"", "\"5005\"", "Toml")]
+#[case("\"50:05:07:68:0B:21:55:AB\"", "\"5005\"", "BadTargetWwpn")]
 #[case("max_memory = 8192", "max_memory = 8192\nmax_mem = 1", "Toml")]
 fn refusals(#[case] from: &str, #[case] to: &str, #[case] variant: &str) {
     let text = GOOD.replacen(from, to, 1);
