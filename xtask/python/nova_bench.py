@@ -9,6 +9,9 @@ driver's alone.
 Run: DPM_SIM_ENDPOINTS=... DPM_SIM_WORLD=z16 DPM_NOVA_BENCH_OUT=out.json
      python -m unittest nova_bench
 """
+# Nova's eventlet patching first (see nova_functional.py).
+import nova.tests.functional  # noqa: F401  isort: skip
+
 import json
 import os
 import statistics

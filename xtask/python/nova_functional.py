@@ -14,6 +14,13 @@ the simulator's control routes) and not only Nova's answers.
 Run: DPM_SIM_ENDPOINTS=<endpoints.json> DPM_SIM_WORLD=<z16|z13>
      python -m unittest nova_functional
 """
+# Nova's functional-tests package monkey-patches eventlet when imported.
+# It must come before anything that imports oslo.context or urllib3: one
+# imported first keeps the real thread-locals, and concurrent builds then
+# share one database transaction ("Can't upgrade a READER transaction to a
+# WRITER mid-transaction").
+import nova.tests.functional  # noqa: F401  isort: skip
+
 import json
 import os
 import sys
