@@ -857,27 +857,67 @@ fn ci() -> bool {
     // The Python environment (the third-party clients and Nova) is made
     // while cargo builds: pip waits on the network, cargo on the CPUs.
     let env = std::thread::spawn(python_env);
-    let ok = run(&["fmt", "--all", "--", "--check"])
-        && driver_alone()
+    let mut steps = Steps::default();
+    let ok = steps.run("fmt", || run(&["fmt", "--all", "--", "--check"]))
+        && steps.run("driver alone", driver_alone)
         // `dpm demo` is behind dpm-cli's `demo` feature: checked and
         // tested with it.
-        && run(&[
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--features",
-            "dpm-cli/demo",
-            "--",
-            "-D",
-            "warnings",
-        ])
-        && docs()
-        && run(&["test", "--workspace", "--features", "dpm-cli/demo"])
-        && e2e()
-        && nova()
-        && chaos(&["--ops", "1000", "--fault-rate", "0.05"]);
+        && steps.run("clippy", || {
+            run(&[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--features",
+                "dpm-cli/demo",
+                "--",
+                "-D",
+                "warnings",
+            ])
+        })
+        && steps.run("docs", docs)
+        && steps.run("test", || {
+            run(&["test", "--workspace", "--features", "dpm-cli/demo"])
+        })
+        && steps.run("e2e", e2e)
+        && steps.run("nova", nova)
+        && steps.run("chaos", || {
+            chaos(&["--ops", "1000", "--fault-rate", "0.05"])
+        });
     let _ = env.join();
+    steps.report();
     ok
+}
+
+/// The steps of `cargo xtask ci`, each with its wall time, reported at
+/// the end (the 15-minute budget is kept by looking at these).
+#[derive(Default)]
+struct Steps(Vec<(&'static str, bool, std::time::Duration)>);
+
+impl Steps {
+    fn run(&mut self, name: &'static str, step: impl FnOnce() -> bool) -> bool {
+        let start = std::time::Instant::now();
+        let ok = step();
+        self.0.push((name, ok, start.elapsed()));
+        ok
+    }
+
+    fn report(&self) {
+        let total: std::time::Duration = self.0.iter().map(|s| s.2).sum();
+        eprintln!("xtask: ci steps (wall time):");
+        for (name, ok, took) in &self.0 {
+            let what = if *ok { "ok" } else { "FAILED" };
+            eprintln!(
+                "xtask:   {name:<13} {what:<6} {:>6.1} s",
+                took.as_secs_f64()
+            );
+        }
+        eprintln!(
+            "xtask:   {:<13} {:<6} {:>6.1} s",
+            "total",
+            "",
+            total.as_secs_f64()
+        );
+    }
 }
 
 fn bench(json: bool) -> bool {
