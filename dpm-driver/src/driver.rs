@@ -58,7 +58,11 @@ impl<H: HmcApi> DpmDriver<H> {
     /// A driver over this HMC client. Call [`DpmDriver::init_host`] first.
     pub fn new(hmc: H, config: DriverConfig) -> Self {
         Self {
-            host: Host { hmc, config },
+            host: Host {
+                hmc,
+                config,
+                lists_properties: std::sync::atomic::AtomicBool::new(false),
+            },
             ready: Mutex::new(None),
         }
     }

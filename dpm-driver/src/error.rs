@@ -142,6 +142,18 @@ pub enum LookupError {
         /// The instance.
         instance: InstanceId,
     },
+    /// A partition has the instance's name, but its description names
+    /// another instance or host (or is not one this driver or nova-dpm
+    /// writes): it is not this instance's, and is left alone.
+    #[error("partition {partition} has the name of instance {instance} but its description {description:?} does not name it: a foreign partition, left alone")]
+    ForeignPartition {
+        /// The instance.
+        instance: InstanceId,
+        /// The partition.
+        partition: PartitionUri,
+        /// Its description.
+        description: String,
+    },
     /// Listing the host's partitions failed.
     #[error("could not list the partitions of this host")]
     ListPartitions(#[source] HmcError),
@@ -195,7 +207,9 @@ impl LookupError {
     /// Whether this is a refusal: nothing was looked at that could change.
     pub fn is_refusal(&self) -> bool {
         match self {
-            Self::NotInitialized | Self::InstanceNotFound { .. } => true,
+            Self::NotInitialized
+            | Self::InstanceNotFound { .. }
+            | Self::ForeignPartition { .. } => true,
             Self::ListPartitions(_)
             | Self::GetPartition { .. }
             | Self::StatusTimeout { .. }
@@ -212,6 +226,7 @@ impl LookupError {
             Self::InstanceNotFound { .. } => true,
             Self::GetPartition { source, .. } => source.is_not_found(),
             Self::NotInitialized
+            | Self::ForeignPartition { .. }
             | Self::ListPartitions(_)
             | Self::StatusTimeout { .. }
             | Self::ReadHbas { .. }

@@ -5,12 +5,13 @@
 
 use cinder_client::InstanceId;
 use hmc_client::{
-    wait_for_job, CpcUri, HmcApi, HmcError, Partition, PartitionFilter, PartitionStatus,
-    PartitionUri, PollPolicy, StoragePortUri,
+    wait_for_job, CpcUri, HmcApi, HmcError, Partition, PartitionFilter, PartitionListProperty,
+    PartitionStatus, PartitionUri, PollPolicy, StoragePortUri,
 };
 
 use crate::config::{AdapterMapping, DriverConfig};
 use crate::error::{LookupError, StopFailure};
+use crate::name::names_instance;
 
 /// The storage port of each adapter mapping, in configuration order (what
 /// `init_host` resolved).
@@ -21,6 +22,9 @@ pub(crate) type Ports = [(AdapterMapping, StoragePortUri)];
 pub struct Host<H> {
     pub(crate) hmc: H,
     pub(crate) config: DriverConfig,
+    /// Whether the HMC's partition list takes `additional-properties`
+    /// (API 4.1 and later; set by `init_host` from the logon).
+    pub(crate) lists_properties: std::sync::atomic::AtomicBool,
 }
 
 /// Escapes regular-expression metacharacters, for the HMC's name filters.
@@ -52,23 +56,114 @@ impl<H: HmcApi> Host<H> {
         format!("OpenStack-{}-{}", self.config.host, instance)
     }
 
+    /// The description spawn gives an instance's partition when it has no
+    /// name (what [`names_instance`] accepts as the instance's).
+    pub fn partition_description(&self, instance: &InstanceId) -> String {
+        crate::name::partition_description(&self.config.host, instance, None)
+    }
+
     // ----- the partition steps every operation shares ----------------------
 
-    /// The partition of an instance, if it exists (one HMC request).
+    /// The partition of an instance, if it exists: the one with its name,
+    /// when its description names the instance ([`names_instance`]); a
+    /// partition with the name and another's description is
+    /// [`LookupError::ForeignPartition`], and nothing is done to it.
+    ///
+    /// One HMC request at API 4.1 and later (the list by name with
+    /// `additional-properties=description`); an older HMC gets the list,
+    /// then the partition read.
     pub(crate) async fn find_partition(
         &self,
         instance: &InstanceId,
     ) -> Result<Option<PartitionUri>, LookupError> {
+        Ok(self
+            .find_partition_read(instance)
+            .await?
+            .map(|(uri, _)| uri))
+    }
+
+    /// [`Self::find_partition`], with the partition's properties when it
+    /// had to read them (an HMC before API 4.1), so that a caller about to
+    /// read the partition need not ask twice.
+    pub(crate) async fn find_partition_read(
+        &self,
+        instance: &InstanceId,
+    ) -> Result<Option<(PartitionUri, Option<Partition>)>, LookupError> {
+        use std::sync::atomic::Ordering;
         let filter = PartitionFilter {
             name: Some(regex_escape(&self.partition_name(instance))),
             status: None,
         };
-        let found = self
-            .hmc
-            .list_partitions(self.cpc(), &filter)
-            .await
-            .map_err(LookupError::ListPartitions)?;
-        Ok(found.into_iter().next().map(|p| p.object_uri))
+        let plain = || async {
+            self.hmc
+                .list_partitions(self.cpc(), &filter)
+                .await
+                .map_err(LookupError::ListPartitions)
+        };
+        let found = if self.lists_properties.load(Ordering::Relaxed) {
+            match self
+                .hmc
+                .list_partitions_with(self.cpc(), &filter, &[PartitionListProperty::Description])
+                .await
+            {
+                Ok(found) => found,
+                Err(e) if e.status_reason() == Some((400, 1)) => plain().await?,
+                Err(e) => return Err(LookupError::ListPartitions(e)),
+            }
+        } else {
+            plain().await?
+        };
+        let Some(p) = found.into_iter().next() else {
+            return Ok(None);
+        };
+        let (description, read) = match p.description {
+            Some(d) => (d, None),
+            None => match self.get_partition(&p.object_uri).await {
+                Ok(full) => (full.description.clone(), Some(full)),
+                // Deleted between the list and the read.
+                Err(e) if e.is_not_found() => return Ok(None),
+                Err(e) => return Err(e),
+            },
+        };
+        if names_instance(&description, &self.config.host, instance) {
+            Ok(Some((p.object_uri, read)))
+        } else {
+            tracing::warn!(partition = %p.object_uri, %description, "a partition with the instance's name is not the instance's; left alone");
+            Err(LookupError::ForeignPartition {
+                instance: instance.clone(),
+                partition: p.object_uri,
+                description,
+            })
+        }
+    }
+
+    /// The instance's partition, read (one request more than
+    /// [`Self::find_partition`] at API 4.1 and later, none before).
+    pub(crate) async fn find_and_read_partition(
+        &self,
+        instance: &InstanceId,
+    ) -> Result<Option<(PartitionUri, Partition)>, LookupError> {
+        match self.find_partition_read(instance).await? {
+            None => Ok(None),
+            Some((uri, Some(p))) => Ok(Some((uri, p))),
+            Some((uri, None)) => {
+                let p = self.get_partition(&uri).await?;
+                Ok(Some((uri, p)))
+            }
+        }
+    }
+
+    /// [`Self::find_and_read_partition`]; a missing partition is
+    /// [`LookupError::InstanceNotFound`].
+    pub(crate) async fn require_read_partition(
+        &self,
+        instance: &InstanceId,
+    ) -> Result<(PartitionUri, Partition), LookupError> {
+        self.find_and_read_partition(instance)
+            .await?
+            .ok_or_else(|| LookupError::InstanceNotFound {
+                instance: instance.clone(),
+            })
     }
 
     pub(crate) async fn require_partition(

@@ -18,8 +18,7 @@ impl<H: HmcApi> DpmDriver<H> {
     /// Nova's `get_info`: the instance's power state. A missing partition
     /// is [`LookupError::InstanceNotFound`], not a state.
     pub async fn get_info(&self, instance: &InstanceId) -> Result<InstanceInfo, LookupError> {
-        let uri = self.require_partition(instance).await?;
-        let p = self.get_partition(&uri).await?;
+        let (uri, p) = self.require_read_partition(instance).await?;
         Ok(InstanceInfo {
             state: PowerState::from_status(&p.status),
             status: p.status,

@@ -78,6 +78,10 @@ impl<H: HmcApi + 'static> DpmDriver<H> {
             ports.push((m.clone(), self.check_adapter(m).await?));
         }
         tracing::info!(adapters = ports.len(), model = %storage.model(), "host initialized");
+        self.lists_properties.store(
+            api_version >= hmc_client::LIST_ADDITIONAL_PROPERTIES_SINCE,
+            std::sync::atomic::Ordering::Relaxed,
+        );
         *self.ready.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(Ready {
             ports,
             se_version,

@@ -117,6 +117,20 @@ pub(crate) fn partition_description(
     d
 }
 
+/// Whether a partition with this description, found by the instance's
+/// name, is the instance's: the description spawn writes on this host
+/// names it (with or without a name after), or it is nova-dpm's own
+/// `OpenStack CPCSubset=<host>` (which named no instance), so partitions
+/// nova-dpm made stay manageable. Anything else — another instance,
+/// another host, an operator's text — makes the partition foreign.
+pub(crate) fn names_instance(description: &str, host: &str, instance: &InstanceId) -> bool {
+    let ours = partition_description(host, instance, None);
+    match description.strip_prefix(ours.as_str()) {
+        Some(rest) => rest.is_empty() || rest.starts_with(" name="),
+        None => description == format!("OpenStack CPCSubset={host}"),
+    }
+}
+
 /// The instance and name a description written by spawn holds (`None` for any other description; a
 /// name that is not valid any more reads as none).
 pub fn parse_description(description: &str) -> Option<(InstanceId, Option<InstanceName>)> {
@@ -147,6 +161,35 @@ mod tests {
         assert_eq!(parse_description(&plain), Some((id, None)));
         assert_eq!(parse_description("OpenStack CPCSubset=compute-1"), None);
         assert_eq!(parse_description("something else"), None);
+    }
+
+    #[test]
+    fn only_a_description_naming_the_instance_owns_its_partition() {
+        let id = InstanceId::from_u128(7);
+        let other = InstanceId::from_u128(8);
+        let name: InstanceName = "web1".parse().unwrap();
+        let ours = partition_description("compute-1", &id, Some(&name));
+        assert!(names_instance(&ours, "compute-1", &id));
+        let plain = partition_description("compute-1", &id, None);
+        assert!(names_instance(&plain, "compute-1", &id));
+        // nova-dpm's partitions named no instance.
+        assert!(names_instance(
+            "OpenStack CPCSubset=compute-1",
+            "compute-1",
+            &id
+        ));
+        // Another instance's, another host's, an operator's.
+        let theirs = partition_description("compute-1", &other, Some(&name));
+        assert!(!names_instance(&theirs, "compute-1", &id));
+        assert!(!names_instance(&ours, "compute-2", &id));
+        assert!(!names_instance(
+            "OpenStack CPCSubset=compute-2",
+            "compute-1",
+            &id
+        ));
+        assert!(!names_instance("", "compute-1", &id));
+        assert!(!names_instance("db server, do not touch", "compute-1", &id));
+        assert!(!names_instance(&format!("{plain}x"), "compute-1", &id));
     }
 
     #[test]

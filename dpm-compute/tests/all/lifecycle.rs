@@ -23,7 +23,7 @@ async fn spawn_adopts_the_partition_of_an_earlier_try() {
             &cpc,
             &hmc_client::PartitionCreate {
                 name: env.driver.partition_name(&vm.uuid),
-                description: None,
+                description: Some(env.driver.driver().partition_description(&vm.uuid)),
                 partition_type: None,
                 ifl_processors: Some(1),
                 cp_processors: None,
@@ -441,7 +441,7 @@ async fn resources_cost_one_request_from_api_4_1() {
             let vm = instance(u128::from(n));
             let p = hmc_client::PartitionCreate {
                 name: env.driver.partition_name(&vm.uuid),
-                description: None,
+                description: Some(env.driver.driver().partition_description(&vm.uuid)),
                 partition_type: None,
                 ifl_processors: Some(n),
                 cp_processors: None,

@@ -524,7 +524,7 @@ async fn spawn_adopts_an_earlier_try_with_storage_groups() {
             &env.sim.cpc_uri(),
             &hmc_client::PartitionCreate {
                 name: env.driver.partition_name(&vm.uuid),
-                description: None,
+                description: Some(env.driver.driver().partition_description(&vm.uuid)),
                 partition_type: None,
                 ifl_processors: Some(1),
                 cp_processors: None,

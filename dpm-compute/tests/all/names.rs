@@ -203,3 +203,80 @@ async fn describe_of_an_unknown_instance_is_not_found() {
     );
     assert!(env.driver.list_instances_named().await.unwrap().is_empty());
 }
+
+/// A partition with an instance's name whose description names another
+/// instance is foreign: destroy, power, info and spawn of the instance
+/// refuse it, and it keeps running, untouched, with nothing made beside it.
+#[rstest]
+#[case::z13("z13")]
+#[case::z16("z16")]
+#[tokio::test(start_paused = true)]
+async fn a_partition_with_the_name_and_another_description_is_left_alone(#[case] w: &str) {
+    use hmc_client::{HmcApi, PartitionStatus};
+    let env = env_from(world(w), "").await;
+    let boot = env.volume("boot", true).await;
+    let (vm, other) = (instance(1), instance(2));
+    let hmc = env.driver.hmc();
+    let theirs = format!("OpenStack CPCSubset=compute-1 instance={}", other.uuid);
+    let p = hmc
+        .create_partition(
+            &env.sim.cpc_uri(),
+            &hmc_client::PartitionCreate {
+                name: env.driver.partition_name(&vm.uuid),
+                description: Some(theirs.clone()),
+                partition_type: None,
+                ifl_processors: Some(1),
+                cp_processors: None,
+                initial_memory: 2048,
+                maximum_memory: 2048,
+                processor_mode: None,
+            },
+        )
+        .await
+        .unwrap();
+    let job = hmc.start_partition(&p).await.unwrap();
+    hmc_client::wait_for_job(hmc, &job, &hmc_client::PollPolicy::default())
+        .await
+        .unwrap();
+    let before = env.sim.snapshot();
+
+    let foreign = |e: &dyn std::error::Error| {
+        let mut chain = vec![e.to_string()];
+        let mut cur = e.source();
+        while let Some(c) = cur {
+            chain.push(c.to_string());
+            cur = c.source();
+        }
+        assert!(
+            chain
+                .iter()
+                .any(|m| m.contains("a foreign partition, left alone")),
+            "{chain:?}"
+        );
+    };
+    // Destroy lists what it could not do: the foreign partition, refused.
+    let d = env.driver.destroy(&vm.uuid).await.unwrap_err();
+    assert_eq!(d.failures.len(), 1, "{d:?}");
+    foreign(&d.failures[0]);
+    foreign(&env.driver.power_off(&vm.uuid).await.unwrap_err());
+    foreign(&env.driver.power_on(&vm.uuid).await.unwrap_err());
+    foreign(&env.driver.driver().get_info(&vm.uuid).await.unwrap_err());
+    foreign(&env.driver.spawn(&vm, &boot_from(&boot)).await.unwrap_err());
+
+    let after = env.sim.snapshot();
+    assert_eq!(after.partitions.len(), 1);
+    let q = &after.partitions[0];
+    assert_eq!(q.status, PartitionStatus::Active);
+    assert_eq!(q.description, theirs);
+    assert_eq!(
+        q, &before.partitions[0],
+        "the foreign partition is untouched"
+    );
+    assert!(after.storage_groups.is_empty(), "no group made beside it");
+    assert!(after.hbas.is_empty(), "no vHBA made on it");
+    assert_eq!(
+        env.status(&boot).await,
+        cinder_client::VolumeStatus::Available,
+        "the boot volume is not reserved"
+    );
+}

@@ -119,10 +119,9 @@ impl<H: HmcApi> Storage<H> for Vhbas {
         _ports: &Ports,
         instance: &InstanceId,
     ) -> Result<Option<Located>, LookupError> {
-        let Some(partition) = drv.find_partition(instance).await? else {
+        let Some((partition, p)) = drv.find_and_read_partition(instance).await? else {
             return Ok(None);
         };
-        let p = drv.get_partition(&partition).await?;
         let vhbas = read_vhbas(drv, &partition, &p.hba_uris).await?;
         Ok(Some(Located {
             instance: instance.clone(),
@@ -261,8 +260,7 @@ impl<H: HmcApi> Storage<H> for Vhbas {
         let Some(info) = info else {
             return Ok(());
         };
-        let uri = drv.require_partition(instance).await?;
-        let p = drv.get_partition(&uri).await?;
+        let (_, p) = drv.require_read_partition(instance).await?;
         if boots_from(&p, info) {
             return Err(DetachStep::RootVolume {
                 instance: instance.clone(),
