@@ -57,7 +57,7 @@ impl<H: HmcApi> Host<H> {
     }
 
     /// The description spawn gives an instance's partition when it has no
-    /// name (what [`names_instance`] accepts as the instance's).
+    /// name (one the lookup accepts as the instance's).
     pub fn partition_description(&self, instance: &InstanceId) -> String {
         crate::name::partition_description(&self.config.host, instance, None)
     }
