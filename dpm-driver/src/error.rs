@@ -915,6 +915,16 @@ pub(crate) enum StopFailure {
     },
 }
 
+impl StopFailure {
+    /// Whether the partition is not there (any more).
+    pub(crate) fn is_not_found(&self) -> bool {
+        match self {
+            Self::Lookup(l) => l.is_not_found(),
+            Self::Stop { source, .. } => source.is_not_found(),
+        }
+    }
+}
+
 impl From<StopFailure> for CleanupError {
     fn from(e: StopFailure) -> Self {
         match e {

@@ -146,10 +146,12 @@ impl<H: HmcApi> Host<H> {
         match self.find_partition_read(instance).await? {
             None => Ok(None),
             Some((uri, Some(p))) => Ok(Some((uri, p))),
-            Some((uri, None)) => {
-                let p = self.get_partition(&uri).await?;
-                Ok(Some((uri, p)))
-            }
+            Some((uri, None)) => match self.get_partition(&uri).await {
+                Ok(p) => Ok(Some((uri, p))),
+                // Deleted between the list and the read.
+                Err(e) if e.is_not_found() => Ok(None),
+                Err(e) => Err(e),
+            },
         }
     }
 

@@ -62,9 +62,13 @@ impl<H: HmcApi> DpmDriver<H> {
                     return Ok(());
                 }
                 Err(e) if e.is_not_found() => return Ok(()),
-                Err(e) if e.status_reason() == Some((409, 1)) => {
-                    self.ensure_stopped(p).await?;
-                }
+                Err(e) if e.status_reason() == Some((409, 1)) => match self.ensure_stopped(p).await
+                {
+                    Ok(()) => {}
+                    // Stopped and deleted meanwhile by another process.
+                    Err(s) if s.is_not_found() => return Ok(()),
+                    Err(s) => return Err(s.into()),
+                },
                 Err(e) if e.may_have_taken_effect() => {
                     return match self.hmc.get_partition(p).await {
                         Err(g) if g.is_not_found() => Ok(()),

@@ -3,10 +3,12 @@
 //! state is consistent and nothing leaks.
 
 use cinder_client::VolumeStatus;
-use dpm_sim::WorldSpec;
+use std::time::Duration;
+
+use dpm_sim::{Side, WorldSpec};
 use rstest::rstest;
 
-use crate::support::{boot_from, env_from, instance};
+use crate::support::{boot_from, driver_for, env_from, instance};
 
 #[rstest]
 #[case::z13("z13")]
@@ -103,4 +105,90 @@ async fn spawn_races_destroy(#[case] world: &str) {
     assert!(s.partitions.is_empty() && s.storage_groups.is_empty() && s.hosts.is_empty());
     assert!(s.attachments.is_empty());
     assert_eq!(env.status(&boot).await, VolumeStatus::Available);
+}
+
+/// Two drivers (two compute processes, no lock between them) destroy one
+/// running instance at once, the second starting a little later each
+/// round so that every step of one meets every step of the other: whichever
+/// stops and deletes the partition, the other finds it gone mid-way, and
+/// that is success, not a step left behind.
+#[rstest]
+#[case::z13("z13", "3.70")]
+#[case::z16("z16", "3.70")]
+#[case::z13_legacy_cinder("z13", "3.0")]
+#[case::z16_legacy_cinder("z16", "3.0")]
+#[tokio::test(start_paused = true)]
+async fn two_drivers_destroy_one_instance_at_once(#[case] world: &str, #[case] cinder: &str) {
+    let mut spec = WorldSpec::named(world).unwrap();
+    spec.cinder.max_microversion = cinder.into();
+    let env = env_from(spec, "").await;
+    env.sim.set_latency(Side::Hmc, Duration::from_millis(13));
+    let other = driver_for(&env.sim, "");
+    other.init_host().await.unwrap();
+    let boot = env.volume("boot", true).await;
+    let vm = instance(1);
+    for lag in (0..3000).step_by(4) {
+        env.driver.spawn(&vm, &boot_from(&boot)).await.unwrap();
+        assert_eq!(env.sim.snapshot().partitions[0].status.as_str(), "active");
+        let (a, b) = tokio::join!(env.driver.destroy(&vm.uuid), async {
+            tokio::time::sleep(Duration::from_millis(lag)).await;
+            other.destroy(&vm.uuid).await
+        });
+        a.unwrap_or_else(|e| panic!("lag {lag} ms: first: {e:?}"));
+        b.unwrap_or_else(|e| panic!("lag {lag} ms: second: {e:?}"));
+        let s = env.sim.snapshot();
+        assert!(
+            s.partitions.is_empty() && s.storage_groups.is_empty() && s.hosts.is_empty(),
+            "lag {lag} ms"
+        );
+        assert!(
+            s.zones.is_empty() && s.attachments.is_empty(),
+            "lag {lag} ms"
+        );
+        assert_eq!(
+            env.status(&boot).await,
+            VolumeStatus::Available,
+            "lag {lag} ms"
+        );
+    }
+}
+
+/// The HMC half of the same race, without the Cinder teardown's stop first:
+/// two drivers delete one running instance's partition and group at once.
+/// One stops and deletes; the other, refused as not stopped or finding the
+/// partition gone mid-way, has nothing left to do.
+#[rstest]
+#[case::z13("z13")]
+#[case::z16("z16")]
+#[tokio::test(start_paused = true)]
+async fn two_drivers_delete_one_partition_at_once(#[case] world: &str) {
+    let env = env_from(WorldSpec::named(world).unwrap(), "").await;
+    env.sim.set_latency(Side::Hmc, Duration::from_millis(13));
+    let other = driver_for(&env.sim, "");
+    other.init_host().await.unwrap();
+    let boot = env.volume("boot", true).await;
+    let vm = instance(1);
+    for lag in (0..3000).step_by(8) {
+        env.driver.spawn(&vm, &boot_from(&boot)).await.unwrap();
+        assert_eq!(env.sim.snapshot().partitions[0].status.as_str(), "active");
+        let (a, b) = tokio::join!(env.driver.driver().destroy(&vm.uuid), async {
+            tokio::time::sleep(Duration::from_millis(lag)).await;
+            other.driver().destroy(&vm.uuid).await
+        });
+        a.unwrap_or_else(|e| panic!("lag {lag} ms: first: {e:?}"));
+        b.unwrap_or_else(|e| panic!("lag {lag} ms: second: {e:?}"));
+        let s = env.sim.snapshot();
+        assert!(
+            s.partitions.is_empty() && s.storage_groups.is_empty(),
+            "lag {lag} ms"
+        );
+        // Cinder still holds the volume for the instance; the instance's
+        // destroy releases it.
+        env.driver.destroy(&vm.uuid).await.unwrap();
+        assert_eq!(
+            env.status(&boot).await,
+            VolumeStatus::Available,
+            "lag {lag} ms"
+        );
+    }
 }

@@ -56,9 +56,27 @@ impl<H: HmcApi> Storage<H> for Groups {
         ports: &Ports,
         instance: &InstanceId,
     ) -> Result<Option<Located>, LookupError> {
-        let Some(uri) = drv.find_group(instance).await? else {
+        let mut read = None;
+        for last in [false, false, true] {
+            let Some(uri) = drv.find_group(instance).await? else {
+                break;
+            };
+            match drv.read_group(ports, &uri).await {
+                Ok(r) => {
+                    read = Some(r);
+                    break;
+                }
+                // The group, or a VSR, went between the list and the read:
+                // another process is destroying the instance, or detached
+                // the group. Look again (a list served while the delete
+                // was under way still holds it).
+                Err(GroupStep::ReadGroup { source, .. }) if source.is_not_found() && !last => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let Some(read) = read else {
             // A partition without a group: an earlier try stopped between
-            // the two.
+            // the two, or the group went meanwhile.
             return Ok(drv
                 .find_partition(instance)
                 .await?
@@ -69,7 +87,6 @@ impl<H: HmcApi> Storage<H> for Groups {
                     created: false,
                 }));
         };
-        let read = drv.read_group(ports, &uri).await?;
         // Attached: the VSRs name the partition. Not attached: ask for it;
         // without a partition the instance is gone.
         let partition = match &read.partition {

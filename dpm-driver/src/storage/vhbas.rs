@@ -122,7 +122,18 @@ impl<H: HmcApi> Storage<H> for Vhbas {
         let Some((partition, p)) = drv.find_and_read_partition(instance).await? else {
             return Ok(None);
         };
-        let vhbas = read_vhbas(drv, &partition, &p.hba_uris).await?;
+        let vhbas = match read_vhbas(drv, &partition, &p.hba_uris).await {
+            // A vHBA went between the partition read and its own: the
+            // partition was deleted meanwhile (by another process), or its
+            // vHBAs changed. Look once more.
+            Err(LookupError::ReadHbas { source, .. }) if source.is_not_found() => {
+                let Some((_, p)) = drv.find_and_read_partition(instance).await? else {
+                    return Ok(None);
+                };
+                read_vhbas(drv, &partition, &p.hba_uris).await?
+            }
+            other => other?,
+        };
         Ok(Some(Located {
             instance: instance.clone(),
             partition,
