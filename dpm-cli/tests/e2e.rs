@@ -54,6 +54,7 @@ fn serve(name: &str, world: &str, extra: &[&str]) -> Served {
     let world = text
         .replace("partition_start_ms = 3000", "partition_start_ms = 300")
         .replace("partition_stop_ms = 1500", "partition_stop_ms = 200")
+        .replace("guest_shutdown_ms = 4000", "guest_shutdown_ms = 200")
         .replace("volume_create_ms = 2000", "volume_create_ms = 200")
         .replace("discovery_ms = 5000", "discovery_ms = 300");
     std::fs::write(dir.join("world.toml"), world).unwrap();

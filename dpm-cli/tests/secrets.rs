@@ -52,6 +52,7 @@ async fn no_secret_in_any_log_debug_output_or_error() {
     let mut spec = WorldSpec::z16();
     spec.timings.partition_start_ms = 0;
     spec.timings.partition_stop_ms = 0;
+    spec.timings.guest_shutdown_ms = 0;
     spec.timings.volume_create_ms = 0;
     spec.timings.volume_delete_ms = 0;
     spec.timings.discovery_ms = 0;

@@ -311,6 +311,19 @@ impl HmcApi for SimHmc {
         })
     }
 
+    async fn send_os_command(
+        &self,
+        partition: &PartitionUri,
+        text: &str,
+        _is_priority: bool,
+    ) -> Result<(), HmcError> {
+        self.delay().await;
+        let at = format!("{partition}/operations/send-os-cmd");
+        self.call(Op::SendOsCommand, "POST", &at, |w| {
+            w.send_os_command(partition, text)
+        })
+    }
+
     async fn list_vsrs_filtered(
         &self,
         group: &StorageGroupUri,

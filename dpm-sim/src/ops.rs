@@ -95,6 +95,7 @@ ops! {
     GetPartitionsOfAdapter = "hmc.get_partitions_assigned_to_adapter", Hmc, false;
     GetConsole = "hmc.get_console", Hmc, false;
     ListOsMessages = "hmc.list_os_messages", Hmc, false;
+    SendOsCommand = "hmc.send_os_command", Hmc, false;
     GetJob = "hmc.get_job", Hmc, true;
     DeleteJob = "hmc.delete_job", Hmc, true;
     KeystoneAuth = "keystone.authenticate", Cinder, false;

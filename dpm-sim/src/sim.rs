@@ -473,6 +473,17 @@ impl Sim {
         w.hmc.set_partition_status(partition, status)
     }
 
+    /// Whether the partition's guest honours shutdown commands sent to it
+    /// (Send OS Command): an unresponsive one is a hung guest, which
+    /// echoes the command and goes on running. It stays so, across the
+    /// partition's runs, until set again. False when there is no such
+    /// partition.
+    pub fn set_guest_responsive(&self, partition: &PartitionUri, responsive: bool) -> bool {
+        let mut w = lock(&self.world);
+        w.settle();
+        w.hmc.set_guest_responsive(partition, responsive)
+    }
+
     /// Ends every HMC session, as an HMC restart or timeout would.
     pub fn expire_sessions(&self) {
         lock(&self.world).hmc.sessions.clear();

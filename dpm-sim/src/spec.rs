@@ -506,6 +506,9 @@ pub struct Timings {
     pub partition_start_ms: u64,
     /// `stopping` → `stopped`.
     pub partition_stop_ms: u64,
+    /// A guest told to shut down (Send OS Command): from the command to
+    /// the partition `terminated`.
+    pub guest_shutdown_ms: u64,
     /// `creating` → `available`. From an image, the first half is
     /// `creating` and the rest `downloading` (image deployment).
     pub volume_create_ms: u64,
@@ -523,6 +526,7 @@ impl Default for Timings {
         Self {
             partition_start_ms: 3_000,
             partition_stop_ms: 1_500,
+            guest_shutdown_ms: 4_000,
             volume_create_ms: 2_000,
             volume_delete_ms: 500,
             discovery_ms: 5_000,
@@ -537,6 +541,9 @@ impl Timings {
     }
     pub(crate) fn stop(&self) -> Duration {
         Duration::from_millis(self.partition_stop_ms)
+    }
+    pub(crate) fn guest_shutdown(&self) -> Duration {
+        Duration::from_millis(self.guest_shutdown_ms)
     }
     pub(crate) fn volume_create(&self) -> Duration {
         Duration::from_millis(self.volume_create_ms)

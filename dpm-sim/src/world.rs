@@ -290,7 +290,7 @@ impl World {
             Action::Hmc(later) => {
                 let volume_boot = match &later {
                     hmc::Later::PartitionStarted { job } => self.volume_boot_verdict(job),
-                    hmc::Later::PartitionStopped { .. } => None,
+                    hmc::Later::PartitionStopped { .. } | hmc::Later::GuestHalted { .. } => None,
                 };
                 let view = BootFacts {
                     san: &self.san,
@@ -400,6 +400,19 @@ impl World {
         let (job, later) = self.hmc.stop_partition(&mut self.ids, uri)?;
         self.schedule(Action::Hmc(later));
         Ok(job)
+    }
+
+    /// "Send OS Command"; a shutdown command schedules the guest's halt.
+    pub(crate) fn send_os_command(
+        &mut self,
+        uri: &PartitionUri,
+        text: &str,
+    ) -> Result<(), HmcError> {
+        let now = self.now();
+        if let Some(later) = self.hmc.send_os_command(&mut self.ids, uri, text, now)? {
+            self.schedule(Action::Hmc(later));
+        }
+        Ok(())
     }
 
     /// "Get Partitions Assigned to Adapter": the partitions with a vHBA on

@@ -218,6 +218,17 @@ pub trait HmcApi: Send + Sync {
         partition: &PartitionUri,
         filter: &OsMessageFilter,
     ) -> Result<OsMessages, HmcError>;
+    /// `POST /api/partitions/{id}/operations/send-os-cmd` ("Send OS
+    /// Command", SE 2.13.1 and later, the HMC's "Operating System
+    /// Messages" task): `text` goes to the partition's operating system as
+    /// a command line typed on its console, a priority command when
+    /// `is_priority`. 204; 409 when the operating system is not running.
+    async fn send_os_command(
+        &self,
+        partition: &PartitionUri,
+        text: &str,
+        is_priority: bool,
+    ) -> Result<(), HmcError>;
 
     /// `POST /api/partitions/{id}/hbas`.
     async fn create_hba(

@@ -1,6 +1,8 @@
 //! The console (`GET /api/console`, "Get Console Properties") and a
 //! partition's operating-system messages ("List OS Messages of a
-//! Partition", `GET /api/partitions/{id}/operations/list-os-messages`).
+//! Partition", `GET /api/partitions/{id}/operations/list-os-messages`),
+//! and the command a client gives it ("Send OS Command",
+//! `POST /api/partitions/{id}/operations/send-os-cmd`).
 
 use serde::{Deserialize, Serialize};
 
@@ -133,4 +135,18 @@ impl OsMessageFilter {
             && self.is_held.is_none_or(|h| m.is_held == h)
             && self.is_priority.is_none_or(|p| m.is_priority == p)
     }
+}
+
+/// The body of "Send OS Command" (`POST /api/partitions/{id}/operations/send-os-cmd`,
+/// SE 2.13.1 and later; zhmcclient's `Partition.send_os_command`): a
+/// command line for the partition's operating system, 204 when the HMC
+/// has passed it on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct OsCommand {
+    /// A priority command (one the operating system handles before any
+    /// other).
+    pub is_priority: bool,
+    /// The command, as typed on the operating system's console.
+    pub operating_system_command_text: String,
 }

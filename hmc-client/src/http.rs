@@ -30,7 +30,7 @@ use crate::api::{
     AdapterFilter, HmcApi, PartitionFilter, StorageGroupFilter, StorageVolumeFilter, VsrFilter,
     NOTIFICATION_PORT,
 };
-use crate::console::{Console, OsMessageFilter, OsMessages, CONSOLE_URI};
+use crate::console::{Console, OsCommand, OsMessageFilter, OsMessages, CONSOLE_URI};
 use crate::error::{HmcError, Sent};
 use crate::ids::{
     AdapterUri, CpcUri, HbaUri, JobUri, PartitionUri, StorageGroupUri, StoragePortUri,
@@ -640,6 +640,20 @@ impl HmcApi for HttpHmc {
     ) -> Result<OsMessages, HmcError> {
         let path = format!("{partition}/operations/list-os-messages");
         self.get(&path, &filter.query()).await
+    }
+
+    async fn send_os_command(
+        &self,
+        partition: &PartitionUri,
+        text: &str,
+        is_priority: bool,
+    ) -> Result<(), HmcError> {
+        let body = OsCommand {
+            is_priority,
+            operating_system_command_text: text.to_owned(),
+        };
+        self.post_empty_reply(&format!("{partition}/operations/send-os-cmd"), &body)
+            .await
     }
 
     async fn create_hba(

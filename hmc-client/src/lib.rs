@@ -100,7 +100,9 @@ pub use api::{
     StorageVolumeFilter, VsrFilter, LIST_ADDITIONAL_PROPERTIES_SINCE, NOTIFICATION_PORT,
 };
 pub use bulk::get_many;
-pub use console::{Console, MachineInfo, OsMessage, OsMessageFilter, OsMessages, CONSOLE_URI};
+pub use console::{
+    Console, MachineInfo, OsCommand, OsMessage, OsMessageFilter, OsMessages, CONSOLE_URI,
+};
 /// The one secret type, shared with `cinder-client` (`cinder_client::Secret`
 /// is the same type).
 pub use dpm_secret::Secret;

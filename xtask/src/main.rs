@@ -489,6 +489,7 @@ fn serve_with(name: &str, world: &str, extra: &[&str]) -> Result<(Child, PathBuf
     } else {
         text.replace("partition_start_ms = 3000", "partition_start_ms = 300")
             .replace("partition_stop_ms = 1500", "partition_stop_ms = 200")
+            .replace("guest_shutdown_ms = 4000", "guest_shutdown_ms = 200")
             .replace("volume_create_ms = 2000", "volume_create_ms = 200")
             .replace("discovery_ms = 5000", "discovery_ms = 300")
     };
@@ -497,6 +498,7 @@ fn serve_with(name: &str, world: &str, extra: &[&str]) -> Result<(Child, PathBuf
         world
             .replace("partition_start_ms = 300", "partition_start_ms = 0")
             .replace("partition_stop_ms = 200", "partition_stop_ms = 0")
+            .replace("guest_shutdown_ms = 200", "guest_shutdown_ms = 0")
             .replace("volume_create_ms = 200", "volume_create_ms = 0")
             .replace("volume_delete_ms = 500", "volume_delete_ms = 0")
             .replace("discovery_ms = 300", "discovery_ms = 0")

@@ -14,7 +14,8 @@
 //! gives it). Each partition numbers its messages from 1, keeps at most
 //! [`OS_LOG_LIMIT`] (the oldest go first: a gap in the numbers), and loses
 //! them with the partition. Listing is allowed in every status (the HMC
-//! keeps the messages of the last run; unconfirmed).
+//! keeps the messages of the last run; unconfirmed). What the guest
+//! writes when it is sent a command is in `guest.rs`.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
@@ -231,9 +232,19 @@ impl HmcState {
         }
     }
 
-    /// A partition that is deleted takes its messages with it.
-    pub(super) fn forget_os_messages(&mut self, pid: &str) {
+    /// One line of the guest's, not a prompt.
+    pub(super) fn write_os_message(&mut self, pid: &str, now: Duration, text: String) {
+        self.os_logs
+            .entry(pid.to_owned())
+            .or_default()
+            .write(now, text, false);
+    }
+
+    /// A partition that is deleted takes its messages and its guest with
+    /// it.
+    pub(super) fn forget_guest(&mut self, pid: &str) {
         self.os_logs.remove(pid);
+        self.guests.remove(pid);
     }
 }
 

@@ -3,7 +3,9 @@
 //! refusals of the real HMC.
 //!
 //! Partition status: `stopped` → (start) `starting` → `active` →
-//! (stop) `stopping` → `stopped`. Start and stop are jobs that finish after
+//! (stop) `stopping` → `stopped`; a guest told to shut down goes from
+//! `active` to `terminated` by itself (`guest.rs`), and is stopped from
+//! there. Start and stop are jobs that finish after
 //! the configured durations. A start job checks memory and, when the
 //! partition boots from an HBA, the boot path; a failed check fails the job
 //! and the partition returns to `stopped`.
@@ -15,6 +17,7 @@
 mod boot;
 mod console;
 mod cpc;
+mod guest;
 mod hba;
 mod job;
 mod partition;
@@ -121,8 +124,18 @@ pub(crate) fn regex(
 /// end of a start or stop job.
 #[derive(Debug, Clone)]
 pub(crate) enum Later {
-    PartitionStarted { job: String },
-    PartitionStopped { job: String },
+    PartitionStarted {
+        job: String,
+    },
+    PartitionStopped {
+        job: String,
+    },
+    /// A guest that was told to shut down has halted (`guest.rs`).
+    GuestHalted {
+        partition: String,
+        token: u64,
+        halt: guest::Halt,
+    },
 }
 
 impl Later {
@@ -131,6 +144,7 @@ impl Later {
         match self {
             Self::PartitionStarted { .. } => timings.start(),
             Self::PartitionStopped { .. } => timings.stop(),
+            Self::GuestHalted { .. } => timings.guest_shutdown(),
         }
     }
 }
@@ -164,6 +178,8 @@ pub(crate) struct HmcState {
     pub jobs: BTreeMap<String, JobState>,
     /// Each partition's operating-system messages, by object id.
     pub os_logs: console::OsLogs,
+    /// Each partition's guest: hung or not, a halt in progress.
+    pub guests: guest::Guests,
 }
 
 impl HmcState {
@@ -239,6 +255,7 @@ impl HmcState {
             extras: BTreeMap::new(),
             jobs: BTreeMap::new(),
             os_logs: console::OsLogs::new(),
+            guests: guest::Guests::new(),
         })
     }
 
@@ -248,6 +265,11 @@ impl HmcState {
         match later {
             Later::PartitionStarted { job } => self.finish_start(&job, view, now),
             Later::PartitionStopped { job } => self.finish_stop(&job),
+            Later::GuestHalted {
+                partition,
+                token,
+                halt,
+            } => self.finish_halt(&partition, token, halt, now),
         }
     }
 

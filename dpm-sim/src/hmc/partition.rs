@@ -560,7 +560,7 @@ impl HmcState {
         // The vHBAs go with the partition.
         self.partitions.remove(uri.object_id());
         self.extras.remove(uri.object_id());
-        self.forget_os_messages(uri.object_id());
+        self.forget_guest(uri.object_id());
         Ok(())
     }
 
@@ -601,6 +601,7 @@ impl HmcState {
             stop(&p.name, &p.status).map_err(|r| r.at("POST", format!("{uri}/operations/stop")))?;
         let job = self.new_job(ids, uri.object_id());
         self.partition_mut("POST", uri)?.status = status;
+        self.cancel_halt(uri.object_id());
         let later = Later::PartitionStopped {
             job: job.object_id().into(),
         };

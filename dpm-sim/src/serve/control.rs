@@ -21,6 +21,7 @@
 //! | `POST /sim/fault-rate` | `{"rate", "seed"}` | random faults at that rate, from that seed |
 //! | `POST /sim/wwpn-reuse` | `{"on"}` | freed NPIV WWPNs are handed out again |
 //! | `POST /sim/partition-status` | `{"partition", "status"}` | a partition in a status the CPC produces on its own ([`Sim::set_partition_status`]): 204; 400 a status that cannot be set, 404 no such partition, 409 not from its status |
+//! | `POST /sim/guest` | `{"partition", "responsive"}` | whether the partition's guest honours shutdown commands ([`Sim::set_guest_responsive`]; `false`: a hung guest): 204; 404 no such partition |
 
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -106,6 +107,13 @@ struct Rate {
 struct SetStatus {
     partition: hmc_client::PartitionUri,
     status: hmc_client::PartitionStatus,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Guest {
+    partition: hmc_client::PartitionUri,
+    responsive: bool,
 }
 
 fn bad(message: impl Into<String>) -> Resp {
@@ -216,6 +224,16 @@ pub(crate) fn route(sim: &Sim, req: &Req) -> Resp {
                     };
                     Err(Resp::json(status, json!({"error": e.to_string()})))
                 }
+            }
+        }),
+        ("POST", ["guest"]) => body::<Guest>(req).and_then(|b| {
+            if sim.set_guest_responsive(&b.partition, b.responsive) {
+                Ok(Resp::empty(204))
+            } else {
+                Err(Resp::json(
+                    404,
+                    json!({"error": format!("no partition {}", b.partition)}),
+                ))
             }
         }),
         _ => Err(Resp::json(

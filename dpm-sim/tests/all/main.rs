@@ -6,6 +6,7 @@ mod boot;
 mod cinder;
 mod conformance;
 mod fidelity;
+mod guest;
 mod hmc;
 mod hostile;
 mod notify;

@@ -1,7 +1,7 @@
 //! A partition's OS messages: "List OS Messages of a Partition", the
-//! guest's console log.
+//! guest's console log, and "Send OS Command", a command line for it.
 
-use hmc_client::{HmcError, OsMessageFilter, PartitionUri};
+use hmc_client::{HmcError, OsCommand, OsMessageFilter, PartitionUri};
 
 use super::{allow_query, ok, query_value, uri, Ctx};
 use crate::ops::Op;
@@ -32,5 +32,16 @@ pub(super) fn os_messages(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, Hm
     };
     ctx.call(Op::ListOsMessages, "GET", |w| {
         ok(200, w.hmc.list_os_messages(&p, &filter)?)
+    })
+}
+
+/// "Send OS Command": the body is hmc-client's [`OsCommand`] (an unknown
+/// or missing field is a bad body); 204.
+pub(super) fn send_os_command(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
+    allow_query(req, "POST", &[])?;
+    let p: PartitionUri = uri(req, "POST", format!("/api/partitions/{id}"))?;
+    ctx.call_with_body(req, Op::SendOsCommand, "POST", |w, b: OsCommand| {
+        w.send_os_command(&p, &b.operating_system_command_text)
+            .map(|()| Resp::empty(204))
     })
 }

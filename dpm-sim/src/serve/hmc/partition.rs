@@ -51,6 +51,9 @@ pub(super) fn route(ctx: &Ctx<'_>, req: &Req, seg: &[&str]) -> Option<Result<Res
         ("GET", ["partitions", id, "operations", "list-os-messages"]) => {
             super::os_messages::os_messages(ctx, req, id)
         }
+        ("POST", ["partitions", id, "operations", "send-os-cmd"]) => {
+            super::os_messages::send_os_command(ctx, req, id)
+        }
         ("POST", ["partitions", id, "operations", op @ ("start" | "stop")]) => {
             operation(ctx, req, id, op)
         }
