@@ -500,8 +500,8 @@ async fn run(a: &Args) -> Result<Value, Box<dyn Error>> {
                 .destroy(&vm.uuid)
                 .await
                 .map_err(|e| Outcome::of(false, !e.left_behind().is_empty(), &e)),
-            Op::Power => match d.power_off(&vm.uuid).await {
-                Ok(()) => d.power_on(&vm.uuid).await,
+            Op::Power => match d.power_off(&vm.uuid, dpm_driver::PowerOff::IMMEDIATE).await {
+                Ok(_) => d.power_on(&vm.uuid).await,
                 Err(e) => Err(e),
             }
             .map_err(|e| Outcome::of(e.is_refusal(), false, &e)),

@@ -130,19 +130,36 @@ enum Cmd {
         /// The instance (name or UUID)
         instance: String,
     },
-    /// Stop an instance's partition (a stopped one is left alone)
+    /// Stop an instance's partition (a stopped one is left alone); with
+    /// --timeout, ask its guest to shut down first (the HMC's Send OS
+    /// Command with [dpm] guest_shutdown_command) and stop the partition
+    /// once the guest has halted or the timeout has passed
     Stop {
         /// The instance (name or UUID)
         instance: String,
+        /// Seconds the guest has to shut down by itself before the
+        /// partition is stopped; 0 stops it at once
+        #[arg(long, value_name = "S", default_value_t = 0)]
+        timeout: u64,
+        /// Seconds between sends of the shutdown command while the guest
+        /// has not halted; 0 sends it once
+        #[arg(long, value_name = "S", default_value_t = 0)]
+        retry_interval: u64,
     },
-    /// Stop and start an instance's partition
+    /// Stop and start an instance's partition; a SOFT reboot (the default)
+    /// asks the guest to shut down first, as `stop --timeout` does
     Reboot {
         /// The instance (name or UUID)
         instance: String,
-        /// Nova's HARD reboot (the default is SOFT; both stop and start the
-        /// partition)
+        /// Nova's HARD reboot: stop the partition at once, without asking
+        /// the guest
         #[arg(long)]
         hard: bool,
+        /// SOFT: seconds the guest has to shut down by itself before the
+        /// partition is stopped (Nova's shutdown_timeout default); 0 stops
+        /// it at once
+        #[arg(long, value_name = "S", default_value_t = 60, conflicts_with = "hard")]
+        timeout: u64,
     },
     /// The guest's console messages (the HMC's OS messages of the
     /// partition)
@@ -267,8 +284,32 @@ impl Cmd {
                 confirm: confirm_mode(yes, terminal),
             },
             Cmd::Start { instance } => Command::Start { instance },
-            Cmd::Stop { instance } => Command::Stop { instance },
-            Cmd::Reboot { instance, hard } => Command::Reboot { instance, hard },
+            Cmd::Stop {
+                instance,
+                timeout,
+                retry_interval,
+            } => Command::Stop {
+                instance,
+                how: dpm_driver::PowerOff::clean(
+                    std::time::Duration::from_secs(timeout),
+                    std::time::Duration::from_secs(retry_interval),
+                ),
+            },
+            Cmd::Reboot {
+                instance,
+                hard,
+                timeout,
+            } => Command::Reboot {
+                instance,
+                kind: if hard {
+                    dpm_driver::RebootKind::Hard
+                } else {
+                    dpm_driver::RebootKind::Soft(dpm_driver::PowerOff::clean(
+                        std::time::Duration::from_secs(timeout),
+                        std::time::Duration::ZERO,
+                    ))
+                },
+            },
             Cmd::Console { instance } => Command::Console { instance },
             Cmd::List => Command::List,
             Cmd::Info { instance } => Command::Info { instance },
@@ -441,7 +482,9 @@ fn operation(cmd: &Cmd) -> (picture::Actor, Option<String>) {
         Cmd::Detach { instance, volume } => format!("detach_volume {instance} {volume}"),
         Cmd::Destroy { instance, .. } => format!("destroy {instance}"),
         Cmd::Start { instance } => format!("power_on {instance}"),
-        Cmd::Stop { instance } => format!("power_off {instance}"),
+        Cmd::Stop {
+            instance, timeout, ..
+        } => format!("power_off {instance} {timeout}"),
         Cmd::Reboot { instance, .. } => format!("reboot {instance}"),
         Cmd::Console { instance } => format!("get_console_output {instance}"),
         Cmd::List => "list_instances".to_owned(),

@@ -48,10 +48,11 @@ pub enum Command {
     },
     Stop {
         instance: String,
+        how: dpm_driver::PowerOff,
     },
     Reboot {
         instance: String,
-        hard: bool,
+        kind: dpm_driver::RebootKind,
     },
     Console {
         instance: String,
@@ -221,27 +222,52 @@ pub fn driver(cfg: CliConfig) -> Result<Driver, Box<dyn Error>> {
     ))
 }
 
-/// `dpm start` and `dpm stop`: the partition's status after.
+/// `dpm start` and `dpm stop` (`stop`: how, with the clean shutdown's
+/// timeout): the partition's status after, and for a stop what became of
+/// the guest.
 async fn power(
     d: &Driver,
     instance: &str,
-    start: bool,
+    stop: Option<dpm_driver::PowerOff>,
     json_out: bool,
 ) -> Result<(), Box<dyn Error>> {
     let id = find(d, instance).await?.instance;
-    if start {
-        d.power_on(&id).await?;
-    } else {
-        d.power_off(&id).await?;
-    }
+    let guest = match stop {
+        None => {
+            d.power_on(&id).await?;
+            None
+        }
+        Some(how) => Some((d.power_off(&id, how).await?, how.timeout)),
+    };
     let info = d.get_info(&id).await?;
-    let v =
+    let mut v =
         json!({"instance": id, "status": info.status, "power_state": format!("{:?}", info.state)});
-    let done = if start { "started" } else { "stopped" };
+    if let Some((g, _)) = guest {
+        v["guest_shutdown"] = json!(g.as_str());
+    }
+    let done = if stop.is_some() { "stopped" } else { "started" };
     print(json_out, &v, || {
-        println!("{done} {id}: partition {}", info.status)
+        println!(
+            "{done} {id}: partition {}{}",
+            info.status,
+            guest.map_or_else(String::new, |(g, t)| format!(" ({})", told(g, t)))
+        )
     });
     Ok(())
+}
+
+/// What became of the guest, in words.
+fn told(g: dpm_driver::GuestShutdown, timeout: std::time::Duration) -> String {
+    use dpm_driver::GuestShutdown as G;
+    match g {
+        G::Clean => "the guest shut down by itself".into(),
+        G::TimedOut => format!(
+            "the guest did not shut down within {} s: the partition was stopped under it",
+            timeout.as_secs()
+        ),
+        G::NotRunning => "the guest was not running".into(),
+        G::NotAsked => "stopped at once, the guest not asked".into(),
+    }
 }
 
 fn print(json_out: bool, v: &Value, human: impl FnOnce()) {
@@ -649,20 +675,23 @@ async fn run_command(
                 )
             });
         }
-        Command::Start { instance } => power(d, &instance, true, json_out).await?,
-        Command::Stop { instance } => power(d, &instance, false, json_out).await?,
-        Command::Reboot { instance, hard } => {
+        Command::Start { instance } => power(d, &instance, None, json_out).await?,
+        Command::Stop { instance, how } => power(d, &instance, Some(how), json_out).await?,
+        Command::Reboot { instance, kind } => {
             let id = find(d, &instance).await?.instance;
-            let kind = if hard {
-                dpm_driver::RebootKind::Hard
-            } else {
-                dpm_driver::RebootKind::Soft
-            };
-            d.reboot(&id, kind).await?;
+            let guest = d.reboot(&id, kind).await?;
             let info = d.get_info(&id).await?;
-            let v = json!({"instance": id, "rebooted": true, "hard": hard, "status": info.status});
+            let (hard, timeout) = match kind {
+                dpm_driver::RebootKind::Soft(how) => (false, how.timeout),
+                _ => (true, std::time::Duration::ZERO),
+            };
+            let v = json!({"instance": id, "rebooted": true, "hard": hard, "status": info.status, "guest_shutdown": guest.as_str()});
             print(json_out, &v, || {
-                println!("rebooted {id}: partition {}", info.status)
+                println!(
+                    "rebooted {id}: partition {} ({})",
+                    info.status,
+                    told(guest, timeout)
+                )
             });
         }
         Command::Console { instance } => {

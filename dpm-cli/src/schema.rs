@@ -122,6 +122,7 @@ const DPM: &[Key] = &[
         },
     ),
     key("boot_os_specific_parameters", Kind::Bool),
+    key("guest_shutdown_command", Kind::Str),
 ];
 
 /// `[hmc]`: how the HMC is reached.
@@ -488,6 +489,7 @@ target_wwpn_ignore_list = ["50050768100000aa"]
 max_boot_attempts = 4
 job_timeout_seconds = 900
 boot_os_specific_parameters = true
+guest_shutdown_command = "shutdown -h now"
 
 [hmc]
 ca_file = "ca.pem"

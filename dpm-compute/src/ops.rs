@@ -4,8 +4,8 @@
 
 use cinder_client::{CinderApi, InstanceId};
 use dpm_driver::{
-    InitError, InstanceDetails, InstanceInfo, InstanceSummary, LookupError, PowerError, RebootKind,
-    Resources, StorageInfo, StorageModel,
+    GuestShutdown, InitError, InstanceDetails, InstanceInfo, InstanceSummary, LookupError,
+    PowerError, PowerOff, RebootKind, Resources, StorageInfo, StorageModel,
 };
 use hmc_client::HmcApi;
 
@@ -28,10 +28,16 @@ impl<H: HmcApi + 'static, C: CinderApi + 'static> Compute<H, C> {
         self.driver.partition_name(instance)
     }
 
-    /// Stops the instance's partition; a stopped one is left alone.
-    pub async fn power_off(&self, instance: &InstanceId) -> Result<(), PowerError> {
+    /// Stops the instance's partition, after a clean shutdown of its guest
+    /// when `how` has a timeout; a stopped one is left alone. Says what
+    /// became of the guest.
+    pub async fn power_off(
+        &self,
+        instance: &InstanceId,
+        how: PowerOff,
+    ) -> Result<GuestShutdown, PowerError> {
         let _held = self.lock_instance(instance).await;
-        self.driver.power_off(instance).await
+        self.driver.power_off(instance, how).await
     }
 
     /// Starts the instance's partition.
@@ -40,8 +46,13 @@ impl<H: HmcApi + 'static, C: CinderApi + 'static> Compute<H, C> {
         self.driver.power_on(instance).await
     }
 
-    /// Stops (if running) and starts the instance's partition.
-    pub async fn reboot(&self, instance: &InstanceId, kind: RebootKind) -> Result<(), PowerError> {
+    /// Stops (if running; a soft reboot asks the guest to shut down
+    /// first) and starts the instance's partition.
+    pub async fn reboot(
+        &self,
+        instance: &InstanceId,
+        kind: RebootKind,
+    ) -> Result<GuestShutdown, PowerError> {
         let _held = self.lock_instance(instance).await;
         self.driver.reboot(instance, kind).await
     }

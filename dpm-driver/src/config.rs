@@ -77,6 +77,12 @@ pub enum ConfigError {
         /// The value given.
         value: String,
     },
+    /// `guest_shutdown_command` is empty or more than one line.
+    #[error("[dpm] guest_shutdown_command {value:?} must be one non-empty command line (no line breaks)")]
+    BadGuestShutdownCommand {
+        /// The value given (at most 80 characters of it).
+        value: String,
+    },
     /// The same adapter port twice.
     #[error("[dpm] physical_storage_adapter_mappings names {value} twice")]
     DuplicateAdapterMapping {
@@ -161,7 +167,14 @@ pub struct DriverConfig {
     /// properties), so that a prepared image finds its root volume on
     /// every path. On by default.
     pub boot_os_specific_parameters: bool,
+    /// The command line a clean shutdown sends the guest (Send OS
+    /// Command) before its partition is stopped: `shutdown -h now` by
+    /// default.
+    pub guest_shutdown_command: String,
 }
+
+/// The default of `guest_shutdown_command`.
+pub const DEFAULT_GUEST_SHUTDOWN_COMMAND: &str = "shutdown -h now";
 
 impl fmt::Debug for DriverConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -181,6 +194,7 @@ impl fmt::Debug for DriverConfig {
                 "boot_os_specific_parameters",
                 &self.boot_os_specific_parameters,
             )
+            .field("guest_shutdown_command", &self.guest_shutdown_command)
             .finish()
     }
 }
@@ -223,6 +237,9 @@ pub struct DpmOptions {
     /// Whether spawn hands the boot volume's paths to the loader.
     #[serde(default = "default_true")]
     pub boot_os_specific_parameters: bool,
+    /// The command a clean shutdown sends the guest.
+    #[serde(default = "default_guest_shutdown_command")]
+    pub guest_shutdown_command: String,
 }
 
 impl DpmOptions {
@@ -248,6 +265,7 @@ impl DpmOptions {
             max_boot_attempts: default_boot_attempts(),
             job_timeout_seconds: default_job_timeout(),
             boot_os_specific_parameters: true,
+            guest_shutdown_command: default_guest_shutdown_command(),
         }
     }
 }
@@ -262,6 +280,10 @@ impl fmt::Debug for DpmOptions {
             .field("cpc_object_id", &self.cpc_object_id)
             .finish_non_exhaustive()
     }
+}
+
+fn default_guest_shutdown_command() -> String {
+    DEFAULT_GUEST_SHUTDOWN_COMMAND.to_owned()
 }
 
 fn default_true() -> bool {
@@ -399,6 +421,12 @@ impl DriverConfig {
             })?;
             target_wwpn_ignore_list.push(wwpn);
         }
+        let command = &r.guest_shutdown_command;
+        if command.trim().is_empty() || command.contains(['\n', '\r']) {
+            return Err(ConfigError::BadGuestShutdownCommand {
+                value: command.chars().take(80).collect(),
+            });
+        }
         Ok(Self {
             host: r.host,
             hmc: r.hmc,
@@ -412,6 +440,7 @@ impl DriverConfig {
             max_boot_attempts: r.max_boot_attempts,
             job_timeout: Duration::from_secs(r.job_timeout_seconds),
             boot_os_specific_parameters: r.boot_os_specific_parameters,
+            guest_shutdown_command: r.guest_shutdown_command.trim().to_owned(),
         })
     }
 }

@@ -880,6 +880,28 @@ pub enum PowerError {
         #[source]
         source: HmcError,
     },
+    /// Asking the guest to shut down (Send OS Command) failed, not because
+    /// the partition had stopped running (that 409 falls through to the
+    /// stop) and not with a reply that may have been lost after it took
+    /// effect (then the status is watched as usual). Nothing was stopped.
+    #[error("could not ask the guest of partition {partition} to shut down")]
+    SendOsCommand {
+        /// The partition.
+        partition: PartitionUri,
+        /// The cause.
+        #[source]
+        source: HmcError,
+    },
+    /// Reading the partition's status while its guest shut down failed.
+    /// The partition was not stopped.
+    #[error("could not read the status of partition {partition} while its guest shut down")]
+    WatchShutdown {
+        /// The partition.
+        partition: PartitionUri,
+        /// The cause.
+        #[source]
+        source: HmcError,
+    },
 }
 
 impl PowerError {
@@ -887,9 +909,10 @@ impl PowerError {
     pub fn is_not_found(&self) -> bool {
         match self {
             Self::Lookup(e) => e.is_not_found(),
-            Self::StopPartition { source, .. } | Self::StartPartition { source, .. } => {
-                source.is_not_found()
-            }
+            Self::StopPartition { source, .. }
+            | Self::StartPartition { source, .. }
+            | Self::SendOsCommand { source, .. }
+            | Self::WatchShutdown { source, .. } => source.is_not_found(),
         }
     }
 
@@ -897,7 +920,10 @@ impl PowerError {
     pub fn is_refusal(&self) -> bool {
         match self {
             Self::Lookup(e) => e.is_refusal(),
-            Self::StopPartition { .. } | Self::StartPartition { .. } => false,
+            Self::StopPartition { .. }
+            | Self::StartPartition { .. }
+            | Self::SendOsCommand { .. }
+            | Self::WatchShutdown { .. } => false,
         }
     }
 }

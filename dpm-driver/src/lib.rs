@@ -64,7 +64,10 @@ mod storage;
 mod values;
 mod volumes;
 
-pub use config::{toml_error, AdapterMapping, ConfigError, DpmOptions, DriverConfig, MAX_HOST_LEN};
+pub use config::{
+    toml_error, AdapterMapping, ConfigError, DpmOptions, DriverConfig,
+    DEFAULT_GUEST_SHUTDOWN_COMMAND, MAX_HOST_LEN,
+};
 pub use driver::DpmDriver;
 pub use error::{
     AttachError, AttachStep, CleanupError, ConnectorError, ConnectorStep, DestroyError,
@@ -72,7 +75,7 @@ pub use error::{
     PowerError, SpawnError, SpawnStep,
 };
 pub use host::Host;
-pub use lifecycle::RebootKind;
+pub use lifecycle::{GuestShutdown, PowerOff, RebootKind};
 pub use name::{parse_description, InstanceName, NameError, MAX_NAME_LEN};
 pub use spawn::Spawned;
 pub use values::{

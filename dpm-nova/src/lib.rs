@@ -27,9 +27,11 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 
 use cinder_client::{ConnectionInfo, InstanceId, VolumeId};
+use std::time::Duration;
+
 use dpm_driver::{
-    DpmDriver, DpmOptions, DriverConfig, DriverVolume, Instance, PlannedVolume, PowerState,
-    RebootKind,
+    DpmDriver, DpmOptions, DriverConfig, DriverVolume, Instance, PlannedVolume, PowerOff,
+    PowerState, RebootKind, DEFAULT_GUEST_SHUTDOWN_COMMAND,
 };
 use hmc_client::{Credentials, HttpConfig, HttpHmc, Secret, TlsVerify};
 use pyo3::create_exception;
@@ -217,7 +219,8 @@ impl Driver {
     #[pyo3(signature = (*, host, hmc, hmc_username, hmc_password, cpc_object_id,
         max_processors, max_memory, physical_storage_adapter_mappings,
         target_wwpn_ignore_list=Vec::new(), max_boot_attempts=4,
-        boot_os_specific_parameters=true, hmc_ca_file=None,
+        boot_os_specific_parameters=true,
+        guest_shutdown_command=DEFAULT_GUEST_SHUTDOWN_COMMAND.to_owned(), hmc_ca_file=None,
         hmc_notification_port=61612, job_timeout_seconds=900, debug=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -232,6 +235,7 @@ impl Driver {
         target_wwpn_ignore_list: Vec<String>,
         max_boot_attempts: u32,
         boot_os_specific_parameters: bool,
+        guest_shutdown_command: String,
         hmc_ca_file: Option<PathBuf>,
         hmc_notification_port: u16,
         job_timeout_seconds: u64,
@@ -256,6 +260,7 @@ impl Driver {
         options.target_wwpn_ignore_list = target_wwpn_ignore_list;
         options.max_boot_attempts = max_boot_attempts;
         options.boot_os_specific_parameters = boot_os_specific_parameters;
+        options.guest_shutdown_command = guest_shutdown_command;
         options.job_timeout_seconds = job_timeout_seconds;
         let config = DriverConfig::from_options(options, None)
             .map_err(|e| Failure::of("config", &e).into_py())?;
@@ -484,13 +489,28 @@ impl Driver {
         })
     }
 
-    /// Stops the partition.
-    fn power_off(&self, py: Python<'_>, uuid: &str) -> PyResult<()> {
+    /// Stops the partition; with `timeout` seconds (Nova's), asks the
+    /// guest to shut down first, sending the command again every
+    /// `retry_interval` seconds (0: once). Returns what became of the
+    /// guest: `clean`, `timed_out`, `not_running` or `not_asked`.
+    #[pyo3(signature = (uuid, timeout=0, retry_interval=0))]
+    fn power_off(
+        &self,
+        py: Python<'_>,
+        uuid: &str,
+        timeout: u64,
+        retry_interval: u64,
+    ) -> PyResult<&'static str> {
         let id = parse_instance(uuid).map_err(Failure::into_py)?;
+        let how = PowerOff::clean(
+            Duration::from_secs(timeout),
+            Duration::from_secs(retry_interval),
+        );
         let d = &self.drv;
         self.call(py, "power_off", async move {
-            d.power_off(&id)
+            d.power_off(&id, how)
                 .await
+                .map(|g| g.as_str())
                 .map_err(|e| Failure::of(not_found_or(e.is_not_found(), e.is_refusal()), &e))
         })
     }
@@ -506,18 +526,33 @@ impl Driver {
         })
     }
 
-    /// Stops and starts the partition.
-    fn reboot(&self, py: Python<'_>, uuid: &str, hard: bool) -> PyResult<()> {
+    /// Stops and starts the partition; a soft reboot (`hard` false) asks
+    /// the guest to shut down first, giving it `timeout` seconds and
+    /// sending the command again every `retry_interval` seconds. Returns
+    /// what became of the guest, as `power_off` does.
+    #[pyo3(signature = (uuid, hard, timeout=0, retry_interval=0))]
+    fn reboot(
+        &self,
+        py: Python<'_>,
+        uuid: &str,
+        hard: bool,
+        timeout: u64,
+        retry_interval: u64,
+    ) -> PyResult<&'static str> {
         let id = parse_instance(uuid).map_err(Failure::into_py)?;
         let kind = if hard {
             RebootKind::Hard
         } else {
-            RebootKind::Soft
+            RebootKind::Soft(PowerOff::clean(
+                Duration::from_secs(timeout),
+                Duration::from_secs(retry_interval),
+            ))
         };
         let d = &self.drv;
         self.call(py, "reboot", async move {
             d.reboot(&id, kind)
                 .await
+                .map(|g| g.as_str())
                 .map_err(|e| Failure::of(not_found_or(e.is_not_found(), e.is_refusal()), &e))
         })
     }

@@ -69,20 +69,32 @@ impl Naps {
         self.started.elapsed()
     }
 
-    /// Sleeps until the next poll; false when the timeout is spent.
-    pub async fn wait(&mut self) -> bool {
+    /// The wait before the next poll, from now; `None` when the timeout is
+    /// spent. A loop that also wakes for something else (a resend) sleeps
+    /// the shorter of this and its own wait, and asks again.
+    pub fn next(&self) -> Option<Duration> {
         let p = &self.policy;
         let waited = self.waited();
         let left = p.timeout.saturating_sub(waited);
         if left.is_zero() {
-            return false;
+            return None;
         }
         let share = waited.saturating_mul(p.lag_percent) / 100;
         let nap = share
             .max(p.first_interval)
             .min(p.max_interval.max(p.first_interval));
-        tokio::time::sleep(nap.min(left)).await;
-        true
+        Some(nap.min(left))
+    }
+
+    /// Sleeps until the next poll; false when the timeout is spent.
+    pub async fn wait(&mut self) -> bool {
+        match self.next() {
+            Some(nap) => {
+                tokio::time::sleep(nap).await;
+                true
+            }
+            None => false,
+        }
     }
 }
 

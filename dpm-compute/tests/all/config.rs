@@ -28,6 +28,7 @@ fn loads_and_keeps_the_password_secret() {
     );
     assert_eq!(c.target_wwpn_ignore_list[0].to_string(), "500507680b2155ab");
     assert_eq!(c.max_boot_attempts, 4, "the default");
+    assert_eq!(c.guest_shutdown_command, "shutdown -h now", "the default");
     assert_eq!(c.hmc_password.expose(), "s3cr3t-pw");
     assert!(!format!("{c:?}").contains("s3cr3t"));
 }
@@ -59,6 +60,16 @@ fn loads_and_keeps_the_password_secret() {
 #[case("max_memory = 8192", "max_memory = \"lots\"", "Toml")]
 #[case("\"50:05:07:68:0B:21:55:AB\"", "\"5005\"", "BadTargetWwpn")]
 #[case("max_memory = 8192", "max_memory = 8192\nmax_mem = 1", "Toml")]
+#[case(
+    "max_memory = 8192",
+    "max_memory = 8192\nguest_shutdown_command = \" \"",
+    "BadGuestShutdownCommand"
+)]
+#[case(
+    "max_memory = 8192",
+    "max_memory = 8192\nguest_shutdown_command = \"sync\\nshutdown -h now\"",
+    "BadGuestShutdownCommand"
+)]
 fn refusals(#[case] from: &str, #[case] to: &str, #[case] variant: &str) {
     let text = GOOD.replacen(from, to, 1);
     assert_ne!(text, GOOD, "the case must change the text");
@@ -88,6 +99,25 @@ fn a_bad_password_value_is_not_repeated() {
     let shown = format!("{err:?} {err}");
     assert!(!shown.contains("73123"), "{shown}");
     assert!(shown.contains("hmc_password"), "{shown}");
+}
+
+#[test]
+fn the_guest_shutdown_command_is_one_line_named_when_refused() {
+    let c = DriverConfig::from_toml(&GOOD.replace(
+        "max_memory = 8192",
+        "max_memory = 8192\nguest_shutdown_command = \"  poweroff \"",
+    ))
+    .unwrap();
+    assert_eq!(c.guest_shutdown_command, "poweroff");
+    let e = DriverConfig::from_toml(&GOOD.replace(
+        "max_memory = 8192",
+        "max_memory = 8192\nguest_shutdown_command = \"\"",
+    ))
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "[dpm] guest_shutdown_command \"\" must be one non-empty command line (no line breaks)"
+    );
 }
 
 #[test]

@@ -8,7 +8,7 @@
 
 use cinder_client::{CinderApi, VolumeId, VolumeStatus};
 use dpm_compute::BlockDevice;
-use dpm_driver::Instance;
+use dpm_driver::{Instance, PowerOff};
 use dpm_sim::{Fault, Op, Side, WorldSnapshot};
 use hmc_client::HmcApi;
 use rstest::rstest;
@@ -616,7 +616,10 @@ async fn a_lost_start_or_stop_is_settled_by_the_status(#[case] world: &str) {
 
     env.sim
         .fail_after(Op::StopPartition, 0, 1, Fault::lost_reply());
-    env.driver.power_off(&vm.uuid).await.unwrap();
+    env.driver
+        .power_off(&vm.uuid, PowerOff::IMMEDIATE)
+        .await
+        .unwrap();
     assert_eq!(
         env.driver.get_info(&vm.uuid).await.unwrap().state,
         PowerState::Shutdown

@@ -3,7 +3,7 @@
 
 use cinder_client::{CinderApi, VolumeStatus};
 use dpm_compute::{AttachStep, BlockDevice, DetachStep, SpawnStep, UndoError, VolumeStep};
-use dpm_driver::{PowerState, RebootKind};
+use dpm_driver::{PowerOff, PowerState, RebootKind};
 use dpm_sim::{Fault, Op};
 use hmc_client::{HbaCreate, HmcApi, PartitionStatus, StoragePortUri};
 
@@ -247,13 +247,19 @@ async fn destroy_is_idempotent_and_power_and_info_follow_the_hmc() {
         vec![vm.uuid.clone()]
     );
 
-    env.driver.power_off(&vm.uuid).await.unwrap();
+    env.driver
+        .power_off(&vm.uuid, PowerOff::IMMEDIATE)
+        .await
+        .unwrap();
     assert_eq!(
         env.driver.get_info(&vm.uuid).await.unwrap().state,
         PowerState::Shutdown
     );
     assert_eq!(env.sim.memory_held_mib(), 0);
-    env.driver.power_off(&vm.uuid).await.unwrap(); // already off: fine
+    env.driver
+        .power_off(&vm.uuid, PowerOff::IMMEDIATE)
+        .await
+        .unwrap(); // already off: fine
     env.driver.power_on(&vm.uuid).await.unwrap();
     assert_eq!(
         env.driver.get_info(&vm.uuid).await.unwrap().status,
@@ -492,16 +498,25 @@ async fn statuses_the_cpc_sets(#[case] world: &str) {
     env.driver.power_on(&vm.uuid).await.unwrap();
     assert_eq!(status().await.status, PartitionStatus::Active);
 
-    env.driver.power_off(&vm.uuid).await.unwrap();
+    env.driver
+        .power_off(&vm.uuid, PowerOff::IMMEDIATE)
+        .await
+        .unwrap();
     env.sim
         .set_partition_status(p, PartitionStatus::ReservationError)
         .unwrap();
     assert_eq!(status().await.state, PowerState::Shutdown);
-    env.driver.power_off(&vm.uuid).await.unwrap();
+    env.driver
+        .power_off(&vm.uuid, PowerOff::IMMEDIATE)
+        .await
+        .unwrap();
     env.driver.power_on(&vm.uuid).await.unwrap();
     assert_eq!(status().await.status, PartitionStatus::Active);
 
-    env.driver.power_off(&vm.uuid).await.unwrap();
+    env.driver
+        .power_off(&vm.uuid, PowerOff::IMMEDIATE)
+        .await
+        .unwrap();
     env.sim
         .set_partition_status(p, PartitionStatus::ReservationError)
         .unwrap();

@@ -14,4 +14,5 @@ mod models;
 mod names;
 mod nova;
 mod scenarios;
+mod shutdown;
 mod support;
