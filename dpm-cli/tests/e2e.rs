@@ -988,3 +988,116 @@ async fn a_signal_undoes_the_command_at_every_step() {
         assert_eq!(ctl.get("/sim/leaks").await, empty);
     }
 }
+
+/// `dpm stop --timeout` and `dpm reboot`: the guest is asked to shut down
+/// (Send OS Command) and halts by itself, a hung one is stopped under it
+/// after the timeout, no timeout stops at once; the JSON says which, read
+/// against the served simulator's counters and the guest's console.
+#[tokio::test]
+async fn stop_with_a_timeout_asks_the_guest_first() {
+    for world in ["z13", "z16"] {
+        let s = serve(
+            &format!("shutdown-{world}"),
+            world,
+            &["--control-port", "0"],
+        );
+        let ctl = Control::of(&s);
+        let cfg = configured(&s);
+        let (boot, _) = boot_and_data(&cfg, &s);
+        let spawned = ok(
+            &cfg,
+            &[
+                "spawn",
+                "--name",
+                "web1",
+                "--vcpus",
+                "1",
+                "--memory-mb",
+                "2048",
+                "--boot-volume",
+                &boot,
+            ],
+        );
+        let partition = spawned["partition"].as_str().unwrap().to_owned();
+        let sends = |c: &Value| c["counts"]["hmc.send_os_command"].as_u64().unwrap_or(0);
+
+        // A clean shutdown: the guest halts by itself, then the stop.
+        ctl.reset().await;
+        let stopped = ok(&cfg, &["stop", "web1", "--timeout", "30"]);
+        assert_eq!(stopped["guest_shutdown"], "clean", "{world}: {stopped}");
+        assert_eq!(stopped["status"], "stopped", "{stopped}");
+        let c = ctl.get("/sim/counters").await;
+        assert_eq!(sends(&c), 1, "{c}");
+        assert_eq!(c["counts"]["hmc.stop_partition"], 1, "{c}");
+        let console = ok(&cfg, &["console", "web1"]);
+        let texts: Vec<&str> = console["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["text"].as_str().unwrap())
+            .collect();
+        assert!(
+            texts.iter().any(|t| t.ends_with("# shutdown -h now")),
+            "{console}"
+        );
+        assert_eq!(texts.last(), Some(&"reboot: Power down"), "{console}");
+
+        // A hung guest: asked at 0 and 1 s, stopped under it at 2 s.
+        ok(&cfg, &["start", "web1"]);
+        ctl.post(
+            "/sim/guest",
+            json!({"partition": partition, "responsive": false}),
+        )
+        .await;
+        ctl.reset().await;
+        let stopped = ok(
+            &cfg,
+            &["stop", "web1", "--timeout", "2", "--retry-interval", "1"],
+        );
+        assert_eq!(stopped["guest_shutdown"], "timed_out", "{stopped}");
+        assert_eq!(stopped["status"], "stopped", "{stopped}");
+        assert_eq!(sends(&ctl.get("/sim/counters").await), 2);
+
+        // Without a timeout: at once, the guest not asked.
+        ok(&cfg, &["start", "web1"]);
+        ctl.reset().await;
+        let stopped = ok(&cfg, &["stop", "web1"]);
+        assert_eq!(stopped["guest_shutdown"], "not_asked", "{stopped}");
+        let c = ctl.get("/sim/counters").await;
+        assert_eq!(sends(&c), 0, "{c}");
+        // Stopped already: nothing to ask, said in words too.
+        let out = Command::new(env!("CARGO_BIN_EXE_dpm"))
+            .arg("--config")
+            .arg(&cfg)
+            .args(["stop", "web1", "--timeout", "5"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            said.contains("partition stopped (the guest was not running)"),
+            "{said}"
+        );
+
+        // A soft reboot asks the guest (60 s by default); a hard one not.
+        ok(&cfg, &["start", "web1"]);
+        ctl.post(
+            "/sim/guest",
+            json!({"partition": partition, "responsive": true}),
+        )
+        .await;
+        let rebooted = ok(&cfg, &["reboot", "web1"]);
+        assert_eq!(
+            (&rebooted["guest_shutdown"], &rebooted["status"]),
+            (&json!("clean"), &json!("active")),
+            "{rebooted}"
+        );
+        let rebooted = ok(&cfg, &["reboot", "web1", "--hard"]);
+        assert_eq!(rebooted["guest_shutdown"], "not_asked", "{rebooted}");
+        let refused = dpm(&cfg, &["reboot", "web1", "--hard", "--timeout", "5"]);
+        assert!(!refused.ok, "--hard takes no --timeout");
+
+        ok(&cfg, &["destroy", "web1", "-y"]);
+        assert_eq!(ctl.get("/sim/leaks").await["partitions"], 0);
+    }
+}

@@ -215,6 +215,11 @@ class DPMNovaTestCase(test.TestCase, integrated_helpers.InstanceHelperMixin):
 
     # -- the simulated world ---------------------------------------
 
+    def console(self, sid):
+        """The server's console output (os-getConsoleOutput), as lines."""
+        out = self.api.post_server_action(sid, {"os-getConsoleOutput": {}})
+        return out["output"].splitlines()
+
     def partition_of(self, w, sid):
         found = [p for p in w["partitions"] if sid in p["name"]]
         self.assertEqual(1, len(found), "one partition for %s in %s" % (sid, w["partitions"]))
@@ -280,10 +285,18 @@ class BootFromVolume(DPMNovaTestCase):
         self.assertNotReaches(w, self.partition_of(w, sid), data)
         self.assertEqual([], self.volume(data)["attachments"])
 
-        # Stop, start, soft and hard reboot.
+        # Stop (a clean shutdown: Nova's shutdown_timeout), start, soft
+        # and hard reboot.
         self.api.post_server_action(sid, {"os-stop": None})
         self.server_status(sid, "SHUTOFF")
         self.assertEqual("stopped", self.partition_of(world(self.e), sid)["status"])
+        # The guest was asked and shut down by itself before the stop: its
+        # console (the HMC's OS messages, read through Nova and the driver)
+        # ends with the echoed command and the guest's shutdown lines.
+        lines = self.console(sid)
+        self.assertTrue(any(l.endswith("# shutdown -h now") for l in lines), lines)
+        self.assertTrue(any("Stopping" in l for l in lines), lines)
+        self.assertEqual("reboot: Power down", lines[-1], lines)
         self.api.post_server_action(sid, {"os-start": None})
         self.server_status(sid, "ACTIVE")
         self.assertEqual("active", self.partition_of(world(self.e), sid)["status"])

@@ -56,6 +56,14 @@ OPTS = [
                      "SCSI loader as rd.zfcp= entries in the partition's "
                      "boot-os-specific-parameters, so that the guest finds "
                      "its root volume on every path."),
+    cfg.StrOpt("guest_shutdown_command", default="shutdown -h now",
+               help="The command line a clean shutdown gives the guest "
+                    "(the HMC's Send OS Command, on SE 2.13.1 and later) "
+                    "before its partition is stopped: on a stop with "
+                    "Nova's shutdown_timeout, and on a soft reboot. The "
+                    "partition is stopped when the guest has halted "
+                    "(status terminated) or the timeout has passed. One "
+                    "line, not empty."),
     cfg.IntOpt("job_timeout_seconds", default=900, min=1,
                help="The longest wait, in seconds, for one HMC job (a "
                     "partition start or stop)."),

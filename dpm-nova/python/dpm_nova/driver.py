@@ -144,6 +144,7 @@ class DPMDriver(driver.ComputeDriver):
                 target_wwpn_ignore_list=list(c.target_wwpn_ignore_list),
                 max_boot_attempts=c.max_boot_attempts,
                 boot_os_specific_parameters=c.boot_os_specific_parameters,
+                guest_shutdown_command=c.guest_shutdown_command,
                 hmc_ca_file=c.hmc_ca_file,
                 hmc_notification_port=c.hmc_notification_port,
                 job_timeout_seconds=c.job_timeout_seconds,
@@ -288,9 +289,15 @@ class DPMDriver(driver.ComputeDriver):
         self._call("destroy", instance.uuid)
 
     def power_off(self, instance, timeout=0, retry_interval=0):
-        # The HMC stops a partition at once; a clean shutdown of the guest
-        # (timeout > 0) is not asked for separately.
-        self._call("power_off", instance.uuid, instance=instance)
+        # timeout > 0: a clean shutdown. The guest is sent [dpm]
+        # guest_shutdown_command (the HMC's Send OS Command) every
+        # retry_interval seconds until it halts (the partition is then
+        # "terminated") or timeout seconds pass; then the partition is
+        # stopped (Stop Partition), as with timeout 0.
+        outcome = self._call("power_off", instance.uuid, int(timeout or 0),
+                             int(retry_interval or 0), instance=instance)
+        LOG.info("Powered off; guest shutdown: %s", outcome,
+                 instance=instance)
 
     def power_on(self, context, instance, network_info,
                  block_device_info=None, accel_info=None, share_info=None):
@@ -299,8 +306,18 @@ class DPMDriver(driver.ComputeDriver):
     def reboot(self, context, instance, network_info, reboot_type,
                block_device_info=None, bad_volumes_callback=None,
                accel_info=None, share_info=None):
-        self._call("reboot", instance.uuid, reboot_type == "HARD",
-                   instance=instance)
+        # SOFT: a clean shutdown first, with Nova's own timings for one
+        # ([DEFAULT] shutdown_timeout, [compute] shutdown_retry_interval:
+        # what a stop uses; the libvirt driver's soft reboot waits its own
+        # [libvirt] wait_soft_reboot_seconds, then reboots hard); the
+        # partition is then stopped and started. HARD: stopped at once.
+        hard = reboot_type == "HARD"
+        timeout, retry = (0, 0) if hard else (
+            CONF.shutdown_timeout, CONF.compute.shutdown_retry_interval)
+        outcome = self._call("reboot", instance.uuid, hard, timeout, retry,
+                             instance=instance)
+        LOG.info("Rebooted (%s); guest shutdown: %s", reboot_type, outcome,
+                 instance=instance)
 
     def get_console_output(self, context, instance):
         return self._call("get_console_output", instance.uuid,
