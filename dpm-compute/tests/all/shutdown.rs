@@ -193,7 +193,7 @@ async fn a_zero_timeout_stops_at_once(#[case] world: &str) {
     env.sim.reset_counters();
     let out = env
         .driver
-        .power_off(&vm.uuid, PowerOff::clean(60 * SECOND, 0 * SECOND))
+        .power_off(&vm.uuid, PowerOff::clean(60 * SECOND, Duration::ZERO))
         .await
         .unwrap();
     assert_eq!(out, GuestShutdown::NotRunning);
@@ -211,7 +211,7 @@ async fn a_refused_command_falls_through_to_the_stop(#[case] world: &str) {
     env.sim.set_partition_status(&p, S::Paused).unwrap();
     let out = env
         .driver
-        .power_off(&vm.uuid, PowerOff::clean(60 * SECOND, 0 * SECOND))
+        .power_off(&vm.uuid, PowerOff::clean(60 * SECOND, Duration::ZERO))
         .await
         .unwrap();
     assert_eq!(out, GuestShutdown::NotRunning);
@@ -223,7 +223,7 @@ async fn a_refused_command_falls_through_to_the_stop(#[case] world: &str) {
         .fail_next(Op::SendOsCommand, 1, Fault::new(409, 1, "not running"));
     let out = env
         .driver
-        .power_off(&vm.uuid, PowerOff::clean(60 * SECOND, 0 * SECOND))
+        .power_off(&vm.uuid, PowerOff::clean(60 * SECOND, Duration::ZERO))
         .await
         .unwrap();
     assert_eq!(out, GuestShutdown::NotRunning);
@@ -235,7 +235,7 @@ async fn a_refused_command_falls_through_to_the_stop(#[case] world: &str) {
         .fail_next(Op::SendOsCommand, 1, Fault::new(500, 0, "internal"));
     let err = env
         .driver
-        .power_off(&vm.uuid, PowerOff::clean(60 * SECOND, 0 * SECOND))
+        .power_off(&vm.uuid, PowerOff::clean(60 * SECOND, Duration::ZERO))
         .await
         .unwrap_err();
     assert!(
@@ -249,7 +249,7 @@ async fn a_refused_command_falls_through_to_the_stop(#[case] world: &str) {
     env.sim.fail_next(Op::SendOsCommand, 1, Fault::lost_reply());
     let out = env
         .driver
-        .power_off(&vm.uuid, PowerOff::clean(60 * SECOND, 0 * SECOND))
+        .power_off(&vm.uuid, PowerOff::clean(60 * SECOND, Duration::ZERO))
         .await
         .unwrap();
     assert_eq!(out, GuestShutdown::Clean);
@@ -263,7 +263,7 @@ async fn a_refused_command_falls_through_to_the_stop(#[case] world: &str) {
 async fn a_soft_reboot_asks_the_guest_and_a_hard_one_does_not(#[case] world: &str) {
     let (env, vm, p) = running(world, "guest_shutdown_command = \"poweroff\"").await;
     let booted = messages(&env, &vm).await.len();
-    let soft = RebootKind::Soft(PowerOff::clean(60 * SECOND, 0 * SECOND));
+    let soft = RebootKind::Soft(PowerOff::clean(60 * SECOND, Duration::ZERO));
     assert_eq!(
         env.driver.reboot(&vm.uuid, soft).await.unwrap(),
         GuestShutdown::Clean
