@@ -1,9 +1,11 @@
 //! Names stored with the partition, the instance list with names, `describe`,
 //! and the boot volume's paths handed to the SCSI IPL loader.
 
+use std::time::Duration;
+
 use cinder_client::InstanceId;
-use dpm_driver::{parse_description, Boot, InstanceName, StorageInfo};
-use dpm_sim::{Side, WorldSpec};
+use dpm_driver::{parse_description, Boot, InstanceName, PowerOff, StorageInfo};
+use dpm_sim::{Op, Side, WorldSpec};
 use dpm_volume::{rd_zfcp, FcPath, BOOT_OS_SPECIFIC_PARAMETERS_MAX};
 use rstest::rstest;
 
@@ -258,7 +260,10 @@ async fn a_partition_with_the_name_and_another_description_is_left_alone(#[case]
     let d = env.driver.destroy(&vm.uuid).await.unwrap_err();
     assert_eq!(d.failures.len(), 1, "{d:?}");
     foreign(&d.failures[0]);
-    foreign(&env.driver.power_off(&vm.uuid).await.unwrap_err());
+    // A stop that would ask the guest to shut down asks nothing of it.
+    let ask = PowerOff::clean(Duration::from_secs(60), Duration::ZERO);
+    foreign(&env.driver.power_off(&vm.uuid, ask).await.unwrap_err());
+    assert_eq!(env.sim.counters().get(Op::SendOsCommand), 0);
     foreign(&env.driver.power_on(&vm.uuid).await.unwrap_err());
     foreign(&env.driver.driver().get_info(&vm.uuid).await.unwrap_err());
     foreign(&env.driver.spawn(&vm, &boot_from(&boot)).await.unwrap_err());
