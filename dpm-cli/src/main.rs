@@ -132,7 +132,7 @@ enum Cmd {
     },
     /// Stop an instance's partition (a stopped one is left alone); with
     /// --timeout, ask its guest to shut down first (the HMC's Send OS
-    /// Command with [dpm] guest_shutdown_command) and stop the partition
+    /// Command with the configuration's guest_shutdown_command) and stop the partition
     /// once the guest has halted or the timeout has passed
     Stop {
         /// The instance (name or UUID)
