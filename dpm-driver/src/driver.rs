@@ -19,8 +19,6 @@ pub(crate) struct Ready<H> {
     pub ports: Vec<(crate::config::AdapterMapping, hmc_client::StoragePortUri)>,
     /// The CPC's support element version, "a.b.c".
     pub se_version: String,
-    /// The HMC's API version (major, minor), from the logon.
-    pub api_version: (u32, u32),
     /// The storage model's steps, chosen once from the CPC's features.
     pub storage: Arc<dyn Storage<H>>,
 }

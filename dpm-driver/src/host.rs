@@ -6,7 +6,7 @@
 use cinder_client::InstanceId;
 use hmc_client::{
     wait_for_job, CpcUri, HmcApi, HmcError, Partition, PartitionFilter, PartitionListProperty,
-    PartitionStatus, PartitionUri, PollPolicy, StoragePortUri,
+    PartitionStatus, PartitionSummary, PartitionUri, PollPolicy, StoragePortUri,
 };
 
 use crate::config::{AdapterMapping, DriverConfig};
@@ -82,6 +82,36 @@ impl<H: HmcApi> Host<H> {
             .map(|(uri, _)| uri))
     }
 
+    /// The partitions `filter` selects, each entry with `properties` when
+    /// the HMC lists them (`additional-properties`, API 4.1 and later: one
+    /// request). An older HMC, or one that refuses the parameter all the
+    /// same (400.1), gets the plain list, its entries without them: the
+    /// caller reads those partitions in bulk.
+    pub(crate) async fn list_partitions_with(
+        &self,
+        filter: &PartitionFilter,
+        properties: &[PartitionListProperty],
+    ) -> Result<Vec<PartitionSummary>, LookupError> {
+        use std::sync::atomic::Ordering;
+        if self.lists_properties.load(Ordering::Relaxed) {
+            match self
+                .hmc
+                .list_partitions_with(self.cpc(), filter, properties)
+                .await
+            {
+                Ok(found) => return Ok(found),
+                Err(e) if e.status_reason() == Some((400, 1)) => {
+                    tracing::debug!(error = %e, "the HMC refused additional-properties; listing without");
+                }
+                Err(e) => return Err(LookupError::ListPartitions(e)),
+            }
+        }
+        self.hmc
+            .list_partitions(self.cpc(), filter)
+            .await
+            .map_err(LookupError::ListPartitions)
+    }
+
     /// [`Self::find_partition`], with the partition's properties when it
     /// had to read them (an HMC before API 4.1), so that a caller about to
     /// read the partition need not ask twice.
@@ -89,30 +119,13 @@ impl<H: HmcApi> Host<H> {
         &self,
         instance: &InstanceId,
     ) -> Result<Option<(PartitionUri, Option<Partition>)>, LookupError> {
-        use std::sync::atomic::Ordering;
         let filter = PartitionFilter {
             name: Some(regex_escape(&self.partition_name(instance))),
             status: None,
         };
-        let plain = || async {
-            self.hmc
-                .list_partitions(self.cpc(), &filter)
-                .await
-                .map_err(LookupError::ListPartitions)
-        };
-        let found = if self.lists_properties.load(Ordering::Relaxed) {
-            match self
-                .hmc
-                .list_partitions_with(self.cpc(), &filter, &[PartitionListProperty::Description])
-                .await
-            {
-                Ok(found) => found,
-                Err(e) if e.status_reason() == Some((400, 1)) => plain().await?,
-                Err(e) => return Err(LookupError::ListPartitions(e)),
-            }
-        } else {
-            plain().await?
-        };
+        let found = self
+            .list_partitions_with(&filter, &[PartitionListProperty::Description])
+            .await?;
         let Some(p) = found.into_iter().next() else {
             return Ok(None);
         };

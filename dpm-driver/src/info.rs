@@ -5,7 +5,7 @@
 use cinder_client::{ConnectionInfo, InstanceId, VolumeId};
 use hmc_client::{HmcApi, PartitionFilter, PartitionUri};
 
-use crate::driver::{DpmDriver, Ready};
+use crate::driver::DpmDriver;
 use crate::host::regex_escape;
 use crate::name::parse_description;
 use crate::values::{
@@ -38,28 +38,12 @@ impl<H: HmcApi> DpmDriver<H> {
     /// refuse the parameter all the same (400.1), the list is read again
     /// without it. Entries that come back without the two properties are
     /// read in bulk too.
-    async fn own_partition_sizes(&self, ready: &Ready<H>) -> Result<Vec<(u32, u64)>, LookupError> {
+    async fn own_partition_sizes(&self) -> Result<Vec<(u32, u64)>, LookupError> {
         use hmc_client::PartitionListProperty::{IflProcessors, InitialMemory};
         let filter = self.own_partitions_filter();
-        let plain = || async {
-            self.hmc
-                .list_partitions(self.cpc(), &filter)
-                .await
-                .map_err(LookupError::ListPartitions)
-        };
-        let parts = if ready.api_version >= hmc_client::LIST_ADDITIONAL_PROPERTIES_SINCE {
-            match self
-                .hmc
-                .list_partitions_with(self.cpc(), &filter, &[IflProcessors, InitialMemory])
-                .await
-            {
-                Ok(parts) => parts,
-                Err(e) if e.status_reason() == Some((400, 1)) => plain().await?,
-                Err(e) => return Err(LookupError::ListPartitions(e)),
-            }
-        } else {
-            plain().await?
-        };
+        let parts = self
+            .list_partitions_with(&filter, &[IflProcessors, InitialMemory])
+            .await?;
         let mut sizes = Vec::with_capacity(parts.len());
         let mut unsized_uris: Vec<PartitionUri> = Vec::new();
         for p in parts {
@@ -120,7 +104,7 @@ impl<H: HmcApi> DpmDriver<H> {
     pub async fn get_available_resource(&self) -> Result<Resources, LookupError> {
         let ready = self.ready()?;
         let (mut vcpus_used, mut memory_mb_used) = (0u32, 0u64);
-        for (ifl, memory) in self.own_partition_sizes(&ready).await? {
+        for (ifl, memory) in self.own_partition_sizes().await? {
             // The HMC's numbers are outside data: never overflow on them.
             vcpus_used = vcpus_used.saturating_add(ifl);
             memory_mb_used = memory_mb_used.saturating_add(memory);

@@ -85,7 +85,6 @@ impl<H: HmcApi + 'static> DpmDriver<H> {
         *self.ready.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(Ready {
             ports,
             se_version,
-            api_version,
             storage,
         }));
         Ok(())

@@ -19,32 +19,11 @@ impl<H: HmcApi> DpmDriver<H> {
     /// too; never one request per partition.
     pub async fn list_instances_named(&self) -> Result<Vec<InstanceSummary>, LookupError> {
         use hmc_client::PartitionListProperty::{Description, IflProcessors, InitialMemory};
-        let ready = self.ready()?;
+        self.ready()?;
         let filter = self.own_partitions_filter();
-        let plain = || async {
-            self.hmc
-                .list_partitions(self.cpc(), &filter)
-                .await
-                .map_err(LookupError::ListPartitions)
-        };
-        let parts: Vec<PartitionSummary> =
-            if ready.api_version >= hmc_client::LIST_ADDITIONAL_PROPERTIES_SINCE {
-                match self
-                    .hmc
-                    .list_partitions_with(
-                        self.cpc(),
-                        &filter,
-                        &[Description, IflProcessors, InitialMemory],
-                    )
-                    .await
-                {
-                    Ok(parts) => parts,
-                    Err(e) if e.status_reason() == Some((400, 1)) => plain().await?,
-                    Err(e) => return Err(LookupError::ListPartitions(e)),
-                }
-            } else {
-                plain().await?
-            };
+        let parts = self
+            .list_partitions_with(&filter, &[Description, IflProcessors, InitialMemory])
+            .await?;
         let complete = |p: &PartitionSummary| {
             p.description.is_some() && p.ifl_processors.is_some() && p.initial_memory.is_some()
         };
