@@ -7,7 +7,7 @@ use dpm_driver::{PowerOff, PowerState, RebootKind};
 use dpm_sim::{Fault, Op};
 use hmc_client::{HbaCreate, HmcApi, PartitionStatus, StoragePortUri};
 
-use crate::support::{boot_from, env, instance};
+use crate::support::{boot_from, earlier_try_partition, env, instance, make_partition};
 
 #[tokio::test(start_paused = true)]
 async fn spawn_adopts_the_partition_of_an_earlier_try() {
@@ -17,23 +17,7 @@ async fn spawn_adopts_the_partition_of_an_earlier_try() {
     // An earlier try made the partition and one vHBA, reserved the volume,
     // and died.
     let hmc = env.driver.hmc();
-    let cpc = env.sim.cpc_uri();
-    let p = hmc
-        .create_partition(
-            &cpc,
-            &hmc_client::PartitionCreate {
-                name: env.driver.partition_name(&vm.uuid),
-                description: Some(env.driver.driver().partition_description(&vm.uuid)),
-                partition_type: None,
-                ifl_processors: Some(1),
-                cp_processors: None,
-                initial_memory: 2048,
-                maximum_memory: 2048,
-                processor_mode: None,
-            },
-        )
-        .await
-        .unwrap();
+    let p = earlier_try_partition(&env, &vm).await;
     let a0 = &env.sim.fcp_adapters()[0];
     hmc.create_hba(
         &p,
@@ -311,21 +295,14 @@ async fn resources_sum_our_partitions() {
     // A partition that is not ours does not count.
     let hmc = env.sim.hmc();
     hmc.logon().await.unwrap();
-    hmc.create_partition(
-        &env.sim.cpc_uri(),
-        &hmc_client::PartitionCreate {
-            name: "OpenStack-compute-2-00000000-0000-0000-0000-000000000001".into(),
-            description: None,
-            partition_type: None,
-            ifl_processors: Some(4),
-            cp_processors: None,
-            initial_memory: 1024,
-            maximum_memory: 1024,
-            processor_mode: None,
-        },
+    make_partition(
+        &env,
+        "OpenStack-compute-2-00000000-0000-0000-0000-000000000001".into(),
+        None,
+        4,
+        1024,
     )
-    .await
-    .unwrap();
+    .await;
     let r = env.driver.get_available_resource().await.unwrap();
     assert_eq!((r.vcpus, r.memory_mb), (8, 32768));
     assert_eq!(

@@ -15,7 +15,9 @@ use hmc_client::{
 };
 use rstest::rstest;
 
-use crate::support::{boot_from, driver_for, env_from, instance, Env};
+use crate::support::{
+    boot_from, driver_for, earlier_try_partition, env_from, instance, make_partition, Env,
+};
 
 fn world(name: &str) -> WorldSpec {
     WorldSpec::named(name).unwrap()
@@ -519,22 +521,7 @@ async fn spawn_adopts_an_earlier_try_with_storage_groups() {
     let boot = env.volume("boot", true).await;
     let vm = instance(1);
     let hmc = env.driver.hmc();
-    let old = hmc
-        .create_partition(
-            &env.sim.cpc_uri(),
-            &hmc_client::PartitionCreate {
-                name: env.driver.partition_name(&vm.uuid),
-                description: Some(env.driver.driver().partition_description(&vm.uuid)),
-                partition_type: None,
-                ifl_processors: Some(1),
-                cp_processors: None,
-                initial_memory: 2048,
-                maximum_memory: 2048,
-                processor_mode: None,
-            },
-        )
-        .await
-        .unwrap();
+    let old = earlier_try_partition(&env, &vm).await;
     leave_a_group_behind(&env, &vm, &boot).await;
     let old_group = env.sim.storage_groups()[0].uri.clone();
     hmc.attach_storage_group(&old, &old_group).await.unwrap();
@@ -602,22 +589,7 @@ async fn a_group_in_use_is_never_taken() {
     let vm = instance(1);
     leave_a_group_behind(&env, &vm, &boot).await;
     let hmc = env.driver.hmc();
-    let other = hmc
-        .create_partition(
-            &env.sim.cpc_uri(),
-            &hmc_client::PartitionCreate {
-                name: "someone-else".into(),
-                description: None,
-                partition_type: None,
-                ifl_processors: Some(1),
-                cp_processors: None,
-                initial_memory: 1024,
-                maximum_memory: 1024,
-                processor_mode: None,
-            },
-        )
-        .await
-        .unwrap();
+    let other = make_partition(&env, "someone-else".into(), None, 1, 1024).await;
     let group = env.sim.storage_groups()[0].uri.clone();
     hmc.attach_storage_group(&other, &group).await.unwrap();
     let before = env.sim.snapshot();

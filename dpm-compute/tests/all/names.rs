@@ -9,7 +9,7 @@ use dpm_sim::{Op, Side, WorldSpec};
 use dpm_volume::{rd_zfcp, FcPath, BOOT_OS_SPECIFIC_PARAMETERS_MAX};
 use rstest::rstest;
 
-use crate::support::{boot_from, env_from, instance};
+use crate::support::{boot_from, env_from, instance, make_partition};
 
 fn world(name: &str) -> WorldSpec {
     WorldSpec::named(name).unwrap()
@@ -220,22 +220,14 @@ async fn a_partition_with_the_name_and_another_description_is_left_alone(#[case]
     let (vm, other) = (instance(1), instance(2));
     let hmc = env.driver.hmc();
     let theirs = format!("OpenStack CPCSubset=compute-1 instance={}", other.uuid);
-    let p = hmc
-        .create_partition(
-            &env.sim.cpc_uri(),
-            &hmc_client::PartitionCreate {
-                name: env.driver.partition_name(&vm.uuid),
-                description: Some(theirs.clone()),
-                partition_type: None,
-                ifl_processors: Some(1),
-                cp_processors: None,
-                initial_memory: 2048,
-                maximum_memory: 2048,
-                processor_mode: None,
-            },
-        )
-        .await
-        .unwrap();
+    let p = make_partition(
+        &env,
+        env.driver.partition_name(&vm.uuid),
+        Some(theirs.clone()),
+        1,
+        2048,
+    )
+    .await;
     let job = hmc.start_partition(&p).await.unwrap();
     hmc_client::wait_for_job(hmc, &job, &hmc_client::PollPolicy::default())
         .await

@@ -130,3 +130,47 @@ impl Env {
             .unwrap();
     }
 }
+
+/// A partition made on the HMC behind the driver's back, as an earlier try
+/// that died or another tool would leave it: stopped, with `name`,
+/// `description`, `ifl` processors and `memory_mb` of memory.
+pub async fn make_partition(
+    env: &Env,
+    name: String,
+    description: Option<String>,
+    ifl: u32,
+    memory_mb: u64,
+) -> hmc_client::PartitionUri {
+    use hmc_client::HmcApi;
+    let props = hmc_client::PartitionCreate {
+        name,
+        description,
+        partition_type: None,
+        ifl_processors: Some(ifl),
+        cp_processors: None,
+        initial_memory: memory_mb,
+        maximum_memory: memory_mb,
+        processor_mode: None,
+    };
+    env.driver
+        .hmc()
+        .create_partition(&env.sim.cpc_uri(), &props)
+        .await
+        .unwrap()
+}
+
+/// [`make_partition`] as an earlier spawn of `vm` left it: the instance's
+/// name and description, 1 IFL and 2 GiB.
+pub async fn earlier_try_partition(
+    env: &Env,
+    vm: &dpm_driver::Instance,
+) -> hmc_client::PartitionUri {
+    make_partition(
+        env,
+        env.driver.partition_name(&vm.uuid),
+        Some(env.driver.driver().partition_description(&vm.uuid)),
+        1,
+        2048,
+    )
+    .await
+}
