@@ -55,7 +55,7 @@ impl std::fmt::Debug for SimHmc {
 impl SimHmc {
     /// The configured HMC latency, on tokio time.
     async fn delay(&self) {
-        let d = lock(&self.world).latency.0;
+        let d = lock(&self.world).harness.latency(Side::Hmc);
         if !d.is_zero() {
             tokio::time::sleep(d).await;
         }
@@ -741,7 +741,7 @@ pub struct SimCinder {
 impl SimCinder {
     /// The configured Cinder latency, on tokio time.
     async fn delay(&self) {
-        let d = lock(&self.world).latency.1;
+        let d = lock(&self.world).harness.latency(Side::Cinder);
         if !d.is_zero() {
             tokio::time::sleep(d).await;
         }

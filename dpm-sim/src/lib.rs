@@ -48,6 +48,7 @@ mod cinder;
 mod client;
 mod clock;
 mod dsm;
+mod harness;
 mod hmc;
 mod ids;
 mod notify;
@@ -62,6 +63,7 @@ mod world;
 pub use client::{SimCinder, SimHmc};
 pub use clock::ClockMode;
 pub use dsm::{GroupWwpnView, StorageGroupView, StorageVolumeView, VsrView};
+pub use harness::Fault;
 pub use hmc::StatusError;
 pub use notify::Notice;
 pub use ops::{Counters, Op, Side};
@@ -79,4 +81,3 @@ pub use spec::{
     ProjectSpec, SpecError, StorageSpec, Timings, WorldSpec,
 };
 pub use storage::{Host, StorageEvent, Zone};
-pub use world::Fault;

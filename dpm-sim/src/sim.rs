@@ -14,11 +14,12 @@ use hmc_client::{
 use crate::client::{lock, SimCinder, SimHmc};
 use crate::clock::ClockMode;
 use crate::dsm::StorageGroupView;
+use crate::harness::{ArmedFault, Fault};
 use crate::notify::Notice;
 use crate::ops::{Counters, Op, Side};
 use crate::spec::{SpecError, WorldSpec};
 use crate::storage::{Host, Storage, StorageEvent, Zone};
-use crate::world::{ArmedFault, Fault, World};
+use crate::world::World;
 
 /// One LUN path a partition's operating system would discover.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -328,20 +329,20 @@ impl Sim {
 
     /// Request counts so far.
     pub fn counters(&self) -> Counters {
-        lock(&self.world).counters.clone()
+        lock(&self.world).harness.counters.clone()
     }
 
     /// Every request since the last reset, in order (job traffic
     /// included), for checks of call order across the HMC and Cinder.
     pub fn op_log(&self) -> Vec<Op> {
-        lock(&self.world).log.clone()
+        lock(&self.world).harness.log.clone()
     }
 
     /// Resets the request counts and the request log.
     pub fn reset_counters(&self) {
         let mut w = lock(&self.world);
-        w.counters = Counters::default();
-        w.log.clear();
+        w.harness.counters = Counters::default();
+        w.harness.log.clear();
     }
 
     /// Makes the next `count` requests of `op` fail with `fault`: refused
@@ -356,7 +357,7 @@ impl Sim {
     pub fn fail_after(&self, op: Op, skip: u32, count: u32, fault: Fault) {
         if count > 0 {
             let armed = ArmedFault { skip, count, fault };
-            lock(&self.world).faults.insert(op, armed);
+            lock(&self.world).harness.faults.insert(op, armed);
         }
     }
 
@@ -364,12 +365,12 @@ impl Sim {
     /// every later request fails without reaching it, as when the process
     /// that drives them dies. [`Sim::reconnect`] ends it.
     pub fn sever_after(&self, n: u64) {
-        lock(&self.world).sever_after = Some(n);
+        lock(&self.world).harness.sever_after = Some(n);
     }
 
     /// Lets requests reach the world again (a new process).
     pub fn reconnect(&self) {
-        lock(&self.world).sever_after = None;
+        lock(&self.world).harness.sever_after = None;
     }
 
     /// Whether NPIV WWPNs that a deleted vHBA or storage group freed are
@@ -399,9 +400,9 @@ impl Sim {
     pub fn stall_jobs(&self, op: Op, on: bool) {
         let mut w = lock(&self.world);
         if on {
-            w.stall_jobs.insert(op);
+            w.harness.stall_jobs.insert(op);
         } else {
-            w.stall_jobs.remove(&op);
+            w.harness.stall_jobs.remove(&op);
         }
     }
 
@@ -410,8 +411,8 @@ impl Sim {
     pub fn set_latency(&self, side: Side, latency: Duration) {
         let mut w = lock(&self.world);
         match side {
-            Side::Hmc => w.latency.0 = latency,
-            Side::Cinder => w.latency.1 = latency,
+            Side::Hmc => w.harness.latency.0 = latency,
+            Side::Cinder => w.harness.latency.1 = latency,
         }
     }
 
@@ -420,18 +421,18 @@ impl Sim {
     /// `0.0` turns it off.
     pub fn set_fault_rate(&self, rate: f64, seed: u64) {
         let mut w = lock(&self.world);
-        w.fault_rate = rate.clamp(0.0, 1.0);
-        w.fault_rng = fastrand::Rng::with_seed(seed);
+        w.harness.fault_rate = rate.clamp(0.0, 1.0);
+        w.harness.fault_rng = fastrand::Rng::with_seed(seed);
     }
 
     /// How many requests the random fault rate has failed.
     pub fn random_faults(&self) -> u64 {
-        lock(&self.world).random_faults
+        lock(&self.world).harness.random_faults
     }
 
     /// Disarms every injected fault that has not fired yet.
     pub fn clear_faults(&self) {
-        lock(&self.world).faults.clear();
+        lock(&self.world).harness.faults.clear();
     }
 
     /// Turns the FC zone manager on or off. Off, Cinder still masks LUNs

@@ -25,7 +25,6 @@
 //! `w.cinder.get_volume(..)`); the operations on [`World`] below are those
 //! that need more: a transition to schedule, or Cinder's clock and backend.
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
@@ -43,63 +42,13 @@ use hmc_client::{
 use crate::cinder::{self, CinderState};
 use crate::clock::{Clock, ClockMode};
 use crate::dsm::{self, DsmState};
+use crate::harness::{Fault, Harness};
 use crate::hmc::{self, HmcState, PartitionState};
 use crate::ids::Ids;
 use crate::notify::Notifier;
-use crate::ops::{Counters, Op};
+use crate::ops::Op;
 use crate::spec::{SpecError, Timings, WorldSpec};
 use crate::storage::{Storage, StorageRefusal};
-
-/// A failure to inject into the next `count` requests of an operation:
-/// either a refusal with this HTTP status (and, on the HMC, reason code)
-/// before anything happens, or a lost reply: the operation takes effect and
-/// then the connection is reset (served) or the client sees a transport
-/// error that says the request may have been acted on (in memory).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Fault {
-    /// HTTP status (of a refusal).
-    pub status: u16,
-    /// HMC reason code (ignored for Cinder).
-    pub reason: u16,
-    /// Message.
-    pub message: String,
-    /// The operation takes effect, and its reply is lost.
-    pub lost_reply: bool,
-}
-
-impl Fault {
-    /// A refusal with this status and reason; nothing changes.
-    pub fn new(status: u16, reason: u16, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            reason,
-            message: message.into(),
-            lost_reply: false,
-        }
-    }
-
-    /// The operation takes effect, then its reply is lost (a reset
-    /// connection, a timeout).
-    pub fn lost_reply() -> Self {
-        Self {
-            status: 0,
-            reason: 0,
-            message: "dpm-sim: the connection was reset after the request took effect".into(),
-            lost_reply: true,
-        }
-    }
-}
-
-/// A fault armed on one operation.
-#[derive(Debug, Clone)]
-pub(crate) struct ArmedFault {
-    /// Requests to let through before failing.
-    pub skip: u32,
-    /// Requests to fail then.
-    pub count: u32,
-    /// How they fail.
-    pub fault: Fault,
-}
 
 /// The transport failure a lost reply shows to an in-memory client.
 #[derive(Debug, thiserror::Error)]
@@ -156,24 +105,9 @@ pub(crate) struct World {
     /// (CPCs with the dpm-storage-management feature).
     pub dsm: DsmState,
     pub pending: Vec<Pending>,
-    pub counters: Counters,
-    /// Every request, in order, for call-order checks.
-    pub log: Vec<Op>,
-    /// Armed faults: requests of the operation to let through first, how
-    /// many to fail then, and how.
-    pub faults: BTreeMap<Op, ArmedFault>,
-    /// After this many more requests the clients are cut off: no request
-    /// reaches the world (the client process died) until `Sim::reconnect`.
-    pub sever_after: Option<u64>,
-    /// The operations whose jobs, started from now on, never end.
-    pub stall_jobs: std::collections::BTreeSet<Op>,
-    /// Latency of each HMC and Cinder request.
-    pub latency: (Duration, Duration),
-    /// Probability that a request fails at random, and the seeded source.
-    pub fault_rate: f64,
-    pub fault_rng: fastrand::Rng,
-    /// How many requests failed at random.
-    pub random_faults: u64,
+    /// What the tests and the control port do to the clients' requests:
+    /// counters, faults, severing, stalls, latency.
+    pub harness: Harness,
     /// The notifications it publishes.
     pub notifier: Notifier,
     /// Whether a task ends transitions at their due time (see
@@ -197,15 +131,7 @@ impl World {
             cinder,
             dsm: DsmState::default(),
             pending: Vec::new(),
-            counters: Counters::default(),
-            log: Vec::new(),
-            faults: BTreeMap::new(),
-            sever_after: None,
-            stall_jobs: std::collections::BTreeSet::new(),
-            latency: (Duration::ZERO, Duration::ZERO),
-            fault_rate: 0.0,
-            fault_rng: fastrand::Rng::with_seed(0),
-            random_faults: 0,
+            harness: Harness::default(),
             notifier: Notifier::default(),
             ticking: false,
         })
@@ -243,7 +169,7 @@ impl World {
             Action::DiscoveryJobEnds { .. } => Some(Op::StartFcpStorageDiscovery),
             _ => None,
         };
-        if op.is_some_and(|op| self.stall_jobs.contains(&op)) {
+        if op.is_some_and(|op| self.harness.stalls(op)) {
             return;
         }
         let after = match &action {
@@ -331,61 +257,23 @@ impl World {
         Some(self.dsm.boot_check(&partition_facts(p), &env))
     }
 
-    /// A fault drawn at the configured rate (logon and the version query
-    /// are spared, so that a client can always start).
-    fn random_fault(&mut self, op: Op) -> Option<Fault> {
-        if self.fault_rate <= 0.0 || matches!(op, Op::Logon | Op::Logoff | Op::ApiVersion) {
-            return None;
-        }
-        if self.fault_rng.f64() >= self.fault_rate {
-            return None;
-        }
-        self.random_faults += 1;
-        Some(match self.fault_rng.u8(..4) {
-            0 => Fault::new(500, 0, "dpm-sim: a random internal error"),
-            1 => Fault::new(409, 2, "dpm-sim: the object is busy (random)"),
-            2 => Fault::new(503, 0, "dpm-sim: unavailable (random)"),
-            _ => Fault::lost_reply(),
-        })
-    }
-
     /// Whether the clients are cut off; counts the requests that still get
     /// through.
     pub(crate) fn severed(&mut self) -> bool {
-        match &mut self.sever_after {
-            None => false,
-            Some(0) => true,
-            Some(n) => {
-                *n -= 1;
-                false
-            }
-        }
+        self.harness.severed()
     }
 
-    /// Counts a request and returns the injected fault, if one is armed.
     /// Counts a request that is not a world operation (a Keystone
     /// authentication).
     pub(crate) fn count(&mut self, op: Op) {
-        *self.counters.0.entry(op).or_insert(0) += 1;
+        self.harness.count(op);
     }
 
+    /// Brings the world up to now, counts a request and returns the
+    /// injected fault, if one is armed or drawn.
     pub(crate) fn enter(&mut self, op: Op) -> Option<Fault> {
         self.settle();
-        *self.counters.0.entry(op).or_insert(0) += 1;
-        self.log.push(op);
-        let Some(slot) = self.faults.get_mut(&op) else {
-            return self.random_fault(op);
-        };
-        if slot.skip > 0 {
-            slot.skip -= 1;
-            return None;
-        }
-        slot.count -= 1;
-        let fault = slot.fault.clone();
-        if slot.count == 0 {
-            self.faults.remove(&op);
-        }
-        Some(fault)
+        self.harness.enter(op)
     }
 
     // ----- HMC operations that schedule -----------------------------------------

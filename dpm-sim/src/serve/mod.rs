@@ -21,6 +21,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::ops::Side;
 use crate::Sim;
 
 /// Where to listen and where to write the CA and `endpoints.json`.
@@ -279,8 +280,8 @@ async fn handle(
     let latency = {
         let w = crate::client::lock(&world);
         match api {
-            Api::Hmc => w.latency.0,
-            Api::Keystone | Api::Cinder => w.latency.1,
+            Api::Hmc => w.harness.latency(Side::Hmc),
+            Api::Keystone | Api::Cinder => w.harness.latency(Side::Cinder),
             Api::Control => std::time::Duration::ZERO,
         }
     };
