@@ -29,7 +29,7 @@
 //!   own race, its FIXME in `_attachment_reserve`).
 //!
 //! This module knows nothing of the HMC or of how the SAN works: it drives
-//! its storage backend through [`Backend`], which `world.rs` implements on
+//! its storage backend through [`Backend`], which `world` implements on
 //! the SAN (resolving each initiator's fabric from the HMC's cabling).
 //! Operations that change something take a [`Cx`]; creating and deleting a
 //! volume return the [`Later`] transition for the world to schedule.
@@ -52,7 +52,7 @@ mod legacy;
 mod volumes;
 
 /// Cinder's storage backend: the storage system and the FC zone manager.
-/// `world.rs` implements it on the SAN.
+/// `world` implements it on the SAN.
 pub(crate) trait Backend {
     /// The Cinder node's own WWPNs (image deployment masks to them).
     fn node_wwpns(&self) -> Vec<Wwpn>;
@@ -83,7 +83,7 @@ pub(crate) struct BackendRefusal {
 }
 
 /// What a Cinder operation that changes something borrows from the rest of
-/// the world; `world.rs` assembles it.
+/// the world; `world` assembles it.
 pub(crate) struct Cx<'a> {
     /// The id allocator.
     pub ids: &'a mut Ids,

@@ -8,7 +8,7 @@ use hmc_client::{BootDevice, StoragePortUri};
 
 use super::PartitionState;
 
-/// What the boot check reads from outside the HMC; `world.rs` implements
+/// What the boot check reads from outside the HMC; `world` implements
 /// it on the SAN and Cinder.
 pub(crate) trait BootView {
     /// Whether `initiator`, cabled to `fabric`, reaches `target` (the

@@ -11,7 +11,7 @@
 //! and the partition returns to `stopped`.
 //!
 //! This module knows nothing of the SAN or Cinder: the boot check reads them
-//! through [`BootView`], which `world.rs` implements, and starting or
+//! through [`BootView`], which `world` implements, and starting or
 //! stopping returns the [`Later`] transition for the world to schedule.
 
 mod boot;
