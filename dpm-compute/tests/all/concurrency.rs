@@ -2,13 +2,14 @@
 //! once, attach racing detach of one volume, spawn racing destroy. The end
 //! state is consistent and nothing leaks.
 
-use cinder_client::VolumeStatus;
+use cinder_client::{VolumeId, VolumeStatus};
 use std::time::Duration;
 
+use dpm_driver::Instance;
 use dpm_sim::{Side, WorldSpec};
 use rstest::rstest;
 
-use crate::support::{boot_from, driver_for, env_from, instance};
+use crate::support::{boot_from, driver_for, env_from, instance, Driver, Env};
 
 #[rstest]
 #[case::z13("z13")]
@@ -107,6 +108,17 @@ async fn spawn_races_destroy(#[case] world: &str) {
     assert_eq!(env.status(&boot).await, VolumeStatus::Available);
 }
 
+/// A world with 13 ms per HMC request, a second driver on it (another
+/// compute process), a boot volume and the instance to race over.
+async fn two_drivers(spec: WorldSpec) -> (Env, Driver, VolumeId, Instance) {
+    let env = env_from(spec, "").await;
+    env.sim.set_latency(Side::Hmc, Duration::from_millis(13));
+    let other = driver_for(&env.sim, "");
+    other.init_host().await.unwrap();
+    let boot = env.volume("boot", true).await;
+    (env, other, boot, instance(1))
+}
+
 /// Two drivers (two compute processes, no lock between them) destroy one
 /// running instance at once, the second starting a little later each
 /// round so that every step of one meets every step of the other: whichever
@@ -121,12 +133,7 @@ async fn spawn_races_destroy(#[case] world: &str) {
 async fn two_drivers_destroy_one_instance_at_once(#[case] world: &str, #[case] cinder: &str) {
     let mut spec = WorldSpec::named(world).unwrap();
     spec.cinder.max_microversion = cinder.into();
-    let env = env_from(spec, "").await;
-    env.sim.set_latency(Side::Hmc, Duration::from_millis(13));
-    let other = driver_for(&env.sim, "");
-    other.init_host().await.unwrap();
-    let boot = env.volume("boot", true).await;
-    let vm = instance(1);
+    let (env, other, boot, vm) = two_drivers(spec).await;
     for lag in (0..3000).step_by(4) {
         env.driver.spawn(&vm, &boot_from(&boot)).await.unwrap();
         assert_eq!(env.sim.snapshot().partitions[0].status.as_str(), "active");
@@ -162,12 +169,7 @@ async fn two_drivers_destroy_one_instance_at_once(#[case] world: &str, #[case] c
 #[case::z16("z16")]
 #[tokio::test(start_paused = true)]
 async fn two_drivers_delete_one_partition_at_once(#[case] world: &str) {
-    let env = env_from(WorldSpec::named(world).unwrap(), "").await;
-    env.sim.set_latency(Side::Hmc, Duration::from_millis(13));
-    let other = driver_for(&env.sim, "");
-    other.init_host().await.unwrap();
-    let boot = env.volume("boot", true).await;
-    let vm = instance(1);
+    let (env, other, boot, vm) = two_drivers(WorldSpec::named(world).unwrap()).await;
     for lag in (0..3000).step_by(8) {
         env.driver.spawn(&vm, &boot_from(&boot)).await.unwrap();
         assert_eq!(env.sim.snapshot().partitions[0].status.as_str(), "active");
