@@ -21,6 +21,7 @@ mod guest;
 mod hba;
 mod job;
 mod partition;
+mod power;
 mod properties;
 mod session;
 mod status;
