@@ -57,13 +57,13 @@ impl std::fmt::Debug for Frame {
     }
 }
 
-/// What a decoder yields: a frame, or a heart-beat (an end-of-line between
+/// What a decoder yields: a frame, or heart-beats (end-of-lines between
 /// frames).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Item {
     /// A frame.
     Frame(Frame),
-    /// A heart-beat.
+    /// One or more heart-beats: the run of end-of-lines received so far.
     Heartbeat,
 }
 
@@ -191,94 +191,163 @@ fn unescape(s: &str) -> Result<String, StompError> {
     Ok(out)
 }
 
+/// Counts the decoder's work (in tests; nothing otherwise). A macro, so
+/// that it borrows the counter alone, not the whole decoder.
+macro_rules! count {
+    ($d:ident, $n:expr) => {{
+        #[cfg(test)]
+        {
+            $d.work += $n;
+        }
+        #[cfg(not(test))]
+        {
+            let _ = $n;
+        }
+    }};
+}
+
 /// An incremental decoder: push bytes as they arrive, take items out.
+///
+/// Its work is linear in what it is sent, whatever that is: a run of
+/// heart-beats is consumed at once, consumed bytes are dropped from the
+/// buffer only when they are at least half of it (each byte is moved at
+/// most once on average), the search for the end of a frame's head or body
+/// goes on where the last push left it, and a frame's head is parsed once.
 #[derive(Debug, Default)]
 pub struct Decoder {
     buf: Vec<u8>,
+    /// Bytes before this in `buf` are consumed.
+    start: usize,
+    /// How far past `start` the search for the end of the head (or, once
+    /// the head is read, of the body) has looked without finding it.
+    scanned: usize,
+    /// The head of the frame being read, once it is complete.
+    head: Option<Head>,
+    /// Bytes scanned, parsed, copied and moved: the decoder's work, which
+    /// the tests hold linear in its input.
+    #[cfg(test)]
+    work: usize,
+}
+
+/// A frame's command and headers, read before its body is complete.
+#[derive(Debug)]
+struct Head {
+    command: String,
+    headers: Vec<(String, String)>,
+    /// Where the body begins, from the frame's start.
+    body_start: usize,
+    /// `content-length`, when given.
+    length: Option<usize>,
 }
 
 impl Decoder {
     /// Appends received bytes.
     pub fn push(&mut self, bytes: &[u8]) {
+        #[cfg(test)]
+        {
+            let grows = self.buf.len() + bytes.len() > self.buf.capacity();
+            self.work += bytes.len() + if grows { self.buf.len() } else { 0 };
+        }
         self.buf.extend_from_slice(bytes);
+    }
+
+    /// Consumes `n` bytes; drops the consumed ones from the buffer once
+    /// they are half of it.
+    fn consume(&mut self, n: usize) {
+        self.start = self.start.saturating_add(n).min(self.buf.len());
+        self.scanned = 0;
+        if self.start == self.buf.len() {
+            self.buf.clear();
+            self.start = 0;
+        } else if self.start >= self.buf.len() / 2 {
+            count!(self, self.buf.len() - self.start);
+            self.buf.drain(..self.start);
+            self.start = 0;
+        }
     }
 
     /// The next complete item, `None` when more bytes are needed. After an
     /// error the connection should be closed: the stream is out of step.
     pub fn next_item(&mut self) -> Result<Option<Item>, StompError> {
-        // End-of-lines between frames are heart-beats.
-        match self.buf.first() {
-            None => return Ok(None),
-            Some(b'\n') => {
-                self.buf.drain(..1);
+        if self.head.is_none() {
+            // End-of-lines between frames are heart-beats: a run of them,
+            // as far as it has arrived, is one.
+            let (eols, bad) = leading_eols(self.buf.get(self.start..).unwrap_or_default());
+            count!(self, eols + 1);
+            if eols > 0 {
+                self.consume(eols);
                 return Ok(Some(Item::Heartbeat));
             }
-            Some(b'\r') => {
-                return match self.buf.get(1) {
-                    None => Ok(None),
-                    Some(b'\n') => {
-                        self.buf.drain(..2);
-                        Ok(Some(Item::Heartbeat))
-                    }
-                    Some(_) => Err(StompError::BadHeader("\r".into())),
-                };
+            if bad {
+                return Err(StompError::BadHeader("\r".into()));
             }
-            Some(_) => {}
-        }
-        // The command and headers end at the first empty line.
-        let Some((head_end, body_start)) = find_head_end(&self.buf) else {
-            return if self.buf.len() > MAX_FRAME {
-                Err(StompError::TooLong)
-            } else {
-                Ok(None)
+            let rest = self.buf.get(self.start..).unwrap_or_default();
+            if rest.is_empty() || rest == b"\r" {
+                return Ok(None);
+            }
+            // The command and headers end at the first empty line.
+            let from = self.scanned;
+            let found = find_head_end(rest, from);
+            let seen = rest.len();
+            count!(self, found.map_or(seen, |(_, b)| b).saturating_sub(from));
+            let Some((head_end, body_start)) = found else {
+                // Two bytes may start the empty line that ends the head.
+                self.scanned = seen.saturating_sub(2);
+                return if seen > MAX_FRAME {
+                    Err(StompError::TooLong)
+                } else {
+                    Ok(None)
+                };
             };
+            let head = parse_head(&rest[..head_end], body_start)?;
+            count!(self, head_end);
+            if head
+                .length
+                .is_some_and(|n| body_start.saturating_add(n) > MAX_FRAME)
+            {
+                return Err(StompError::TooLong);
+            }
+            self.head = Some(head);
+            self.scanned = 0;
+        }
+        let Some(head) = &self.head else {
+            return Ok(None);
         };
-        let head = std::str::from_utf8(&self.buf[..head_end]).map_err(|_| StompError::NotUtf8)?;
-        let mut lines = head.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
-        let command = lines.next().unwrap_or_default().to_owned();
-        let escaped = !matches!(command.as_str(), "CONNECT" | "CONNECTED");
-        let mut headers = Vec::new();
-        for line in lines {
-            let (k, v) = line
-                .split_once(':')
-                .ok_or_else(|| StompError::BadHeader(line.to_owned()))?;
-            let (k, v) = if escaped {
-                (unescape(k)?, unescape(v)?)
-            } else {
-                (k.to_owned(), v.to_owned())
-            };
-            headers.push((k, v));
-        }
-        let length = headers
-            .iter()
-            .find(|(k, _)| k == "content-length")
-            .map(|(_, v)| {
-                v.trim()
-                    .parse::<usize>()
-                    .map_err(|_| StompError::BadLength(v.clone()))
-            })
-            .transpose()?;
-        let (body_end, frame_end) = match length {
+        let rest = self.buf.get(self.start..).unwrap_or_default();
+        let body_start = head.body_start;
+        let (body_end, frame_end) = match head.length {
             Some(n) => {
                 let end = body_start.saturating_add(n);
-                if end > MAX_FRAME {
-                    return Err(StompError::TooLong);
-                }
-                match self.buf.get(end) {
+                match rest.get(end) {
                     None => return Ok(None),
                     Some(0) => (end, end + 1),
                     Some(_) => return Err(StompError::NoNul),
                 }
             }
-            None => match self.buf[body_start..].iter().position(|&b| b == 0) {
-                Some(i) => (body_start + i, body_start + i + 1),
-                None if self.buf.len() > MAX_FRAME => return Err(StompError::TooLong),
-                None => return Ok(None),
-            },
+            None => {
+                let from = body_start.saturating_add(self.scanned).min(rest.len());
+                let found = rest[from..].iter().position(|&b| b == 0);
+                let seen = rest.len();
+                count!(self, found.map_or(seen - from, |i| i + 1));
+                match found {
+                    Some(i) => (from + i, from + i + 1),
+                    None if seen > MAX_FRAME => return Err(StompError::TooLong),
+                    None => {
+                        self.scanned = seen - body_start.min(seen);
+                        return Ok(None);
+                    }
+                }
+            }
         };
-        let body = self.buf[body_start..body_end].to_vec();
-        headers.retain(|(k, _)| k != "content-length");
-        self.buf.drain(..frame_end);
+        let body = rest[body_start..body_end].to_vec();
+        count!(self, body.len());
+        let Some(Head {
+            command, headers, ..
+        }) = self.head.take()
+        else {
+            return Ok(None);
+        };
+        self.consume(frame_end);
         Ok(Some(Item::Frame(Frame {
             command,
             headers,
@@ -287,10 +356,62 @@ impl Decoder {
     }
 }
 
-/// Where the head (command and headers) ends and the body begins: the
-/// first empty line, `\n\n` or `\r\n\r\n`.
-fn find_head_end(buf: &[u8]) -> Option<(usize, usize)> {
+/// How many bytes of end-of-lines (`\n`, `\r\n`) `buf` starts with, and
+/// whether a `\r` not followed by `\n` comes right after them.
+fn leading_eols(buf: &[u8]) -> (usize, bool) {
     let mut i = 0;
+    loop {
+        match (buf.get(i), buf.get(i + 1)) {
+            (Some(b'\n'), _) => i += 1,
+            (Some(b'\r'), Some(b'\n')) => i += 2,
+            (Some(b'\r'), Some(_)) => return (i, true),
+            _ => return (i, false),
+        }
+    }
+}
+
+/// A frame's command and headers (`head` without the empty line); the body
+/// begins at `body_start`.
+fn parse_head(head: &[u8], body_start: usize) -> Result<Head, StompError> {
+    let head = std::str::from_utf8(head).map_err(|_| StompError::NotUtf8)?;
+    let mut lines = head.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
+    let command = lines.next().unwrap_or_default().to_owned();
+    let escaped = !matches!(command.as_str(), "CONNECT" | "CONNECTED");
+    let mut headers = Vec::new();
+    for line in lines {
+        let (k, v) = line
+            .split_once(':')
+            .ok_or_else(|| StompError::BadHeader(line.to_owned()))?;
+        let (k, v) = if escaped {
+            (unescape(k)?, unescape(v)?)
+        } else {
+            (k.to_owned(), v.to_owned())
+        };
+        headers.push((k, v));
+    }
+    let length = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .map(|(_, v)| {
+            v.trim()
+                .parse::<usize>()
+                .map_err(|_| StompError::BadLength(v.clone()))
+        })
+        .transpose()?;
+    headers.retain(|(k, _)| k != "content-length");
+    Ok(Head {
+        command,
+        headers,
+        body_start,
+        length,
+    })
+}
+
+/// Where the head (command and headers) ends and the body begins: the
+/// first empty line, `\n\n` or `\n\r\n`, looking from `from` on (the
+/// bytes before it were looked at already).
+fn find_head_end(buf: &[u8], from: usize) -> Option<(usize, usize)> {
+    let mut i = from;
     while i < buf.len() {
         if buf[i] == b'\n' {
             match buf.get(i + 1) {
@@ -395,6 +516,63 @@ mod tests {
         let mut d = Decoder::default();
         d.push(b"MESSAGE\ncontent-length:99999999\n\n");
         assert_eq!(d.next_item(), Err(StompError::TooLong));
+    }
+
+    /// The decoder's work (bytes scanned, parsed, copied or moved) for a
+    /// wire pushed in chunks of `chunk` bytes, as a connection reads it,
+    /// every item taken out after each push.
+    fn work_for(wire: &[u8], chunk: usize) -> (usize, usize) {
+        let mut d = Decoder::default();
+        let mut items = 0;
+        for c in wire.chunks(chunk) {
+            d.push(c);
+            while d.next_item().unwrap().is_some() {
+                items += 1;
+            }
+        }
+        (d.work, items)
+    }
+
+    #[test]
+    fn the_work_is_linear_in_the_input_whatever_it_is_sent() {
+        const SIZE: usize = 4 << 20;
+        let frame = Frame::new("SEND")
+            .header("destination", "/topic/x")
+            .body(vec![b'x'; 200])
+            .encode();
+        let frames = frame.repeat(SIZE / frame.len());
+        // A frame of almost MAX_FRAME that arrives 1 KiB at a time: its
+        // head (a long header) and its body (no content-length: up to the
+        // NUL) are not read again from their start at every push.
+        let mut big = b"SEND\nlong:".to_vec();
+        big.extend(vec![b'h'; MAX_FRAME / 2]);
+        big.extend(b"\n\n");
+        big.extend(vec![b'b'; MAX_FRAME / 2 - 64]);
+        big.push(0);
+        let shapes: [(&str, Vec<u8>, usize); 5] = [
+            ("frames", frames.clone(), 8192),
+            ("newlines", vec![b'\n'; SIZE], 8192),
+            ("crlf heart-beats", b"\r\n".repeat(SIZE / 2), 8192),
+            ("newlines one push", vec![b'\n'; SIZE], SIZE),
+            ("a big frame in pieces", big, 1024),
+        ];
+        let (per_frames, _) = work_for(&frames, 8192);
+        let mut bad = Vec::new();
+        for (what, wire, chunk) in shapes {
+            let (work, items) = work_for(&wire, chunk);
+            assert!(items > 0, "{what}: nothing decoded");
+            // Linear: a few units of work per byte received, and a flood
+            // of heart-beats costs about what frames of its size cost.
+            let per_byte = work as f64 / wire.len() as f64;
+            let to_frames = per_byte / (per_frames as f64 / frames.len() as f64);
+            if per_byte > 6.0 || to_frames > 3.0 {
+                bad.push(format!(
+                    "{what}: {work} units for {} bytes ({per_byte:.1} a byte, {to_frames:.1} times frames)",
+                    wire.len()
+                ));
+            }
+        }
+        assert!(bad.is_empty(), "not linear:\n{}", bad.join("\n"));
     }
 
     #[test]

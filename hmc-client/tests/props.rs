@@ -67,3 +67,60 @@ proptest! {
         let _ = serde_json::from_str::<Job>(&s);
     }
 }
+
+/// Pieces of a STOMP stream: frames, heart-beats, and anything else.
+fn stomp_piece() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        Just(b"\n".to_vec()),
+        Just(b"\r\n".to_vec()),
+        Just(b"\r".to_vec()),
+        (
+            "[A-Z]{1,8}",
+            "[a-z:\\\\]{0,6}",
+            prop::collection::vec(any::<u8>(), 0..16)
+        )
+            .prop_map(|(c, v, body)| hmc_client::stomp::Frame::new(&c)
+                .header("h", v)
+                .body(body)
+                .encode()),
+        "[A-Z]{1,8}\n([a-z]{1,4}:[a-z\\\\]{0,4}\n){0,3}\n[a-z]{0,8}\0".prop_map(String::into_bytes),
+        prop::collection::vec(any::<u8>(), 0..24),
+    ]
+}
+
+/// Every item a decoder yields for `wire` pushed in the pieces `cuts`
+/// makes, with the frames only (a run of heart-beats may be one item or
+/// several, as it arrived), and whether it ended in an error.
+fn stomp_frames(wire: &[u8], cuts: &[usize]) -> (Vec<hmc_client::stomp::Frame>, bool) {
+    use hmc_client::stomp::{Decoder, Item};
+    let mut d = Decoder::default();
+    let mut frames = Vec::new();
+    let mut at = 0;
+    let mut ends: Vec<usize> = cuts.iter().map(|c| c % (wire.len() + 1)).collect();
+    ends.sort_unstable();
+    ends.push(wire.len());
+    for end in ends {
+        d.push(&wire[at..end.max(at)]);
+        at = end.max(at);
+        loop {
+            match d.next_item() {
+                Ok(Some(Item::Frame(f))) => frames.push(f),
+                Ok(Some(_)) => {}
+                Ok(None) => break,
+                Err(_) => return (frames, true),
+            }
+        }
+    }
+    (frames, false)
+}
+
+proptest! {
+    #[test]
+    fn a_stomp_stream_decodes_alike_in_any_pieces(
+        pieces in prop::collection::vec(stomp_piece(), 0..12),
+        cuts in prop::collection::vec(any::<usize>(), 0..12),
+    ) {
+        let wire = pieces.concat();
+        prop_assert_eq!(stomp_frames(&wire, &cuts), stomp_frames(&wire, &[]));
+    }
+}
