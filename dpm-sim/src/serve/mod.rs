@@ -569,11 +569,17 @@ impl Sim {
             .anchor_calendar(wall);
 
         let (stop, stop_rx) = watch::channel(false);
+        let notification_acceptor = tokio_rustls::TlsAcceptor::from(stomp::tls_config(&tls.config));
         let acceptor = tokio_rustls::TlsAcceptor::from(tls.config);
         // Jobs end at their due time, and are announced then.
         drop(self.notices());
         let mut tasks = vec![
-            stomp::spawn(stomp_l, acceptor.clone(), self.clone(), stop_rx.clone()),
+            stomp::spawn(
+                stomp_l,
+                notification_acceptor,
+                self.clone(),
+                stop_rx.clone(),
+            ),
             spawn_listener(
                 Api::Hmc,
                 hmc_l,

@@ -9,6 +9,7 @@
 //! often than every second) and asks for none.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use hmc_client::stomp::{Decoder, Frame, Item};
@@ -16,6 +17,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
+use tokio_rustls::rustls;
 
 use crate::notify::Notice;
 use crate::Sim;
@@ -24,6 +26,34 @@ use crate::Sim;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The shortest heart-beat interval the server sends at.
 const MIN_HEARTBEAT: Duration = Duration::from_secs(1);
+
+/// The notification service's TLS: the HTTPS ports' certificate and
+/// protocols, but no TLS 1.3 session tickets.
+///
+/// stomp.py 8.2.0 (under zhmcclient 1.26, which requires stomp.py < 8.3)
+/// reads its TLS socket in one thread while another writes to it, and
+/// CPython's `ssl` lets both into one OpenSSL connection at once: a read
+/// that finds no data while the other thread writes can come back as end
+/// of file, and stomp.py then drops the connection (stomp.py issue 450,
+/// fixed in 9.0.0 by doing a TLS connection's I/O in one thread). Each
+/// record that arrives while the client writes opens that window: the
+/// tickets rustls sends right after the handshake arrive just as the
+/// client writes `CONNECT`, and stomp.py never resumes a session, so they
+/// serve it nothing.
+pub(super) fn tls_config(https: &rustls::ServerConfig) -> Arc<rustls::ServerConfig> {
+    let mut config = https.clone();
+    config.send_tls13_tickets = 0;
+    Arc::new(config)
+}
+
+/// The server's heart-beats: the first one a whole interval after
+/// `CONNECTED`, not at once, when the client writes its `SUBSCRIBE`s (see
+/// [`tls_config`]).
+fn heartbeats(beat: Duration) -> tokio::time::Interval {
+    let mut t = tokio::time::interval_at(tokio::time::Instant::now() + beat, beat);
+    t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    t
+}
 
 pub(super) fn spawn(
     listener: TcpListener,
@@ -141,7 +171,7 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     // destination → subscription id.
     let mut subs: BTreeMap<String, String> = BTreeMap::new();
     let mut seq: u64 = 0;
-    let mut ticker = beat.map(tokio::time::interval);
+    let mut ticker = beat.map(heartbeats);
     loop {
         tokio::select! {
             r = next(&mut rd, &mut decoder, &mut buf) => match r? {
