@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use crate::console::{Console, OsMessageFilter, OsMessages};
+use crate::console::{Console, OsMessageFilter, OsMessageSubscription, OsMessages};
 use crate::error::HmcError;
 use crate::ids::{
     AdapterUri, CpcUri, HbaUri, JobUri, PartitionUri, StorageGroupUri, StoragePortUri,
@@ -229,6 +229,40 @@ pub trait HmcApi: Send + Sync {
         text: &str,
         is_priority: bool,
     ) -> Result<(), HmcError>;
+
+    /// `POST /api/partitions/{id}/operations/open-os-message-channel`
+    /// ("Open OS Message Channel", SE 2.13.1 and later; zhmcclient's
+    /// `Partition.open_os_message_channel`), body
+    /// `{"include-refresh-messages": bool}`: the name of the notification
+    /// topic on which the HMC publishes an `os-message` notification for
+    /// the messages the partition's operating system writes from then on
+    /// (with refresh messages when asked). 409 when the operating system
+    /// is not running (the partition is not active).
+    async fn open_os_message_channel(
+        &self,
+        partition: &PartitionUri,
+        include_refresh_messages: bool,
+    ) -> Result<String, HmcError>;
+
+    /// Subscribes, on the HMC's notification service, to `topic` (one
+    /// [`HmcApi::open_os_message_channel`] named) and to the deletion of
+    /// `partition` (on the session's object topic). It answers once the
+    /// subscription is live: every notification published from then on
+    /// arrives, in order, until the subscription ends (see
+    /// [`OsMessageSubscription`]). Not an HMC request: no Web Services API
+    /// call is made. A client without notifications answers
+    /// [`HmcError::Notifications`]; that is the default.
+    async fn subscribe_os_messages(
+        &self,
+        partition: &PartitionUri,
+        topic: &str,
+    ) -> Result<OsMessageSubscription, HmcError> {
+        let _ = partition;
+        Err(HmcError::Notifications {
+            topic: topic.to_owned(),
+            source: "this client receives no notifications".into(),
+        })
+    }
 
     /// `POST /api/partitions/{id}/hbas`.
     async fn create_hba(

@@ -2,7 +2,10 @@
 //! partition's operating-system messages ("List OS Messages of a
 //! Partition", `GET /api/partitions/{id}/operations/list-os-messages`),
 //! and the command a client gives it ("Send OS Command",
-//! `POST /api/partitions/{id}/operations/send-os-cmd`).
+//! `POST /api/partitions/{id}/operations/send-os-cmd`); the channel that
+//! announces each new message ("Open OS Message Channel",
+//! `POST /api/partitions/{id}/operations/open-os-message-channel`, and the
+//! `os-message` notifications on the topic it names).
 
 use serde::{Deserialize, Serialize};
 
@@ -54,7 +57,10 @@ pub struct MachineInfo {
 }
 
 /// One operating-system message of a partition (the HMC's
-/// `os-message-info`).
+/// `os-message-info`, in List OS Messages and in each `os-message`
+/// notification). Only `sequence-number` and `message-text` are required
+/// when reading: zhmcclient's own mock sends notifications with those two
+/// alone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct OsMessage {
@@ -62,23 +68,116 @@ pub struct OsMessage {
     /// messages.
     pub sequence_number: u64,
     /// The message's identifier (on the HMCs seen, the sequence number).
+    #[serde(default)]
     pub message_id: u64,
     /// The text, as the operating system wrote it.
     pub message_text: String,
     /// When the message arrived, milliseconds since the epoch (`-1` when
     /// unknown).
+    #[serde(default = "unknown_time")]
     pub timestamp: i64,
     /// The operating system's name as it reports it (`""` when it does
     /// not).
+    #[serde(default)]
     pub os_name: String,
     /// A priority message (one that needs an operator).
+    #[serde(default)]
     pub is_priority: bool,
     /// A held message (kept until deleted).
+    #[serde(default)]
     pub is_held: bool,
     /// The prompt the operating system shows, or `""`.
+    #[serde(default)]
     pub prompt_text: String,
     /// A refresh of an earlier message.
+    #[serde(default)]
     pub is_refresh: bool,
+}
+
+fn unknown_time() -> i64 {
+    -1
+}
+
+/// The body of "Open OS Message Channel"
+/// (`POST /api/partitions/{id}/operations/open-os-message-channel`, SE
+/// 2.13.1 and later; zhmcclient's `Partition.open_os_message_channel`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct OsMessageChannelOpen {
+    /// Whether the operating system's refresh messages (messages it shows
+    /// again, such as held ones) are sent on the topic too.
+    pub include_refresh_messages: bool,
+}
+
+/// The answer of "Open OS Message Channel": the notification topic the
+/// partition's new OS messages are published on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct OsMessageChannel {
+    /// The topic (a STOMP destination `/topic/<topic-name>`).
+    pub topic_name: String,
+}
+
+/// The body of an `os-message` notification (header `notification-type:
+/// os-message`): the messages the operating system wrote, oldest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct OsMessageNotification {
+    /// The messages.
+    pub os_messages: Vec<OsMessage>,
+}
+
+/// What arrives on a subscription to an OS message channel
+/// ([`crate::HmcApi::subscribe_os_messages`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OsMessageEvent {
+    /// An `os-message` notification's messages, oldest first.
+    Messages(Vec<OsMessage>),
+    /// The partition was deleted (`inventory-change`, `action: remove`, on
+    /// the session's object topic): no message will come any more.
+    PartitionRemoved,
+}
+
+/// A live subscription to a partition's OS message channel: every
+/// `os-message` notification published after it was made, in order, until
+/// it ends. It ends ([`OsMessageSubscription::next`] answers `None`) when
+/// the notification connection drops: notifications published from then
+/// on are not seen, so a caller that must miss none reads the messages
+/// since the last one it saw (List OS Messages, `begin-sequence-number`)
+/// and subscribes again. Dropping it ends the subscription.
+pub struct OsMessageSubscription {
+    rx: tokio::sync::mpsc::Receiver<OsMessageEvent>,
+    /// What feeds it (a task that its own `Drop` ends), dropped with it.
+    _feeder: Option<Box<dyn std::any::Any + Send + Sync>>,
+}
+
+impl std::fmt::Debug for OsMessageSubscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OsMessageSubscription")
+            .finish_non_exhaustive()
+    }
+}
+
+impl OsMessageSubscription {
+    /// A subscription fed through `rx`; `feeder` (whatever feeds it, whose
+    /// `Drop` stops it) is dropped with the subscription. For
+    /// implementations of [`crate::HmcApi::subscribe_os_messages`].
+    pub fn new(
+        rx: tokio::sync::mpsc::Receiver<OsMessageEvent>,
+        feeder: Option<Box<dyn std::any::Any + Send + Sync>>,
+    ) -> Self {
+        Self {
+            rx,
+            _feeder: feeder,
+        }
+    }
+
+    /// The next event; `None` once the subscription has ended (the
+    /// connection dropped): nothing published since has been seen.
+    pub async fn next(&mut self) -> Option<OsMessageEvent> {
+        self.rx.recv().await
+    }
 }
 
 /// The answer of "List OS Messages of a Partition".
@@ -149,4 +248,37 @@ pub struct OsCommand {
     pub is_priority: bool,
     /// The command, as typed on the operating system's console.
     pub operating_system_command_text: String,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// An `os-message` notification as zhmcclient's mock sends one
+    /// (`sequence-number` and `message-text` alone) decodes, and so does one
+    /// with the whole `os-message-info`.
+    #[test]
+    fn os_message_notifications_decode_with_few_fields_or_all() {
+        let n: OsMessageNotification = serde_json::from_str(
+            r#"{"os-messages": [{"sequence-number": 7, "message-text": "login: "}]}"#,
+        )
+        .unwrap();
+        assert_eq!(n.os_messages[0].sequence_number, 7);
+        assert_eq!(n.os_messages[0].timestamp, -1);
+        assert!(!n.os_messages[0].is_held);
+        let full = r#"{"os-messages": [{"sequence-number": 8, "message-id": 8,
+            "message-text": "x", "timestamp": 1, "os-name": "LINUX", "is-priority": true,
+            "is-held": true, "prompt-text": "", "is-refresh": false}]}"#;
+        let n: OsMessageNotification = serde_json::from_str(full).unwrap();
+        assert!(n.os_messages[0].is_priority && n.os_messages[0].is_held);
+        assert_eq!(n.os_messages[0].os_name, "LINUX");
+        let open = serde_json::to_string(&OsMessageChannelOpen {
+            include_refresh_messages: false,
+        })
+        .unwrap();
+        assert_eq!(open, r#"{"include-refresh-messages":false}"#);
+        let ch: OsMessageChannel = serde_json::from_str(r#"{"topic-name": "t1"}"#).unwrap();
+        assert_eq!(ch.topic_name, "t1");
+    }
 }

@@ -74,6 +74,17 @@ pub enum HmcError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// A subscription on the HMC's notification service could not be made
+    /// (no service configured, not reachable, refused, or the session is
+    /// gone). Nothing was asked of the HMC's Web Services API.
+    #[error("could not subscribe to the HMC's notification topic {topic}")]
+    Notifications {
+        /// The topic.
+        topic: String,
+        /// The cause.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// The HMC's answer could not be decoded into the expected type.
     #[error("could not decode the HMC's answer to {method} {uri}")]
     Decode {
@@ -150,6 +161,7 @@ impl HmcError {
         match self {
             Self::Api { status, reason, .. } => (*status, *reason) == (409, 2) || *status == 503,
             Self::Transport { .. } => true,
+            Self::Notifications { .. } => true,
             Self::JobFailed { .. } => false,
             Self::JobCanceled { .. } => false,
             Self::JobTimeout { .. } => false,
@@ -173,6 +185,7 @@ impl HmcError {
         match self {
             Self::Transport { sent, .. } => *sent == Sent::Maybe,
             Self::Api { .. } => false,
+            Self::Notifications { .. } => false,
             Self::JobFailed { .. } => true,
             Self::JobCanceled { .. } => true,
             Self::JobTimeout { .. } => true,

@@ -30,13 +30,16 @@ use crate::api::{
     AdapterFilter, HmcApi, PartitionFilter, StorageGroupFilter, StorageVolumeFilter, VsrFilter,
     NOTIFICATION_PORT,
 };
-use crate::console::{Console, OsCommand, OsMessageFilter, OsMessages, CONSOLE_URI};
+use crate::console::{
+    Console, OsCommand, OsMessageChannel, OsMessageChannelOpen, OsMessageFilter,
+    OsMessageSubscription, OsMessages, CONSOLE_URI,
+};
 use crate::error::{HmcError, Sent};
 use crate::ids::{
     AdapterUri, CpcUri, HbaUri, JobUri, PartitionUri, StorageGroupUri, StoragePortUri,
     StorageVolumeUri, VsrUri,
 };
-use crate::notifications::{JobWatch, Service};
+use crate::notifications::{JobWatch, Service, SessionLogin};
 use crate::storage_group::*;
 use crate::tls::TlsSetupError;
 pub use crate::tls::TlsVerify;
@@ -128,6 +131,8 @@ pub struct HttpHmc {
     service: Option<Service>,
     /// The session's job-notification subscription.
     watch: Arc<JobWatch>,
+    /// What the current session subscribes to other topics with.
+    login: Mutex<Option<SessionLogin>>,
 }
 
 /// The notification task holds the subscription's state too: it ends with
@@ -193,6 +198,7 @@ impl HttpHmc {
             logging_on: tokio::sync::Mutex::new(()),
             service,
             watch: Arc::new(JobWatch::default()),
+            login: Mutex::new(None),
         })
     }
 
@@ -463,6 +469,11 @@ impl HmcApi for HttpHmc {
                 r.job_notification_topic.clone(),
             );
         }
+        *self.login.lock().unwrap_or_else(|e| e.into_inner()) = Some(SessionLogin {
+            id: r.api_session.clone(),
+            credential: r.session_credential.clone(),
+            object_topic: r.notification_topic.clone(),
+        });
         let old = self
             .session
             .lock()
@@ -499,6 +510,7 @@ impl HmcApi for HttpHmc {
             )
             .await;
         self.set_session(None);
+        *self.login.lock().unwrap_or_else(|e| e.into_inner()) = None;
         self.watch.stop();
         r.map(drop)
     }
@@ -654,6 +666,51 @@ impl HmcApi for HttpHmc {
         };
         self.post_empty_reply(&format!("{partition}/operations/send-os-cmd"), &body)
             .await
+    }
+
+    async fn open_os_message_channel(
+        &self,
+        partition: &PartitionUri,
+        include_refresh_messages: bool,
+    ) -> Result<String, HmcError> {
+        let body = OsMessageChannelOpen {
+            include_refresh_messages,
+        };
+        let r: OsMessageChannel = self
+            .post(
+                &format!("{partition}/operations/open-os-message-channel"),
+                &body,
+            )
+            .await?;
+        Ok(r.topic_name)
+    }
+
+    async fn subscribe_os_messages(
+        &self,
+        partition: &PartitionUri,
+        topic: &str,
+    ) -> Result<OsMessageSubscription, HmcError> {
+        let unavailable =
+            |source: Box<dyn std::error::Error + Send + Sync>| HmcError::Notifications {
+                topic: topic.to_owned(),
+                source,
+            };
+        let Some(service) = &self.service else {
+            return Err(unavailable(
+                "the client has no notification port (notification_port is off)".into(),
+            ));
+        };
+        // The session's credential, logging on first if need be.
+        self.ensure_session().await?;
+        let login = self
+            .login
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .ok_or_else(|| unavailable("not logged on".into()))?;
+        crate::notifications::subscribe_os_messages(service, &login, partition, topic)
+            .await
+            .map_err(|e| unavailable(Box::new(e)))
     }
 
     async fn create_hba(

@@ -101,7 +101,9 @@ pub use api::{
 };
 pub use bulk::get_many;
 pub use console::{
-    Console, MachineInfo, OsCommand, OsMessage, OsMessageFilter, OsMessages, CONSOLE_URI,
+    Console, MachineInfo, OsCommand, OsMessage, OsMessageChannel, OsMessageChannelOpen,
+    OsMessageEvent, OsMessageFilter, OsMessageNotification, OsMessageSubscription, OsMessages,
+    CONSOLE_URI,
 };
 /// The one secret type, shared with `cinder-client` (`cinder_client::Secret`
 /// is the same type).

@@ -23,7 +23,8 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::api::JobAnnouncement;
-use crate::ids::JobUri;
+use crate::console::{OsMessageEvent, OsMessageNotification, OsMessageSubscription};
+use crate::ids::{JobUri, PartitionUri};
 use crate::stomp::{Decoder, Frame, Item};
 use dpm_secret::Secret;
 
@@ -246,7 +247,7 @@ impl JobWatch {
 
 /// Why the notification connection ended.
 #[derive(Debug, thiserror::Error)]
-enum Ended {
+pub(crate) enum Ended {
     #[error("could not connect to the HMC's notification service")]
     Connect(#[source] std::io::Error),
     #[error("the HMC's notification service did not answer in time")]
@@ -273,6 +274,26 @@ async fn run(
     topic: &str,
     generation: u64,
 ) -> Result<(), Ended> {
+    let stream = connect(service).await?;
+    let session = Login {
+        host: &service.host,
+        id,
+        credential,
+    };
+    listen(
+        stream,
+        watch,
+        &session,
+        topic,
+        service.connect_timeout,
+        generation,
+    )
+    .await
+}
+
+/// A TLS connection to the notification service, within its connect
+/// timeout.
+async fn connect(service: &Service) -> Result<tokio_rustls::client::TlsStream<TcpStream>, Ended> {
     let connect = async {
         let tcp = TcpStream::connect((service.host.as_str(), service.port))
             .await
@@ -284,99 +305,238 @@ async fn run(
             .await
             .map_err(Ended::Connect)
     };
-    let stream = tokio::time::timeout(service.connect_timeout, connect)
+    tokio::time::timeout(service.connect_timeout, connect)
         .await
-        .map_err(|_| Ended::Timeout)??;
-    let session = Login {
-        host: &service.host,
-        id,
-        credential,
-        topic,
-    };
-    listen(stream, watch, &session, service.connect_timeout, generation).await
+        .map_err(|_| Ended::Timeout)?
 }
 
-/// Who subscribes to what.
+/// Who connects.
 struct Login<'a> {
     host: &'a str,
     id: &'a Secret,
     credential: &'a Secret,
+}
+
+/// One subscription: its id and its topic.
+struct Subscribe<'a> {
+    id: &'a str,
     topic: &'a str,
+}
+
+/// A connection's reading side after the handshake.
+struct Reader<S> {
+    stream: S,
+    decoder: Decoder,
+    buf: Vec<u8>,
+    /// How long the service may be silent before the connection counts
+    /// as gone (from its heart-beat; `None` without heart-beats).
+    silence: Option<Duration>,
+}
+
+impl<S: AsyncReadExt + AsyncWriteExt + Unpin> Reader<S> {
+    /// CONNECT, then one SUBSCRIBE per topic, each waited for by its
+    /// receipt, within `setup_timeout`.
+    async fn handshake(
+        stream: S,
+        login: &Login<'_>,
+        subscriptions: &[Subscribe<'_>],
+        setup_timeout: Duration,
+    ) -> Result<Self, Ended> {
+        let mut r = Self {
+            stream,
+            decoder: Decoder::default(),
+            buf: vec![0u8; 8192],
+            silence: None,
+        };
+        let hello = Frame::new("CONNECT")
+            .header("accept-version", "1.2")
+            .header("host", login.host)
+            .header("login", login.id.expose())
+            .header("passcode", login.credential.expose())
+            .header("heart-beat", format!("0,{}", HEARTBEAT.as_millis()));
+        let setup = async {
+            r.stream
+                .write_all(&hello.encode())
+                .await
+                .map_err(Ended::Io)?;
+            let connected = expect(&mut r.stream, &mut r.decoder, &mut r.buf, "CONNECTED").await?;
+            for (n, sub) in subscriptions.iter().enumerate() {
+                let subscribe = Frame::new("SUBSCRIBE")
+                    .header("id", sub.id)
+                    .header("destination", format!("/topic/{}", sub.topic))
+                    .header("ack", "auto")
+                    .header("receipt", format!("subscribed-{n}"));
+                r.stream
+                    .write_all(&subscribe.encode())
+                    .await
+                    .map_err(Ended::Io)?;
+                expect(&mut r.stream, &mut r.decoder, &mut r.buf, "RECEIPT").await?;
+            }
+            Ok::<Frame, Ended>(connected)
+        };
+        let connected = tokio::time::timeout(setup_timeout, setup)
+            .await
+            .map_err(|_| Ended::Timeout)??;
+        // The server's heart-beat ("sx,sy": it can send every sx ms): it
+        // sends at the longer of sx and what was asked. Silence for three
+        // of those means the connection is gone even if no FIN ever came;
+        // without heart-beats only a close is noticed.
+        r.silence = connected
+            .get("heart-beat")
+            .and_then(|h| h.split_once(','))
+            .and_then(|(sx, _)| sx.trim().parse::<u64>().ok())
+            .filter(|&sx| sx > 0)
+            .map(|sx| Duration::from_millis(sx).max(HEARTBEAT) * 3);
+        Ok(r)
+    }
+
+    /// The next frame (heart-beats aside); an `ERROR` frame is a refusal.
+    async fn frame(&mut self) -> Result<Frame, Ended> {
+        loop {
+            let item = match self.silence {
+                Some(limit) => tokio::time::timeout(
+                    limit,
+                    next(&mut self.stream, &mut self.decoder, &mut self.buf),
+                )
+                .await
+                .map_err(|_| Ended::Silent)??,
+                None => next(&mut self.stream, &mut self.decoder, &mut self.buf).await?,
+            };
+            match item {
+                Item::Heartbeat => {}
+                Item::Frame(f) if f.command == "ERROR" => {
+                    return Err(Ended::Refused(f.get("message").unwrap_or("").to_owned()));
+                }
+                Item::Frame(f) => return Ok(f),
+            }
+        }
+    }
 }
 
 /// Over an established stream: CONNECT, SUBSCRIBE (with a receipt), then
 /// record completions until the stream ends or falls silent.
 async fn listen<S: AsyncReadExt + AsyncWriteExt + Unpin>(
-    mut stream: S,
+    stream: S,
     watch: &JobWatch,
     login: &Login<'_>,
+    topic: &str,
     setup_timeout: Duration,
     generation: u64,
 ) -> Result<(), Ended> {
-    let Login {
-        host,
-        id,
-        credential,
+    let subscribe = Subscribe {
+        id: "dpm-job-topic",
         topic,
-    } = *login;
-    let mut decoder = Decoder::default();
-    let mut buf = vec![0u8; 8192];
-
-    let hello = Frame::new("CONNECT")
-        .header("accept-version", "1.2")
-        .header("host", host)
-        .header("login", id.expose())
-        .header("passcode", credential.expose())
-        .header("heart-beat", format!("0,{}", HEARTBEAT.as_millis()));
-    let subscribe = Frame::new("SUBSCRIBE")
-        .header("id", "dpm-job-topic")
-        .header("destination", format!("/topic/{topic}"))
-        .header("ack", "auto")
-        .header("receipt", "subscribed");
-    let setup = async {
-        stream.write_all(&hello.encode()).await.map_err(Ended::Io)?;
-        let connected = expect(&mut stream, &mut decoder, &mut buf, "CONNECTED").await?;
-        stream
-            .write_all(&subscribe.encode())
-            .await
-            .map_err(Ended::Io)?;
-        expect(&mut stream, &mut decoder, &mut buf, "RECEIPT").await?;
-        Ok::<Frame, Ended>(connected)
     };
-    let connected = tokio::time::timeout(setup_timeout, setup)
-        .await
-        .map_err(|_| Ended::Timeout)??;
-    // The server's heart-beat ("sx,sy": it can send every sx ms): it sends
-    // at the longer of sx and what was asked. Silence for three of those
-    // means the connection is gone even if no FIN ever came; without
-    // heart-beats only a close is noticed.
-    let silence = connected
-        .get("heart-beat")
-        .and_then(|h| h.split_once(','))
-        .and_then(|(sx, _)| sx.trim().parse::<u64>().ok())
-        .filter(|&sx| sx > 0)
-        .map(|sx| Duration::from_millis(sx).max(HEARTBEAT) * 3);
+    let mut reader = Reader::handshake(stream, login, &[subscribe], setup_timeout).await?;
     watch.went_live(generation);
     loop {
-        let item = match silence {
-            Some(limit) => tokio::time::timeout(limit, next(&mut stream, &mut decoder, &mut buf))
-                .await
-                .map_err(|_| Ended::Silent)??,
-            None => next(&mut stream, &mut decoder, &mut buf).await?,
+        let f = reader.frame().await?;
+        if f.command == "MESSAGE" && f.get("notification-type") == Some("job-completion") {
+            if let Some(job) = f.get("job-uri") {
+                watch.announced(job.to_owned());
+            }
+        }
+    }
+}
+
+/// What an OS message subscription connects with: the session's id and
+/// credential, and its object topic (where the partition's deletion is
+/// announced).
+#[derive(Debug, Clone)]
+pub(crate) struct SessionLogin {
+    pub id: Secret,
+    pub credential: Secret,
+    pub object_topic: String,
+}
+
+/// Events a subscriber may fall behind by before the connection waits
+/// for it.
+const OS_EVENTS: usize = 64;
+
+/// A connection of its own that subscribes to an OS message channel's
+/// `topic` and to the session's object topic; answers once both
+/// subscriptions are live, then feeds the subscription from a task until
+/// the connection ends (or the subscription is dropped).
+pub(crate) async fn subscribe_os_messages(
+    service: &Service,
+    session: &SessionLogin,
+    partition: &PartitionUri,
+    topic: &str,
+) -> Result<OsMessageSubscription, Ended> {
+    let stream = connect(service).await?;
+    let login = Login {
+        host: &service.host,
+        id: &session.id,
+        credential: &session.credential,
+    };
+    let subscriptions = [
+        Subscribe {
+            id: "dpm-os-messages",
+            topic,
+        },
+        Subscribe {
+            id: "dpm-object-topic",
+            topic: &session.object_topic,
+        },
+    ];
+    let reader = Reader::handshake(stream, &login, &subscriptions, service.connect_timeout).await?;
+    let (tx, rx) = tokio::sync::mpsc::channel(OS_EVENTS);
+    let task = tokio::spawn(feed_os_messages(reader, tx, partition.clone()));
+    Ok(OsMessageSubscription::new(
+        rx,
+        Some(Box::new(AbortOnDrop(task))),
+    ))
+}
+
+/// Ends a task when dropped.
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Passes each `os-message` notification on, and the partition's removal;
+/// ends with the connection (the sender's drop tells the subscriber).
+async fn feed_os_messages<S: AsyncReadExt + AsyncWriteExt + Unpin>(
+    mut reader: Reader<S>,
+    tx: tokio::sync::mpsc::Sender<OsMessageEvent>,
+    partition: PartitionUri,
+) {
+    loop {
+        let f = match reader.frame().await {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::debug!(error = %e, "OS message subscription ended");
+                return;
+            }
         };
-        match item {
-            Item::Heartbeat => {}
-            Item::Frame(f) if f.command == "MESSAGE" => {
-                if f.get("notification-type") == Some("job-completion") {
-                    if let Some(job) = f.get("job-uri") {
-                        watch.announced(job.to_owned());
+        if f.command != "MESSAGE" {
+            continue;
+        }
+        let event = match f.get("notification-type") {
+            Some("os-message") => {
+                match serde_json::from_slice::<OsMessageNotification>(&f.body) {
+                    Ok(n) => OsMessageEvent::Messages(n.os_messages),
+                    // A gap in the sequence numbers tells the subscriber
+                    // that it missed messages; it reads them.
+                    Err(e) => {
+                        tracing::debug!(error = %e, "an os-message notification that does not decode; skipped");
+                        continue;
                     }
                 }
             }
-            Item::Frame(f) if f.command == "ERROR" => {
-                return Err(Ended::Refused(f.get("message").unwrap_or("").to_owned()));
+            Some("inventory-change")
+                if f.get("action") == Some("remove")
+                    && f.get("object-uri") == Some(partition.as_str()) =>
+            {
+                OsMessageEvent::PartitionRemoved
             }
-            Item::Frame(_) => {}
+            _ => continue,
+        };
+        if tx.send(event).await.is_err() {
+            return;
         }
     }
 }
@@ -435,7 +595,6 @@ mod tests {
             host: "hmc",
             id: &id,
             credential: &credential,
-            topic: "job-topic-1",
         };
         let server_side = async {
             let mut d = Decoder::default();
@@ -460,7 +619,14 @@ mod tests {
             std::future::pending::<()>().await;
         };
         let started = Instant::now();
-        let client_side = listen(client, &watch, &login, Duration::from_secs(10), 1);
+        let client_side = listen(
+            client,
+            &watch,
+            &login,
+            "job-topic-1",
+            Duration::from_secs(10),
+            1,
+        );
         let ended = tokio::select! {
             r = client_side => r,
             () = server_side => unreachable!(),
