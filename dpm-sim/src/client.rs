@@ -20,7 +20,19 @@ use hmc_client::{
     StorageGroupUri, StoragePort, StoragePortUri, StorageVolume, StorageVolumeFilter,
     StorageVolumeSummary, StorageVolumeUri, Vsr, VsrSummary, VsrUri,
 };
-use hmc_client::{Console, OsMessageFilter, OsMessages, VsrFilter, CONSOLE_URI};
+use hmc_client::{
+    Console, OsMessageEvent, OsMessageFilter, OsMessageNotification, OsMessageSubscription,
+    OsMessages, VsrFilter, CONSOLE_URI,
+};
+
+/// Ends a task when dropped (what feeds an OS message subscription).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
 
 use crate::ops::{Op, Side};
 use crate::world::{LostReply, World};
@@ -322,6 +334,88 @@ impl HmcApi for SimHmc {
         self.call(Op::SendOsCommand, "POST", &at, |w| {
             w.send_os_command(partition, text)
         })
+    }
+
+    async fn open_os_message_channel(
+        &self,
+        partition: &PartitionUri,
+        include_refresh_messages: bool,
+    ) -> Result<String, HmcError> {
+        self.delay().await;
+        let at = format!("{partition}/operations/open-os-message-channel");
+        self.call(Op::OpenOsMessageChannel, "POST", &at, |w| {
+            w.hmc
+                .open_os_message_channel(partition, include_refresh_messages)
+        })
+    }
+
+    /// As the notification service would: live at once, fed from the
+    /// world's notices; it ends when the world drops its notification
+    /// connections ([`crate::Sim::drop_notification_connections`]) or when
+    /// it falls too far behind.
+    async fn subscribe_os_messages(
+        &self,
+        partition: &PartitionUri,
+        topic: &str,
+    ) -> Result<OsMessageSubscription, HmcError> {
+        let unavailable = |why: &'static str| HmcError::Notifications {
+            topic: topic.to_owned(),
+            source: why.into(),
+        };
+        if !self.notifications {
+            return Err(unavailable("this client was made without notifications"));
+        }
+        let (mut notices, mut drops, object_topic) = {
+            let mut w = lock(&self.world);
+            if w.severed() {
+                return Err(unavailable(SEVERED));
+            }
+            let session = self.session().ok_or_else(|| unavailable("not logged on"))?;
+            let object_topic = w
+                .hmc
+                .sessions
+                .get(&session)
+                .map(|s| s.object_topic.clone())
+                .ok_or_else(|| unavailable("the session is no longer known"))?;
+            crate::world::ensure_ticker(&self.world, &mut w);
+            (w.notifier.subscribe(), w.notifier.drops(), object_topic)
+        };
+        let (tx, rx) = tokio::sync::mpsc::channel(64);
+        let (topic, partition) = (topic.to_owned(), partition.to_string());
+        let task = tokio::spawn(async move {
+            loop {
+                let n = tokio::select! {
+                    n = notices.recv() => match n {
+                        Ok(n) => n,
+                        // Lagged or closed: notices were lost, so it ends.
+                        Err(_) => return,
+                    },
+                    _ = drops.changed() => return,
+                };
+                let kind = n.header("notification-type");
+                let event = if n.topic == topic && kind == Some("os-message") {
+                    match serde_json::from_str::<OsMessageNotification>(&n.body) {
+                        Ok(m) => OsMessageEvent::Messages(m.os_messages),
+                        Err(_) => continue,
+                    }
+                } else if n.topic == object_topic
+                    && kind == Some("inventory-change")
+                    && n.header("action") == Some("remove")
+                    && n.header("object-uri") == Some(partition.as_str())
+                {
+                    OsMessageEvent::PartitionRemoved
+                } else {
+                    continue;
+                };
+                if tx.send(event).await.is_err() {
+                    return;
+                }
+            }
+        });
+        Ok(OsMessageSubscription::new(
+            rx,
+            Some(Box::new(AbortOnDrop(task))),
+        ))
     }
 
     async fn list_vsrs_filtered(

@@ -5,7 +5,9 @@
 //! every session's object topic; partitions and storage groups created and
 //! deleted (`inventory-change`, `action: add` or `remove`, on every
 //! session's object topic, as zhmcclient's auto-updated lists follow
-//! them). The
+//! them); the messages a partition's operating system writes
+//! (`os-message`, on the topic of its OS message channel, once one is
+//! open: `hmc/console.rs`). The
 //! notification service of `dpm-sim serve` (STOMP) and in-memory
 //! subscribers ([`crate::Sim::notices`]) receive them from one broadcast.
 //!
@@ -117,6 +119,7 @@ impl Notifier {
         now: Duration,
     ) {
         let completed = std::mem::take(&mut hmc.completed);
+        let written = std::mem::take(&mut hmc.os_written);
         if self.tx.receiver_count() == 0 {
             self.baseline = false;
             return;
@@ -143,6 +146,27 @@ impl Notifier {
                 ("job-uri".into(), job.to_string()),
             ];
             self.send(topic, headers, "null".into(), &stamp);
+        }
+        // One os-message notification per run of one partition's messages,
+        // before any inventory change (a partition deleted in this release
+        // wrote its messages first).
+        let mut runs: Vec<(String, String, Vec<hmc_client::OsMessage>)> = Vec::new();
+        for (topic, pid, m) in written {
+            match runs.last_mut() {
+                Some((t, _, ms)) if *t == topic => ms.push(m),
+                _ => runs.push((topic, pid, vec![m])),
+            }
+        }
+        for (topic, pid, os_messages) in runs {
+            let body = serde_json::to_string(&hmc_client::OsMessageNotification { os_messages })
+                .unwrap_or_else(|_| "null".into());
+            let headers = vec![
+                ("notification-type".into(), "os-message".into()),
+                ("object-uri".into(), format!("/api/partitions/{pid}")),
+                ("object-id".into(), pid),
+                ("class".into(), "partition".into()),
+            ];
+            self.send(topic, headers, body, &stamp);
         }
         let mut changes = Vec::new();
         let mut property_changes = Vec::new();

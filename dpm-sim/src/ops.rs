@@ -96,6 +96,7 @@ ops! {
     GetConsole = "hmc.get_console", Hmc, false;
     ListOsMessages = "hmc.list_os_messages", Hmc, false;
     SendOsCommand = "hmc.send_os_command", Hmc, false;
+    OpenOsMessageChannel = "hmc.open_os_message_channel", Hmc, false;
     GetJob = "hmc.get_job", Hmc, true;
     DeleteJob = "hmc.delete_job", Hmc, true;
     KeystoneAuth = "keystone.authenticate", Cinder, false;

@@ -16,13 +16,29 @@
 //! them with the partition. Listing is allowed in every status (the HMC
 //! keeps the messages of the last run; unconfirmed). What the guest
 //! writes when it is sent a command is in `guest.rs`.
+//!
+//! OS message channels ("Open OS Message Channel", SE 2.13.1 and later;
+//! zhmcclient's `Partition.open_os_message_channel`): the HMC answers the
+//! name of a topic on which it publishes an `os-message` notification
+//! (body `{"os-messages": [os-message-info, ...]}`) for the messages the
+//! operating system writes from then on. Here a partition has one topic,
+//! the same for every session and every open, kept until the partition is
+//! deleted (inferred; the public sources say only that the topic is the
+//! partition's). Opening needs a running operating system: a partition that
+//! is not `active` or `degraded` refuses with 409.1, as Send OS Command does
+//! here (the reason code is a fair choice, not confirmed). Every message
+//! written while a channel is open is published, one notification per
+//! partition per release of the world (boot lines, an echoed command,
+//! shutdown lines). The Linux guest writes no refresh messages (re-shown
+//! messages are a z/OS console's), so `include-refresh-messages` changes
+//! nothing here.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 use hmc_client::{
     BootDevice, Console, HmcError, MachineInfo, OsMessage, OsMessageFilter, OsMessages,
-    PartitionUri, CONSOLE_URI,
+    PartitionStatus, PartitionUri, CONSOLE_URI,
 };
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -70,7 +86,7 @@ pub(crate) struct OsLog {
 }
 
 impl OsLog {
-    fn write(&mut self, now: Duration, text: String, prompt: bool) {
+    fn write(&mut self, now: Duration, text: String, prompt: bool) -> &OsMessage {
         self.next += 1;
         let ms = i64::try_from(now.as_millis()).unwrap_or(i64::MAX);
         self.messages.push_back(OsMessage {
@@ -91,6 +107,8 @@ impl OsLog {
         while self.messages.len() > OS_LOG_LIMIT {
             self.messages.pop_front();
         }
+        // Just pushed, so never empty.
+        &self.messages[self.messages.len() - 1]
     }
 }
 
@@ -225,26 +243,63 @@ impl HmcState {
             "Welcome to Linux on IBM Z (dpm-sim guest)".to_owned(),
             format!("{host} login: "),
         ];
-        let log = self.os_logs.entry(pid.to_owned()).or_default();
         let last = lines.len() - 1;
         for (i, text) in lines.into_iter().enumerate() {
-            log.write(now, text, i == last);
+            self.write_line(pid, now, text, i == last);
         }
     }
 
     /// One line of the guest's, not a prompt.
     pub(super) fn write_os_message(&mut self, pid: &str, now: Duration, text: String) {
-        self.os_logs
-            .entry(pid.to_owned())
-            .or_default()
-            .write(now, text, false);
+        self.write_line(pid, now, text, false);
     }
 
-    /// A partition that is deleted takes its messages and its guest with
-    /// it.
+    /// Writes one message; on a partition with an open channel it is
+    /// published at the next release of the world.
+    fn write_line(&mut self, pid: &str, now: Duration, text: String, prompt: bool) {
+        let m = self
+            .os_logs
+            .entry(pid.to_owned())
+            .or_default()
+            .write(now, text, prompt);
+        if let Some(topic) = self.os_channels.get(pid) {
+            let m = m.clone();
+            self.os_written.push((topic.clone(), pid.to_owned(), m));
+        }
+    }
+
+    /// "Open OS Message Channel": the partition's topic; 404.1 for an
+    /// unknown partition, 409.1 unless its operating system runs.
+    pub(crate) fn open_os_message_channel(
+        &mut self,
+        uri: &PartitionUri,
+        _include_refresh_messages: bool,
+    ) -> Result<String, HmcError> {
+        let p = self.partition("POST", uri)?;
+        if !matches!(
+            p.status,
+            PartitionStatus::Active | PartitionStatus::Degraded
+        ) {
+            return Err(super::Refusal::wrong_state(format!(
+                "Partition {} is {}: its operating system is not running, no OS message channel can be opened.",
+                p.name, p.status
+            ))
+            .at("POST", format!("{uri}/operations/open-os-message-channel")));
+        }
+        let pid = uri.object_id().to_owned();
+        let topic = self
+            .os_channels
+            .entry(pid.clone())
+            .or_insert_with(|| format!("os-message-topic-{pid}"));
+        Ok(topic.clone())
+    }
+
+    /// A partition that is deleted takes its messages, its guest and its
+    /// channel with it.
     pub(super) fn forget_guest(&mut self, pid: &str) {
         self.os_logs.remove(pid);
         self.guests.remove(pid);
+        self.os_channels.remove(pid);
     }
 }
 

@@ -181,6 +181,13 @@ pub(crate) struct HmcState {
     pub os_logs: console::OsLogs,
     /// Each partition's guest: hung or not, a halt in progress.
     pub guests: guest::Guests,
+    /// The OS message channels opened (Open OS Message Channel): each
+    /// partition's topic, by object id, kept until the partition is deleted.
+    pub os_channels: BTreeMap<String, String>,
+    /// Messages written since the world last published, on partitions
+    /// with a channel: (its topic, partition object id, message), oldest
+    /// first.
+    pub os_written: Vec<(String, String, hmc_client::OsMessage)>,
 }
 
 impl HmcState {
@@ -257,6 +264,8 @@ impl HmcState {
             jobs: BTreeMap::new(),
             os_logs: console::OsLogs::new(),
             guests: guest::Guests::new(),
+            os_channels: BTreeMap::new(),
+            os_written: Vec::new(),
         })
     }
 

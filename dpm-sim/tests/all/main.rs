@@ -11,6 +11,7 @@ mod hmc;
 mod hostile;
 mod notify;
 mod openstack;
+mod os_channel;
 mod properties;
 mod spec;
 mod statuses;

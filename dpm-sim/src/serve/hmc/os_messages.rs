@@ -1,7 +1,10 @@
 //! A partition's OS messages: "List OS Messages of a Partition", the
-//! guest's console log, and "Send OS Command", a command line for it.
+//! guest's console log, "Send OS Command", a command line for it, and
+//! "Open OS Message Channel", the topic its new messages are published on.
 
-use hmc_client::{HmcError, OsCommand, OsMessageFilter, PartitionUri};
+use hmc_client::{
+    HmcError, OsCommand, OsMessageChannel, OsMessageChannelOpen, OsMessageFilter, PartitionUri,
+};
 
 use super::{allow_query, ok, query_value, uri, Ctx};
 use crate::ops::Op;
@@ -44,4 +47,22 @@ pub(super) fn send_os_command(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp
         w.send_os_command(&p, &b.operating_system_command_text)
             .map(|()| Resp::empty(204))
     })
+}
+
+/// "Open OS Message Channel": the body is hmc-client's
+/// [`OsMessageChannelOpen`]; 200 with `{"topic-name"}`.
+pub(super) fn open_channel(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
+    allow_query(req, "POST", &[])?;
+    let p: PartitionUri = uri(req, "POST", format!("/api/partitions/{id}"))?;
+    ctx.call_with_body(
+        req,
+        Op::OpenOsMessageChannel,
+        "POST",
+        |w, b: OsMessageChannelOpen| {
+            let topic_name = w
+                .hmc
+                .open_os_message_channel(&p, b.include_refresh_messages)?;
+            ok(200, OsMessageChannel { topic_name })
+        },
+    )
 }

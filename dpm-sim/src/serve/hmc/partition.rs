@@ -54,6 +54,9 @@ pub(super) fn route(ctx: &Ctx<'_>, req: &Req, seg: &[&str]) -> Option<Result<Res
         ("POST", ["partitions", id, "operations", "send-os-cmd"]) => {
             super::os_messages::send_os_command(ctx, req, id)
         }
+        ("POST", ["partitions", id, "operations", "open-os-message-channel"]) => {
+            super::os_messages::open_channel(ctx, req, id)
+        }
         ("POST", ["partitions", id, "operations", op @ ("start" | "stop")]) => {
             operation(ctx, req, id, op)
         }
