@@ -52,6 +52,7 @@
 mod config;
 mod driver;
 mod error;
+mod follow;
 mod host;
 mod info;
 mod init;
@@ -74,6 +75,7 @@ pub use error::{
     DetachError, DetachStep, FailedBoot, FlavorTooLarge, GroupStep, InitError, LookupError,
     PowerError, SpawnError, SpawnStep,
 };
+pub use follow::{ConsoleFollow, FollowError};
 pub use host::Host;
 pub use lifecycle::{GuestShutdown, PowerOff, RebootKind};
 pub use name::{parse_description, InstanceName, NameError, MAX_NAME_LEN};

@@ -8,6 +8,7 @@
 mod concurrency;
 mod config;
 mod faults;
+mod follow;
 mod legacy;
 mod lifecycle;
 mod models;
