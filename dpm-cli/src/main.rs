@@ -166,6 +166,11 @@ enum Cmd {
     Console {
         /// The instance (name or UUID)
         instance: String,
+        /// Then keep printing each new message as the guest writes it (the
+        /// HMC's OS message channel), until Ctrl-C or the instance's
+        /// deletion; --json prints one object per line per message
+        #[arg(short, long)]
+        follow: bool,
     },
     /// This host's instances
     List,
@@ -310,7 +315,7 @@ impl Cmd {
                     ))
                 },
             },
-            Cmd::Console { instance } => Command::Console { instance },
+            Cmd::Console { instance, follow } => Command::Console { instance, follow },
             Cmd::List => Command::List,
             Cmd::Info { instance } => Command::Info { instance },
             Cmd::GuestConfig { instance, form } => Command::GuestConfig { instance, form },
@@ -486,7 +491,7 @@ fn operation(cmd: &Cmd) -> (picture::Actor, Option<String>) {
             instance, timeout, ..
         } => format!("power_off {instance} {timeout}"),
         Cmd::Reboot { instance, .. } => format!("reboot {instance}"),
-        Cmd::Console { instance } => format!("get_console_output {instance}"),
+        Cmd::Console { instance, .. } => format!("get_console_output {instance}"),
         Cmd::List => "list_instances".to_owned(),
         Cmd::Info { instance } => format!("get_info {instance}"),
         Cmd::GuestConfig { instance, .. } => format!("guest_config {instance}"),

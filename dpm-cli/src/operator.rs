@@ -56,6 +56,7 @@ pub enum Command {
     },
     Console {
         instance: String,
+        follow: bool,
     },
     List,
     Info {
@@ -302,6 +303,29 @@ pub async fn wait_available(
     Err(format!("volume {id} is still being created after 5 minutes").into())
 }
 
+/// `dpm console --follow`: each message once, as the guest writes it,
+/// one line (or one JSON object) per message, until the partition is
+/// deleted (said on stderr, status 0), stdout is closed (quietly: `main`
+/// exits 141), or a signal ends the command.
+async fn follow_console(d: &Driver, id: &InstanceId, json_out: bool) -> Result<(), Box<dyn Error>> {
+    let mut follow = d.driver().follow_console(id, None).await?;
+    while let Some(m) = follow.next().await? {
+        if json_out {
+            println!(
+                "{}",
+                json!({"sequence_number": m.sequence_number, "text": m.message_text})
+            );
+        } else {
+            println!("{}", m.message_text.trim_end_matches('\n'));
+        }
+        if crate::out::lost().is_some() {
+            return Ok(());
+        }
+    }
+    eprintln!("instance {id}: its partition was deleted; nothing more to follow");
+    Ok(())
+}
+
 /// Runs one command; the HMC session ends with it, whether it succeeded or
 /// not. `progress`: say on stderr what takes time (not under `-q` or `-o
 /// json`).
@@ -394,6 +418,7 @@ async fn run_interruptible(
     let mut int = signal(SignalKind::interrupt())?;
     let mut term = signal(SignalKind::terminate())?;
     let undo = std::cell::RefCell::new(Undo::Nothing);
+    let following = matches!(cmd, Command::Console { follow: true, .. });
     let raced = tokio::select! {
         r = run_command(d, cmd, json_out, progress, &undo) => Ok(r),
         s = next_signal(&mut int, &mut term) => Err(s),
@@ -404,11 +429,16 @@ async fn run_interruptible(
     };
     let (what, cleanup) = match undo.take() {
         Undo::Nothing => {
+            let undone = if following {
+                "stopped following the console (nothing to undo)"
+            } else {
+                "nothing had been changed"
+            };
             return Err(Interrupted::Undone {
                 signal,
-                undone: "nothing had been changed".into(),
+                undone: undone.into(),
             }
-            .into())
+            .into());
         }
         Undo::Spawn(id) => (Undo::Spawn(id.clone()), format!("dpm destroy -y {id}")),
         Undo::Attach { instance, volume } => (
@@ -694,7 +724,17 @@ async fn run_command(
                 )
             });
         }
-        Command::Console { instance } => {
+        Command::Console {
+            instance,
+            follow: true,
+        } => {
+            let id = find(d, &instance).await?.instance;
+            follow_console(d, &id, json_out).await?;
+        }
+        Command::Console {
+            instance,
+            follow: false,
+        } => {
             let id = find(d, &instance).await?.instance;
             let messages = d.console_messages(&id, None).await?;
             let v = json!({"instance": id, "messages": messages.iter().map(|m| json!({"sequence_number": m.sequence_number, "text": m.message_text})).collect::<Vec<_>>()});

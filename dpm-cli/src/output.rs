@@ -110,6 +110,15 @@ fn kind(e: &(dyn Error + 'static)) -> (&'static str, Option<String>) {
         ("config", None)
     } else if e.downcast_ref::<InitError>().is_some() {
         ("init_host", None)
+    } else if let Some(f) = e.downcast_ref::<dpm_driver::FollowError>() {
+        // Not running: nothing to follow; `dpm console` shows the log.
+        if f.is_not_found() {
+            ("not_found", None)
+        } else if f.is_refusal() {
+            ("refused", None)
+        } else {
+            ("driver", None)
+        }
     } else if e.downcast_ref::<LookupError>().is_some() || e.downcast_ref::<PowerError>().is_some()
     {
         ("driver", None)

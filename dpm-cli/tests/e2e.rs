@@ -1101,3 +1101,122 @@ async fn stop_with_a_timeout_asks_the_guest_first() {
         assert_eq!(ctl.get("/sim/leaks").await["partitions"], 0);
     }
 }
+
+/// A `dpm --json console INSTANCE --follow` in its own process, its stdout
+/// read line by line in a thread.
+struct Follower {
+    child: Child,
+    lines: std::sync::mpsc::Receiver<Value>,
+}
+
+impl Follower {
+    fn start(cfg: &Path, instance: &str) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_dpm"))
+            .arg("--config")
+            .arg(cfg)
+            .args(["--json", "console", instance, "--follow"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { return };
+                if tx.send(serde_json::from_str(&line).unwrap()).is_err() {
+                    return;
+                }
+            }
+        });
+        Self { child, lines }
+    }
+
+    /// The messages printed until one whose text satisfies `last`.
+    fn until(&self, last: impl Fn(&str) -> bool) -> Vec<Value> {
+        let mut got = Vec::new();
+        loop {
+            let v = self
+                .lines
+                .recv_timeout(std::time::Duration::from_secs(60))
+                .expect("a line within 60 s");
+            let done = last(v["text"].as_str().unwrap_or_else(|| panic!("{v}")));
+            got.push(v);
+            if done {
+                return got;
+            }
+        }
+    }
+}
+
+/// `dpm console --follow`: the boot lines, then the shutdown lines of a
+/// `dpm stop --timeout` run in another process, each once and in order;
+/// SIGINT ends it (130); the instance's deletion ends it too (0).
+#[tokio::test]
+async fn a_followed_console_shows_a_stop_as_it_happens() {
+    for world in ["z13", "z16"] {
+        let s = serve(&format!("follow-{world}"), world, &[]);
+        let cfg = configured(&s);
+        let (boot, _) = boot_and_data(&cfg, &s);
+        ok(
+            &cfg,
+            &[
+                "spawn",
+                "--name",
+                "web1",
+                "--vcpus",
+                "1",
+                "--memory-mb",
+                "2048",
+                "--boot-volume",
+                &boot,
+            ],
+        );
+        let mut f = Follower::start(&cfg, "web1");
+        let booted = f.until(|t| t.ends_with("login: "));
+        assert!(
+            booted[0]["text"].as_str().unwrap().starts_with("zIPL"),
+            "{world}: {booted:?}"
+        );
+        let stopped = ok(&cfg, &["stop", "web1", "--timeout", "30"]);
+        assert_eq!(stopped["guest_shutdown"], "clean", "{stopped}");
+        let shutdown = f.until(|t| t == "reboot: Power down");
+        assert!(
+            shutdown[0]["text"]
+                .as_str()
+                .unwrap()
+                .ends_with("# shutdown -h now"),
+            "{shutdown:?}"
+        );
+        // Exactly the console's messages, in order, none twice.
+        let console = ok(&cfg, &["console", "web1"]);
+        let all: Vec<Value> = booted.iter().chain(&shutdown).cloned().collect();
+        assert_eq!(Value::Array(all), console["messages"], "{world}");
+        Command::new("kill")
+            .args(["-INT", &f.child.id().to_string()])
+            .status()
+            .unwrap();
+        let status = f.child.wait().unwrap();
+        assert_eq!(status.code(), Some(130), "{world}");
+        let last = f
+            .lines
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .unwrap();
+        assert_eq!(last["error"]["kind"], "interrupted", "{last}");
+
+        // A stopped instance cannot be followed; a running one is followed
+        // until it is deleted.
+        let o = dpm(&cfg, &["console", "web1", "--follow"]);
+        assert!(!o.ok);
+        assert_eq!(o.json["error"]["kind"], "refused", "{}", o.json);
+        ok(&cfg, &["start", "web1"]);
+        let mut f = Follower::start(&cfg, "web1");
+        f.until(|t| t.ends_with("login: "));
+        ok(&cfg, &["destroy", "web1", "-y"]);
+        let out = f.child.wait().unwrap();
+        assert_eq!(out.code(), Some(0), "{world}");
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut f.child.stderr.take().unwrap(), &mut stderr).unwrap();
+        assert!(stderr.contains("was deleted"), "{stderr}");
+    }
+}
