@@ -21,10 +21,13 @@ Run: DPM_SIM_ENDPOINTS=<endpoints.json> DPM_SIM_WORLD=<z16|z13>
 # WRITER mid-transaction").
 import nova.tests.functional  # noqa: F401  isort: skip
 
+import contextlib
+import importlib
 import json
 import os
 import sys
 import time
+import threading
 import tomllib
 import urllib.request
 
@@ -40,6 +43,72 @@ from nova.tests.functional.api import client as api_client
 from nova.tests.functional import integrated_helpers
 
 import dpm_nova  # noqa: F401  (registers [dpm])
+
+class _ReaderPreferringLock:
+    """A reader-writer lock whose readers wait only for a writer that holds
+    it, never for one that waits.
+
+    Nova's CellDatabases fixture guards its switch of cell with a
+    writer-preferring lock, and its DatabaseWriteLock fixture serializes
+    each database's writers with another lock, the two taken in either
+    order. Under native threads (no eventlet) concurrent builds deadlock
+    on them: a thread in a write transaction waits to read the cell, a
+    thread switching cells waits for the readers to leave, and a reader
+    waits for the write transaction's lock. Seen with ten servers booted
+    at once; a fixture matter (a real deployment has neither fixture), so
+    the harness replaces the fixture's lock. A writer only sets which cell
+    is current and lets go, so readers not waiting for waiting writers
+    cannot starve it for long.
+    """
+
+    def __init__(self, *_a, **_kw):
+        self._cond = threading.Condition()
+        self._readers = {}
+        self._writer = None
+        self._depth = 0
+
+    @contextlib.contextmanager
+    def read_lock(self):
+        me = threading.get_ident()
+        with self._cond:
+            while self._writer not in (None, me):
+                self._cond.wait()
+            self._readers[me] = self._readers.get(me, 0) + 1
+        try:
+            yield self
+        finally:
+            with self._cond:
+                left = self._readers[me] - 1
+                if left:
+                    self._readers[me] = left
+                else:
+                    del self._readers[me]
+                self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def write_lock(self):
+        me = threading.get_ident()
+        with self._cond:
+            while (self._writer not in (None, me)
+                   or any(t != me for t in self._readers)):
+                self._cond.wait()
+            self._writer = me
+            self._depth += 1
+        try:
+            yield self
+        finally:
+            with self._cond:
+                self._depth -= 1
+                if not self._depth:
+                    self._writer = None
+                self._cond.notify_all()
+
+
+if os.environ.get("OS_NOVA_DISABLE_EVENTLET_PATCHING", "").lower() in ("1", "true", "yes"):
+    # CellDatabases makes its lock from this module-level name.
+    importlib.import_module("nova.tests.fixtures.nova").ReaderWriterLock = (
+        _ReaderPreferringLock)
+
 
 ENDPOINTS = os.environ.get("DPM_SIM_ENDPOINTS", "")
 WORLD = os.environ.get("DPM_SIM_WORLD", "z16")

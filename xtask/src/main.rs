@@ -54,6 +54,44 @@ fn run(args: &[&str]) -> bool {
     }
 }
 
+/// Runs `cmd` to its end, or kills it after `limit` (a hung peer, e.g. a
+/// deadlock in Nova's test fixtures, fails the step instead of holding
+/// CI until its own timeout); true when it ran and succeeded.
+fn finishes(cmd: &mut Command, what: &str, limit: std::time::Duration) -> bool {
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("xtask: could not run {what}: {e}");
+            return false;
+        }
+    };
+    let start = std::time::Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return status.success(),
+            Ok(None) if start.elapsed() < limit => {
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+            Ok(None) => {
+                eprintln!(
+                    "xtask: {what} did not finish within {} s; killed",
+                    limit.as_secs()
+                );
+                let _ = child.kill();
+                let _ = child.wait();
+                return false;
+            }
+            Err(e) => {
+                eprintln!("xtask: {what}: {e}");
+                return false;
+            }
+        }
+    }
+}
+
+/// How long a Python check may run (several times its usual length).
+const PYTHON_LIMIT: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// `cargo doc` of the workspace's own crates, the client crates' mocks
 /// included, failing on any rustdoc warning (a broken intra-doc link, a
 /// bare URL, unclosed HTML).
@@ -223,7 +261,7 @@ fn wheel_task() -> bool {
 /// The dpm-nova wheel (dev profile) built and installed into the
 /// environment, and `dpm_nova` importable from it.
 fn install_dpm_nova(python: &Path) -> bool {
-    if !run(&["build", "-p", "dpm-sim", "--bin", "dpm-sim"]) {
+    if !built() {
         return false;
     }
     let wheel = match wheel(python, false) {
@@ -377,28 +415,32 @@ fn nova_on(python: &Path, world: &str, mode: Concurrency) -> Result<String, Stri
     if let Concurrency::Threading = mode {
         functional.env("OS_NOVA_DISABLE_EVENTLET_PATCHING", "true");
     }
-    let functional = functional.status().is_ok_and(|s| s.success());
+    let functional = finishes(&mut functional, "nova_functional", PYTHON_LIMIT);
     let elog = dir.join("nova_driver.log");
     let edges = functional
-        && python_against(
-            python,
-            &["-m", "unittest", "-v", "nova_driver"],
-            world,
-            &endpoints,
-            &elog,
-        )
-        .status()
-        .is_ok_and(|s| s.success());
+        && finishes(
+            &mut python_against(
+                python,
+                &["-m", "unittest", "-v", "nova_driver"],
+                world,
+                &endpoints,
+                &elog,
+            ),
+            "nova_driver",
+            PYTHON_LIMIT,
+        );
     let threads = edges
-        && python_against(
-            python,
-            &["nova_threads.py", &endpoints.to_string_lossy()],
-            world,
-            &endpoints,
-            &tlog,
-        )
-        .status()
-        .is_ok_and(|s| s.success());
+        && finishes(
+            &mut python_against(
+                python,
+                &["nova_threads.py", &endpoints.to_string_lossy()],
+                world,
+                &endpoints,
+                &tlog,
+            ),
+            "nova_threads",
+            PYTHON_LIMIT,
+        );
     stop(child);
     let tail = |log: &Path| {
         let text = std::fs::read_to_string(log).unwrap_or_default();
@@ -574,11 +616,13 @@ fn third_party_with(python: &Path, script: &str, world: &str, extra: &[&str]) ->
         }
     };
     eprintln!("xtask: third-party conformance ({script}) against dpm-sim serve --world {world}");
-    let ok = Command::new(python)
-        .arg(root().join("xtask/python").join(script))
-        .arg(&endpoints)
-        .status()
-        .is_ok_and(|s| s.success());
+    let ok = finishes(
+        Command::new(python)
+            .arg(root().join("xtask/python").join(script))
+            .arg(&endpoints),
+        script,
+        PYTHON_LIMIT,
+    );
     stop(child);
     ok
 }
@@ -637,12 +681,37 @@ fn third_party_cli(python: &Path) -> bool {
     ok
 }
 
+/// Everything the tasks run (the `dpm` and `dpm-sim` binaries, the chaos
+/// example, the test binaries) built as `ci`'s test step builds them: one
+/// set of features for the whole workspace, so that no task builds the
+/// workspace again with another (a `-p` build unifies features apart).
+fn built() -> bool {
+    run(&[
+        "test",
+        "--workspace",
+        "--features",
+        "dpm-cli/demo",
+        "--no-run",
+        "--quiet",
+    ])
+}
+
+/// A binary of the workspace, as [`built`] left it.
+fn binary(name: &str) -> PathBuf {
+    target_dir()
+        .join("debug")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+}
+
+/// `cargo xtask e2e`: the end-to-end tests (which `ci`'s test step has
+/// run already), then [`e2e_runs`].
 fn e2e() -> bool {
-    run(&["build", "-p", "dpm-sim", "--bin", "dpm-sim"])
+    built()
         && run(&[
             "test",
-            "-p",
-            "dpm-compute",
+            "--workspace",
+            "--features",
+            "dpm-cli/demo",
             "--test",
             "all",
             "--",
@@ -650,7 +719,21 @@ fn e2e() -> bool {
             "models::",
             "legacy::",
         ])
-        && run(&["test", "-p", "dpm-cli", "--test", "e2e"])
+        && run(&[
+            "test",
+            "--workspace",
+            "--features",
+            "dpm-cli/demo",
+            "--test",
+            "e2e",
+        ])
+        && e2e_runs()
+}
+
+/// The demo on both worlds and the third-party conformance checks, on
+/// the binaries [`built`] made.
+fn e2e_runs() -> bool {
+    built()
         && demo("z16", &diagram())
         && demo("z13", &target_dir().join("xtask-demo/run.mmd"))
         && third_party()
@@ -666,23 +749,15 @@ fn demo(world: &str, trace: &Path) -> bool {
     if let Some(dir) = trace.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    let trace = trace.to_string_lossy();
-    run(&[
-        "run",
-        "--quiet",
-        "-p",
-        "dpm-cli",
-        "--features",
-        "demo",
-        "--bin",
-        "dpm",
-        "--",
-        "demo",
-        "--world",
-        world,
-        "--trace",
-        &trace,
-    ])
+    eprintln!(
+        "xtask: dpm demo --world {world} --trace {}",
+        trace.display()
+    );
+    Command::new(binary("dpm"))
+        .args(["demo", "--world", world, "--trace"])
+        .arg(trace)
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// The demo's seqdiag drawing, rendered by seqdiag itself (SVG): the
@@ -741,9 +816,7 @@ fn chaos(args: &[&str]) -> bool {
         }
     }
     eprintln!("xtask: chaos with seed {seed} ({ops} operations, fault rate {rate}); replay with --seed {seed}");
-    if !run(&["build", "-p", "dpm-sim", "--bin", "dpm-sim"])
-        || !run(&["build", "-p", "dpm-cli", "--example", "chaos"])
-    {
+    if !built() {
         return false;
     }
     let bin = target_dir().join("debug").join("examples").join("chaos");
@@ -880,7 +953,9 @@ fn ci() -> bool {
         && steps.run("test", || {
             run(&["test", "--workspace", "--features", "dpm-cli/demo"])
         })
-        && steps.run("e2e", e2e)
+        // The end-to-end tests ran in the test step; the demo and the
+        // third-party checks run on its binaries.
+        && steps.run("e2e", e2e_runs)
         && steps.run("nova", nova)
         && steps.run("chaos", || {
             chaos(&["--ops", "1000", "--fault-rate", "0.05"])
