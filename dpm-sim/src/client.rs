@@ -21,8 +21,8 @@ use hmc_client::{
     StorageVolumeSummary, StorageVolumeUri, Vsr, VsrSummary, VsrUri,
 };
 use hmc_client::{
-    Console, OsMessageEvent, OsMessageFilter, OsMessageNotification, OsMessageSubscription,
-    OsMessages, VsrFilter, CONSOLE_URI,
+    Console, HmcOp, OsMessageEvent, OsMessageFilter, OsMessageNotification, OsMessageSubscription,
+    OsMessages, VsrFilter,
 };
 
 /// Ends a task when dropped (what feeds an OS message subscription).
@@ -36,8 +36,6 @@ impl Drop for AbortOnDrop {
 
 use crate::ops::{Op, Side};
 use crate::world::{LostReply, World};
-
-const GROUPS: &str = "/api/storage-groups";
 
 /// What a cut-off client sees.
 const SEVERED: &str = "dpm-sim: the client is cut off (its process died)";
@@ -97,14 +95,16 @@ impl SimHmc {
     }
 
     /// Runs one session-bound request.
+    /// Runs one session-bound request on `op`'s path with these ids (by
+    /// hmc-client's route table).
     fn call<T>(
         &self,
         op: Op,
-        method: &'static str,
-        uri: &str,
+        ids: &[&str],
         f: impl FnOnce(&mut World) -> Result<T, HmcError>,
     ) -> Result<T, HmcError> {
-        hmc_call(&self.world, op, self.session().as_deref(), method, uri, f)
+        let path = op.hmc().map(|h| h.path(ids)).unwrap_or_default();
+        hmc_call(&self.world, op, self.session().as_deref(), &path, f)
     }
 }
 
@@ -122,10 +122,10 @@ pub(crate) fn hmc_call<T>(
     world: &Mutex<World>,
     op: Op,
     session: Option<&str>,
-    method: &'static str,
     uri: &str,
     f: impl FnOnce(&mut World) -> Result<T, HmcError>,
 ) -> Result<T, HmcError> {
+    let method = op.method();
     let span = told(Side::Hmc, op, method, uri);
     let _in = span.enter();
     let out = hmc_call_inner(world, op, session, method, uri, f);
@@ -269,7 +269,7 @@ impl HmcApi for SimHmc {
     async fn logon(&self) -> Result<LogonResponse, HmcError> {
         self.delay().await;
         let (userid, password) = (&self.credentials.userid, self.credentials.password.expose());
-        let r = hmc_call(&self.world, Op::Logon, None, "POST", "/api/sessions", |w| {
+        let r = hmc_call(&self.world, Op::Logon, None, HmcOp::Logon.template(), |w| {
             let now = w.now();
             w.hmc.logon(&mut w.ids, userid, password, now)
         })?;
@@ -281,7 +281,7 @@ impl HmcApi for SimHmc {
     async fn logoff(&self) -> Result<(), HmcError> {
         self.delay().await;
         let session = self.session();
-        self.call(Op::Logoff, "DELETE", "/api/sessions/this-session", |w| {
+        self.call(Op::Logoff, &[], |w| {
             if let Some(s) = &session {
                 w.hmc.logoff(s);
             }
@@ -300,15 +300,14 @@ impl HmcApi for SimHmc {
             &self.world,
             Op::ApiVersion,
             None,
-            "GET",
-            "/api/version",
+            HmcOp::ApiVersion.template(),
             |w| Ok(w.hmc.api_version()),
         )
     }
 
     async fn get_console(&self) -> Result<Console, HmcError> {
         self.delay().await;
-        self.call(Op::GetConsole, "GET", CONSOLE_URI, |w| w.hmc.console_view())
+        self.call(Op::GetConsole, &[], |w| w.hmc.console_view())
     }
 
     async fn list_os_messages(
@@ -317,8 +316,7 @@ impl HmcApi for SimHmc {
         filter: &OsMessageFilter,
     ) -> Result<OsMessages, HmcError> {
         self.delay().await;
-        let at = format!("{partition}/operations/list-os-messages");
-        self.call(Op::ListOsMessages, "GET", &at, |w| {
+        self.call(Op::ListOsMessages, &[partition.object_id()], |w| {
             w.hmc.list_os_messages(partition, filter)
         })
     }
@@ -330,8 +328,7 @@ impl HmcApi for SimHmc {
         _is_priority: bool,
     ) -> Result<(), HmcError> {
         self.delay().await;
-        let at = format!("{partition}/operations/send-os-cmd");
-        self.call(Op::SendOsCommand, "POST", &at, |w| {
+        self.call(Op::SendOsCommand, &[partition.object_id()], |w| {
             w.send_os_command(partition, text)
         })
     }
@@ -342,8 +339,7 @@ impl HmcApi for SimHmc {
         include_refresh_messages: bool,
     ) -> Result<String, HmcError> {
         self.delay().await;
-        let at = format!("{partition}/operations/open-os-message-channel");
-        self.call(Op::OpenOsMessageChannel, "POST", &at, |w| {
+        self.call(Op::OpenOsMessageChannel, &[partition.object_id()], |w| {
             w.hmc
                 .open_os_message_channel(partition, include_refresh_messages)
         })
@@ -424,20 +420,19 @@ impl HmcApi for SimHmc {
         filter: &VsrFilter,
     ) -> Result<Vec<VsrSummary>, HmcError> {
         self.delay().await;
-        let at = format!("{group}/virtual-storage-resources");
-        self.call(Op::ListVsrs, "GET", &at, |w| {
+        self.call(Op::ListVsrs, &[group.object_id()], |w| {
             w.dsm.list_vsrs_filtered(group, filter)
         })
     }
 
     async fn list_cpcs<'a>(&self, name: Option<&'a str>) -> Result<Vec<CpcSummary>, HmcError> {
         self.delay().await;
-        self.call(Op::ListCpcs, "GET", "/api/cpcs", |w| w.hmc.list_cpcs(name))
+        self.call(Op::ListCpcs, &[], |w| w.hmc.list_cpcs(name))
     }
 
     async fn get_cpc(&self, cpc: &CpcUri) -> Result<Cpc, HmcError> {
         self.delay().await;
-        self.call(Op::GetCpc, "GET", cpc.as_str(), |w| w.hmc.get_cpc(cpc))
+        self.call(Op::GetCpc, &[cpc.object_id()], |w| w.hmc.get_cpc(cpc))
     }
 
     async fn list_adapters(
@@ -446,24 +441,25 @@ impl HmcApi for SimHmc {
         filter: &AdapterFilter,
     ) -> Result<Vec<AdapterSummary>, HmcError> {
         self.delay().await;
-        let at = format!("{cpc}/adapters");
-        self.call(Op::ListAdapters, "GET", &at, |w| {
+        self.call(Op::ListAdapters, &[cpc.object_id()], |w| {
             w.hmc.list_adapters(cpc, filter)
         })
     }
 
     async fn get_adapter(&self, adapter: &AdapterUri) -> Result<Adapter, HmcError> {
         self.delay().await;
-        self.call(Op::GetAdapter, "GET", adapter.as_str(), |w| {
+        self.call(Op::GetAdapter, &[adapter.object_id()], |w| {
             w.hmc.get_adapter(adapter)
         })
     }
 
     async fn get_storage_port(&self, port: &StoragePortUri) -> Result<StoragePort, HmcError> {
         self.delay().await;
-        self.call(Op::GetStoragePort, "GET", port.as_str(), |w| {
-            w.get_storage_port(port)
-        })
+        self.call(
+            Op::GetStoragePort,
+            &[port.parent().object_id(), port.element_id()],
+            |w| w.get_storage_port(port),
+        )
     }
 
     async fn list_partitions(
@@ -481,8 +477,7 @@ impl HmcApi for SimHmc {
         additional: &[PartitionListProperty],
     ) -> Result<Vec<PartitionSummary>, HmcError> {
         self.delay().await;
-        let at = format!("{cpc}/partitions");
-        self.call(Op::ListPartitions, "GET", &at, |w| {
+        self.call(Op::ListPartitions, &[cpc.object_id()], |w| {
             w.hmc.list_partitions_with(cpc, filter, additional)
         })
     }
@@ -493,15 +488,14 @@ impl HmcApi for SimHmc {
         props: &PartitionCreate,
     ) -> Result<PartitionUri, HmcError> {
         self.delay().await;
-        let at = format!("{cpc}/partitions");
-        self.call(Op::CreatePartition, "POST", &at, |w| {
+        self.call(Op::CreatePartition, &[cpc.object_id()], |w| {
             w.hmc.create_partition(&mut w.ids, cpc, props)
         })
     }
 
     async fn get_partition(&self, partition: &PartitionUri) -> Result<Partition, HmcError> {
         self.delay().await;
-        self.call(Op::GetPartition, "GET", partition.as_str(), |w| {
+        self.call(Op::GetPartition, &[partition.object_id()], |w| {
             w.get_partition(partition)
         })
     }
@@ -512,30 +506,28 @@ impl HmcApi for SimHmc {
         props: &PartitionUpdate,
     ) -> Result<(), HmcError> {
         self.delay().await;
-        self.call(Op::UpdatePartition, "POST", partition.as_str(), |w| {
+        self.call(Op::UpdatePartition, &[partition.object_id()], |w| {
             w.update_partition(partition, props)
         })
     }
 
     async fn delete_partition(&self, partition: &PartitionUri) -> Result<(), HmcError> {
         self.delay().await;
-        self.call(Op::DeletePartition, "DELETE", partition.as_str(), |w| {
+        self.call(Op::DeletePartition, &[partition.object_id()], |w| {
             w.delete_partition(partition)
         })
     }
 
     async fn start_partition(&self, partition: &PartitionUri) -> Result<JobUri, HmcError> {
         self.delay().await;
-        let at = format!("{partition}/operations/start");
-        self.call(Op::StartPartition, "POST", &at, |w| {
+        self.call(Op::StartPartition, &[partition.object_id()], |w| {
             w.start_partition(partition)
         })
     }
 
     async fn stop_partition(&self, partition: &PartitionUri) -> Result<JobUri, HmcError> {
         self.delay().await;
-        let at = format!("{partition}/operations/stop");
-        self.call(Op::StopPartition, "POST", &at, |w| {
+        self.call(Op::StopPartition, &[partition.object_id()], |w| {
             w.stop_partition(partition)
         })
     }
@@ -546,20 +538,27 @@ impl HmcApi for SimHmc {
         props: &HbaCreate,
     ) -> Result<HbaUri, HmcError> {
         self.delay().await;
-        let at = format!("{partition}/hbas");
-        self.call(Op::CreateHba, "POST", &at, |w| {
+        self.call(Op::CreateHba, &[partition.object_id()], |w| {
             w.create_hba(partition, props)
         })
     }
 
     async fn get_hba(&self, hba: &HbaUri) -> Result<Hba, HmcError> {
         self.delay().await;
-        self.call(Op::GetHba, "GET", hba.as_str(), |w| w.hmc.get_hba(hba))
+        self.call(
+            Op::GetHba,
+            &[hba.parent().object_id(), hba.element_id()],
+            |w| w.hmc.get_hba(hba),
+        )
     }
 
     async fn delete_hba(&self, hba: &HbaUri) -> Result<(), HmcError> {
         self.delay().await;
-        self.call(Op::DeleteHba, "DELETE", hba.as_str(), |w| w.delete_hba(hba))
+        self.call(
+            Op::DeleteHba,
+            &[hba.parent().object_id(), hba.element_id()],
+            |w| w.delete_hba(hba),
+        )
     }
 
     // ----- storage groups ---------------------------------------------------
@@ -569,7 +568,7 @@ impl HmcApi for SimHmc {
         filter: &StorageGroupFilter,
     ) -> Result<Vec<StorageGroupSummary>, HmcError> {
         self.delay().await;
-        self.call(Op::ListStorageGroups, "GET", GROUPS, |w| {
+        self.call(Op::ListStorageGroups, &[], |w| {
             w.dsm.list_groups(filter, &w.dsm_facts())
         })
     }
@@ -579,14 +578,14 @@ impl HmcApi for SimHmc {
         props: &StorageGroupCreate,
     ) -> Result<StorageGroupCreated, HmcError> {
         self.delay().await;
-        self.call(Op::CreateStorageGroup, "POST", GROUPS, |w| {
+        self.call(Op::CreateStorageGroup, &[], |w| {
             w.create_storage_group(props)
         })
     }
 
     async fn get_storage_group(&self, group: &StorageGroupUri) -> Result<StorageGroup, HmcError> {
         self.delay().await;
-        self.call(Op::GetStorageGroup, "GET", group.as_str(), |w| {
+        self.call(Op::GetStorageGroup, &[group.object_id()], |w| {
             w.dsm.get_group(group)
         })
     }
@@ -597,16 +596,14 @@ impl HmcApi for SimHmc {
         props: &StorageGroupModify,
     ) -> Result<Vec<StorageVolumeUri>, HmcError> {
         self.delay().await;
-        let at = format!("{group}/operations/modify");
-        self.call(Op::ModifyStorageGroup, "POST", &at, |w| {
+        self.call(Op::ModifyStorageGroup, &[group.object_id()], |w| {
             w.modify_storage_group(group, props)
         })
     }
 
     async fn delete_storage_group(&self, group: &StorageGroupUri) -> Result<(), HmcError> {
         self.delay().await;
-        let at = format!("{group}/operations/delete");
-        self.call(Op::DeleteStorageGroup, "POST", &at, |w| {
+        self.call(Op::DeleteStorageGroup, &[group.object_id()], |w| {
             w.delete_storage_group(group)
         })
     }
@@ -617,8 +614,7 @@ impl HmcApi for SimHmc {
         ports: &[StoragePortUri],
     ) -> Result<(), HmcError> {
         self.delay().await;
-        let at = format!("{group}/operations/add-candidate-adapter-ports");
-        self.call(Op::AddCandidateAdapterPorts, "POST", &at, |w| {
+        self.call(Op::AddCandidateAdapterPorts, &[group.object_id()], |w| {
             w.add_candidate_ports(group, ports)
         })
     }
@@ -629,8 +625,7 @@ impl HmcApi for SimHmc {
         ports: &[StoragePortUri],
     ) -> Result<(), HmcError> {
         self.delay().await;
-        let at = format!("{group}/operations/remove-candidate-adapter-ports");
-        self.call(Op::RemoveCandidateAdapterPorts, "POST", &at, |w| {
+        self.call(Op::RemoveCandidateAdapterPorts, &[group.object_id()], |w| {
             w.dsm.remove_candidate_ports(group, ports)
         })
     }
@@ -640,8 +635,7 @@ impl HmcApi for SimHmc {
         group: &StorageGroupUri,
     ) -> Result<Vec<PartitionSummary>, HmcError> {
         self.delay().await;
-        let at = format!("{group}/operations/get-partitions");
-        self.call(Op::GetStorageGroupPartitions, "GET", &at, |w| {
+        self.call(Op::GetStorageGroupPartitions, &[group.object_id()], |w| {
             w.dsm.group_partitions(group, &w.dsm_facts())
         })
     }
@@ -652,8 +646,7 @@ impl HmcApi for SimHmc {
         force_restart: bool,
     ) -> Result<JobUri, HmcError> {
         self.delay().await;
-        let at = format!("{group}/operations/start-fcp-storage-discovery");
-        self.call(Op::StartFcpStorageDiscovery, "POST", &at, |w| {
+        self.call(Op::StartFcpStorageDiscovery, &[group.object_id()], |w| {
             w.start_discovery(group, force_restart)
         })
     }
@@ -664,10 +657,11 @@ impl HmcApi for SimHmc {
         volumes: &[StorageVolumeUri],
     ) -> Result<(), HmcError> {
         self.delay().await;
-        let at = format!("{group}/operations/accept-mismatched-storage-volumes");
-        self.call(Op::AcceptMismatchedStorageVolumes, "POST", &at, |w| {
-            w.dsm.accept_mismatched(group, volumes)
-        })
+        self.call(
+            Op::AcceptMismatchedStorageVolumes,
+            &[group.object_id()],
+            |w| w.dsm.accept_mismatched(group, volumes),
+        )
     }
 
     async fn list_storage_volumes(
@@ -676,8 +670,7 @@ impl HmcApi for SimHmc {
         filter: &StorageVolumeFilter,
     ) -> Result<Vec<StorageVolumeSummary>, HmcError> {
         self.delay().await;
-        let at = format!("{group}/storage-volumes");
-        self.call(Op::ListStorageVolumes, "GET", &at, |w| {
+        self.call(Op::ListStorageVolumes, &[group.object_id()], |w| {
             w.dsm.list_volumes(group, filter)
         })
     }
@@ -687,9 +680,11 @@ impl HmcApi for SimHmc {
         volume: &StorageVolumeUri,
     ) -> Result<StorageVolume, HmcError> {
         self.delay().await;
-        self.call(Op::GetStorageVolume, "GET", volume.as_str(), |w| {
-            w.dsm.get_volume(volume)
-        })
+        self.call(
+            Op::GetStorageVolume,
+            &[volume.parent().object_id(), volume.element_id()],
+            |w| w.dsm.get_volume(volume),
+        )
     }
 
     async fn list_vsrs<'a>(
@@ -698,15 +693,18 @@ impl HmcApi for SimHmc {
         partition: Option<&'a PartitionUri>,
     ) -> Result<Vec<VsrSummary>, HmcError> {
         self.delay().await;
-        let at = format!("{group}/virtual-storage-resources");
-        self.call(Op::ListVsrs, "GET", &at, |w| {
+        self.call(Op::ListVsrs, &[group.object_id()], |w| {
             w.dsm.list_vsrs(group, partition, None)
         })
     }
 
     async fn get_vsr(&self, vsr: &VsrUri) -> Result<Vsr, HmcError> {
         self.delay().await;
-        self.call(Op::GetVsr, "GET", vsr.as_str(), |w| w.dsm.get_vsr(vsr))
+        self.call(
+            Op::GetVsr,
+            &[vsr.parent().object_id(), vsr.element_id()],
+            |w| w.dsm.get_vsr(vsr),
+        )
     }
 
     async fn attach_storage_group(
@@ -715,8 +713,7 @@ impl HmcApi for SimHmc {
         group: &StorageGroupUri,
     ) -> Result<(), HmcError> {
         self.delay().await;
-        let at = format!("{partition}/operations/attach-storage-group");
-        self.call(Op::AttachStorageGroup, "POST", &at, |w| {
+        self.call(Op::AttachStorageGroup, &[partition.object_id()], |w| {
             w.attach_storage_group(partition, group)
         })
     }
@@ -727,16 +724,14 @@ impl HmcApi for SimHmc {
         group: &StorageGroupUri,
     ) -> Result<(), HmcError> {
         self.delay().await;
-        let at = format!("{partition}/operations/detach-storage-group");
-        self.call(Op::DetachStorageGroup, "POST", &at, |w| {
+        self.call(Op::DetachStorageGroup, &[partition.object_id()], |w| {
             w.detach_storage_group(partition, group)
         })
     }
 
     async fn validate_lun_path(&self, cpc: &CpcUri, path: &LunPath) -> Result<(), HmcError> {
         self.delay().await;
-        let at = format!("{cpc}/operations/validate-lun-path");
-        self.call(Op::ValidateLunPath, "POST", &at, |w| {
+        self.call(Op::ValidateLunPath, &[cpc.object_id()], |w| {
             w.validate_lun_path(cpc, path)
         })
     }
@@ -746,24 +741,17 @@ impl HmcApi for SimHmc {
         requests: &[hmc_client::BulkRequest],
     ) -> Result<Vec<hmc_client::BulkResponse>, HmcError> {
         self.delay().await;
-        self.call(
-            Op::SubmitRequests,
-            "POST",
-            "/api/services/aggregation/submit",
-            |w| Ok(w.bulk(requests)),
-        )
+        self.call(Op::SubmitRequests, &[], |w| Ok(w.bulk(requests)))
     }
 
     async fn get_job(&self, job: &JobUri) -> Result<Job, HmcError> {
         self.delay().await;
-        self.call(Op::GetJob, "GET", job.as_str(), |w| w.hmc.get_job(job))
+        self.call(Op::GetJob, &[job.object_id()], |w| w.hmc.get_job(job))
     }
 
     async fn delete_job(&self, job: &JobUri) -> Result<(), HmcError> {
         self.delay().await;
-        self.call(Op::DeleteJob, "DELETE", job.as_str(), |w| {
-            w.hmc.delete_job(job)
-        })
+        self.call(Op::DeleteJob, &[job.object_id()], |w| w.hmc.delete_job(job))
     }
 
     /// Not a request: the world's notifications, heard in-process (none

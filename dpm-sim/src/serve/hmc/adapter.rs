@@ -39,7 +39,7 @@ fn list(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
         adapter_type: types.first().map(|t| AdapterType::from(*t)),
         name: pattern(req.query_all("name")),
     };
-    ctx.call(Op::ListAdapters, "GET", |w| {
+    ctx.call(Op::ListAdapters, |w| {
         let mut list = w.hmc.list_adapters(
             &cpc,
             &AdapterFilter {
@@ -80,16 +80,12 @@ fn list(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
 
 fn get(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
     let a: AdapterUri = uri(req, "GET", format!("/api/adapters/{id}"))?;
-    ctx.call(Op::GetAdapter, "GET", |w| {
-        object(req, w.hmc.get_adapter(&a)?)
-    })
+    ctx.call(Op::GetAdapter, |w| object(req, w.hmc.get_adapter(&a)?))
 }
 
 fn get_port(ctx: &Ctx<'_>, req: &Req, id: &str, n: &str) -> Result<Resp, HmcError> {
     let p: StoragePortUri = uri(req, "GET", format!("/api/adapters/{id}/storage-ports/{n}"))?;
-    ctx.call(Op::GetStoragePort, "GET", |w| {
-        object(req, w.get_storage_port(&p)?)
-    })
+    ctx.call(Op::GetStoragePort, |w| object(req, w.get_storage_port(&p)?))
 }
 
 /// "Get Partitions Assigned to Adapter": `object-uri`, `name` and `status`
@@ -100,7 +96,7 @@ fn assigned(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
     let a: AdapterUri = uri(req, "GET", format!("/api/adapters/{id}"))?;
     let names = pattern(req.query_all("name"));
     let statuses = req.query_all("status");
-    ctx.call(Op::GetPartitionsOfAdapter, "GET", |w| {
+    ctx.call(Op::GetPartitionsOfAdapter, |w| {
         let name_re = names
             .as_deref()
             .map(|n| crate::hmc::regex("GET", &req.path, n))

@@ -16,7 +16,7 @@ use crate::world::World;
 
 pub(super) fn route(ctx: &Ctx<'_>, req: &Req, seg: &[&str]) -> Option<Result<Resp, HmcError>> {
     Some(match (req.method.as_str(), seg) {
-        ("GET", ["console"]) => ctx.call(Op::GetConsole, "GET", |w| object(req, w.hmc.console())),
+        ("GET", ["console"]) => ctx.call(Op::GetConsole, |w| object(req, w.hmc.console())),
         ("GET", ["console", "operations", "list-permitted-partitions"]) => partitions(ctx, req),
         ("GET", ["console", "operations", "list-permitted-adapters"]) => adapters(ctx, req),
         ("GET", ["console", "operations", "list-features"]) => features(ctx, req, None),
@@ -33,7 +33,12 @@ fn features(ctx: &Ctx<'_>, req: &Req, cpc: Option<&str>) -> Result<Resp, HmcErro
     let cpc: Option<hmc_client::CpcUri> = cpc
         .map(|id| uri(req, "GET", format!("/api/cpcs/{id}")))
         .transpose()?;
-    ctx.call(Op::ListApiFeatures, "GET", |w| {
+    let op = if cpc.is_some() {
+        Op::ListCpcApiFeatures
+    } else {
+        Op::ListApiFeatures
+    };
+    ctx.call(op, |w| {
         if let Some(c) = &cpc {
             w.hmc.get_cpc(c)?;
         }
@@ -82,7 +87,7 @@ fn partitions(ctx: &Ctx<'_>, req: &Req) -> Result<Resp, HmcError> {
         name: pattern(req.query_all("name")),
         status: None,
     };
-    ctx.call(Op::ListPermittedPartitions, "GET", |w| {
+    ctx.call(Op::ListPermittedPartitions, |w| {
         let mut items = Vec::new();
         for cpc in cpcs(w, req)? {
             if !cpc.dpm_enabled {
@@ -131,7 +136,7 @@ fn adapters(ctx: &Ctx<'_>, req: &Req) -> Result<Resp, HmcError> {
         adapter_type: None,
         name: pattern(req.query_all("name")),
     };
-    ctx.call(Op::ListPermittedAdapters, "GET", |w| {
+    ctx.call(Op::ListPermittedAdapters, |w| {
         let mut items = Vec::new();
         for cpc in cpcs(w, req)? {
             for a in w.hmc.list_adapters(&cpc.object_uri, &filter)? {

@@ -18,7 +18,7 @@ pub(super) fn route(ctx: &Ctx<'_>, req: &Req, seg: &[&str]) -> Option<Result<Res
 
 fn create(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
     let p: PartitionUri = uri(req, "POST", format!("/api/partitions/{id}"))?;
-    ctx.call_with_body(req, Op::CreateHba, "POST", |w, props: HbaCreate| {
+    ctx.call_with_body(req, Op::CreateHba, |w, props: HbaCreate| {
         ok(
             201,
             CreatedElement {
@@ -31,9 +31,9 @@ fn create(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
 fn one(ctx: &Ctx<'_>, req: &Req, method: &str, id: &str, hid: &str) -> Result<Resp, HmcError> {
     let h: HbaUri = uri(req, "GET", format!("/api/partitions/{id}/hbas/{hid}"))?;
     if method == "GET" {
-        ctx.call(Op::GetHba, "GET", |w| object(req, w.hmc.get_hba(&h)?))
+        ctx.call(Op::GetHba, |w| object(req, w.hmc.get_hba(&h)?))
     } else if method == "POST" {
-        ctx.call_with_body(req, Op::UpdateHba, "POST", |w, u: HbaUpdate| {
+        ctx.call_with_body(req, Op::UpdateHba, |w, u: HbaUpdate| {
             w.hmc
                 .update_hba(
                     &h,
@@ -44,7 +44,7 @@ fn one(ctx: &Ctx<'_>, req: &Req, method: &str, id: &str, hid: &str) -> Result<Re
                 .map(|()| Resp::empty(204))
         })
     } else {
-        ctx.call(Op::DeleteHba, "DELETE", |w| {
+        ctx.call(Op::DeleteHba, |w| {
             w.delete_hba(&h).map(|()| Resp::empty(204))
         })
     }

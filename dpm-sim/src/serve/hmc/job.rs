@@ -16,9 +16,9 @@ pub(super) fn route(ctx: &Ctx<'_>, req: &Req, seg: &[&str]) -> Option<Result<Res
 fn one(ctx: &Ctx<'_>, req: &Req, method: &str, id: &str) -> Result<Resp, HmcError> {
     let j: JobUri = uri(req, "GET", format!("/api/jobs/{id}"))?;
     if method == "GET" {
-        ctx.call(Op::GetJob, "GET", |w| object(req, w.hmc.get_job(&j)?))
+        ctx.call(Op::GetJob, |w| object(req, w.hmc.get_job(&j)?))
     } else {
-        ctx.call(Op::DeleteJob, "DELETE", |w| {
+        ctx.call(Op::DeleteJob, |w| {
             w.hmc.delete_job(&j).map(|()| Resp::empty(204))
         })
     }

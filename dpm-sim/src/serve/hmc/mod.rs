@@ -41,10 +41,9 @@ impl Ctx<'_> {
     fn call(
         &self,
         op: Op,
-        method: &'static str,
         f: impl FnOnce(&mut World) -> Result<Resp, HmcError>,
     ) -> Result<Resp, HmcError> {
-        hmc_call(self.world, op, self.session, method, self.path, f)
+        hmc_call(self.world, op, self.session, self.path, f)
     }
 
     /// Like [`Ctx::call`], with the request body read as `T` inside the
@@ -54,10 +53,9 @@ impl Ctx<'_> {
         &self,
         req: &Req,
         op: Op,
-        method: &'static str,
         f: impl FnOnce(&mut World, T) -> Result<Resp, HmcError>,
     ) -> Result<Resp, HmcError> {
-        self.call(op, method, |w| f(w, parse(req, method)?))
+        self.call(op, |w| f(w, parse(req, op.method())?))
     }
 }
 

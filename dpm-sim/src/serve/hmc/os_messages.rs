@@ -33,7 +33,7 @@ pub(super) fn os_messages(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, Hm
         is_priority: query_value(req, "is-priority")?,
         max_messages: query_value(req, "max-messages")?.unwrap_or(0),
     };
-    ctx.call(Op::ListOsMessages, "GET", |w| {
+    ctx.call(Op::ListOsMessages, |w| {
         ok(200, w.hmc.list_os_messages(&p, &filter)?)
     })
 }
@@ -43,7 +43,7 @@ pub(super) fn os_messages(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, Hm
 pub(super) fn send_os_command(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
     allow_query(req, "POST", &[])?;
     let p: PartitionUri = uri(req, "POST", format!("/api/partitions/{id}"))?;
-    ctx.call_with_body(req, Op::SendOsCommand, "POST", |w, b: OsCommand| {
+    ctx.call_with_body(req, Op::SendOsCommand, |w, b: OsCommand| {
         w.send_os_command(&p, &b.operating_system_command_text)
             .map(|()| Resp::empty(204))
     })
@@ -57,7 +57,6 @@ pub(super) fn open_channel(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, H
     ctx.call_with_body(
         req,
         Op::OpenOsMessageChannel,
-        "POST",
         |w, b: OsMessageChannelOpen| {
             let topic_name = w
                 .hmc

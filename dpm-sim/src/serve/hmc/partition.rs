@@ -82,7 +82,7 @@ fn list(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
         name: pattern(req.query_all("name")),
         status: None,
     };
-    ctx.call(Op::ListPartitions, "GET", |w| {
+    ctx.call(Op::ListPartitions, |w| {
         let mut list = w.hmc.list_partitions(&cpc, &filter)?;
         if !statuses.is_empty() {
             list.retain(|p| statuses.contains(&p.status.as_str()));
@@ -121,7 +121,7 @@ pub(super) fn properties(
 
 fn create(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
     let cpc: CpcUri = uri(req, "POST", format!("/api/cpcs/{id}"))?;
-    ctx.call(Op::CreatePartition, "POST", |w| {
+    ctx.call(Op::CreatePartition, |w| {
         let v = req.json().map_err(|e| bad_body(req, "POST", &e, true))?;
         // A property of the partition that a create cannot set is 400.6,
         // as zhmcclient's mock answers (its "non-input" properties).
@@ -158,11 +158,11 @@ fn create(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
 fn one(ctx: &Ctx<'_>, req: &Req, method: &str, id: &str) -> Result<Resp, HmcError> {
     let p: PartitionUri = uri(req, "GET", format!("/api/partitions/{id}"))?;
     match method {
-        "GET" => ctx.call(Op::GetPartition, "GET", |w| object(req, properties(w, &p)?)),
+        "GET" => ctx.call(Op::GetPartition, |w| object(req, properties(w, &p)?)),
         "POST" => {
             // Read inside the request path: a bad body is counted and meets
             // faults and the session check first, as any request.
-            ctx.call(Op::UpdatePartition, "POST", |w| {
+            ctx.call(Op::UpdatePartition, |w| {
                 let (u, s) = update_body(req)?;
                 // Everything is checked before anything changes: the
                 // settings, then the update (which checks, then applies).
@@ -172,7 +172,7 @@ fn one(ctx: &Ctx<'_>, req: &Req, method: &str, id: &str) -> Result<Resp, HmcErro
                 Ok(Resp::empty(204))
             })
         }
-        _ => ctx.call(Op::DeletePartition, "DELETE", |w| {
+        _ => ctx.call(Op::DeletePartition, |w| {
             w.delete_partition(&p).map(|()| Resp::empty(204))
         }),
     }
@@ -181,7 +181,7 @@ fn one(ctx: &Ctx<'_>, req: &Req, method: &str, id: &str) -> Result<Resp, HmcErro
 fn operation(ctx: &Ctx<'_>, req: &Req, id: &str, op: &str) -> Result<Resp, HmcError> {
     let p: PartitionUri = uri(req, "POST", format!("/api/partitions/{id}"))?;
     if op == "start" {
-        ctx.call(Op::StartPartition, "POST", |w| {
+        ctx.call(Op::StartPartition, |w| {
             ok(
                 202,
                 JobStarted {
@@ -190,7 +190,7 @@ fn operation(ctx: &Ctx<'_>, req: &Req, id: &str, op: &str) -> Result<Resp, HmcEr
             )
         })
     } else {
-        ctx.call(Op::StopPartition, "POST", |w| {
+        ctx.call(Op::StopPartition, |w| {
             ok(
                 202,
                 JobStarted {
@@ -205,25 +205,15 @@ fn operation(ctx: &Ctx<'_>, req: &Req, id: &str, op: &str) -> Result<Resp, HmcEr
 fn storage_group(ctx: &Ctx<'_>, req: &Req, id: &str, op: &str) -> Result<Resp, HmcError> {
     let p: PartitionUri = uri(req, "POST", format!("/api/partitions/{id}"))?;
     if op == "attach-storage-group" {
-        ctx.call_with_body(
-            req,
-            Op::AttachStorageGroup,
-            "POST",
-            |w, b: StorageGroupRef| {
-                w.attach_storage_group(&p, &b.storage_group_uri)
-                    .map(|()| Resp::empty(204))
-            },
-        )
+        ctx.call_with_body(req, Op::AttachStorageGroup, |w, b: StorageGroupRef| {
+            w.attach_storage_group(&p, &b.storage_group_uri)
+                .map(|()| Resp::empty(204))
+        })
     } else {
-        ctx.call_with_body(
-            req,
-            Op::DetachStorageGroup,
-            "POST",
-            |w, b: StorageGroupRef| {
-                w.detach_storage_group(&p, &b.storage_group_uri)
-                    .map(|()| Resp::empty(204))
-            },
-        )
+        ctx.call_with_body(req, Op::DetachStorageGroup, |w, b: StorageGroupRef| {
+            w.detach_storage_group(&p, &b.storage_group_uri)
+                .map(|()| Resp::empty(204))
+        })
     }
 }
 

@@ -10,7 +10,7 @@ use crate::serve::http::{Req, Resp};
 pub(super) fn route(ctx: &Ctx<'_>, req: &Req, seg: &[&str]) -> Option<Result<Resp, HmcError>> {
     Some(match (req.method.as_str(), seg) {
         ("POST", ["services", "aggregation", "submit"]) => {
-            ctx.call_with_body(req, Op::SubmitRequests, "POST", |w, b: BulkSubmit| {
+            ctx.call_with_body(req, Op::SubmitRequests, |w, b: BulkSubmit| {
                 ok(200, w.bulk(&b.requests))
             })
         }

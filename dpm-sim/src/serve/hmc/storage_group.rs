@@ -48,7 +48,7 @@ fn list(ctx: &Ctx<'_>, req: &Req) -> Result<Resp, HmcError> {
     };
     let types = req.query_all("type");
     let states = req.query_all("fulfillment-state");
-    ctx.call(Op::ListStorageGroups, "GET", |w| {
+    ctx.call(Op::ListStorageGroups, |w| {
         let mut list = w.dsm.list_groups(&filter, &w.dsm_facts())?;
         if !types.is_empty() {
             list.retain(|g| types.contains(&g.group_type.as_str()));
@@ -64,22 +64,19 @@ fn create(ctx: &Ctx<'_>, req: &Req) -> Result<Resp, HmcError> {
     ctx.call_with_body(
         req,
         Op::CreateStorageGroup,
-        "POST",
         |w, props: StorageGroupCreate| ok(201, w.create_storage_group(&props)?),
     )
 }
 
 fn get(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
     let g = group(req, "GET", id)?;
-    ctx.call(Op::GetStorageGroup, "GET", |w| {
-        object(req, w.dsm.get_group(&g)?)
-    })
+    ctx.call(Op::GetStorageGroup, |w| object(req, w.dsm.get_group(&g)?))
 }
 
 fn partitions(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
     allow_query(req, "GET", &[])?;
     let g = group(req, "GET", id)?;
-    ctx.call(Op::GetStorageGroupPartitions, "GET", |w| {
+    ctx.call(Op::GetStorageGroupPartitions, |w| {
         let list = w.dsm.group_partitions(&g, &w.dsm_facts())?;
         ok(200, json!({ "partitions": list }))
     })
@@ -92,31 +89,22 @@ fn operation(ctx: &Ctx<'_>, req: &Req, id: &str, op: &str) -> Option<Result<Resp
         Err(e) => return Some(Err(e)),
     };
     Some(match op {
-        "modify" => ctx.call_with_body(
-            req,
-            Op::ModifyStorageGroup,
-            "POST",
-            |w, m: StorageGroupModify| {
-                let element_uris = w.modify_storage_group(&g, &m)?;
-                ok(200, StorageGroupModified { element_uris })
-            },
-        ),
-        "delete" => ctx.call(Op::DeleteStorageGroup, "POST", |w| {
+        "modify" => ctx.call_with_body(req, Op::ModifyStorageGroup, |w, m: StorageGroupModify| {
+            let element_uris = w.modify_storage_group(&g, &m)?;
+            ok(200, StorageGroupModified { element_uris })
+        }),
+        "delete" => ctx.call(Op::DeleteStorageGroup, |w| {
             w.delete_storage_group(&g).map(|()| Resp::empty(204))
         }),
-        "add-candidate-adapter-ports" => ctx.call_with_body(
-            req,
-            Op::AddCandidateAdapterPorts,
-            "POST",
-            |w, b: AdapterPorts| {
+        "add-candidate-adapter-ports" => {
+            ctx.call_with_body(req, Op::AddCandidateAdapterPorts, |w, b: AdapterPorts| {
                 w.add_candidate_ports(&g, &b.adapter_port_uris)
                     .map(|()| Resp::empty(204))
-            },
-        ),
+            })
+        }
         "remove-candidate-adapter-ports" => ctx.call_with_body(
             req,
             Op::RemoveCandidateAdapterPorts,
-            "POST",
             |w, b: AdapterPorts| {
                 w.dsm
                     .remove_candidate_ports(&g, &b.adapter_port_uris)
@@ -125,23 +113,19 @@ fn operation(ctx: &Ctx<'_>, req: &Req, id: &str, op: &str) -> Option<Result<Resp
         ),
         // The body is optional (an empty body reads as {}): no forced
         // restart.
-        "start-fcp-storage-discovery" => ctx.call_with_body(
-            req,
-            Op::StartFcpStorageDiscovery,
-            "POST",
-            |w, b: StartDiscovery| {
+        "start-fcp-storage-discovery" => {
+            ctx.call_with_body(req, Op::StartFcpStorageDiscovery, |w, b: StartDiscovery| {
                 ok(
                     202,
                     JobStarted {
                         job_uri: w.start_discovery(&g, b.force_restart)?,
                     },
                 )
-            },
-        ),
+            })
+        }
         "accept-mismatched-storage-volumes" => ctx.call_with_body(
             req,
             Op::AcceptMismatchedStorageVolumes,
-            "POST",
             |w, b: AcceptMismatched| {
                 w.dsm
                     .accept_mismatched(&g, &b.storage_volume_uris)
@@ -179,7 +163,7 @@ fn volumes(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
     let extra = property_names(req, "additional-properties");
     let usages = req.query_all("usage");
     let states = req.query_all("fulfillment-state");
-    ctx.call(Op::ListStorageVolumes, "GET", |w| {
+    ctx.call(Op::ListStorageVolumes, |w| {
         let mut list = w.dsm.list_volumes(&g, &filter)?;
         if !usages.is_empty() {
             list.retain(|v| usages.contains(&v.usage.as_str()));
@@ -206,9 +190,7 @@ fn volume(ctx: &Ctx<'_>, req: &Req, id: &str, vid: &str) -> Result<Resp, HmcErro
         "GET",
         format!("/api/storage-groups/{id}/storage-volumes/{vid}"),
     )?;
-    ctx.call(Op::GetStorageVolume, "GET", |w| {
-        object(req, w.dsm.get_volume(&v)?)
-    })
+    ctx.call(Op::GetStorageVolume, |w| object(req, w.dsm.get_volume(&v)?))
 }
 
 /// "List Virtual Storage Resources of a Storage Group": `name` (a regular
@@ -226,7 +208,7 @@ fn vsrs(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
         device_number: query_value::<DeviceNumber>(req, "device-number")?,
         adapter_port: query_value::<StoragePortUri>(req, "adapter-port-uri")?,
     };
-    ctx.call(Op::ListVsrs, "GET", |w| {
+    ctx.call(Op::ListVsrs, |w| {
         let list = w.dsm.list_vsrs_filtered(&g, &filter)?;
         ok(200, json!({ "virtual-storage-resources": list }))
     })
@@ -239,5 +221,5 @@ fn vsr(ctx: &Ctx<'_>, req: &Req, id: &str, rid: &str) -> Result<Resp, HmcError> 
         "GET",
         format!("/api/storage-groups/{id}/virtual-storage-resources/{rid}"),
     )?;
-    ctx.call(Op::GetVsr, "GET", |w| object(req, w.dsm.get_vsr(&r)?))
+    ctx.call(Op::GetVsr, |w| object(req, w.dsm.get_vsr(&r)?))
 }
