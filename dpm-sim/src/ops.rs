@@ -102,6 +102,20 @@ impl Op {
         matches!(self, Op::GetJob | Op::DeleteJob)
     }
 
+    /// The Cinder microversion an operation needs (the attachments API
+    /// 3.27, completing an attachment 3.44).
+    pub(crate) fn cinder_since(self) -> Option<(u32, u32)> {
+        match self {
+            Op::CreateAttachment
+            | Op::UpdateAttachment
+            | Op::DeleteAttachment
+            | Op::GetAttachment
+            | Op::ListAttachments => Some((3, 27)),
+            Op::CompleteAttachment => Some((3, 44)),
+            _ => None,
+        }
+    }
+
     /// The HTTP method of an HMC operation, by the table (Cinder's are
     /// told by their callers).
     pub(crate) fn method(self) -> &'static str {

@@ -24,9 +24,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::http::{Req, Resp};
-use crate::client::hmc_call;
 use crate::hmc::reason;
 use crate::ops::Op;
+use crate::pipeline::hmc_call;
 use crate::world::World;
 
 /// What a resource's handler needs to run a request against the world.

@@ -7,15 +7,11 @@
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use cinder_client::{
-    Attachment, AttachmentFilter, AttachmentId, CinderApi, CinderError, ConnectionInfo, Connector,
-    InstanceId, Volume, VolumeCreate, VolumeId,
-};
 use hmc_client::{
     Adapter, AdapterFilter, AdapterSummary, AdapterUri, ApiVersion, Cpc, CpcSummary, CpcUri,
     Credentials, Hba, HbaCreate, HbaUri, HmcApi, HmcError, Job, JobAnnouncement, JobUri,
     LogonResponse, LunPath, Partition, PartitionCreate, PartitionFilter, PartitionListProperty,
-    PartitionSummary, PartitionUpdate, PartitionUri, Sent, StorageGroup, StorageGroupCreate,
+    PartitionSummary, PartitionUpdate, PartitionUri, StorageGroup, StorageGroupCreate,
     StorageGroupCreated, StorageGroupFilter, StorageGroupModify, StorageGroupSummary,
     StorageGroupUri, StoragePort, StoragePortUri, StorageVolume, StorageVolumeFilter,
     StorageVolumeSummary, StorageVolumeUri, Vsr, VsrSummary, VsrUri,
@@ -35,12 +31,12 @@ impl Drop for AbortOnDrop {
 }
 
 use crate::ops::{Op, Side};
-use crate::world::{LostReply, World};
+use crate::pipeline::{hmc_call, latency, lock, SEVERED};
+use crate::world::World;
 
-/// What a cut-off client sees.
-const SEVERED: &str = "dpm-sim: the client is cut off (its process died)";
+mod cinder;
 
-pub(crate) use crate::world::lock;
+pub use cinder::SimCinder;
 
 /// An HMC client of the simulated world, with its own session. Like
 /// `HttpHmc`, it waits for a job by the world's completion notification
@@ -65,10 +61,7 @@ impl std::fmt::Debug for SimHmc {
 impl SimHmc {
     /// The configured HMC latency, on tokio time.
     async fn delay(&self) {
-        let d = lock(&self.world).harness.latency(Side::Hmc);
-        if !d.is_zero() {
-            tokio::time::sleep(d).await;
-        }
+        latency(&self.world, Side::Hmc).await;
     }
 
     pub(crate) fn new(world: Arc<Mutex<World>>, credentials: Credentials) -> Self {
@@ -105,162 +98,6 @@ impl SimHmc {
     ) -> Result<T, HmcError> {
         let path = op.hmc().map(|h| h.path(ids)).unwrap_or_default();
         hmc_call(&self.world, op, self.session().as_deref(), &path, f)
-    }
-}
-
-/// One HMC request against the world: settle due transitions, count it,
-/// answer an armed fault, check the session, run it. The in-memory client
-/// and the HTTP server both go through here.
-///
-/// Each request is told as the HTTP clients tell theirs, so that a
-/// tracing layer sees the same requests in memory and over HTTP: a `debug`
-/// span `sim_request` of target `dpm_sim::request` (`api`, `op`, `method`,
-/// `path`) around it, and inside it one `debug` event with its `status`
-/// (200 when answered, the refusal's status, 0 when no answer came). Never
-/// a session id, token or body.
-pub(crate) fn hmc_call<T>(
-    world: &Mutex<World>,
-    op: Op,
-    session: Option<&str>,
-    uri: &str,
-    f: impl FnOnce(&mut World) -> Result<T, HmcError>,
-) -> Result<T, HmcError> {
-    let method = op.method();
-    let span = told(Side::Hmc, op, method, uri);
-    let _in = span.enter();
-    let out = hmc_call_inner(world, op, session, method, uri, f);
-    let status = match &out {
-        Ok(_) => 200,
-        Err(e) => e.status_reason().map_or(0, |(s, _)| s),
-    };
-    tracing::debug!(target: "dpm_sim::request", status, "request");
-    out
-}
-
-/// The span a request is told in (cheap when nobody listens).
-fn told(side: Side, op: Op, method: &str, path: &str) -> tracing::Span {
-    let api = match side {
-        Side::Hmc => "hmc",
-        Side::Cinder => "cinder",
-    };
-    tracing::debug_span!(
-        target: "dpm_sim::request",
-        "sim_request",
-        api,
-        op = op.name(),
-        method,
-        path
-    )
-}
-
-fn hmc_call_inner<T>(
-    world: &Mutex<World>,
-    op: Op,
-    session: Option<&str>,
-    method: &'static str,
-    uri: &str,
-    f: impl FnOnce(&mut World) -> Result<T, HmcError>,
-) -> Result<T, HmcError> {
-    let mut w = lock(world);
-    if w.severed() {
-        return Err(HmcError::Transport {
-            method,
-            uri: uri.to_owned(),
-            sent: Sent::No,
-            source: Box::new(LostReply(SEVERED.into())),
-        });
-    }
-    let fault = w.enter(op);
-    if let Some(fault) = fault.as_ref().filter(|f| !f.lost_reply) {
-        return Err(HmcError::api(
-            method,
-            uri,
-            fault.status,
-            fault.reason,
-            fault.message.clone(),
-        ));
-    }
-    if !matches!(op, Op::Logon | Op::ApiVersion) {
-        let now = w.now();
-        w.hmc.check_session(session, method, uri, now)?;
-    }
-    let out = f(&mut w);
-    if let Err(e) = &out {
-        tracing::debug!(op = %op, error = %e, "dpm-sim refused");
-    }
-    match fault {
-        // It happened (or was refused); the client never hears which.
-        Some(lost) => Err(HmcError::Transport {
-            method,
-            uri: uri.to_owned(),
-            sent: Sent::Maybe,
-            source: Box::new(LostReply(lost.message)),
-        }),
-        None => out,
-    }
-}
-
-/// One Cinder request against the world, scoped to a project; told as
-/// [`hmc_call`] tells an HMC request (`method` and `path` as the HTTP
-/// client sends them, e.g. `GET /v3/<project>/volumes/<id>`).
-pub(crate) fn cinder_call<T>(
-    world: &Mutex<World>,
-    op: Op,
-    project: &str,
-    (method, path): (&str, &str),
-    f: impl FnOnce(&mut World, &str) -> Result<T, CinderError>,
-) -> Result<T, CinderError> {
-    let span = told(Side::Cinder, op, method, path);
-    let _in = span.enter();
-    let out = cinder_call_inner(world, op, project, f);
-    let status = match &out {
-        Ok(_) => 200,
-        Err(e) => e.status().unwrap_or(0),
-    };
-    tracing::debug!(target: "dpm_sim::request", status, "request");
-    out
-}
-
-fn cinder_call_inner<T>(
-    world: &Mutex<World>,
-    op: Op,
-    project: &str,
-    f: impl FnOnce(&mut World, &str) -> Result<T, CinderError>,
-) -> Result<T, CinderError> {
-    let mut w = lock(world);
-    if w.severed() {
-        return Err(CinderError::Transport {
-            operation: op.name().to_owned(),
-            maybe_sent: false,
-            source: Box::new(LostReply(SEVERED.into())),
-        });
-    }
-    let fault = w.enter(op);
-    if let Some(fault) = fault.as_ref().filter(|f| !f.lost_reply) {
-        return Err(CinderError::api(
-            op.name(),
-            fault.status,
-            fault.message.clone(),
-        ));
-    }
-    if !w.cinder.projects.iter().any(|p| p == project) {
-        return Err(CinderError::api(
-            op.name(),
-            401,
-            format!("The project {project} does not exist."),
-        ));
-    }
-    let out = f(&mut w, project);
-    if let Err(e) = &out {
-        tracing::debug!(op = %op, error = %e, "dpm-sim refused");
-    }
-    match fault {
-        Some(lost) => Err(CinderError::Transport {
-            operation: op.name().to_owned(),
-            maybe_sent: true,
-            source: Box::new(LostReply(lost.message)),
-        }),
-        None => out,
     }
 }
 
@@ -792,232 +629,5 @@ impl HmcApi for SimHmc {
                 }
             }
         }
-    }
-}
-
-/// The method and path the HTTP client sends for a Cinder operation.
-fn cinder_route(op: Op, project: &str, id: &dyn std::fmt::Display) -> (&'static str, String) {
-    let (method, tail) = match op {
-        Op::GetVolume => ("GET", format!("volumes/{id}")),
-        Op::ListVolumes => ("GET", "volumes/detail".to_owned()),
-        Op::CreateVolume => ("POST", "volumes".to_owned()),
-        Op::DeleteVolume => ("DELETE", format!("volumes/{id}")),
-        Op::CreateAttachment => ("POST", "attachments".to_owned()),
-        Op::UpdateAttachment => ("PUT", format!("attachments/{id}")),
-        Op::CompleteAttachment => ("POST", format!("attachments/{id}/action")),
-        Op::DeleteAttachment => ("DELETE", format!("attachments/{id}")),
-        Op::GetAttachment => ("GET", format!("attachments/{id}")),
-        Op::ListAttachments => ("GET", "attachments/detail".to_owned()),
-        _ => ("POST", format!("volumes/{id}/action")),
-    };
-    (method, format!("/v3/{project}/{tail}"))
-}
-
-/// A Cinder client of the simulated world, scoped to one project.
-#[derive(Debug)]
-pub struct SimCinder {
-    world: Arc<Mutex<World>>,
-    project: String,
-}
-
-impl SimCinder {
-    /// The configured Cinder latency, on tokio time.
-    async fn delay(&self) {
-        let d = lock(&self.world).harness.latency(Side::Cinder);
-        if !d.is_zero() {
-            tokio::time::sleep(d).await;
-        }
-    }
-
-    pub(crate) fn new(world: Arc<Mutex<World>>, project: String) -> Self {
-        Self { world, project }
-    }
-
-    /// Like the HTTP client, the in-memory client speaks the highest
-    /// microversion both sides know (up to 3.44): on a Cinder below 3.27
-    /// the attachments API does not exist, and below 3.44 it cannot
-    /// complete an attachment.
-    fn call<T>(
-        &self,
-        op: Op,
-        id: &dyn std::fmt::Display,
-        f: impl FnOnce(&mut World, &str) -> Result<T, CinderError>,
-    ) -> Result<T, CinderError> {
-        let (method, path) = cinder_route(op, &self.project, id);
-        let need = match op {
-            Op::CreateAttachment
-            | Op::UpdateAttachment
-            | Op::DeleteAttachment
-            | Op::GetAttachment
-            | Op::ListAttachments => Some((3, 27)),
-            Op::CompleteAttachment => Some((3, 44)),
-            _ => None,
-        };
-        cinder_call(&self.world, op, &self.project, (method, &path), |w, p| {
-            if let Some(min) = need {
-                if w.cinder.max_version < min {
-                    return Err(CinderError::api(
-                        op.name(),
-                        404,
-                        format!(
-                            "{op} needs microversion {}.{}; this Cinder offers up to {}.{}.",
-                            min.0, min.1, w.cinder.max_version.0, w.cinder.max_version.1
-                        ),
-                    ));
-                }
-            }
-            f(w, p)
-        })
-    }
-}
-
-#[async_trait]
-impl CinderApi for SimCinder {
-    async fn attachments_api(&self) -> Result<bool, CinderError> {
-        self.delay().await;
-        Ok(lock(&self.world).cinder.max_version >= (3, 44))
-    }
-
-    async fn get_volume(&self, id: &VolumeId) -> Result<Volume, CinderError> {
-        self.delay().await;
-        self.call(Op::GetVolume, id, |w, p| w.cinder.get_volume(p, id))
-    }
-
-    async fn list_volumes(&self) -> Result<Vec<Volume>, CinderError> {
-        self.delay().await;
-        self.call(Op::ListVolumes, &"", |w, p| Ok(w.cinder.list_volumes(p)))
-    }
-
-    async fn create_volume(&self, req: &VolumeCreate) -> Result<Volume, CinderError> {
-        self.delay().await;
-        // No Keystone in memory: the creating user is not known.
-        self.call(Op::CreateVolume, &"", |w, p| {
-            w.create_volume(p, None, req).map(|d| d.volume)
-        })
-    }
-
-    async fn delete_volume(&self, id: &VolumeId) -> Result<(), CinderError> {
-        self.delay().await;
-        self.call(Op::DeleteVolume, id, |w, p| w.delete_volume(p, id))
-    }
-
-    async fn create_attachment<'a>(
-        &self,
-        volume: &VolumeId,
-        instance: &InstanceId,
-        connector: Option<&'a Connector>,
-    ) -> Result<Attachment, CinderError> {
-        self.delay().await;
-        self.call(Op::CreateAttachment, &"", |w, p| {
-            w.create_attachment(p, volume, instance, connector)
-        })
-    }
-
-    async fn update_attachment(
-        &self,
-        id: &AttachmentId,
-        connector: &Connector,
-    ) -> Result<Attachment, CinderError> {
-        self.delay().await;
-        self.call(Op::UpdateAttachment, id, |w, p| {
-            w.update_attachment(p, id, connector)
-        })
-    }
-
-    async fn complete_attachment(&self, id: &AttachmentId) -> Result<(), CinderError> {
-        self.delay().await;
-        self.call(Op::CompleteAttachment, id, |w, p| {
-            w.complete_attachment(p, id)
-        })
-    }
-
-    async fn delete_attachment(&self, id: &AttachmentId) -> Result<Vec<Attachment>, CinderError> {
-        self.delay().await;
-        self.call(Op::DeleteAttachment, id, |w, p| w.delete_attachment(p, id))
-    }
-
-    async fn get_attachment(&self, id: &AttachmentId) -> Result<Attachment, CinderError> {
-        self.delay().await;
-        self.call(Op::GetAttachment, id, |w, p| w.cinder.get_attachment(p, id))
-    }
-
-    async fn list_attachments(
-        &self,
-        filter: &AttachmentFilter,
-    ) -> Result<Vec<Attachment>, CinderError> {
-        self.delay().await;
-        self.call(Op::ListAttachments, &"", |w, p| {
-            Ok(w.cinder.list_attachments(p, filter))
-        })
-    }
-
-    async fn reserve(&self, volume: &VolumeId) -> Result<(), CinderError> {
-        self.delay().await;
-        self.call(Op::Reserve, volume, |w, p| w.reserve(p, volume))
-    }
-
-    async fn unreserve(&self, volume: &VolumeId) -> Result<(), CinderError> {
-        self.delay().await;
-        self.call(Op::Unreserve, volume, |w, p| w.unreserve(p, volume))
-    }
-
-    async fn initialize_connection(
-        &self,
-        volume: &VolumeId,
-        connector: &Connector,
-    ) -> Result<ConnectionInfo, CinderError> {
-        self.delay().await;
-        self.call(Op::InitializeConnection, volume, |w, p| {
-            w.initialize_connection(p, volume, connector)
-        })
-    }
-
-    async fn attach<'a>(
-        &self,
-        volume: &VolumeId,
-        instance: &InstanceId,
-        mountpoint: &str,
-        host_name: Option<&'a str>,
-    ) -> Result<(), CinderError> {
-        self.delay().await;
-        self.call(Op::Attach, volume, |w, p| {
-            w.attach(p, volume, instance, mountpoint, host_name)
-        })
-    }
-
-    async fn begin_detaching(&self, volume: &VolumeId) -> Result<(), CinderError> {
-        self.delay().await;
-        self.call(Op::BeginDetaching, volume, |w, p| {
-            w.begin_detaching(p, volume)
-        })
-    }
-
-    async fn roll_detaching(&self, volume: &VolumeId) -> Result<(), CinderError> {
-        self.delay().await;
-        self.call(Op::RollDetaching, volume, |w, p| {
-            w.roll_detaching(p, volume)
-        })
-    }
-
-    async fn terminate_connection(
-        &self,
-        volume: &VolumeId,
-        connector: &Connector,
-    ) -> Result<(), CinderError> {
-        self.delay().await;
-        self.call(Op::TerminateConnection, volume, |w, p| {
-            w.terminate_connection(p, volume, connector)
-        })
-    }
-
-    async fn detach(
-        &self,
-        volume: &VolumeId,
-        attachment: &AttachmentId,
-    ) -> Result<(), CinderError> {
-        self.delay().await;
-        self.call(Op::Detach, volume, |w, p| {
-            w.detach(p, volume, Some(attachment))
-        })
     }
 }
