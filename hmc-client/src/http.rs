@@ -1170,7 +1170,9 @@ mod tests {
                 name: Some("r".into()),
                 partition: PartitionUri::from_object_id("p1").ok(),
                 device_number: "0100".parse().ok(),
-                adapter_port: "/api/adapters/a1/storage-ports/0".parse().ok(),
+                adapter_port: AdapterUri::from_object_id("a1")
+                    .ok()
+                    .and_then(|a| StoragePortUri::new(&a, "0").ok()),
             }
             .query(),
         );
