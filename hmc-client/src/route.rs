@@ -288,7 +288,7 @@ macro_rules! define_hmc_op {
             }
 
             /// Its path template, e.g. `/api/partitions/{partition-id}`.
-            pub fn template(self) -> &'static str {
+            pub const fn template(self) -> &'static str {
                 match self { $( HmcOp::$variant => $path, )+ }
             }
 
@@ -437,6 +437,74 @@ mod tests {
             HmcOp::resolve("GET", "/api/virtual-switches"),
             Resolution::Unknown
         );
+    }
+
+    /// The typed URIs' text is the path of their "Get ... Properties", so
+    /// a path built from a URI's ids is the URI (what a client sent before
+    /// it built paths from this table).
+    #[test]
+    fn object_uris_are_their_get_paths() {
+        use crate::ids::*;
+        let cases: Vec<(HmcOp, Vec<&str>, String)> = vec![
+            (
+                HmcOp::GetCpc,
+                vec!["c1"],
+                CpcUri::from_object_id("c1").unwrap().to_string(),
+            ),
+            (
+                HmcOp::GetAdapter,
+                vec!["a1"],
+                AdapterUri::from_object_id("a1").unwrap().to_string(),
+            ),
+            (
+                HmcOp::GetPartition,
+                vec!["p1"],
+                PartitionUri::from_object_id("p1").unwrap().to_string(),
+            ),
+            (
+                HmcOp::GetJob,
+                vec!["j1"],
+                JobUri::from_object_id("j1").unwrap().to_string(),
+            ),
+            (
+                HmcOp::GetStorageGroup,
+                vec!["g1"],
+                StorageGroupUri::from_object_id("g1").unwrap().to_string(),
+            ),
+            (
+                HmcOp::GetHba,
+                vec!["p1", "h1"],
+                HbaUri::new(&PartitionUri::from_object_id("p1").unwrap(), "h1")
+                    .unwrap()
+                    .to_string(),
+            ),
+            (
+                HmcOp::GetStoragePort,
+                vec!["a1", "0"],
+                StoragePortUri::new(&AdapterUri::from_object_id("a1").unwrap(), "0")
+                    .unwrap()
+                    .to_string(),
+            ),
+            (
+                HmcOp::GetStorageVolume,
+                vec!["g1", "v1"],
+                StorageVolumeUri::new(&StorageGroupUri::from_object_id("g1").unwrap(), "v1")
+                    .unwrap()
+                    .to_string(),
+            ),
+            (
+                HmcOp::GetVsr,
+                vec!["g1", "r1"],
+                VsrUri::new(&StorageGroupUri::from_object_id("g1").unwrap(), "r1")
+                    .unwrap()
+                    .to_string(),
+            ),
+        ];
+        for (op, ids, uri) in cases {
+            assert_eq!(op.path(&ids), uri, "{op:?}");
+        }
+        assert_eq!(crate::CONSOLE_URI, "/api/console");
+        assert_eq!(HmcOp::GetConsole.path(&[]), crate::CONSOLE_URI);
     }
 
     #[test]
