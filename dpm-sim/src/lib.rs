@@ -53,6 +53,7 @@ mod hmc;
 mod ids;
 mod notify;
 mod ops;
+mod pipeline;
 #[cfg(feature = "serve")]
 mod serve;
 mod sim;

@@ -2,44 +2,125 @@
 
 use std::fmt;
 
-macro_rules! ops {
-    ($( $(#[$doc:meta])* $variant:ident = $name:literal, $side:ident, $job:literal; )+) => {
-        /// One API operation of the HMC or Cinder.
+use hmc_client::HmcOp;
+
+/// Builds [`Op`] from hmc-client's route table (the HMC's operations,
+/// declared once there) and the Cinder operations listed here.
+macro_rules! sim_ops {
+    ($( $(#[$doc:meta])* $hmc:ident = $name:literal, $title:literal,
+        $method:ident $path:literal, [$($q:literal),* $(,)?]; )+) => {
+        sim_ops! {
+            @hmc { $( $(#[$doc])* $hmc, )+ }
+            @cinder {
+                KeystoneAuth = "keystone.authenticate";
+                GetVolume = "cinder.get_volume";
+                ListVolumes = "cinder.list_volumes";
+                CreateVolume = "cinder.create_volume";
+                DeleteVolume = "cinder.delete_volume";
+                CreateAttachment = "cinder.create_attachment";
+                UpdateAttachment = "cinder.update_attachment";
+                CompleteAttachment = "cinder.complete_attachment";
+                DeleteAttachment = "cinder.delete_attachment";
+                GetAttachment = "cinder.get_attachment";
+                ListAttachments = "cinder.list_attachments";
+                Reserve = "cinder.reserve";
+                Unreserve = "cinder.unreserve";
+                InitializeConnection = "cinder.initialize_connection";
+                Attach = "cinder.attach";
+                BeginDetaching = "cinder.begin_detaching";
+                RollDetaching = "cinder.roll_detaching";
+                TerminateConnection = "cinder.terminate_connection";
+                Detach = "cinder.detach";
+            }
+        }
+    };
+    (@hmc { $( $(#[$doc:meta])* $hmc:ident, )+ }
+     @cinder { $( $cinder:ident = $cname:literal; )+ }) => {
+        /// One API operation of the HMC (hmc-client's [`HmcOp`]) or of
+        /// Cinder.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub enum Op {
             $(
                 $(#[$doc])*
-                #[doc = concat!("`", $name, "`")]
-                $variant,
+                $hmc,
+            )+
+            $(
+                #[doc = concat!("`", $cname, "`")]
+                $cinder,
             )+
         }
 
         impl Op {
             /// Every operation.
-            pub const ALL: &'static [Op] = &[$(Op::$variant),+];
+            pub const ALL: &'static [Op] = &[$(Op::$hmc,)+ $(Op::$cinder),+];
+
+            /// The HMC operation this is, by hmc-client's table (None for
+            /// Cinder's).
+            pub fn hmc(self) -> Option<HmcOp> {
+                match self {
+                    $( Op::$hmc => Some(HmcOp::$hmc), )+
+                    _ => None,
+                }
+            }
 
             /// A stable name, e.g. `hmc.create_partition`.
             pub fn name(self) -> &'static str {
-                match self { $( Op::$variant => $name, )+ }
+                match self {
+                    $( Op::$hmc => HmcOp::$hmc.name(), )+
+                    $( Op::$cinder => $cname, )+
+                }
             }
+        }
 
-            /// The operation of a name, e.g. `hmc.create_partition`.
-            pub fn from_name(name: &str) -> Option<Op> {
-                Self::ALL.iter().copied().find(|o| o.name() == name)
-            }
-
-            /// Which API the operation belongs to.
-            pub fn side(self) -> Side {
-                match self { $( Op::$variant => Side::$side, )+ }
-            }
-
-            /// Whether this is job traffic (polling or deleting a job),
-            /// counted apart from the requests an operation makes.
-            pub fn is_job_traffic(self) -> bool {
-                match self { $( Op::$variant => $job, )+ }
+        impl From<HmcOp> for Op {
+            fn from(op: HmcOp) -> Op {
+                match op { $( HmcOp::$hmc => Op::$hmc, )+ }
             }
         }
     };
+}
+
+hmc_client::hmc_operations!(sim_ops);
+
+impl Op {
+    /// The operation of a name, e.g. `hmc.create_partition`.
+    pub fn from_name(name: &str) -> Option<Op> {
+        Self::ALL.iter().copied().find(|o| o.name() == name)
+    }
+
+    /// Which API the operation belongs to.
+    pub fn side(self) -> Side {
+        match self.hmc() {
+            Some(_) => Side::Hmc,
+            None => Side::Cinder,
+        }
+    }
+
+    /// Whether this is job traffic (polling or deleting a job), counted
+    /// apart from the requests an operation makes.
+    pub fn is_job_traffic(self) -> bool {
+        matches!(self, Op::GetJob | Op::DeleteJob)
+    }
+
+    /// The Cinder microversion an operation needs (the attachments API
+    /// 3.27, completing an attachment 3.44).
+    pub(crate) fn cinder_since(self) -> Option<(u32, u32)> {
+        match self {
+            Op::CreateAttachment
+            | Op::UpdateAttachment
+            | Op::DeleteAttachment
+            | Op::GetAttachment
+            | Op::ListAttachments => Some((3, 27)),
+            Op::CompleteAttachment => Some((3, 44)),
+            _ => None,
+        }
+    }
+
+    /// The HTTP method of an HMC operation, by the table (Cinder's are
+    /// told by their callers).
+    pub(crate) fn method(self) -> &'static str {
+        self.hmc().map_or("", |o| o.method().as_str())
+    }
 }
 
 /// The API an [`Op`] belongs to.
@@ -49,75 +130,6 @@ pub enum Side {
     Hmc,
     /// The Cinder API.
     Cinder,
-}
-
-ops! {
-    Logon = "hmc.logon", Hmc, false;
-    Logoff = "hmc.logoff", Hmc, false;
-    ApiVersion = "hmc.api_version", Hmc, false;
-    ListCpcs = "hmc.list_cpcs", Hmc, false;
-    GetCpc = "hmc.get_cpc", Hmc, false;
-    ListAdapters = "hmc.list_adapters", Hmc, false;
-    GetAdapter = "hmc.get_adapter", Hmc, false;
-    GetStoragePort = "hmc.get_storage_port", Hmc, false;
-    ListPartitions = "hmc.list_partitions", Hmc, false;
-    CreatePartition = "hmc.create_partition", Hmc, false;
-    GetPartition = "hmc.get_partition", Hmc, false;
-    UpdatePartition = "hmc.update_partition", Hmc, false;
-    DeletePartition = "hmc.delete_partition", Hmc, false;
-    StartPartition = "hmc.start_partition", Hmc, false;
-    StopPartition = "hmc.stop_partition", Hmc, false;
-    CreateHba = "hmc.create_hba", Hmc, false;
-    GetHba = "hmc.get_hba", Hmc, false;
-    UpdateHba = "hmc.update_hba", Hmc, false;
-    DeleteHba = "hmc.delete_hba", Hmc, false;
-    ListStorageGroups = "hmc.list_storage_groups", Hmc, false;
-    CreateStorageGroup = "hmc.create_storage_group", Hmc, false;
-    GetStorageGroup = "hmc.get_storage_group", Hmc, false;
-    ModifyStorageGroup = "hmc.modify_storage_group", Hmc, false;
-    DeleteStorageGroup = "hmc.delete_storage_group", Hmc, false;
-    AddCandidateAdapterPorts = "hmc.add_candidate_adapter_ports", Hmc, false;
-    RemoveCandidateAdapterPorts = "hmc.remove_candidate_adapter_ports", Hmc, false;
-    GetStorageGroupPartitions = "hmc.get_storage_group_partitions", Hmc, false;
-    StartFcpStorageDiscovery = "hmc.start_fcp_storage_discovery", Hmc, false;
-    AcceptMismatchedStorageVolumes = "hmc.accept_mismatched_storage_volumes", Hmc, false;
-    ListStorageVolumes = "hmc.list_storage_volumes", Hmc, false;
-    GetStorageVolume = "hmc.get_storage_volume", Hmc, false;
-    ListVsrs = "hmc.list_vsrs", Hmc, false;
-    GetVsr = "hmc.get_vsr", Hmc, false;
-    AttachStorageGroup = "hmc.attach_storage_group", Hmc, false;
-    DetachStorageGroup = "hmc.detach_storage_group", Hmc, false;
-    ValidateLunPath = "hmc.validate_lun_path", Hmc, false;
-    SubmitRequests = "hmc.submit_requests", Hmc, false;
-    ListPermittedPartitions = "hmc.list_permitted_partitions", Hmc, false;
-    ListPermittedAdapters = "hmc.list_permitted_adapters", Hmc, false;
-    ListApiFeatures = "hmc.list_api_features", Hmc, false;
-    GetPartitionsOfAdapter = "hmc.get_partitions_assigned_to_adapter", Hmc, false;
-    GetConsole = "hmc.get_console", Hmc, false;
-    ListOsMessages = "hmc.list_os_messages", Hmc, false;
-    SendOsCommand = "hmc.send_os_command", Hmc, false;
-    OpenOsMessageChannel = "hmc.open_os_message_channel", Hmc, false;
-    GetJob = "hmc.get_job", Hmc, true;
-    DeleteJob = "hmc.delete_job", Hmc, true;
-    KeystoneAuth = "keystone.authenticate", Cinder, false;
-    GetVolume = "cinder.get_volume", Cinder, false;
-    ListVolumes = "cinder.list_volumes", Cinder, false;
-    CreateVolume = "cinder.create_volume", Cinder, false;
-    DeleteVolume = "cinder.delete_volume", Cinder, false;
-    CreateAttachment = "cinder.create_attachment", Cinder, false;
-    UpdateAttachment = "cinder.update_attachment", Cinder, false;
-    CompleteAttachment = "cinder.complete_attachment", Cinder, false;
-    DeleteAttachment = "cinder.delete_attachment", Cinder, false;
-    GetAttachment = "cinder.get_attachment", Cinder, false;
-    ListAttachments = "cinder.list_attachments", Cinder, false;
-    Reserve = "cinder.reserve", Cinder, false;
-    Unreserve = "cinder.unreserve", Cinder, false;
-    InitializeConnection = "cinder.initialize_connection", Cinder, false;
-    Attach = "cinder.attach", Cinder, false;
-    BeginDetaching = "cinder.begin_detaching", Cinder, false;
-    RollDetaching = "cinder.roll_detaching", Cinder, false;
-    TerminateConnection = "cinder.terminate_connection", Cinder, false;
-    Detach = "cinder.detach", Cinder, false;
 }
 
 impl fmt::Display for Op {

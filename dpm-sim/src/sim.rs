@@ -11,12 +11,13 @@ use hmc_client::{
     AdapterUri, CpcUri, Credentials, PartitionStatus, PartitionUri, Secret, StoragePortUri,
 };
 
-use crate::client::{lock, SimCinder, SimHmc};
+use crate::client::{SimCinder, SimHmc};
 use crate::clock::ClockMode;
 use crate::dsm::StorageGroupView;
 use crate::harness::{ArmedFault, Fault};
 use crate::notify::Notice;
 use crate::ops::{Counters, Op, Side};
+use crate::pipeline::lock;
 use crate::spec::{SpecError, WorldSpec};
 use crate::storage::{Host, Storage, StorageEvent, Zone};
 use crate::world::World;

@@ -9,8 +9,10 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The console's URI.
-pub const CONSOLE_URI: &str = "/api/console";
+use crate::route::HmcOp;
+
+/// The console's URI (the path of "Get Console Properties").
+pub const CONSOLE_URI: &str = HmcOp::GetConsole.template();
 
 /// `GET /api/console`: the properties of the console (the HMC itself) that
 /// clients read. Unknown properties are ignored, so the full set decodes.

@@ -12,6 +12,9 @@
 //!   are retried a bounded number of times with backoff on transport errors,
 //!   503 and 409.2. A start, stop, create or update that may have reached
 //!   the HMC is never resent: its error says it may have taken effect.
+//! - Every request's method and path are its operation's in the route
+//!   table ([`HmcOp`]); the query parameters sent are among those the
+//!   table gives the operation.
 //! - The password and the session id never appear in logs or `Debug`.
 
 use std::path::PathBuf;
@@ -20,7 +23,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use backon::{ExponentialBuilder, Retryable};
-use reqwest::{Method, StatusCode, Url};
+use reqwest::{StatusCode, Url};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
@@ -32,7 +35,7 @@ use crate::api::{
 };
 use crate::console::{
     Console, OsCommand, OsMessageChannel, OsMessageChannelOpen, OsMessageFilter,
-    OsMessageSubscription, OsMessages, CONSOLE_URI,
+    OsMessageSubscription, OsMessages,
 };
 use crate::error::{HmcError, Sent};
 use crate::ids::{
@@ -40,15 +43,13 @@ use crate::ids::{
     StorageVolumeUri, VsrUri,
 };
 use crate::notifications::{JobWatch, Service, SessionLogin};
+use crate::route::{HmcOp, Method};
 use crate::storage_group::*;
 use crate::tls::TlsSetupError;
 pub use crate::tls::TlsVerify;
 use crate::wire::*;
 use crate::Credentials;
 use dpm_secret::Secret;
-
-/// The bulk-read operation.
-const BULK: &str = "/api/services/aggregation/submit";
 
 /// How an [`HttpHmc`] connects.
 #[derive(Debug, Clone)]
@@ -162,6 +163,26 @@ enum Repeat {
     Once,
 }
 
+impl Repeat {
+    /// A GET is safe to send again; a POST or DELETE only when it
+    /// certainly did nothing.
+    fn of(method: Method) -> Self {
+        match method {
+            Method::Get => Repeat::Safe,
+            Method::Post | Method::Delete => Repeat::Once,
+        }
+    }
+}
+
+/// The HTTP stack's spelling of a method of the table.
+fn http_method(method: Method) -> reqwest::Method {
+    match method {
+        Method::Get => reqwest::Method::GET,
+        Method::Post => reqwest::Method::POST,
+        Method::Delete => reqwest::Method::DELETE,
+    }
+}
+
 impl HttpHmc {
     /// Builds the client. Nothing is sent until the first request.
     pub fn new(cfg: HttpConfig) -> Result<Self, HttpSetupError> {
@@ -205,12 +226,17 @@ impl HttpHmc {
     /// Sends a request that begins a job. When the job notification
     /// subscription is live as it is sent, the job is watched: its end
     /// will be announced.
-    async fn begin_job(&self, path: &str, body: &impl Serialize) -> Result<JobUri, HmcError> {
+    async fn begin_job(
+        &self,
+        op: HmcOp,
+        ids: &[&str],
+        body: &impl Serialize,
+    ) -> Result<JobUri, HmcError> {
         let generation = match &self.service {
             Some(service) => self.watch.before_job(service).await,
             None => None,
         };
-        let r: JobStarted = self.post(path, body).await?;
+        let r: JobStarted = self.post(op, ids, body).await?;
         if let Some(g) = generation {
             self.watch.watch(&r.job_uri, g);
         }
@@ -262,20 +288,31 @@ impl HttpHmc {
         u
     }
 
-    /// Sends one request with retries; returns the status and body text.
-    /// The retry rule is [`HmcError::should_resend`]: transient failures
-    /// of GETs, and of other requests only when they certainly did
-    /// nothing; exponential backoff with jitter from `cfg.backoff`, at most
-    /// `cfg.attempts` sends.
+    /// Sends one request of `op` (its method, on `path`: its template
+    /// filled in by [`HmcOp::path`]) with retries; returns the status and
+    /// body text. The retry rule is [`HmcError::should_resend`]: transient
+    /// failures of GETs, and of other requests only when they certainly
+    /// did nothing; exponential backoff with jitter from `cfg.backoff`, at
+    /// most `cfg.attempts` sends.
     async fn send(
         &self,
-        method: &'static str,
+        op: HmcOp,
         path: &str,
         query: &[(&str, String)],
         body: Option<&Value>,
         repeat: Repeat,
         with_session: bool,
     ) -> Result<(StatusCode, String), HmcError> {
+        debug_assert!(
+            query.iter().all(|(k, _)| op.query().contains(k)),
+            "{op:?}: the HMC takes no query parameter {:?}",
+            query
+                .iter()
+                .map(|(k, _)| *k)
+                .filter(|k| !op.query().contains(k))
+                .collect::<Vec<_>>()
+        );
+        let method = op.method().as_str();
         let policy = ExponentialBuilder::new()
             .with_min_delay(self.cfg.backoff)
             .with_max_delay(self.cfg.backoff.saturating_mul(8))
@@ -284,7 +321,7 @@ impl HttpHmc {
         let attempt = std::sync::atomic::AtomicU32::new(0);
         (|| {
             let n = attempt.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-            self.send_once(method, path, query, body, with_session, n)
+            self.send_once(op, path, query, body, with_session, n)
         })
         .retry(policy)
         .sleep(tokio::time::sleep)
@@ -299,13 +336,14 @@ impl HttpHmc {
     /// did nothing), logs on again and sends it once more.
     async fn send_once(
         &self,
-        method: &'static str,
+        op: HmcOp,
         path: &str,
         query: &[(&str, String)],
         body: Option<&Value>,
         with_session: bool,
         attempt: u32,
     ) -> Result<(StatusCode, String), HmcError> {
+        let method = op.method().as_str();
         let mut relogged = false;
         loop {
             let used = if with_session {
@@ -313,10 +351,9 @@ impl HttpHmc {
             } else {
                 None
             };
-            let m = Method::from_bytes(method.as_bytes()).unwrap_or(Method::GET);
             let mut rb = self
                 .http
-                .request(m, self.url(path, query))
+                .request(http_method(op.method()), self.url(path, query))
                 .header("accept", "application/json");
             if let Some(s) = &used {
                 rb = rb.header("x-api-session", s.expose());
@@ -356,46 +393,67 @@ impl HttpHmc {
         }
     }
 
+    /// An operation without a body (a GET), its answer decoded.
     async fn get<T: DeserializeOwned>(
         &self,
-        path: &str,
+        op: HmcOp,
+        ids: &[&str],
         query: &[(&str, String)],
     ) -> Result<T, HmcError> {
+        debug_assert_eq!(op.method(), Method::Get, "{op:?}");
+        let path = op.path(ids);
         let (_, text) = self
-            .send("GET", path, query, None, Repeat::Safe, true)
+            .send(op, &path, query, None, Repeat::of(op.method()), true)
             .await?;
-        decode("GET", path, &text)
+        decode(op.method().as_str(), &path, &text)
     }
 
+    /// An operation with a JSON body (a POST), its answer decoded.
     async fn post<B: Serialize, T: DeserializeOwned>(
         &self,
-        path: &str,
+        op: HmcOp,
+        ids: &[&str],
         body: &B,
     ) -> Result<T, HmcError> {
+        let path = op.path(ids);
+        let text = self.send_body(op, &path, body).await?;
+        decode(op.method().as_str(), &path, &text)
+    }
+
+    /// An operation with a JSON body (a POST) whose answer is not read.
+    async fn post_empty_reply<B: Serialize>(
+        &self,
+        op: HmcOp,
+        ids: &[&str],
+        body: &B,
+    ) -> Result<(), HmcError> {
+        let path = op.path(ids);
+        self.send_body(op, &path, body).await.map(drop)
+    }
+
+    async fn send_body<B: Serialize>(
+        &self,
+        op: HmcOp,
+        path: &str,
+        body: &B,
+    ) -> Result<String, HmcError> {
+        debug_assert_eq!(op.method(), Method::Post, "{op:?}");
         let body = serde_json::to_value(body).map_err(|e| HmcError::Decode {
-            method: "POST",
+            method: op.method().as_str(),
             uri: path.into(),
             source: e,
         })?;
         let (_, text) = self
-            .send("POST", path, &[], Some(&body), Repeat::Once, true)
+            .send(op, path, &[], Some(&body), Repeat::of(op.method()), true)
             .await?;
-        decode("POST", path, &text)
+        Ok(text)
     }
 
-    async fn post_empty_reply<B: Serialize>(&self, path: &str, body: &B) -> Result<(), HmcError> {
-        let body = serde_json::to_value(body).map_err(|e| HmcError::Decode {
-            method: "POST",
-            uri: path.into(),
-            source: e,
-        })?;
-        self.send("POST", path, &[], Some(&body), Repeat::Once, true)
-            .await
-            .map(drop)
-    }
-
-    async fn delete(&self, path: &str) -> Result<(), HmcError> {
-        self.send("DELETE", path, &[], None, Repeat::Once, true)
+    /// An operation that removes (a DELETE).
+    async fn delete(&self, op: HmcOp, ids: &[&str]) -> Result<(), HmcError> {
+        debug_assert_eq!(op.method(), Method::Delete, "{op:?}");
+        let path = op.path(ids);
+        self.send(op, &path, &[], None, Repeat::of(op.method()), true)
             .await
             .map(drop)
     }
@@ -443,6 +501,70 @@ fn api_error(method: &'static str, path: &str, status: StatusCode, text: &str) -
     }
 }
 
+/// The query of "List Adapters of a CPC".
+fn adapter_query(filter: &AdapterFilter) -> Vec<(&'static str, String)> {
+    let mut q = Vec::new();
+    if let Some(t) = &filter.adapter_type {
+        q.push(("type", t.as_str().to_owned()));
+    }
+    if let Some(n) = &filter.name {
+        q.push(("name", n.clone()));
+    }
+    q
+}
+
+/// The query of "List Partitions of a CPC".
+fn partition_query(
+    filter: &PartitionFilter,
+    additional: &[PartitionListProperty],
+) -> Vec<(&'static str, String)> {
+    let mut q = Vec::new();
+    if let Some(n) = &filter.name {
+        q.push(("name", n.clone()));
+    }
+    if let Some(s) = &filter.status {
+        q.push(("status", s.as_str().to_owned()));
+    }
+    if !additional.is_empty() {
+        let names: Vec<&str> = additional.iter().map(|p| p.as_str()).collect();
+        q.push(("additional-properties", names.join(",")));
+    }
+    q
+}
+
+/// The query of "List Storage Groups".
+fn storage_group_query(filter: &StorageGroupFilter) -> Vec<(&'static str, String)> {
+    let mut q = Vec::new();
+    if let Some(c) = &filter.cpc {
+        q.push(("cpc-uri", c.as_str().to_owned()));
+    }
+    if let Some(n) = &filter.name {
+        q.push(("name", n.clone()));
+    }
+    q
+}
+
+/// The query of "List Storage Volumes of a Storage Group".
+fn storage_volume_query(filter: &StorageVolumeFilter) -> Vec<(&'static str, String)> {
+    let mut q = Vec::new();
+    if let Some(n) = &filter.name {
+        q.push(("name", n.clone()));
+    }
+    if let Some(u) = &filter.usage {
+        q.push(("usage", u.as_str().to_owned()));
+    }
+    if let Some(f) = &filter.fulfillment_state {
+        q.push(("fulfillment-state", f.as_str().to_owned()));
+    }
+    if let Some(n) = filter.minimum_size {
+        q.push(("minimum-size", n.to_string()));
+    }
+    if let Some(n) = filter.maximum_size {
+        q.push(("maximum-size", n.to_string()));
+    }
+    q
+}
+
 #[async_trait]
 impl HmcApi for HttpHmc {
     async fn logon(&self) -> Result<LogonResponse, HmcError> {
@@ -450,17 +572,13 @@ impl HmcApi for HttpHmc {
             "userid": self.cfg.credentials.userid,
             "password": self.cfg.credentials.password.expose(),
         });
+        // Without a session; resent like a GET.
+        let op = HmcOp::Logon;
+        let path = op.path(&[]);
         let (_, text) = self
-            .send(
-                "POST",
-                "/api/sessions",
-                &[],
-                Some(&body),
-                Repeat::Safe,
-                false,
-            )
+            .send(op, &path, &[], Some(&body), Repeat::Safe, false)
             .await?;
-        let r: LogonResponse = decode("POST", "/api/sessions", &text)?;
+        let r: LogonResponse = decode(op.method().as_str(), &path, &text)?;
         if let Some(service) = &self.service {
             self.watch.session_changed(
                 service,
@@ -484,7 +602,10 @@ impl HmcApi for HttpHmc {
         if let Some(old) = old.filter(|o| o.expose() != r.api_session.expose()) {
             let end = self
                 .http
-                .delete(self.url("/api/sessions/this-session", &[]))
+                .request(
+                    http_method(HmcOp::Logoff.method()),
+                    self.url(&HmcOp::Logoff.path(&[]), &[]),
+                )
                 .header("x-api-session", old.expose())
                 .send()
                 .await;
@@ -499,16 +620,7 @@ impl HmcApi for HttpHmc {
         if self.session().is_none() {
             return Ok(());
         }
-        let r = self
-            .send(
-                "DELETE",
-                "/api/sessions/this-session",
-                &[],
-                None,
-                Repeat::Once,
-                true,
-            )
-            .await;
+        let r = self.delete(HmcOp::Logoff, &[]).await;
         self.set_session(None);
         *self.login.lock().unwrap_or_else(|e| e.into_inner()) = None;
         self.watch.stop();
@@ -516,14 +628,15 @@ impl HmcApi for HttpHmc {
     }
 
     async fn api_version(&self) -> Result<ApiVersion, HmcError> {
-        let (_, text) = self
-            .send("GET", "/api/version", &[], None, Repeat::Safe, false)
-            .await?;
-        decode("GET", "/api/version", &text)
+        // Without a session.
+        let op = HmcOp::ApiVersion;
+        let path = op.path(&[]);
+        let (_, text) = self.send(op, &path, &[], None, Repeat::Safe, false).await?;
+        decode(op.method().as_str(), &path, &text)
     }
 
     async fn get_console(&self) -> Result<Console, HmcError> {
-        self.get(CONSOLE_URI, &[]).await
+        self.get(HmcOp::GetConsole, &[], &[]).await
     }
 
     async fn list_cpcs<'a>(&self, name: Option<&'a str>) -> Result<Vec<CpcSummary>, HmcError> {
@@ -532,11 +645,11 @@ impl HmcApi for HttpHmc {
             cpcs: Vec<CpcSummary>,
         }
         let q: Vec<(&str, String)> = name.map(|n| ("name", n.to_owned())).into_iter().collect();
-        Ok(self.get::<L>("/api/cpcs", &q).await?.cpcs)
+        Ok(self.get::<L>(HmcOp::ListCpcs, &[], &q).await?.cpcs)
     }
 
     async fn get_cpc(&self, cpc: &CpcUri) -> Result<Cpc, HmcError> {
-        self.get(cpc.as_str(), &[]).await
+        self.get(HmcOp::GetCpc, &[cpc.object_id()], &[]).await
     }
 
     async fn list_adapters(
@@ -548,25 +661,29 @@ impl HmcApi for HttpHmc {
         struct L {
             adapters: Vec<AdapterSummary>,
         }
-        let mut q = Vec::new();
-        if let Some(t) = &filter.adapter_type {
-            q.push(("type", t.as_str().to_owned()));
-        }
-        if let Some(n) = &filter.name {
-            q.push(("name", n.clone()));
-        }
         Ok(self
-            .get::<L>(&format!("{cpc}/adapters"), &q)
+            .get::<L>(
+                HmcOp::ListAdapters,
+                &[cpc.object_id()],
+                &adapter_query(filter),
+            )
             .await?
             .adapters)
     }
 
     async fn get_adapter(&self, adapter: &AdapterUri) -> Result<Adapter, HmcError> {
-        self.get(adapter.as_str(), &[]).await
+        self.get(HmcOp::GetAdapter, &[adapter.object_id()], &[])
+            .await
     }
 
     async fn get_storage_port(&self, port: &StoragePortUri) -> Result<StoragePort, HmcError> {
-        self.get(port.as_str(), &[]).await
+        let adapter = port.parent();
+        self.get(
+            HmcOp::GetStoragePort,
+            &[adapter.object_id(), port.element_id()],
+            &[],
+        )
+        .await
     }
 
     async fn list_partitions(
@@ -587,19 +704,9 @@ impl HmcApi for HttpHmc {
         struct L {
             partitions: Vec<PartitionSummary>,
         }
-        let mut q = Vec::new();
-        if let Some(n) = &filter.name {
-            q.push(("name", n.clone()));
-        }
-        if let Some(s) = &filter.status {
-            q.push(("status", s.as_str().to_owned()));
-        }
-        if !additional.is_empty() {
-            let names: Vec<&str> = additional.iter().map(|p| p.as_str()).collect();
-            q.push(("additional-properties", names.join(",")));
-        }
+        let q = partition_query(filter, additional);
         Ok(self
-            .get::<L>(&format!("{cpc}/partitions"), &q)
+            .get::<L>(HmcOp::ListPartitions, &[cpc.object_id()], &q)
             .await?
             .partitions)
     }
@@ -609,12 +716,15 @@ impl HmcApi for HttpHmc {
         cpc: &CpcUri,
         props: &PartitionCreate,
     ) -> Result<PartitionUri, HmcError> {
-        let r: CreatedObject<PartitionUri> = self.post(&format!("{cpc}/partitions"), props).await?;
+        let r: CreatedObject<PartitionUri> = self
+            .post(HmcOp::CreatePartition, &[cpc.object_id()], props)
+            .await?;
         Ok(r.object_uri)
     }
 
     async fn get_partition(&self, partition: &PartitionUri) -> Result<Partition, HmcError> {
-        self.get(partition.as_str(), &[]).await
+        self.get(HmcOp::GetPartition, &[partition.object_id()], &[])
+            .await
     }
 
     async fn update_partition(
@@ -622,16 +732,19 @@ impl HmcApi for HttpHmc {
         partition: &PartitionUri,
         props: &PartitionUpdate,
     ) -> Result<(), HmcError> {
-        self.post_empty_reply(partition.as_str(), props).await
+        self.post_empty_reply(HmcOp::UpdatePartition, &[partition.object_id()], props)
+            .await
     }
 
     async fn delete_partition(&self, partition: &PartitionUri) -> Result<(), HmcError> {
-        self.delete(partition.as_str()).await
+        self.delete(HmcOp::DeletePartition, &[partition.object_id()])
+            .await
     }
 
     async fn start_partition(&self, partition: &PartitionUri) -> Result<JobUri, HmcError> {
         self.begin_job(
-            &format!("{partition}/operations/start"),
+            HmcOp::StartPartition,
+            &[partition.object_id()],
             &serde_json::json!({}),
         )
         .await
@@ -639,7 +752,8 @@ impl HmcApi for HttpHmc {
 
     async fn stop_partition(&self, partition: &PartitionUri) -> Result<JobUri, HmcError> {
         self.begin_job(
-            &format!("{partition}/operations/stop"),
+            HmcOp::StopPartition,
+            &[partition.object_id()],
             &serde_json::json!({}),
         )
         .await
@@ -650,8 +764,12 @@ impl HmcApi for HttpHmc {
         partition: &PartitionUri,
         filter: &OsMessageFilter,
     ) -> Result<OsMessages, HmcError> {
-        let path = format!("{partition}/operations/list-os-messages");
-        self.get(&path, &filter.query()).await
+        self.get(
+            HmcOp::ListOsMessages,
+            &[partition.object_id()],
+            &filter.query(),
+        )
+        .await
     }
 
     async fn send_os_command(
@@ -664,7 +782,7 @@ impl HmcApi for HttpHmc {
             is_priority,
             operating_system_command_text: text.to_owned(),
         };
-        self.post_empty_reply(&format!("{partition}/operations/send-os-cmd"), &body)
+        self.post_empty_reply(HmcOp::SendOsCommand, &[partition.object_id()], &body)
             .await
     }
 
@@ -677,10 +795,7 @@ impl HmcApi for HttpHmc {
             include_refresh_messages,
         };
         let r: OsMessageChannel = self
-            .post(
-                &format!("{partition}/operations/open-os-message-channel"),
-                &body,
-            )
+            .post(HmcOp::OpenOsMessageChannel, &[partition.object_id()], &body)
             .await?;
         Ok(r.topic_name)
     }
@@ -718,16 +833,26 @@ impl HmcApi for HttpHmc {
         partition: &PartitionUri,
         props: &HbaCreate,
     ) -> Result<HbaUri, HmcError> {
-        let r: CreatedElement<HbaUri> = self.post(&format!("{partition}/hbas"), props).await?;
+        let r: CreatedElement<HbaUri> = self
+            .post(HmcOp::CreateHba, &[partition.object_id()], props)
+            .await?;
         Ok(r.element_uri)
     }
 
     async fn get_hba(&self, hba: &HbaUri) -> Result<Hba, HmcError> {
-        self.get(hba.as_str(), &[]).await
+        let partition = hba.parent();
+        self.get(
+            HmcOp::GetHba,
+            &[partition.object_id(), hba.element_id()],
+            &[],
+        )
+        .await
     }
 
     async fn delete_hba(&self, hba: &HbaUri) -> Result<(), HmcError> {
-        self.delete(hba.as_str()).await
+        let partition = hba.parent();
+        self.delete(HmcOp::DeleteHba, &[partition.object_id(), hba.element_id()])
+            .await
     }
 
     async fn list_storage_groups(
@@ -739,25 +864,22 @@ impl HmcApi for HttpHmc {
             #[serde(rename = "storage-groups")]
             groups: Vec<StorageGroupSummary>,
         }
-        let mut q = Vec::new();
-        if let Some(c) = &filter.cpc {
-            q.push(("cpc-uri", c.as_str().to_owned()));
-        }
-        if let Some(n) = &filter.name {
-            q.push(("name", n.clone()));
-        }
-        Ok(self.get::<L>("/api/storage-groups", &q).await?.groups)
+        Ok(self
+            .get::<L>(HmcOp::ListStorageGroups, &[], &storage_group_query(filter))
+            .await?
+            .groups)
     }
 
     async fn create_storage_group(
         &self,
         props: &StorageGroupCreate,
     ) -> Result<StorageGroupCreated, HmcError> {
-        self.post("/api/storage-groups", props).await
+        self.post(HmcOp::CreateStorageGroup, &[], props).await
     }
 
     async fn get_storage_group(&self, group: &StorageGroupUri) -> Result<StorageGroup, HmcError> {
-        self.get(group.as_str(), &[]).await
+        self.get(HmcOp::GetStorageGroup, &[group.object_id()], &[])
+            .await
     }
 
     async fn modify_storage_group(
@@ -766,14 +888,15 @@ impl HmcApi for HttpHmc {
         props: &StorageGroupModify,
     ) -> Result<Vec<StorageVolumeUri>, HmcError> {
         let r: Option<StorageGroupModified> = self
-            .post(&format!("{group}/operations/modify"), props)
+            .post(HmcOp::ModifyStorageGroup, &[group.object_id()], props)
             .await?;
         Ok(r.map(|m| m.element_uris).unwrap_or_default())
     }
 
     async fn delete_storage_group(&self, group: &StorageGroupUri) -> Result<(), HmcError> {
         self.post_empty_reply(
-            &format!("{group}/operations/delete"),
+            HmcOp::DeleteStorageGroup,
+            &[group.object_id()],
             &serde_json::json!({}),
         )
         .await
@@ -787,11 +910,8 @@ impl HmcApi for HttpHmc {
         let body = AdapterPorts {
             adapter_port_uris: ports.to_vec(),
         };
-        self.post_empty_reply(
-            &format!("{group}/operations/add-candidate-adapter-ports"),
-            &body,
-        )
-        .await
+        self.post_empty_reply(HmcOp::AddCandidateAdapterPorts, &[group.object_id()], &body)
+            .await
     }
 
     async fn remove_candidate_adapter_ports(
@@ -803,7 +923,8 @@ impl HmcApi for HttpHmc {
             adapter_port_uris: ports.to_vec(),
         };
         self.post_empty_reply(
-            &format!("{group}/operations/remove-candidate-adapter-ports"),
+            HmcOp::RemoveCandidateAdapterPorts,
+            &[group.object_id()],
             &body,
         )
         .await
@@ -818,7 +939,7 @@ impl HmcApi for HttpHmc {
             partitions: Vec<PartitionSummary>,
         }
         Ok(self
-            .get::<L>(&format!("{group}/operations/get-partitions"), &[])
+            .get::<L>(HmcOp::GetStorageGroupPartitions, &[group.object_id()], &[])
             .await?
             .partitions)
     }
@@ -829,7 +950,8 @@ impl HmcApi for HttpHmc {
         force_restart: bool,
     ) -> Result<JobUri, HmcError> {
         self.begin_job(
-            &format!("{group}/operations/start-fcp-storage-discovery"),
+            HmcOp::StartFcpStorageDiscovery,
+            &[group.object_id()],
             &StartDiscovery { force_restart },
         )
         .await
@@ -844,7 +966,8 @@ impl HmcApi for HttpHmc {
             storage_volume_uris: volumes.to_vec(),
         };
         self.post_empty_reply(
-            &format!("{group}/operations/accept-mismatched-storage-volumes"),
+            HmcOp::AcceptMismatchedStorageVolumes,
+            &[group.object_id()],
             &body,
         )
         .await
@@ -860,24 +983,9 @@ impl HmcApi for HttpHmc {
             #[serde(rename = "storage-volumes")]
             volumes: Vec<StorageVolumeSummary>,
         }
-        let mut q = Vec::new();
-        if let Some(n) = &filter.name {
-            q.push(("name", n.clone()));
-        }
-        if let Some(u) = &filter.usage {
-            q.push(("usage", u.as_str().to_owned()));
-        }
-        if let Some(f) = &filter.fulfillment_state {
-            q.push(("fulfillment-state", f.as_str().to_owned()));
-        }
-        if let Some(n) = filter.minimum_size {
-            q.push(("minimum-size", n.to_string()));
-        }
-        if let Some(n) = filter.maximum_size {
-            q.push(("maximum-size", n.to_string()));
-        }
+        let q = storage_volume_query(filter);
         Ok(self
-            .get::<L>(&format!("{group}/storage-volumes"), &q)
+            .get::<L>(HmcOp::ListStorageVolumes, &[group.object_id()], &q)
             .await?
             .volumes)
     }
@@ -886,7 +994,13 @@ impl HmcApi for HttpHmc {
         &self,
         volume: &StorageVolumeUri,
     ) -> Result<StorageVolume, HmcError> {
-        self.get(volume.as_str(), &[]).await
+        let group = volume.parent();
+        self.get(
+            HmcOp::GetStorageVolume,
+            &[group.object_id(), volume.element_id()],
+            &[],
+        )
+        .await
     }
 
     async fn list_vsrs<'a>(
@@ -904,7 +1018,7 @@ impl HmcApi for HttpHmc {
             .into_iter()
             .collect();
         Ok(self
-            .get::<L>(&format!("{group}/virtual-storage-resources"), &q)
+            .get::<L>(HmcOp::ListVsrs, &[group.object_id()], &q)
             .await?
             .vsrs)
     }
@@ -919,12 +1033,16 @@ impl HmcApi for HttpHmc {
             #[serde(rename = "virtual-storage-resources")]
             vsrs: Vec<VsrSummary>,
         }
-        let path = format!("{group}/virtual-storage-resources");
-        Ok(self.get::<L>(&path, &filter.query()).await?.vsrs)
+        Ok(self
+            .get::<L>(HmcOp::ListVsrs, &[group.object_id()], &filter.query())
+            .await?
+            .vsrs)
     }
 
     async fn get_vsr(&self, vsr: &VsrUri) -> Result<Vsr, HmcError> {
-        self.get(vsr.as_str(), &[]).await
+        let group = vsr.parent();
+        self.get(HmcOp::GetVsr, &[group.object_id(), vsr.element_id()], &[])
+            .await
     }
 
     async fn attach_storage_group(
@@ -935,11 +1053,8 @@ impl HmcApi for HttpHmc {
         let body = StorageGroupRef {
             storage_group_uri: group.clone(),
         };
-        self.post_empty_reply(
-            &format!("{partition}/operations/attach-storage-group"),
-            &body,
-        )
-        .await
+        self.post_empty_reply(HmcOp::AttachStorageGroup, &[partition.object_id()], &body)
+            .await
     }
 
     async fn detach_storage_group(
@@ -950,15 +1065,12 @@ impl HmcApi for HttpHmc {
         let body = StorageGroupRef {
             storage_group_uri: group.clone(),
         };
-        self.post_empty_reply(
-            &format!("{partition}/operations/detach-storage-group"),
-            &body,
-        )
-        .await
+        self.post_empty_reply(HmcOp::DetachStorageGroup, &[partition.object_id()], &body)
+            .await
     }
 
     async fn validate_lun_path(&self, cpc: &CpcUri, path: &LunPath) -> Result<(), HmcError> {
-        self.post_empty_reply(&format!("{cpc}/operations/validate-lun-path"), path)
+        self.post_empty_reply(HmcOp::ValidateLunPath, &[cpc.object_id()], path)
             .await
     }
 
@@ -966,24 +1078,26 @@ impl HmcApi for HttpHmc {
         &self,
         requests: &[BulkRequest],
     ) -> Result<Vec<BulkResponse>, HmcError> {
+        let op = HmcOp::SubmitRequests;
+        let path = op.path(&[]);
         let body = serde_json::to_value(BulkSubmit {
             requests: requests.to_vec(),
             threads: None,
         })
         .map_err(|e| HmcError::Decode {
-            method: "POST",
-            uri: BULK.into(),
+            method: op.method().as_str(),
+            uri: path.clone(),
             source: e,
         })?;
         // Only GETs go in bulk here, so the whole is safe to repeat.
         let (_, text) = self
-            .send("POST", BULK, &[], Some(&body), Repeat::Safe, true)
+            .send(op, &path, &[], Some(&body), Repeat::Safe, true)
             .await?;
-        decode("POST", BULK, &text)
+        decode(op.method().as_str(), &path, &text)
     }
 
     async fn get_job(&self, job: &JobUri) -> Result<Job, HmcError> {
-        self.get(job.as_str(), &[]).await
+        self.get(HmcOp::GetJob, &[job.object_id()], &[]).await
     }
 
     async fn job_announced(
@@ -998,6 +1112,87 @@ impl HmcApi for HttpHmc {
     }
 
     async fn delete_job(&self, job: &JobUri) -> Result<(), HmcError> {
-        self.delete(job.as_str()).await
+        self.delete(HmcOp::DeleteJob, &[job.object_id()]).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The query parameters `query` sends, each of which `op` takes.
+    fn assert_taken(op: HmcOp, query: &[(&str, String)]) {
+        assert!(!query.is_empty(), "{op:?}: nothing to check");
+        for (k, _) in query {
+            assert!(op.query().contains(k), "{op:?} takes no {k:?}");
+        }
+    }
+
+    #[test]
+    fn every_filter_sends_only_what_its_operation_takes() {
+        assert_taken(
+            HmcOp::ListAdapters,
+            &adapter_query(&AdapterFilter {
+                adapter_type: Some("fcp".into()),
+                name: Some("a".into()),
+            }),
+        );
+        assert_taken(
+            HmcOp::ListPartitions,
+            &partition_query(
+                &PartitionFilter {
+                    name: Some("p".into()),
+                    status: Some("active".into()),
+                },
+                &[PartitionListProperty::InitialMemory],
+            ),
+        );
+        assert_taken(
+            HmcOp::ListStorageGroups,
+            &storage_group_query(&StorageGroupFilter {
+                cpc: CpcUri::from_object_id("c1").ok(),
+                name: Some("g".into()),
+            }),
+        );
+        assert_taken(
+            HmcOp::ListStorageVolumes,
+            &storage_volume_query(&StorageVolumeFilter {
+                name: Some("v".into()),
+                usage: Some("boot".into()),
+                fulfillment_state: Some("complete".into()),
+                minimum_size: Some(1.0),
+                maximum_size: Some(2.0),
+            }),
+        );
+        assert_taken(
+            HmcOp::ListVsrs,
+            &VsrFilter {
+                name: Some("r".into()),
+                partition: PartitionUri::from_object_id("p1").ok(),
+                device_number: "0100".parse().ok(),
+                adapter_port: AdapterUri::from_object_id("a1")
+                    .ok()
+                    .and_then(|a| StoragePortUri::new(&a, "0").ok()),
+            }
+            .query(),
+        );
+        assert_taken(
+            HmcOp::ListOsMessages,
+            &OsMessageFilter {
+                begin: Some(1),
+                end: Some(2),
+                is_held: Some(false),
+                is_priority: Some(true),
+                max_messages: 3,
+            }
+            .query(),
+        );
+    }
+
+    #[test]
+    fn every_method_of_the_table_has_its_http_spelling() {
+        for op in HmcOp::ALL {
+            assert_eq!(http_method(op.method()).as_str(), op.method().as_str());
+        }
     }
 }

@@ -86,6 +86,7 @@ mod ids;
 mod job;
 #[cfg(feature = "http")]
 mod notifications;
+pub mod route;
 pub mod stomp;
 mod storage_group;
 mod strenum;
@@ -116,6 +117,7 @@ pub use ids::{
     StorageVolumeUri, UriError, VsrUri,
 };
 pub use job::{wait_for_job, Naps, PollPolicy};
+pub use route::{HmcOp, Method, Resolution};
 pub use storage_group::*;
 pub use wire::*;
 

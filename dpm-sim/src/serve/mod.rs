@@ -276,17 +276,11 @@ async fn handle(
         Err(e) => return Err(ServedError::Read(e)),
     };
     let world = sim.world();
-    // The configured latency, on the real clock.
-    let latency = {
-        let w = crate::client::lock(&world);
-        match api {
-            Api::Hmc => w.harness.latency(Side::Hmc),
-            Api::Keystone | Api::Cinder => w.harness.latency(Side::Cinder),
-            Api::Control => std::time::Duration::ZERO,
-        }
-    };
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
+    // The configured latency (the same wait as in memory).
+    match api {
+        Api::Hmc => crate::pipeline::latency(&world, Side::Hmc).await,
+        Api::Keystone | Api::Cinder => crate::pipeline::latency(&world, Side::Cinder).await,
+        Api::Control => {}
     }
     let resp = match api {
         Api::Hmc => hmc::route(&world, &req),
@@ -564,7 +558,7 @@ impl Sim {
         let wall = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();
-        crate::client::lock(&self.world())
+        crate::pipeline::lock(&self.world())
             .clock
             .anchor_calendar(wall);
 

@@ -1801,6 +1801,9 @@ pub(crate) struct RawHmc {
 
 impl RawHmc {
     pub(crate) async fn logon(server: &Server, password: &str) -> Self {
+        // reqwest is built without a default crypto provider; a test run
+        // alone may build this client before any other installs one.
+        let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
         let e = &server.endpoints().hmc;
         let ca = reqwest::Certificate::from_pem(&std::fs::read(&e.ca_cert).unwrap()).unwrap();
         let http = reqwest::Client::builder()

@@ -115,10 +115,11 @@ async fn the_console_has_the_mocks_property_set() {
 
 // ----- properties= ----------------------------------------------------------------
 
-/// Get CPC, Partition and Adapter Properties with a property list answer
-/// those properties and no others (zhmcclient takes a reply with more
-/// entries than it asked for for the full set); a name the object lacks is
-/// 400.14 and changes nothing.
+/// Get CPC, Partition, Adapter, Storage Volume and Virtual Storage
+/// Resource Properties with a property list answer those properties and
+/// no others (zhmcclient takes a reply with more entries than it asked
+/// for for the full set); a name the object lacks is 400.14 and changes
+/// nothing.
 #[tokio::test]
 async fn a_property_list_is_answered_with_exactly_those_properties() {
     let (sim, server) = served(WorldSpec::z16()).await;
@@ -128,6 +129,16 @@ async fn a_property_list_is_answered_with_exactly_those_properties() {
         .create_partition(&sim.cpc_uri(), &props("sel", 2, 2048))
         .await
         .unwrap();
+    let (g, _) = group_with_volumes(&hmc, &sim).await;
+    let volume = hmc
+        .list_storage_volumes(&g, &StorageVolumeFilter::default())
+        .await
+        .unwrap()[0]
+        .element_uri
+        .clone();
+    let vsr = hmc.list_vsrs(&g, None).await.unwrap()[0]
+        .element_uri
+        .clone();
     let raw = RawHmc::logon(&server, &sim.spec().hmc.password).await;
     let adapter = sim.fcp_adapters()[0].uri.clone();
     for (uri, names) in [
@@ -135,6 +146,8 @@ async fn a_property_list_is_answered_with_exactly_those_properties() {
         (p.to_string(), vec!["status"]),
         (p.to_string(), vec!["object-uri", "name", "ifl-processors"]),
         (adapter.to_string(), vec!["adapter-id", "type"]),
+        (volume.to_string(), vec!["size", "usage"]),
+        (vsr.to_string(), vec!["device-number", "partition-uri"]),
     ] {
         let (status, full) = raw.get(uri.clone()).await;
         assert_eq!(status, 200);

@@ -3,43 +3,22 @@
 use hmc_client::{AdapterFilter, AdapterType, AdapterUri, CpcUri, HmcError, StoragePortUri};
 use serde_json::json;
 
-use super::{allow_query, object, ok, pattern, property_names, uri, with_additional, Ctx};
-use crate::ops::Op;
+use super::{object, ok, pattern, places, property_names, uri, with_additional, Ctx};
 use crate::serve::http::{Req, Resp};
 
-pub(super) fn route(ctx: &Ctx<'_>, req: &Req, seg: &[&str]) -> Option<Result<Resp, HmcError>> {
-    Some(match (req.method.as_str(), seg) {
-        ("GET", ["cpcs", id, "adapters"]) => list(ctx, req, id),
-        ("GET", ["adapters", id]) => get(ctx, req, id),
-        ("GET", ["adapters", id, "storage-ports", n]) => get_port(ctx, req, id, n),
-        ("GET", ["adapters", id, "operations", "get-partitions-assigned-to-adapter"]) => {
-            assigned(ctx, req, id)
-        }
-        _ => return None,
-    })
-}
-
-fn list(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
-    allow_query(
-        req,
-        "GET",
-        &[
-            "name",
-            "adapter-id",
-            "type",
-            "adapter-family",
-            "status",
-            "additional-properties",
-        ],
-    )?;
+/// "List Adapters of a CPC": `name` (a regular expression), `adapter-id`,
+/// `type`, `adapter-family` and `status` filter on the server;
+/// `additional-properties` adds properties of each adapter.
+pub(super) fn list(ctx: &Ctx<'_>, req: &Req, ids: &[&str]) -> Result<Resp, HmcError> {
+    let [id] = places(req, ids)?;
     let extra = property_names(req, "additional-properties");
-    let cpc: CpcUri = uri(req, "GET", format!("/api/cpcs/{id}"))?;
+    let cpc: CpcUri = uri(req, ctx.method(), format!("/api/cpcs/{id}"))?;
     let types = req.query_all("type");
     let filter = AdapterFilter {
         adapter_type: types.first().map(|t| AdapterType::from(*t)),
         name: pattern(req.query_all("name")),
     };
-    ctx.call(Op::ListAdapters, "GET", |w| {
+    ctx.call(|w| {
         let mut list = w.hmc.list_adapters(
             &cpc,
             &AdapterFilter {
@@ -78,29 +57,33 @@ fn list(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
     })
 }
 
-fn get(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
-    let a: AdapterUri = uri(req, "GET", format!("/api/adapters/{id}"))?;
-    ctx.call(Op::GetAdapter, "GET", |w| {
-        object(req, w.hmc.get_adapter(&a)?)
-    })
+/// "Get Adapter Properties".
+pub(super) fn get(ctx: &Ctx<'_>, req: &Req, ids: &[&str]) -> Result<Resp, HmcError> {
+    let [id] = places(req, ids)?;
+    let a: AdapterUri = uri(req, ctx.method(), format!("/api/adapters/{id}"))?;
+    ctx.call(|w| object(req, w.hmc.get_adapter(&a)?))
 }
 
-fn get_port(ctx: &Ctx<'_>, req: &Req, id: &str, n: &str) -> Result<Resp, HmcError> {
-    let p: StoragePortUri = uri(req, "GET", format!("/api/adapters/{id}/storage-ports/{n}"))?;
-    ctx.call(Op::GetStoragePort, "GET", |w| {
-        object(req, w.get_storage_port(&p)?)
-    })
+/// "Get Storage Port Properties".
+pub(super) fn get_port(ctx: &Ctx<'_>, req: &Req, ids: &[&str]) -> Result<Resp, HmcError> {
+    let [id, n] = places(req, ids)?;
+    let p: StoragePortUri = uri(
+        req,
+        ctx.method(),
+        format!("/api/adapters/{id}/storage-ports/{n}"),
+    )?;
+    ctx.call(|w| object(req, w.get_storage_port(&p)?))
 }
 
 /// "Get Partitions Assigned to Adapter": `object-uri`, `name` and `status`
 /// of each partition with a vHBA or a VSR on the adapter; `name` (a
 /// regular expression) and `status` filter on the server.
-fn assigned(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
-    allow_query(req, "GET", &["name", "status"])?;
-    let a: AdapterUri = uri(req, "GET", format!("/api/adapters/{id}"))?;
+pub(super) fn assigned(ctx: &Ctx<'_>, req: &Req, ids: &[&str]) -> Result<Resp, HmcError> {
+    let [id] = places(req, ids)?;
+    let a: AdapterUri = uri(req, ctx.method(), format!("/api/adapters/{id}"))?;
     let names = pattern(req.query_all("name"));
     let statuses = req.query_all("status");
-    ctx.call(Op::GetPartitionsOfAdapter, "GET", |w| {
+    ctx.call(|w| {
         let name_re = names
             .as_deref()
             .map(|n| crate::hmc::regex("GET", &req.path, n))

@@ -9,34 +9,29 @@
 use hmc_client::{AdapterFilter, CpcSummary, HmcError, PartitionFilter};
 use serde_json::{json, Value};
 
-use super::{allow_query, object, ok, pattern, property_names, uri, with_additional, Ctx};
-use crate::ops::Op;
+use super::{object, ok, pattern, places, property_names, uri, with_additional, Ctx};
 use crate::serve::http::{Req, Resp};
 use crate::world::World;
 
-pub(super) fn route(ctx: &Ctx<'_>, req: &Req, seg: &[&str]) -> Option<Result<Resp, HmcError>> {
-    Some(match (req.method.as_str(), seg) {
-        ("GET", ["console"]) => ctx.call(Op::GetConsole, "GET", |w| object(req, w.hmc.console())),
-        ("GET", ["console", "operations", "list-permitted-partitions"]) => partitions(ctx, req),
-        ("GET", ["console", "operations", "list-permitted-adapters"]) => adapters(ctx, req),
-        ("GET", ["console", "operations", "list-features"]) => features(ctx, req, None),
-        ("GET", ["cpcs", id, "operations", "list-features"]) => features(ctx, req, Some(id)),
-        _ => return None,
-    })
+/// "Get Console Properties".
+pub(super) fn get(ctx: &Ctx<'_>, req: &Req, _ids: &[&str]) -> Result<Resp, HmcError> {
+    ctx.call(|w| object(req, w.hmc.console()))
 }
 
-/// "List Console API Features" and "List CPC API Features": a JSON array
-/// of names, as zhmcclient reads it (`set(response)`).
-fn features(ctx: &Ctx<'_>, req: &Req, cpc: Option<&str>) -> Result<Resp, HmcError> {
-    allow_query(req, "GET", &["name"])?;
+/// "List Console API Features": a JSON array of names, as zhmcclient
+/// reads it (`set(response)`); `name` (a regular expression) filters.
+pub(super) fn features(ctx: &Ctx<'_>, req: &Req, _ids: &[&str]) -> Result<Resp, HmcError> {
     let name = req.query_all("name").first().map(|s| (*s).to_owned());
-    let cpc: Option<hmc_client::CpcUri> = cpc
-        .map(|id| uri(req, "GET", format!("/api/cpcs/{id}")))
-        .transpose()?;
-    ctx.call(Op::ListApiFeatures, "GET", |w| {
-        if let Some(c) = &cpc {
-            w.hmc.get_cpc(c)?;
-        }
+    ctx.call(|w| ok(200, w.hmc.list_features(&req.path, name.as_deref())?))
+}
+
+/// "List CPC API Features": as the console's, for a CPC that exists.
+pub(super) fn cpc_features(ctx: &Ctx<'_>, req: &Req, ids: &[&str]) -> Result<Resp, HmcError> {
+    let [id] = places(req, ids)?;
+    let name = req.query_all("name").first().map(|s| (*s).to_owned());
+    let cpc: hmc_client::CpcUri = uri(req, ctx.method(), format!("/api/cpcs/{id}"))?;
+    ctx.call(|w| {
+        w.hmc.get_cpc(&cpc)?;
         ok(200, w.hmc.list_features(&req.path, name.as_deref())?)
     })
 }
@@ -64,25 +59,14 @@ fn cpcs(w: &World, req: &Req) -> Result<Vec<CpcSummary>, HmcError> {
         .list_cpcs(pattern(req.query_all("cpc-name")).as_deref())
 }
 
-fn partitions(ctx: &Ctx<'_>, req: &Req) -> Result<Resp, HmcError> {
-    allow_query(
-        req,
-        "GET",
-        &[
-            "name",
-            "type",
-            "status",
-            "has-unacceptable-status",
-            "cpc-name",
-            "additional-properties",
-        ],
-    )?;
+/// "List Permitted Partitions".
+pub(super) fn partitions(ctx: &Ctx<'_>, req: &Req, _ids: &[&str]) -> Result<Resp, HmcError> {
     let extra = property_names(req, "additional-properties");
     let filter = PartitionFilter {
         name: pattern(req.query_all("name")),
         status: None,
     };
-    ctx.call(Op::ListPermittedPartitions, "GET", |w| {
+    ctx.call(|w| {
         let mut items = Vec::new();
         for cpc in cpcs(w, req)? {
             if !cpc.dpm_enabled {
@@ -110,28 +94,14 @@ fn partitions(ctx: &Ctx<'_>, req: &Req) -> Result<Resp, HmcError> {
     })
 }
 
-fn adapters(ctx: &Ctx<'_>, req: &Req) -> Result<Resp, HmcError> {
-    allow_query(
-        req,
-        "GET",
-        &[
-            "name",
-            "adapter-id",
-            "adapter-family",
-            "type",
-            "status",
-            "firmware-update-pending",
-            "cpc-name",
-            "dpm-enabled",
-            "additional-properties",
-        ],
-    )?;
+/// "List Permitted Adapters".
+pub(super) fn adapters(ctx: &Ctx<'_>, req: &Req, _ids: &[&str]) -> Result<Resp, HmcError> {
     let extra = property_names(req, "additional-properties");
     let filter = AdapterFilter {
         adapter_type: None,
         name: pattern(req.query_all("name")),
     };
-    ctx.call(Op::ListPermittedAdapters, "GET", |w| {
+    ctx.call(|w| {
         let mut items = Vec::new();
         for cpc in cpcs(w, req)? {
             for a in w.hmc.list_adapters(&cpc.object_uri, &filter)? {

@@ -2,23 +2,14 @@
 
 use hmc_client::{CreatedElement, HbaCreate, HbaUri, HmcError, PartitionUri};
 
-use super::{object, ok, uri, Ctx};
-use crate::ops::Op;
+use super::{object, ok, places, uri, Ctx};
 use crate::serve::http::{Req, Resp};
 
-pub(super) fn route(ctx: &Ctx<'_>, req: &Req, seg: &[&str]) -> Option<Result<Resp, HmcError>> {
-    Some(match (req.method.as_str(), seg) {
-        ("POST", ["partitions", id, "hbas"]) => create(ctx, req, id),
-        (m @ ("GET" | "POST" | "DELETE"), ["partitions", id, "hbas", hid]) => {
-            one(ctx, req, m, id, hid)
-        }
-        _ => return None,
-    })
-}
-
-fn create(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
-    let p: PartitionUri = uri(req, "POST", format!("/api/partitions/{id}"))?;
-    ctx.call_with_body(req, Op::CreateHba, "POST", |w, props: HbaCreate| {
+/// "Create HBA".
+pub(super) fn create(ctx: &Ctx<'_>, req: &Req, ids: &[&str]) -> Result<Resp, HmcError> {
+    let [id] = places(req, ids)?;
+    let p: PartitionUri = uri(req, ctx.method(), format!("/api/partitions/{id}"))?;
+    ctx.call_with_body(req, |w, props: HbaCreate| {
         ok(
             201,
             CreatedElement {
@@ -28,26 +19,40 @@ fn create(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
     })
 }
 
-fn one(ctx: &Ctx<'_>, req: &Req, method: &str, id: &str, hid: &str) -> Result<Resp, HmcError> {
-    let h: HbaUri = uri(req, "GET", format!("/api/partitions/{id}/hbas/{hid}"))?;
-    if method == "GET" {
-        ctx.call(Op::GetHba, "GET", |w| object(req, w.hmc.get_hba(&h)?))
-    } else if method == "POST" {
-        ctx.call_with_body(req, Op::UpdateHba, "POST", |w, u: HbaUpdate| {
-            w.hmc
-                .update_hba(
-                    &h,
-                    u.name.as_deref(),
-                    u.description.as_deref(),
-                    u.device_number,
-                )
-                .map(|()| Resp::empty(204))
-        })
-    } else {
-        ctx.call(Op::DeleteHba, "DELETE", |w| {
-            w.delete_hba(&h).map(|()| Resp::empty(204))
-        })
-    }
+fn hba(ctx: &Ctx<'_>, req: &Req, ids: &[&str]) -> Result<HbaUri, HmcError> {
+    let [id, hid] = places(req, ids)?;
+    uri(
+        req,
+        ctx.method(),
+        format!("/api/partitions/{id}/hbas/{hid}"),
+    )
+}
+
+/// "Get HBA Properties".
+pub(super) fn get(ctx: &Ctx<'_>, req: &Req, ids: &[&str]) -> Result<Resp, HmcError> {
+    let h = hba(ctx, req, ids)?;
+    ctx.call(|w| object(req, w.hmc.get_hba(&h)?))
+}
+
+/// "Update HBA Properties".
+pub(super) fn update(ctx: &Ctx<'_>, req: &Req, ids: &[&str]) -> Result<Resp, HmcError> {
+    let h = hba(ctx, req, ids)?;
+    ctx.call_with_body(req, |w, u: HbaUpdate| {
+        w.hmc
+            .update_hba(
+                &h,
+                u.name.as_deref(),
+                u.description.as_deref(),
+                u.device_number,
+            )
+            .map(|()| Resp::empty(204))
+    })
+}
+
+/// "Delete HBA".
+pub(super) fn delete(ctx: &Ctx<'_>, req: &Req, ids: &[&str]) -> Result<Resp, HmcError> {
+    let h = hba(ctx, req, ids)?;
+    ctx.call(|w| w.delete_hba(&h).map(|()| Resp::empty(204)))
 }
 
 /// The writable properties of an HBA.

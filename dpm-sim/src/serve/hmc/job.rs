@@ -2,24 +2,22 @@
 
 use hmc_client::{HmcError, JobUri};
 
-use super::{object, uri, Ctx};
-use crate::ops::Op;
+use super::{object, places, uri, Ctx};
 use crate::serve::http::{Req, Resp};
 
-pub(super) fn route(ctx: &Ctx<'_>, req: &Req, seg: &[&str]) -> Option<Result<Resp, HmcError>> {
-    Some(match (req.method.as_str(), seg) {
-        (m @ ("GET" | "DELETE"), ["jobs", id]) => one(ctx, req, m, id),
-        _ => return None,
-    })
+fn job(ctx: &Ctx<'_>, req: &Req, ids: &[&str]) -> Result<JobUri, HmcError> {
+    let [id] = places(req, ids)?;
+    uri(req, ctx.method(), format!("/api/jobs/{id}"))
 }
 
-fn one(ctx: &Ctx<'_>, req: &Req, method: &str, id: &str) -> Result<Resp, HmcError> {
-    let j: JobUri = uri(req, "GET", format!("/api/jobs/{id}"))?;
-    if method == "GET" {
-        ctx.call(Op::GetJob, "GET", |w| object(req, w.hmc.get_job(&j)?))
-    } else {
-        ctx.call(Op::DeleteJob, "DELETE", |w| {
-            w.hmc.delete_job(&j).map(|()| Resp::empty(204))
-        })
-    }
+/// "Query Job Status".
+pub(super) fn get(ctx: &Ctx<'_>, req: &Req, ids: &[&str]) -> Result<Resp, HmcError> {
+    let j = job(ctx, req, ids)?;
+    ctx.call(|w| object(req, w.hmc.get_job(&j)?))
+}
+
+/// "Delete Completed Job Status".
+pub(super) fn delete(ctx: &Ctx<'_>, req: &Req, ids: &[&str]) -> Result<Resp, HmcError> {
+    let j = job(ctx, req, ids)?;
+    ctx.call(|w| w.hmc.delete_job(&j).map(|()| Resp::empty(204)))
 }

@@ -1,10 +1,15 @@
 //! The HMC Web Services API over HTTP, on the world's HMC operations.
 //! The wire types are hmc-client's own, so the JSON cannot drift.
 //!
-//! One module per resource, each with a `route` that answers the requests
-//! it knows and returns `None` for the rest; [`route`] tries them in turn,
-//! and what none of them knows answers 404.1, saying dpm-sim does not model it. A new resource is a new module
-//! and one line in [`RESOURCES`].
+//! hmc-client's route table (`hmc_client::route`) says what a request is:
+//! [`dispatch`] resolves its method and path with [`HmcOp::resolve`],
+//! checks its query parameters against the operation's `query()` in one
+//! place (any other is 400.1), then runs the operation's handler, chosen
+//! by one exhaustive `match` in [`handler`] (one module per resource, one
+//! handler per operation), so every entry of the table is served. A path
+//! no entry has answers 404.1, saying dpm-sim does not model it; a known
+//! path with a method it does not take answers 404.1 too, as the HMC
+//! does. A new operation is one entry in the table and its handler here.
 
 mod adapter;
 mod console;
@@ -19,32 +24,30 @@ mod storage_group;
 
 use std::sync::Mutex;
 
-use hmc_client::{ErrorBody, HmcError};
+use hmc_client::{ErrorBody, HmcError, HmcOp, Resolution};
 use serde::Serialize;
 use serde_json::Value;
 
 use super::http::{Req, Resp};
-use crate::client::hmc_call;
 use crate::hmc::reason;
 use crate::ops::Op;
+use crate::pipeline::hmc_call;
 use crate::world::World;
 
-/// What a resource's handler needs to run a request against the world.
+/// What an operation's handler needs to run a request against the world.
 pub(super) struct Ctx<'a> {
     world: &'a Mutex<World>,
     session: Option<&'a str>,
     path: &'a str,
+    /// The operation the table resolved the request to.
+    op: Op,
 }
 
 impl Ctx<'_> {
-    /// Runs `op` through [`hmc_call`]: settle, count, fault, session, run.
-    fn call(
-        &self,
-        op: Op,
-        method: &'static str,
-        f: impl FnOnce(&mut World) -> Result<Resp, HmcError>,
-    ) -> Result<Resp, HmcError> {
-        hmc_call(self.world, op, self.session, method, self.path, f)
+    /// Runs the request's operation through [`hmc_call`]: settle, count,
+    /// fault, session, run.
+    fn call(&self, f: impl FnOnce(&mut World) -> Result<Resp, HmcError>) -> Result<Resp, HmcError> {
+        hmc_call(self.world, self.op, self.session, self.path, f)
     }
 
     /// Like [`Ctx::call`], with the request body read as `T` inside the
@@ -53,29 +56,75 @@ impl Ctx<'_> {
     fn call_with_body<T: serde::de::DeserializeOwned>(
         &self,
         req: &Req,
-        op: Op,
-        method: &'static str,
         f: impl FnOnce(&mut World, T) -> Result<Resp, HmcError>,
     ) -> Result<Resp, HmcError> {
-        self.call(op, method, |w| f(w, parse(req, method)?))
+        self.call(|w| f(w, parse(req, self.method())?))
+    }
+
+    /// The operation's HTTP method, by the table.
+    fn method(&self) -> &'static str {
+        self.op.method()
     }
 }
 
-/// A resource's handler: `None` when the request is not for it.
-type Route = fn(&Ctx<'_>, &Req, &[&str]) -> Option<Result<Resp, HmcError>>;
+/// An operation's handler: the request, with the path's ids in the
+/// template's order.
+type Handler = fn(&Ctx<'_>, &Req, &[&str]) -> Result<Resp, HmcError>;
 
-/// The resources, tried in this order.
-const RESOURCES: &[Route] = &[
-    session::route,
-    cpc::route,
-    adapter::route,
-    partition::route,
-    hba::route,
-    storage_group::route,
-    job::route,
-    services::route,
-    console::route,
-];
+/// The handler of each operation of the table (exhaustive: an entry
+/// without one does not compile).
+fn handler(op: HmcOp) -> Handler {
+    match op {
+        HmcOp::Logon => session::logon,
+        HmcOp::Logoff => session::logoff,
+        HmcOp::ApiVersion => session::api_version,
+        HmcOp::GetConsole => console::get,
+        HmcOp::ListPermittedPartitions => console::partitions,
+        HmcOp::ListPermittedAdapters => console::adapters,
+        HmcOp::ListApiFeatures => console::features,
+        HmcOp::ListCpcApiFeatures => console::cpc_features,
+        HmcOp::ListCpcs => cpc::list,
+        HmcOp::GetCpc => cpc::get,
+        HmcOp::ValidateLunPath => cpc::validate_lun_path,
+        HmcOp::ListAdapters => adapter::list,
+        HmcOp::GetAdapter => adapter::get,
+        HmcOp::GetStoragePort => adapter::get_port,
+        HmcOp::GetPartitionsOfAdapter => adapter::assigned,
+        HmcOp::ListPartitions => partition::list,
+        HmcOp::CreatePartition => partition::create,
+        HmcOp::GetPartition => partition::get,
+        HmcOp::UpdatePartition => partition::update,
+        HmcOp::DeletePartition => partition::delete,
+        HmcOp::StartPartition => partition::start,
+        HmcOp::StopPartition => partition::stop,
+        HmcOp::ListOsMessages => os_messages::os_messages,
+        HmcOp::SendOsCommand => os_messages::send_os_command,
+        HmcOp::OpenOsMessageChannel => os_messages::open_channel,
+        HmcOp::AttachStorageGroup => partition::attach_storage_group,
+        HmcOp::DetachStorageGroup => partition::detach_storage_group,
+        HmcOp::CreateHba => hba::create,
+        HmcOp::GetHba => hba::get,
+        HmcOp::UpdateHba => hba::update,
+        HmcOp::DeleteHba => hba::delete,
+        HmcOp::ListStorageGroups => storage_group::list,
+        HmcOp::CreateStorageGroup => storage_group::create,
+        HmcOp::GetStorageGroup => storage_group::get,
+        HmcOp::ModifyStorageGroup => storage_group::modify,
+        HmcOp::DeleteStorageGroup => storage_group::delete,
+        HmcOp::AddCandidateAdapterPorts => storage_group::add_candidate_ports,
+        HmcOp::RemoveCandidateAdapterPorts => storage_group::remove_candidate_ports,
+        HmcOp::GetStorageGroupPartitions => storage_group::partitions,
+        HmcOp::StartFcpStorageDiscovery => storage_group::start_discovery,
+        HmcOp::AcceptMismatchedStorageVolumes => storage_group::accept_mismatched,
+        HmcOp::ListStorageVolumes => storage_group::volumes,
+        HmcOp::GetStorageVolume => storage_group::volume,
+        HmcOp::ListVsrs => storage_group::vsrs,
+        HmcOp::GetVsr => storage_group::vsr,
+        HmcOp::SubmitRequests => services::submit,
+        HmcOp::GetJob => job::get,
+        HmcOp::DeleteJob => job::delete,
+    }
+}
 
 pub(crate) fn route(world: &Mutex<World>, req: &Req) -> Resp {
     match dispatch(world, req) {
@@ -84,19 +133,39 @@ pub(crate) fn route(world: &Mutex<World>, req: &Req) -> Resp {
     }
 }
 
+/// Resolves the request by the table, checks its query, runs its
+/// operation's handler.
 fn dispatch(world: &Mutex<World>, req: &Req) -> Result<Resp, HmcError> {
-    let Some(seg) = req.segments("/api/") else {
-        return Err(not_implemented(req));
+    let (op, ids) = match HmcOp::resolve(&req.method, &req.path) {
+        Resolution::Found(op, ids) => (op, ids),
+        Resolution::WrongMethod => return Err(wrong_method(req)),
+        Resolution::Unknown => return Err(not_implemented(req)),
     };
+    allow_query(req, op)?;
     let ctx = Ctx {
         world,
         session: req.header("x-api-session"),
         path: &req.path,
+        op: Op::from(op),
     };
-    RESOURCES
-        .iter()
-        .find_map(|route| route(&ctx, req, &seg))
-        .unwrap_or_else(|| Err(not_implemented(req)))
+    handler(op)(&ctx, req, &ids)
+}
+
+/// The `N` ids of a resolved path (its template has `N` places; a
+/// handler asking for another number is a bug, answered 500).
+fn places<'a, const N: usize>(req: &Req, ids: &[&'a str]) -> Result<[&'a str; N], HmcError> {
+    ids.try_into().map_err(|_| {
+        HmcError::api(
+            "GET",
+            req.path.clone(),
+            500,
+            0,
+            format!(
+                "dpm-sim: {} ids in the path, its handler takes {N}.",
+                ids.len()
+            ),
+        )
+    })
 }
 
 fn error(req: &Req, e: HmcError) -> Resp {
@@ -144,9 +213,9 @@ fn property_names<'a>(req: &'a Req, key: &str) -> Vec<&'a str> {
 /// exactly those (as the HMC's "Get ... Properties" operations answer, and
 /// as zhmcclient's `pull_properties` reads a reply: one with more entries
 /// than were asked for is taken for the full set). A name the object does
-/// not have is 400.14; any other query parameter is 400.1.
+/// not have is 400.14 (other query parameters were refused by
+/// [`dispatch`]).
 fn object<T: Serialize>(req: &Req, v: T) -> Result<Resp, HmcError> {
-    allow_query(req, "GET", &["properties"])?;
     let value = serde_json::to_value(v).unwrap_or(Value::Null);
     let wanted = property_names(req, "properties");
     Ok(Resp::json(200, select(req, value, &wanted)?))
@@ -237,15 +306,17 @@ fn uri<T: std::str::FromStr>(req: &Req, method: &'static str, s: String) -> Resu
     })
 }
 
-/// Only the listed query parameters are understood; anything else is 400.1.
-fn allow_query(req: &Req, method: &'static str, allowed: &[&str]) -> Result<(), HmcError> {
+/// Only the operation's query parameters (by the table) are understood;
+/// anything else is 400.1.
+fn allow_query(req: &Req, op: HmcOp) -> Result<(), HmcError> {
+    let allowed = op.query();
     match req
         .query
         .iter()
         .find(|(k, _)| !allowed.contains(&k.as_str()))
     {
         Some((k, _)) => Err(HmcError::api(
-            method,
+            op.method().as_str(),
             req.path.clone(),
             400,
             reason::BAD_QUERY,
@@ -297,6 +368,22 @@ fn not_implemented(req: &Req) -> HmcError {
         1,
         format!(
             "{} {} is not modelled by dpm-sim (a real HMC may offer it).",
+            req.method, req.path
+        ),
+    )
+}
+
+/// A method the path's operations do not take: 404.1, as the HMC (and
+/// zhmcclient's mock) answers an invalid method on a known URI.
+fn wrong_method(req: &Req) -> HmcError {
+    // The method's name must be 'static; the request's is in the body.
+    HmcError::api(
+        "GET",
+        req.path.clone(),
+        404,
+        reason::NOT_FOUND,
+        format!(
+            "The method {} is not valid on URI {}.",
             req.method, req.path
         ),
     )

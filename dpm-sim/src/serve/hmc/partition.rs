@@ -7,11 +7,8 @@ use hmc_client::{
 };
 use serde_json::json;
 
-use super::{
-    allow_query, bad_body, object, ok, pattern, property_names, uri, with_additional, Ctx,
-};
+use super::{bad_body, object, ok, pattern, places, property_names, uri, with_additional, Ctx};
 use crate::hmc::{SettingsUpdate, SETTINGS};
-use crate::ops::Op;
 use crate::serve::http::{Req, Resp};
 use crate::world::World;
 
@@ -43,46 +40,20 @@ const WRITABLE: &[&str] = &[
     "boot-storage-volume",
 ];
 
-pub(super) fn route(ctx: &Ctx<'_>, req: &Req, seg: &[&str]) -> Option<Result<Resp, HmcError>> {
-    Some(match (req.method.as_str(), seg) {
-        ("GET", ["cpcs", id, "partitions"]) => list(ctx, req, id),
-        ("POST", ["cpcs", id, "partitions"]) => create(ctx, req, id),
-        (m @ ("GET" | "POST" | "DELETE"), ["partitions", id]) => one(ctx, req, m, id),
-        ("GET", ["partitions", id, "operations", "list-os-messages"]) => {
-            super::os_messages::os_messages(ctx, req, id)
-        }
-        ("POST", ["partitions", id, "operations", "send-os-cmd"]) => {
-            super::os_messages::send_os_command(ctx, req, id)
-        }
-        ("POST", ["partitions", id, "operations", "open-os-message-channel"]) => {
-            super::os_messages::open_channel(ctx, req, id)
-        }
-        ("POST", ["partitions", id, "operations", op @ ("start" | "stop")]) => {
-            operation(ctx, req, id, op)
-        }
-        (
-            "POST",
-            ["partitions", id, "operations", op @ ("attach-storage-group" | "detach-storage-group")],
-        ) => storage_group(ctx, req, id, op),
-        _ => return None,
-    })
-}
-
-fn list(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
-    allow_query(
-        req,
-        "GET",
-        &["name", "status", "type", "additional-properties"],
-    )?;
+/// "List Partitions of a CPC": `name` (a regular expression), `status`
+/// and `type` filter on the server; `additional-properties` (API 4.1)
+/// adds properties of each partition.
+pub(super) fn list(ctx: &Ctx<'_>, req: &Req, ids: &[&str]) -> Result<Resp, HmcError> {
+    let [id] = places(req, ids)?;
     let extra = property_names(req, "additional-properties");
-    let cpc: CpcUri = uri(req, "GET", format!("/api/cpcs/{id}"))?;
+    let cpc: CpcUri = uri(req, ctx.method(), format!("/api/cpcs/{id}"))?;
     let statuses = req.query_all("status");
     let types = req.query_all("type");
     let filter = PartitionFilter {
         name: pattern(req.query_all("name")),
         status: None,
     };
-    ctx.call(Op::ListPartitions, "GET", |w| {
+    ctx.call(|w| {
         let mut list = w.hmc.list_partitions(&cpc, &filter)?;
         if !statuses.is_empty() {
             list.retain(|p| statuses.contains(&p.status.as_str()));
@@ -119,9 +90,11 @@ pub(super) fn properties(
     w.hmc.partition_properties(w.get_partition(p)?)
 }
 
-fn create(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
-    let cpc: CpcUri = uri(req, "POST", format!("/api/cpcs/{id}"))?;
-    ctx.call(Op::CreatePartition, "POST", |w| {
+/// "Create Partition".
+pub(super) fn create(ctx: &Ctx<'_>, req: &Req, ids: &[&str]) -> Result<Resp, HmcError> {
+    let [id] = places(req, ids)?;
+    let cpc: CpcUri = uri(req, ctx.method(), format!("/api/cpcs/{id}"))?;
+    ctx.call(|w| {
         let v = req.json().map_err(|e| bad_body(req, "POST", &e, true))?;
         // A property of the partition that a create cannot set is 400.6,
         // as zhmcclient's mock answers (its "non-input" properties).
@@ -155,76 +128,90 @@ fn create(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
     })
 }
 
-fn one(ctx: &Ctx<'_>, req: &Req, method: &str, id: &str) -> Result<Resp, HmcError> {
-    let p: PartitionUri = uri(req, "GET", format!("/api/partitions/{id}"))?;
-    match method {
-        "GET" => ctx.call(Op::GetPartition, "GET", |w| object(req, properties(w, &p)?)),
-        "POST" => {
-            // Read inside the request path: a bad body is counted and meets
-            // faults and the session check first, as any request.
-            ctx.call(Op::UpdatePartition, "POST", |w| {
-                let (u, s) = update_body(req)?;
-                // Everything is checked before anything changes: the
-                // settings, then the update (which checks, then applies).
-                let settings = w.hmc.checked_settings(&p, &s)?;
-                w.update_partition(&p, &u)?;
-                w.hmc.set_settings(&p, settings);
-                Ok(Resp::empty(204))
-            })
-        }
-        _ => ctx.call(Op::DeletePartition, "DELETE", |w| {
-            w.delete_partition(&p).map(|()| Resp::empty(204))
-        }),
-    }
+/// The partition of the path (404.1 for an id that is not one).
+pub(super) fn partition(ctx: &Ctx<'_>, req: &Req, ids: &[&str]) -> Result<PartitionUri, HmcError> {
+    let [id] = places(req, ids)?;
+    uri(req, ctx.method(), format!("/api/partitions/{id}"))
 }
 
-fn operation(ctx: &Ctx<'_>, req: &Req, id: &str, op: &str) -> Result<Resp, HmcError> {
-    let p: PartitionUri = uri(req, "POST", format!("/api/partitions/{id}"))?;
-    if op == "start" {
-        ctx.call(Op::StartPartition, "POST", |w| {
-            ok(
-                202,
-                JobStarted {
-                    job_uri: w.start_partition(&p)?,
-                },
-            )
-        })
-    } else {
-        ctx.call(Op::StopPartition, "POST", |w| {
-            ok(
-                202,
-                JobStarted {
-                    job_uri: w.stop_partition(&p)?,
-                },
-            )
-        })
-    }
+/// "Get Partition Properties".
+pub(super) fn get(ctx: &Ctx<'_>, req: &Req, ids: &[&str]) -> Result<Resp, HmcError> {
+    let p = partition(ctx, req, ids)?;
+    ctx.call(|w| object(req, properties(w, &p)?))
 }
 
-/// Attach or detach a storage group (storage-management CPCs).
-fn storage_group(ctx: &Ctx<'_>, req: &Req, id: &str, op: &str) -> Result<Resp, HmcError> {
-    let p: PartitionUri = uri(req, "POST", format!("/api/partitions/{id}"))?;
-    if op == "attach-storage-group" {
-        ctx.call_with_body(
-            req,
-            Op::AttachStorageGroup,
-            "POST",
-            |w, b: StorageGroupRef| {
-                w.attach_storage_group(&p, &b.storage_group_uri)
-                    .map(|()| Resp::empty(204))
+/// "Update Partition Properties".
+pub(super) fn update(ctx: &Ctx<'_>, req: &Req, ids: &[&str]) -> Result<Resp, HmcError> {
+    let p = partition(ctx, req, ids)?;
+    // Read inside the request path: a bad body is counted and meets
+    // faults and the session check first, as any request.
+    ctx.call(|w| {
+        let (u, s) = update_body(req)?;
+        // Everything is checked before anything changes: the
+        // settings, then the update (which checks, then applies).
+        let settings = w.hmc.checked_settings(&p, &s)?;
+        w.update_partition(&p, &u)?;
+        w.hmc.set_settings(&p, settings);
+        Ok(Resp::empty(204))
+    })
+}
+
+/// "Delete Partition".
+pub(super) fn delete(ctx: &Ctx<'_>, req: &Req, ids: &[&str]) -> Result<Resp, HmcError> {
+    let p = partition(ctx, req, ids)?;
+    ctx.call(|w| w.delete_partition(&p).map(|()| Resp::empty(204)))
+}
+
+/// "Start Partition": 202 with the job.
+pub(super) fn start(ctx: &Ctx<'_>, req: &Req, ids: &[&str]) -> Result<Resp, HmcError> {
+    let p = partition(ctx, req, ids)?;
+    ctx.call(|w| {
+        ok(
+            202,
+            JobStarted {
+                job_uri: w.start_partition(&p)?,
             },
         )
-    } else {
-        ctx.call_with_body(
-            req,
-            Op::DetachStorageGroup,
-            "POST",
-            |w, b: StorageGroupRef| {
-                w.detach_storage_group(&p, &b.storage_group_uri)
-                    .map(|()| Resp::empty(204))
+    })
+}
+
+/// "Stop Partition": 202 with the job.
+pub(super) fn stop(ctx: &Ctx<'_>, req: &Req, ids: &[&str]) -> Result<Resp, HmcError> {
+    let p = partition(ctx, req, ids)?;
+    ctx.call(|w| {
+        ok(
+            202,
+            JobStarted {
+                job_uri: w.stop_partition(&p)?,
             },
         )
-    }
+    })
+}
+
+/// "Attach Storage Group to Partition" (storage-management CPCs).
+pub(super) fn attach_storage_group(
+    ctx: &Ctx<'_>,
+    req: &Req,
+    ids: &[&str],
+) -> Result<Resp, HmcError> {
+    let p = partition(ctx, req, ids)?;
+    ctx.call_with_body(req, |w, b: StorageGroupRef| {
+        w.attach_storage_group(&p, &b.storage_group_uri)
+            .map(|()| Resp::empty(204))
+    })
+}
+
+/// "Detach Storage Group from Partition" (storage-management CPCs).
+pub(super) fn detach_storage_group(
+    ctx: &Ctx<'_>,
+    req: &Req,
+    ids: &[&str],
+) -> Result<Resp, HmcError> {
+    let p = partition(ctx, req, ids)?;
+    ctx.call_with_body(req, |w, b: StorageGroupRef| {
+        w.detach_storage_group(&p, &b.storage_group_uri)
+            .map(|()| Resp::empty(204))
+    })
 }
 
 /// The body of `POST /api/partitions/{id}`: an object of writable

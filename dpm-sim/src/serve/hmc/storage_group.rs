@@ -11,44 +11,25 @@ use hmc_client::{
 };
 use serde_json::json;
 
-use super::{
-    allow_query, object, ok, pattern, property_names, query_value, uri, with_additional, Ctx,
-};
-use crate::ops::Op;
+use super::{object, ok, pattern, places, property_names, query_value, uri, with_additional, Ctx};
 use crate::serve::http::{Req, Resp};
 
-pub(super) fn route(ctx: &Ctx<'_>, req: &Req, seg: &[&str]) -> Option<Result<Resp, HmcError>> {
-    Some(match (req.method.as_str(), seg) {
-        ("GET", ["storage-groups"]) => list(ctx, req),
-        ("POST", ["storage-groups"]) => create(ctx, req),
-        ("GET", ["storage-groups", id]) => get(ctx, req, id),
-        ("GET", ["storage-groups", id, "operations", "get-partitions"]) => partitions(ctx, req, id),
-        ("POST", ["storage-groups", id, "operations", op]) => operation(ctx, req, id, op)?,
-        ("GET", ["storage-groups", id, "storage-volumes"]) => volumes(ctx, req, id),
-        ("GET", ["storage-groups", id, "storage-volumes", vid]) => volume(ctx, req, id, vid),
-        ("GET", ["storage-groups", id, "virtual-storage-resources"]) => vsrs(ctx, req, id),
-        ("GET", ["storage-groups", id, "virtual-storage-resources", rid]) => vsr(ctx, req, id, rid),
-        _ => return None,
-    })
+/// The storage group of the path (404.1 for an id that is not one).
+fn group(ctx: &Ctx<'_>, req: &Req, ids: &[&str]) -> Result<StorageGroupUri, HmcError> {
+    let [id] = places(req, ids)?;
+    uri(req, ctx.method(), format!("/api/storage-groups/{id}"))
 }
 
-fn group(req: &Req, method: &'static str, id: &str) -> Result<StorageGroupUri, HmcError> {
-    uri(req, method, format!("/api/storage-groups/{id}"))
-}
-
-fn list(ctx: &Ctx<'_>, req: &Req) -> Result<Resp, HmcError> {
-    allow_query(
-        req,
-        "GET",
-        &["cpc-uri", "name", "type", "fulfillment-state"],
-    )?;
+/// "List Storage Groups": `cpc-uri`, `name` (a regular expression),
+/// `type` and `fulfillment-state` filter on the server.
+pub(super) fn list(ctx: &Ctx<'_>, req: &Req, _ids: &[&str]) -> Result<Resp, HmcError> {
     let filter = StorageGroupFilter {
         cpc: query_value::<CpcUri>(req, "cpc-uri")?,
         name: pattern(req.query_all("name")),
     };
     let types = req.query_all("type");
     let states = req.query_all("fulfillment-state");
-    ctx.call(Op::ListStorageGroups, "GET", |w| {
+    ctx.call(|w| {
         let mut list = w.dsm.list_groups(&filter, &w.dsm_facts())?;
         if !types.is_empty() {
             list.retain(|g| types.contains(&g.group_type.as_str()));
@@ -60,95 +41,91 @@ fn list(ctx: &Ctx<'_>, req: &Req) -> Result<Resp, HmcError> {
     })
 }
 
-fn create(ctx: &Ctx<'_>, req: &Req) -> Result<Resp, HmcError> {
-    ctx.call_with_body(
-        req,
-        Op::CreateStorageGroup,
-        "POST",
-        |w, props: StorageGroupCreate| ok(201, w.create_storage_group(&props)?),
-    )
-}
-
-fn get(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
-    let g = group(req, "GET", id)?;
-    ctx.call(Op::GetStorageGroup, "GET", |w| {
-        object(req, w.dsm.get_group(&g)?)
+/// "Create Storage Group", with its volumes.
+pub(super) fn create(ctx: &Ctx<'_>, req: &Req, _ids: &[&str]) -> Result<Resp, HmcError> {
+    ctx.call_with_body(req, |w, props: StorageGroupCreate| {
+        ok(201, w.create_storage_group(&props)?)
     })
 }
 
-fn partitions(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
-    allow_query(req, "GET", &[])?;
-    let g = group(req, "GET", id)?;
-    ctx.call(Op::GetStorageGroupPartitions, "GET", |w| {
+/// "Get Storage Group Properties".
+pub(super) fn get(ctx: &Ctx<'_>, req: &Req, ids: &[&str]) -> Result<Resp, HmcError> {
+    let g = group(ctx, req, ids)?;
+    ctx.call(|w| object(req, w.dsm.get_group(&g)?))
+}
+
+/// "Get Partitions for a Storage Group".
+pub(super) fn partitions(ctx: &Ctx<'_>, req: &Req, ids: &[&str]) -> Result<Resp, HmcError> {
+    let g = group(ctx, req, ids)?;
+    ctx.call(|w| {
         let list = w.dsm.group_partitions(&g, &w.dsm_facts())?;
         ok(200, json!({ "partitions": list }))
     })
 }
 
-/// The group operations; `None` for one dpm-sim does not model (404.1).
-fn operation(ctx: &Ctx<'_>, req: &Req, id: &str, op: &str) -> Option<Result<Resp, HmcError>> {
-    let g = match group(req, "POST", id) {
-        Ok(g) => g,
-        Err(e) => return Some(Err(e)),
-    };
-    Some(match op {
-        "modify" => ctx.call_with_body(
-            req,
-            Op::ModifyStorageGroup,
-            "POST",
-            |w, m: StorageGroupModify| {
-                let element_uris = w.modify_storage_group(&g, &m)?;
-                ok(200, StorageGroupModified { element_uris })
+/// "Modify Storage Group Properties": 200 with the new volumes' URIs.
+pub(super) fn modify(ctx: &Ctx<'_>, req: &Req, ids: &[&str]) -> Result<Resp, HmcError> {
+    let g = group(ctx, req, ids)?;
+    ctx.call_with_body(req, |w, m: StorageGroupModify| {
+        let element_uris = w.modify_storage_group(&g, &m)?;
+        ok(200, StorageGroupModified { element_uris })
+    })
+}
+
+/// "Delete Storage Group".
+pub(super) fn delete(ctx: &Ctx<'_>, req: &Req, ids: &[&str]) -> Result<Resp, HmcError> {
+    let g = group(ctx, req, ids)?;
+    ctx.call(|w| w.delete_storage_group(&g).map(|()| Resp::empty(204)))
+}
+
+/// "Add Candidate Adapter Ports to an FCP Storage Group".
+pub(super) fn add_candidate_ports(
+    ctx: &Ctx<'_>,
+    req: &Req,
+    ids: &[&str],
+) -> Result<Resp, HmcError> {
+    let g = group(ctx, req, ids)?;
+    ctx.call_with_body(req, |w, b: AdapterPorts| {
+        w.add_candidate_ports(&g, &b.adapter_port_uris)
+            .map(|()| Resp::empty(204))
+    })
+}
+
+/// "Remove Candidate Adapter Ports from an FCP Storage Group".
+pub(super) fn remove_candidate_ports(
+    ctx: &Ctx<'_>,
+    req: &Req,
+    ids: &[&str],
+) -> Result<Resp, HmcError> {
+    let g = group(ctx, req, ids)?;
+    ctx.call_with_body(req, |w, b: AdapterPorts| {
+        w.dsm
+            .remove_candidate_ports(&g, &b.adapter_port_uris)
+            .map(|()| Resp::empty(204))
+    })
+}
+
+/// "Start FCP Storage Discovery": 202 with the job. The body is optional
+/// (an empty body reads as {}): no forced restart.
+pub(super) fn start_discovery(ctx: &Ctx<'_>, req: &Req, ids: &[&str]) -> Result<Resp, HmcError> {
+    let g = group(ctx, req, ids)?;
+    ctx.call_with_body(req, |w, b: StartDiscovery| {
+        ok(
+            202,
+            JobStarted {
+                job_uri: w.start_discovery(&g, b.force_restart)?,
             },
-        ),
-        "delete" => ctx.call(Op::DeleteStorageGroup, "POST", |w| {
-            w.delete_storage_group(&g).map(|()| Resp::empty(204))
-        }),
-        "add-candidate-adapter-ports" => ctx.call_with_body(
-            req,
-            Op::AddCandidateAdapterPorts,
-            "POST",
-            |w, b: AdapterPorts| {
-                w.add_candidate_ports(&g, &b.adapter_port_uris)
-                    .map(|()| Resp::empty(204))
-            },
-        ),
-        "remove-candidate-adapter-ports" => ctx.call_with_body(
-            req,
-            Op::RemoveCandidateAdapterPorts,
-            "POST",
-            |w, b: AdapterPorts| {
-                w.dsm
-                    .remove_candidate_ports(&g, &b.adapter_port_uris)
-                    .map(|()| Resp::empty(204))
-            },
-        ),
-        // The body is optional (an empty body reads as {}): no forced
-        // restart.
-        "start-fcp-storage-discovery" => ctx.call_with_body(
-            req,
-            Op::StartFcpStorageDiscovery,
-            "POST",
-            |w, b: StartDiscovery| {
-                ok(
-                    202,
-                    JobStarted {
-                        job_uri: w.start_discovery(&g, b.force_restart)?,
-                    },
-                )
-            },
-        ),
-        "accept-mismatched-storage-volumes" => ctx.call_with_body(
-            req,
-            Op::AcceptMismatchedStorageVolumes,
-            "POST",
-            |w, b: AcceptMismatched| {
-                w.dsm
-                    .accept_mismatched(&g, &b.storage_volume_uris)
-                    .map(|()| Resp::empty(204))
-            },
-        ),
-        _ => return None,
+        )
+    })
+}
+
+/// "Accept Mismatched FCP Storage Volumes".
+pub(super) fn accept_mismatched(ctx: &Ctx<'_>, req: &Req, ids: &[&str]) -> Result<Resp, HmcError> {
+    let g = group(ctx, req, ids)?;
+    ctx.call_with_body(req, |w, b: AcceptMismatched| {
+        w.dsm
+            .accept_mismatched(&g, &b.storage_volume_uris)
+            .map(|()| Resp::empty(204))
     })
 }
 
@@ -156,20 +133,8 @@ fn operation(ctx: &Ctx<'_>, req: &Req, id: &str, op: &str) -> Option<Result<Resp
 /// expression), `usage`, `fulfillment-state`, `minimum-size` and
 /// `maximum-size` (GiB, inclusive) filter on the server; repeated values
 /// are ORed; `additional-properties` adds properties of each volume.
-fn volumes(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
-    allow_query(
-        req,
-        "GET",
-        &[
-            "name",
-            "usage",
-            "fulfillment-state",
-            "minimum-size",
-            "maximum-size",
-            "additional-properties",
-        ],
-    )?;
-    let g = group(req, "GET", id)?;
+pub(super) fn volumes(ctx: &Ctx<'_>, req: &Req, ids: &[&str]) -> Result<Resp, HmcError> {
+    let g = group(ctx, req, ids)?;
     let filter = StorageVolumeFilter {
         name: pattern(req.query_all("name")),
         minimum_size: query_value::<f64>(req, "minimum-size")?,
@@ -179,7 +144,7 @@ fn volumes(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
     let extra = property_names(req, "additional-properties");
     let usages = req.query_all("usage");
     let states = req.query_all("fulfillment-state");
-    ctx.call(Op::ListStorageVolumes, "GET", |w| {
+    ctx.call(|w| {
         let mut list = w.dsm.list_volumes(&g, &filter)?;
         if !usages.is_empty() {
             list.retain(|v| usages.contains(&v.usage.as_str()));
@@ -199,45 +164,40 @@ fn volumes(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
     })
 }
 
-fn volume(ctx: &Ctx<'_>, req: &Req, id: &str, vid: &str) -> Result<Resp, HmcError> {
-    allow_query(req, "GET", &[])?;
+/// "Get Storage Volume Properties".
+pub(super) fn volume(ctx: &Ctx<'_>, req: &Req, ids: &[&str]) -> Result<Resp, HmcError> {
+    let [id, vid] = places(req, ids)?;
     let v: StorageVolumeUri = uri(
         req,
-        "GET",
+        ctx.method(),
         format!("/api/storage-groups/{id}/storage-volumes/{vid}"),
     )?;
-    ctx.call(Op::GetStorageVolume, "GET", |w| {
-        object(req, w.dsm.get_volume(&v)?)
-    })
+    ctx.call(|w| object(req, w.dsm.get_volume(&v)?))
 }
 
 /// "List Virtual Storage Resources of a Storage Group": `name` (a regular
 /// expression), `partition-uri`, `device-number`, `adapter-port-uri`.
-fn vsrs(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
-    allow_query(
-        req,
-        "GET",
-        &["name", "partition-uri", "device-number", "adapter-port-uri"],
-    )?;
-    let g = group(req, "GET", id)?;
+pub(super) fn vsrs(ctx: &Ctx<'_>, req: &Req, ids: &[&str]) -> Result<Resp, HmcError> {
+    let g = group(ctx, req, ids)?;
     let filter = VsrFilter {
         name: pattern(req.query_all("name")),
         partition: query_value::<PartitionUri>(req, "partition-uri")?,
         device_number: query_value::<DeviceNumber>(req, "device-number")?,
         adapter_port: query_value::<StoragePortUri>(req, "adapter-port-uri")?,
     };
-    ctx.call(Op::ListVsrs, "GET", |w| {
+    ctx.call(|w| {
         let list = w.dsm.list_vsrs_filtered(&g, &filter)?;
         ok(200, json!({ "virtual-storage-resources": list }))
     })
 }
 
-fn vsr(ctx: &Ctx<'_>, req: &Req, id: &str, rid: &str) -> Result<Resp, HmcError> {
-    allow_query(req, "GET", &[])?;
+/// "Get Virtual Storage Resource Properties".
+pub(super) fn vsr(ctx: &Ctx<'_>, req: &Req, ids: &[&str]) -> Result<Resp, HmcError> {
+    let [id, rid] = places(req, ids)?;
     let r: VsrUri = uri(
         req,
-        "GET",
+        ctx.method(),
         format!("/api/storage-groups/{id}/virtual-storage-resources/{rid}"),
     )?;
-    ctx.call(Op::GetVsr, "GET", |w| object(req, w.dsm.get_vsr(&r)?))
+    ctx.call(|w| object(req, w.dsm.get_vsr(&r)?))
 }

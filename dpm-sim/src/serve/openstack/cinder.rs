@@ -12,8 +12,8 @@ use serde_json::{json, Value};
 
 use super::keystone::{now, unauthorized, Caller, Keystone};
 use crate::cinder::VolumeDetail;
-use crate::client::cinder_call;
 use crate::ops::Op;
+use crate::pipeline::cinder_call;
 use crate::serve::http::{Req, Resp};
 use crate::world::World;
 
@@ -21,7 +21,7 @@ use crate::world::World;
 const MIN_VERSION: (u32, u32) = (3, 0);
 
 fn max_version(world: &Mutex<World>) -> (u32, u32) {
-    crate::client::lock(world).cinder.max_version
+    crate::pipeline::lock(world).cinder.max_version
 }
 
 fn fault(status: u16, message: &str) -> Resp {
@@ -293,21 +293,7 @@ fn volume_api(
 ) -> Result<Resp, CinderError> {
     let (project, ver) = (caller.project.as_str(), view.ver);
     let call = |op: Op, f: &mut dyn FnMut(&mut World, &str) -> Result<Resp, CinderError>| {
-        cinder_call(world, op, project, (&req.method, &req.path), f)
-    };
-    let need = |min: (u32, u32), what: &str| {
-        if ver < min {
-            Err(CinderError::api(
-                what,
-                404,
-                format!(
-                    "{what} needs microversion {}.{} or later (asked for {}.{}).",
-                    min.0, min.1, ver.0, ver.1
-                ),
-            ))
-        } else {
-            Ok(())
-        }
+        cinder_call(world, op, project, Some(ver), (&req.method, &req.path), f)
     };
     match (req.method.as_str(), rest) {
         ("GET", ["volumes"]) => call(Op::ListVolumes, &mut |w, p| {
@@ -360,7 +346,6 @@ fn volume_api(
             volume_action(world, req, project, &v)
         }
         ("POST", ["attachments"]) => {
-            need((3, 27), "attachments")?;
             let a: AttachmentCreate = body(req, "attachment")?;
             call(Op::CreateAttachment, &mut |w, p| {
                 let r =
@@ -369,7 +354,6 @@ fn volume_api(
             })
         }
         ("GET", ["attachments"] | ["attachments", "detail"]) => {
-            need((3, 27), "attachments")?;
             let filter = AttachmentFilter {
                 volume_id: req
                     .query_all("volume_id")
@@ -398,7 +382,6 @@ fn volume_api(
             })
         }
         (m @ ("GET" | "PUT" | "DELETE"), ["attachments", aid]) => {
-            need((3, 27), "attachments")?;
             let a: AttachmentId = id(aid, "VolumeAttachment")?;
             match m {
                 "GET" => call(Op::GetAttachment, &mut |w, p| {
@@ -427,7 +410,6 @@ fn volume_api(
             }
         }
         ("POST", ["attachments", aid, "action"]) => {
-            need((3, 44), "os-complete")?;
             let a: AttachmentId = id(aid, "VolumeAttachment")?;
             let v = req.json().unwrap_or(Value::Null);
             if v.get("os-complete").is_none() {
@@ -488,7 +470,7 @@ fn volume_action(
         ));
     };
     let call = |op: Op, f: &mut dyn FnMut(&mut World, &str) -> Result<Resp, CinderError>| {
-        cinder_call(world, op, project, (&req.method, &req.path), f)
+        cinder_call(world, op, project, None, (&req.method, &req.path), f)
     };
     match action.as_str() {
         "os-reserve" => call(Op::Reserve, &mut |w, p| {

@@ -181,7 +181,7 @@ pub(super) fn unauthorized() -> Resp {
 
 /// Simulated time, for token expiry.
 pub(super) fn now(world: &Mutex<World>) -> Duration {
-    crate::client::lock(world).now()
+    crate::pipeline::lock(world).now()
 }
 
 /// Keystone's form of a time: Cinder's with a `Z`.
@@ -271,7 +271,7 @@ pub(crate) fn keystone(ks: &Keystone, world: &Mutex<World>, req: &Req) -> Resp {
 }
 
 fn issue_token(ks: &Keystone, world: &Mutex<World>, req: &Req) -> Resp {
-    crate::client::lock(world).count(Op::KeystoneAuth);
+    crate::pipeline::lock(world).count(Op::KeystoneAuth);
     let body: AuthBody = match req.json().and_then(serde_json::from_value) {
         Ok(b) => b,
         Err(_) => {
@@ -342,7 +342,7 @@ fn issue_token(ks: &Keystone, world: &Mutex<World>, req: &Req) -> Resp {
     };
     tokens.insert(token.clone(), t.clone());
     drop(tokens);
-    let body = ks.token_body(&t, &crate::client::lock(world).clock, true);
+    let body = ks.token_body(&t, &crate::pipeline::lock(world).clock, true);
     Resp::json(201, body).with_header("x-subject-token", token)
 }
 
@@ -371,7 +371,7 @@ fn validate_token(ks: &Keystone, world: &Mutex<World>, req: &Req, method: &str) 
         let catalog = req.query_all("nocatalog").is_empty();
         Resp::json(
             200,
-            ks.token_body(&t, &crate::client::lock(world).clock, catalog),
+            ks.token_body(&t, &crate::pipeline::lock(world).clock, catalog),
         )
     };
     resp.with_header("x-subject-token", subject.to_owned())
