@@ -5,7 +5,7 @@
 //!
 //! [`HttpHmc`](crate::HttpHmc) builds its requests from this table;
 //! `dpm-sim` counts, fails and dispatches by it (its `Op` is generated
-//! from the same declaration, through [`hmc_operations!`]), and its
+//! from the same declaration, through `hmc_operations!`), and its
 //! served router resolves a request's method and path with
 //! [`HmcOp::resolve`]: what no entry matches is an operation it does not
 //! model.
