@@ -3,7 +3,7 @@
 //! its HTTP method, its path template and the query parameters the HMC
 //! takes on it.
 //!
-//! [`HttpHmc`](crate::HttpHmc) builds its requests from this table;
+//! `HttpHmc` (the `http` feature) builds its requests from this table;
 //! `dpm-sim` counts, fails and dispatches by it (its `Op` is generated
 //! from the same declaration, through `hmc_operations!`), and its
 //! served router resolves a request's method and path with
