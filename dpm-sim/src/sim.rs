@@ -17,7 +17,7 @@ use crate::dsm::StorageGroupView;
 use crate::harness::{ArmedFault, Fault};
 use crate::notify::Notice;
 use crate::ops::{Counters, Op, Side};
-use crate::pipeline::lock;
+use crate::pipeline::{lock, Shared};
 use crate::spec::{SpecError, WorldSpec};
 use crate::storage::{Host, Storage, StorageEvent, Zone};
 use crate::world::World;
@@ -144,7 +144,7 @@ pub struct FcpAdapterInfo {
 /// A simulated DPM world. Cloning gives another handle to the same world.
 #[derive(Clone)]
 pub struct Sim {
-    world: Arc<Mutex<World>>,
+    shared: Shared,
     spec: Arc<WorldSpec>,
 }
 
@@ -171,15 +171,20 @@ impl Sim {
     pub fn with_clock(spec: WorldSpec, mode: ClockMode) -> Result<Self, SpecError> {
         let world = World::new(&spec, mode)?;
         Ok(Self {
-            world: Arc::new(Mutex::new(world)),
+            shared: Shared::new(world),
             spec: Arc::new(spec),
         })
     }
 
-    /// The shared world, for the HTTP layer.
+    /// The world and the harness, for the HTTP layer.
     #[cfg(feature = "serve")]
-    pub(crate) fn world(&self) -> Arc<Mutex<World>> {
-        self.world.clone()
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
+    }
+
+    /// The world's handle.
+    fn world(&self) -> &Arc<Mutex<World>> {
+        &self.shared.world
     }
 
     /// The HMC's notifications from now on: job completions on each
@@ -188,28 +193,28 @@ impl Sim {
     /// ends transitions at their due time, so that they are announced
     /// then; call this inside a tokio runtime.
     pub fn notices(&self) -> tokio::sync::broadcast::Receiver<Notice> {
-        let mut w = lock(&self.world);
-        crate::world::ensure_ticker(&self.world, &mut w);
+        let mut w = lock(self.world());
+        crate::world::ensure_ticker(self.world(), &mut w);
         w.notifier.subscribe()
     }
 
     /// Drops every connection to the HMC's notification service (served):
     /// clients must notice and fall back to polling.
     pub fn drop_notification_connections(&self) {
-        lock(&self.world).notifier.drop_connections();
+        lock(self.world()).notifier.drop_connections();
     }
 
     /// Changes when [`Sim::drop_notification_connections`] is called.
     #[cfg(feature = "serve")]
     pub(crate) fn notification_drops(&self) -> tokio::sync::watch::Receiver<u64> {
-        lock(&self.world).notifier.drops()
+        lock(self.world()).notifier.drops()
     }
 
     /// Whether `login`/`passcode` may connect to the HMC's notification
     /// service: the HMC user and password, or a live session's id and
     /// credential.
     pub fn notification_login(&self, login: &str, passcode: &str) -> bool {
-        lock(&self.world).hmc.notification_login(login, passcode)
+        lock(self.world()).hmc.notification_login(login, passcode)
     }
 
     /// The spec the world was built from.
@@ -229,12 +234,12 @@ impl Sim {
 
     /// An HMC client with other credentials.
     pub fn hmc_with(&self, credentials: Credentials) -> SimHmc {
-        SimHmc::new(self.world.clone(), credentials)
+        SimHmc::new(self.shared.clone(), credentials)
     }
 
     /// A Cinder client scoped to `project`.
     pub fn cinder(&self, project: &str) -> SimCinder {
-        SimCinder::new(self.world.clone(), project.into())
+        SimCinder::new(self.shared.clone(), project.into())
     }
 
     /// A Cinder client scoped to the first project of the spec.
@@ -252,12 +257,12 @@ impl Sim {
 
     /// The CPC's URI.
     pub fn cpc_uri(&self) -> CpcUri {
-        lock(&self.world).hmc.cpc.uri()
+        lock(self.world()).hmc.cpc.uri()
     }
 
     /// The FCP adapters, in spec order.
     pub fn fcp_adapters(&self) -> Vec<FcpAdapterInfo> {
-        let w = lock(&self.world);
+        let w = lock(self.world());
         w.hmc
             .adapters
             .iter()
@@ -272,7 +277,7 @@ impl Sim {
 
     /// Every adapter URI and type, in spec order.
     pub fn adapters(&self) -> Vec<(AdapterUri, String)> {
-        let w = lock(&self.world);
+        let w = lock(self.world());
         w.hmc
             .adapters
             .iter()
@@ -293,12 +298,12 @@ impl Sim {
 
     /// Simulated time since the world was made.
     pub fn now(&self) -> Duration {
-        lock(&self.world).now()
+        lock(self.world()).now()
     }
 
     /// Moves a stepped clock forward by `d` and finishes what is due.
     pub fn advance(&self, d: Duration) {
-        let mut w = lock(&self.world);
+        let mut w = lock(self.world());
         let t = w.now() + d;
         w.clock.step_to(t);
         w.settle();
@@ -309,7 +314,7 @@ impl Sim {
     /// Background rounds (automatic discovery every 10 simulated minutes)
     /// are not waited for; they run when time passes them.
     pub fn run_until_idle(&self) {
-        let mut w = lock(&self.world);
+        let mut w = lock(self.world());
         if w.clock.mode() == ClockMode::Stepped {
             while let Some(t) = w.next_due_time() {
                 w.clock.step_to(t);
@@ -323,27 +328,27 @@ impl Sim {
     /// Whether transitions are still pending (background rounds such as
     /// automatic discovery do not count).
     pub fn is_busy(&self) -> bool {
-        lock(&self.world).next_due_time().is_some()
+        lock(self.world()).next_due_time().is_some()
     }
 
     // ----- counters and faults --------------------------------------------------
 
     /// Request counts so far.
     pub fn counters(&self) -> Counters {
-        lock(&self.world).harness.counters.clone()
+        self.shared.harness().counters.clone()
     }
 
     /// Every request since the last reset, in order (job traffic
     /// included), for checks of call order across the HMC and Cinder.
     pub fn op_log(&self) -> Vec<Op> {
-        lock(&self.world).harness.log.clone()
+        self.shared.harness().log.clone()
     }
 
     /// Resets the request counts and the request log.
     pub fn reset_counters(&self) {
-        let mut w = lock(&self.world);
-        w.harness.counters = Counters::default();
-        w.harness.log.clear();
+        let mut h = self.shared.harness();
+        h.counters = Counters::default();
+        h.log.clear();
     }
 
     /// Makes the next `count` requests of `op` fail with `fault`: refused
@@ -358,7 +363,7 @@ impl Sim {
     pub fn fail_after(&self, op: Op, skip: u32, count: u32, fault: Fault) {
         if count > 0 {
             let armed = ArmedFault { skip, count, fault };
-            lock(&self.world).harness.faults.insert(op, armed);
+            self.shared.harness().faults.insert(op, armed);
         }
     }
 
@@ -366,12 +371,12 @@ impl Sim {
     /// every later request fails without reaching it, as when the process
     /// that drives them dies. [`Sim::reconnect`] ends it.
     pub fn sever_after(&self, n: u64) {
-        lock(&self.world).harness.sever_after = Some(n);
+        self.shared.harness().sever_after = Some(n);
     }
 
     /// Lets requests reach the world again (a new process).
     pub fn reconnect(&self) {
-        lock(&self.world).harness.sever_after = None;
+        self.shared.harness().sever_after = None;
     }
 
     /// Whether NPIV WWPNs that a deleted vHBA or storage group freed are
@@ -379,14 +384,14 @@ impl Sim {
     /// every WWPN of a run is unique). With it on, a LUN still masked to a
     /// freed WWPN shows up in whichever partition gets that WWPN next.
     pub fn set_wwpn_reuse(&self, on: bool) {
-        lock(&self.world).ids.reuse_npiv = on;
+        lock(self.world()).ids.reuse_npiv = on;
     }
 
     /// Takes a SAN fabric (by its index in the spec) down or brings it back:
     /// its zones carry nothing while it is down, so LUNs behind it are not
     /// seen, discovered or booted from.
     pub fn set_fabric_down(&self, fabric: usize, down: bool) {
-        let mut w = lock(&self.world);
+        let mut w = lock(self.world());
         if down {
             w.san.down.insert(fabric);
         } else {
@@ -399,21 +404,21 @@ impl Sim {
     /// `Op::StopPartition` or `Op::StartFcpStorageDiscovery`. `false` lets
     /// new ones end again.
     pub fn stall_jobs(&self, op: Op, on: bool) {
-        let mut w = lock(&self.world);
+        let mut h = self.shared.harness();
         if on {
-            w.harness.stall_jobs.insert(op);
+            h.stall_jobs.insert(op);
         } else {
-            w.harness.stall_jobs.remove(&op);
+            h.stall_jobs.remove(&op);
         }
     }
 
     /// Each request of one API takes this long before it is answered (in
     /// memory on tokio time, served on the real clock).
     pub fn set_latency(&self, side: Side, latency: Duration) {
-        let mut w = lock(&self.world);
+        let mut h = self.shared.harness();
         match side {
-            Side::Hmc => w.harness.latency.0 = latency,
-            Side::Cinder => w.harness.latency.1 = latency,
+            Side::Hmc => h.latency.0 = latency,
+            Side::Cinder => h.latency.1 = latency,
         }
     }
 
@@ -421,33 +426,33 @@ impl Sim {
     /// refusal (500, 409.2 busy, 503) or a lost reply, in equal parts.
     /// `0.0` turns it off.
     pub fn set_fault_rate(&self, rate: f64, seed: u64) {
-        let mut w = lock(&self.world);
-        w.harness.fault_rate = rate.clamp(0.0, 1.0);
-        w.harness.fault_rng = fastrand::Rng::with_seed(seed);
+        let mut h = self.shared.harness();
+        h.fault_rate = rate.clamp(0.0, 1.0);
+        h.fault_rng = fastrand::Rng::with_seed(seed);
     }
 
     /// How many requests the random fault rate has failed.
     pub fn random_faults(&self) -> u64 {
-        lock(&self.world).harness.random_faults
+        self.shared.harness().random_faults
     }
 
     /// Disarms every injected fault that has not fired yet.
     pub fn clear_faults(&self) {
-        lock(&self.world).harness.faults.clear();
+        self.shared.harness().faults.clear();
     }
 
     /// Turns the FC zone manager on or off. Off, Cinder still masks LUNs
     /// and returns its `initiator_target_map`, but no zones are made, so
     /// the LUNs are not visible to the initiators (a misconfigured site).
     pub fn set_zoning(&self, enabled: bool) {
-        lock(&self.world).san.zoning = enabled;
+        lock(self.world()).san.zoning = enabled;
     }
 
     /// Sets a volume's status, as an administrator's `cinder reset-state`
     /// would (to put one in `error` or `maintenance`); false when there is
     /// no such volume.
     pub fn set_volume_status(&self, volume: &VolumeId, status: VolumeStatus) -> bool {
-        let mut w = lock(&self.world);
+        let mut w = lock(self.world());
         w.settle();
         match w.cinder.volumes.get_mut(volume) {
             Some(v) => {
@@ -470,7 +475,7 @@ impl Sim {
         partition: &PartitionUri,
         status: PartitionStatus,
     ) -> Result<(), crate::StatusError> {
-        let mut w = lock(&self.world);
+        let mut w = lock(self.world());
         w.settle();
         w.hmc.set_partition_status(partition, status)
     }
@@ -481,14 +486,14 @@ impl Sim {
     /// partition's runs, until set again. False when there is no such
     /// partition.
     pub fn set_guest_responsive(&self, partition: &PartitionUri, responsive: bool) -> bool {
-        let mut w = lock(&self.world);
+        let mut w = lock(self.world());
         w.settle();
         w.hmc.set_guest_responsive(partition, responsive)
     }
 
     /// Ends every HMC session, as an HMC restart or timeout would.
     pub fn expire_sessions(&self) {
-        lock(&self.world).hmc.sessions.clear();
+        lock(self.world()).hmc.sessions.clear();
     }
 
     // ----- inspection -----------------------------------------------------------
@@ -499,7 +504,7 @@ impl Sim {
     /// host at each target port the WWPN is zoned with. A partition that is
     /// not running discovers nothing.
     pub fn guest_paths(&self, partition: &PartitionUri) -> Vec<GuestPath> {
-        let mut w = lock(&self.world);
+        let mut w = lock(self.world());
         w.settle();
         let Some(p) = w.hmc.partitions.get(partition.object_id()) else {
             return Vec::new();
@@ -527,54 +532,54 @@ impl Sim {
     /// bound port, volumes with their state, size, usage and the Cinder
     /// volume discovery matched, VSRs, and the attached partitions.
     pub fn storage_groups(&self) -> Vec<StorageGroupView> {
-        let mut w = lock(&self.world);
+        let mut w = lock(self.world());
         w.settle();
         w.dsm.views()
     }
 
     /// The storage system's host objects.
     pub fn hosts(&self) -> Vec<Host> {
-        lock(&self.world).san.hosts.clone()
+        lock(self.world()).san.hosts.clone()
     }
 
     /// The zones on all fabrics.
     pub fn zones(&self) -> Vec<Zone> {
-        lock(&self.world).san.zones.iter().cloned().collect()
+        lock(self.world()).san.zones.iter().cloned().collect()
     }
 
     /// What the storage system did, in order.
     pub fn storage_events(&self) -> Vec<StorageEvent> {
-        lock(&self.world).san.events.clone()
+        lock(self.world()).san.events.clone()
     }
 
     /// The Cinder node's own WWPNs (used for image deployment).
     pub fn node_wwpns(&self) -> Vec<Wwpn> {
-        lock(&self.world).san.node_wwpns()
+        lock(self.world()).san.node_wwpns()
     }
 
     /// The target ports on each fabric, by fabric index.
     pub fn target_ports(&self) -> Vec<(Wwpn, usize)> {
-        lock(&self.world).san.target_ports.clone()
+        lock(self.world()).san.target_ports.clone()
     }
 
     /// The fabric an adapter port is cabled to.
     pub fn port_fabric(&self, port: &StoragePortUri) -> Option<usize> {
-        lock(&self.world).hmc.port_fabric(port)
+        lock(self.world()).hmc.port_fabric(port)
     }
 
     /// Jobs the HMC still holds (not yet deleted).
     pub fn job_count(&self) -> usize {
-        lock(&self.world).hmc.jobs.len()
+        lock(self.world()).hmc.jobs.len()
     }
 
     /// The CPC memory held by partitions, MiB.
     pub fn memory_held_mib(&self) -> u64 {
-        lock(&self.world).hmc.memory_held()
+        lock(self.world()).hmc.memory_held()
     }
 
     /// The state an operation may change.
     pub fn snapshot(&self) -> WorldSnapshot {
-        let mut w = lock(&self.world);
+        let mut w = lock(self.world());
         w.settle();
         let partitions = w
             .hmc

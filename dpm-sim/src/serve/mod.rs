@@ -275,17 +275,17 @@ async fn handle(
         }
         Err(e) => return Err(ServedError::Read(e)),
     };
-    let world = sim.world();
+    let shared = sim.shared();
     // The configured latency (the same wait as in memory).
     match api {
-        Api::Hmc => crate::pipeline::latency(&world, Side::Hmc).await,
-        Api::Keystone | Api::Cinder => crate::pipeline::latency(&world, Side::Cinder).await,
+        Api::Hmc => crate::pipeline::latency(shared, Side::Hmc).await,
+        Api::Keystone | Api::Cinder => crate::pipeline::latency(shared, Side::Cinder).await,
         Api::Control => {}
     }
     let resp = match api {
-        Api::Hmc => hmc::route(&world, &req),
-        Api::Keystone => openstack::keystone(&ks, &world, &req),
-        Api::Cinder => openstack::cinder(&ks, &world, &req),
+        Api::Hmc => hmc::route(shared, &req),
+        Api::Keystone => openstack::keystone(&ks, shared, &req),
+        Api::Cinder => openstack::cinder(&ks, shared, &req),
         Api::Control => control::route(&sim, &req),
     };
     if resp.reset {
@@ -558,7 +558,7 @@ impl Sim {
         let wall = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();
-        crate::pipeline::lock(&self.world())
+        crate::pipeline::lock(&self.shared().world)
             .clock
             .anchor_calendar(wall);
 
