@@ -16,25 +16,14 @@ use hmc_client::{
     StorageGroupUri, StoragePort, StoragePortUri, StorageVolume, StorageVolumeFilter,
     StorageVolumeSummary, StorageVolumeUri, Vsr, VsrSummary, VsrUri,
 };
-use hmc_client::{
-    Console, HmcOp, OsMessageEvent, OsMessageFilter, OsMessageNotification, OsMessageSubscription,
-    OsMessages, VsrFilter,
-};
-
-/// Ends a task when dropped (what feeds an OS message subscription).
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
+use hmc_client::{Console, HmcOp, OsMessageFilter, OsMessageSubscription, OsMessages, VsrFilter};
 
 use crate::ops::{Op, Side};
 use crate::pipeline::{hmc_call, latency, lock, Shared, SEVERED};
 use crate::world::World;
 
 mod cinder;
+mod notices;
 
 pub use cinder::SimCinder;
 
@@ -204,7 +193,7 @@ impl HmcApi for SimHmc {
         if !self.notifications {
             return Err(unavailable("this client was made without notifications"));
         }
-        let (mut notices, mut drops, object_topic) = {
+        let (notices, drops, object_topic) = {
             if self.shared.harness().severed() {
                 return Err(unavailable(SEVERED));
             }
@@ -219,41 +208,12 @@ impl HmcApi for SimHmc {
             crate::world::ensure_ticker(&self.shared.world, &mut w);
             (w.notifier.subscribe(), w.notifier.drops(), object_topic)
         };
-        let (tx, rx) = tokio::sync::mpsc::channel(64);
-        let (topic, partition) = (topic.to_owned(), partition.to_string());
-        let task = tokio::spawn(async move {
-            loop {
-                let n = tokio::select! {
-                    n = notices.recv() => match n {
-                        Ok(n) => n,
-                        // Lagged or closed: notices were lost, so it ends.
-                        Err(_) => return,
-                    },
-                    _ = drops.changed() => return,
-                };
-                let kind = n.header("notification-type");
-                let event = if n.topic == topic && kind == Some("os-message") {
-                    match serde_json::from_str::<OsMessageNotification>(&n.body) {
-                        Ok(m) => OsMessageEvent::Messages(m.os_messages),
-                        Err(_) => continue,
-                    }
-                } else if n.topic == object_topic
-                    && kind == Some("inventory-change")
-                    && n.header("action") == Some("remove")
-                    && n.header("object-uri") == Some(partition.as_str())
-                {
-                    OsMessageEvent::PartitionRemoved
-                } else {
-                    continue;
-                };
-                if tx.send(event).await.is_err() {
-                    return;
-                }
-            }
-        });
-        Ok(OsMessageSubscription::new(
-            rx,
-            Some(Box::new(AbortOnDrop(task))),
+        Ok(notices::os_messages(
+            notices,
+            drops,
+            topic,
+            object_topic,
+            partition,
         ))
     }
 
