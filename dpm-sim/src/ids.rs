@@ -17,6 +17,11 @@ pub(crate) struct Ids {
 
 impl Ids {
     /// A fresh sequence number.
+    /// The last sequence number handed out.
+    pub(crate) fn seq(&self) -> u64 {
+        self.seq
+    }
+
     pub(crate) fn next_seq(&mut self) -> u64 {
         self.seq += 1;
         self.seq

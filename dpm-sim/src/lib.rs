@@ -54,6 +54,7 @@ mod ids;
 mod notify;
 mod ops;
 mod pipeline;
+mod refusal;
 #[cfg(feature = "serve")]
 mod serve;
 mod sim;

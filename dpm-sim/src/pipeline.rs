@@ -6,24 +6,93 @@
 //! paused test clock runs it at once); then, under the world's lock, a
 //! severed client's transport error, settling due transitions, counting,
 //! an armed or random fault, the session (HMC) or project (Cinder) check,
-//! Cinder's microversion gate ([`Op::cinder_since`]), and the operation.
+//! Cinder's microversion gate ([`Op::cinder_since`]), the operation, and,
+//! for an operation whose jobs are stalled, holding the jobs it started.
+//!
+//! The world (the modelled systems) and the [`Harness`] (what the tests do
+//! to the requests) are apart, each under its own lock, in [`Shared`]: the
+//! harness's is always taken first.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use cinder_client::CinderError;
 use hmc_client::{HmcError, Sent};
 
+use crate::harness::{Fault, Harness};
 use crate::ops::{Op, Side};
 use crate::world::{LostReply, World};
 
 pub(crate) use crate::world::lock;
 
+/// What `Sim` owns and its clients share: the world and the harness.
+#[derive(Clone)]
+pub(crate) struct Shared {
+    pub world: Arc<Mutex<World>>,
+    pub harness: Arc<Mutex<Harness>>,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared").finish_non_exhaustive()
+    }
+}
+
+impl Shared {
+    pub(crate) fn new(world: World) -> Self {
+        Self {
+            world: Arc::new(Mutex::new(world)),
+            harness: Arc::new(Mutex::new(Harness::default())),
+        }
+    }
+
+    /// The harness, locked (a panic elsewhere cannot leave it half-changed).
+    pub(crate) fn harness(&self) -> MutexGuard<'_, Harness> {
+        self.harness.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A request that got through the harness: the world locked and brought
+/// up to now, and what the harness decided for it.
+struct Entered<'a> {
+    world: crate::world::WorldGuard<'a>,
+    fault: Option<Fault>,
+    /// Set when the operation's jobs are stalled: the first transition
+    /// the request may schedule.
+    hold_from: Option<u64>,
+}
+
+/// Severed (None), or counted with its fault drawn and the world locked.
+fn enter(shared: &Shared, op: Op) -> Option<Entered<'_>> {
+    let mut h = shared.harness();
+    if h.severed() {
+        return None;
+    }
+    let mut world = lock(&shared.world);
+    world.settle();
+    let fault = h.enter(op);
+    let hold_from = h.stalls(op).then(|| world.next_transition());
+    Some(Entered {
+        world,
+        fault,
+        hold_from,
+    })
+}
+
+impl Entered<'_> {
+    /// After the operation: a stalled operation's jobs stay running.
+    fn hold(&mut self, op: Op) {
+        if let Some(since) = self.hold_from {
+            self.world.hold_jobs(op, since);
+        }
+    }
+}
+
 /// What a cut-off client sees.
 pub(crate) const SEVERED: &str = "dpm-sim: the client is cut off (its process died)";
 
 /// Waits the latency configured for one API's requests.
-pub(crate) async fn latency(world: &Mutex<World>, side: Side) {
-    let d = lock(world).harness.latency(side);
+pub(crate) async fn latency(shared: &Shared, side: Side) {
+    let d = shared.harness().latency(side);
     if !d.is_zero() {
         tokio::time::sleep(d).await;
     }
@@ -40,7 +109,7 @@ pub(crate) async fn latency(world: &Mutex<World>, side: Side) {
 /// (200 when answered, the refusal's status, 0 when no answer came). Never
 /// a session id, token or body.
 pub(crate) fn hmc_call<T>(
-    world: &Mutex<World>,
+    shared: &Shared,
     op: Op,
     session: Option<&str>,
     uri: &str,
@@ -49,7 +118,7 @@ pub(crate) fn hmc_call<T>(
     let method = op.method();
     let span = told(Side::Hmc, op, method, uri);
     let _in = span.enter();
-    let out = hmc_call_inner(world, op, session, method, uri, f);
+    let out = hmc_call_inner(shared, op, session, method, uri, f);
     let status = match &out {
         Ok(_) => 200,
         Err(e) => e.status_reason().map_or(0, |(s, _)| s),
@@ -75,23 +144,23 @@ fn told(side: Side, op: Op, method: &str, path: &str) -> tracing::Span {
 }
 
 fn hmc_call_inner<T>(
-    world: &Mutex<World>,
+    shared: &Shared,
     op: Op,
     session: Option<&str>,
     method: &'static str,
     uri: &str,
     f: impl FnOnce(&mut World) -> Result<T, HmcError>,
 ) -> Result<T, HmcError> {
-    let mut w = lock(world);
-    if w.severed() {
+    let Some(mut entered) = enter(shared, op) else {
         return Err(HmcError::Transport {
             method,
             uri: uri.to_owned(),
             sent: Sent::No,
             source: Box::new(LostReply(SEVERED.into())),
         });
-    }
-    let fault = w.enter(op);
+    };
+    let fault = entered.fault.take();
+    let w = &mut entered.world;
     if let Some(fault) = fault.as_ref().filter(|f| !f.lost_reply) {
         return Err(HmcError::api(
             method,
@@ -105,7 +174,8 @@ fn hmc_call_inner<T>(
         let now = w.now();
         w.hmc.check_session(session, method, uri, now)?;
     }
-    let out = f(&mut w);
+    let out = f(w);
+    entered.hold(op);
     if let Err(e) = &out {
         tracing::debug!(op = %op, error = %e, "dpm-sim refused");
     }
@@ -129,7 +199,7 @@ fn hmc_call_inner<T>(
 /// this Cinder offers, as the in-memory client negotiates); an operation
 /// that needs a later one is refused with 404, as Cinder refuses it.
 pub(crate) fn cinder_call<T>(
-    world: &Mutex<World>,
+    shared: &Shared,
     op: Op,
     project: &str,
     asked: Option<(u32, u32)>,
@@ -138,7 +208,7 @@ pub(crate) fn cinder_call<T>(
 ) -> Result<T, CinderError> {
     let span = told(Side::Cinder, op, method, path);
     let _in = span.enter();
-    let out = cinder_call_inner(world, op, project, asked, f);
+    let out = cinder_call_inner(shared, op, project, asked, f);
     let status = match &out {
         Ok(_) => 200,
         Err(e) => e.status().unwrap_or(0),
@@ -148,21 +218,21 @@ pub(crate) fn cinder_call<T>(
 }
 
 fn cinder_call_inner<T>(
-    world: &Mutex<World>,
+    shared: &Shared,
     op: Op,
     project: &str,
     asked: Option<(u32, u32)>,
     f: impl FnOnce(&mut World, &str) -> Result<T, CinderError>,
 ) -> Result<T, CinderError> {
-    let mut w = lock(world);
-    if w.severed() {
+    let Some(mut entered) = enter(shared, op) else {
         return Err(CinderError::Transport {
             operation: op.name().to_owned(),
             maybe_sent: false,
             source: Box::new(LostReply(SEVERED.into())),
         });
-    }
-    let fault = w.enter(op);
+    };
+    let fault = entered.fault.take();
+    let w = &mut entered.world;
     if let Some(fault) = fault.as_ref().filter(|f| !f.lost_reply) {
         return Err(CinderError::api(
             op.name(),
@@ -190,7 +260,8 @@ fn cinder_call_inner<T>(
             ));
         }
     }
-    let out = f(&mut w, project);
+    let out = f(w, project);
+    entered.hold(op);
     if let Err(e) = &out {
         tracing::debug!(op = %op, error = %e, "dpm-sim refused");
     }

@@ -1,7 +1,5 @@
 //! The in-memory Cinder client.
 
-use std::sync::{Arc, Mutex};
-
 use async_trait::async_trait;
 use cinder_client::{
     Attachment, AttachmentFilter, AttachmentId, CinderApi, CinderError, ConnectionInfo, Connector,
@@ -9,7 +7,7 @@ use cinder_client::{
 };
 
 use crate::ops::{Op, Side};
-use crate::pipeline::{cinder_call, latency, lock};
+use crate::pipeline::{cinder_call, latency, lock, Shared};
 use crate::world::World;
 
 /// The method and path the HTTP client sends for a Cinder operation.
@@ -33,18 +31,18 @@ fn cinder_route(op: Op, project: &str, id: &dyn std::fmt::Display) -> (&'static 
 /// A Cinder client of the simulated world, scoped to one project.
 #[derive(Debug)]
 pub struct SimCinder {
-    world: Arc<Mutex<World>>,
+    shared: Shared,
     project: String,
 }
 
 impl SimCinder {
     /// The configured Cinder latency, on tokio time.
     async fn delay(&self) {
-        latency(&self.world, Side::Cinder).await;
+        latency(&self.shared, Side::Cinder).await;
     }
 
-    pub(crate) fn new(world: Arc<Mutex<World>>, project: String) -> Self {
-        Self { world, project }
+    pub(crate) fn new(shared: Shared, project: String) -> Self {
+        Self { shared, project }
     }
 
     /// Like the HTTP client, the in-memory client speaks the highest
@@ -58,7 +56,7 @@ impl SimCinder {
         f: impl FnOnce(&mut World, &str) -> Result<T, CinderError>,
     ) -> Result<T, CinderError> {
         let (method, path) = cinder_route(op, &self.project, id);
-        cinder_call(&self.world, op, &self.project, None, (method, &path), f)
+        cinder_call(&self.shared, op, &self.project, None, (method, &path), f)
     }
 }
 
@@ -66,7 +64,7 @@ impl SimCinder {
 impl CinderApi for SimCinder {
     async fn attachments_api(&self) -> Result<bool, CinderError> {
         self.delay().await;
-        Ok(lock(&self.world).cinder.max_version >= (3, 44))
+        Ok(lock(&self.shared.world).cinder.max_version >= (3, 44))
     }
 
     async fn get_volume(&self, id: &VolumeId) -> Result<Volume, CinderError> {

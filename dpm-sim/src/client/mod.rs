@@ -4,7 +4,7 @@
 //! request, answers an injected fault if one is armed, and then runs the
 //! operation. Nothing is canned: every answer is read from the state.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use async_trait::async_trait;
 use hmc_client::{
@@ -16,25 +16,14 @@ use hmc_client::{
     StorageGroupUri, StoragePort, StoragePortUri, StorageVolume, StorageVolumeFilter,
     StorageVolumeSummary, StorageVolumeUri, Vsr, VsrSummary, VsrUri,
 };
-use hmc_client::{
-    Console, HmcOp, OsMessageEvent, OsMessageFilter, OsMessageNotification, OsMessageSubscription,
-    OsMessages, VsrFilter,
-};
-
-/// Ends a task when dropped (what feeds an OS message subscription).
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
+use hmc_client::{Console, HmcOp, OsMessageFilter, OsMessageSubscription, OsMessages, VsrFilter};
 
 use crate::ops::{Op, Side};
-use crate::pipeline::{hmc_call, latency, lock, SEVERED};
+use crate::pipeline::{hmc_call, latency, lock, Shared, SEVERED};
 use crate::world::World;
 
 mod cinder;
+mod notices;
 
 pub use cinder::SimCinder;
 
@@ -43,7 +32,7 @@ pub use cinder::SimCinder;
 /// ([`HmcApi::job_announced`]) unless made with
 /// [`SimHmc::without_notifications`].
 pub struct SimHmc {
-    world: Arc<Mutex<World>>,
+    shared: Shared,
     credentials: Credentials,
     session: Mutex<Option<String>>,
     notifications: bool,
@@ -61,12 +50,12 @@ impl std::fmt::Debug for SimHmc {
 impl SimHmc {
     /// The configured HMC latency, on tokio time.
     async fn delay(&self) {
-        latency(&self.world, Side::Hmc).await;
+        latency(&self.shared, Side::Hmc).await;
     }
 
-    pub(crate) fn new(world: Arc<Mutex<World>>, credentials: Credentials) -> Self {
+    pub(crate) fn new(shared: Shared, credentials: Credentials) -> Self {
         Self {
-            world,
+            shared,
             credentials,
             session: Mutex::new(None),
             notifications: true,
@@ -97,7 +86,7 @@ impl SimHmc {
         f: impl FnOnce(&mut World) -> Result<T, HmcError>,
     ) -> Result<T, HmcError> {
         let path = op.hmc().map(|h| h.path(ids)).unwrap_or_default();
-        hmc_call(&self.world, op, self.session().as_deref(), &path, f)
+        hmc_call(&self.shared, op, self.session().as_deref(), &path, f)
     }
 }
 
@@ -106,10 +95,16 @@ impl HmcApi for SimHmc {
     async fn logon(&self) -> Result<LogonResponse, HmcError> {
         self.delay().await;
         let (userid, password) = (&self.credentials.userid, self.credentials.password.expose());
-        let r = hmc_call(&self.world, Op::Logon, None, HmcOp::Logon.template(), |w| {
-            let now = w.now();
-            w.hmc.logon(&mut w.ids, userid, password, now)
-        })?;
+        let r = hmc_call(
+            &self.shared,
+            Op::Logon,
+            None,
+            HmcOp::Logon.template(),
+            |w| {
+                let now = w.now();
+                w.hmc.logon(&mut w.ids, userid, password, now)
+            },
+        )?;
         *self.session.lock().unwrap_or_else(|e| e.into_inner()) =
             Some(r.api_session.expose().to_owned());
         Ok(r)
@@ -134,7 +129,7 @@ impl HmcApi for SimHmc {
     async fn api_version(&self) -> Result<ApiVersion, HmcError> {
         self.delay().await;
         hmc_call(
-            &self.world,
+            &self.shared,
             Op::ApiVersion,
             None,
             HmcOp::ApiVersion.template(),
@@ -198,11 +193,11 @@ impl HmcApi for SimHmc {
         if !self.notifications {
             return Err(unavailable("this client was made without notifications"));
         }
-        let (mut notices, mut drops, object_topic) = {
-            let mut w = lock(&self.world);
-            if w.severed() {
+        let (notices, drops, object_topic) = {
+            if self.shared.harness().severed() {
                 return Err(unavailable(SEVERED));
             }
+            let mut w = lock(&self.shared.world);
             let session = self.session().ok_or_else(|| unavailable("not logged on"))?;
             let object_topic = w
                 .hmc
@@ -210,44 +205,15 @@ impl HmcApi for SimHmc {
                 .get(&session)
                 .map(|s| s.object_topic.clone())
                 .ok_or_else(|| unavailable("the session is no longer known"))?;
-            crate::world::ensure_ticker(&self.world, &mut w);
+            crate::world::ensure_ticker(&self.shared.world, &mut w);
             (w.notifier.subscribe(), w.notifier.drops(), object_topic)
         };
-        let (tx, rx) = tokio::sync::mpsc::channel(64);
-        let (topic, partition) = (topic.to_owned(), partition.to_string());
-        let task = tokio::spawn(async move {
-            loop {
-                let n = tokio::select! {
-                    n = notices.recv() => match n {
-                        Ok(n) => n,
-                        // Lagged or closed: notices were lost, so it ends.
-                        Err(_) => return,
-                    },
-                    _ = drops.changed() => return,
-                };
-                let kind = n.header("notification-type");
-                let event = if n.topic == topic && kind == Some("os-message") {
-                    match serde_json::from_str::<OsMessageNotification>(&n.body) {
-                        Ok(m) => OsMessageEvent::Messages(m.os_messages),
-                        Err(_) => continue,
-                    }
-                } else if n.topic == object_topic
-                    && kind == Some("inventory-change")
-                    && n.header("action") == Some("remove")
-                    && n.header("object-uri") == Some(partition.as_str())
-                {
-                    OsMessageEvent::PartitionRemoved
-                } else {
-                    continue;
-                };
-                if tx.send(event).await.is_err() {
-                    return;
-                }
-            }
-        });
-        Ok(OsMessageSubscription::new(
-            rx,
-            Some(Box::new(AbortOnDrop(task))),
+        Ok(notices::os_messages(
+            notices,
+            drops,
+            topic,
+            object_topic,
+            partition,
         ))
     }
 
@@ -599,11 +565,11 @@ impl HmcApi for SimHmc {
         }
         let ended = |w: &World| w.hmc.jobs.get(job.object_id()).map(|j| j.outcome.is_some());
         let mut rx = {
-            let mut w = lock(&self.world);
-            if w.severed() {
+            if self.shared.harness().severed() {
                 return JobAnnouncement::NotWatched;
             }
-            crate::world::ensure_ticker(&self.world, &mut w);
+            let mut w = lock(&self.shared.world);
+            crate::world::ensure_ticker(&self.shared.world, &mut w);
             let rx = w.notifier.subscribe();
             match ended(&w) {
                 // Unknown (or deleted): the poll says what it is.
@@ -620,7 +586,7 @@ impl HmcApi for SimHmc {
                 }
                 Ok(Ok(_)) => {}
                 Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {
-                    if ended(&lock(&self.world)) != Some(false) {
+                    if ended(&lock(&self.shared.world)) != Some(false) {
                         return JobAnnouncement::Ended;
                     }
                 }

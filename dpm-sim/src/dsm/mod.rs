@@ -35,8 +35,8 @@ mod vsr;
 use cinder_client::VolumeId;
 use fc_types::{DeviceNumber, FcpLun, Wwpn};
 use hmc_client::{
-    CpcUri, FulfillmentState, HmcError, PartitionStatus, PartitionUri, StorageGroupType,
-    StorageGroupUri, StoragePortUri, StorageVolumeUri, VolumeUsage, VsrUri,
+    CpcUri, FulfillmentState, PartitionStatus, PartitionUri, StorageGroupType, StorageGroupUri,
+    StoragePortUri, StorageVolumeUri, VolumeUsage, VsrUri,
 };
 
 pub use view::{GroupWwpnView, StorageGroupView, StorageVolumeView, VsrView};
@@ -301,22 +301,7 @@ impl DsmState {
 
 // ----- helpers ---------------------------------------------------------------
 
-/// An anchored regular expression from a query value (400.1 when bad).
-pub(crate) fn anchored(
-    method: &'static str,
-    uri: &str,
-    pattern: &str,
-) -> Result<regex_lite::Regex, HmcError> {
-    regex_lite::Regex::new(&format!("^(?:{pattern})$")).map_err(|e| {
-        HmcError::api(
-            method,
-            uri,
-            400,
-            rules::reason::BAD_QUERY,
-            format!("query value {pattern:?} is not a valid regular expression: {e}"),
-        )
-    })
-}
+pub(crate) use crate::refusal::regex as anchored;
 
 /// Ids the domain builds from the allocator's ids are valid URI segments;
 /// this is never reached, and exists so that no `unwrap` is needed.

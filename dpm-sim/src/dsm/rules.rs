@@ -57,33 +57,7 @@ use hmc_client::{FulfillmentState, StoragePortUri};
 
 use super::WwpnState;
 
-/// Reason codes of storage-management answers.
-pub(crate) mod reason {
-    /// Bad query parameter (400.1).
-    pub const BAD_QUERY: u16 = 1;
-    /// A value is not valid (400.7).
-    pub const INVALID_VALUE: u16 = 7;
-    /// The object of the URI does not exist (404.1).
-    pub const NOT_FOUND: u16 = 1;
-    /// An object the body names does not exist (404.2).
-    pub const REFERENCED_NOT_FOUND: u16 = 2;
-    /// Not in the state the operation needs (409.1).
-    pub const WRONG_STATE: u16 = 1;
-    /// Duplicate name (409.8, as for partitions; unconfirmed).
-    pub const DUPLICATE_NAME: u16 = 8;
-    /// The port is already a candidate (from zhmcclient's mock).
-    pub const PORT_ALREADY_CANDIDATE: u16 = 483;
-    /// The port is not a candidate (from zhmcclient's mock).
-    pub const PORT_NOT_CANDIDATE: u16 = 479;
-    /// validate-lun-path: the target is not reachable.
-    pub const TARGET_NOT_REACHABLE: u16 = 484;
-    /// validate-lun-path: the target is reachable but the LUN is not.
-    pub const LUN_NOT_REACHABLE: u16 = 485;
-    /// **dpm-sim's own code**: HBA create on a CPC with the
-    /// `dpm-storage-management` feature. No public source names the code
-    /// a real HMC uses, so the simulator defines and names this one.
-    pub const HBAS_NOT_ON_STORAGE_MANAGEMENT: u16 = 490;
-}
+pub(crate) use crate::refusal::reason;
 
 /// **Inferred** (rule 16): the job-status-code of a canceled discovery job.
 pub(crate) const CANCELED_JOB_STATUS: u16 = 409;

@@ -4,6 +4,7 @@
 //! operations, counters and faults as the in-memory clients.
 
 mod control;
+mod endpoints;
 mod hmc;
 mod http;
 mod openstack;
@@ -11,18 +12,23 @@ mod stomp;
 mod tls;
 
 use std::net::{Ipv4Addr, SocketAddr};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use serde::Serialize;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::ops::Side;
 use crate::Sim;
+
+use endpoints::write;
+pub use endpoints::{
+    dpm_toml, AdapterInfo, CinderEndpoint, ControlEndpoint, CpcInfo, Endpoints, HmcEndpoint,
+    ImageInfo, KeystoneEndpoint,
+};
 
 /// Where to listen and where to write the CA and `endpoints.json`.
 #[derive(Debug, Clone)]
@@ -107,102 +113,6 @@ pub enum ServeError {
     },
 }
 
-/// How to reach the served world: printed as one JSON line and written to
-/// `endpoints.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-pub struct Endpoints {
-    /// The HMC.
-    pub hmc: HmcEndpoint,
-    /// Keystone.
-    pub keystone: KeystoneEndpoint,
-    /// Cinder.
-    pub cinder: CinderEndpoint,
-    /// The CPC.
-    pub cpc: CpcInfo,
-    /// The FCP adapters.
-    pub fcp_adapters: Vec<AdapterInfo>,
-    /// The control routes, when served.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub control: Option<ControlEndpoint>,
-    /// The images.
-    pub images: Vec<ImageInfo>,
-}
-
-/// The HMC endpoint.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-pub struct HmcEndpoint {
-    /// `https://127.0.0.1:<port>`.
-    pub url: String,
-    /// User id.
-    pub userid: String,
-    /// Password (the simulator's; not a real secret).
-    pub password: String,
-    /// The CA file to verify the server with.
-    pub ca_cert: PathBuf,
-    /// The port of its notification service (STOMP over TLS, same host).
-    #[serde(default)]
-    pub notification_port: u16,
-}
-
-/// The Keystone endpoint and user.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-pub struct KeystoneEndpoint {
-    /// `http://127.0.0.1:<port>/v3`.
-    pub auth_url: String,
-    /// User.
-    pub username: String,
-    /// Password.
-    pub password: String,
-    /// Project.
-    pub project_name: String,
-    /// `Default`.
-    pub user_domain_name: String,
-    /// `Default`.
-    pub project_domain_name: String,
-}
-
-/// The Cinder endpoint.
-/// Where the simulator's control routes are.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-pub struct ControlEndpoint {
-    /// `http://127.0.0.1:port`; the routes are under `/sim/`.
-    pub url: String,
-}
-
-/// The Cinder endpoint of the served world, for clients without Keystone.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-pub struct CinderEndpoint {
-    /// `http://127.0.0.1:<port>/v3/<project id>`.
-    pub endpoint: String,
-}
-
-/// The CPC.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-pub struct CpcInfo {
-    /// Name.
-    pub name: String,
-    /// Object id.
-    pub object_id: String,
-}
-
-/// An FCP adapter.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-pub struct AdapterInfo {
-    /// Object id.
-    pub object_id: String,
-    /// Number of ports.
-    pub ports: u32,
-}
-
-/// An image.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-pub struct ImageInfo {
-    /// Id.
-    pub id: String,
-    /// Name.
-    pub name: String,
-}
-
 /// A running server. Dropping it does not stop it; call
 /// [`Server::shutdown`].
 #[derive(Debug)]
@@ -275,17 +185,17 @@ async fn handle(
         }
         Err(e) => return Err(ServedError::Read(e)),
     };
-    let world = sim.world();
+    let shared = sim.shared();
     // The configured latency (the same wait as in memory).
     match api {
-        Api::Hmc => crate::pipeline::latency(&world, Side::Hmc).await,
-        Api::Keystone | Api::Cinder => crate::pipeline::latency(&world, Side::Cinder).await,
+        Api::Hmc => crate::pipeline::latency(shared, Side::Hmc).await,
+        Api::Keystone | Api::Cinder => crate::pipeline::latency(shared, Side::Cinder).await,
         Api::Control => {}
     }
     let resp = match api {
-        Api::Hmc => hmc::route(&world, &req),
-        Api::Keystone => openstack::keystone(&ks, &world, &req),
-        Api::Cinder => openstack::cinder(&ks, &world, &req),
+        Api::Hmc => hmc::route(shared, &req),
+        Api::Keystone => openstack::keystone(&ks, shared, &req),
+        Api::Cinder => openstack::cinder(&ks, shared, &req),
         Api::Control => control::route(&sim, &req),
     };
     if resp.reset {
@@ -383,78 +293,6 @@ const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10
 const MAX_HEADERS: usize = 64 * 1024;
 /// The pause after a failed accept.
 const ACCEPT_BACKOFF: std::time::Duration = std::time::Duration::from_millis(100);
-
-/// A TOML basic string, quoted and escaped (JSON's string escapes are a
-/// subset of TOML's).
-fn quoted(s: &str) -> String {
-    serde_json::Value::from(s).to_string()
-}
-
-/// The `dpm` CLI's configuration for the served world (`dpm.toml` next
-/// to `endpoints.json`): the HMC with its CA and notification port, the
-/// CPC, port 0 of every FCP adapter, and Cinder through Keystone (or its
-/// endpoint, when the world serves Cinder without Keystone).
-pub fn dpm_toml(e: &Endpoints, spec: &crate::WorldSpec) -> String {
-    let mappings: Vec<String> = e
-        .fcp_adapters
-        .iter()
-        .map(|a| format!("  {},", quoted(&format!("{}:0", a.object_id))))
-        .collect();
-    let cinder = if spec.cinder.noauth {
-        format!("endpoint = {}\n", quoted(&e.cinder.endpoint))
-    } else {
-        let k = &e.keystone;
-        format!(
-            "auth_url = {}\nusername = {}\npassword = {}\nproject_name = {}\n\
-             user_domain_name = {}\nproject_domain_name = {}\n",
-            quoted(&k.auth_url),
-            quoted(&k.username),
-            quoted(&k.password),
-            quoted(&k.project_name),
-            quoted(&k.user_domain_name),
-            quoted(&k.project_domain_name),
-        )
-    };
-    format!(
-        "# Written by dpm-sim serve for this run: dpm --config <this file> check\n\
-         # (the simulator's own credentials, not secrets).\n\n\
-         [dpm]\nhost = \"dpm-sim\"\nhmc = {}\nhmc_username = {}\nhmc_password = {}\n\
-         cpc_object_id = {}\nmax_processors = {}\nmax_memory = {}\n\
-         physical_storage_adapter_mappings = [\n{}\n]\n\n\
-         [hmc]\nca_file = {}\nnotification_port = {}\n\n[cinder]\n{cinder}",
-        quoted(&e.hmc.url),
-        quoted(&e.hmc.userid),
-        quoted(&e.hmc.password),
-        quoted(&e.cpc.object_id),
-        spec.cpc.ifl,
-        spec.cpc.memory_mib,
-        mappings.join("\n"),
-        quoted(&e.hmc.ca_cert.to_string_lossy()),
-        e.hmc.notification_port,
-    )
-}
-
-/// Writes a state file readable by its owner alone (mode 0600):
-/// `endpoints.json` and `dpm.toml` hold the world's passwords. A file
-/// that was there is made 0600 before it is written.
-fn write(path: &Path, text: &str) -> Result<(), ServeError> {
-    use std::io::Write;
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let err = |source| ServeError::Write {
-        path: path.to_owned(),
-        source,
-    };
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(err)?;
-    f.set_permissions(std::fs::Permissions::from_mode(0o600))
-        .map_err(err)?;
-    f.write_all(text.as_bytes()).map_err(err)
-}
 
 impl Sim {
     /// Serves this world over HTTP(S) until [`Server::shutdown`]. Writes
@@ -558,7 +396,7 @@ impl Sim {
         let wall = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();
-        crate::pipeline::lock(&self.world())
+        crate::pipeline::lock(&self.shared().world)
             .clock
             .anchor_calendar(wall);
 

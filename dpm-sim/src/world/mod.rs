@@ -40,7 +40,6 @@ use hmc_client::BootDevice;
 use crate::cinder::{self, CinderState};
 use crate::clock::{Clock, ClockMode};
 use crate::dsm::DsmState;
-use crate::harness::{Fault, Harness};
 use crate::hmc::{self, HmcState};
 use crate::ids::Ids;
 use crate::notify::Notifier;
@@ -70,6 +69,16 @@ pub(crate) enum Action {
 }
 
 impl Action {
+    /// The operation whose job this transition ends, if it ends one.
+    fn ends_job_of(&self) -> Option<Op> {
+        match self {
+            Action::Hmc(hmc::Later::PartitionStarted { .. }) => Some(Op::StartPartition),
+            Action::Hmc(hmc::Later::PartitionStopped { .. }) => Some(Op::StopPartition),
+            Action::DiscoveryJobEnds { .. } => Some(Op::StartFcpStorageDiscovery),
+            _ => None,
+        }
+    }
+
     /// Background transitions (periodic rounds) never end, so
     /// [`World::next_due_time`] and with it `Sim::run_until_idle` and
     /// `Sim::is_busy` do not wait for them; they run when time passes them.
@@ -103,9 +112,6 @@ pub(crate) struct World {
     /// (CPCs with the dpm-storage-management feature).
     pub dsm: DsmState,
     pub pending: Vec<Pending>,
-    /// What the tests and the control port do to the clients' requests:
-    /// counters, faults, severing, stalls, latency.
-    pub harness: Harness,
     /// The notifications it publishes.
     pub notifier: Notifier,
     /// Whether a task ends transitions at their due time (see
@@ -129,7 +135,6 @@ impl World {
             cinder,
             dsm: DsmState::default(),
             pending: Vec::new(),
-            harness: Harness::default(),
             notifier: Notifier::default(),
             ticking: false,
         })
@@ -159,17 +164,6 @@ impl World {
     fn schedule(&mut self, action: Action) {
         // A ticker waiting for the next due time looks again.
         self.notifier.changed.notify_one();
-        // A stalled operation's jobs (a partition start or stop, a
-        // discovery) never end: they stay running.
-        let op = match &action {
-            Action::Hmc(hmc::Later::PartitionStarted { .. }) => Some(Op::StartPartition),
-            Action::Hmc(hmc::Later::PartitionStopped { .. }) => Some(Op::StopPartition),
-            Action::DiscoveryJobEnds { .. } => Some(Op::StartFcpStorageDiscovery),
-            _ => None,
-        };
-        if op.is_some_and(|op| self.harness.stalls(op)) {
-            return;
-        }
         let after = match &action {
             Action::Hmc(l) => l.after(&self.timings),
             Action::Cinder(l) => l.after(&self.timings),
@@ -255,23 +249,18 @@ impl World {
         Some(self.dsm.boot_check(&partition_facts(p), &env))
     }
 
-    /// Whether the clients are cut off; counts the requests that still get
-    /// through.
-    pub(crate) fn severed(&mut self) -> bool {
-        self.harness.severed()
+    /// The sequence number the next scheduled transition gets.
+    pub(crate) fn next_transition(&self) -> u64 {
+        self.ids.seq() + 1
     }
 
-    /// Counts a request that is not a world operation (a Keystone
-    /// authentication).
-    pub(crate) fn count(&mut self, op: Op) {
-        self.harness.count(op);
-    }
-
-    /// Brings the world up to now, counts a request and returns the
-    /// injected fault, if one is armed or drawn.
-    pub(crate) fn enter(&mut self, op: Op) -> Option<Fault> {
-        self.settle();
-        self.harness.enter(op)
+    /// Drops the transitions scheduled from `since` on that would end a
+    /// job of `op` (a partition start or stop, a discovery): those jobs
+    /// stay running, as a hung HMC job does. The harness asks for it
+    /// after a request of a stalled operation.
+    pub(crate) fn hold_jobs(&mut self, op: Op, since: u64) {
+        self.pending
+            .retain(|p| p.seq < since || p.action.ends_job_of() != Some(op));
     }
 }
 

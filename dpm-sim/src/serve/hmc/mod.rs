@@ -22,8 +22,6 @@ mod services;
 mod session;
 mod storage_group;
 
-use std::sync::Mutex;
-
 use hmc_client::{ErrorBody, HmcError, HmcOp, Resolution};
 use serde::Serialize;
 use serde_json::Value;
@@ -31,12 +29,12 @@ use serde_json::Value;
 use super::http::{Req, Resp};
 use crate::hmc::reason;
 use crate::ops::Op;
-use crate::pipeline::hmc_call;
+use crate::pipeline::{hmc_call, Shared};
 use crate::world::World;
 
 /// What an operation's handler needs to run a request against the world.
 pub(super) struct Ctx<'a> {
-    world: &'a Mutex<World>,
+    shared: &'a Shared,
     session: Option<&'a str>,
     path: &'a str,
     /// The operation the table resolved the request to.
@@ -47,7 +45,7 @@ impl Ctx<'_> {
     /// Runs the request's operation through [`hmc_call`]: settle, count,
     /// fault, session, run.
     fn call(&self, f: impl FnOnce(&mut World) -> Result<Resp, HmcError>) -> Result<Resp, HmcError> {
-        hmc_call(self.world, self.op, self.session, self.path, f)
+        hmc_call(self.shared, self.op, self.session, self.path, f)
     }
 
     /// Like [`Ctx::call`], with the request body read as `T` inside the
@@ -126,8 +124,8 @@ fn handler(op: HmcOp) -> Handler {
     }
 }
 
-pub(crate) fn route(world: &Mutex<World>, req: &Req) -> Resp {
-    match dispatch(world, req) {
+pub(crate) fn route(shared: &Shared, req: &Req) -> Resp {
+    match dispatch(shared, req) {
         Ok(r) => r,
         Err(e) => error(req, e),
     }
@@ -135,7 +133,7 @@ pub(crate) fn route(world: &Mutex<World>, req: &Req) -> Resp {
 
 /// Resolves the request by the table, checks its query, runs its
 /// operation's handler.
-fn dispatch(world: &Mutex<World>, req: &Req) -> Result<Resp, HmcError> {
+fn dispatch(shared: &Shared, req: &Req) -> Result<Resp, HmcError> {
     let (op, ids) = match HmcOp::resolve(&req.method, &req.path) {
         Resolution::Found(op, ids) => (op, ids),
         Resolution::WrongMethod => return Err(wrong_method(req)),
@@ -143,7 +141,7 @@ fn dispatch(world: &Mutex<World>, req: &Req) -> Result<Resp, HmcError> {
     };
     allow_query(req, op)?;
     let ctx = Ctx {
-        world,
+        shared,
         session: req.header("x-api-session"),
         path: &req.path,
         op: Op::from(op),

@@ -14,6 +14,7 @@ use super::keystone::{now, unauthorized, Caller, Keystone};
 use crate::cinder::VolumeDetail;
 use crate::ops::Op;
 use crate::pipeline::cinder_call;
+use crate::pipeline::Shared;
 use crate::serve::http::{Req, Resp};
 use crate::world::World;
 
@@ -87,7 +88,8 @@ fn microversion(req: &Req, max: (u32, u32)) -> Result<(u32, u32), Resp> {
     }
 }
 
-pub(crate) fn cinder(ks: &Keystone, world: &Mutex<World>, req: &Req) -> Resp {
+pub(crate) fn cinder(ks: &Keystone, shared: &Shared, req: &Req) -> Resp {
+    let world: &Mutex<World> = &shared.world;
     // Under a path prefix, nothing outside it is Cinder's.
     let Some(seg) = req.segments(&format!("{}/", ks.cinder_path())) else {
         return fault(
@@ -118,7 +120,7 @@ pub(crate) fn cinder(ks: &Keystone, world: &Mutex<World>, req: &Req) -> Resp {
                         base: &ks.cinder_url,
                         project_id,
                     };
-                    match volume_api(world, req, &caller, &view, rest) {
+                    match volume_api(shared, req, &caller, &view, rest) {
                         Ok(r) => r,
                         Err(e) => cinder_error(e),
                     }
@@ -285,7 +287,7 @@ struct AttachmentUpdate {
 }
 
 fn volume_api(
-    world: &Mutex<World>,
+    shared: &Shared,
     req: &Req,
     caller: &Caller,
     view: &View<'_>,
@@ -293,7 +295,7 @@ fn volume_api(
 ) -> Result<Resp, CinderError> {
     let (project, ver) = (caller.project.as_str(), view.ver);
     let call = |op: Op, f: &mut dyn FnMut(&mut World, &str) -> Result<Resp, CinderError>| {
-        cinder_call(world, op, project, Some(ver), (&req.method, &req.path), f)
+        cinder_call(shared, op, project, Some(ver), (&req.method, &req.path), f)
     };
     match (req.method.as_str(), rest) {
         ("GET", ["volumes"]) => call(Op::ListVolumes, &mut |w, p| {
@@ -343,7 +345,7 @@ fn volume_api(
         }
         ("POST", ["volumes", vid, "action"]) => {
             let v: VolumeId = id(vid, "Volume")?;
-            volume_action(world, req, project, &v)
+            volume_action(shared, req, project, &v)
         }
         ("POST", ["attachments"]) => {
             let a: AttachmentCreate = body(req, "attachment")?;
@@ -454,7 +456,7 @@ struct DetachArgs {
 }
 
 fn volume_action(
-    world: &Mutex<World>,
+    shared: &Shared,
     req: &Req,
     project: &str,
     v: &VolumeId,
@@ -470,7 +472,7 @@ fn volume_action(
         ));
     };
     let call = |op: Op, f: &mut dyn FnMut(&mut World, &str) -> Result<Resp, CinderError>| {
-        cinder_call(world, op, project, None, (&req.method, &req.path), f)
+        cinder_call(shared, op, project, None, (&req.method, &req.path), f)
     };
     match action.as_str() {
         "os-reserve" => call(Op::Reserve, &mut |w, p| {

@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 
 use crate::clock::Clock;
 use crate::ops::Op;
+use crate::pipeline::Shared;
 use crate::serve::http::{Req, Resp};
 use crate::spec::WorldSpec;
 use crate::world::World;
@@ -251,7 +252,8 @@ fn default_domain(d: Option<&Domain>) -> bool {
     }
 }
 
-pub(crate) fn keystone(ks: &Keystone, world: &Mutex<World>, req: &Req) -> Resp {
+pub(crate) fn keystone(ks: &Keystone, shared: &Shared, req: &Req) -> Resp {
+    let world: &Mutex<World> = &shared.world;
     let seg = req.segments("/").unwrap_or_default();
     match (req.method.as_str(), seg.as_slice()) {
         ("GET", [] | ["v3"]) => Resp::json(
@@ -260,7 +262,7 @@ pub(crate) fn keystone(ks: &Keystone, world: &Mutex<World>, req: &Req) -> Resp {
                 "links": [{"rel": "self", "href": format!("{}/", ks.auth_url)}],
                 "media-types": [{"base": "application/json", "type": "application/vnd.openstack.identity-v3+json"}]}}),
         ),
-        ("POST", ["v3", "auth", "tokens"]) => issue_token(ks, world, req),
+        ("POST", ["v3", "auth", "tokens"]) => issue_token(ks, shared, req),
         (m @ ("GET" | "HEAD"), ["v3", "auth", "tokens"]) => validate_token(ks, world, req, m),
         _ => keystone_error(
             501,
@@ -270,8 +272,9 @@ pub(crate) fn keystone(ks: &Keystone, world: &Mutex<World>, req: &Req) -> Resp {
     }
 }
 
-fn issue_token(ks: &Keystone, world: &Mutex<World>, req: &Req) -> Resp {
-    crate::pipeline::lock(world).count(Op::KeystoneAuth);
+fn issue_token(ks: &Keystone, shared: &Shared, req: &Req) -> Resp {
+    shared.harness().count(Op::KeystoneAuth);
+    let world: &Mutex<World> = &shared.world;
     let body: AuthBody = match req.json().and_then(serde_json::from_value) {
         Ok(b) => b,
         Err(_) => {
