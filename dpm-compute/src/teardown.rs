@@ -51,7 +51,13 @@ impl<H: HmcApi + 'static, C: CinderApi + 'static> Compute<H, C> {
             }
             return failures;
         }
-        if let Err(e) = self.driver.destroy(instance).await {
+        // A partition found is deleted as found; with none found, the
+        // driver looks once more (one made by a reply that was lost).
+        let destroyed = match partition {
+            Some(p) => self.driver.destroy_found(instance, Some(p)).await,
+            None => self.driver.destroy(instance).await,
+        };
+        if let Err(e) = destroyed {
             failures.extend(e.failures.into_iter().map(UndoError::Hmc));
         }
         failures

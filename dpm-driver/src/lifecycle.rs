@@ -116,14 +116,32 @@ impl<H: HmcApi> DpmDriver<H> {
             instance: instance.clone(),
             failures,
         };
-        let ready = self
-            .ready()
+        self.ready()
             .map_err(|e| fail(vec![CleanupError::Lookup(e)]))?;
         let partition = self
             .find_partition(instance)
             .await
             .map_err(|e| fail(vec![e.into()]))?;
-        if let Some(p) = &partition {
+        self.destroy_found(instance, partition.as_ref()).await
+    }
+
+    /// [`destroy`](Self::destroy) of the partition [`partition_of`](Self::partition_of)
+    /// has just found for the instance (`None`: it has none), without
+    /// looking it up again: what the compute layer calls, having looked
+    /// (two requests fewer on an HMC before API 4.1, one from 4.1 on).
+    pub async fn destroy_found(
+        &self,
+        instance: &InstanceId,
+        partition: Option<&PartitionUri>,
+    ) -> Result<bool, DestroyError> {
+        let fail = |failures| DestroyError {
+            instance: instance.clone(),
+            failures,
+        };
+        let ready = self
+            .ready()
+            .map_err(|e| fail(vec![CleanupError::Lookup(e)]))?;
+        if let Some(p) = partition {
             self.delete_partition(p).await.map_err(|e| fail(vec![e]))?;
         }
         let failures = ready.storage.remove(&self.host, instance).await;

@@ -277,3 +277,26 @@ async fn a_partition_with_the_name_and_another_description_is_left_alone(#[case]
         "the boot volume is not reserved"
     );
 }
+
+/// A destroy through the compute layer looks the partition up once and
+/// hands what it found to the driver: list (and, before API 4.1, the read
+/// that checks the description), stop, delete, and on a z16 the group's
+/// list and delete. The world holds nothing of the instance after it.
+#[rstest]
+#[case::z13("z13", 4)]
+#[case::z16("z16", 5)]
+#[tokio::test(start_paused = true)]
+async fn a_destroy_looks_the_partition_up_once(#[case] w: &str, #[case] requests: u64) {
+    let env = env_from(world(w), "").await;
+    let boot = env.volume("boot", true).await;
+    let vm = instance(7);
+    env.driver.spawn(&vm, &boot_from(&boot)).await.unwrap();
+    env.sim.reset_counters();
+    env.driver.destroy(&vm.uuid).await.unwrap();
+    let c = env.sim.counters();
+    assert_eq!(c.requests(Side::Hmc), requests, "{:?}", env.sim.op_log());
+    assert_eq!(c.get(Op::ListPartitions), 1);
+    let snap = env.sim.snapshot();
+    assert!(snap.partitions.is_empty());
+    assert!(env.sim.storage_groups().is_empty());
+}
