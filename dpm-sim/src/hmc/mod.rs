@@ -162,9 +162,9 @@ pub(crate) struct HmcState {
     pub api_features: Vec<String>,
     /// Sessions by id: when each was last used (simulated time), its
     /// credential and notification topics.
-    pub sessions: BTreeMap<String, session::SessionState>,
+    pub sessions: BTreeMap<session::SessionId, session::SessionState>,
     /// The session of the request being served (set by the session check).
-    pub acting_session: Option<String>,
+    pub acting_session: Option<session::SessionId>,
     /// Jobs that ended since the world last published: (job topic, job).
     pub completed: Vec<(String, JobUri)>,
     pub cpc: CpcState,
