@@ -20,6 +20,8 @@ pub(crate) struct CpcState {
     pub memory_mib: u64,
     pub se_version: String,
     pub machine_type: String,
+    pub machine_model: String,
+    pub serial: String,
     pub maximum_partitions: u32,
 }
 
@@ -36,6 +38,8 @@ impl CpcState {
             memory_mib: spec.cpc.memory_mib,
             se_version: spec.cpc.se_version.clone(),
             machine_type: spec.cpc.machine_type.clone(),
+            machine_model: spec.cpc.machine_model.clone(),
+            serial: spec.cpc.serial.clone(),
             maximum_partitions: spec.cpc.maximum_partitions,
         }
     }
@@ -44,7 +48,7 @@ impl CpcState {
         CpcUri::from_object_id(&self.object_id).unwrap_or_else(|_| unreachable_uri())
     }
 
-    fn status(&self) -> CpcStatus {
+    pub(super) fn status(&self) -> CpcStatus {
         CpcStatus::from(self.status.as_str())
     }
 }
@@ -119,7 +123,7 @@ impl HmcState {
             storage_customer_available: Some(self.memory_free()),
             maximum_partitions: Some(c.maximum_partitions),
             machine_type: Some(c.machine_type.clone()),
-            machine_model: Some("N63".into()),
+            machine_model: Some(c.machine_model.clone()),
             se_version: Some(c.se_version.clone()),
             available_features_list: Some(vec![Feature {
                 name: FEATURE_DPM_STORAGE_MANAGEMENT.into(),

@@ -17,6 +17,7 @@
 mod boot;
 mod console;
 mod cpc;
+mod cpc_properties;
 mod guest;
 mod hba;
 mod job;

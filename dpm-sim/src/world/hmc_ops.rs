@@ -230,7 +230,7 @@ impl World {
             return json(self.hmc.console());
         }
         if let Ok(u) = uri.parse::<hmc_client::CpcUri>() {
-            return json(self.hmc.get_cpc(&u)?);
+            return json(self.hmc.cpc_properties(&u)?);
         }
         if let Ok(u) = uri.parse::<hmc_client::AdapterUri>() {
             return json(self.hmc.get_adapter(&u)?);

@@ -13,6 +13,7 @@ mod notify;
 mod openstack;
 mod os_channel;
 mod properties;
+mod recorded;
 mod sessions;
 mod spec;
 mod statuses;

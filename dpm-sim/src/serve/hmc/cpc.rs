@@ -28,7 +28,9 @@ fn list(ctx: &Ctx<'_>, req: &Req) -> Result<Resp, HmcError> {
 
 fn get(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
     let cpc: CpcUri = uri(req, "GET", format!("/api/cpcs/{id}"))?;
-    ctx.call(Op::GetCpc, "GET", |w| object(req, w.hmc.get_cpc(&cpc)?))
+    ctx.call(Op::GetCpc, "GET", |w| {
+        object(req, w.hmc.cpc_properties(&cpc)?)
+    })
 }
 
 /// `POST /api/cpcs/{id}/operations/validate-lun-path` (storage-management
