@@ -14,6 +14,7 @@
 //! through [`BootView`], which `world` implements, and starting or
 //! stopping returns the [`Later`] transition for the world to schedule.
 
+mod adapter_properties;
 mod boot;
 mod console;
 mod cpc;
@@ -33,6 +34,7 @@ use std::time::Duration;
 use fc_types::Wwnn;
 use hmc_client::{AdapterType, HmcError, JobUri, StoragePortUri};
 
+pub(crate) use adapter_properties::{AdapterProperties, Family, PortLoad};
 pub(crate) use boot::BootView;
 pub(crate) use console::HMC_NAME;
 pub(crate) use cpc::{AdapterState, CpcState, PortState};

@@ -233,7 +233,7 @@ impl World {
             return json(self.hmc.cpc_properties(&u)?);
         }
         if let Ok(u) = uri.parse::<hmc_client::AdapterUri>() {
-            return json(self.hmc.get_adapter(&u)?);
+            return json(self.adapter_properties(&u)?);
         }
         if let Ok(u) = uri.parse::<PartitionUri>() {
             return json(self.hmc.partition_properties(self.get_partition(&u)?)?);

@@ -1,5 +1,6 @@
-//! The full property set of the CPC, compared by name in both directions
-//! with what a real HMC returns: the recorded export of an HMC 2.17
+//! The full property sets of the CPC and of an adapter of every family,
+//! compared by name in both directions with what a real HMC returns: the
+//! recorded export of an HMC 2.17
 //! (`hmc-client/tests/data/dpm-export-1p-1sg.json`) and, for the CPC
 //! properties an export does not carry, zhmcclient's z16 mock
 //! (`mocked_hmc_z16.yaml`). Served over HTTPS, and in memory where
@@ -7,8 +8,8 @@
 
 use std::collections::BTreeSet;
 
-use dpm_sim::WorldSpec;
-use hmc_client::HmcApi;
+use dpm_sim::{AdapterSpec, Sim, WorldSpec};
+use hmc_client::{AdapterFilter, HmcApi, PartitionStatus};
 use serde_json::{json, Value};
 
 use crate::conformance::{http_hmc, served, RawHmc};
@@ -234,4 +235,244 @@ async fn a_cpc_reports_the_worlds_machine() {
         "maximum_partitions = 85\nserial = \"bad serial\"",
     );
     assert!(WorldSpec::from_toml(&toml).is_err());
+}
+
+// ----- adapters ------------------------------------------------------------------
+
+/// The recorded adapters by (family, type): the first of each kind.
+fn recorded_adapters() -> Vec<Value> {
+    let mut seen = BTreeSet::new();
+    export()["adapters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| {
+            seen.insert((
+                a["adapter-family"].as_str().unwrap().to_owned(),
+                a["type"].as_str().unwrap().to_owned(),
+            ))
+        })
+        .cloned()
+        .collect()
+}
+
+/// The z16 world with a card of every kind the export holds, beside its
+/// two FCP channels and its FICON channel.
+fn every_family() -> WorldSpec {
+    let mut spec = WorldSpec::z16();
+    for (name, pchid, t, ports) in [
+        ("Unconfigured 0100", "100", "not-configured", 1),
+        ("OSD 0104", "104", "osd", 2),
+        (
+            "Network Express Hybrid 0108",
+            "108",
+            "network-express-hybrid",
+            1,
+        ),
+        ("Cloud Network 0014", "014", "cna", 2),
+        ("NVMe 0138", "138", "nvme", 0),
+        ("Crypto 01A8", "1a8", "crypto", 0),
+    ] {
+        spec.adapters.push(AdapterSpec {
+            name: name.into(),
+            pchid: pchid.into(),
+            adapter_type: t.into(),
+            ports: vec![String::new(); ports],
+        });
+    }
+    spec.validate().unwrap();
+    spec
+}
+
+/// Every adapter family the recorded HMC has answers its recorded set:
+/// FICON cards as FICON (`fc`) and not configured, OSA, Network Express,
+/// Cloud Network, NVMe and crypto; an FCP channel has the `fc` set (a
+/// FICON card configured as FCP). Nothing is left out. The capacity
+/// entries have the recorded names too, and the ports the adapter lists
+/// are its `port-count`.
+#[tokio::test]
+async fn every_adapter_family_has_the_recorded_hmcs_property_set() {
+    let (sim, server) = served(every_family()).await;
+    let raw = RawHmc::logon(&server, &sim.spec().hmc.password).await;
+    let recorded = recorded_adapters();
+    assert_eq!(recorded.len(), 7, "seven kinds in the export");
+    let memory = sim.hmc();
+    memory.logon().await.unwrap();
+    let mut families = BTreeSet::new();
+    for (uri, t) in sim.adapters() {
+        let (status, got) = raw.get(uri.to_string()).await;
+        assert_eq!(status, 200);
+        let want_type = if t == "fcp" { "fc" } else { t.as_str() };
+        let r = recorded
+            .iter()
+            .find(|r| r["type"] == want_type)
+            .unwrap_or_else(|| panic!("no recorded adapter of type {want_type}"));
+        assert_eq!(got["adapter-family"], r["adapter-family"], "{t}");
+        families.insert(got["adapter-family"].as_str().unwrap().to_owned());
+        same_names(&format!("adapter {t}"), &keys(&got), &keys(r));
+        same_shapes(&format!("adapter {t}"), &got, r);
+        if let (Some(g), Some(r)) = (
+            got["capacity-infos"].as_array(),
+            r["capacity-infos"].as_array(),
+        ) {
+            assert_eq!(g.len(), r.len(), "{t}: one entry per port and kind");
+            for (g, r) in g.iter().zip(r) {
+                same_names(&format!("{t} capacity-infos"), &keys(g), &keys(r));
+                assert_eq!(g["allocation-type"], r["allocation-type"], "{t}");
+            }
+        }
+        let ports = got["storage-port-uris"]
+            .as_array()
+            .or(got["network-port-uris"].as_array())
+            .map(Vec::len);
+        assert_eq!(ports, got["port-count"].as_u64().map(|n| n as usize), "{t}");
+        // Each storage port it lists answers.
+        for p in got["storage-port-uris"].as_array().into_iter().flatten() {
+            let (status, port) = raw.get(p.as_str().unwrap().to_owned()).await;
+            assert_eq!((status, &port["class"]), (200, &json!("storage-port")));
+        }
+        // hmc-client's typed adapter, in memory, is the same adapter.
+        let typed = memory.get_adapter(&uri).await.unwrap();
+        assert_eq!(
+            typed.adapter_family,
+            got["adapter-family"].as_str().unwrap()
+        );
+        assert_eq!(typed.adapter_type.as_str(), t);
+        assert_eq!(
+            typed.detected_card_type.as_deref(),
+            got["detected-card-type"].as_str()
+        );
+        assert_eq!(typed.port_count.map(u64::from), got["port-count"].as_u64());
+        assert_eq!(typed.status, got["status"].as_str().unwrap());
+    }
+    assert_eq!(
+        families,
+        names(&["cna", "crypto", "ficon", "network-express", "nvme", "osa"])
+    );
+    // additional-properties on the list takes the full set's names.
+    let (status, list) = raw
+        .get(format!(
+            "{}/adapters?additional-properties=card-location,channel-path-id,physical-channel-status",
+            sim.cpc_uri()
+        ))
+        .await;
+    assert_eq!(status, 200);
+    let fcp = list["adapters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["type"] == "fcp")
+        .unwrap();
+    assert!(fcp["card-location"].is_string());
+    assert!(fcp["channel-path-id"].is_string());
+    assert_eq!(fcp["physical-channel-status"], "operating");
+    server.shutdown().await;
+}
+
+/// The named worlds list a FICON channel (`fc`, family `ficon`) beside
+/// their FCP channels: a client listing adapters sees a storage adapter
+/// that is not FCP.
+#[tokio::test]
+async fn the_named_worlds_have_a_ficon_channel_beside_the_fcp_ones() {
+    for spec in [WorldSpec::z13(), WorldSpec::z16()] {
+        let sim = Sim::stepped(spec).unwrap();
+        let hmc = sim.hmc();
+        hmc.logon().await.unwrap();
+        let list = hmc
+            .list_adapters(&sim.cpc_uri(), &AdapterFilter::default())
+            .await
+            .unwrap();
+        let kinds: Vec<(&str, &str)> = list
+            .iter()
+            .map(|a| {
+                (
+                    a.adapter_family.as_deref().unwrap(),
+                    a.adapter_type.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [("ficon", "fcp"), ("ficon", "fcp"), ("ficon", "fc")],
+            "{}",
+            sim.spec().cpc.name
+        );
+    }
+}
+
+/// An FCP channel's configured capacity counts the vHBAs on it, its used
+/// capacity those of partitions that run.
+#[tokio::test]
+async fn an_fcp_channels_capacity_counts_its_vhbas() {
+    let (sim, server) = served(WorldSpec::z13()).await;
+    let hmc = http_hmc(&server, &sim.spec().hmc.password);
+    hmc.logon().await.unwrap();
+    let raw = RawHmc::logon(&server, &sim.spec().hmc.password).await;
+    let a = sim.fcp_adapters()[0].uri.clone();
+    let capacity = |v: &Value| {
+        (
+            v["configured-capacity"].as_u64().unwrap(),
+            v["used-capacity"].as_u64().unwrap(),
+            v["capacity-infos"][0]["configured-capacity"]
+                .as_u64()
+                .unwrap(),
+        )
+    };
+    let (_, before) = raw.get(a.to_string()).await;
+    assert_eq!(capacity(&before), (0, 0, 0));
+    assert_eq!(before["maximum-total-capacity"], 254);
+    let p = hmc
+        .create_partition(&sim.cpc_uri(), &props("cap", 1, 1024))
+        .await
+        .unwrap();
+    hmc.create_hba(
+        &p,
+        &hmc_client::HbaCreate {
+            name: "h".into(),
+            adapter_port_uri: hmc_client::StoragePortUri::new(&a, "0").unwrap(),
+            description: None,
+            device_number: None,
+        },
+    )
+    .await
+    .unwrap();
+    let (_, defined) = raw.get(a.to_string()).await;
+    assert_eq!(capacity(&defined), (1, 0, 1));
+    hmc.start_partition(&p).await.unwrap();
+    sim.run_until_idle();
+    assert_eq!(
+        hmc.get_partition(&p).await.unwrap().status,
+        PartitionStatus::Active
+    );
+    let (_, running) = raw.get(a.to_string()).await;
+    assert_eq!(capacity(&running), (1, 1, 1));
+    server.shutdown().await;
+}
+
+/// Adapters as their families have them: a crypto or NVMe card lists no
+/// ports, a network card's ports are not cabled to a SAN fabric, an
+/// unknown type is refused.
+#[test]
+fn adapter_specs_follow_their_family() {
+    let with = |t: &str, ports: Vec<&str>| {
+        let mut spec = WorldSpec::z16();
+        spec.adapters.push(AdapterSpec {
+            name: "X".into(),
+            pchid: "1f0".into(),
+            adapter_type: t.into(),
+            ports: ports.into_iter().map(String::from).collect(),
+        });
+        spec.validate()
+    };
+    assert!(with("crypto", vec![]).is_ok());
+    assert!(with("crypto", vec![""]).is_err());
+    assert!(with("nvme", vec![""]).is_err());
+    assert!(with("osd", vec!["", ""]).is_ok());
+    assert!(with("osd", vec!["A"]).is_err());
+    assert!(with("osd", vec![]).is_err());
+    assert!(with("not-configured", vec!["A"]).is_ok());
+    assert!(with("token-ring", vec![""]).is_err());
+    let mut spec = WorldSpec::z16();
+    spec.adapters[0].pchid = "xyz".into();
+    assert!(spec.validate().is_err());
 }

@@ -71,7 +71,7 @@ fn list(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
         }
         let mut out = Vec::new();
         for a in list {
-            let full = w.hmc.get_adapter(&a.object_uri)?;
+            let full = w.adapter_properties(&a.object_uri)?;
             out.push(with_additional(a, full, &extra));
         }
         ok(200, json!({ "adapters": out }))
@@ -81,7 +81,7 @@ fn list(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
 fn get(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
     let a: AdapterUri = uri(req, "GET", format!("/api/adapters/{id}"))?;
     ctx.call(Op::GetAdapter, "GET", |w| {
-        object(req, w.hmc.get_adapter(&a)?)
+        object(req, w.adapter_properties(&a)?)
     })
 }
 
