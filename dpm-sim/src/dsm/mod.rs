@@ -23,6 +23,7 @@
 //!   it vanishes);
 //! - WWPN: `not-validated` → (discovery sees a LUN through it) `validated`.
 
+mod candidates;
 mod discovery;
 mod group;
 pub(crate) mod rules;
