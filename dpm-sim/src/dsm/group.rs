@@ -11,7 +11,9 @@ use hmc_client::{
 };
 
 use super::rules::{self, reason};
-use super::{anchored, Alloc, DsmState, Env, GroupState, IdKind, VolumeState, WwpnState};
+use super::{
+    anchored, Alloc, DsmState, Env, GroupSettings, GroupState, IdKind, VolumeState, WwpnState,
+};
 use hmc_client::StorageGroupUri;
 
 const GROUPS: &str = "/api/storage-groups";
@@ -124,9 +126,10 @@ impl DsmState {
     }
 
     /// `POST /api/storage-groups`.
-    pub(crate) fn create_group(
+    pub(crate) fn create_group_with(
         &mut self,
         req: &StorageGroupCreate,
+        settings: &GroupSettings,
         env: &dyn Env,
         alloc: &mut dyn Alloc,
     ) -> Result<StorageGroupCreated, HmcError> {
@@ -154,8 +157,13 @@ impl DsmState {
             }
         }
         let connectivity = req.connectivity.unwrap_or(rules::DEFAULT_CONNECTIVITY);
-        let max_partitions = req.max_partitions.unwrap_or(rules::DEFAULT_MAX_PARTITIONS);
-        // STORAGE-GROUPS.md: shared by default, but not with one partition.
+        // STORAGE-GROUPS.md: shared by default, but not with one partition;
+        // an unshared group is for one partition.
+        let max_partitions = req.max_partitions.unwrap_or(if req.shared == Some(false) {
+            1
+        } else {
+            rules::DEFAULT_MAX_PARTITIONS
+        });
         let shared = req.shared.unwrap_or(max_partitions > 1);
         check_shape("POST", GROUPS, shared, connectivity, max_partitions)?;
         let mut creates = Vec::new();
@@ -187,6 +195,9 @@ impl DsmState {
             shared,
             connectivity,
             max_partitions,
+            direct_connection_count: settings
+                .direct_connection_count
+                .unwrap_or(rules::DEFAULT_DIRECT_CONNECTION_COUNT),
             email_to_addresses: req.email_to_addresses.clone(),
             wwpns,
             candidates: Vec::new(),
@@ -238,10 +249,11 @@ impl DsmState {
     }
 
     /// `POST /api/storage-groups/{id}/operations/modify`.
-    pub(crate) fn modify_group(
+    pub(crate) fn modify_group_with(
         &mut self,
         uri: &StorageGroupUri,
         req: &StorageGroupModify,
+        settings: &GroupSettings,
         env: &dyn Env,
         alloc: &mut dyn Alloc,
     ) -> Result<Vec<StorageVolumeUri>, HmcError> {
@@ -337,6 +349,9 @@ impl DsmState {
             g.description = d.clone();
         }
         g.shared = shared;
+        if let Some(n) = settings.direct_connection_count {
+            g.direct_connection_count = n;
+        }
         if let Some(e) = &req.email_to_addresses {
             g.email_to_addresses = Some(e.clone());
         }

@@ -1260,9 +1260,13 @@ async fn storage_group_routes_speak_the_hmcs_json() {
         .await
         .unwrap();
     assert_eq!(got["parent"], "/api/console");
-    assert_eq!(got["shared"], false, "one partition: not shared");
+    // The HMC's defaults for what the body leaves out (zhmccli documents
+    // them): shared, two paths, two partitions, no direct connections.
+    assert_eq!(got["shared"], true);
     assert_eq!(got["connectivity"], 2);
-    assert_eq!(got["max-partitions"], 1);
+    assert_eq!(got["max-partitions"], 2);
+    assert_eq!(got["direct-connection-count"], 0);
+    assert_eq!(got["description"], "");
     assert_eq!(got["fulfillment-state"], "pending");
     for (path, status, reason) in [
         ("/api/storage-groups?colour=red".to_owned(), 400, 1),

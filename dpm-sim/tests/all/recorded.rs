@@ -1,15 +1,18 @@
-//! The full property sets of the CPC and of an adapter of every family,
-//! compared by name in both directions with what a real HMC returns: the
-//! recorded export of an HMC 2.17
-//! (`hmc-client/tests/data/dpm-export-1p-1sg.json`) and, for the CPC
-//! properties an export does not carry, zhmcclient's z16 mock
+//! The full property sets of the CPC, of an adapter of every family, of a
+//! storage group and of a storage volume, compared by name in both
+//! directions with what a real HMC returns: the recorded export of an HMC
+//! 2.17 (`hmc-client/tests/data/dpm-export-1p-1sg.json`) and, for the
+//! CPC properties an export does not carry, zhmcclient's z16 mock
 //! (`mocked_hmc_z16.yaml`). Served over HTTPS, and in memory where
 //! hmc-client's typed value exists.
 
 use std::collections::BTreeSet;
 
 use dpm_sim::{AdapterSpec, Sim, WorldSpec};
-use hmc_client::{AdapterFilter, HmcApi, PartitionStatus};
+use hmc_client::{
+    AdapterFilter, HmcApi, PartitionStatus, StorageGroupCreate, StorageGroupType, VolumeCreate,
+    VolumeRequest,
+};
 use serde_json::{json, Value};
 
 use crate::conformance::{http_hmc, served, RawHmc};
@@ -475,4 +478,246 @@ fn adapter_specs_follow_their_family() {
     let mut spec = WorldSpec::z16();
     spec.adapters[0].pchid = "xyz".into();
     assert!(spec.validate().is_err());
+}
+
+// ----- storage groups and volumes -------------------------------------------
+
+/// What only an FCP group has: none is in the recorded (FICON) group;
+/// STORAGE-GROUPS.md and zhmc-ansible-modules' recorded FCP group (HMC
+/// 2.14) name them.
+const FCP_GROUP_ONLY: &[&str] = &[
+    "max-partitions",
+    "active-connectivity",
+    "active-max-partitions",
+    "direct-connection-count",
+    "candidate-adapter-port-uris",
+    "unassigned-world-wide-port-names",
+    "virtual-storage-resource-uris",
+];
+
+/// What only a recorded ECKD volume has; the simulator does not model
+/// ECKD volumes.
+const ECKD_VOLUME_ONLY: &[&str] = &[
+    "active-model",
+    "control-unit-uri",
+    "cylinders",
+    "device-number",
+    "eckd-type",
+    "model",
+    "ssid",
+    "storage-subsystem-name",
+    "unit-address",
+];
+
+/// What only an FCP volume has (STORAGE-GROUPS.md; zhmc-ansible-modules'
+/// recorded FCP volume).
+const FCP_VOLUME_ONLY: &[&str] = &["paths", "uuid"];
+
+/// Get Storage Group Properties: a FICON group has exactly the recorded
+/// (FICON) group's names; an FCP group those and what only FCP groups
+/// have. A create that names nothing else gets the HMC's defaults:
+/// shared, two paths, two partitions, no direct connections, no
+/// description. `capacity` is the sum of the volumes' sizes.
+/// `direct-connection-count` is taken at create and modify, the email
+/// request fields at create, and none of those is shown as a property.
+#[tokio::test]
+async fn storage_groups_have_the_recorded_hmcs_property_sets() {
+    let (sim, server) = served(WorldSpec::z16()).await;
+    let raw = RawHmc::logon(&server, &sim.spec().hmc.password).await;
+    let cpc = sim.cpc_uri();
+    let recorded = export()["storage-groups"][0].clone();
+    assert_eq!(recorded["type"], "fc");
+    let create = |body: Value| raw.send("POST", "/api/storage-groups".into(), Some(body));
+
+    // FCP, with the defaults.
+    let (status, made) = create(json!({
+        "cpc-uri": cpc.as_str(), "name": "fcp", "type": "fcp",
+        "storage-volumes": [
+            {"operation": "create", "size": 4.5, "usage": "boot"},
+            {"operation": "create", "size": 2.0},
+        ],
+    }))
+    .await;
+    assert_eq!(status, 201, "{made}");
+    let g = made["object-uri"].as_str().unwrap().to_owned();
+    let (status, got) = raw.get(g.clone()).await;
+    assert_eq!(status, 200);
+    let mut want = keys(&recorded);
+    want.extend(names(FCP_GROUP_ONLY));
+    same_names("FCP group", &keys(&got), &want);
+    same_shapes("FCP group", &got, &recorded);
+    assert_eq!(
+        (
+            &got["shared"],
+            &got["connectivity"],
+            &got["max-partitions"],
+            &got["direct-connection-count"],
+            &got["description"],
+        ),
+        (&json!(true), &json!(2), &json!(2), &json!(0), &json!(""))
+    );
+    assert_eq!(got["active-max-partitions"], 2);
+    assert_eq!(got["capacity"], 6.5);
+    assert_eq!(
+        got["unassigned-world-wide-port-names"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+
+    // FICON: exactly the recorded names.
+    let (status, made) = create(json!({
+        "cpc-uri": cpc.as_str(), "name": "ficon", "type": "fc",
+    }))
+    .await;
+    assert_eq!(status, 201, "{made}");
+    let (_, ficon) = raw
+        .get(made["object-uri"].as_str().unwrap().to_owned())
+        .await;
+    same_names("FICON group", &keys(&ficon), &keys(&recorded));
+    same_shapes("FICON group", &ficon, &recorded);
+    assert_eq!(ficon["capacity"], 0.0);
+
+    // Given values win; the email fields are requests, not properties.
+    let (status, made) = create(json!({
+        "cpc-uri": cpc.as_str(), "name": "given", "type": "fcp",
+        "shared": false, "description": "d", "direct-connection-count": 2,
+        "email-to-addresses": ["storage@example.com"],
+        "email-cc-addresses": ["ops@example.com"], "email-insert": "please",
+    }))
+    .await;
+    assert_eq!(status, 201, "{made}");
+    let given = made["object-uri"].as_str().unwrap().to_owned();
+    let (_, got) = raw.get(given.clone()).await;
+    same_names("FCP group", &keys(&got), &want);
+    assert_eq!(
+        (
+            &got["shared"],
+            &got["max-partitions"],
+            &got["direct-connection-count"],
+            &got["description"],
+        ),
+        (&json!(false), &json!(1), &json!(2), &json!("d"))
+    );
+    let (status, _) = raw
+        .send(
+            "POST",
+            format!("{given}/operations/modify"),
+            Some(json!({"direct-connection-count": 3, "email-insert": "again"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, got) = raw.get(given.clone()).await;
+    assert_eq!(got["direct-connection-count"], 3);
+    // A bad value, or a name the HMC does not take, changes nothing.
+    for body in [
+        json!({"cpc-uri": cpc.as_str(), "name": "bad", "type": "fcp", "direct-connection-count": "x"}),
+        json!({"cpc-uri": cpc.as_str(), "name": "bad", "type": "fcp", "colour": "red"}),
+    ] {
+        let (status, e) = create(body.clone()).await;
+        assert_eq!(
+            (status, e["reason"].as_u64()),
+            (400, Some(7)),
+            "{body}: {e}"
+        );
+    }
+    let (status, e) = create(json!({"name": "bad", "type": "fcp"})).await;
+    assert_eq!((status, e["reason"].as_u64()), (400, Some(5)), "{e}");
+    assert!(sim.storage_groups().iter().all(|g| g.name != "bad"));
+
+    // A bulk read answers the full set.
+    let (_, bulk) = raw
+        .send(
+            "POST",
+            "/api/services/aggregation/submit".into(),
+            Some(json!({"requests": [{"method": "GET", "uri": g, "id": "g"}]})),
+        )
+        .await;
+    assert_eq!(keys(&bulk[0]["body"]), want);
+    server.shutdown().await;
+
+    // In memory: hmc-client's create with nothing but the type gets the
+    // same defaults.
+    let sim = Sim::stepped(WorldSpec::z16()).unwrap();
+    let hmc = sim.hmc();
+    hmc.logon().await.unwrap();
+    let g = hmc
+        .create_storage_group(&StorageGroupCreate::new(
+            sim.cpc_uri(),
+            "defaults",
+            StorageGroupType::Fcp,
+        ))
+        .await
+        .unwrap()
+        .object_uri;
+    let typed = hmc.get_storage_group(&g).await.unwrap();
+    assert_eq!(
+        (
+            typed.shared,
+            typed.connectivity,
+            typed.max_partitions,
+            typed.description.as_str()
+        ),
+        (true, 2, Some(2), "")
+    );
+    assert_eq!(typed.unassigned_world_wide_port_names.len(), 4);
+}
+
+/// Get Storage Volume Properties: the names the recorded ECKD volume and
+/// an FCP volume share, and an FCP volume's `paths` and `uuid`; `uuid`
+/// and `active-size` are `null` until discovery matches a LUN, as the
+/// recording's unfulfilled volumes read.
+#[tokio::test]
+async fn storage_volumes_have_the_recorded_hmcs_property_set() {
+    let (sim, server) = served(WorldSpec::z16()).await;
+    let hmc = http_hmc(&server, &sim.spec().hmc.password);
+    hmc.logon().await.unwrap();
+    let raw = RawHmc::logon(&server, &sim.spec().hmc.password).await;
+    let recorded = export()["storage-volumes"][0].clone();
+    let pending = export()["storage-volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["active-size"].is_null())
+        .cloned()
+        .unwrap();
+    let mut body = StorageGroupCreate::new(sim.cpc_uri(), "vols", StorageGroupType::Fcp);
+    body.storage_volumes = vec![VolumeRequest::Create(VolumeCreate {
+        name: Some("boot".into()),
+        description: None,
+        size: 10.0,
+        usage: Some(hmc_client::VolumeUsage::Boot),
+    })];
+    let created = hmc.create_storage_group(&body).await.unwrap();
+    let v = created.element_uris[0].clone();
+    let (status, got) = raw.get(v.to_string()).await;
+    assert_eq!(status, 200);
+    let mut want = keys(&recorded);
+    for eckd in ECKD_VOLUME_ONLY {
+        assert!(want.remove(*eckd), "{eckd} is in the recording");
+    }
+    want.extend(names(FCP_VOLUME_ONLY));
+    same_names("FCP volume", &keys(&got), &want);
+    same_shapes("FCP volume", &got, &recorded);
+    assert_eq!(got["active-size"], Value::Null);
+    assert_eq!(pending["active-size"], Value::Null);
+    assert_eq!(got["uuid"], Value::Null);
+    assert_eq!(got["paths"], json!([]));
+    assert_eq!(got["description"], "");
+    assert_eq!(got["fulfillment-state"], "pending");
+    // hmc-client decodes it; the list's additional-properties take the
+    // full set's names.
+    let typed = hmc.get_storage_volume(&v).await.unwrap();
+    assert_eq!((typed.uuid, typed.active_size), (None, None));
+    let (_, list) = raw
+        .get(format!(
+            "{}/storage-volumes?additional-properties=uuid,active-size",
+            created.object_uri
+        ))
+        .await;
+    let entry = &list["storage-volumes"][0];
+    assert!(entry.as_object().unwrap().contains_key("uuid"));
+    assert!(entry.as_object().unwrap().contains_key("active-size"));
+    server.shutdown().await;
 }

@@ -6,14 +6,15 @@
 use fc_types::DeviceNumber;
 use hmc_client::{
     AcceptMismatched, AdapterPorts, CpcUri, HmcError, JobStarted, PartitionUri, StartDiscovery,
-    StorageGroupCreate, StorageGroupFilter, StorageGroupModified, StorageGroupModify,
-    StorageGroupUri, StoragePortUri, StorageVolumeFilter, StorageVolumeUri, VsrFilter, VsrUri,
+    StorageGroupFilter, StorageGroupModified, StorageGroupUri, StoragePortUri, StorageVolumeFilter,
+    StorageVolumeUri, VsrFilter, VsrUri,
 };
 use serde_json::json;
 
 use super::{
     allow_query, object, ok, pattern, property_names, query_value, uri, with_additional, Ctx,
 };
+use crate::dsm::{GroupCreateBody, GroupModifyBody};
 use crate::ops::Op;
 use crate::serve::http::{Req, Resp};
 
@@ -65,14 +66,14 @@ fn create(ctx: &Ctx<'_>, req: &Req) -> Result<Resp, HmcError> {
         req,
         Op::CreateStorageGroup,
         "POST",
-        |w, props: StorageGroupCreate| ok(201, w.create_storage_group(&props)?),
+        |w, b: GroupCreateBody| ok(201, w.create_storage_group_with(&b.create, &b.settings)?),
     )
 }
 
 fn get(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
     let g = group(req, "GET", id)?;
     ctx.call(Op::GetStorageGroup, "GET", |w| {
-        object(req, w.dsm.get_group(&g)?)
+        object(req, w.dsm.group_properties(&g)?)
     })
 }
 
@@ -96,8 +97,8 @@ fn operation(ctx: &Ctx<'_>, req: &Req, id: &str, op: &str) -> Option<Result<Resp
             req,
             Op::ModifyStorageGroup,
             "POST",
-            |w, m: StorageGroupModify| {
-                let element_uris = w.modify_storage_group(&g, &m)?;
+            |w, m: GroupModifyBody| {
+                let element_uris = w.modify_storage_group_with(&g, &m.modify, &m.settings)?;
                 ok(200, StorageGroupModified { element_uris })
             },
         ),
@@ -192,7 +193,7 @@ fn volumes(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
         }
         let mut out = Vec::new();
         for v in list {
-            let full = w.dsm.get_volume(&v.element_uri)?;
+            let full = w.dsm.volume_properties(&v.element_uri)?;
             out.push(with_additional(v, full, &extra));
         }
         ok(200, json!({ "storage-volumes": out }))
@@ -207,7 +208,7 @@ fn volume(ctx: &Ctx<'_>, req: &Req, id: &str, vid: &str) -> Result<Resp, HmcErro
         format!("/api/storage-groups/{id}/storage-volumes/{vid}"),
     )?;
     ctx.call(Op::GetStorageVolume, "GET", |w| {
-        object(req, w.dsm.get_volume(&v)?)
+        object(req, w.dsm.volume_properties(&v)?)
     })
 }
 
