@@ -69,6 +69,26 @@ pub(crate) fn unguessable() -> u64 {
     h.finish()
 }
 
+/// `len` characters of `0-9 a-z` no other process can predict: the shape
+/// of the HMC's session ids and credentials (see `hmc/session.rs`). Each
+/// [`unguessable`] draw gives 12 characters (36^12 < 2^64).
+pub(crate) fn opaque_token(len: usize) -> String {
+    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut out = String::with_capacity(len);
+    while out.len() < len {
+        let mut x = unguessable();
+        for _ in 0..12 {
+            if out.len() == len {
+                break;
+            }
+            let digit = usize::try_from(x % 36).unwrap_or(0);
+            out.push(char::from(DIGITS[digit]));
+            x /= 36;
+        }
+    }
+    out
+}
+
 /// Ids the simulator makes are always valid URI segments; this is never
 /// reached, and exists so that no `unwrap` is needed.
 #[cold]

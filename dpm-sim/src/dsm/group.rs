@@ -1,16 +1,19 @@
-//! Storage groups: create, read, modify, delete, and candidate ports.
+//! Storage groups: create, read, modify and delete (candidate ports are in
+//! `candidates.rs`).
 
 use std::collections::BTreeSet;
 
 use hmc_client::{
     FulfillmentState, GroupWwpn, HmcError, PartitionStatus, PartitionSummary, StorageGroup,
     StorageGroupCreate, StorageGroupCreated, StorageGroupFilter, StorageGroupModify,
-    StorageGroupSummary, StorageGroupType, StoragePortUri, StorageVolumeUri, VolumeCreate,
-    VolumeRequest, VolumeUsage, WwpnStatus,
+    StorageGroupSummary, StorageGroupType, StorageVolumeUri, VolumeCreate, VolumeRequest,
+    VolumeUsage, WwpnStatus,
 };
 
 use super::rules::{self, reason};
-use super::{anchored, Alloc, DsmState, Env, GroupState, IdKind, VolumeState, WwpnState};
+use super::{
+    anchored, Alloc, DsmState, Env, GroupSettings, GroupState, IdKind, VolumeState, WwpnState,
+};
 use hmc_client::StorageGroupUri;
 
 const GROUPS: &str = "/api/storage-groups";
@@ -34,7 +37,7 @@ impl DsmState {
         })
     }
 
-    fn group_mut_at(
+    pub(super) fn group_mut_at(
         &mut self,
         method: &'static str,
         at: &str,
@@ -123,9 +126,10 @@ impl DsmState {
     }
 
     /// `POST /api/storage-groups`.
-    pub(crate) fn create_group(
+    pub(crate) fn create_group_with(
         &mut self,
         req: &StorageGroupCreate,
+        settings: &GroupSettings,
         env: &dyn Env,
         alloc: &mut dyn Alloc,
     ) -> Result<StorageGroupCreated, HmcError> {
@@ -153,8 +157,13 @@ impl DsmState {
             }
         }
         let connectivity = req.connectivity.unwrap_or(rules::DEFAULT_CONNECTIVITY);
-        let max_partitions = req.max_partitions.unwrap_or(rules::DEFAULT_MAX_PARTITIONS);
-        // STORAGE-GROUPS.md: shared by default, but not with one partition.
+        // STORAGE-GROUPS.md: shared by default, but not with one partition;
+        // an unshared group is for one partition.
+        let max_partitions = req.max_partitions.unwrap_or(if req.shared == Some(false) {
+            1
+        } else {
+            rules::DEFAULT_MAX_PARTITIONS
+        });
         let shared = req.shared.unwrap_or(max_partitions > 1);
         check_shape("POST", GROUPS, shared, connectivity, max_partitions)?;
         let mut creates = Vec::new();
@@ -186,6 +195,9 @@ impl DsmState {
             shared,
             connectivity,
             max_partitions,
+            direct_connection_count: settings
+                .direct_connection_count
+                .unwrap_or(rules::DEFAULT_DIRECT_CONNECTION_COUNT),
             email_to_addresses: req.email_to_addresses.clone(),
             wwpns,
             candidates: Vec::new(),
@@ -237,10 +249,11 @@ impl DsmState {
     }
 
     /// `POST /api/storage-groups/{id}/operations/modify`.
-    pub(crate) fn modify_group(
+    pub(crate) fn modify_group_with(
         &mut self,
         uri: &StorageGroupUri,
         req: &StorageGroupModify,
+        settings: &GroupSettings,
         env: &dyn Env,
         alloc: &mut dyn Alloc,
     ) -> Result<Vec<StorageVolumeUri>, HmcError> {
@@ -336,6 +349,9 @@ impl DsmState {
             g.description = d.clone();
         }
         g.shared = shared;
+        if let Some(n) = settings.direct_connection_count {
+            g.direct_connection_count = n;
+        }
         if let Some(e) = &req.email_to_addresses {
             g.email_to_addresses = Some(e.clone());
         }
@@ -395,104 +411,6 @@ impl DsmState {
         let job = g.discovery_job.clone();
         self.groups.retain(|g| g.object_id != uri.object_id());
         Ok(job)
-    }
-
-    /// `POST .../operations/add-candidate-adapter-ports`.
-    pub(crate) fn add_candidate_ports(
-        &mut self,
-        uri: &StorageGroupUri,
-        ports: &[StoragePortUri],
-        env: &dyn Env,
-    ) -> Result<(), HmcError> {
-        let at = format!("{uri}/operations/add-candidate-adapter-ports");
-        let bad =
-            |status, reason, msg: String| HmcError::api("POST", at.clone(), status, reason, msg);
-        let g = self.group_at("POST", &at, uri)?;
-        let mut seen = BTreeSet::new();
-        for p in ports {
-            match env.port(p) {
-                None => {
-                    return Err(bad(
-                        404,
-                        reason::REFERENCED_NOT_FOUND,
-                        format!("adapter port {p} does not exist."),
-                    ))
-                }
-                // An FCP group takes FCP ports, a FICON group FICON ports.
-                Some(f) if !port_fits(&g.group_type, &f) => {
-                    return Err(bad(
-                        400,
-                        reason::INVALID_VALUE,
-                        format!(
-                            "adapter port {p} does not fit a storage group of type {}.",
-                            g.group_type
-                        ),
-                    ))
-                }
-                Some(_) => {}
-            }
-            if g.candidates.contains(p) || !seen.insert(p.clone()) {
-                return Err(bad(
-                    409,
-                    reason::PORT_ALREADY_CANDIDATE,
-                    format!(
-                        "adapter port {p} is already a candidate of storage group {}.",
-                        g.name
-                    ),
-                ));
-            }
-        }
-        let g = self.group_mut_at("POST", &at, uri)?;
-        g.candidates.extend(ports.iter().cloned());
-        rules::rebind(&mut g.wwpns, g.connectivity, &g.candidates);
-        Ok(())
-    }
-
-    /// `POST .../operations/remove-candidate-adapter-ports`.
-    pub(crate) fn remove_candidate_ports(
-        &mut self,
-        uri: &StorageGroupUri,
-        ports: &[StoragePortUri],
-    ) -> Result<(), HmcError> {
-        let at = format!("{uri}/operations/remove-candidate-adapter-ports");
-        let bad =
-            |status, reason, msg: String| HmcError::api("POST", at.clone(), status, reason, msg);
-        let g = self.group_at("POST", &at, uri)?;
-        for p in ports {
-            if !g.candidates.contains(p) {
-                return Err(bad(
-                    409,
-                    reason::PORT_NOT_CANDIDATE,
-                    format!(
-                        "adapter port {p} is not a candidate of storage group {}.",
-                        g.name
-                    ),
-                ));
-            }
-            let used = g
-                .vsrs
-                .iter()
-                .any(|v| g.vsr_wwpn(v).and_then(|w| w.port.as_ref()) == Some(p));
-            if used {
-                return Err(bad(
-                    409,
-                    reason::WRONG_STATE,
-                    format!(
-                        "adapter port {p} is used by a virtual storage resource of storage group {}.",
-                        g.name
-                    ),
-                ));
-            }
-        }
-        let g = self.group_mut_at("POST", &at, uri)?;
-        g.candidates.retain(|c| !ports.contains(c));
-        for w in &mut g.wwpns {
-            if w.port.as_ref().is_some_and(|p| ports.contains(p)) {
-                w.port = None;
-            }
-        }
-        rules::rebind(&mut g.wwpns, g.connectivity, &g.candidates);
-        Ok(())
     }
 
     /// `GET .../operations/get-partitions`.
@@ -593,14 +511,5 @@ fn new_volume(alloc: &mut dyn Alloc, c: &VolumeCreate) -> VolumeState {
         state: FulfillmentState::Pending,
         active_size: None,
         lun: None,
-    }
-}
-
-/// Whether an adapter port can serve a group of this type.
-fn port_fits(t: &StorageGroupType, p: &super::PortFacts) -> bool {
-    match t {
-        StorageGroupType::Fcp => p.fcp,
-        StorageGroupType::Fc => p.ficon,
-        _ => false,
     }
 }

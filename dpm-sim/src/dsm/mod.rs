@@ -23,8 +23,10 @@
 //!   it vanishes);
 //! - WWPN: `not-validated` → (discovery sees a LUN through it) `validated`.
 
+mod candidates;
 mod discovery;
 mod group;
+mod properties;
 pub(crate) mod rules;
 #[cfg(test)]
 mod tests;
@@ -39,6 +41,7 @@ use hmc_client::{
     StoragePortUri, StorageVolumeUri, VolumeUsage, VsrUri,
 };
 
+pub(crate) use properties::{GroupCreateBody, GroupModifyBody, GroupSettings};
 pub use view::{GroupWwpnView, StorageGroupView, StorageVolumeView, VsrView};
 
 // ----- what the domain reads from the rest of the world ------------------
@@ -193,6 +196,7 @@ pub(crate) struct GroupState {
     pub shared: bool,
     pub connectivity: u32,
     pub max_partitions: u32,
+    pub direct_connection_count: u32,
     pub email_to_addresses: Option<Vec<String>>,
     pub wwpns: Vec<WwpnState>,
     /// In the order they were added.

@@ -66,11 +66,17 @@ pub(crate) const CANCELED_JOB_STATUS: u16 = 409;
 /// the sources name the reasons (484, 485) but not the status.
 pub(crate) const LUN_PATH_STATUS: u16 = 409;
 
-/// **Inferred** (rule 2): the HMC's own default is not documented; two
-/// paths is the usual redundant setup.
+/// The HMC's default when a create leaves `connectivity` out: 2, as
+/// zhmccli documents it for its `storagegroup create` (which sends no
+/// value of its own).
 pub(crate) const DEFAULT_CONNECTIVITY: u32 = 2;
-/// **Inferred** (rule 2): a group per partition is the common use.
-pub(crate) const DEFAULT_MAX_PARTITIONS: u32 = 1;
+/// The HMC's default `max-partitions`: 2 (zhmccli, as above); a create
+/// that says `shared: false` and no `max-partitions` gets 1, the only
+/// value an unshared group may have.
+pub(crate) const DEFAULT_MAX_PARTITIONS: u32 = 2;
+/// The HMC's default `direct-connection-count`: 0, the feature off
+/// (zhmccli, as above).
+pub(crate) const DEFAULT_DIRECT_CONNECTION_COUNT: u32 = 0;
 /// **Inferred** (rule 2): upper bound of connectivity and max-partitions.
 pub(crate) const MAX_CONNECTIVITY: u32 = 64;
 /// **Inferred** (rule 2).

@@ -5,6 +5,7 @@ use hmc_client::{
     CpcUri, Feature, HmcError, StoragePort, StoragePortUri, FEATURE_DPM_STORAGE_MANAGEMENT,
 };
 
+use super::adapter_properties::{Family, PortLoad};
 use super::{reason, regex, HmcState};
 use crate::ids::unreachable_uri;
 use crate::spec::WorldSpec;
@@ -20,6 +21,8 @@ pub(crate) struct CpcState {
     pub memory_mib: u64,
     pub se_version: String,
     pub machine_type: String,
+    pub machine_model: String,
+    pub serial: String,
     pub maximum_partitions: u32,
 }
 
@@ -36,6 +39,8 @@ impl CpcState {
             memory_mib: spec.cpc.memory_mib,
             se_version: spec.cpc.se_version.clone(),
             machine_type: spec.cpc.machine_type.clone(),
+            machine_model: spec.cpc.machine_model.clone(),
+            serial: spec.cpc.serial.clone(),
             maximum_partitions: spec.cpc.maximum_partitions,
         }
     }
@@ -44,7 +49,7 @@ impl CpcState {
         CpcUri::from_object_id(&self.object_id).unwrap_or_else(|_| unreachable_uri())
     }
 
-    fn status(&self) -> CpcStatus {
+    pub(super) fn status(&self) -> CpcStatus {
         CpcStatus::from(self.status.as_str())
     }
 }
@@ -68,6 +73,17 @@ impl AdapterState {
     pub fn uri(&self) -> AdapterUri {
         AdapterUri::from_object_id(&self.object_id).unwrap_or_else(|_| unreachable_uri())
     }
+}
+
+/// 404.1 for an adapter the CPC does not have.
+pub(super) fn no_adapter(uri: &AdapterUri) -> HmcError {
+    HmcError::api(
+        "GET",
+        uri.as_str(),
+        404,
+        reason::NOT_FOUND,
+        format!("No adapter {uri}."),
+    )
 }
 
 impl HmcState {
@@ -119,7 +135,7 @@ impl HmcState {
             storage_customer_available: Some(self.memory_free()),
             maximum_partitions: Some(c.maximum_partitions),
             machine_type: Some(c.machine_type.clone()),
-            machine_model: Some("N63".into()),
+            machine_model: Some(c.machine_model.clone()),
             se_version: Some(c.se_version.clone()),
             available_features_list: Some(vec![Feature {
                 name: FEATURE_DPM_STORAGE_MANAGEMENT.into(),
@@ -144,15 +160,16 @@ impl HmcState {
         Ok(self
             .adapters
             .iter()
-            .filter(|a| {
+            .enumerate()
+            .filter(|(_, a)| {
                 filter
                     .adapter_type
                     .as_ref()
                     .is_none_or(|t| *t == a.adapter_type)
             })
-            .filter(|a| name_re.as_ref().is_none_or(|re| re.is_match(&a.name)))
-            .map(|a| {
-                let full = self.adapter_view(a);
+            .filter(|(_, a)| name_re.as_ref().is_none_or(|re| re.is_match(&a.name)))
+            .map(|(i, a)| {
+                let full = self.adapter_view(i, a);
                 AdapterSummary {
                     object_uri: full.object_uri,
                     name: full.name,
@@ -165,60 +182,41 @@ impl HmcState {
             .collect())
     }
 
-    fn adapter_view(&self, a: &AdapterState) -> Adapter {
-        let uri = a.uri();
-        let storage = matches!(a.adapter_type, AdapterType::Fcp | AdapterType::Fc);
-        let (family, card) = match a.adapter_type {
-            AdapterType::Fcp | AdapterType::Fc => ("ficon", "ficon-express-16s"),
-            AdapterType::Osd => ("osa", "osa-express-6s-10gb"),
-            _ => ("other", "unknown"),
-        };
+    /// The adapter as hmc-client reads it: a subset of its full property
+    /// set ([`HmcState::adapter_properties_of`]).
+    fn adapter_view(&self, index: usize, a: &AdapterState) -> Adapter {
+        let full = self.adapter_properties_of(index, a, &PortLoad::new());
         Adapter {
-            object_id: a.object_id.clone(),
-            object_uri: uri.clone(),
+            object_id: full.object_id,
+            object_uri: full.object_uri,
             parent: self.cpc.uri(),
-            class: "adapter".into(),
-            name: a.name.clone(),
-            description: String::new(),
-            adapter_id: a.pchid.clone(),
-            adapter_family: family.into(),
-            adapter_type: a.adapter_type.clone(),
-            detected_card_type: Some(card.into()),
-            port_count: Some(u32::try_from(a.ports.len()).unwrap_or(u32::MAX)),
-            status: "active".into(),
-            state: Some("online".into()),
-            storage_port_uris: storage.then(|| {
-                a.ports
-                    .iter()
-                    .map(|p| {
-                        StoragePortUri::new(&uri, &p.index.to_string())
-                            .unwrap_or_else(|_| unreachable_uri())
-                    })
-                    .collect()
-            }),
+            class: full.class.into(),
+            name: full.name,
+            description: full.description,
+            adapter_id: full.adapter_id,
+            adapter_family: full.adapter_family.into(),
+            adapter_type: full.adapter_type,
+            detected_card_type: Some(full.detected_card_type),
+            port_count: full.port_count,
+            status: full.status.into(),
+            state: Some(full.state.into()),
+            storage_port_uris: full.storage_port_uris,
         }
     }
 
     pub(crate) fn get_adapter(&self, uri: &AdapterUri) -> Result<Adapter, HmcError> {
         self.adapters
             .iter()
-            .find(|a| a.object_id == uri.object_id())
-            .map(|a| self.adapter_view(a))
-            .ok_or_else(|| {
-                HmcError::api(
-                    "GET",
-                    uri.as_str(),
-                    404,
-                    reason::NOT_FOUND,
-                    format!("No adapter {uri}."),
-                )
-            })
+            .enumerate()
+            .find(|(_, a)| a.object_id == uri.object_id())
+            .map(|(i, a)| self.adapter_view(i, a))
+            .ok_or_else(|| no_adapter(uri))
     }
 
     pub(crate) fn get_storage_port(&self, uri: &StoragePortUri) -> Result<StoragePort, HmcError> {
         let (adapter, index) = self
             .find_port(uri)
-            .filter(|(a, _)| matches!(a.adapter_type, AdapterType::Fcp | AdapterType::Fc))
+            .filter(|(a, _)| Family::of(&a.adapter_type).is_some_and(Family::has_storage_ports))
             .ok_or_else(|| {
                 HmcError::api(
                     "GET",

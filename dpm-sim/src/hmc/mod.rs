@@ -14,9 +14,11 @@
 //! through [`BootView`], which `world` implements, and starting or
 //! stopping returns the [`Later`] transition for the world to schedule.
 
+mod adapter_properties;
 mod boot;
 mod console;
 mod cpc;
+mod cpc_properties;
 mod guest;
 mod hba;
 mod job;
@@ -32,6 +34,7 @@ use std::time::Duration;
 use fc_types::Wwnn;
 use hmc_client::{AdapterType, HmcError, JobUri, StoragePortUri};
 
+pub(crate) use adapter_properties::{AdapterProperties, Family, PortLoad};
 pub(crate) use boot::BootView;
 pub(crate) use console::HMC_NAME;
 pub(crate) use cpc::{AdapterState, CpcState, PortState};
@@ -89,9 +92,9 @@ pub(crate) struct HmcState {
     pub api_features: Vec<String>,
     /// Sessions by id: when each was last used (simulated time), its
     /// credential and notification topics.
-    pub sessions: BTreeMap<String, session::SessionState>,
+    pub sessions: BTreeMap<session::SessionId, session::SessionState>,
     /// The session of the request being served (set by the session check).
-    pub acting_session: Option<String>,
+    pub acting_session: Option<session::SessionId>,
     /// Jobs that ended since the world last published: (job topic, job).
     pub completed: Vec<(String, JobUri)>,
     pub cpc: CpcState,

@@ -1,18 +1,66 @@
 //! Sessions: logon, logoff, the session check every request but logon and
 //! the version query passes, and the API version.
+//!
+//! Session ids have the real HMC's form: the WS API book calls
+//! `X-API-Session` "an opaque string that provides a cryptographically
+//! strong identifier of the API session", and the logon answers seen in
+//! public test data carry 50 characters of lower-case letters and digits
+//! (`api-session`), 49 of the same for `session-credential`, and topics
+//! named after the user (`APIUSER.229`, `APIUSER.229job`). The simulator
+//! draws its ids the same way (see [`crate::ids::opaque_token`]); an id is
+//! never shown by `Debug`, so no log line or state dump carries it.
+
+use std::borrow::Borrow;
+use std::fmt;
+use std::time::Duration;
 
 use hmc_client::{ApiVersion, HmcError, LogonResponse, Secret};
 
-use std::time::Duration;
-
 use super::{reason, HmcState};
+use crate::ids::opaque_token;
+
+/// Length of an `api-session` (as on the real HMC).
+pub(crate) const SESSION_ID_LEN: usize = 50;
+/// Length of a `session-credential` (as on the real HMC).
+pub(crate) const CREDENTIAL_LEN: usize = 49;
+
+/// A session id: the key of a session, a secret of its holder. `Debug`
+/// shows only that it is one.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct SessionId(String);
+
+impl SessionId {
+    pub(crate) fn new(id: String) -> Self {
+        Self(id)
+    }
+}
+
+impl fmt::Debug for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SessionId(<redacted>)")
+    }
+}
+
+// Ordering, equality and hashing are the inner string's, so maps keyed by
+// a session id can be searched with the plain string.
+impl Borrow<str> for SessionId {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Borrow<String> for SessionId {
+    fn borrow(&self) -> &String {
+        &self.0
+    }
+}
 
 /// How long an unused session lives (**unconfirmed**: the HMC's own idle
 /// timeout is configurable; long enough not to disturb any client here).
 pub(crate) const SESSION_IDLE: Duration = Duration::from_secs(12 * 3600);
 
-/// A logged-on session.
-#[derive(Debug, Clone)]
+/// A logged-on session. `Debug` leaves the credential out.
+#[derive(Clone)]
 pub(crate) struct SessionState {
     /// When it was last used.
     pub used: Duration,
@@ -23,7 +71,19 @@ pub(crate) struct SessionState {
     /// Its job notification topic.
     pub job_topic: String,
 }
-use crate::ids::{unguessable, Ids};
+
+impl fmt::Debug for SessionState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionState")
+            .field("used", &self.used)
+            .field("credential", &"<redacted>")
+            .field("object_topic", &self.object_topic)
+            .field("job_topic", &self.job_topic)
+            .finish()
+    }
+}
+
+use crate::ids::Ids;
 
 impl HmcState {
     pub(crate) fn logon(
@@ -46,12 +106,21 @@ impl HmcState {
         self.sessions
             .retain(|_, s| now.saturating_sub(s.used) < SESSION_IDLE);
         let n = ids.next_seq();
-        let session = format!("sim-session-{n:08x}-{:016x}", unguessable());
+        // 50 random base-36 characters: a repeat is as good as impossible,
+        // but a live id is never handed out twice.
+        let session = loop {
+            let id = opaque_token(SESSION_ID_LEN);
+            if !self.sessions.contains_key(id.as_str()) {
+                break id;
+            }
+        };
+        // The HMC names a session's topics after its user.
+        let user = self.userid.to_uppercase();
         let state = SessionState {
             used: now,
-            credential: format!("sim-credential-{n:08x}-{:016x}", unguessable()),
-            object_topic: format!("topic-{n}"),
-            job_topic: format!("job-topic-{n}"),
+            credential: opaque_token(CREDENTIAL_LEN),
+            object_topic: format!("{user}.{n}"),
+            job_topic: format!("{user}.{n}job"),
         };
         let reply = LogonResponse {
             api_session: Secret::new(session.clone()),
@@ -62,7 +131,7 @@ impl HmcState {
             api_minor_version: self.api.1,
             password_expires: None,
         };
-        self.sessions.insert(session, state);
+        self.sessions.insert(SessionId::new(session), state);
         Ok(reply)
     }
 
@@ -116,7 +185,7 @@ impl HmcState {
             )),
             Some(s) => {
                 // What this request begins (a job) is this session's.
-                self.acting_session = Some(s.to_owned());
+                self.acting_session = Some(SessionId::new(s.to_owned()));
                 Ok(())
             }
         }

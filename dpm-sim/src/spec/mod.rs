@@ -218,10 +218,15 @@ pub struct AdapterSpec {
     pub name: String,
     /// PCHID, hex.
     pub pchid: String,
-    /// `type`: `fcp`, `fc` (FICON), `osd`, ...
+    /// `type`: `fcp`, `fc` (FICON), `not-configured` (a FICON card not
+    /// configured), `osd` (OSA), `network-express-hybrid`, `cna`, `roce`,
+    /// `hipersockets`, `crypto`, `zedc` or `nvme`.
     #[serde(default = "default_adapter_type", rename = "type")]
     pub adapter_type: String,
-    /// For each port, the fabric it is cabled to (`""` for none).
+    /// For each port, the fabric it is cabled to (`""` for none; network
+    /// ports are never cabled to one); none for a crypto, zEDC or NVMe
+    /// card.
+    #[serde(default)]
     pub ports: Vec<String>,
 }
 
@@ -470,6 +475,52 @@ impl WorldSpec {
             })
     }
 
+    /// An adapter of a type dpm-sim knows, with ports as its family has
+    /// them: 1 to 4 for a card with ports, none for a crypto, zEDC or NVMe
+    /// card; only a FICON-family card's (storage) ports are cabled to a
+    /// SAN fabric.
+    fn check_adapter(&self, a: &AdapterSpec) -> Result<(), SpecError> {
+        let invalid = |what: String| Err(SpecError::Invalid { what });
+        let t = hmc_client::AdapterType::from(a.adapter_type.as_str());
+        let Some(family) = crate::hmc::Family::of(&t) else {
+            return invalid(format!(
+                "adapter {:?} has type {:?}, which dpm-sim does not know",
+                a.name, a.adapter_type
+            ));
+        };
+        if a.pchid.is_empty()
+            || a.pchid.len() > 3
+            || !a.pchid.bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            return invalid(format!(
+                "adapter {:?} has PCHID {:?}, not 1 to 3 hex digits",
+                a.name, a.pchid
+            ));
+        }
+        if !family.has_ports() {
+            if !a.ports.is_empty() {
+                return invalid(format!(
+                    "adapter {:?} of type {} has no ports",
+                    a.name, a.adapter_type
+                ));
+            }
+            return Ok(());
+        }
+        if a.ports.is_empty() || a.ports.len() > 4 {
+            return invalid(format!("adapter {:?} must have 1 to 4 ports", a.name));
+        }
+        for f in a.ports.iter().filter(|f| !f.is_empty()) {
+            if !family.has_storage_ports() {
+                return invalid(format!(
+                    "adapter {:?} of type {} has network ports, which are not cabled to a SAN fabric",
+                    a.name, a.adapter_type
+                ));
+            }
+            self.fabric_index(f, &format!("adapter {:?}", a.name))?;
+        }
+        Ok(())
+    }
+
     /// Checks every cross-reference and uniqueness rule.
     pub fn validate(&self) -> Result<(), SpecError> {
         fn unique<T: Ord + ToString>(
@@ -509,14 +560,7 @@ impl WorldSpec {
             });
         }
         for a in &self.adapters {
-            if a.ports.is_empty() || a.ports.len() > 4 {
-                return Err(SpecError::Invalid {
-                    what: format!("adapter {:?} must have 1 to 4 ports", a.name),
-                });
-            }
-            for f in a.ports.iter().filter(|f| !f.is_empty()) {
-                self.fabric_index(f, &format!("adapter {:?}", a.name))?;
-            }
+            self.check_adapter(a)?;
         }
         for p in self
             .storage

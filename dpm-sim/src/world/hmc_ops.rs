@@ -230,10 +230,10 @@ impl World {
             return json(self.hmc.console());
         }
         if let Ok(u) = uri.parse::<hmc_client::CpcUri>() {
-            return json(self.hmc.get_cpc(&u)?);
+            return json(self.hmc.cpc_properties(&u)?);
         }
         if let Ok(u) = uri.parse::<hmc_client::AdapterUri>() {
-            return json(self.hmc.get_adapter(&u)?);
+            return json(self.adapter_properties(&u)?);
         }
         if let Ok(u) = uri.parse::<PartitionUri>() {
             return json(self.hmc.partition_properties(self.get_partition(&u)?)?);
@@ -242,7 +242,7 @@ impl World {
             return json(self.hmc.get_job(&u)?);
         }
         if let Ok(u) = uri.parse::<StorageGroupUri>() {
-            return json(self.dsm.get_group(&u)?);
+            return json(self.dsm.group_properties(&u)?);
         }
         if let Ok(u) = uri.parse::<StoragePortUri>() {
             return json(self.get_storage_port(&u)?);
@@ -251,7 +251,7 @@ impl World {
             return json(self.hmc.get_hba(&u)?);
         }
         if let Ok(u) = uri.parse::<StorageVolumeUri>() {
-            return json(self.dsm.get_volume(&u)?);
+            return json(self.dsm.volume_properties(&u)?);
         }
         if let Ok(u) = uri.parse::<hmc_client::VsrUri>() {
             return json(self.dsm.get_vsr(&u)?);
@@ -360,7 +360,17 @@ impl World {
         &mut self,
         req: &StorageGroupCreate,
     ) -> Result<StorageGroupCreated, HmcError> {
-        let created = self.with_dsm(|d, env, ids| d.create_group(req, env, ids))?;
+        self.create_storage_group_with(req, &dsm::GroupSettings::default())
+    }
+
+    /// Create, with the fields beyond hmc-client's type that a request
+    /// body may hold.
+    pub(crate) fn create_storage_group_with(
+        &mut self,
+        req: &StorageGroupCreate,
+        settings: &dsm::GroupSettings,
+    ) -> Result<StorageGroupCreated, HmcError> {
+        let created = self.with_dsm(|d, env, ids| d.create_group_with(req, settings, env, ids))?;
         self.schedule(Action::AutoDiscovery {
             group: created.object_uri.object_id().to_owned(),
         });
@@ -372,7 +382,19 @@ impl World {
         uri: &StorageGroupUri,
         req: &StorageGroupModify,
     ) -> Result<Vec<StorageVolumeUri>, HmcError> {
-        self.freeing_wwpns(|w| w.with_dsm(|d, env, ids| d.modify_group(uri, req, env, ids)))
+        self.modify_storage_group_with(uri, req, &dsm::GroupSettings::default())
+    }
+
+    /// Modify, with the fields beyond hmc-client's type.
+    pub(crate) fn modify_storage_group_with(
+        &mut self,
+        uri: &StorageGroupUri,
+        req: &StorageGroupModify,
+        settings: &dsm::GroupSettings,
+    ) -> Result<Vec<StorageVolumeUri>, HmcError> {
+        self.freeing_wwpns(|w| {
+            w.with_dsm(|d, env, ids| d.modify_group_with(uri, req, settings, env, ids))
+        })
     }
 
     /// `POST .../operations/delete`; a discovery still running on it is

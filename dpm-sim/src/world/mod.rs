@@ -28,6 +28,7 @@
 
 mod cinder_ops;
 mod hmc_ops;
+mod properties;
 mod views;
 
 use views::{partition_facts, BootFacts, DsmFacts, SanBackend};

@@ -23,7 +23,7 @@ fn create_allocates_wwpns_and_pending_volumes_in_order() {
 }
 
 #[test]
-fn create_defaults_are_two_paths_one_partition_not_shared() {
+fn create_defaults_are_the_hmcs() {
     let mut fx = Fx::new();
     let mut body = create_body("sg", &[]);
     body.shared = None;
@@ -31,15 +31,27 @@ fn create_defaults_are_two_paths_one_partition_not_shared() {
     body.max_partitions = None;
     let c = fx.dsm.create_group(&body, &fx.env, &mut fx.ids).unwrap();
     let g = fx.dsm.get_group(&c.object_uri).unwrap();
-    // Shared by default, except with one partition (STORAGE-GROUPS.md).
-    assert!(!g.shared);
-    assert_eq!((g.connectivity, g.max_partitions), (2, Some(1)));
+    // Shared, two paths, two partitions (zhmccli's documented defaults).
+    assert!(g.shared);
+    assert_eq!((g.connectivity, g.max_partitions), (2, Some(2)));
+    assert_eq!(g.description, "");
+    assert_eq!(fx.wwpns(&c.object_uri).len(), 4);
+    let full = fx.dsm.group_properties(&c.object_uri).unwrap();
+    assert_eq!(full.fcp.map(|f| f.direct_connection_count), Some(0));
+    // One partition alone: not shared (STORAGE-GROUPS.md).
     let mut body = create_body("sg2", &[]);
     body.shared = None;
-    body.max_partitions = Some(2);
+    body.max_partitions = Some(1);
     let c2 = fx.dsm.create_group(&body, &fx.env, &mut fx.ids).unwrap();
-    assert!(fx.dsm.get_group(&c2.object_uri).unwrap().shared);
-    assert_eq!(fx.wwpns(&c.object_uri).len(), 2);
+    assert!(!fx.dsm.get_group(&c2.object_uri).unwrap().shared);
+    assert_eq!(fx.wwpns(&c2.object_uri).len(), 2);
+    // Not shared alone: one partition, the only value it may have.
+    let mut body = create_body("sg3", &[]);
+    body.shared = Some(false);
+    body.max_partitions = None;
+    let c3 = fx.dsm.create_group(&body, &fx.env, &mut fx.ids).unwrap();
+    let g3 = fx.dsm.get_group(&c3.object_uri).unwrap();
+    assert_eq!((g3.shared, g3.max_partitions), (false, Some(1)));
 }
 
 #[test]

@@ -6,9 +6,9 @@ use cinder_client::VolumeId;
 use fc_types::{DeviceNumber, FcpLun, Wwpn};
 use hmc_client::{
     AdapterUri, CpcUri, FulfillmentState as F, HmcError, LunPath, PartitionStatus, PartitionUri,
-    StorageGroupCreate, StorageGroupFilter, StorageGroupModify, StorageGroupType, StorageGroupUri,
-    StoragePortUri, StorageVolumeFilter, StorageVolumeUri, VolumeCreate, VolumeModify,
-    VolumeRequest, VolumeUsage, WwpnStatus,
+    StorageGroupCreate, StorageGroupCreated, StorageGroupFilter, StorageGroupModify,
+    StorageGroupType, StorageGroupUri, StoragePortUri, StorageVolumeFilter, StorageVolumeUri,
+    VolumeCreate, VolumeModify, VolumeRequest, VolumeUsage, WwpnStatus,
 };
 
 use super::*;
@@ -262,3 +262,26 @@ mod attach;
 mod create;
 mod discovery;
 mod modify;
+
+/// Create and modify without the fields beyond hmc-client's types (the
+/// world passes those as they come in a request body).
+impl DsmState {
+    fn create_group(
+        &mut self,
+        req: &StorageGroupCreate,
+        env: &dyn Env,
+        alloc: &mut dyn Alloc,
+    ) -> Result<StorageGroupCreated, HmcError> {
+        self.create_group_with(req, &GroupSettings::default(), env, alloc)
+    }
+
+    fn modify_group(
+        &mut self,
+        uri: &StorageGroupUri,
+        req: &StorageGroupModify,
+        env: &dyn Env,
+        alloc: &mut dyn Alloc,
+    ) -> Result<Vec<StorageVolumeUri>, HmcError> {
+        self.modify_group_with(uri, req, &GroupSettings::default(), env, alloc)
+    }
+}

@@ -50,18 +50,26 @@ pub(super) fn list(ctx: &Ctx<'_>, req: &Req, ids: &[&str]) -> Result<Resp, HmcEr
         }
         let mut out = Vec::new();
         for a in list {
-            let full = w.hmc.get_adapter(&a.object_uri)?;
+            let full = w.adapter_properties(&a.object_uri)?;
             out.push(with_additional(a, full, &extra));
         }
         ok(200, json!({ "adapters": out }))
     })
 }
 
+<<<<<<< HEAD
 /// "Get Adapter Properties".
 pub(super) fn get(ctx: &Ctx<'_>, req: &Req, ids: &[&str]) -> Result<Resp, HmcError> {
     let [id] = places(req, ids)?;
     let a: AdapterUri = uri(req, ctx.method(), format!("/api/adapters/{id}"))?;
     ctx.call(|w| object(req, w.hmc.get_adapter(&a)?))
+=======
+fn get(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
+    let a: AdapterUri = uri(req, "GET", format!("/api/adapters/{id}"))?;
+    ctx.call(Op::GetAdapter, "GET", |w| {
+        object(req, w.adapter_properties(&a)?)
+    })
+>>>>>>> sim-props
 }
 
 /// "Get Storage Port Properties".
