@@ -57,19 +57,11 @@ pub(super) fn list(ctx: &Ctx<'_>, req: &Req, ids: &[&str]) -> Result<Resp, HmcEr
     })
 }
 
-<<<<<<< HEAD
 /// "Get Adapter Properties".
 pub(super) fn get(ctx: &Ctx<'_>, req: &Req, ids: &[&str]) -> Result<Resp, HmcError> {
     let [id] = places(req, ids)?;
     let a: AdapterUri = uri(req, ctx.method(), format!("/api/adapters/{id}"))?;
-    ctx.call(|w| object(req, w.hmc.get_adapter(&a)?))
-=======
-fn get(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
-    let a: AdapterUri = uri(req, "GET", format!("/api/adapters/{id}"))?;
-    ctx.call(Op::GetAdapter, "GET", |w| {
-        object(req, w.adapter_properties(&a)?)
-    })
->>>>>>> sim-props
+    ctx.call(|w| object(req, w.adapter_properties(&a)?))
 }
 
 /// "Get Storage Port Properties".

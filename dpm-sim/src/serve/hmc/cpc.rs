@@ -12,19 +12,11 @@ pub(super) fn list(ctx: &Ctx<'_>, req: &Req, _ids: &[&str]) -> Result<Resp, HmcE
     ctx.call(|w| ok(200, json!({ "cpcs": w.hmc.list_cpcs(name.as_deref())? })))
 }
 
-<<<<<<< HEAD
 /// "Get CPC Properties".
 pub(super) fn get(ctx: &Ctx<'_>, req: &Req, ids: &[&str]) -> Result<Resp, HmcError> {
     let [id] = places(req, ids)?;
     let cpc: CpcUri = uri(req, ctx.method(), format!("/api/cpcs/{id}"))?;
-    ctx.call(|w| object(req, w.hmc.get_cpc(&cpc)?))
-=======
-fn get(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
-    let cpc: CpcUri = uri(req, "GET", format!("/api/cpcs/{id}"))?;
-    ctx.call(Op::GetCpc, "GET", |w| {
-        object(req, w.hmc.cpc_properties(&cpc)?)
-    })
->>>>>>> sim-props
+    ctx.call(|w| object(req, w.hmc.cpc_properties(&cpc)?))
 }
 
 /// `POST /api/cpcs/{id}/operations/validate-lun-path` (storage-management

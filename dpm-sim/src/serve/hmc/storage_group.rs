@@ -11,15 +11,8 @@ use hmc_client::{
 };
 use serde_json::json;
 
-<<<<<<< HEAD
 use super::{object, ok, pattern, places, property_names, query_value, uri, with_additional, Ctx};
-=======
-use super::{
-    allow_query, object, ok, pattern, property_names, query_value, uri, with_additional, Ctx,
-};
 use crate::dsm::{GroupCreateBody, GroupModifyBody};
-use crate::ops::Op;
->>>>>>> sim-props
 use crate::serve::http::{Req, Resp};
 
 /// The storage group of the path (404.1 for an id that is not one).
@@ -49,33 +42,17 @@ pub(super) fn list(ctx: &Ctx<'_>, req: &Req, _ids: &[&str]) -> Result<Resp, HmcE
     })
 }
 
-<<<<<<< HEAD
 /// "Create Storage Group", with its volumes.
 pub(super) fn create(ctx: &Ctx<'_>, req: &Req, _ids: &[&str]) -> Result<Resp, HmcError> {
-    ctx.call_with_body(req, |w, props: StorageGroupCreate| {
-        ok(201, w.create_storage_group(&props)?)
-=======
-fn create(ctx: &Ctx<'_>, req: &Req) -> Result<Resp, HmcError> {
-    ctx.call_with_body(
-        req,
-        Op::CreateStorageGroup,
-        "POST",
-        |w, b: GroupCreateBody| ok(201, w.create_storage_group_with(&b.create, &b.settings)?),
-    )
-}
-
-fn get(ctx: &Ctx<'_>, req: &Req, id: &str) -> Result<Resp, HmcError> {
-    let g = group(req, "GET", id)?;
-    ctx.call(Op::GetStorageGroup, "GET", |w| {
-        object(req, w.dsm.group_properties(&g)?)
->>>>>>> sim-props
+    ctx.call_with_body(req, |w, b: GroupCreateBody| {
+        ok(201, w.create_storage_group_with(&b.create, &b.settings)?)
     })
 }
 
 /// "Get Storage Group Properties".
 pub(super) fn get(ctx: &Ctx<'_>, req: &Req, ids: &[&str]) -> Result<Resp, HmcError> {
     let g = group(ctx, req, ids)?;
-    ctx.call(|w| object(req, w.dsm.get_group(&g)?))
+    ctx.call(|w| object(req, w.dsm.group_properties(&g)?))
 }
 
 /// "Get Partitions for a Storage Group".
@@ -87,12 +64,11 @@ pub(super) fn partitions(ctx: &Ctx<'_>, req: &Req, ids: &[&str]) -> Result<Resp,
     })
 }
 
-<<<<<<< HEAD
 /// "Modify Storage Group Properties": 200 with the new volumes' URIs.
 pub(super) fn modify(ctx: &Ctx<'_>, req: &Req, ids: &[&str]) -> Result<Resp, HmcError> {
     let g = group(ctx, req, ids)?;
-    ctx.call_with_body(req, |w, m: StorageGroupModify| {
-        let element_uris = w.modify_storage_group(&g, &m)?;
+    ctx.call_with_body(req, |w, m: GroupModifyBody| {
+        let element_uris = w.modify_storage_group_with(&g, &m.modify, &m.settings)?;
         ok(200, StorageGroupModified { element_uris })
     })
 }
@@ -139,22 +115,6 @@ pub(super) fn start_discovery(ctx: &Ctx<'_>, req: &Req, ids: &[&str]) -> Result<
             202,
             JobStarted {
                 job_uri: w.start_discovery(&g, b.force_restart)?,
-=======
-/// The group operations; `None` for one dpm-sim does not model (404.1).
-fn operation(ctx: &Ctx<'_>, req: &Req, id: &str, op: &str) -> Option<Result<Resp, HmcError>> {
-    let g = match group(req, "POST", id) {
-        Ok(g) => g,
-        Err(e) => return Some(Err(e)),
-    };
-    Some(match op {
-        "modify" => ctx.call_with_body(
-            req,
-            Op::ModifyStorageGroup,
-            "POST",
-            |w, m: GroupModifyBody| {
-                let element_uris = w.modify_storage_group_with(&g, &m.modify, &m.settings)?;
-                ok(200, StorageGroupModified { element_uris })
->>>>>>> sim-props
             },
         )
     })
@@ -213,13 +173,7 @@ pub(super) fn volume(ctx: &Ctx<'_>, req: &Req, ids: &[&str]) -> Result<Resp, Hmc
         ctx.method(),
         format!("/api/storage-groups/{id}/storage-volumes/{vid}"),
     )?;
-<<<<<<< HEAD
-    ctx.call(|w| object(req, w.dsm.get_volume(&v)?))
-=======
-    ctx.call(Op::GetStorageVolume, "GET", |w| {
-        object(req, w.dsm.volume_properties(&v)?)
-    })
->>>>>>> sim-props
+    ctx.call(|w| object(req, w.dsm.volume_properties(&v)?))
 }
 
 /// "List Virtual Storage Resources of a Storage Group": `name` (a regular
